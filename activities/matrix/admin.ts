@@ -1,0 +1,109 @@
+import { MatrixHttpError } from './errors.js';
+import { enc, matrixRequest, type MatrixRequest } from './http.js';
+
+/** What the Synapse Admin API says about a user. */
+export interface AdminUser {
+  userId: string;
+  displayName: string | null;
+  deactivated: boolean;
+}
+
+/** The Synapse Admin API calls the service needs. */
+export interface MatrixAdmin {
+  /** The user, or null when the homeserver has never heard of them. */
+  getUser(userId: string): Promise<AdminUser | null>;
+  /** Creates the user or updates their fields; never sends a password (that would log them out). */
+  upsertUser(userId: string, fields: { displayName: string }): Promise<void>;
+  /** A new access token acting as the user (admin login); no device is created. */
+  loginAs(userId: string): Promise<string>;
+}
+
+export interface SynapseAdminOptions {
+  homeserverUrl: string;
+  adminUserId: string;
+  adminPassword: string;
+  /** Fixed device id for the admin's own login, so re-logins replace the token instead of piling up devices. */
+  deviceId?: string;
+}
+
+interface LoginResponse {
+  access_token: string;
+}
+
+/**
+ * The Admin API as the configured server admin. The admin token lives in memory only; when the
+ * homeserver stops accepting it (M_UNKNOWN_TOKEN), one login (shared by all concurrent callers)
+ * replaces it and the call is tried once more.
+ */
+export function createSynapseAdmin(opts: SynapseAdminOptions): MatrixAdmin {
+  const deviceId = opts.deviceId ?? 'MATRIX_ORCHESTRATOR';
+  let token: Promise<string> | null = null;
+
+  const login = (): Promise<string> =>
+    matrixRequest<LoginResponse>(opts.homeserverUrl, {
+      method: 'POST',
+      path: '/_matrix/client/v3/login',
+      body: {
+        type: 'm.login.password',
+        identifier: { type: 'm.id.user', user: opts.adminUserId },
+        password: opts.adminPassword,
+        device_id: deviceId,
+        initial_device_display_name: 'matrix-orchestrator',
+      },
+    }).then((r) => r.access_token);
+
+  const currentToken = (): Promise<string> => {
+    if (!token) {
+      const p = login();
+      token = p;
+      // A failed login must not be cached: the next call tries again.
+      p.catch(() => {
+        if (token === p) token = null;
+      });
+    }
+    return token;
+  };
+
+  async function call<T>(req: Omit<MatrixRequest, 'token'>): Promise<T> {
+    const used = currentToken();
+    try {
+      return await matrixRequest<T>(opts.homeserverUrl, { ...req, token: await used });
+    } catch (err) {
+      if (err instanceof MatrixHttpError && err.errcode === 'M_UNKNOWN_TOKEN') {
+        if (token === used) token = null;
+        return matrixRequest<T>(opts.homeserverUrl, { ...req, token: await currentToken() });
+      }
+      throw err;
+    }
+  }
+
+  return {
+    async getUser(userId) {
+      try {
+        const u = await call<{ name: string; displayname?: string | null; deactivated?: boolean | number }>({
+          method: 'GET',
+          path: `/_synapse/admin/v2/users/${enc(userId)}`,
+        });
+        return { userId: u.name, displayName: u.displayname ?? null, deactivated: Boolean(u.deactivated) };
+      } catch (err) {
+        if (err instanceof MatrixHttpError && err.status === 404) return null;
+        throw err;
+      }
+    },
+    async upsertUser(userId, fields) {
+      await call({
+        method: 'PUT',
+        path: `/_synapse/admin/v2/users/${enc(userId)}`,
+        body: { displayname: fields.displayName },
+      });
+    },
+    async loginAs(userId) {
+      const r = await call<LoginResponse>({
+        method: 'POST',
+        path: `/_synapse/admin/v1/users/${enc(userId)}/login`,
+        body: {},
+      });
+      return r.access_token;
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../lib/config.js';
+import type { Logger } from '../lib/log.js';
+import type { AuthVariables } from './auth.js';
+
+/** What the API's routes are built from; the process entry point wires the real ones. */
+export interface AppDeps {
+  config: Config;
+  temporal: Client;
+  log: Logger;
+}
+
+export type ApiEnv = { Variables: AuthVariables & { requestId: string } };

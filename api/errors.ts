@@ -1,0 +1,62 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/**
+ * Every error code the API answers with, and its HTTP status. Responses are Matrix-style
+ * `{ errcode, error }`; the `satisfies` makes the compiler check each code has a status.
+ */
+export const ERROR_STATUS = {
+  M_MISSING_TOKEN: 401,
+  M_UNKNOWN_TOKEN: 401,
+  M_FORBIDDEN: 403,
+  M_NOT_FOUND: 404,
+  M_UNRECOGNIZED: 405,
+  M_NOT_JSON: 400,
+  M_BAD_JSON: 400,
+  M_INVALID_PARAM: 400,
+  M_TOO_LARGE: 413,
+  M_UNSUPPORTED_MEDIA_TYPE: 415,
+  OM_UPSTREAM_FAILED: 502,
+  OM_UNAVAILABLE: 503,
+  M_UNKNOWN: 500,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** Thrown anywhere in a handler; rendered by the one error handler. */
+export class ApiError extends Error {
+  constructor(
+    readonly errcode: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  get status(): ContentfulStatusCode {
+    return ERROR_STATUS[this.errcode];
+  }
+}
+
+export function errorBody(errcode: ErrorCode, error: string): { errcode: ErrorCode; error: string } {
+  return { errcode, error };
+}
+
+export function respondError(c: Context, errcode: ErrorCode, message: string): Response {
+  return c.json(errorBody(errcode, message), ERROR_STATUS[errcode]);
+}
+
+/** gRPC codes that mean Temporal could not be reached or is overloaded. */
+const UNAVAILABLE_GRPC_CODES = new Set([4, 8, 14]);
+
+/** Maps anything thrown to a response; unknown errors become a 500 without internals. */
+export function toErrorResponse(c: Context, err: unknown, log: (obj: object, msg: string) => void): Response {
+  if (err instanceof ApiError) return respondError(c, err.errcode, err.message);
+  const e = err as { name?: string; code?: unknown };
+  if (e?.name === 'ServiceError' || e?.name === 'ConnectionError' || (typeof e?.code === 'number' && UNAVAILABLE_GRPC_CODES.has(e.code))) {
+    log({ err }, 'temporal unavailable');
+    return respondError(c, 'OM_UNAVAILABLE', 'the workflow service is unavailable; retry later');
+  }
+  log({ err }, 'unhandled error');
+  return respondError(c, 'M_UNKNOWN', 'internal error');
+}

@@ -1,0 +1,54 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { Hono } from 'hono';
+import { parseWorkflowId } from '../../workflows/ids.js';
+import { userStateQuery, type UserState } from '../../workflows/messages.js';
+import { assertTenant } from '../auth.js';
+import type { ApiEnv, AppDeps } from '../context.js';
+import { ApiError } from '../errors.js';
+
+type OperationStatus = 'running' | 'completed' | 'failed';
+
+/** Reads what an entity workflow's state says about the requests it was given. */
+function statusOf(state: UserState): OperationStatus {
+  if (state.pendingRequests > 0) return 'running';
+  if (state.lastError) return 'failed';
+  return state.provisioned ? 'completed' : 'running';
+}
+
+/** `GET /v1/operations/{workflowId}`: where a workflow started through the API stands. */
+export function operationsRoutes(deps: AppDeps) {
+  return new Hono<ApiEnv>().get('/:workflowId', async (c) => {
+    const workflowId = c.req.param('workflowId');
+    const parsed = parseWorkflowId(workflowId);
+    if (!parsed) throw new ApiError('M_INVALID_PARAM', `"${workflowId}" is not a workflow id of this service`);
+    assertTenant(c.get('principal'), parsed.tenant);
+    const handle = deps.temporal.workflow.getHandle(workflowId);
+    let description;
+    try {
+      description = await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowNotFoundError') {
+        throw new ApiError('M_NOT_FOUND', `no workflow "${workflowId}"`);
+      }
+      throw err;
+    }
+    const workflowStatus = description.status.name;
+    const base = { workflowId, runId: description.runId, kind: parsed.kind, workflowStatus };
+    if (workflowStatus === 'RUNNING') {
+      const state = await handle.query(userStateQuery);
+      return c.json({ ...base, status: statusOf(state), state });
+    }
+    if (workflowStatus === 'COMPLETED' || workflowStatus === 'CONTINUED_AS_NEW') {
+      const state = (await handle.result()) as UserState;
+      return c.json({ ...base, status: statusOf(state), state });
+    }
+    let failure: string = workflowStatus.toLowerCase();
+    try {
+      await handle.result();
+    } catch (err) {
+      const e = err as { cause?: { message?: string }; message?: string };
+      failure = e.cause?.message ?? e.message ?? failure;
+    }
+    return c.json({ ...base, status: 'failed' as OperationStatus, failure });
+  });
+}

@@ -1,0 +1,49 @@
+import type { Context } from 'hono';
+import { ApiError } from './errors.js';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Reads the body as a JSON object, with a message naming what is wrong when it is not one. */
+export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    throw new ApiError('M_NOT_JSON', 'request body must be JSON (Content-Type: application/json)');
+  }
+  const text = await c.req.text();
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new ApiError('M_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ApiError('M_NOT_JSON', 'request body is not valid JSON');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ApiError('M_BAD_JSON', 'request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+/** Rejects fields outside `allowed`, naming them: a typo must not be silently ignored. */
+export function rejectUnknownFields(body: Record<string, unknown>, allowed: readonly string[]): void {
+  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) {
+    throw new ApiError('M_BAD_JSON', `unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+  }
+}
+
+export function requireString(body: Record<string, unknown>, field: string, maxLength: number): string {
+  const v = body[field];
+  if (v === undefined) throw new ApiError('M_BAD_JSON', `missing field "${field}"`);
+  if (typeof v !== 'string') throw new ApiError('M_BAD_JSON', `field "${field}" must be a string`);
+  if (v.trim() === '') throw new ApiError('M_INVALID_PARAM', `field "${field}" must not be empty`);
+  if (v.length > maxLength) throw new ApiError('M_INVALID_PARAM', `field "${field}" is longer than ${maxLength} characters`);
+  // Control characters have no place in names and would corrupt logs and Matrix profiles.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(v)) throw new ApiError('M_INVALID_PARAM', `field "${field}" contains control characters`);
+  return v;
+}
+
+/** Throws 400 naming the problem when `problem` is not null. */
+export function assertValid(problem: string | null): void {
+  if (problem) throw new ApiError('M_INVALID_PARAM', problem);
+}

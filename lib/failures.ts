@@ -1,0 +1,43 @@
+/**
+ * Failure `type` strings of activity failures. They are the contract with workflows, retry
+ * policies and operators searching the Temporal UI, so they never change and never depend on a
+ * JS class name. Pure: safe to import from workflows.
+ */
+export const FailureType = {
+  /** 429 M_LIMIT_EXCEEDED: retried after the server's retry_after_ms / Retry-After. */
+  RateLimited: 'MatrixRateLimited',
+  /** 401 M_UNKNOWN_TOKEN: the token is gone; the workflow re-authenticates, then retries. */
+  UnknownToken: 'MatrixUnknownToken',
+  /** 401 without a usable errcode (e.g. M_MISSING_TOKEN). */
+  Unauthorized: 'MatrixUnauthorized',
+  /** 403 M_FORBIDDEN and friends: permanent unless the state changes. */
+  Forbidden: 'MatrixForbidden',
+  /** 404 / M_NOT_FOUND. */
+  NotFound: 'MatrixNotFound',
+  /** M_ROOM_IN_USE: the alias exists; resolve it and adopt the room. */
+  RoomInUse: 'MatrixRoomInUse',
+  /** M_USER_IN_USE: the localpart is taken. */
+  UserInUse: 'MatrixUserInUse',
+  /** 400 errors other than the above: our request is wrong, retrying cannot help. */
+  BadRequest: 'MatrixBadRequest',
+  /** 5xx from the homeserver: retried with backoff. */
+  ServerError: 'MatrixServerError',
+  /** The homeserver could not be reached at all (refused, reset, DNS, timeout): retried. */
+  Unavailable: 'MatrixUnavailable',
+  /** A stored credential could not be decrypted (wrong or missing key): needs an operator. */
+  CredentialUndecryptable: 'CredentialUndecryptable',
+} as const;
+
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** Types that retrying the same call cannot fix. */
+export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
+  FailureType.Forbidden,
+  FailureType.NotFound,
+  FailureType.RoomInUse,
+  FailureType.UserInUse,
+  FailureType.BadRequest,
+  FailureType.UnknownToken,
+  FailureType.Unauthorized,
+  FailureType.CredentialUndecryptable,
+];

@@ -1,0 +1,88 @@
+/**
+ * Identifiers shared by the API, activities and workflows. Pure: safe inside the workflow sandbox.
+ *
+ * Workflow ids are the idempotency keys (ARCHITECTURE.md "Workflows"), and Matrix localparts are
+ * derived from (tenant, slug) by an injective mapping, so two platform users can never share a
+ * Matrix account and the same user always maps to the same one.
+ */
+
+/** Tenants are lowercase, digits and hyphens: no underscore, so it can separate tenant from slug. */
+export const TENANT_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+/** Platform slugs: letters, digits, '.', '_', '-'; they start with a letter or digit. */
+export const SLUG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const SLUG_MAX_LENGTH = 100;
+/** Matrix user ids are at most 255 bytes including '@' and ':server'. */
+export const USER_ID_MAX_LENGTH = 255;
+
+export type InvalidReason = string;
+
+/** Returns why a tenant id is unusable, or null when it is fine. */
+export function tenantProblem(tenant: string): InvalidReason | null {
+  if (tenant.length === 0) return 'tenant must not be empty';
+  if (!TENANT_PATTERN.test(tenant)) {
+    return 'tenant must be 1-32 characters of a-z, 0-9 and "-", not starting or ending with "-"';
+  }
+  return null;
+}
+
+/** Returns why a slug is unusable, or null when it is fine. */
+export function slugProblem(slug: string, field = 'slug'): InvalidReason | null {
+  if (slug.length === 0) return `${field} must not be empty`;
+  if (slug.length > SLUG_MAX_LENGTH) return `${field} is longer than ${SLUG_MAX_LENGTH} characters`;
+  if (!SLUG_PATTERN.test(slug)) {
+    const bad = [...slug].find((ch) => !/[A-Za-z0-9._-]/.test(ch)) ?? slug[0];
+    return `${field} cannot be mapped to a Matrix localpart: character ${JSON.stringify(bad)} is not allowed (use A-Z a-z 0-9 . _ -, starting with a letter or digit)`;
+  }
+  return null;
+}
+
+/**
+ * Escapes a slug into the Matrix localpart grammar following the spec's recommended mapping:
+ * '_' becomes '__' and an upper-case letter X becomes '_x'. Injective, so distinct slugs never collide.
+ */
+export function escapeSlug(slug: string): string {
+  let out = '';
+  for (const ch of slug) {
+    if (ch === '_') out += '__';
+    else if (ch >= 'A' && ch <= 'Z') out += `_${ch.toLowerCase()}`;
+    else out += ch;
+  }
+  return out;
+}
+
+export function userLocalpart(prefix: string, tenant: string, slug: string): string {
+  return `${prefix}_${tenant}_${escapeSlug(slug)}`;
+}
+
+export function matrixUserId(prefix: string, serverName: string, tenant: string, slug: string): string {
+  return `@${userLocalpart(prefix, tenant, slug)}:${serverName}`;
+}
+
+/** Returns why (tenant, slug) cannot be a Matrix user on this server, or null. */
+export function userIdProblem(prefix: string, serverName: string, tenant: string, slug: string): InvalidReason | null {
+  const id = matrixUserId(prefix, serverName, tenant, slug);
+  if (new TextEncoder().encode(id).length > USER_ID_MAX_LENGTH) {
+    return `slug is too long: the Matrix user id would exceed ${USER_ID_MAX_LENGTH} bytes`;
+  }
+  return null;
+}
+
+export const provisionUserWorkflowId = (tenant: string, slug: string): string => `user:${tenant}:${slug}`;
+export const reauthUserWorkflowId = (tenant: string, slug: string): string => `user-auth:${tenant}:${slug}`;
+
+export type WorkflowKind = 'user' | 'user-auth';
+
+export interface ParsedWorkflowId {
+  kind: WorkflowKind;
+  tenant: string;
+  slug: string;
+}
+
+/** Splits one of our workflow ids into its parts; null for anything else. */
+export function parseWorkflowId(id: string): ParsedWorkflowId | null {
+  const m = /^(user|user-auth):([^:]+):(.+)$/.exec(id);
+  if (!m) return null;
+  const [, kind, tenant, slug] = m as unknown as [string, WorkflowKind, string, string];
+  if (tenantProblem(tenant) || slugProblem(slug)) return null;
+  return { kind, tenant, slug };
+}

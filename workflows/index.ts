@@ -1,0 +1,2 @@
+/** Every workflow the worker registers. */
+export { provisionUserWorkflow } from './provision-user.js';

@@ -1,0 +1,118 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { UserActivities } from '../activities/users.js';
+import {
+  DISPLAY_NAME_MAX_LENGTH,
+  provisionUserUpdate,
+  userStateQuery,
+  type ProvisionUserInput,
+  type ProvisionUserRequest,
+  type ProvisionUserResult,
+  type UserState,
+} from './messages.js';
+import { MatrixUserIdKey } from './search-attributes.js';
+
+/**
+ * Homeserver calls retry until the homeserver answers (it may be down for a while: the workflow
+ * waits); permanent failures are marked non-retryable by the activities themselves.
+ */
+const { ensureMatrixUser, ensureUserCredential } = proxyActivities<UserActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+});
+
+const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
+
+/**
+ * The user entity, id `user:{tenant}:{slug}`. Requests arrive as Updates and are applied one at a
+ * time, so concurrent identical requests share one run and make one user and one token. The
+ * workflow completes after a quiet period; the next request starts a fresh run, which finds the
+ * user and token already there and changes nothing.
+ */
+export async function provisionUserWorkflow(input: ProvisionUserInput): Promise<UserState> {
+  const state: UserState = input.carried ?? {
+    tenant: input.tenant,
+    slug: input.slug,
+    userId: null,
+    displayName: null,
+    provisioned: false,
+    requestsApplied: 0,
+    pendingRequests: 0,
+    lastError: null,
+  };
+  let received = 0;
+  // Serializes requests in arrival order; a failed request does not block the ones behind it.
+  let tail: Promise<unknown> = Promise.resolve();
+
+  async function apply(req: ProvisionUserRequest): Promise<ProvisionUserResult> {
+    if (state.provisioned && state.userId && state.displayName === req.displayName) {
+      return { userId: state.userId, displayName: req.displayName, created: false, displayNameChanged: false, tokenIssued: false };
+    }
+    const user = await ensureMatrixUser({ tenant: state.tenant, slug: state.slug, displayName: req.displayName });
+    if (state.userId !== user.userId) upsertSearchAttributes([{ key: MatrixUserIdKey, value: user.userId }]);
+    state.userId = user.userId;
+    const credential = await ensureUserCredential({ tenant: state.tenant, slug: state.slug, userId: user.userId });
+    state.displayName = req.displayName;
+    state.provisioned = true;
+    state.requestsApplied += 1;
+    log.info('user provisioned', { userId: user.userId, created: user.created, tokenIssued: credential.issued });
+    return { ...user, displayName: req.displayName, tokenIssued: credential.issued };
+  }
+
+  function enqueue(req: ProvisionUserRequest): Promise<ProvisionUserResult> {
+    received += 1;
+    state.pendingRequests += 1;
+    const run = tail.then(() => apply(req));
+    tail = run.then(
+      () => {
+        state.lastError = null;
+      },
+      (err: unknown) => {
+        const cause = (err as { cause?: { type?: string; message?: string } }).cause;
+        state.lastError = { type: cause?.type ?? 'Failure', message: cause?.message ?? String(err) };
+      },
+    ).finally(() => {
+      state.pendingRequests -= 1;
+    });
+    return run;
+  }
+
+  setHandler(userStateQuery, () => state);
+  setHandler(provisionUserUpdate, enqueue, {
+    validator: (req) => {
+      if (typeof req?.displayName !== 'string' || req.displayName.trim() === '') {
+        throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'displayName must be a non-empty string' });
+      }
+      if (req.displayName.length > DISPLAY_NAME_MAX_LENGTH) {
+        throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'displayName is too long' });
+      }
+    },
+  });
+
+  if (input.displayName !== undefined) void enqueue({ displayName: input.displayName }).catch(() => undefined);
+
+  const idleMs = input.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  for (;;) {
+    const seen = received;
+    const woke = await condition(() => received !== seen || workflowInfo().continueAsNewSuggested, idleMs);
+    if (workflowInfo().continueAsNewSuggested) {
+      await tail;
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof provisionUserWorkflow>({ ...input, displayName: undefined, carried: state });
+    }
+    if (!woke) {
+      await tail;
+      await condition(allHandlersFinished);
+      if (received === seen) return state;
+    }
+  }
+}
