@@ -27,7 +27,7 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['test/fixtures/*.ts'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -46,7 +46,7 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
-    files: ['workflows/**/*.ts', 'test/fixtures/workflows/**/*.ts'],
+    files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

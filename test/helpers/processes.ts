@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { ROOT, stackEnv } from './env.js';
+
+export interface RunningProcess {
+  child: ChildProcess;
+  output: () => string;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+/**
+ * Runs one of our entry points (dist/worker/main.js, dist/api/main.js) as a real process with the
+ * stack's environment plus overrides, and resolves once its log shows `readyLine`.
+ */
+export async function startProcess(script: string, env: Record<string, string>, readyLine: RegExp, timeoutMs = 60_000): Promise<RunningProcess> {
+  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...stackEnv(), LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} not ready after ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (readyLine.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} before it was ready:\n${out}`));
+    });
+  }).catch((err) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  return {
+    child,
+    output: () => out,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** A worker process on its own task queue. */
+export function startWorker(taskQueue: string, env: Record<string, string> = {}): Promise<RunningProcess> {
+  return startProcess('dist/worker/main.js', { TEMPORAL_TASK_QUEUE: taskQueue, ...env }, /worker running/);
+}

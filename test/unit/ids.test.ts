@@ -1,0 +1,65 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  escapeSlug,
+  matrixUserId,
+  parseWorkflowId,
+  provisionUserWorkflowId,
+  slugProblem,
+  tenantProblem,
+  userIdProblem,
+  userLocalpart,
+} from '../../workflows/ids.js';
+
+describe('Matrix localparts from (tenant, slug)', () => {
+  it('derives om_<tenant>_<slug> for plain lowercase slugs', () => {
+    expect(matrixUserId('om', 'localhost', 'acme', 'alice-1')).toBe('@om_acme_alice-1:localhost');
+  });
+
+  it('escapes upper case and underscores so distinct slugs never share a localpart', () => {
+    expect(escapeSlug('Alice_B')).toBe('_alice___b');
+    const slugs = ['alice', 'Alice', 'a_lice', 'a__lice', '_alice'.slice(1), 'A_lice', 'a_Lice', 'aLice', 'al.ice', 'al-ice'];
+    const localparts = slugs.map((s) => userLocalpart('om', 'acme', s));
+    expect(new Set(localparts).size).toBe(new Set(slugs).size);
+    for (const lp of localparts) expect(lp).toMatch(/^[a-z0-9._=/+-]+$/);
+  });
+
+  it('keeps tenants apart: the first underscore after the prefix ends the tenant', () => {
+    expect(userLocalpart('om', 'a', 'b_c')).not.toBe(userLocalpart('om', 'a-b', 'c'));
+    expect(tenantProblem('a_b')).not.toBeNull();
+  });
+
+  it('names the problem with empty, too long and unmappable slugs', () => {
+    expect(slugProblem('')).toMatch(/must not be empty/);
+    expect(slugProblem('x'.repeat(101))).toMatch(/longer than 100/);
+    expect(slugProblem('al ice')).toMatch(/cannot be mapped to a Matrix localpart: character " "/);
+    expect(slugProblem('ali@ce')).toMatch(/character "@"/);
+    expect(slugProblem('-alice')).toMatch(/cannot be mapped/);
+    expect(slugProblem('émile')).toMatch(/character "é"/);
+    expect(slugProblem('alice')).toBeNull();
+  });
+
+  it('rejects a slug whose user id would exceed 255 bytes', () => {
+    expect(userIdProblem('om', 'localhost', 'acme', 'A'.repeat(100))).toBeNull();
+    expect(userIdProblem('om', 'x'.repeat(100) + '.example.org', 'acme', 'A'.repeat(100))).toMatch(/exceed 255/);
+  });
+
+  it('validates tenants', () => {
+    expect(tenantProblem('acme')).toBeNull();
+    expect(tenantProblem('acme-2')).toBeNull();
+    expect(tenantProblem('')).toMatch(/empty/);
+    expect(tenantProblem('Acme')).toMatch(/a-z/);
+    expect(tenantProblem('-acme')).toMatch(/a-z/);
+    expect(tenantProblem('a'.repeat(33))).toMatch(/1-32/);
+  });
+});
+
+describe('workflow ids', () => {
+  it('round-trips user workflow ids and rejects foreign ones', () => {
+    expect(provisionUserWorkflowId('acme', 'Alice')).toBe('user:acme:Alice');
+    expect(parseWorkflowId('user:acme:Alice')).toEqual({ kind: 'user', tenant: 'acme', slug: 'Alice' });
+    expect(parseWorkflowId('user-auth:acme:bob')).toEqual({ kind: 'user-auth', tenant: 'acme', slug: 'bob' });
+    expect(parseWorkflowId('room:acme:event:x')).toBeNull();
+    expect(parseWorkflowId('user:ACME:bob')).toBeNull();
+    expect(parseWorkflowId('something-else')).toBeNull();
+  });
+});
