@@ -1,11 +1,13 @@
+import { createRoomActivities, type RoomActivityDeps } from './rooms.js';
 import { createUserActivities, type UserActivityDeps } from './users.js';
 
-export type ActivityDeps = UserActivityDeps;
+export type ActivityDeps = UserActivityDeps & RoomActivityDeps;
 
 /** Every activity the worker registers, built from real dependencies handed in by the caller. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createUserActivities(deps),
+    ...createRoomActivities(deps),
   };
 }
 

@@ -1,12 +1,18 @@
 import type { Client } from '@temporalio/client';
+import type { Db } from '../activities/store/db.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/log.js';
+import type { TemporalConnectionLike } from '../lib/readiness.js';
 import type { AuthVariables } from './auth.js';
 
 /** What the API's routes are built from; the process entry point wires the real ones. */
 export interface AppDeps {
   config: Config;
   temporal: Client;
+  /** The connection under `temporal`, whose health service `/readyz` asks. */
+  temporalConnection: TemporalConnectionLike;
+  /** PostgreSQL; `/readyz` checks it. */
+  db: Db;
   log: Logger;
 }
 

@@ -1,8 +1,11 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
+import type { Server } from 'node:http';
+import { createDb } from '../activities/store/db.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { createApp } from './app.js';
+import { gracefulServer } from './shutdown.js';
 
 let config;
 try {
@@ -16,18 +19,29 @@ const log = createLogger('api', config.logLevel);
 // Lazy: the API starts (and answers /healthz) even while Temporal is still coming up.
 const connection = Connection.lazy({ address: config.temporal.address });
 const temporal = new Client({ connection, namespace: config.temporal.namespace });
-const app = createApp({ config, temporal, log });
+// No query at start either: /readyz reports the database until it answers.
+const db = createDb(config.databaseUrl);
+const app = createApp({ config, temporal, temporalConnection: connection, db, log });
 
+// Without createServer options, serve() builds a plain node:http server.
 const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {
   log.info({ url: `http://${info.address}:${info.port}` }, 'api listening');
-});
+}) as Server;
+const graceful = gracefulServer(server);
 
-function shutdown(signal: string): void {
-  log.info({ signal }, 'api shutting down');
-  server.close(() => {
-    void connection.close().finally(() => process.exit(0));
-  });
-  setTimeout(() => process.exit(0), 10_000).unref();
+const graceMs = config.api.shutdownGraceMs;
+let stopping = false;
+/** Stop accepting, let in-flight requests finish within the grace period, release, exit. */
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal, graceMs }, 'api shutting down');
+  const outcome = await graceful.close(graceMs);
+  if (outcome === 'forced') log.warn({ graceMs }, 'grace period over: cut the requests still open');
+  await Promise.allSettled([connection.close(), db.end()]);
+  log.info({ outcome }, 'api stopped');
+  await new Promise<void>((resolve) => log.flush(() => resolve()));
+  process.exit(outcome === 'drained' ? 0 : 1);
 }
-process.once('SIGINT', () => shutdown('SIGINT'));
-process.once('SIGTERM', () => shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -47,3 +47,30 @@ export function requireString(body: Record<string, unknown>, field: string, maxL
 export function assertValid(problem: string | null): void {
   if (problem) throw new ApiError('M_INVALID_PARAM', problem);
 }
+
+export function optionalString(body: Record<string, unknown>, field: string, maxLength: number): string | undefined {
+  return body[field] === undefined ? undefined : requireString(body, field, maxLength);
+}
+
+export function optionalBoolean(body: Record<string, unknown>, field: string): boolean | undefined {
+  const v = body[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') throw new ApiError('M_BAD_JSON', `field "${field}" must be true or false`);
+  return v;
+}
+
+export function optionalEnum<T extends string>(body: Record<string, unknown>, field: string, allowed: readonly T[]): T | undefined {
+  const v = body[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new ApiError('M_INVALID_PARAM', `field "${field}" must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+  }
+  return v as T;
+}
+
+/** An optional JSON body: empty is `{}`, anything else must be a JSON object. */
+export async function readOptionalJsonObject(c: Context): Promise<Record<string, unknown>> {
+  const length = c.req.header('content-length');
+  if (!c.req.header('content-type') && (length === undefined || length === '0')) return {};
+  return readJsonObject(c);
+}

@@ -3,6 +3,8 @@
  * and in the README's configuration table; a bad value fails fast with a message naming it.
  */
 
+import { DEFAULT_POWER_LEVELS, SIMPLE_POWER_LEVELS, type PowerLevelTable } from './roles.js';
+
 export interface EncryptionKey {
   id: string;
   key: Buffer;
@@ -47,6 +49,21 @@ export interface Config {
     port: number;
     /** How long a start endpoint waits for the outcome before answering 202. */
     waitMs: number;
+    /** On SIGTERM, how long in-flight requests may take before their connections are cut. */
+    shutdownGraceMs: number;
+  };
+  worker: {
+    /** Bind address and port of the worker's /metrics, /healthz, /readyz server (port 0: any free one). */
+    httpHost: string;
+    httpPort: number;
+  };
+  rooms: {
+    /** Role → power level table (`POWER_LEVEL_MODE`, optionally patched by `POWER_LEVELS`). */
+    powerLevels: PowerLevelTable;
+    /** Purge archived rooms through the Admin API (history is deleted). */
+    purgeOnArchive: boolean;
+    /** How often each tenant's reconciliation schedule runs. */
+    reconcileIntervalMinutes: number;
   };
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 }
@@ -105,6 +122,40 @@ export function parseKeys(name: string, raw: string): EncryptionKey[] {
   return keys;
 }
 
+function powerLevels(env: Env): PowerLevelTable {
+  const mode = optional(env, 'POWER_LEVEL_MODE', 'default');
+  if (mode !== 'default' && mode !== 'simple') throw new ConfigError('POWER_LEVEL_MODE', 'must be "default" or "simple"');
+  const base = mode === 'simple' ? SIMPLE_POWER_LEVELS : DEFAULT_POWER_LEVELS;
+  const raw = env.POWER_LEVELS?.trim();
+  if (!raw) return base;
+  let patch: unknown;
+  try {
+    patch = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('POWER_LEVELS', 'must be JSON like {"event":{"host":50}}');
+  }
+  const table: Record<string, Record<string, number>> = { event: { ...base.event }, group: { ...base.group }, dm: { ...base.dm } };
+  for (const [kind, roles] of Object.entries(patch as Record<string, unknown>)) {
+    const target = table[kind];
+    if (!target || !roles || typeof roles !== 'object') throw new ConfigError('POWER_LEVELS', `has an unknown room kind "${kind}"`);
+    for (const [role, level] of Object.entries(roles as Record<string, unknown>)) {
+      if (!(role in target)) throw new ConfigError('POWER_LEVELS', `has an unknown ${kind} role "${role}"`);
+      if (!Number.isInteger(level) || (level as number) < 0 || (level as number) > 100) {
+        throw new ConfigError('POWER_LEVELS', `${kind}.${role} must be an integer from 0 to 100`);
+      }
+      target[role] = level as number;
+    }
+  }
+  return table as unknown as PowerLevelTable;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = optional(env, name, String(fallback)).toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new ConfigError(name, `must be true or false, got "${v}"`);
+}
+
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** Parses an environment (default: the process's) into a frozen Config, or throws ConfigError. */
@@ -161,6 +212,16 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       host: optional(env, 'API_HOST', '127.0.0.1'),
       port: integer(env, 'API_PORT', 8080, 0, 65535),
       waitMs: integer(env, 'API_WAIT_MS', 10_000, 0, 120_000),
+      shutdownGraceMs: integer(env, 'API_SHUTDOWN_GRACE_MS', 15_000, 0, 600_000),
+    },
+    worker: {
+      httpHost: optional(env, 'WORKER_HTTP_HOST', '127.0.0.1'),
+      httpPort: integer(env, 'WORKER_HTTP_PORT', 9464, 0, 65535),
+    },
+    rooms: {
+      powerLevels: powerLevels(env),
+      purgeOnArchive: bool(env, 'ROOM_PURGE_ON_ARCHIVE', false),
+      reconcileIntervalMinutes: integer(env, 'RECONCILE_INTERVAL_MINUTES', 15, 1, 10_080),
     },
     logLevel: logLevel as Config['logLevel'],
   };

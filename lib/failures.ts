@@ -26,6 +26,14 @@ export const FailureType = {
   Unavailable: 'MatrixUnavailable',
   /** A stored credential could not be decrypted (wrong or missing key): needs an operator. */
   CredentialUndecryptable: 'CredentialUndecryptable',
+  /** A managed room is gone from the homeserver; it is never silently replaced by an empty one. */
+  RoomMissing: 'RoomMissing',
+  /** The room was archived; it takes no more changes. */
+  RoomArchived: 'RoomArchived',
+  /** A change the room cannot take (e.g. adding a third user to a DM). */
+  InvalidChange: 'InvalidChange',
+  /** Power levels read back after a write differ from what was written (a concurrent writer). */
+  PowerLevelsDiverged: 'PowerLevelsDiverged',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -40,4 +48,7 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
   FailureType.UnknownToken,
   FailureType.Unauthorized,
   FailureType.CredentialUndecryptable,
+  FailureType.RoomMissing,
+  FailureType.RoomArchived,
+  FailureType.InvalidChange,
 ];

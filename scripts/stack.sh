@@ -9,7 +9,7 @@
 #   STACK_NAME            dev | test | any name; separate state, ports offset by STACK_PORT_OFFSET
 #   STACK_PORT_OFFSET     added to every default port (dev 0, test 10000, others must set it)
 #   STACK_PG_PORT STACK_TEMPORAL_PORT STACK_TEMPORAL_UI_PORT STACK_TEMPORAL_HTTP_PORT
-#   STACK_SYNAPSE_PORT STACK_API_PORT   override single ports
+#   STACK_SYNAPSE_PORT STACK_API_PORT STACK_WORKER_HTTP_PORT   override single ports
 #   SYNAPSE_RATE_LIMITS   relaxed (default) | default (Synapse's own limits, to exercise 429s)
 #   DATABASE_URL          use this database instead of starting PostgreSQL
 set -euo pipefail
@@ -29,6 +29,7 @@ TEMPORAL_UI_PORT="${STACK_TEMPORAL_UI_PORT:-$((8233 + OFFSET))}"
 TEMPORAL_HTTP_PORT="${STACK_TEMPORAL_HTTP_PORT:-$((7243 + OFFSET))}"
 SYNAPSE_PORT="${STACK_SYNAPSE_PORT:-$((8008 + OFFSET))}"
 API_PORT="${STACK_API_PORT:-$((8080 + OFFSET))}"
+WORKER_HTTP_PORT="${STACK_WORKER_HTTP_PORT:-$((9464 + OFFSET))}"
 RATE_LIMITS="${SYNAPSE_RATE_LIMITS:-relaxed}"
 SERVER_NAME=localhost
 SEARCH_ATTRIBUTES=(Tenant EntityKind EntitySlug MatrixUserId MatrixRoomId)
@@ -120,8 +121,12 @@ pg_data_dir() {
   fi
 }
 
+own_database_url() { echo "postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/orchestrator"; }
+
 up_postgres() {
-  if [[ -n "${DATABASE_URL:-}" ]]; then log "PostgreSQL: using DATABASE_URL"; return 0; fi
+  # This stack's own URL (e.g. from a sourced stack.env, as in tests restarting PostgreSQL) still
+  # means: run our cluster. Any other DATABASE_URL is an external database.
+  if [[ -n "${DATABASE_URL:-}" && "$DATABASE_URL" != "$(own_database_url)" ]]; then log "PostgreSQL: using DATABASE_URL"; return 0; fi
   local bin data logf
   bin="$(pg_bin)"
   data="$(pg_data_dir)"
@@ -314,7 +319,7 @@ stop_pidfile() {
 
 # --- the environment the worker, the API and the tests read ---------------------------------------
 write_env() {
-  local db="${DATABASE_URL:-postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/orchestrator}"
+  local db="${DATABASE_URL:-$(own_database_url)}"
   umask 077
   cat >"$DIR/stack.env" <<EOF
 export STACK_NAME='$NAME'
@@ -332,6 +337,7 @@ export MATRIX_BOT_LOCALPART='openmeet-bot'
 export TOKEN_ENCRYPTION_KEYS='$TOKEN_ENCRYPTION_KEYS'
 export SERVICE_JWT_SECRET='$SERVICE_JWT_SECRET'
 export API_PORT='$API_PORT'
+export WORKER_HTTP_PORT='$WORKER_HTTP_PORT'
 export STACK_DIR='$DIR'
 export STACK_SYNAPSE_LOG='$DIR/synapse.log'
 EOF

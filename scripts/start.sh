@@ -43,6 +43,7 @@ cat <<EOT
 
 matrix-orchestrator is running (stack "$STACK_NAME"):
   API           $api            (health: $api/healthz)
+  Worker        http://127.0.0.1:$WORKER_HTTP_PORT       (/metrics, /healthz, /readyz)
   Temporal UI   $TEMPORAL_UI_URL
   Temporal      $TEMPORAL_ADDRESS    (CLI: $TEMPORAL_CLI --address $TEMPORAL_ADDRESS workflow list)
   Synapse       $MATRIX_HOMESERVER_URL

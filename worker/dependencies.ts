@@ -1,13 +1,18 @@
+import { Client, Connection } from '@temporalio/client';
 import type { ActivityDeps } from '../activities/index.js';
 import { createSynapseAdmin } from '../activities/matrix/admin.js';
+import { createMatrixBot } from '../activities/matrix/client.js';
 import { createDb, migrate, type Db } from '../activities/store/db.js';
+import { createRoomStore } from '../activities/store/rooms.js';
 import { createUserStore } from '../activities/store/users.js';
 import type { Config } from '../lib/config.js';
 import { TokenCipher } from '../lib/token-cipher.js';
+import { createWorkflowGateway } from './gateway.js';
 
 export interface WorkerDependencies {
   db: Db;
   activities: ActivityDeps;
+  close(): Promise<void>;
 }
 
 /** Builds the real dependencies of the activities from configuration, applying migrations first. */
@@ -15,6 +20,8 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
   const db = createDb(config.databaseUrl);
   await migrate(db);
   const cipher = new TokenCipher(config.tokens.keys, config.tokens.activeKeyId);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
   return {
     db,
     activities: {
@@ -23,9 +30,23 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
         adminUserId: config.matrix.adminUserId,
         adminPassword: config.matrix.adminPassword,
       }),
+      bot: createMatrixBot({
+        homeserverUrl: config.matrix.homeserverUrl,
+        asToken: config.matrix.asToken,
+        userId: `@${config.matrix.botLocalpart}:${config.matrix.serverName}`,
+      }),
       users: createUserStore(db, cipher),
+      rooms: createRoomStore(db),
+      gateway: createWorkflowGateway(client, config),
+      homeserverUrl: config.matrix.homeserverUrl,
       userPrefix: config.matrix.userPrefix,
       serverName: config.matrix.serverName,
+      powerLevels: config.rooms.powerLevels,
+      purgeOnArchive: config.rooms.purgeOnArchive,
+    },
+    async close() {
+      await connection.close();
+      await db.end();
     },
   };
 }

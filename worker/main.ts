@@ -1,7 +1,10 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
+import { checkReadiness, databaseCheck, homeserverCheck, temporalCheck } from '../lib/readiness.js';
 import { createWorkerDependencies } from './dependencies.js';
+import { startWorkerHttp } from './http.js';
+import { createWorkerMetrics, freeLoopbackPort } from './metrics.js';
 import { createWorker } from './worker.js';
 
 let config;
@@ -14,13 +17,47 @@ try {
 }
 const log = createLogger('worker', config.logLevel);
 
+// Before any connection: the SDK's runtime (and its metrics exporter) is created once. Its
+// Prometheus exporter listens on loopback only; worker/http.ts re-serves it at /metrics. The
+// default shutdownSignals (SIGINT, SIGTERM, SIGQUIT, SIGUSR2) make the runtime shut the worker
+// down, letting running activities finish (shutdownGraceTime in worker.ts).
+const sdkMetricsPort = await freeLoopbackPort();
+Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } });
+const metrics = createWorkerMetrics(sdkMetricsPort);
+
 const deps = await createWorkerDependencies(config);
 const connection = await NativeConnection.connect({ address: config.temporal.address });
-// The SDK's runtime shuts the worker down on SIGINT/SIGTERM, letting running activities finish.
-const worker = await createWorker({ config, activities: deps.activities, connection });
+const worker = await createWorker({
+  config,
+  activities: deps.activities,
+  connection,
+  interceptors: { activity: [metrics.activityInterceptor] },
+});
 
-log.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address }, 'worker running');
-await worker.run();
-await connection.close();
-await deps.db.end();
+const homeserverUrl = config.matrix.homeserverUrl;
+const http = await startWorkerHttp({
+  host: config.worker.httpHost,
+  port: config.worker.httpPort,
+  metrics: metrics.scrape,
+  metricsContentType: metrics.contentType,
+  readiness: () =>
+    checkReadiness({
+      database: databaseCheck(deps.db),
+      temporal: temporalCheck(connection),
+      homeserver: homeserverCheck(homeserverUrl),
+      // Unready while draining after SIGTERM: no new work should be routed here.
+      worker: async () => {
+        const state = worker.getState();
+        if (state !== 'RUNNING') throw new Error(`worker is ${state.toLowerCase()}`);
+      },
+    }),
+  onError: (err, path) => log.error({ err, path }, 'worker http request failed'),
+});
+
+log.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, http: http.url }, 'worker running');
+try {
+  await worker.run();
+} finally {
+  await Promise.allSettled([http.close(), connection.close(), deps.close()]);
+}
 log.info('worker stopped');

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerInterceptors, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import type { Config } from '../lib/config.js';
@@ -12,6 +12,8 @@ export interface CreateWorkerOptions {
   /** A pre-built bundle (tests bundle once per file); otherwise the worker bundles WORKFLOWS_PATH. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   taskQueue?: string;
+  /** E.g. the activity-outcome counter of worker/metrics.ts. */
+  interceptors?: WorkerInterceptors;
 }
 
 /** The Temporal worker with every workflow and activity registered. */
@@ -23,5 +25,6 @@ export function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     activities: createActivities(opts.activities),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     shutdownGraceTime: '20 seconds',
+    ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
   });
 }

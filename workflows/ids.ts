@@ -70,19 +70,69 @@ export function userIdProblem(prefix: string, serverName: string, tenant: string
 export const provisionUserWorkflowId = (tenant: string, slug: string): string => `user:${tenant}:${slug}`;
 export const reauthUserWorkflowId = (tenant: string, slug: string): string => `user-auth:${tenant}:${slug}`;
 
-export type WorkflowKind = 'user' | 'user-auth';
+export const ROOM_KINDS = ['event', 'group', 'dm'] as const;
+export type RoomKind = (typeof ROOM_KINDS)[number];
+export const isRoomKind = (k: string): k is RoomKind => (ROOM_KINDS as readonly string[]).includes(k);
+
+/** A DM's slug is its two users' slugs, sorted and joined by '~' (which no user slug contains). */
+export function dmSlug(a: string, b: string): string {
+  return a < b ? `${a}~${b}` : `${b}~${a}`;
+}
+
+/** Returns why a room slug is unusable for its kind, or null. */
+export function roomSlugProblem(kind: RoomKind, slug: string): InvalidReason | null {
+  if (kind !== 'dm') return slugProblem(slug);
+  const parts = slug.split('~');
+  if (parts.length !== 2) return 'a DM slug is two user slugs joined by "~"';
+  const [a, b] = parts as [string, string];
+  const p = slugProblem(a, 'DM user slug') ?? slugProblem(b, 'DM user slug');
+  if (p) return p;
+  if (a === b) return 'a DM is between two different users';
+  if (dmSlug(a, b) !== slug) return 'a DM slug lists its two users in sorted order';
+  return null;
+}
+
+/** Alias localpart: `{prefix}_{tenant}_{kind}_{escaped slug}`, in the appservice's exclusive alias namespace. */
+export function roomAliasLocalpart(prefix: string, tenant: string, kind: RoomKind, slug: string): string {
+  return `${prefix}_${tenant}_${kind}_${slug.split('~').map(escapeSlug).join('=7e')}`;
+}
+
+export const roomWorkflowId = (tenant: string, kind: RoomKind, slug: string): string => `room:${tenant}:${kind}:${slug}`;
+export const reconcileWorkflowId = (tenant: string): string => `reconcile:${tenant}`;
+
+export type WorkflowKind = 'user' | 'user-auth' | 'room' | 'reconcile';
 
 export interface ParsedWorkflowId {
   kind: WorkflowKind;
   tenant: string;
   slug: string;
+  roomKind?: RoomKind;
 }
 
 /** Splits one of our workflow ids into its parts; null for anything else. */
 export function parseWorkflowId(id: string): ParsedWorkflowId | null {
+  const room = /^room:([^:]+):([a-z]+):(.+)$/.exec(id);
+  if (room) {
+    const [, tenant, roomKind, slug] = room as unknown as [string, string, string, string];
+    if (tenantProblem(tenant) || !isRoomKind(roomKind) || roomSlugProblem(roomKind, slug)) return null;
+    return { kind: 'room', tenant, slug, roomKind };
+  }
+  const rec = /^reconcile:([^:]+)$/.exec(id);
+  if (rec) return tenantProblem(rec[1]!) ? null : { kind: 'reconcile', tenant: rec[1]!, slug: '' };
   const m = /^(user|user-auth):([^:]+):(.+)$/.exec(id);
   if (!m) return null;
   const [, kind, tenant, slug] = m as unknown as [string, WorkflowKind, string, string];
   if (tenantProblem(tenant) || slugProblem(slug)) return null;
   return { kind, tenant, slug };
+}
+
+/** Platform roles per room kind; the power level of each comes from the configured table. */
+export const ROLES_BY_KIND: Readonly<Record<RoomKind, readonly string[]>> = {
+  event: ['host', 'moderator', 'speaker', 'member'],
+  group: ['owner', 'admin', 'moderator', 'member'],
+  dm: ['member'],
+};
+
+export function roleProblem(kind: RoomKind, role: string): InvalidReason | null {
+  return ROLES_BY_KIND[kind].includes(role) ? null : `role "${role}" is not one of ${ROLES_BY_KIND[kind].join(', ')} for ${kind} rooms`;
 }

@@ -1,2 +1,4 @@
 /** Every workflow the worker registers. */
 export { provisionUserWorkflow } from './provision-user.js';
+export { roomWorkflow } from './room.js';
+export { reconcileTenantWorkflow } from './reconcile.js';

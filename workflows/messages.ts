@@ -3,6 +3,7 @@
  * start workflows and send updates without pulling in workflow code.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { RoomKind } from './ids.js';
 
 export interface UserRef {
   tenant: string;
@@ -65,3 +66,74 @@ export const provisionUserUpdate = defineUpdate<ProvisionUserResult, [ProvisionU
 export const userStateQuery = defineQuery<UserState>('userState');
 
 export const DISPLAY_NAME_MAX_LENGTH = 256;
+
+// ---------------------------------------------------------------------------------------------
+// Rooms
+// ---------------------------------------------------------------------------------------------
+
+
+export type Visibility = 'public' | 'private';
+
+export interface RoomSettings {
+  name?: string;
+  topic?: string;
+  /** public: anyone may join and the room is in the directory; private: invite only. */
+  visibility?: Visibility;
+  /** Only for DMs, and only at creation: Matrix cannot turn encryption off again. */
+  encrypted?: boolean;
+}
+
+/** One change to a room. Member changes are upserts/deletes: repeating one changes nothing. */
+export type RoomChange =
+  | { type: 'ensure'; settings?: RoomSettings; members?: string[] }
+  | { type: 'addMember'; userSlug: string; role: string; displayName?: string }
+  | { type: 'removeMember'; userSlug: string }
+  | { type: 'archive' }
+  | { type: 'reconcile' };
+
+export type RoomChangeRequest = RoomChange & { requestId?: string };
+
+export interface RoomChangeResult {
+  roomId: string;
+  alias: string;
+  /** What was done on the homeserver for this change (empty: nothing needed doing). */
+  actions: string[];
+}
+
+export interface RoomRef {
+  tenant: string;
+  kind: RoomKind;
+  slug: string;
+}
+
+export interface RoomInput extends RoomRef {
+  carried?: RoomState;
+  idleTimeoutMs?: number;
+}
+
+export interface RoomState extends RoomRef {
+  roomId: string | null;
+  alias: string | null;
+  settings: RoomSettings;
+  /** Desired members: user slug → platform role. */
+  members: Record<string, string>;
+  archived: boolean;
+  changesApplied: number;
+  pendingChanges: number;
+  lastError: { type: string; message: string } | null;
+}
+
+/** Apply one change to the room (creating it first if needed); the caller learns the outcome. */
+export const roomChangeUpdate = defineUpdate<RoomChangeResult, [RoomChangeRequest]>('roomChange');
+export const roomStateQuery = defineQuery<RoomState>('roomState');
+
+export interface ReconcileInput {
+  tenant: string;
+}
+
+export interface ReconcileResult {
+  tenant: string;
+  rooms: number;
+  fixes: { room: string; actions: string[] }[];
+  failures: { room: string; error: string }[];
+}

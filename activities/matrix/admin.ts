@@ -16,6 +16,8 @@ export interface MatrixAdmin {
   upsertUser(userId: string, fields: { displayName: string }): Promise<void>;
   /** A new access token acting as the user (admin login); no device is created. */
   loginAs(userId: string): Promise<string>;
+  /** Deletes and purges a room (everyone is removed, history is deleted). */
+  deleteRoom(roomId: string): Promise<void>;
 }
 
 export interface SynapseAdminOptions {
@@ -104,6 +106,9 @@ export function createSynapseAdmin(opts: SynapseAdminOptions): MatrixAdmin {
         body: {},
       });
       return r.access_token;
+    },
+    async deleteRoom(roomId) {
+      await call({ method: 'DELETE', path: `/_synapse/admin/v2/rooms/${enc(roomId)}`, body: { purge: true } });
     },
   };
 }

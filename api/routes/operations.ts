@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Hono } from 'hono';
 import { parseWorkflowId } from '../../workflows/ids.js';
-import { userStateQuery, type UserState } from '../../workflows/messages.js';
+import { roomStateQuery, userStateQuery, type RoomState, type UserState } from '../../workflows/messages.js';
 import { assertTenant } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -9,10 +9,15 @@ import { ApiError } from '../errors.js';
 type OperationStatus = 'running' | 'completed' | 'failed';
 
 /** Reads what an entity workflow's state says about the requests it was given. */
-function statusOf(state: UserState): OperationStatus {
-  if (state.pendingRequests > 0) return 'running';
+function statusOf(state: UserState | RoomState): OperationStatus {
+  if ('pendingRequests' in state) {
+    if (state.pendingRequests > 0) return 'running';
+    if (state.lastError) return 'failed';
+    return state.provisioned ? 'completed' : 'running';
+  }
+  if (state.pendingChanges > 0) return 'running';
   if (state.lastError) return 'failed';
-  return state.provisioned ? 'completed' : 'running';
+  return state.roomId ? 'completed' : 'running';
 }
 
 /** `GET /v1/operations/{workflowId}`: where a workflow started through the API stands. */
@@ -34,12 +39,15 @@ export function operationsRoutes(deps: AppDeps) {
     }
     const workflowStatus = description.status.name;
     const base = { workflowId, runId: description.runId, kind: parsed.kind, workflowStatus };
-    if (workflowStatus === 'RUNNING') {
-      const state = await handle.query(userStateQuery);
+    if (workflowStatus === 'RUNNING' && parsed.kind !== 'reconcile') {
+      const state = parsed.kind === 'room' ? await handle.query(roomStateQuery) : await handle.query(userStateQuery);
       return c.json({ ...base, status: statusOf(state), state });
     }
+    if (workflowStatus === 'RUNNING') return c.json({ ...base, status: 'running' as OperationStatus });
     if (workflowStatus === 'COMPLETED' || workflowStatus === 'CONTINUED_AS_NEW') {
-      const state = (await handle.result()) as UserState;
+      const result = await handle.result();
+      if (parsed.kind === 'reconcile') return c.json({ ...base, status: 'completed' as OperationStatus, result });
+      const state = result as UserState | RoomState;
       return c.json({ ...base, status: statusOf(state), state });
     }
     let failure: string = workflowStatus.toLowerCase();

@@ -1,12 +1,15 @@
 import { Client, Connection } from '@temporalio/client';
 import { SignJWT } from 'jose';
 import { createApp } from '../../api/app.js';
+import { createDb, type Db } from '../../activities/store/db.js';
 import type { Config } from '../../lib/config.js';
 import { createLogger } from '../../lib/log.js';
 
 export interface TestApi {
   app: ReturnType<typeof createApp>;
   temporal: Client;
+  /** The API's own pool (what /readyz checks). */
+  db: Db;
   close: () => Promise<void>;
   /** app.request with a JSON body and the service JWT. */
   post: (path: string, body: unknown, token?: string) => Promise<Response>;
@@ -33,13 +36,23 @@ export async function serviceToken(
 export async function createTestApi(config: Config): Promise<TestApi> {
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const app = createApp({ config, temporal, log: createLogger('api-test', 'silent') });
+  const db = createDb(config.databaseUrl, 4);
+  const app = createApp({
+    config,
+    temporal,
+    temporalConnection: connection,
+    db,
+    log: createLogger('api-test', 'silent'),
+  });
   const token = await serviceToken(config);
   return {
     app,
     temporal,
+    db,
     token,
-    close: () => connection.close(),
+    close: async () => {
+      await Promise.all([connection.close(), db.end()]);
+    },
     post: async (path, body, t = token) =>
       app.request(path, {
         method: 'POST',

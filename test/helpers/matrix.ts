@@ -46,3 +46,31 @@ export async function listUsers(config: Config, token: string, localpartPrefix: 
   });
   return r.users.map((u) => u.name).filter((n) => n.startsWith(`@${localpartPrefix}`));
 }
+
+/** Reads as the service bot (as_token): what the room really looks like on the homeserver. */
+export function botView(config: Config) {
+  const get = <T>(path: string) => matrixRequest<T>(config.matrix.homeserverUrl, { method: 'GET', path, token: config.matrix.asToken });
+  const e = encodeURIComponent;
+  return {
+    joined: async (roomId: string): Promise<string[]> =>
+      Object.keys((await get<{ joined: Record<string, unknown> }>(`/_matrix/client/v3/rooms/${e(roomId)}/joined_members`)).joined).sort(),
+    powerLevels: async (roomId: string): Promise<Record<string, number>> =>
+      (await get<{ users?: Record<string, number> }>(`/_matrix/client/v3/rooms/${e(roomId)}/state/m.room.power_levels/`)).users ?? {},
+    resolveAlias: async (alias: string): Promise<string | null> =>
+      get<{ room_id: string }>(`/_matrix/client/v3/directory/room/${e(alias)}`).then(
+        (r) => r.room_id,
+        () => null,
+      ),
+  };
+}
+
+/** Rooms the Admin API finds by name, alias or id fragment. */
+export async function adminRoomSearch(config: Config, token: string, term: string): Promise<{ room_id: string; canonical_alias: string | null }[]> {
+  const r = await matrixRequest<{ rooms: { room_id: string; canonical_alias: string | null }[] }>(config.matrix.homeserverUrl, {
+    method: 'GET',
+    path: '/_synapse/admin/v1/rooms',
+    token,
+    query: { search_term: term, limit: '100' },
+  });
+  return r.rooms;
+}

@@ -50,5 +50,15 @@ export async function startProcess(script: string, env: Record<string, string>, 
 
 /** A worker process on its own task queue. */
 export function startWorker(taskQueue: string, env: Record<string, string> = {}): Promise<RunningProcess> {
-  return startProcess('dist/worker/main.js', { TEMPORAL_TASK_QUEUE: taskQueue, ...env }, /worker running/);
+  return startProcess('dist/worker/main.js', { TEMPORAL_TASK_QUEUE: taskQueue, WORKER_HTTP_PORT: '0', ...env }, /worker running/);
+}
+
+/** The URL of a worker process's /metrics, /healthz, /readyz server, from its "worker running" log line. */
+export function workerHttpUrl(worker: RunningProcess): string {
+  for (const line of worker.output().split('\n')) {
+    if (!line.includes('"worker running"')) continue;
+    const url = (JSON.parse(line) as { http?: unknown }).http;
+    if (typeof url === 'string') return url;
+  }
+  throw new Error(`no http URL in the worker's "worker running" line:\n${worker.output()}`);
 }

@@ -1,11 +1,12 @@
 /**
- * Against a Synapse on its own default rate limits (a second, Synapse-only stack), provisioning 30
- * users in parallel completes with every user correct: rate limits are waited out, not surfaced.
+ * Against a Synapse on its own default rate limits (a second, Synapse-only stack): provisioning 30
+ * users in parallel, and inviting and joining 40 users into one room, complete with every user
+ * correct: rate limits are waited out, not surfaced, and nothing is reported done that is not.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { createTestApi, type TestApi } from '../helpers/api.js';
-import { testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
-import { adminFor, adminToken, listUsers, whoami } from '../helpers/matrix.js';
+import { eventually, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
+import { adminFor, adminToken, botView, listUsers, whoami } from '../helpers/matrix.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
 import { readStackEnv, stack } from '../helpers/stack.js';
 import pg from 'pg';
@@ -24,9 +25,11 @@ beforeAll(async () => {
   const rl = await readStackEnv('test-ratelimits');
   overrides = {
     TEMPORAL_TASK_QUEUE: taskQueue,
-    API_WAIT_MS: '90000',
+    API_WAIT_MS: '120000',
     MATRIX_HOMESERVER_URL: rl.MATRIX_HOMESERVER_URL!,
     MATRIX_ADMIN_PASSWORD: rl.MATRIX_ADMIN_PASSWORD!,
+    MATRIX_AS_TOKEN: rl.MATRIX_AS_TOKEN!,
+    MATRIX_HS_TOKEN: rl.MATRIX_HS_TOKEN!,
   };
   worker = await startWorker(taskQueue, overrides);
   api = await createTestApi(testConfig(overrides));
@@ -59,3 +62,31 @@ it('provisions 30 users in parallel under Synapse default rate limits, every one
     await db.end();
   }
 });
+
+it('invites and joins 40 users into one room under Synapse default rate limits, every one joined', async () => {
+  const config = testConfig(overrides);
+  const slugs = Array.from({ length: 40 }, (_, i) => `joiner${i}`);
+  const path = `/v1/tenants/${tenant}/rooms/event/crowded`;
+  const created = await api.app.request(path, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Crowded' }),
+  });
+  expect(created.status).toBe(200);
+  const { roomId } = (await created.json()) as { roomId: string };
+  const responses = await Promise.all(
+    slugs.map((slug) =>
+      api.app.request(`${path}/members/${slug}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ role: 'member' }),
+      }),
+    ),
+  );
+  // 200 means done; 202 (still waiting out rate limits after API_WAIT_MS) must become done too.
+  expect(responses.every((r) => r.status === 200 || r.status === 202)).toBe(true);
+  const expected = ['@openmeet-bot:localhost', ...slugs.map((s) => `@om_${tenant}_${s}:localhost`)].sort();
+  const done = responses.filter((r) => r.status === 200).length;
+  if (done === 40) expect(await botView(config).joined(roomId)).toEqual(expected);
+  await eventually(async () => JSON.stringify(await botView(config).joined(roomId)) === JSON.stringify(expected), 300_000, 'all 40 to be joined');
+}, 600_000);

@@ -17,7 +17,8 @@ describe('loadConfig', () => {
     expect(c.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'matrix-orchestrator' });
     expect(c.matrix.homeserverUrl).toBe('http://127.0.0.1:8008');
     expect(c.matrix.adminUserId).toBe('@admin:localhost');
-    expect(c.api).toEqual({ host: '127.0.0.1', port: 8080, waitMs: 10000 });
+    expect(c.api).toEqual({ host: '127.0.0.1', port: 8080, waitMs: 10000, shutdownGraceMs: 15000 });
+    expect(c.worker).toEqual({ httpHost: '127.0.0.1', httpPort: 9464 });
     expect(c.tokens.activeKeyId).toBe('k1');
     expect(Object.isFrozen(c.matrix)).toBe(true);
   });
@@ -34,6 +35,8 @@ describe('loadConfig', () => {
     [{ SERVICE_JWT_JWKS_URL: 'https://idp.example/jwks' }, /are exclusive/],
     [{ MATRIX_HOMESERVER_URL: 'ftp://x' }, /MATRIX_HOMESERVER_URL must be an http\(s\) URL/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ WORKER_HTTP_PORT: '-1' }, /WORKER_HTTP_PORT must be a whole number/],
+    [{ API_SHUTDOWN_GRACE_MS: '1e4' }, /API_SHUTDOWN_GRACE_MS must be a whole number/],
   ])('fails fast naming the variable: %j', (patch, message) => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
   });

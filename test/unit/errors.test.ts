@@ -17,6 +17,10 @@ describe('failure type strings', () => {
       ServerError: 'MatrixServerError',
       Unavailable: 'MatrixUnavailable',
       CredentialUndecryptable: 'CredentialUndecryptable',
+      RoomMissing: 'RoomMissing',
+      RoomArchived: 'RoomArchived',
+      InvalidChange: 'InvalidChange',
+      PowerLevelsDiverged: 'PowerLevelsDiverged',
     });
   });
 });

@@ -1,6 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  dmSlug,
   escapeSlug,
+  roleProblem,
+  roomAliasLocalpart,
+  roomSlugProblem,
   matrixUserId,
   parseWorkflowId,
   provisionUserWorkflowId,
@@ -53,12 +57,35 @@ describe('Matrix localparts from (tenant, slug)', () => {
   });
 });
 
+describe('room ids', () => {
+  it('keys a DM by its sorted pair and maps it to one alias', () => {
+    expect(dmSlug('zoe', 'yan')).toBe('yan~zoe');
+    expect(dmSlug('yan', 'zoe')).toBe('yan~zoe');
+    expect(roomSlugProblem('dm', 'yan~zoe')).toBeNull();
+    expect(roomSlugProblem('dm', 'zoe~yan')).toMatch(/sorted/);
+    expect(roomSlugProblem('dm', 'yan~yan')).toMatch(/two different users/);
+    expect(roomSlugProblem('dm', 'yan')).toMatch(/two user slugs/);
+    expect(roomAliasLocalpart('om', 'acme', 'dm', 'Yan~zoe')).toBe('om_acme_dm__yan=7ezoe');
+    expect(roomAliasLocalpart('om', 'acme', 'event', 'summer_fest')).toBe('om_acme_event_summer__fest');
+  });
+
+  it('checks roles per room kind', () => {
+    expect(roleProblem('event', 'host')).toBeNull();
+    expect(roleProblem('group', 'host')).toMatch(/not one of owner, admin, moderator, member/);
+    expect(roleProblem('dm', 'member')).toBeNull();
+  });
+});
+
 describe('workflow ids', () => {
   it('round-trips user workflow ids and rejects foreign ones', () => {
     expect(provisionUserWorkflowId('acme', 'Alice')).toBe('user:acme:Alice');
     expect(parseWorkflowId('user:acme:Alice')).toEqual({ kind: 'user', tenant: 'acme', slug: 'Alice' });
     expect(parseWorkflowId('user-auth:acme:bob')).toEqual({ kind: 'user-auth', tenant: 'acme', slug: 'bob' });
-    expect(parseWorkflowId('room:acme:event:x')).toBeNull();
+    expect(parseWorkflowId('room:acme:event:x')).toEqual({ kind: 'room', tenant: 'acme', slug: 'x', roomKind: 'event' });
+    expect(parseWorkflowId('room:acme:dm:alice~bob')).toEqual({ kind: 'room', tenant: 'acme', slug: 'alice~bob', roomKind: 'dm' });
+    expect(parseWorkflowId('room:acme:dm:bob~alice')).toBeNull();
+    expect(parseWorkflowId('room:acme:party:x')).toBeNull();
+    expect(parseWorkflowId('reconcile:acme')).toEqual({ kind: 'reconcile', tenant: 'acme', slug: '' });
     expect(parseWorkflowId('user:ACME:bob')).toBeNull();
     expect(parseWorkflowId('something-else')).toBeNull();
   });

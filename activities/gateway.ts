@@ -1,0 +1,15 @@
+import type { RoomChangeResult, RoomRef } from '../workflows/messages.js';
+
+/**
+ * What activities ask of other workflows. Implemented over the Temporal client in worker/, so the
+ * user workflow stays the one place that provisions users and the room workflow the one place
+ * that writes a room's power levels.
+ */
+export interface WorkflowGateway {
+  /** Provisions the user through the `user:{tenant}:{slug}` workflow and returns the Matrix user id. */
+  provisionUser(tenant: string, slug: string, displayName: string): Promise<string>;
+  /** Asks the room workflow to compare the room with its desired state and repair the drift. */
+  reconcileRoom(room: RoomRef): Promise<RoomChangeResult>;
+  /** Makes sure the tenant's reconciliation schedule exists. */
+  ensureSchedule(tenant: string): Promise<void>;
+}

@@ -1,0 +1,143 @@
+import { createClient, type ICreateRoomOpts, type MatrixClient } from 'matrix-js-sdk';
+import { logger as sdkLogger } from 'matrix-js-sdk/lib/logger.js';
+import { MatrixHttpError } from './errors.js';
+
+// The SDK logs every request at debug level; our own logs say what matters.
+(sdkLogger as { setLevel?: (l: string) => void }).setLevel?.('warn');
+
+export type Membership = 'join' | 'invite' | 'leave' | 'ban' | 'knock';
+
+export interface PowerLevelsContent {
+  users?: Record<string, number>;
+  [key: string]: unknown;
+}
+
+export interface CreateRoomOptions {
+  aliasLocalpart: string;
+  name?: string;
+  topic?: string;
+  visibility: 'public' | 'private';
+  encrypted: boolean;
+  /** Users invited at creation (DMs). */
+  invite?: string[];
+  isDirect?: boolean;
+}
+
+/** What the service bot (the appservice sender, acting with the as_token) does on the homeserver. */
+export interface MatrixBot {
+  readonly userId: string;
+  createRoom(opts: CreateRoomOptions): Promise<string>;
+  /** The room an alias points at, or null. */
+  resolveAlias(alias: string): Promise<string | null>;
+  /** Whether the room exists and the bot is in it (it is in every room it manages). */
+  roomIsReachable(roomId: string): Promise<boolean>;
+  membership(roomId: string, userId: string): Promise<Membership | null>;
+  /** Every user with a membership in the room, and what it is. */
+  memberships(roomId: string): Promise<Record<string, Membership>>;
+  invite(roomId: string, userId: string): Promise<void>;
+  kick(roomId: string, userId: string, reason: string): Promise<void>;
+  powerLevels(roomId: string): Promise<PowerLevelsContent>;
+  setPowerLevels(roomId: string, content: PowerLevelsContent): Promise<void>;
+  setName(roomId: string, name: string): Promise<void>;
+  setTopic(roomId: string, topic: string): Promise<void>;
+  roomSettings(roomId: string): Promise<{ name: string | null; topic: string | null }>;
+}
+
+const isStatus = (err: unknown, ...statuses: number[]): boolean => {
+  const s = (err as { httpStatus?: unknown; status?: unknown })?.httpStatus ?? (err as { status?: unknown })?.status;
+  return typeof s === 'number' && statuses.includes(s);
+};
+
+export function createMatrixBot(opts: { homeserverUrl: string; asToken: string; userId: string }): MatrixBot {
+  const client: MatrixClient = createClient({ baseUrl: opts.homeserverUrl, accessToken: opts.asToken, userId: opts.userId });
+  const state = async <T>(roomId: string, type: string, key = ''): Promise<T | null> => {
+    try {
+      return (await client.getStateEvent(roomId, type, key)) as T;
+    } catch (err) {
+      if (isStatus(err, 404)) return null;
+      throw err;
+    }
+  };
+  return {
+    userId: opts.userId,
+    async createRoom(o) {
+      const initialState: ICreateRoomOpts['initial_state'] = [
+        { type: 'm.room.guest_access', state_key: '', content: { guest_access: 'forbidden' } },
+        { type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'shared' } },
+      ];
+      if (o.encrypted) initialState.push({ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } });
+      const res = await client.createRoom({
+        room_alias_name: o.aliasLocalpart,
+        name: o.name,
+        topic: o.topic,
+        preset: (o.visibility === 'public' ? 'public_chat' : 'private_chat') as ICreateRoomOpts['preset'],
+        visibility: (o.visibility === 'public' ? 'public' : 'private') as ICreateRoomOpts['visibility'],
+        initial_state: initialState,
+        invite: o.invite,
+        is_direct: o.isDirect,
+      });
+      return res.room_id;
+    },
+    async resolveAlias(alias) {
+      try {
+        return (await client.getRoomIdForAlias(alias)).room_id;
+      } catch (err) {
+        if (isStatus(err, 404)) return null;
+        throw err;
+      }
+    },
+    async roomIsReachable(roomId) {
+      try {
+        await client.getStateEvent(roomId, 'm.room.create', '');
+        return true;
+      } catch (err) {
+        // 404: no such room; 403: the bot is no longer in it (kicked, or the room was purged/blocked).
+        if (isStatus(err, 403, 404)) return false;
+        throw err;
+      }
+    },
+    async membership(roomId, userId) {
+      const ev = await state<{ membership?: Membership }>(roomId, 'm.room.member', userId);
+      return ev?.membership ?? null;
+    },
+    async memberships(roomId) {
+      const res = await client.members(roomId);
+      const out: Record<string, Membership> = {};
+      for (const ev of res.chunk ?? []) {
+        const m = (ev.content as { membership?: Membership }).membership;
+        if (ev.state_key && m) out[ev.state_key] = m;
+      }
+      return out;
+    },
+    async invite(roomId, userId) {
+      await client.invite(roomId, userId);
+    },
+    async kick(roomId, userId, reason) {
+      await client.kick(roomId, userId, reason);
+    },
+    async powerLevels(roomId) {
+      const pl = await state<PowerLevelsContent>(roomId, 'm.room.power_levels');
+      if (!pl) throw new MatrixHttpError(404, 'M_NOT_FOUND', 'room has no power levels', undefined, 'GET', 'm.room.power_levels');
+      return pl;
+    },
+    async setPowerLevels(roomId, content) {
+      await client.sendStateEvent(roomId, 'm.room.power_levels' as never, content as never, '');
+    },
+    async setName(roomId, name) {
+      await client.sendStateEvent(roomId, 'm.room.name' as never, { name } as never, '');
+    },
+    async setTopic(roomId, topic) {
+      await client.sendStateEvent(roomId, 'm.room.topic' as never, { topic } as never, '');
+    },
+    async roomSettings(roomId) {
+      const [n, t] = await Promise.all([state<{ name?: string }>(roomId, 'm.room.name'), state<{ topic?: string }>(roomId, 'm.room.topic')]);
+      return { name: n?.name ?? null, topic: t?.topic ?? null };
+    },
+  };
+}
+
+/** Joins a room as the user, with the user's own token. */
+export async function joinAsUser(homeserverUrl: string, userId: string, accessToken: string, roomId: string): Promise<void> {
+  const client = createClient({ baseUrl: homeserverUrl, accessToken, userId });
+  await client.joinRoom(roomId);
+}

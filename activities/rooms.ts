@@ -1,0 +1,254 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../lib/failures.js';
+import { powerLevelFor, type PowerLevelTable } from '../lib/roles.js';
+import { matrixUserId, roomAliasLocalpart, type RoomKind } from '../workflows/ids.js';
+import type { RoomChangeResult, RoomRef, RoomSettings } from '../workflows/messages.js';
+import type { WorkflowGateway } from './gateway.js';
+import type { MatrixAdmin } from './matrix/admin.js';
+import { joinAsUser, type MatrixBot, type PowerLevelsContent } from './matrix/client.js';
+import { matrixCall } from './matrix/errors.js';
+import type { RoomRecord, RoomStore } from './store/rooms.js';
+import type { UserStore } from './store/users.js';
+
+export interface RoomActivityDeps {
+  bot: MatrixBot;
+  admin: MatrixAdmin;
+  rooms: RoomStore;
+  users: UserStore;
+  gateway: WorkflowGateway;
+  homeserverUrl: string;
+  userPrefix: string;
+  serverName: string;
+  powerLevels: PowerLevelTable;
+  purgeOnArchive: boolean;
+}
+
+export interface EnsureRoomResult {
+  roomId: string;
+  alias: string;
+  actions: string[];
+}
+
+/**
+ * Room activities. Every one reads the room's real state before changing it, so running twice
+ * (activities run at least once) does no harm; Matrix answers that mean "already so" are success.
+ */
+export function createRoomActivities(deps: RoomActivityDeps) {
+  const userIdOf = (tenant: string, slug: string): string => matrixUserId(deps.userPrefix, deps.serverName, tenant, slug);
+  const aliasOf = (r: RoomRef): string => `#${roomAliasLocalpart(deps.userPrefix, r.tenant, r.kind, r.slug)}:${deps.serverName}`;
+  const managedPrefix = (tenant: string): string => `@${deps.userPrefix}_${tenant}_`;
+  const isManaged = (tenant: string, userId: string): boolean =>
+    userId.startsWith(managedPrefix(tenant)) && userId.endsWith(`:${deps.serverName}`);
+
+  async function reachableOrFail(ref: RoomRef, roomId: string): Promise<void> {
+    if (!(await matrixCall(() => deps.bot.roomIsReachable(roomId)))) {
+      throw ApplicationFailure.create({
+        type: FailureType.RoomMissing,
+        message: `room ${roomId} of ${ref.tenant}/${ref.kind}/${ref.slug} is gone from the homeserver (or the bot was removed); not creating an empty replacement`,
+        nonRetryable: true,
+      });
+    }
+  }
+
+  return {
+    /** The room's record and desired membership as stored, or null for a new entity. */
+    async loadRoom(ref: RoomRef): Promise<RoomRecord | null> {
+      return deps.rooms.get(ref.tenant, ref.kind, ref.slug);
+    },
+
+    /**
+     * Makes sure the Matrix room exists: the stored room if there is one (and it must still be
+     * there), else the room behind the deterministic alias, else a new room with that alias.
+     */
+    async ensureRoom(input: { ref: RoomRef; settings: RoomSettings; dmUsers?: string[] }): Promise<EnsureRoomResult> {
+      const { ref, settings } = input;
+      const alias = aliasOf(ref);
+      const stored = await deps.rooms.get(ref.tenant, ref.kind, ref.slug);
+      await deps.rooms.upsert({ ...ref, alias, settings });
+      if (stored?.roomId) {
+        await reachableOrFail(ref, stored.roomId);
+        return { roomId: stored.roomId, alias, actions: [] };
+      }
+      let roomId = await matrixCall(() => deps.bot.resolveAlias(alias));
+      const actions: string[] = [];
+      if (roomId) {
+        await reachableOrFail(ref, roomId);
+        actions.push(`adopted ${roomId} behind ${alias}`);
+      } else {
+        try {
+          roomId = await matrixCall(() =>
+            deps.bot.createRoom({
+              aliasLocalpart: roomAliasLocalpart(deps.userPrefix, ref.tenant, ref.kind, ref.slug),
+              name: settings.name,
+              topic: settings.topic,
+              visibility: settings.visibility ?? 'private',
+              encrypted: ref.kind === 'dm' && settings.encrypted === true,
+              isDirect: ref.kind === 'dm',
+            }),
+          );
+          actions.push(`created ${roomId} as ${alias}`);
+        } catch (err) {
+          if ((err as ApplicationFailure).type !== FailureType.RoomInUse) throw err;
+          // Someone created it between our alias lookup and createRoom: the alias decides.
+          roomId = await matrixCall(() => deps.bot.resolveAlias(alias));
+          if (!roomId) throw err;
+          actions.push(`adopted ${roomId} behind ${alias}`);
+        }
+      }
+      await deps.rooms.setRoomId(ref.tenant, ref.kind, ref.slug, roomId);
+      await deps.gateway.ensureSchedule(ref.tenant);
+      return { roomId, alias, actions };
+    },
+
+    /** Brings name and topic on Matrix in line with the settings. */
+    async applyRoomSettings(input: { roomId: string; settings: RoomSettings }): Promise<string[]> {
+      const { roomId, settings } = input;
+      const current = await matrixCall(() => deps.bot.roomSettings(roomId));
+      const actions: string[] = [];
+      if (settings.name !== undefined && settings.name !== current.name) {
+        await matrixCall(() => deps.bot.setName(roomId, settings.name!));
+        actions.push(`renamed to ${JSON.stringify(settings.name)}`);
+      }
+      if (settings.topic !== undefined && settings.topic !== current.topic) {
+        await matrixCall(() => deps.bot.setTopic(roomId, settings.topic!));
+        actions.push('topic changed');
+      }
+      return actions;
+    },
+
+    async recordMembers(input: { ref: RoomRef; upserts: Record<string, string>; removals: string[] }): Promise<void> {
+      await deps.rooms.applyMembers(input.ref.tenant, input.ref.kind, input.ref.slug, input.upserts, input.removals);
+    },
+
+    /**
+     * Gets the user into the room as themselves: provisions them first if they have no account or
+     * token yet, has the bot invite them where the room needs it, then joins with their own token.
+     */
+    async ensureMemberJoined(input: { ref: RoomRef; roomId: string; userSlug: string; displayName?: string; inviteOnly: boolean }): Promise<string[]> {
+      const { ref, roomId, userSlug } = input;
+      const actions: string[] = [];
+      const stored = await deps.users.get(ref.tenant, userSlug);
+      let userId = stored?.userId ?? userIdOf(ref.tenant, userSlug);
+      if (!stored?.hasToken) {
+        userId = await deps.gateway.provisionUser(ref.tenant, userSlug, input.displayName ?? userSlug);
+        actions.push(`provisioned ${userId}`);
+      }
+      const membership = await matrixCall(() => deps.bot.membership(roomId, userId));
+      if (membership === 'join') return actions;
+      if (membership !== 'invite' && input.inviteOnly) {
+        await matrixCall(() => deps.bot.invite(roomId, userId));
+        actions.push(`invited ${userId}`);
+      }
+      const token = await deps.users.getToken(ref.tenant, userSlug);
+      if (!token) throw ApplicationFailure.create({ type: FailureType.Unauthorized, message: `no stored token for ${userId}` });
+      await matrixCall(() => joinAsUser(deps.homeserverUrl, userId, token, roomId));
+      actions.push(`joined ${userId}`);
+      return actions;
+    },
+
+    /** Removes the user (by slug, or by Matrix id) from the room; nothing to do when they are not in it. */
+    async ensureMemberRemoved(input: { ref: RoomRef; roomId: string; userSlug?: string; userId?: string }): Promise<string[]> {
+      const userId = input.userId ?? userIdOf(input.ref.tenant, input.userSlug!);
+      const membership = await matrixCall(() => deps.bot.membership(input.roomId, userId));
+      if (membership !== 'join' && membership !== 'invite') return [];
+      await matrixCall(() => deps.bot.kick(input.roomId, userId, 'removed by the platform'));
+      return [`removed ${userId}`];
+    },
+
+    /** Managed users joined to or invited into the room who are not desired members (drift to repair). */
+    async undesiredMembers(input: { ref: RoomRef; roomId: string; members: Record<string, string> }): Promise<string[]> {
+      const desired = new Set(Object.keys(input.members).map((slug) => userIdOf(input.ref.tenant, slug)));
+      const all = await matrixCall(() => deps.bot.memberships(input.roomId));
+      return Object.entries(all)
+        .filter(([id, m]) => (m === 'join' || m === 'invite') && isManaged(input.ref.tenant, id) && !desired.has(id))
+        .map(([id]) => id);
+    },
+
+    /**
+     * Read, merge, write, verify: the managed users' entries of `m.room.power_levels` become
+     * exactly the levels their roles give; entries of anyone else are left as they are. Returns
+     * what changed, by member slug (`removed` names slugs that just left, so they can be named too).
+     */
+    async syncPowerLevels(input: {
+      ref: RoomRef;
+      roomId: string;
+      members: Record<string, string>;
+      removed?: string[];
+    }): Promise<{ bySlug: Record<string, string[]>; other: string[] }> {
+      const { ref, roomId } = input;
+      const slugOf = new Map<string, string>();
+      for (const slug of [...Object.keys(input.members), ...(input.removed ?? [])]) slugOf.set(userIdOf(ref.tenant, slug), slug);
+      const desired = new Map<string, number>();
+      for (const [slug, role] of Object.entries(input.members)) {
+        const level = powerLevelFor(deps.powerLevels, ref.kind as RoomKind, role);
+        if (level !== 0) desired.set(userIdOf(ref.tenant, slug), level);
+      }
+      const current = await matrixCall(() => deps.bot.powerLevels(roomId));
+      const users = { ...(current.users ?? {}) };
+      const result: { bySlug: Record<string, string[]>; other: string[] } = { bySlug: {}, other: [] };
+      const note = (id: string, text: string): void => {
+        const slug = slugOf.get(id);
+        if (slug) (result.bySlug[slug] ??= []).push(text);
+        else result.other.push(text);
+      };
+      for (const [id, level] of Object.entries(users)) {
+        if (isManaged(ref.tenant, id) && !desired.has(id)) {
+          delete users[id];
+          note(id, `power level ${id} ${level}→0`);
+        }
+      }
+      for (const [id, level] of desired) {
+        if (users[id] !== level) {
+          note(id, `power level ${id} ${users[id] ?? 0}→${level}`);
+          users[id] = level;
+        }
+      }
+      if (Object.keys(result.bySlug).length === 0 && result.other.length === 0) return result;
+      const next: PowerLevelsContent = { ...current, users };
+      await matrixCall(() => deps.bot.setPowerLevels(roomId, next));
+      const after = await matrixCall(() => deps.bot.powerLevels(roomId));
+      for (const id of new Set([...Object.keys(users), ...Object.keys(after.users ?? {})])) {
+        if (isManaged(ref.tenant, id) && (after.users?.[id] ?? 0) !== (users[id] ?? 0)) {
+          throw ApplicationFailure.create({
+            type: FailureType.PowerLevelsDiverged,
+            message: `power level of ${id} reads ${after.users?.[id] ?? 0} after writing ${users[id] ?? 0}`,
+          });
+        }
+      }
+      return result;
+    },
+
+    /** Archive: everyone but the bot leaves, the room is marked archived, and purged if configured. */
+    async archiveRoom(input: { ref: RoomRef; roomId: string }): Promise<string[]> {
+      const { ref, roomId } = input;
+      const actions: string[] = [];
+      const all = await matrixCall(() => deps.bot.memberships(roomId));
+      for (const [id, m] of Object.entries(all)) {
+        if (id === deps.bot.userId || (m !== 'join' && m !== 'invite')) continue;
+        await matrixCall(() => deps.bot.kick(roomId, id, 'the room was archived'));
+        actions.push(`removed ${id}`);
+      }
+      await deps.rooms.archive(ref.tenant, ref.kind, ref.slug);
+      actions.push('archived');
+      if (deps.purgeOnArchive) {
+        await matrixCall(() => deps.admin.deleteRoom(roomId));
+        actions.push('purged');
+      }
+      return actions;
+    },
+
+    async listActiveRooms(tenant: string): Promise<RoomRef[]> {
+      return (await deps.rooms.listActive(tenant)).map((r) => ({ tenant, ...r }));
+    },
+
+    async reconcileRoom(ref: RoomRef): Promise<RoomChangeResult> {
+      return deps.gateway.reconcileRoom(ref);
+    },
+
+    async recordReconcileRun(input: { tenant: string; startedAt: string; rooms: number; fixes: unknown }): Promise<void> {
+      await deps.rooms.recordReconcile(input.tenant, new Date(input.startedAt), input.rooms, input.fixes);
+    },
+  };
+}
+
+export type RoomActivities = ReturnType<typeof createRoomActivities>;

@@ -1,0 +1,121 @@
+import type { RoomKind } from '../../workflows/ids.js';
+import type { RoomSettings, Visibility } from '../../workflows/messages.js';
+import type { Db } from './db.js';
+
+export interface RoomRecord {
+  tenant: string;
+  kind: RoomKind;
+  slug: string;
+  alias: string;
+  roomId: string | null;
+  settings: RoomSettings;
+  status: 'active' | 'archived';
+  members: Record<string, string>;
+}
+
+/** Rooms and their desired membership. */
+export interface RoomStore {
+  get(tenant: string, kind: RoomKind, slug: string): Promise<RoomRecord | null>;
+  /** Records the room (and its tenant) with its alias and settings; keeps an existing room id. */
+  upsert(room: { tenant: string; kind: RoomKind; slug: string; alias: string; settings: RoomSettings }): Promise<void>;
+  setRoomId(tenant: string, kind: RoomKind, slug: string, roomId: string): Promise<void>;
+  /** Applies desired-membership changes in one transaction. */
+  applyMembers(tenant: string, kind: RoomKind, slug: string, upserts: Record<string, string>, removals: string[]): Promise<void>;
+  archive(tenant: string, kind: RoomKind, slug: string): Promise<void>;
+  listActive(tenant: string): Promise<{ kind: RoomKind; slug: string }[]>;
+  recordReconcile(tenant: string, startedAt: Date, rooms: number, fixes: unknown): Promise<void>;
+}
+
+interface RoomRow {
+  alias: string;
+  room_id: string | null;
+  name: string | null;
+  topic: string | null;
+  visibility: Visibility;
+  encrypted: boolean;
+  status: 'active' | 'archived';
+}
+
+export function createRoomStore(db: Db): RoomStore {
+  return {
+    async get(tenant, kind, slug) {
+      const r = await db.query<RoomRow>(
+        'SELECT alias, room_id, name, topic, visibility, encrypted, status FROM rooms WHERE tenant = $1 AND kind = $2 AND slug = $3',
+        [tenant, kind, slug],
+      );
+      const row = r.rows[0];
+      if (!row) return null;
+      const m = await db.query<{ user_slug: string; role: string }>(
+        'SELECT user_slug, role FROM room_members WHERE tenant = $1 AND kind = $2 AND slug = $3 ORDER BY user_slug',
+        [tenant, kind, slug],
+      );
+      const settings: RoomSettings = { visibility: row.visibility, encrypted: row.encrypted };
+      if (row.name !== null) settings.name = row.name;
+      if (row.topic !== null) settings.topic = row.topic;
+      return {
+        tenant,
+        kind,
+        slug,
+        alias: row.alias,
+        roomId: row.room_id,
+        settings,
+        status: row.status,
+        members: Object.fromEntries(m.rows.map((x) => [x.user_slug, x.role])),
+      };
+    },
+    async upsert({ tenant, kind, slug, alias, settings }) {
+      await db.query('INSERT INTO tenants (id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
+      await db.query(
+        `INSERT INTO rooms (tenant, kind, slug, alias, name, topic, visibility, encrypted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (tenant, kind, slug) DO UPDATE SET name = EXCLUDED.name, topic = EXCLUDED.topic,
+           visibility = EXCLUDED.visibility, updated_at = now()`,
+        [tenant, kind, slug, alias, settings.name ?? null, settings.topic ?? null, settings.visibility ?? 'private', settings.encrypted ?? false],
+      );
+    },
+    async setRoomId(tenant, kind, slug, roomId) {
+      await db.query('UPDATE rooms SET room_id = $4, updated_at = now() WHERE tenant = $1 AND kind = $2 AND slug = $3', [tenant, kind, slug, roomId]);
+    },
+    async applyMembers(tenant, kind, slug, upserts, removals) {
+      const client = await db.connect();
+      try {
+        await client.query('BEGIN');
+        const entries = Object.entries(upserts);
+        if (entries.length) {
+          await client.query(
+            `INSERT INTO room_members (tenant, kind, slug, user_slug, role)
+             SELECT $1, $2, $3, u, r FROM unnest($4::text[], $5::text[]) AS t(u, r)
+             ON CONFLICT (tenant, kind, slug, user_slug) DO UPDATE SET role = EXCLUDED.role, updated_at = now()`,
+            [tenant, kind, slug, entries.map((e) => e[0]), entries.map((e) => e[1])],
+          );
+        }
+        if (removals.length) {
+          await client.query('DELETE FROM room_members WHERE tenant = $1 AND kind = $2 AND slug = $3 AND user_slug = ANY($4::text[])', [
+            tenant,
+            kind,
+            slug,
+            removals,
+          ]);
+        }
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async archive(tenant, kind, slug) {
+      await db.query(`UPDATE rooms SET status = 'archived', updated_at = now() WHERE tenant = $1 AND kind = $2 AND slug = $3`, [tenant, kind, slug]);
+    },
+    async listActive(tenant) {
+      const r = await db.query<{ kind: RoomKind; slug: string }>(
+        `SELECT kind, slug FROM rooms WHERE tenant = $1 AND status = 'active' AND room_id IS NOT NULL ORDER BY kind, slug`,
+        [tenant],
+      );
+      return r.rows;
+    },
+    async recordReconcile(tenant, startedAt, rooms, fixes) {
+      await db.query('INSERT INTO reconcile_runs (tenant, started_at, rooms, fixes) VALUES ($1, $2, $3, $4)', [tenant, startedAt, rooms, JSON.stringify(fixes)]);
+    },
+  };
+}

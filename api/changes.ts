@@ -1,0 +1,55 @@
+import { WorkflowUpdateFailedError, type WorkflowUpdateHandle } from '@temporalio/client';
+import type { Context } from 'hono';
+import { FailureType } from '../lib/failures.js';
+import { changeRoom } from '../lib/starters.js';
+import { roomWorkflowId } from '../workflows/ids.js';
+import type { RoomChange, RoomChangeResult, RoomRef } from '../workflows/messages.js';
+import type { ApiEnv, AppDeps } from './context.js';
+import { ApiError, type ErrorCode } from './errors.js';
+import { waitAtMost } from './wait.js';
+
+/** Workflow failure types that are the caller's problem, and how the API names them. */
+const FAILURE_ERRCODES: Readonly<Record<string, ErrorCode>> = {
+  [FailureType.InvalidChange]: 'M_INVALID_PARAM',
+  [FailureType.RoomArchived]: 'OM_ROOM_ARCHIVED',
+  [FailureType.RoomMissing]: 'OM_ROOM_MISSING',
+};
+
+/**
+ * Waits up to the configured time for an update's outcome: 200 with the result, 202 with the
+ * operation to follow, or the failure as a Matrix-style error naming what went wrong.
+ */
+export async function respondWithOutcome<T extends object>(
+  c: Context<ApiEnv>,
+  deps: AppDeps,
+  workflowId: string,
+  accepted: () => Promise<WorkflowUpdateHandle<T>>,
+  extra: Record<string, unknown> = {},
+): Promise<Response> {
+  const operation = `/v1/operations/${encodeURIComponent(workflowId)}`;
+  let outcome: { done: true; value: T } | { done: false };
+  try {
+    const handle = await accepted();
+    outcome = await waitAtMost(handle.result(), deps.config.api.waitMs);
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {
+      let cause = (err as { cause?: unknown }).cause as { type?: string; message?: string; cause?: unknown } | undefined;
+      while (cause && !cause.type && cause.cause) cause = cause.cause as typeof cause;
+      const errcode = (cause?.type && FAILURE_ERRCODES[cause.type]) || 'OM_UPSTREAM_FAILED';
+      throw new ApiError(errcode, cause?.message ?? (err as Error).message);
+    }
+    throw err;
+  }
+  if (!outcome.done) {
+    c.header('Location', operation);
+    return c.json({ workflowId, status: 'running', operation, ...extra }, 202);
+  }
+  return c.json({ workflowId, status: 'completed', ...extra, ...outcome.value, operation }, 200);
+}
+
+/** Sends one change to a room and answers with its outcome. */
+export function roomChange(c: Context<ApiEnv>, deps: AppDeps, ref: RoomRef, change: RoomChange): Promise<Response> {
+  return respondWithOutcome<RoomChangeResult>(c, deps, roomWorkflowId(ref.tenant, ref.kind, ref.slug), () =>
+    changeRoom(deps.temporal, deps.config, ref, { ...change, requestId: c.get('requestId') }),
+  );
+}

@@ -1,0 +1,75 @@
+import { Hono, type MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ApiEnv } from './context.js';
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+/** The label of requests no route matched: their raw paths are unbounded, so they share one. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+type Labels = 'method' | 'route' | 'status';
+
+export interface HttpMetrics {
+  registry: Registry;
+  /** Counts and times every request under the route pattern it matched. */
+  middleware: MiddlewareHandler<ApiEnv>;
+  /** `GET /metrics` in the Prometheus text format. */
+  routes: () => Hono<ApiEnv>;
+}
+
+/**
+ * The pattern of the handler that owns the request (`/v1/tenants/:tenant/users`), never the raw
+ * path, so series stay bounded. Middleware (`use`) is registered as method ALL and skipped; a
+ * request that matched only middleware (404, wrong method) is `unmatched`.
+ */
+function routeOf(c: Parameters<MiddlewareHandler>[0]): string {
+  const handlers = matchedRoutes(c).filter((r) => r.method !== 'ALL');
+  return handlers.at(-1)?.path ?? UNMATCHED_ROUTE;
+}
+
+/** The API's own metrics, plus Node's process metrics, in a registry of its own. */
+export function createHttpMetrics(): HttpMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter<Labels>({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const errors = new Counter<Labels>({
+    name: 'http_request_errors_total',
+    help: 'HTTP requests answered with a server-side error (status >= 500), by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const duration = new Histogram<Labels>({
+    name: 'http_request_duration_seconds',
+    help: 'Time from request to response headers, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'],
+    // Up to API_WAIT_MS territory: start endpoints may wait for a workflow for seconds.
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+
+  const middleware: MiddlewareHandler<ApiEnv> = async (c, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      // An exception escaping here would have become a 500 in Hono's own fallback.
+      const status = c.finalized ? String(c.res.status) : '500';
+      const labels = { method: METHODS.has(c.req.method) ? c.req.method : 'OTHER', route: routeOf(c), status };
+      requests.inc(labels);
+      duration.observe(labels, (performance.now() - started) / 1000);
+      if (Number(status) >= 500) errors.inc(labels);
+    }
+  };
+
+  const routes = () =>
+    new Hono<ApiEnv>().get('/metrics', async (c) =>
+      c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }),
+    );
+
+  return { registry, middleware, routes };
+}

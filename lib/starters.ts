@@ -1,0 +1,108 @@
+/**
+ * How the API and the worker start our workflows: one place for ids, conflict policy, search
+ * attributes and memo, so every start of the same entity looks the same in the Temporal UI.
+ */
+import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  WithStartWorkflowOperation,
+  WorkflowUpdateStage,
+  type Client,
+  type WorkflowUpdateHandle,
+} from '@temporalio/client';
+import { matrixUserId, provisionUserWorkflowId, reconcileWorkflowId, roomWorkflowId } from '../workflows/ids.js';
+import {
+  provisionUserUpdate,
+  roomChangeUpdate,
+  type ProvisionUserResult,
+  type RoomChangeRequest,
+  type RoomChangeResult,
+  type RoomRef,
+} from '../workflows/messages.js';
+import type { provisionUserWorkflow } from '../workflows/provision-user.js';
+import type { reconcileTenantWorkflow } from '../workflows/reconcile.js';
+import type { roomWorkflow } from '../workflows/room.js';
+import { EntityKindKey, EntitySlugKey, MatrixUserIdKey, TenantKey } from '../workflows/search-attributes.js';
+import type { Config } from './config.js';
+
+type StarterConfig = Pick<Config, 'temporal' | 'matrix' | 'rooms'>;
+
+/** Sends a provisioning request to the user's workflow, starting it if needed; resolves once accepted. */
+export function provisionUser(
+  client: Client,
+  config: StarterConfig,
+  req: { tenant: string; slug: string; displayName: string; requestId?: string },
+): Promise<WorkflowUpdateHandle<ProvisionUserResult>> {
+  const { tenant, slug } = req;
+  const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, slug);
+  const start = new WithStartWorkflowOperation<typeof provisionUserWorkflow>('provisionUserWorkflow', {
+    workflowId: provisionUserWorkflowId(tenant, slug),
+    taskQueue: config.temporal.taskQueue,
+    args: [{ tenant, slug }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: [
+      { key: TenantKey, value: tenant },
+      { key: EntityKindKey, value: 'user' },
+      { key: EntitySlugKey, value: slug },
+      { key: MatrixUserIdKey, value: userId },
+    ],
+    memo: { summary: `Provision Matrix user ${userId} for ${tenant}/${slug}`, requestId: req.requestId },
+  });
+  return client.workflow.startUpdateWithStart(provisionUserUpdate, {
+    args: [{ displayName: req.displayName, requestId: req.requestId }],
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
+    startWorkflowOperation: start,
+  });
+}
+
+/** Sends one change to the room's workflow, starting it if needed; resolves once accepted. */
+export function changeRoom(
+  client: Client,
+  config: StarterConfig,
+  ref: RoomRef,
+  change: RoomChangeRequest,
+): Promise<WorkflowUpdateHandle<RoomChangeResult>> {
+  const start = new WithStartWorkflowOperation<typeof roomWorkflow>('roomWorkflow', {
+    workflowId: roomWorkflowId(ref.tenant, ref.kind, ref.slug),
+    taskQueue: config.temporal.taskQueue,
+    args: [ref],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: [
+      { key: TenantKey, value: ref.tenant },
+      { key: EntityKindKey, value: ref.kind },
+      { key: EntitySlugKey, value: ref.slug },
+    ],
+    memo: { summary: `Matrix room of ${ref.kind} ${ref.tenant}/${ref.slug}`, requestId: change.requestId },
+  });
+  return client.workflow.startUpdateWithStart(roomChangeUpdate, {
+    args: [change],
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
+    startWorkflowOperation: start,
+  });
+}
+
+/** Creates the tenant's reconciliation schedule unless it exists. */
+export async function ensureReconcileSchedule(client: Client, config: StarterConfig, tenant: string): Promise<void> {
+  try {
+    await client.schedule.create<typeof reconcileTenantWorkflow>({
+      scheduleId: reconcileWorkflowId(tenant),
+      spec: { intervals: [{ every: `${config.rooms.reconcileIntervalMinutes} minutes` }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'reconcileTenantWorkflow',
+        workflowId: reconcileWorkflowId(tenant),
+        taskQueue: config.temporal.taskQueue,
+        args: [{ tenant }],
+        typedSearchAttributes: [
+          { key: TenantKey, value: tenant },
+          { key: EntityKindKey, value: 'reconcile' },
+        ],
+        memo: { summary: `Reconcile the Matrix rooms of ${tenant}` },
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+      memo: { summary: `Reconcile the Matrix rooms of ${tenant} every ${config.rooms.reconcileIntervalMinutes} minutes` },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning) && (err as Error).name !== 'ScheduleAlreadyRunning') throw err;
+  }
+}
