@@ -5,6 +5,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/ensure-deps.sh
+# Browser tests drive Debian's Chromium (installed here when missing).
+CHROMIUM_PATH="$(bash scripts/ensure-chromium.sh)"
+export CHROMIUM_PATH
 export STACK_NAME="${STACK_NAME:-test}"
 cleanup() { bash scripts/stack.sh down || true; }
 trap cleanup EXIT
