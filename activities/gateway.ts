@@ -1,4 +1,4 @@
-import type { RoomChangeResult, RoomRef } from '../workflows/messages.js';
+import type { ReauthUserInput, ReauthUserResult, RoomChangeResult, RoomRef } from '../workflows/messages.js';
 
 /**
  * What activities ask of other workflows. Implemented over the Temporal client in worker/, so the
@@ -10,6 +10,8 @@ export interface WorkflowGateway {
   provisionUser(tenant: string, slug: string, displayName: string): Promise<string>;
   /** Asks the room workflow to compare the room with its desired state and repair the drift. */
   reconcileRoom(room: RoomRef): Promise<RoomChangeResult>;
+  /** Re-authenticates the user through the `user-auth:{tenant}:{slug}` workflow (one at a time per user). */
+  reauthUser(input: ReauthUserInput): Promise<ReauthUserResult>;
   /** Makes sure the tenant's reconciliation schedule exists. */
   ensureSchedule(tenant: string): Promise<void>;
 }

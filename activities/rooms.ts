@@ -9,12 +9,14 @@ import { joinAsUser, type MatrixBot, type PowerLevelsContent } from './matrix/cl
 import { matrixCall } from './matrix/errors.js';
 import type { RoomRecord, RoomStore } from './store/rooms.js';
 import type { UserStore } from './store/users.js';
+import type { UserSessions } from './user-session.js';
 
 export interface RoomActivityDeps {
   bot: MatrixBot;
   admin: MatrixAdmin;
   rooms: RoomStore;
   users: UserStore;
+  sessions: UserSessions;
   gateway: WorkflowGateway;
   homeserverUrl: string;
   userPrefix: string;
@@ -121,10 +123,17 @@ export function createRoomActivities(deps: RoomActivityDeps) {
     },
 
     /**
-     * Gets the user into the room as themselves: provisions them first if they have no account or
-     * token yet, has the bot invite them where the room needs it, then joins with their own token.
+     * The bot's half of getting a member in: provisions the user first when they have no account
+     * or token yet, and invites them where the room is invite only. `joined` when nothing is left
+     * to do; otherwise the user joins with their own token (joinAsMember).
      */
-    async ensureMemberJoined(input: { ref: RoomRef; roomId: string; userSlug: string; displayName?: string; inviteOnly: boolean }): Promise<string[]> {
+    async prepareMember(input: {
+      ref: RoomRef;
+      roomId: string;
+      userSlug: string;
+      displayName?: string;
+      inviteOnly: boolean;
+    }): Promise<{ userId: string; joined: boolean; actions: string[] }> {
       const { ref, roomId, userSlug } = input;
       const actions: string[] = [];
       const stored = await deps.users.get(ref.tenant, userSlug);
@@ -134,16 +143,28 @@ export function createRoomActivities(deps: RoomActivityDeps) {
         actions.push(`provisioned ${userId}`);
       }
       const membership = await matrixCall(() => deps.bot.membership(roomId, userId));
-      if (membership === 'join') return actions;
+      if (membership === 'join') return { userId, joined: true, actions };
+      if (stored?.hasToken) {
+        // About to bring them in: make sure the account is still active. Admin-login tokens keep
+        // working for a deactivated user, so no failure would ever tell us.
+        const account = await matrixCall(() => deps.admin.getUser(userId));
+        if (!account || account.deactivated) {
+          userId = await deps.gateway.provisionUser(ref.tenant, userSlug, stored.displayName ?? input.displayName ?? userSlug);
+          actions.push(`re-provisioned ${userId}`);
+        }
+      }
       if (membership !== 'invite' && input.inviteOnly) {
         await matrixCall(() => deps.bot.invite(roomId, userId));
         actions.push(`invited ${userId}`);
       }
-      const token = await deps.users.getToken(ref.tenant, userSlug);
-      if (!token) throw ApplicationFailure.create({ type: FailureType.Unauthorized, message: `no stored token for ${userId}` });
-      await matrixCall(() => joinAsUser(deps.homeserverUrl, userId, token, roomId));
-      actions.push(`joined ${userId}`);
-      return actions;
+      return { userId, joined: false, actions };
+    },
+
+    /** The user joins the room with their own token (joining twice is fine). */
+    async joinAsMember(input: { ref: RoomRef; roomId: string; userSlug: string }): Promise<void> {
+      await deps.sessions.run(input.ref.tenant, input.userSlug, ({ userId, accessToken }) =>
+        joinAsUser(deps.homeserverUrl, userId, accessToken, input.roomId),
+      );
     },
 
     /** Removes the user (by slug, or by Matrix id) from the room; nothing to do when they are not in it. */

@@ -1,7 +1,15 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../lib/failures.js';
 import { matrixUserId } from '../workflows/ids.js';
-import type { EnsureCredentialResult, EnsureUserInput, EnsureUserResult, UserRef } from '../workflows/messages.js';
+import type {
+  EnsureCredentialResult,
+  EnsureUserInput,
+  EnsureUserResult,
+  ReauthUserInput,
+  ReauthUserResult,
+  UserRef,
+} from '../workflows/messages.js';
+import type { WorkflowGateway } from './gateway.js';
 import type { MatrixAdmin } from './matrix/admin.js';
 import { matrixCall } from './matrix/errors.js';
 import type { UserStore } from './store/users.js';
@@ -9,40 +17,85 @@ import type { UserStore } from './store/users.js';
 export interface UserActivityDeps {
   admin: MatrixAdmin;
   users: UserStore;
+  gateway: WorkflowGateway;
   userPrefix: string;
   serverName: string;
 }
 
 /** Provisioning activities. Each is idempotent: it reads the homeserver's state before changing it. */
 export function createUserActivities(deps: UserActivityDeps) {
+  /** Makes sure the account exists and is active (same localpart, reactivated if it was deactivated). */
+  async function ensureAccount(userId: string, displayName: string): Promise<{ created: boolean; reactivated: boolean; changed: boolean }> {
+    const existing = await matrixCall(() => deps.admin.getUser(userId));
+    const reactivate = existing?.deactivated === true;
+    const changed = !existing || reactivate || existing.displayName !== displayName;
+    if (changed) await matrixCall(() => deps.admin.upsertUser(userId, { displayName, reactivate }));
+    return { created: !existing, reactivated: reactivate, changed };
+  }
+
+  async function login(userId: string): Promise<string> {
+    return matrixCall(() => deps.admin.loginAs(userId));
+  }
+
   return {
-    /** Creates the Matrix user, or updates the display name when it differs; otherwise changes nothing. */
+    /**
+     * Creates the Matrix user, updates the display name when it differs, reactivates a user who
+     * was deactivated on the homeserver; otherwise changes nothing.
+     */
     async ensureMatrixUser(input: EnsureUserInput): Promise<EnsureUserResult> {
       const userId = matrixUserId(deps.userPrefix, deps.serverName, input.tenant, input.slug);
-      const existing = await matrixCall(() => deps.admin.getUser(userId));
-      if (existing?.deactivated) {
-        throw ApplicationFailure.create({
-          type: FailureType.Forbidden,
-          message: `${userId} is deactivated on the homeserver`,
-          nonRetryable: true,
-        });
-      }
-      const changed = !existing || existing.displayName !== input.displayName;
-      if (changed) await matrixCall(() => deps.admin.upsertUser(userId, { displayName: input.displayName }));
+      const account = await ensureAccount(userId, input.displayName);
       await deps.users.upsert({ tenant: input.tenant, slug: input.slug, userId, displayName: input.displayName });
-      return { userId, created: !existing, displayNameChanged: Boolean(existing) && changed };
+      return {
+        userId,
+        created: account.created,
+        displayNameChanged: !account.created && !account.reactivated && account.changed,
+        reactivated: account.reactivated,
+      };
     },
 
     /**
-     * Makes sure a working token for the user is stored, encrypted. An existing token is kept (it is
-     * validated when a call fails with it, not on every use), so repeats create no new token.
+     * Makes sure a token for the user is stored, encrypted. An existing token is kept (it is
+     * validated when a call fails with it, not on every use), so repeats create no new token;
+     * `renew` replaces it (after a reactivation, which invalidated it).
      */
-    async ensureUserCredential(input: UserRef & { userId: string }): Promise<EnsureCredentialResult> {
+    async ensureUserCredential(input: UserRef & { userId: string; renew?: boolean }): Promise<EnsureCredentialResult> {
       const stored = await deps.users.get(input.tenant, input.slug);
-      if (stored?.hasToken) return { issued: false };
-      const token = await matrixCall(() => deps.admin.loginAs(input.userId));
-      const issued = await deps.users.storeTokenIfAbsent(input.tenant, input.slug, token);
-      return { issued };
+      if (stored?.hasToken && !input.renew) return { issued: false };
+      const token = await login(input.userId);
+      if (stored?.hasToken) {
+        return { issued: (await deps.users.replaceToken(input.tenant, input.slug, token, stored.tokenGeneration)) !== null };
+      }
+      return { issued: await deps.users.storeTokenIfAbsent(input.tenant, input.slug, token) };
+    },
+
+    /**
+     * Replaces the token of generation `staleGeneration`, which the homeserver refused, keeping the
+     * Matrix user id; re-provisions (reactivates) the same user if the homeserver no longer has
+     * them active. A token that was already replaced is left alone: one re-login per dead token.
+     */
+    async renewUserToken(input: ReauthUserInput): Promise<ReauthUserResult> {
+      const stored = await deps.users.get(input.tenant, input.slug);
+      if (!stored) {
+        throw ApplicationFailure.create({ type: FailureType.NotFound, message: `${input.tenant}/${input.slug} was never provisioned`, nonRetryable: true });
+      }
+      if (stored.tokenGeneration !== input.staleGeneration) {
+        return { userId: stored.userId, renewed: false, reprovisioned: false, generation: stored.tokenGeneration };
+      }
+      const account = await ensureAccount(stored.userId, stored.displayName ?? input.slug);
+      const token = await login(stored.userId);
+      const generation = await deps.users.replaceToken(input.tenant, input.slug, token, input.staleGeneration);
+      return {
+        userId: stored.userId,
+        renewed: generation !== null,
+        reprovisioned: account.reactivated || account.created,
+        generation: generation ?? (await deps.users.get(input.tenant, input.slug))!.tokenGeneration,
+      };
+    },
+
+    /** Runs (or joins the running) `user-auth:{tenant}:{slug}` workflow and waits for it. */
+    async reauthUser(input: ReauthUserInput): Promise<ReauthUserResult> {
+      return deps.gateway.reauthUser(input);
     },
   };
 }

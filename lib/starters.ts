@@ -10,16 +10,19 @@ import {
   type Client,
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
-import { matrixUserId, provisionUserWorkflowId, reconcileWorkflowId, roomWorkflowId } from '../workflows/ids.js';
+import { matrixUserId, provisionUserWorkflowId, reauthUserWorkflowId, reconcileWorkflowId, roomWorkflowId } from '../workflows/ids.js';
 import {
   provisionUserUpdate,
   roomChangeUpdate,
   type ProvisionUserResult,
+  type ReauthUserInput,
+  type ReauthUserResult,
   type RoomChangeRequest,
   type RoomChangeResult,
   type RoomRef,
 } from '../workflows/messages.js';
 import type { provisionUserWorkflow } from '../workflows/provision-user.js';
+import type { reauthUserWorkflow } from '../workflows/reauth-user.js';
 import type { reconcileTenantWorkflow } from '../workflows/reconcile.js';
 import type { roomWorkflow } from '../workflows/room.js';
 import { EntityKindKey, EntitySlugKey, MatrixUserIdKey, TenantKey } from '../workflows/search-attributes.js';
@@ -53,6 +56,25 @@ export function provisionUser(
     waitForStage: WorkflowUpdateStage.ACCEPTED,
     startWorkflowOperation: start,
   });
+}
+
+/** Runs the user's re-auth workflow, or joins the run already renewing the same token, and waits for it. */
+export async function reauthUser(client: Client, config: StarterConfig, input: ReauthUserInput): Promise<ReauthUserResult> {
+  const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.slug);
+  const handle = await client.workflow.start<typeof reauthUserWorkflow>('reauthUserWorkflow', {
+    workflowId: reauthUserWorkflowId(input.tenant, input.slug),
+    taskQueue: config.temporal.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: [
+      { key: TenantKey, value: input.tenant },
+      { key: EntityKindKey, value: 'user-auth' },
+      { key: EntitySlugKey, value: input.slug },
+      { key: MatrixUserIdKey, value: userId },
+    ],
+    memo: { summary: `Re-authenticate ${userId} (token generation ${input.staleGeneration} was refused)` },
+  });
+  return handle.result();
 }
 
 /** Sends one change to the room's workflow, starting it if needed; resolves once accepted. */

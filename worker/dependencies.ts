@@ -5,6 +5,7 @@ import { createMatrixBot } from '../activities/matrix/client.js';
 import { createDb, migrate, type Db } from '../activities/store/db.js';
 import { createRoomStore } from '../activities/store/rooms.js';
 import { createUserStore } from '../activities/store/users.js';
+import { createUserSessions } from '../activities/user-session.js';
 import type { Config } from '../lib/config.js';
 import { TokenCipher } from '../lib/token-cipher.js';
 import { createWorkflowGateway } from './gateway.js';
@@ -20,6 +21,7 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
   const db = createDb(config.databaseUrl);
   await migrate(db);
   const cipher = new TokenCipher(config.tokens.keys, config.tokens.activeKeyId);
+  const users = createUserStore(db, cipher);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   return {
@@ -35,7 +37,8 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
         asToken: config.matrix.asToken,
         userId: `@${config.matrix.botLocalpart}:${config.matrix.serverName}`,
       }),
-      users: createUserStore(db, cipher),
+      users,
+      sessions: createUserSessions(users),
       rooms: createRoomStore(db),
       gateway: createWorkflowGateway(client, config),
       homeserverUrl: config.matrix.homeserverUrl,

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { WorkflowGateway } from '../activities/gateway.js';
 import type { Config } from '../lib/config.js';
-import { changeRoom, ensureReconcileSchedule, provisionUser } from '../lib/starters.js';
+import { changeRoom, ensureReconcileSchedule, provisionUser, reauthUser } from '../lib/starters.js';
 
 /** The activities' way to other workflows, over the Temporal client. */
 export function createWorkflowGateway(client: Client, config: Config): WorkflowGateway {
@@ -10,6 +10,9 @@ export function createWorkflowGateway(client: Client, config: Config): WorkflowG
     async provisionUser(tenant, slug, displayName) {
       const update = await provisionUser(client, config, { tenant, slug, displayName });
       return (await update.result()).userId;
+    },
+    reauthUser(input) {
+      return reauthUser(client, config, input);
     },
     async reconcileRoom(room) {
       const update = await changeRoom(client, config, room, { type: 'reconcile' });

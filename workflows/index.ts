@@ -1,4 +1,5 @@
 /** Every workflow the worker registers. */
 export { provisionUserWorkflow } from './provision-user.js';
+export { reauthUserWorkflow } from './reauth-user.js';
 export { roomWorkflow } from './room.js';
 export { reconcileTenantWorkflow } from './reconcile.js';

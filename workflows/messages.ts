@@ -54,6 +54,20 @@ export interface EnsureUserResult {
   userId: string;
   created: boolean;
   displayNameChanged: boolean;
+  /** The user had been deactivated on the homeserver and was brought back (same id). */
+  reactivated: boolean;
+}
+
+export interface ReauthUserInput extends UserRef {
+  /** The token generation the homeserver refused; a newer one means the work is already done. */
+  staleGeneration: number;
+}
+
+export interface ReauthUserResult {
+  userId: string;
+  renewed: boolean;
+  reprovisioned: boolean;
+  generation: number;
 }
 
 export interface EnsureCredentialResult {

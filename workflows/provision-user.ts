@@ -54,18 +54,16 @@ export async function provisionUserWorkflow(input: ProvisionUserInput): Promise<
   let tail: Promise<unknown> = Promise.resolve();
 
   async function apply(req: ProvisionUserRequest): Promise<ProvisionUserResult> {
-    if (state.provisioned && state.userId && state.displayName === req.displayName) {
-      return { userId: state.userId, displayName: req.displayName, created: false, displayNameChanged: false, tokenIssued: false };
-    }
     const user = await ensureMatrixUser({ tenant: state.tenant, slug: state.slug, displayName: req.displayName });
     if (state.userId !== user.userId) upsertSearchAttributes([{ key: MatrixUserIdKey, value: user.userId }]);
     state.userId = user.userId;
-    const credential = await ensureUserCredential({ tenant: state.tenant, slug: state.slug, userId: user.userId });
+    // A reactivated user's old token died with the deactivation: replace it.
+    const credential = await ensureUserCredential({ tenant: state.tenant, slug: state.slug, userId: user.userId, renew: user.reactivated });
     state.displayName = req.displayName;
     state.provisioned = true;
     state.requestsApplied += 1;
     log.info('user provisioned', { userId: user.userId, created: user.created, tokenIssued: credential.issued });
-    return { ...user, displayName: req.displayName, tokenIssued: credential.issued };
+    return { userId: user.userId, created: user.created, displayNameChanged: user.displayNameChanged, displayName: req.displayName, tokenIssued: credential.issued };
   }
 
   function enqueue(req: ProvisionUserRequest): Promise<ProvisionUserResult> {

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { RoomActivities } from '../activities/rooms.js';
 import { FailureType } from '../lib/failures.js';
+import { asUser } from './as-user.js';
 import { roleProblem, slugProblem, type RoomKind } from './ids.js';
 import {
   roomChangeUpdate,
@@ -146,11 +147,16 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
     const results = new Map<string, { actions: string[]; error?: ApplicationFailure }>();
     await inChunks([...targets], PARALLEL_MEMBERS, async ([userSlug, t]) => {
       try {
-        const actions =
-          t.to === 'join'
-            ? await acts.ensureMemberJoined({ ref, roomId, userSlug, displayName: t.displayName, inviteOnly })
-            : await acts.ensureMemberRemoved({ ref, roomId, userSlug });
-        results.set(userSlug, { actions });
+        if (t.to === 'leave') {
+          results.set(userSlug, { actions: await acts.ensureMemberRemoved({ ref, roomId, userSlug }) });
+          return;
+        }
+        const prepared = await acts.prepareMember({ ref, roomId, userSlug, displayName: t.displayName, inviteOnly });
+        if (!prepared.joined) {
+          await asUser(ref.tenant, userSlug, () => acts.joinAsMember({ ref, roomId, userSlug }));
+          prepared.actions.push(`joined ${prepared.userId}`);
+        }
+        results.set(userSlug, { actions: prepared.actions });
       } catch (err) {
         results.set(userSlug, { actions: [], error: failureOf(err) });
       }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { MatrixHttpError } from './errors.js';
 import { enc, matrixRequest, type MatrixRequest } from './http.js';
 
@@ -12,8 +13,11 @@ export interface AdminUser {
 export interface MatrixAdmin {
   /** The user, or null when the homeserver has never heard of them. */
   getUser(userId: string): Promise<AdminUser | null>;
-  /** Creates the user or updates their fields; never sends a password (that would log them out). */
-  upsertUser(userId: string, fields: { displayName: string }): Promise<void>;
+  /**
+   * Creates the user or updates their fields. Never sends a password to an active user (that
+   * would log them out); reactivating a deactivated user needs one, so a random one is set.
+   */
+  upsertUser(userId: string, fields: { displayName: string; reactivate?: boolean }): Promise<void>;
   /** A new access token acting as the user (admin login); no device is created. */
   loginAs(userId: string): Promise<string>;
   /** Deletes and purges a room (everyone is removed, history is deleted). */
@@ -93,11 +97,9 @@ export function createSynapseAdmin(opts: SynapseAdminOptions): MatrixAdmin {
       }
     },
     async upsertUser(userId, fields) {
-      await call({
-        method: 'PUT',
-        path: `/_synapse/admin/v2/users/${enc(userId)}`,
-        body: { displayname: fields.displayName },
-      });
+      const body: Record<string, unknown> = { displayname: fields.displayName };
+      if (fields.reactivate) Object.assign(body, { deactivated: false, password: randomBytes(32).toString('base64url') });
+      await call({ method: 'PUT', path: `/_synapse/admin/v2/users/${enc(userId)}`, body });
     },
     async loginAs(userId) {
       const r = await call<LoginResponse>({

@@ -1,0 +1,52 @@
+/**
+ * Records the replay fixtures in test/fixtures/histories/: runs each scenario against a stack with
+ * a worker on TEMPORAL_TASK_QUEUE and saves the histories. Rerun it (and commit the result) when a
+ * workflow changes on purpose before it is deployed; once deployed, change workflows with patches.
+ *   source .stack/dev/stack.env && npm start (or a worker) && node dist/scripts/record-histories.js
+ */
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../lib/config.js';
+
+const config = loadConfig();
+const dir = fileURLToPath(new URL('../../test/fixtures/histories/', import.meta.url));
+const connection = await Connection.connect({ address: config.temporal.address });
+const client = new Client({ connection, namespace: config.temporal.namespace });
+const stamp = Date.now().toString(36);
+const taskQueue = config.temporal.taskQueue;
+
+async function save(name: string, workflowId: string): Promise<void> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  await writeFile(`${dir}${name}.json`, historyToJSON(history));
+  console.log(`${name}.json: ${history.events?.length} events from ${workflowId}`);
+}
+
+// The user entity: provision, repeat (changes nothing), rename; then it completes after a quiet period.
+{
+  const workflowId = `user:replay:fixture-${stamp}`;
+  const h = await client.workflow.start('provisionUserWorkflow', { taskQueue, workflowId, args: [{ tenant: 'replay', slug: `fixture-${stamp}`, idleTimeoutMs: 2000 }] });
+  for (const displayName of ['Replay Fixture', 'Replay Fixture', 'Replay Fixture 2']) await h.executeUpdate('provisionUser', { args: [{ displayName }] });
+  await h.result();
+  await save('provision-user', workflowId);
+}
+
+// The room entity: create, concurrent adds, role change, removal, rename, reconcile, a rejected change, archive.
+{
+  const slug = `replay-${stamp}`;
+  const workflowId = `room:replay:event:${slug}`;
+  const h = await client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [{ tenant: 'replay', kind: 'event', slug, idleTimeoutMs: 2000 }] });
+  const change = (c: object) => h.executeUpdate('roomChange', { args: [c] });
+  await change({ type: 'ensure', settings: { name: 'Replay', topic: 'fixture' } });
+  await Promise.all([change({ type: 'addMember', userSlug: `ann-${stamp}`, role: 'host' }), change({ type: 'addMember', userSlug: `ben-${stamp}`, role: 'speaker' })]);
+  await change({ type: 'addMember', userSlug: `ben-${stamp}`, role: 'moderator' });
+  await change({ type: 'removeMember', userSlug: `ann-${stamp}` });
+  await change({ type: 'ensure', settings: { name: 'Replay renamed' } });
+  await change({ type: 'reconcile' });
+  await change({ type: 'addMember', userSlug: 'x', role: 'owner' }).catch(() => undefined);
+  await change({ type: 'archive' });
+  await h.result();
+  await save('room', workflowId);
+}
+await connection.close();
