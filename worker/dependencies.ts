@@ -3,6 +3,7 @@ import type { ActivityDeps } from '../activities/index.js';
 import { createSynapseAdmin } from '../activities/matrix/admin.js';
 import { createMatrixBot } from '../activities/matrix/client.js';
 import { createDb, migrate, type Db } from '../activities/store/db.js';
+import { verifyTokenKeys } from '../activities/store/keys.js';
 import { createRoomStore } from '../activities/store/rooms.js';
 import { createUserStore } from '../activities/store/users.js';
 import { createUserSessions } from '../activities/user-session.js';
@@ -21,6 +22,7 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
   const db = createDb(config.databaseUrl);
   await migrate(db);
   const cipher = new TokenCipher(config.tokens.keys, config.tokens.activeKeyId);
+  await verifyTokenKeys(db, cipher);
   const users = createUserStore(db, cipher);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });

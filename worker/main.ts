@@ -25,7 +25,14 @@ const sdkMetricsPort = await freeLoopbackPort();
 Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } });
 const metrics = createWorkerMetrics(sdkMetricsPort);
 
-const deps = await createWorkerDependencies(config);
+let deps;
+try {
+  deps = await createWorkerDependencies(config);
+} catch (err) {
+  log.fatal({ err: (err as Error).message }, 'worker cannot start');
+  console.error(`worker cannot start: ${(err as Error).message}`);
+  process.exit(2);
+}
 const connection = await NativeConnection.connect({ address: config.temporal.address });
 const worker = await createWorker({
   config,
