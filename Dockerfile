@@ -29,6 +29,8 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # Read at runtime from dist/activities/store/db.js as ../../../migrations/, i.e. /app/migrations.
 COPY migrations ./migrations
+# The realtime relay's demo page, read at runtime from dist/api/relay/ as ../../../api/static/.
+COPY api/static ./api/static
 # Files stay root-owned (read-only to the app); the process runs as the base image's `node` user.
 USER node
 EXPOSE 8080

@@ -1,16 +1,23 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { except } from 'hono/combine';
 import { randomUUID } from 'node:crypto';
 import { serviceAuth } from './auth.js';
 import type { ApiEnv, AppDeps } from './context.js';
 import { respondError, toErrorResponse } from './errors.js';
 import { createHttpMetrics } from './metrics.js';
 import { healthRoutes } from './routes/health.js';
+import { codecRoutes } from './routes/codec.js';
 import { eventsRoutes } from './routes/events.js';
 import { operationsRoutes } from './routes/operations.js';
 import { roomsRoutes } from './routes/rooms.js';
 import { usersRoutes } from './routes/users.js';
 import { MAX_BODY_BYTES } from './validation.js';
+import { appserviceRoutes } from './relay/appservice.js';
+import { demoRoutes } from './relay/demo.js';
+import { realtimeRoutes } from './relay/socket-route.js';
+import { relayAuthenticates } from './relay/user-auth.js';
+import { messagesRoutes } from './routes/messages.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -38,13 +45,19 @@ export function createApp(deps: AppDeps) {
       onError: (c) => respondError(c, 'M_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`),
     }),
   );
-  app.use('/v1/*', serviceAuth(deps.config.serviceJwt));
+  // The relay's routes take a user JWT too, and check whichever token they get themselves.
+  app.use('/v1/*', except((c) => relayAuthenticates(c.req.path), serviceAuth(deps.config.serviceJwt)));
   app.route('/', healthRoutes(deps));
   app.route('/', metrics.routes());
+  app.route('/codec', codecRoutes(deps));
   app.route('/v1/tenants', usersRoutes(deps));
   app.route('/v1/tenants', roomsRoutes(deps));
   app.route('/v1/tenants', eventsRoutes(deps));
   app.route('/v1/operations', operationsRoutes(deps));
+  app.route('/v1/tenants', messagesRoutes(deps));
+  app.route('/', realtimeRoutes(deps));
+  app.route('/', appserviceRoutes(deps));
+  app.route('/', demoRoutes());
   app.notFound((c) => respondError(c, 'M_UNRECOGNIZED', `no route for ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => toErrorResponse(c, err, (obj, msg) => deps.log.error(obj, msg)));
   return app;

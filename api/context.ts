@@ -4,6 +4,7 @@ import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/log.js';
 import type { TemporalConnectionLike } from '../lib/readiness.js';
 import type { AuthVariables } from './auth.js';
+import type { RelayHub } from './relay/hub.js';
 
 /** What the API's routes are built from; the process entry point wires the real ones. */
 export interface AppDeps {
@@ -14,6 +15,8 @@ export interface AppDeps {
   /** PostgreSQL; `/readyz` checks it. */
   db: Db;
   log: Logger;
+  /** The realtime relay's sockets and feed; only a process serving WebSockets has one (api/main.ts). */
+  relay?: RelayHub;
 }
 
 export type ApiEnv = { Variables: AuthVariables & { requestId: string } };

@@ -2,9 +2,12 @@ import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
 import { createDb } from '../activities/store/db.js';
+import { dataConverter } from '../lib/codec.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { createApp } from './app.js';
+import { createRelayHub } from './relay/hub.js';
+import { createWebSocketServer } from './relay/socket-route.js';
 import { gracefulServer } from './shutdown.js';
 
 let config;
@@ -18,15 +21,22 @@ try {
 const log = createLogger('api', config.logLevel);
 // Lazy: the API starts (and answers /healthz) even while Temporal is still coming up.
 const connection = Connection.lazy({ address: config.temporal.address });
-const temporal = new Client({ connection, namespace: config.temporal.namespace });
+const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config.payloads) });
 // No query at start either: /readyz reports the database until it answers.
 const db = createDb(config.databaseUrl);
-const app = createApp({ config, temporal, temporalConnection: connection, db, log });
+// The realtime relay: this instance's sockets, fed from the event log by LISTEN/NOTIFY.
+const relay = createRelayHub({ config, db, temporal, logger: log });
+const app = createApp({ config, temporal, temporalConnection: connection, db, log, relay });
 
 // Without createServer options, serve() builds a plain node:http server.
-const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {
-  log.info({ url: `http://${info.address}:${info.port}` }, 'api listening');
-}) as Server;
+const server = serve(
+  { fetch: app.fetch, hostname: config.api.host, port: config.api.port, websocket: { server: createWebSocketServer(config) } },
+  (info) => {
+    log.info({ url: `http://${info.address}:${info.port}` }, 'api listening');
+    // Listening now: have Synapse retry at once what it could not push while we were down.
+    relay.start({ requestPing: true });
+  },
+) as Server;
 const graceful = gracefulServer(server);
 
 const graceMs = config.api.shutdownGraceMs;
@@ -36,6 +46,8 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal, graceMs }, 'api shutting down');
+  // Sockets first (1001): their clients reconnect to another instance and resume.
+  await relay.close();
   const outcome = await graceful.close(graceMs);
   if (outcome === 'forced') log.warn({ graceMs }, 'grace period over: cut the requests still open');
   await Promise.allSettled([connection.close(), db.end()]);

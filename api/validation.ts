@@ -4,13 +4,13 @@ import { ApiError } from './errors.js';
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Reads the body as a JSON object, with a message naming what is wrong when it is not one. */
-export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+export async function readJsonObject(c: Context, maxBytes = MAX_BODY_BYTES): Promise<Record<string, unknown>> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/json\b/i.test(type)) {
     throw new ApiError('M_NOT_JSON', 'request body must be JSON (Content-Type: application/json)');
   }
   const text = await c.req.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new ApiError('M_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+  if (Buffer.byteLength(text) > maxBytes) throw new ApiError('M_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
   let body: unknown;
   try {
     body = JSON.parse(text);

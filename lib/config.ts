@@ -31,11 +31,25 @@ export interface Config {
     asToken: string;
     hsToken: string;
     botLocalpart: string;
+    /** The appservice registration's `id` (Synapse's ping endpoint names it). */
+    appserviceId: string;
   };
   tokens: {
     /** Keys for tokens at rest; `activeKeyId` encrypts, every listed key can decrypt. */
     keys: readonly EncryptionKey[];
     activeKeyId: string;
+  };
+  /** Keys of the Temporal payload codec (same format and rotation rules as the token keys). */
+  payloads: {
+    keys: readonly EncryptionKey[];
+    activeKeyId: string;
+  };
+  /** The codec endpoint the Temporal UI calls to show decoded payloads. */
+  codec: {
+    /** Origins allowed by CORS (the Temporal UI's), comma-separated. */
+    corsOrigins: readonly string[];
+    /** When set, callers must send `Authorization: Bearer <it>` (the UI's passAccessToken). */
+    accessToken: string | null;
   };
   serviceJwt: {
     /** HS256 shared secret, or (exclusive) a JWKS URL. */
@@ -65,7 +79,31 @@ export interface Config {
     /** How often each tenant's reconciliation schedule runs. */
     reconcileIntervalMinutes: number;
   };
+  /** User JWTs (minted by the platform backend) for the realtime relay; null secret and URL: disabled. */
+  userJwt: {
+    secret: Uint8Array | null;
+    jwksUrl: URL | null;
+    audience: string;
+    /** Checked only when set. */
+    issuer: string | null;
+  };
+  /** The realtime relay (api/relay/). */
+  relay: RelayConfig;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+}
+
+export interface RelayConfig {
+  /** How long events stay in the log; a client resuming from further back is told to refetch. */
+  retentionHours: number;
+  /** WebSocket ping interval; a socket that has not answered the previous ping is closed. */
+  pingIntervalMs: number;
+  /** Largest client frame accepted. */
+  maxMessageBytes: number;
+  /** Bytes queued to one socket beyond which it is cut off as a slow consumer. */
+  maxBufferedBytes: number;
+  /** Client frames per socket: sustained rate and burst. */
+  ratePerSecond: number;
+  rateBurst: number;
 }
 
 export class ConfigError extends Error {
@@ -173,6 +211,17 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     throw new ConfigError('TOKEN_ENCRYPTION_ACTIVE_KEY', `names "${activeKeyId}", which TOKEN_ENCRYPTION_KEYS does not list`);
   }
 
+  const payloadKeys = parseKeys('PAYLOAD_ENCRYPTION_KEYS', required(env, 'PAYLOAD_ENCRYPTION_KEYS'));
+  const payloadActive = optional(env, 'PAYLOAD_ENCRYPTION_ACTIVE_KEY', payloadKeys[0]!.id);
+  if (!payloadKeys.some((k) => k.id === payloadActive)) {
+    throw new ConfigError('PAYLOAD_ENCRYPTION_ACTIVE_KEY', `names "${payloadActive}", which PAYLOAD_ENCRYPTION_KEYS does not list`);
+  }
+  const corsOrigins = optional(env, 'CODEC_CORS_ORIGINS', '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of corsOrigins) url(env, 'CODEC_CORS_ORIGINS', o);
+
   const secretRaw = env.SERVICE_JWT_SECRET?.trim() || '';
   const jwksRaw = env.SERVICE_JWT_JWKS_URL?.trim() || '';
   if (!secretRaw && !jwksRaw) throw new ConfigError('SERVICE_JWT_SECRET', 'or SERVICE_JWT_JWKS_URL must be set');
@@ -200,8 +249,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       asToken: required(env, 'MATRIX_AS_TOKEN'),
       hsToken: required(env, 'MATRIX_HS_TOKEN'),
       botLocalpart: optional(env, 'MATRIX_BOT_LOCALPART', 'openmeet-bot'),
+      appserviceId: optional(env, 'MATRIX_APPSERVICE_ID', 'matrix-orchestrator'),
     },
     tokens: { keys, activeKeyId },
+    payloads: { keys: payloadKeys, activeKeyId: payloadActive },
+    codec: { corsOrigins, accessToken: env.CODEC_ACCESS_TOKEN?.trim() || null },
     serviceJwt: {
       secret: secretRaw ? new TextEncoder().encode(secretRaw) : null,
       jwksUrl: jwksRaw ? url(env, 'SERVICE_JWT_JWKS_URL', jwksRaw) : null,
@@ -223,9 +275,35 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       purgeOnArchive: bool(env, 'ROOM_PURGE_ON_ARCHIVE', false),
       reconcileIntervalMinutes: integer(env, 'RECONCILE_INTERVAL_MINUTES', 15, 1, 10_080),
     },
+    userJwt: userJwt(env),
+    relay: relay(env),
     logLevel: logLevel as Config['logLevel'],
   };
   return deepFreeze(config);
+}
+
+function userJwt(env: Env): Config['userJwt'] {
+  const secretRaw = env.USER_JWT_SECRET?.trim() || '';
+  const jwksRaw = env.USER_JWT_JWKS_URL?.trim() || '';
+  if (secretRaw && jwksRaw) throw new ConfigError('USER_JWT_SECRET', 'and USER_JWT_JWKS_URL are exclusive');
+  if (secretRaw && Buffer.byteLength(secretRaw) < 32) throw new ConfigError('USER_JWT_SECRET', 'must be at least 32 bytes');
+  return {
+    secret: secretRaw ? new TextEncoder().encode(secretRaw) : null,
+    jwksUrl: jwksRaw ? url(env, 'USER_JWT_JWKS_URL', jwksRaw) : null,
+    audience: optional(env, 'USER_JWT_AUDIENCE', 'matrix-orchestrator-realtime'),
+    issuer: optional(env, 'USER_JWT_ISSUER', '') || null,
+  };
+}
+
+function relay(env: Env): RelayConfig {
+  return {
+    retentionHours: integer(env, 'RELAY_RETENTION_HOURS', 168, 1, 8760),
+    pingIntervalMs: integer(env, 'RELAY_PING_INTERVAL_MS', 30_000, 1_000, 600_000),
+    maxMessageBytes: integer(env, 'RELAY_MAX_MESSAGE_BYTES', 65_536, 1_024, 1_048_576),
+    maxBufferedBytes: integer(env, 'RELAY_MAX_BUFFERED_BYTES', 1_048_576, 16_384, 67_108_864),
+    ratePerSecond: integer(env, 'RELAY_RATE_PER_SECOND', 10, 1, 1_000),
+    rateBurst: integer(env, 'RELAY_RATE_BURST', 30, 1, 10_000),
+  };
 }
 
 function deepFreeze<T>(o: T): Readonly<T> {

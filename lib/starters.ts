@@ -27,6 +27,14 @@ import type { reconcileTenantWorkflow } from '../workflows/reconcile.js';
 import type { roomWorkflow } from '../workflows/room.js';
 import { EntityKindKey, EntitySlugKey, MatrixUserIdKey, TenantKey } from '../workflows/search-attributes.js';
 import type { Config } from './config.js';
+import { reauthStartMetadata, reconcileStartMetadata, roomStartMetadata, userStartMetadata } from './workflow-metadata.js';
+
+import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import type { ephemeralWorkflow } from '../workflows/ephemeral.js';
+import { ephemeralWorkflowId, messageWorkflowId } from '../workflows/ids.js';
+import { ephemeralSignal, type EphemeralInput, type EphemeralRequest, type SendMessageInput } from '../workflows/messages.js';
+import { MatrixRoomIdKey } from '../workflows/search-attributes.js';
+import type { sendMessageWorkflow } from '../workflows/send-message.js';
 
 type StarterConfig = Pick<Config, 'temporal' | 'matrix' | 'rooms'>;
 
@@ -50,6 +58,7 @@ export function provisionUser(
       { key: MatrixUserIdKey, value: userId },
     ],
     memo: { summary: `Provision Matrix user ${userId} for ${tenant}/${slug}`, requestId: req.requestId },
+    ...userStartMetadata(tenant, slug, userId),
   });
   return client.workflow.startUpdateWithStart(provisionUserUpdate, {
     args: [{ displayName: req.displayName, requestId: req.requestId }],
@@ -73,6 +82,7 @@ export async function reauthUser(client: Client, config: StarterConfig, input: R
       { key: MatrixUserIdKey, value: userId },
     ],
     memo: { summary: `Re-authenticate ${userId} (token generation ${input.staleGeneration} was refused)` },
+    ...reauthStartMetadata(input.tenant, input.slug, userId, input.staleGeneration),
   });
   return handle.result();
 }
@@ -95,6 +105,7 @@ export function changeRoom(
       { key: EntitySlugKey, value: ref.slug },
     ],
     memo: { summary: `Matrix room of ${ref.kind} ${ref.tenant}/${ref.slug}`, requestId: change.requestId },
+    ...roomStartMetadata(ref, config.matrix.userPrefix, config.matrix.serverName),
   });
   return client.workflow.startUpdateWithStart(roomChangeUpdate, {
     args: [change],
@@ -120,6 +131,7 @@ export async function ensureReconcileSchedule(client: Client, config: StarterCon
           { key: EntityKindKey, value: 'reconcile' },
         ],
         memo: { summary: `Reconcile the Matrix rooms of ${tenant}` },
+        ...reconcileStartMetadata(tenant, config.rooms.reconcileIntervalMinutes),
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
       memo: { summary: `Reconcile the Matrix rooms of ${tenant} every ${config.rooms.reconcileIntervalMinutes} minutes` },
@@ -127,4 +139,63 @@ export async function ensureReconcileSchedule(client: Client, config: StarterCon
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning) && (err as Error).name !== 'ScheduleAlreadyRunning') throw err;
   }
+}
+
+/**
+ * Starts the durable send of one message, or returns the run already started for this client
+ * transaction id (running: joined; completed: its result answers the repeat; failed: a new run
+ * may try again, with the same Matrix transaction id).
+ */
+export async function startSendMessage(
+  client: Client,
+  config: StarterConfig,
+  input: SendMessageInput,
+  requestId?: string,
+): Promise<WorkflowHandle<typeof sendMessageWorkflow>> {
+  const workflowId = messageWorkflowId(input.tenant, input.clientTxnId);
+  const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.userSlug);
+  try {
+    return await client.workflow.start<typeof sendMessageWorkflow>('sendMessageWorkflow', {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      typedSearchAttributes: [
+        { key: TenantKey, value: input.tenant },
+        { key: EntityKindKey, value: 'msg' },
+        { key: EntitySlugKey, value: input.userSlug },
+        { key: MatrixUserIdKey, value: userId },
+        { key: MatrixRoomIdKey, value: input.roomId },
+      ],
+      // Read back when a transaction id is reused, to tell a repeat from another sender's message.
+      memo: { userSlug: input.userSlug, roomId: input.roomId, requestId },
+      staticSummary: `Message from ${input.tenant}/${input.userSlug} to ${input.kind} ${input.slug}`,
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError || (err as Error).name === 'WorkflowExecutionAlreadyStartedError') {
+      return client.workflow.getHandle<typeof sendMessageWorkflow>(workflowId);
+    }
+    throw err;
+  }
+}
+
+/** Hands a typing or read-receipt request to the user's ephemeral workflow for the room, starting it if needed. */
+export async function signalEphemeral(client: Client, config: StarterConfig, input: EphemeralInput, request: EphemeralRequest): Promise<void> {
+  const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.userSlug);
+  await client.workflow.signalWithStart<typeof ephemeralWorkflow, [EphemeralRequest]>('ephemeralWorkflow', {
+    workflowId: ephemeralWorkflowId(input.tenant, input.userSlug, input.kind, input.slug),
+    taskQueue: config.temporal.taskQueue,
+    args: [input],
+    signal: ephemeralSignal,
+    signalArgs: [request],
+    typedSearchAttributes: [
+      { key: TenantKey, value: input.tenant },
+      { key: EntityKindKey, value: 'ephemeral' },
+      { key: EntitySlugKey, value: input.userSlug },
+      { key: MatrixUserIdKey, value: userId },
+      { key: MatrixRoomIdKey, value: input.roomId },
+    ],
+    staticSummary: `Typing and read receipts of ${input.tenant}/${input.userSlug} in ${input.kind} ${input.slug}`,
+  });
 }

@@ -5,21 +5,40 @@
  *   source .stack/dev/stack.env && npm start (or a worker) && node dist/scripts/record-histories.js
  */
 import { Client, Connection } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { historyToJSON, JSONToPayload, payloadToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { dataConverter, EncryptionCodec, ENCRYPTED_ENCODING } from '../lib/codec.js';
 import { loadConfig } from '../lib/config.js';
 
 const config = loadConfig();
 const dir = fileURLToPath(new URL('../../test/fixtures/histories/', import.meta.url));
 const connection = await Connection.connect({ address: config.temporal.address });
-const client = new Client({ connection, namespace: config.temporal.namespace });
+const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config.payloads) });
 const stamp = Date.now().toString(36);
 const taskQueue = config.temporal.taskQueue;
 
+const codec = new EncryptionCodec(config.payloads.keys, config.payloads.activeKeyId);
+const encrypted = Buffer.from(ENCRYPTED_ENCODING).toString('base64');
+
+/** Fixtures are stored decrypted: CI replays them without this stack's payload key. */
+async function decrypt(node: unknown): Promise<unknown> {
+  if (Array.isArray(node)) return Promise.all(node.map(decrypt));
+  if (!node || typeof node !== 'object') return node;
+  const o = node as Record<string, unknown>;
+  if ((o.metadata as Record<string, string> | undefined)?.encoding === encrypted) {
+    const [plain] = await codec.decode([JSONToPayload(o as never)]);
+    return payloadToJSON(plain!);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) out[k] = await decrypt(v);
+  return out;
+}
+
 async function save(name: string, workflowId: string): Promise<void> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  await writeFile(`${dir}${name}.json`, historyToJSON(history));
+  const json = await decrypt(JSON.parse(historyToJSON(history)));
+  await writeFile(`${dir}${name}.json`, JSON.stringify(json, null, 1));
   console.log(`${name}.json: ${history.events?.length} events from ${workflowId}`);
 }
 

@@ -68,6 +68,11 @@ SERVICE_JWT_SECRET=$(rand 48 64)
 EOF
     umask 022
   fi
+  # Secrets added to the stack after it was first created are appended, never regenerated.
+  grep -q '^PAYLOAD_ENCRYPTION_KEYS=' "$DIR/secrets.env" ||
+    echo "PAYLOAD_ENCRYPTION_KEYS=p1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >>"$DIR/secrets.env"
+  # Signs the user JWTs of the realtime relay (scripts/dev-user-token.ts mints them for development).
+  grep -q '^USER_JWT_SECRET=' "$DIR/secrets.env" || echo "USER_JWT_SECRET=$(rand 48 64)" >>"$DIR/secrets.env"
   # shellcheck disable=SC1091
   source "$DIR/secrets.env"
 }
@@ -171,7 +176,8 @@ up_temporal() {
       --sqlite-pragma journal_mode=WAL --sqlite-pragma synchronous=OFF
       --ui-disable-news-fetch --log-format json --log-level warn)
     local sa; for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa=Keyword"); done
-    [[ -n "${TEMPORAL_UI_CODEC_ENDPOINT:-}" ]] && args+=(--ui-codec-endpoint "$TEMPORAL_UI_CODEC_ENDPOINT")
+    # The UI decodes our encrypted payloads through the API's codec endpoint.
+    args+=(--ui-codec-endpoint "${TEMPORAL_UI_CODEC_ENDPOINT:-http://127.0.0.1:$API_PORT/codec}")
     setsid "$VENV/bin/temporal" "${args[@]}" >"$logf" 2>&1 </dev/null &
     echo $! >"$pidf"
   fi
@@ -336,6 +342,9 @@ export MATRIX_HS_TOKEN='$MATRIX_HS_TOKEN'
 export MATRIX_BOT_LOCALPART='openmeet-bot'
 export TOKEN_ENCRYPTION_KEYS='$TOKEN_ENCRYPTION_KEYS'
 export SERVICE_JWT_SECRET='$SERVICE_JWT_SECRET'
+export PAYLOAD_ENCRYPTION_KEYS='$PAYLOAD_ENCRYPTION_KEYS'
+export USER_JWT_SECRET='$USER_JWT_SECRET'
+export CODEC_CORS_ORIGINS='http://127.0.0.1:$TEMPORAL_UI_PORT,http://localhost:$TEMPORAL_UI_PORT'
 export API_PORT='$API_PORT'
 export WORKER_HTTP_PORT='$WORKER_HTTP_PORT'
 export STACK_DIR='$DIR'

@@ -20,10 +20,14 @@ results=".stack/$STACK_NAME/jest-results.json"
 status=0
 NODE_OPTIONS="--experimental-vm-modules --no-warnings=ExperimentalWarning" \
   node node_modules/jest/bin/jest.js --runInBand --forceExit --json --outputFile="$results" "$@" || status=$?
-# A closing line any CI reader understands, from jest's own counts.
+# Nothing the run left behind (database, Temporal histories, logs) may hold a secret in plaintext.
+scan=0
+node dist/scripts/secret-scan.js || { scan=1; status=1; }
+# A closing line any CI reader understands, from jest's own counts (plus the secret scan).
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed, ${r.numPendingTests} skipped`);
+  const scanFailed = Number(process.argv[2]);
+  console.log(`jest: ${r.numPassedTests + 1 - scanFailed} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites + scanFailed} failed, ${r.numPendingTests} skipped`);
   if (r.numTotalTests === 0) { console.error("no tests ran"); process.exit(1); }
-' "$results" || status=1
+' "$results" "$scan" || status=1
 exit "$status"

@@ -7,6 +7,7 @@ import { verifyTokenKeys } from '../activities/store/keys.js';
 import { createRoomStore } from '../activities/store/rooms.js';
 import { createUserStore } from '../activities/store/users.js';
 import { createUserSessions } from '../activities/user-session.js';
+import { dataConverter } from '../lib/codec.js';
 import type { Config } from '../lib/config.js';
 import { TokenCipher } from '../lib/token-cipher.js';
 import { createWorkflowGateway } from './gateway.js';
@@ -25,7 +26,7 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
   await verifyTokenKeys(db, cipher);
   const users = createUserStore(db, cipher);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config.payloads) });
   return {
     db,
     activities: {

@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkerInterceptors, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { dataConverter } from '../lib/codec.js';
 import type { Config } from '../lib/config.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
@@ -25,6 +26,7 @@ export function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     activities: createActivities(opts.activities),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     shutdownGraceTime: '20 seconds',
+    dataConverter: dataConverter(opts.config.payloads),
     ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
   });
 }

@@ -1,9 +1,10 @@
-import { ActivityFailure, ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
 import type { UnknownTokenDetails } from '../activities/user-session.js';
 import type { UserActivities } from '../activities/users.js';
 import { FailureType } from '../lib/failures.js';
+import { proxyActivitiesWithSummaries } from './activity-summaries.js';
 
-const { reauthUser } = proxyActivities<UserActivities>({
+const { reauthUser } = proxyActivitiesWithSummaries<UserActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds' },
 });

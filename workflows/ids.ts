@@ -100,11 +100,25 @@ export function roomAliasLocalpart(prefix: string, tenant: string, kind: RoomKin
 export const roomWorkflowId = (tenant: string, kind: RoomKind, slug: string): string => `room:${tenant}:${kind}:${slug}`;
 export const reconcileWorkflowId = (tenant: string): string => `reconcile:${tenant}`;
 
-export type WorkflowKind = 'user' | 'user-auth' | 'room' | 'reconcile';
+/** Client transaction ids: what a browser or the platform picks (e.g. a UUID) to make one send idempotent. */
+export const CLIENT_TXN_ID_PATTERN = /^[A-Za-z0-9._~-]{1,64}$/;
+
+export function clientTxnIdProblem(txnId: string): InvalidReason | null {
+  return CLIENT_TXN_ID_PATTERN.test(txnId) ? null : 'txnId must be 1-64 characters of A-Z a-z 0-9 . _ ~ -';
+}
+
+/** The durable send of one message; the client's transaction id makes it idempotent per tenant. */
+export const messageWorkflowId = (tenant: string, clientTxnId: string): string => `msg:${tenant}:${clientTxnId}`;
+/** Typing and read receipts of one user in one room (serialized, debounced). */
+export const ephemeralWorkflowId = (tenant: string, userSlug: string, kind: RoomKind, slug: string): string =>
+  `ephemeral:${tenant}:${userSlug}:${kind}:${slug}`;
+
+export type WorkflowKind = 'user' | 'user-auth' | 'room' | 'reconcile' | 'msg';
 
 export interface ParsedWorkflowId {
   kind: WorkflowKind;
   tenant: string;
+  /** The entity's slug; for `msg`, the client transaction id. */
   slug: string;
   roomKind?: RoomKind;
 }
@@ -117,6 +131,8 @@ export function parseWorkflowId(id: string): ParsedWorkflowId | null {
     if (tenantProblem(tenant) || !isRoomKind(roomKind) || roomSlugProblem(roomKind, slug)) return null;
     return { kind: 'room', tenant, slug, roomKind };
   }
+  const msg = /^msg:([^:]+):(.+)$/.exec(id);
+  if (msg) return tenantProblem(msg[1]!) || clientTxnIdProblem(msg[2]!) ? null : { kind: 'msg', tenant: msg[1]!, slug: msg[2]! };
   const rec = /^reconcile:([^:]+)$/.exec(id);
   if (rec) return tenantProblem(rec[1]!) ? null : { kind: 'reconcile', tenant: rec[1]!, slug: '' };
   const m = /^(user|user-auth):([^:]+):(.+)$/.exec(id);

@@ -3,3 +3,5 @@ export { provisionUserWorkflow } from './provision-user.js';
 export { reauthUserWorkflow } from './reauth-user.js';
 export { roomWorkflow } from './room.js';
 export { reconcileTenantWorkflow } from './reconcile.js';
+export { sendMessageWorkflow } from './send-message.js';
+export { ephemeralWorkflow } from './ephemeral.js';

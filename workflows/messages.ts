@@ -2,7 +2,7 @@
  * Inputs, results and message definitions of the workflows. Pure: the API imports this file to
  * start workflows and send updates without pulling in workflow code.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RoomKind } from './ids.js';
 
 export interface UserRef {
@@ -151,3 +151,52 @@ export interface ReconcileResult {
   fixes: { room: string; actions: string[] }[];
   failures: { room: string; error: string }[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// Messages, typing and read receipts (the realtime relay)
+// ---------------------------------------------------------------------------------------------
+
+export const MESSAGE_TYPES = ['m.text', 'm.notice', 'm.emote'] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+/** Characters of a message body; Matrix caps a whole event at 64 KiB. */
+export const MESSAGE_BODY_MAX_LENGTH = 16_000;
+/** The content key carrying the client's transaction id, so clients can match their own echo. */
+export const CLIENT_TXN_ID_KEY = 'org.openmeet.txn_id';
+
+/** One message sent as a platform user (`msg:{tenant}:{clientTxnId}`). */
+export interface SendMessageInput {
+  tenant: string;
+  userSlug: string;
+  kind: RoomKind;
+  slug: string;
+  roomId: string;
+  clientTxnId: string;
+  msgtype: MessageType;
+  body: string;
+}
+
+export interface SendMessageResult {
+  eventId: string;
+  roomId: string;
+  userSlug: string;
+  clientTxnId: string;
+}
+
+/** A user's typing and read receipts in one room (`ephemeral:{tenant}:{userSlug}:{kind}:{slug}`). */
+export interface EphemeralInput {
+  tenant: string;
+  userSlug: string;
+  kind: RoomKind;
+  slug: string;
+  roomId: string;
+  /** Carried over continue-as-new. */
+  carried?: { typingSent: boolean; lastTypingAt: number };
+}
+
+/** `typing` true: the user is typing (repeat it while they are); false: they stopped. `readEventId`: read up to it. */
+export interface EphemeralRequest {
+  typing?: boolean;
+  readEventId?: string;
+}
+
+export const ephemeralSignal = defineSignal<[EphemeralRequest]>('ephemeral');

@@ -4,7 +4,6 @@ import {
   condition,
   continueAsNew,
   log,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -19,13 +18,15 @@ import {
   type ProvisionUserResult,
   type UserState,
 } from './messages.js';
+import { endCleanlyOnCancel } from './cancellation.js';
 import { MatrixUserIdKey } from './search-attributes.js';
+import { proxyActivitiesWithSummaries } from './activity-summaries.js';
 
 /**
  * Homeserver calls retry until the homeserver answers (it may be down for a while: the workflow
  * waits); permanent failures are marked non-retryable by the activities themselves.
  */
-const { ensureMatrixUser, ensureUserCredential } = proxyActivities<UserActivities>({
+const { ensureMatrixUser, ensureUserCredential } = proxyActivitiesWithSummaries<UserActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
@@ -99,18 +100,20 @@ export async function provisionUserWorkflow(input: ProvisionUserInput): Promise<
   if (input.displayName !== undefined) void enqueue({ displayName: input.displayName }).catch(() => undefined);
 
   const idleMs = input.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  for (;;) {
-    const seen = received;
-    const woke = await condition(() => received !== seen || workflowInfo().continueAsNewSuggested, idleMs);
-    if (workflowInfo().continueAsNewSuggested) {
-      await tail;
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof provisionUserWorkflow>({ ...input, displayName: undefined, carried: state });
+  return endCleanlyOnCancel(async () => {
+    for (;;) {
+      const seen = received;
+      const woke = await condition(() => received !== seen || workflowInfo().continueAsNewSuggested, idleMs);
+      if (workflowInfo().continueAsNewSuggested) {
+        await tail;
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof provisionUserWorkflow>({ ...input, displayName: undefined, carried: state });
+      }
+      if (!woke) {
+        await tail;
+        await condition(allHandlersFinished);
+        if (received === seen) return state;
+      }
     }
-    if (!woke) {
-      await tail;
-      await condition(allHandlersFinished);
-      if (received === seen) return state;
-    }
-  }
+  });
 }

@@ -1,8 +1,8 @@
-import { proxyActivities } from '@temporalio/workflow';
 import type { UserActivities } from '../activities/users.js';
 import type { ReauthUserInput, ReauthUserResult } from './messages.js';
+import { proxyActivitiesWithSummaries } from './activity-summaries.js';
 
-const { renewUserToken } = proxyActivities<UserActivities>({
+const { renewUserToken } = proxyActivitiesWithSummaries<UserActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });

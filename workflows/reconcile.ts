@@ -1,13 +1,14 @@
-import { log, proxyActivities } from '@temporalio/workflow';
+import { log } from '@temporalio/workflow';
 import type { RoomActivities } from '../activities/rooms.js';
 import type { ReconcileInput, ReconcileResult } from './messages.js';
+import { proxyActivitiesWithSummaries } from './activity-summaries.js';
 
-const { listActiveRooms, recordReconcileRun } = proxyActivities<RoomActivities>({
+const { listActiveRooms, recordReconcileRun } = proxyActivitiesWithSummaries<RoomActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 // Waits for the room workflow to do the work (it alone writes a room's power levels).
-const { reconcileRoom } = proxyActivities<RoomActivities>({
+const { reconcileRoom } = proxyActivitiesWithSummaries<RoomActivities>({
   startToCloseTimeout: '15 minutes',
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 3 },
 });

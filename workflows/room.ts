@@ -4,7 +4,6 @@ import {
   condition,
   continueAsNew,
   log,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -23,9 +22,11 @@ import {
   type RoomSettings,
   type RoomState,
 } from './messages.js';
+import { endCleanlyOnCancel } from './cancellation.js';
 import { MatrixRoomIdKey } from './search-attributes.js';
+import { proxyActivitiesWithSummaries } from './activity-summaries.js';
 
-const acts = proxyActivities<RoomActivities>({
+const acts = proxyActivitiesWithSummaries<RoomActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '20 seconds' },
 });
@@ -85,8 +86,8 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
 const failureOf = (err: unknown): ApplicationFailure => {
   const cause = (err as { cause?: unknown }).cause ?? err;
   const c = cause as { type?: string; message?: string };
-  if (cause instanceof ApplicationFailure) return ApplicationFailure.create({ type: c.type ?? 'Failure', message: c.message ?? '', nonRetryable: true });
-  return ApplicationFailure.create({ type: c.type ?? 'Failure', message: c.message ?? String(err), nonRetryable: true });
+  const message = c.message || (err as Error).message || String(err);
+  return ApplicationFailure.create({ type: c.type ?? (err as Error).name ?? 'Failure', message, nonRetryable: true });
 };
 
 async function inChunks<T, R>(items: T[], size: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -294,24 +295,26 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
   }
 
   const idleMs = input.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  for (;;) {
-    const woke = await condition(() => queue.length > 0 || workflowInfo().continueAsNewSuggested, idleMs);
-    if (queue.length > 0) {
-      await applyBatch(queue.splice(0, MAX_BATCH));
-      if (state.archived && queue.length === 0) {
+  return endCleanlyOnCancel(async () => {
+    for (;;) {
+      const woke = await condition(() => queue.length > 0 || workflowInfo().continueAsNewSuggested, idleMs);
+      if (queue.length > 0) {
+        await applyBatch(queue.splice(0, MAX_BATCH));
+        if (state.archived && queue.length === 0) {
+          await condition(allHandlersFinished);
+          if (queue.length === 0) return state;
+        }
+        continue;
+      }
+      if (workflowInfo().continueAsNewSuggested) {
+        await condition(allHandlersFinished);
+        if (queue.length === 0) await continueAsNew<typeof roomWorkflow>({ ...input, carried: state });
+        continue;
+      }
+      if (!woke) {
         await condition(allHandlersFinished);
         if (queue.length === 0) return state;
       }
-      continue;
     }
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      if (queue.length === 0) await continueAsNew<typeof roomWorkflow>({ ...input, carried: state });
-      continue;
-    }
-    if (!woke) {
-      await condition(allHandlersFinished);
-      if (queue.length === 0) return state;
-    }
-  }
+  });
 }

@@ -39,14 +39,16 @@ export function operationsRoutes(deps: AppDeps) {
     }
     const workflowStatus = description.status.name;
     const base = { workflowId, runId: description.runId, kind: parsed.kind, workflowStatus };
-    if (workflowStatus === 'RUNNING' && parsed.kind !== 'reconcile') {
+    // Reconcile runs and message sends have no state query: running, or their result.
+    const resultOnly = parsed.kind === 'reconcile' || parsed.kind === 'msg';
+    if (workflowStatus === 'RUNNING' && !resultOnly) {
       const state = parsed.kind === 'room' ? await handle.query(roomStateQuery) : await handle.query(userStateQuery);
       return c.json({ ...base, status: statusOf(state), state });
     }
     if (workflowStatus === 'RUNNING') return c.json({ ...base, status: 'running' as OperationStatus });
     if (workflowStatus === 'COMPLETED' || workflowStatus === 'CONTINUED_AS_NEW') {
       const result = await handle.result();
-      if (parsed.kind === 'reconcile') return c.json({ ...base, status: 'completed' as OperationStatus, result });
+      if (resultOnly) return c.json({ ...base, status: 'completed' as OperationStatus, result });
       const state = result as UserState | RoomState;
       return c.json({ ...base, status: statusOf(state), state });
     }

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { SignJWT } from 'jose';
 import { createApp } from '../../api/app.js';
 import { createDb, type Db } from '../../activities/store/db.js';
+import { dataConverter } from '../../lib/codec.js';
 import type { Config } from '../../lib/config.js';
 import { createLogger } from '../../lib/log.js';
 
@@ -35,7 +36,7 @@ export async function serviceToken(
 /** The real API app (in-process, through app.request) talking to the real Temporal server. */
 export async function createTestApi(config: Config): Promise<TestApi> {
   const connection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config.payloads) });
   const db = createDb(config.databaseUrl, 4);
   const app = createApp({
     config,

@@ -1,5 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { basename } from 'node:path';
 import { ROOT, stackEnv } from './env.js';
+
+/** Every process's output is also kept as a file under the stack's logs/ (the secret scan reads them). */
+function logFile(script: string, pid: number | undefined): ReturnType<typeof createWriteStream> | null {
+  const dir = process.env.STACK_DIR;
+  if (!dir) return null;
+  mkdirSync(`${dir}/logs`, { recursive: true });
+  return createWriteStream(`${dir}/logs/${basename(script, '.js')}-${pid ?? 'x'}.log`);
+}
 
 export interface RunningProcess {
   child: ChildProcess;
@@ -14,7 +24,17 @@ export interface RunningProcess {
 export async function startProcess(script: string, env: Record<string, string>, readyLine: RegExp, timeoutMs = 60_000): Promise<RunningProcess> {
   const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...stackEnv(), LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const file = logFile(script, child.pid);
+  if (file) {
+    child.stdout!.pipe(file, { end: false });
+    child.stderr!.pipe(file, { end: false });
+  }
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      file?.end();
+      resolve(code);
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} not ready after ${timeoutMs} ms:\n${out}`)), timeoutMs);
     const onData = (d: Buffer): void => {

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app.js';
+import { dataConverter } from '../../lib/codec.js';
 import { createLogger } from '../../lib/log.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { eventually, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
@@ -87,7 +88,7 @@ describe('the API /metrics', () => {
     const connection = await Connection.connect({ address: broken.temporal.address });
     const app = createApp({
       config: broken,
-      temporal: new Client({ connection, namespace: broken.temporal.namespace }),
+      temporal: new Client({ connection, namespace: broken.temporal.namespace, dataConverter: dataConverter(broken.payloads) }),
       temporalConnection: connection,
       db: api.db,
       log: createLogger('api-test', 'silent'),

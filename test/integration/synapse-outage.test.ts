@@ -49,3 +49,25 @@ it('waits for a stopped Synapse and completes the provisioning once it is back',
   expect(done.state.userId).toBe(accepted.userId);
   expect((await adminFor(config).getUser(accepted.userId))?.displayName).toBe('Patient Zero');
 });
+
+it('an operator can cancel an operation stuck on a stopped Synapse: it ends cancelled, not wedged', async () => {
+  await stack(['stop', 'synapse']);
+  try {
+    const res = await api.post(`/v1/tenants/${tenant}/users`, { slug: 'stuck', displayName: 'Stuck' });
+    expect(res.status).toBe(202);
+    const handle = api.temporal.workflow.getHandle(`user:${tenant}:stuck`);
+    await sleep(2000);
+    await handle.cancel();
+    const status = await eventually(
+      async () => {
+        const s = (await handle.describe()).status.name;
+        return s === 'RUNNING' ? null : s;
+      },
+      30_000,
+      'the cancelled workflow to end',
+    );
+    expect(status).toBe('CANCELLED');
+  } finally {
+    await stack(['up', 'synapse']);
+  }
+});

@@ -80,7 +80,7 @@ function dependenciesOf(service: Obj): Array<{ name: string; condition: unknown 
 // --- lib/config.ts ------------------------------------------------------------------------------
 
 const configText = readRepoFile('lib/config.ts');
-const READ_WITH_HELPER = /\b(required|optional|integer|url)\(\s*env\s*,\s*'([A-Z][A-Z0-9_]*)'/g;
+const READ_WITH_HELPER = /\b(required|optional|integer|url|bool)\(\s*env\s*,\s*'([A-Z][A-Z0-9_]*)'/g;
 const READ_DIRECTLY = /\benv(?:\.([A-Z][A-Z0-9_]*)\b|\[\s*'([A-Z][A-Z0-9_]*)'\s*\])/g;
 
 const configVars = new Set<string>();

@@ -8,6 +8,7 @@ const base = {
   MATRIX_AS_TOKEN: 'as',
   MATRIX_HS_TOKEN: 'hs',
   TOKEN_ENCRYPTION_KEYS: `k1:${key}`,
+  PAYLOAD_ENCRYPTION_KEYS: `p1:${key}`,
   SERVICE_JWT_SECRET: 'x'.repeat(32),
 };
 

@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { CLIENT_TXN_ID_KEY, type SendMessageInput } from '../workflows/messages.js';
+import { enc, matrixRequest } from './matrix/http.js';
+import type { UserSessions } from './user-session.js';
+
+export interface MessageActivityDeps {
+  sessions: UserSessions;
+  homeserverUrl: string;
+}
+
+/**
+ * The Matrix transaction id of a send, derived from its workflow id: a retried activity (or a
+ * repeated client transaction id) re-sends with the same id, and the homeserver answers with the
+ * event it already has instead of posting the message again.
+ */
+export function matrixTxnId(workflowId: string): string {
+  return `om1.${createHash('sha256').update(workflowId).digest('base64url')}`;
+}
+
+/** What users do in rooms, each with the user's own token (activities/user-session.ts). */
+export function createMessageActivities(deps: MessageActivityDeps) {
+  const hs = deps.homeserverUrl;
+  return {
+    /** Sends the message as the user; idempotent by the workflow's transaction id. */
+    async sendMessageAsUser(input: SendMessageInput & { workflowId: string }): Promise<{ eventId: string }> {
+      const content = { msgtype: input.msgtype, body: input.body, [CLIENT_TXN_ID_KEY]: input.clientTxnId };
+      return deps.sessions.run(input.tenant, input.userSlug, async ({ accessToken }) => {
+        const r = await matrixRequest<{ event_id: string }>(hs, {
+          method: 'PUT',
+          path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/send/m.room.message/${enc(matrixTxnId(input.workflowId))}`,
+          token: accessToken,
+          body: content,
+        });
+        return { eventId: r.event_id };
+      });
+    },
+
+    /** Sets (or clears) the user's typing notification in the room. */
+    async setTypingAsUser(input: {
+      tenant: string;
+      userSlug: string;
+      roomId: string;
+      typing: boolean;
+      timeoutMs: number;
+    }): Promise<void> {
+      await deps.sessions.run(input.tenant, input.userSlug, async ({ userId, accessToken }) => {
+        await matrixRequest(hs, {
+          method: 'PUT',
+          path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/typing/${enc(userId)}`,
+          token: accessToken,
+          body: input.typing ? { typing: true, timeout: input.timeoutMs } : { typing: false },
+        });
+      });
+    },
+
+    /** Moves the user's read receipt in the room to the event. */
+    async sendReceiptAsUser(input: {
+      tenant: string;
+      userSlug: string;
+      roomId: string;
+      eventId: string;
+    }): Promise<void> {
+      await deps.sessions.run(input.tenant, input.userSlug, async ({ accessToken }) => {
+        await matrixRequest(hs, {
+          method: 'POST',
+          path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/receipt/m.read/${enc(input.eventId)}`,
+          token: accessToken,
+          body: {},
+        });
+      });
+    },
+  };
+}
+
+export type MessageActivities = ReturnType<typeof createMessageActivities>;

@@ -1,0 +1,129 @@
+import type { Db } from './db.js';
+import type { AppendResult, IncomingEvent } from './events.js';
+
+/** The NOTIFY channel; the payload is the new last sequence. */
+export const LOG_CHANNEL = 'relay_log';
+
+// PostgreSQL's jsonb refuses the NUL character; a message containing one must not block the log
+// (Synapse would retry the transaction forever), so it becomes U+FFFD. Escaped backslashes are kept.
+const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
+export const jsonForPg = (value: unknown): string => JSON.stringify(value).replace(NUL_ESCAPE, '$1\\ufffd');
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/**
+ * Stores one appservice transaction: its id and its events in one database transaction, with the
+ * next global and per-room sequences, membership changes beside them, and a NOTIFY delivered on
+ * commit. A transaction id seen before stores nothing; an event stored before is skipped.
+ */
+export async function appendTransaction(db: Db, txnId: string, events: IncomingEvent[]): Promise<AppendResult> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const seen = await client.query(
+      'INSERT INTO appservice_transactions (txn_id, events) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING txn_id',
+      [txnId, events.length],
+    );
+    if (seen.rowCount === 0) {
+      await client.query('COMMIT');
+      return { duplicate: true, stored: 0, head: null };
+    }
+    // Locking the head row orders every writer: sequences are handed out and committed in one order.
+    const headRow = await client.query<{ last_seq: string }>('SELECT last_seq FROM relay_log_head FOR UPDATE');
+    let last = Number(headRow.rows[0]!.last_seq);
+    const ids = events.map((e) => str(e.event.event_id)).filter((id): id is string => id !== null);
+    const known = new Set(
+      ids.length
+        ? (
+            await client.query<{ event_id: string }>('SELECT event_id FROM relay_events WHERE event_id = ANY($1)', [
+              ids,
+            ])
+          ).rows.map((r) => r.event_id)
+        : [],
+    );
+    const fresh: IncomingEvent[] = [];
+    for (const e of events) {
+      const id = str(e.event.event_id);
+      if (!e.ephemeral && id !== null) {
+        // The same event twice (even within one transaction) is stored once.
+        if (known.has(id)) continue;
+        known.add(id);
+      }
+      fresh.push(e);
+    }
+    if (fresh.length === 0) {
+      await client.query('COMMIT');
+      return { duplicate: false, stored: 0, head: last };
+    }
+    const perRoom = new Map<string, number>();
+    for (const e of fresh) perRoom.set(e.event.room_id, (perRoom.get(e.event.room_id) ?? 0) + 1);
+    const roomRows = await client.query<{ room_id: string; last_seq: string }>(
+      `INSERT INTO relay_rooms (room_id, last_seq) SELECT * FROM unnest($1::text[], $2::bigint[])
+       ON CONFLICT (room_id) DO UPDATE SET last_seq = relay_rooms.last_seq + EXCLUDED.last_seq
+       RETURNING room_id, last_seq`,
+      [[...perRoom.keys()], [...perRoom.values()]],
+    );
+    const nextRoomSeq = new Map(
+      roomRows.rows.map((r) => [r.room_id, Number(r.last_seq) - perRoom.get(r.room_id)! + 1]),
+    );
+    const cols = {
+      seq: [] as number[],
+      room: [] as string[],
+      roomSeq: [] as number[],
+      id: [] as (string | null)[],
+      eph: [] as boolean[],
+    };
+    const more = {
+      type: [] as string[],
+      sender: [] as (string | null)[],
+      stateKey: [] as (string | null)[],
+      json: [] as string[],
+    };
+    const members = { user: [] as string[], room: [] as string[], seq: [] as number[], membership: [] as string[] };
+    for (const e of fresh) {
+      const ev = e.event;
+      const roomSeq = nextRoomSeq.get(ev.room_id)!;
+      nextRoomSeq.set(ev.room_id, roomSeq + 1);
+      last += 1;
+      cols.seq.push(last);
+      cols.room.push(ev.room_id);
+      cols.roomSeq.push(roomSeq);
+      cols.id.push(e.ephemeral ? null : str(ev.event_id));
+      cols.eph.push(e.ephemeral);
+      more.type.push(ev.type);
+      more.sender.push(str(ev.sender));
+      more.stateKey.push(str(ev.state_key));
+      more.json.push(jsonForPg(ev));
+      const membership = str((ev.content as Record<string, unknown> | undefined)?.membership);
+      if (!e.ephemeral && ev.type === 'm.room.member' && str(ev.state_key) && membership) {
+        members.user.push(str(ev.state_key)!);
+        members.room.push(ev.room_id);
+        members.seq.push(last);
+        members.membership.push(membership);
+      }
+    }
+    await client.query(
+      `INSERT INTO relay_events (seq, room_id, room_seq, event_id, ephemeral, type, sender, state_key, event)
+       SELECT s, r, rs, i, e, t, se, sk, j::jsonb
+       FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::boolean[], $6::text[], $7::text[], $8::text[], $9::text[])
+         AS x(s, r, rs, i, e, t, se, sk, j)`,
+      [cols.seq, cols.room, cols.roomSeq, cols.id, cols.eph, more.type, more.sender, more.stateKey, more.json],
+    );
+    if (members.user.length) {
+      await client.query(
+        `INSERT INTO relay_memberships (user_id, room_id, seq, membership) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[])`,
+        [members.user, members.room, members.seq, members.membership],
+      );
+    }
+    await client.query('UPDATE relay_log_head SET last_seq = $1', [last]);
+    // Delivered to every listening API instance when (and only if) this transaction commits.
+    await client.query('SELECT pg_notify($1, $2)', [LOG_CHANNEL, String(last)]);
+    await client.query('COMMIT');
+    return { duplicate: false, stored: fresh.length, head: last };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,150 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from '../../activities/store/db.js';
+import type { EventLog } from '../../activities/store/events.js';
+import type { Config } from '../../lib/config.js';
+import { FailureType } from '../../lib/failures.js';
+import { signalEphemeral, startSendMessage } from '../../lib/starters.js';
+import type { RoomKind } from '../../workflows/ids.js';
+import type { EphemeralRequest, MessageType, SendMessageResult } from '../../workflows/messages.js';
+import { ApiError, type ErrorCode } from '../errors.js';
+import type { RelayHomeserver } from './homeserver.js';
+import type { RoomInfo, RoomTarget } from './protocol.js';
+
+export interface ResolvedRoom extends RoomInfo {
+  tenant: string;
+}
+
+export interface SendTicket {
+  workflowId: string;
+  /** The event id once sent; rejects with an ApiError naming why it could not be. */
+  result(): Promise<SendMessageResult>;
+}
+
+export interface Sender {
+  tenant: string;
+  userSlug: string;
+}
+
+/** What the socket and the HTTP routes ask of the rest of the system. */
+export interface RelayActions {
+  resolveRoom(tenant: string, target: RoomTarget): Promise<ResolvedRoom>;
+  /** Whether the user is joined to the room now: the event log's view, the homeserver's when the log has none. */
+  isJoined(userId: string, roomId: string): Promise<boolean>;
+  send(
+    sender: Sender,
+    room: ResolvedRoom,
+    message: { txnId: string; body: string; msgtype: MessageType },
+    requestId?: string,
+  ): Promise<SendTicket>;
+  ephemeral(sender: Sender, room: ResolvedRoom, request: EphemeralRequest): Promise<void>;
+  /** The tenant's active rooms among `roomIds`. */
+  roomsInfo(tenant: string, roomIds: readonly string[]): Promise<RoomInfo[]>;
+}
+
+const FAILURE_ERRCODES: Readonly<Record<string, ErrorCode>> = {
+  [FailureType.Forbidden]: 'M_FORBIDDEN',
+  [FailureType.NotFound]: 'M_NOT_FOUND',
+  [FailureType.BadRequest]: 'M_INVALID_PARAM',
+};
+
+/** A failed send workflow as the sender is told: the Matrix refusal's own code where it has one. */
+export function sendFailure(err: unknown): ApiError {
+  let cause = err as { type?: string; message?: string; cause?: unknown } | undefined;
+  while (cause && !cause.type && cause.cause) cause = cause.cause as typeof cause;
+  const errcode = (cause?.type && FAILURE_ERRCODES[cause.type]) || 'OM_UPSTREAM_FAILED';
+  return new ApiError(errcode, `the message could not be sent: ${cause?.message ?? String(err)}`);
+}
+
+interface RoomRow {
+  room_id: string | null;
+  kind: RoomKind;
+  slug: string;
+  name: string | null;
+  status: string;
+}
+
+export function createRelayActions(deps: {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  log: EventLog;
+  homeserver: RelayHomeserver;
+}): RelayActions {
+  const { config, db, temporal } = deps;
+  return {
+    async resolveRoom(tenant, target) {
+      const r =
+        'roomId' in target
+          ? await db.query<RoomRow>(
+              'SELECT room_id, kind, slug, name, status FROM rooms WHERE tenant = $1 AND room_id = $2',
+              [tenant, target.roomId],
+            )
+          : await db.query<RoomRow>(
+              'SELECT room_id, kind, slug, name, status FROM rooms WHERE tenant = $1 AND kind = $2 AND slug = $3',
+              [tenant, target.kind, target.slug],
+            );
+      const row = r.rows[0];
+      const named = 'roomId' in target ? target.roomId : `${target.kind} ${target.slug}`;
+      if (!row?.room_id) throw new ApiError('M_NOT_FOUND', `no room ${named} in tenant ${tenant}`);
+      if (row.status === 'archived') throw new ApiError('OM_ROOM_ARCHIVED', `room ${named} is archived`);
+      return { tenant, roomId: row.room_id, kind: row.kind, slug: row.slug, name: row.name };
+    },
+
+    async isJoined(userId, roomId) {
+      const known = await deps.log.latestMembership(userId, roomId);
+      if (known !== null) return known === 'join';
+      return (await deps.homeserver.membership(roomId, userId)) === 'join';
+    },
+
+    async send(sender, room, message, requestId) {
+      const handle = await startSendMessage(
+        temporal,
+        config,
+        {
+          tenant: sender.tenant,
+          userSlug: sender.userSlug,
+          kind: room.kind,
+          slug: room.slug,
+          roomId: room.roomId,
+          clientTxnId: message.txnId,
+          msgtype: message.msgtype,
+          body: message.body,
+        },
+        requestId,
+      );
+      // Transaction ids are per tenant: one another user (or another room) already used is refused.
+      const memo = (await handle.describe()).memo as { userSlug?: unknown; roomId?: unknown } | undefined;
+      if (memo?.userSlug !== sender.userSlug || memo?.roomId !== room.roomId) {
+        throw new ApiError(
+          'OM_TXN_CONFLICT',
+          `txnId "${message.txnId}" was already used for another message; use a new one`,
+        );
+      }
+      return {
+        workflowId: handle.workflowId,
+        result: () =>
+          handle.result().catch((err: unknown) => {
+            throw sendFailure(err);
+          }),
+      };
+    },
+
+    async ephemeral(sender, room, request) {
+      await signalEphemeral(
+        temporal,
+        config,
+        { tenant: sender.tenant, userSlug: sender.userSlug, kind: room.kind, slug: room.slug, roomId: room.roomId },
+        request,
+      );
+    },
+
+    async roomsInfo(tenant, roomIds) {
+      if (roomIds.length === 0) return [];
+      const r = await db.query<RoomRow>(
+        `SELECT room_id, kind, slug, name, status FROM rooms WHERE tenant = $1 AND room_id = ANY($2) AND status = 'active' ORDER BY kind, slug`,
+        [tenant, [...roomIds]],
+      );
+      return r.rows.map((x) => ({ roomId: x.room_id!, kind: x.kind, slug: x.slug, name: x.name }));
+    },
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * The application service API Synapse calls (authenticated by the hs_token): pushed transactions,
+ * user and alias queries, and the ping. Routes live under `/_matrix/app/v1`.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { createEventLog, type IncomingEvent } from '../../activities/store/events.js';
+import type { ApiEnv, AppDeps } from '../context.js';
+import { ApiError, respondError } from '../errors.js';
+
+/** Synapse sends up to 100 events per transaction, each at most 64 KiB, plus ephemeral ones. */
+export const MAX_TRANSACTION_BYTES = 32 * 1024 * 1024;
+const UNSTABLE_EPHEMERAL = 'de.sorunome.msc2409.ephemeral';
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The events of a transaction body worth keeping: timeline events with an id and a room, and
+ * ephemeral events (typing, receipts) of a room. Presence and other roomless events are skipped.
+ */
+export function transactionEvents(body: Record<string, unknown>): { events: IncomingEvent[]; skipped: number } {
+  if (!Array.isArray(body.events)) throw new ApiError('M_BAD_JSON', 'field "events" must be an array');
+  const ephemeral = body.ephemeral ?? body[UNSTABLE_EPHEMERAL] ?? [];
+  if (!Array.isArray(ephemeral)) throw new ApiError('M_BAD_JSON', 'field "ephemeral" must be an array');
+  const events: IncomingEvent[] = [];
+  let skipped = 0;
+  const take = (raw: unknown, isEphemeral: boolean): void => {
+    if (
+      !isObject(raw) ||
+      typeof raw.room_id !== 'string' ||
+      typeof raw.type !== 'string' ||
+      (!isEphemeral && typeof raw.event_id !== 'string')
+    ) {
+      skipped += 1;
+      return;
+    }
+    events.push({ ephemeral: isEphemeral, event: raw as IncomingEvent['event'] });
+  };
+  for (const e of body.events) take(e, false);
+  for (const e of ephemeral) take(e, true);
+  return { events, skipped };
+}
+
+/** Compares the presented token with the hs_token in constant time (digests hide the length too). */
+export function hsTokenCheck(hsToken: string): MiddlewareHandler<ApiEnv> {
+  const expected = digest(hsToken);
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    const token = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : c.req.query('access_token');
+    if (!token) throw new ApiError('M_UNAUTHORIZED', 'missing Authorization: Bearer <hs_token>');
+    if (!timingSafeEqual(digest(token), expected))
+      throw new ApiError('M_FORBIDDEN', "the hs_token presented is not this application service's");
+    await next();
+  };
+}
+
+export function appserviceRoutes(deps: Pick<AppDeps, 'config' | 'db' | 'log' | 'relay'>) {
+  const eventLog = deps.relay?.log ?? createEventLog(deps.db);
+  return new Hono<ApiEnv>()
+    .use(
+      '/_matrix/app/*',
+      bodyLimit({
+        maxSize: MAX_TRANSACTION_BYTES,
+        onError: (c) => respondError(c, 'M_TOO_LARGE', `request body exceeds ${MAX_TRANSACTION_BYTES} bytes`),
+      }),
+      hsTokenCheck(deps.config.matrix.hsToken),
+    )
+    .put('/_matrix/app/v1/transactions/:txnId', async (c) => {
+      const txnId = c.req.param('txnId');
+      if (txnId.length === 0 || txnId.length > 255)
+        throw new ApiError('M_INVALID_PARAM', 'transaction id must be 1-255 characters');
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch {
+        throw new ApiError('M_NOT_JSON', 'transaction body is not valid JSON');
+      }
+      if (!isObject(body)) throw new ApiError('M_BAD_JSON', 'transaction body must be a JSON object');
+      const { events, skipped } = transactionEvents(body);
+      // Acknowledged only after the commit: a crash before it makes Synapse send the same transaction again.
+      const result = await eventLog.append(txnId, events);
+      deps.log.debug({ txnId, ...result, skipped }, 'appservice transaction');
+      if (!result.duplicate) deps.relay?.feed.kick();
+      return c.json({}, 200);
+    })
+    .get('/_matrix/app/v1/users/:userId', async (c) => {
+      // Users are created by their workflows, never on the homeserver's demand: known ones exist.
+      const r = await deps.db.query('SELECT 1 FROM matrix_users WHERE user_id = $1', [c.req.param('userId')]);
+      if (r.rowCount === 0) throw new ApiError('M_NOT_FOUND', 'no such user in this application service');
+      return c.json({}, 200);
+    })
+    .get('/_matrix/app/v1/rooms/:alias', async (c) => {
+      // Likewise rooms: an alias exists when a room workflow created the room behind it.
+      const r = await deps.db.query('SELECT 1 FROM rooms WHERE alias = $1 AND room_id IS NOT NULL', [
+        c.req.param('alias'),
+      ]);
+      if (r.rowCount === 0) throw new ApiError('M_NOT_FOUND', 'no such room alias in this application service');
+      return c.json({}, 200);
+    })
+    .post('/_matrix/app/v1/ping', (c) => c.json({}, 200));
+}

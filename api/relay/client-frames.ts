@@ -1,0 +1,141 @@
+import type { Logger } from '../../lib/log.js';
+import type { RelayConfig } from '../../lib/config.js';
+import { ApiError, type ErrorCode } from '../errors.js';
+import type { RelayActions, ResolvedRoom } from './actions.js';
+import { TokenBucket } from './limits.js';
+import { errorFrame, frame, parseClientFrame, type RoomTarget } from './protocol.js';
+import type { UserPrincipal } from './user-auth.js';
+
+/** Sends of one socket waiting for their outcome; more are refused until some finish. */
+export const MAX_PENDING_SENDS = 100;
+/** The same typing state from one socket is passed on at most this often (the workflow enforces 15 s). */
+const TYPING_RESIGNAL_MS = 3_000;
+
+export interface FrameContext {
+  user: UserPrincipal;
+  limits: RelayConfig;
+  actions: RelayActions;
+  logger: Logger;
+  /** Sends a server frame (no-op once the socket is closed). */
+  send: (text: string) => void;
+  /** The socket's own view of the user's membership (the log at its position). */
+  joinedNow: (roomId: string) => boolean;
+}
+
+/** What went wrong, as a socket client is told: API errors keep their code, the rest is not leaked. */
+export function socketError(err: unknown, logger: Logger): { errcode: ErrorCode; error: string } {
+  if (err instanceof ApiError) return { errcode: err.errcode, error: err.message };
+  const e = err as { name?: string; code?: unknown };
+  if (e?.name === 'ServiceError' || e?.name === 'ConnectionError' || typeof e?.code === 'number') {
+    return { errcode: 'OM_UNAVAILABLE', error: 'the workflow service is unavailable; retry later' };
+  }
+  logger.error({ err }, 'relay: frame handling failed');
+  return { errcode: 'M_UNKNOWN', error: 'internal error' };
+}
+
+/** Handles the client → server frames of one socket: limits, parsing, then send / typing / read. */
+export function createFrameHandler(ctx: FrameContext): (data: unknown) => void {
+  const bucket = new TokenBucket(ctx.limits.ratePerSecond, ctx.limits.rateBurst);
+  const rooms = new Map<string, ResolvedRoom>();
+  const lastTyping = new Map<string, { typing: boolean; at: number }>();
+  let pendingSends = 0;
+  // Typing and receipts of one socket reach the workflow in the order the client sent them.
+  let ephemeralChain: Promise<void> = Promise.resolve();
+
+  async function resolve(target: RoomTarget): Promise<ResolvedRoom> {
+    const key = 'roomId' in target ? target.roomId : `${target.kind}/${target.slug}`;
+    const known = rooms.get(key);
+    if (known) return known;
+    const room = await ctx.actions.resolveRoom(ctx.user.tenant, target);
+    if (rooms.size < 1_000) rooms.set(key, room);
+    return room;
+  }
+
+  async function joinedRoom(target: RoomTarget): Promise<ResolvedRoom> {
+    const room = await resolve(target);
+    if (!ctx.joinedNow(room.roomId) && !(await ctx.actions.isJoined(ctx.user.userId, room.roomId))) {
+      throw new ApiError('M_FORBIDDEN', `you are not joined to ${room.kind} ${room.slug}`);
+    }
+    return room;
+  }
+
+  const fail = (err: unknown, extra: Record<string, unknown>): void => {
+    const { errcode, error } = socketError(err, ctx.logger);
+    ctx.send(errorFrame(errcode, error, extra));
+  };
+
+  return (data) => {
+    if (typeof data !== 'string') {
+      ctx.send(errorFrame('M_NOT_JSON', 'binary frames are not supported: send JSON text frames'));
+      return;
+    }
+    if (Buffer.byteLength(data) > ctx.limits.maxMessageBytes) {
+      ctx.send(errorFrame('M_TOO_LARGE', `frame exceeds ${ctx.limits.maxMessageBytes} bytes`));
+      return;
+    }
+    const wait = bucket.take();
+    if (wait > 0) {
+      ctx.send(
+        errorFrame(
+          'M_LIMIT_EXCEEDED',
+          `too many frames: at most ${ctx.limits.ratePerSecond} per second (burst ${ctx.limits.rateBurst})`,
+          { retryAfterMs: wait },
+        ),
+      );
+      return;
+    }
+    const parsed = parseClientFrame(data);
+    if (!parsed.ok) {
+      ctx.send(errorFrame(parsed.errcode, parsed.error, parsed.id === undefined ? {} : { id: parsed.id }));
+      return;
+    }
+    const f = parsed.frame;
+    const ids = f.id === undefined ? {} : { id: f.id };
+    if (f.type === 'ping') {
+      ctx.send(frame('pong', ids));
+      return;
+    }
+    if (f.type === 'send') {
+      if (pendingSends >= MAX_PENDING_SENDS) {
+        ctx.send(
+          errorFrame('M_LIMIT_EXCEEDED', `more than ${MAX_PENDING_SENDS} sends are waiting for their outcome`, {
+            ...ids,
+            txnId: f.txnId,
+          }),
+        );
+        return;
+      }
+      pendingSends += 1;
+      void (async () => {
+        try {
+          const room = await joinedRoom(f.room);
+          const ticket = await ctx.actions.send(ctx.user, room, { txnId: f.txnId, body: f.body, msgtype: f.msgtype });
+          ctx.send(frame('queued', { ...ids, txnId: f.txnId, workflowId: ticket.workflowId }));
+          const result = await ticket.result();
+          ctx.send(frame('sent', { ...ids, txnId: f.txnId, roomId: result.roomId, eventId: result.eventId }));
+        } catch (err) {
+          fail(err, { ...ids, txnId: f.txnId });
+        } finally {
+          pendingSends -= 1;
+        }
+      })();
+      return;
+    }
+    ephemeralChain = ephemeralChain.then(async () => {
+      try {
+        const room = await joinedRoom(f.room);
+        if (f.type === 'typing') {
+          const last = lastTyping.get(room.roomId);
+          const now = performance.now();
+          if (last && last.typing === f.typing && now - last.at < TYPING_RESIGNAL_MS) return;
+          lastTyping.set(room.roomId, { typing: f.typing, at: now });
+          await ctx.actions.ephemeral(ctx.user, room, { typing: f.typing });
+        } else {
+          await ctx.actions.ephemeral(ctx.user, room, { readEventId: f.eventId });
+        }
+      } catch (err) {
+        fail(err, ids);
+      }
+    });
+  };
+}

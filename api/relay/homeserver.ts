@@ -1,0 +1,74 @@
+/**
+ * The few homeserver calls the API makes itself, all with the appservice token: reads (history,
+ * membership) and the appservice ping. Nothing here changes a room; every change goes through a
+ * workflow, as the user (ARCHITECTURE.md).
+ */
+import { MatrixHttpError } from '../../activities/matrix/errors.js';
+import { enc, matrixRequest } from '../../activities/matrix/http.js';
+import type { Config } from '../../lib/config.js';
+
+export interface HistoryPage {
+  events: Record<string, unknown>[];
+  /** Pass as `before` for the next (older) page; null at the start of the room. */
+  next: string | null;
+}
+
+export interface RelayHomeserver {
+  /** Rooms the user is joined to, as the homeserver says now. */
+  joinedRooms(userId: string): Promise<string[]>;
+  /** The user's membership in the room, read by the bot (null: none). */
+  membership(roomId: string, userId: string): Promise<string | null>;
+  /** Timeline events, newest first, as the user sees them (the homeserver applies history visibility). */
+  history(roomId: string, userId: string, opts: { before?: string; limit: number }): Promise<HistoryPage>;
+  /** Asks the homeserver to ping us; on success it retries at once what it queued while we were down. */
+  requestPing(): Promise<void>;
+}
+
+export function createRelayHomeserver(config: Pick<Config, 'matrix'>): RelayHomeserver {
+  const { homeserverUrl: hs, asToken: token, appserviceId } = config.matrix;
+  return {
+    async joinedRooms(userId) {
+      const r = await matrixRequest<{ joined_rooms?: string[] }>(hs, {
+        method: 'GET',
+        path: '/_matrix/client/v3/joined_rooms',
+        token,
+        query: { user_id: userId },
+        // Asked on every connect: a slow homeserver must not hold sockets up for long.
+        timeoutMs: 3_000,
+      });
+      return r.joined_rooms ?? [];
+    },
+    async membership(roomId, userId) {
+      try {
+        const r = await matrixRequest<{ membership?: string }>(hs, {
+          method: 'GET',
+          path: `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.member/${enc(userId)}`,
+          token,
+        });
+        return r.membership ?? null;
+      } catch (err) {
+        if (err instanceof MatrixHttpError && err.status === 404) return null;
+        throw err;
+      }
+    },
+    async history(roomId, userId, opts) {
+      const query: Record<string, string> = { dir: 'b', limit: String(opts.limit), user_id: userId };
+      if (opts.before) query.from = opts.before;
+      const r = await matrixRequest<{ chunk?: Record<string, unknown>[]; end?: string }>(hs, {
+        method: 'GET',
+        path: `/_matrix/client/v3/rooms/${enc(roomId)}/messages`,
+        token,
+        query,
+      });
+      return { events: r.chunk ?? [], next: r.end ?? null };
+    },
+    async requestPing() {
+      await matrixRequest(hs, {
+        method: 'POST',
+        path: `/_matrix/client/v1/appservice/${enc(appserviceId)}/ping`,
+        token,
+        body: {},
+      });
+    },
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * The relay's WebSocket protocol, version 1 (subprotocol `om-relay.v1`): JSON text frames, each an
+ * object with a `type`. Documented in the README ("Realtime relay"); parsing is pure and strict,
+ * and every rejection names the problem.
+ */
+import type { LogRow } from '../../activities/store/events.js';
+import { clientTxnIdProblem, isRoomKind, roomSlugProblem, type RoomKind } from '../../workflows/ids.js';
+import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES, type MessageType } from '../../workflows/messages.js';
+import type { ErrorCode } from '../errors.js';
+
+export const PROTOCOL = 'om-relay.v1';
+export const PROTOCOL_VERSION = 1;
+/** Subprotocol entries starting with this carry the user JWT (browsers cannot set headers on a WebSocket). */
+export const TOKEN_PROTOCOL_PREFIX = 'bearer.';
+
+/** Close codes the server uses (RFC 6455 ones, and 4xxx of our own). */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  Unsupported: 1003,
+  TooLarge: 1009,
+  Internal: 1011,
+  BadRequest: 4400,
+  Unauthorized: 4401,
+  SlowConsumer: 4408,
+} as const;
+
+/** A room as the client names it: its Matrix id, or the platform's kind and slug. */
+export type RoomTarget = { roomId: string } | { kind: RoomKind; slug: string };
+
+export type ClientFrame =
+  | { type: 'ping'; id?: string }
+  | { type: 'send'; id?: string; room: RoomTarget; txnId: string; body: string; msgtype: MessageType }
+  | { type: 'typing'; id?: string; room: RoomTarget; typing: boolean }
+  | { type: 'read'; id?: string; room: RoomTarget; eventId: string };
+
+export type ParseResult =
+  { ok: true; frame: ClientFrame } | { ok: false; errcode: ErrorCode; error: string; id?: string };
+
+const FIELDS: Record<ClientFrame['type'], readonly string[]> = {
+  ping: [],
+  send: ['roomId', 'kind', 'slug', 'txnId', 'body', 'msgtype'],
+  typing: ['roomId', 'kind', 'slug', 'typing'],
+  read: ['roomId', 'kind', 'slug', 'eventId'],
+};
+const ID = /^[A-Za-z0-9._:-]{1,64}$/;
+// Room version 12 ids carry no server name (`!hash`); older ones do (`!opaque:server`).
+const ROOM_ID = /^![^\s:]{1,255}(?::[^\s]{1,255})?$/;
+const EVENT_ID = /^\$[^\s]{1,254}$/;
+
+class Invalid extends Error {
+  constructor(
+    readonly errcode: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function room(o: Record<string, unknown>): RoomTarget {
+  const { roomId, kind, slug } = o;
+  if (roomId !== undefined) {
+    if (kind !== undefined || slug !== undefined)
+      throw new Invalid('M_INVALID_PARAM', 'name the room by "roomId" or by "kind" and "slug", not both');
+    if (typeof roomId !== 'string' || !ROOM_ID.test(roomId))
+      throw new Invalid('M_INVALID_PARAM', 'field "roomId" must be a Matrix room id like "!abc" or "!abc:server"');
+    return { roomId };
+  }
+  if (kind === undefined && slug === undefined)
+    throw new Invalid('M_BAD_JSON', 'missing the room: "roomId", or "kind" and "slug"');
+  if (typeof kind !== 'string' || !isRoomKind(kind))
+    throw new Invalid('M_INVALID_PARAM', 'field "kind" must be event, group or dm');
+  if (typeof slug !== 'string') throw new Invalid('M_BAD_JSON', 'field "slug" must be a string');
+  const problem = roomSlugProblem(kind, slug);
+  if (problem) throw new Invalid('M_INVALID_PARAM', problem);
+  return { kind, slug };
+}
+
+function string(o: Record<string, unknown>, field: string): string {
+  const v = o[field];
+  if (v === undefined) throw new Invalid('M_BAD_JSON', `missing field "${field}"`);
+  if (typeof v !== 'string') throw new Invalid('M_BAD_JSON', `field "${field}" must be a string`);
+  return v;
+}
+
+/** Parses one client frame; never throws. */
+export function parseClientFrame(text: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, errcode: 'M_NOT_JSON', error: 'frame is not valid JSON' };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return { ok: false, errcode: 'M_BAD_JSON', error: 'frame must be a JSON object' };
+  const o = value as Record<string, unknown>;
+  const id = typeof o.id === 'string' && ID.test(o.id) ? o.id : undefined;
+  try {
+    if (o.id !== undefined && id === undefined)
+      throw new Invalid('M_INVALID_PARAM', 'field "id" must be 1-64 characters of A-Z a-z 0-9 . _ : -');
+    if (o.v !== undefined && o.v !== PROTOCOL_VERSION)
+      throw new Invalid(
+        'M_INVALID_PARAM',
+        `protocol version ${JSON.stringify(o.v)} is not supported; this server speaks ${PROTOCOL_VERSION}`,
+      );
+    const type = o.type;
+    if (typeof type !== 'string') throw new Invalid('M_BAD_JSON', 'missing field "type"');
+    if (!Object.hasOwn(FIELDS, type))
+      throw new Invalid(
+        'M_UNRECOGNIZED',
+        `unknown frame type ${JSON.stringify(type)}; known: ${Object.keys(FIELDS).join(', ')}`,
+      );
+    const t = type as ClientFrame['type'];
+    const unknown = Object.keys(o).filter((k) => !['v', 'type', 'id', ...FIELDS[t]].includes(k));
+    if (unknown.length)
+      throw new Invalid(
+        'M_BAD_JSON',
+        `unknown field${unknown.length > 1 ? 's' : ''} for "${t}": ${unknown.map((k) => JSON.stringify(k)).join(', ')}`,
+      );
+    const base = id === undefined ? {} : { id };
+    if (t === 'ping') return { ok: true, frame: { type: t, ...base } };
+    const target = room(o);
+    if (t === 'typing') {
+      if (typeof o.typing !== 'boolean') throw new Invalid('M_BAD_JSON', 'field "typing" must be true or false');
+      return { ok: true, frame: { type: t, ...base, room: target, typing: o.typing } };
+    }
+    if (t === 'read') {
+      const eventId = string(o, 'eventId');
+      if (!EVENT_ID.test(eventId))
+        throw new Invalid('M_INVALID_PARAM', 'field "eventId" must be a Matrix event id like "$abc"');
+      return { ok: true, frame: { type: t, ...base, room: target, eventId } };
+    }
+    const txnId = string(o, 'txnId');
+    const txnProblem = clientTxnIdProblem(txnId);
+    if (txnProblem) throw new Invalid('M_INVALID_PARAM', txnProblem);
+    const body = string(o, 'body');
+    if (body.trim() === '') throw new Invalid('M_INVALID_PARAM', 'field "body" must not be empty');
+    if (body.length > MESSAGE_BODY_MAX_LENGTH)
+      throw new Invalid('M_TOO_LARGE', `field "body" is longer than ${MESSAGE_BODY_MAX_LENGTH} characters`);
+    const msgtype = o.msgtype ?? 'm.text';
+    if (typeof msgtype !== 'string' || !(MESSAGE_TYPES as readonly string[]).includes(msgtype)) {
+      throw new Invalid('M_INVALID_PARAM', `field "msgtype" must be one of ${MESSAGE_TYPES.join(', ')}`);
+    }
+    return { ok: true, frame: { type: t, ...base, room: target, txnId, body, msgtype: msgtype as MessageType } };
+  } catch (err) {
+    if (!(err instanceof Invalid)) throw err;
+    return { ok: false, errcode: err.errcode, error: err.message, ...(id === undefined ? {} : { id }) };
+  }
+}
+
+export interface RoomInfo {
+  roomId: string;
+  kind: RoomKind;
+  slug: string;
+  name: string | null;
+}
+
+/** Serializes a server frame; every one carries the protocol version. */
+export function frame(type: string, fields: Record<string, unknown> = {}): string {
+  return JSON.stringify({ v: PROTOCOL_VERSION, type, ...fields });
+}
+
+/** A log row as the client sees it: timeline events as `event`, typing and receipts as `ephemeral`. */
+export function rowFrame(row: LogRow): string {
+  return frame(row.ephemeral ? 'ephemeral' : 'event', {
+    seq: row.seq,
+    roomSeq: row.roomSeq,
+    room: { id: row.roomId, kind: row.kind, slug: row.slug },
+    event: row.event,
+  });
+}
+
+export function errorFrame(errcode: ErrorCode, error: string, extra: Record<string, unknown> = {}): string {
+  return frame('error', { ...extra, errcode, error });
+}

@@ -1,0 +1,135 @@
+/**
+ * User JWTs: minted by the platform backend for one user of one tenant (`sub` = the user's slug,
+ * `tenant`, `aud` = USER_JWT_AUDIENCE, a required `exp`; `iss` checked when USER_JWT_ISSUER is set),
+ * verified with jose against USER_JWT_SECRET (HS256) or the keys at USER_JWT_JWKS_URL.
+ */
+import type { MiddlewareHandler } from 'hono';
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+import type { Config } from '../../lib/config.js';
+import { matrixUserId, slugProblem, tenantProblem } from '../../workflows/ids.js';
+import { serviceAuth, type ServicePrincipal } from '../auth.js';
+import type { ApiEnv } from '../context.js';
+import { ApiError } from '../errors.js';
+import { TOKEN_PROTOCOL_PREFIX } from './protocol.js';
+
+export interface UserPrincipal {
+  tenant: string;
+  userSlug: string;
+  userId: string;
+  /** `exp`, in seconds since the epoch. */
+  expiresAt: number;
+}
+
+export type UserVerifier = (token: string) => Promise<UserPrincipal>;
+
+function reason(err: unknown): string {
+  if (err instanceof joseErrors.JWTExpired) return 'token has expired';
+  if (err instanceof joseErrors.JWTClaimValidationFailed)
+    return `claim "${err.claim}" ${err.reason === 'missing' ? 'is missing' : 'is invalid'}`;
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature does not verify';
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'algorithm not allowed';
+  if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return 'malformed token';
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'no matching key in the JWKS';
+  return 'invalid token';
+}
+
+/** Verifies a user JWT into the user it speaks for; throws `M_UNKNOWN_TOKEN` naming the problem. */
+export function createUserVerifier(config: Pick<Config, 'userJwt' | 'matrix'>): UserVerifier {
+  const cfg = config.userJwt;
+  const jwks: JWTVerifyGetKey | null = cfg.jwksUrl ? createRemoteJWKSet(cfg.jwksUrl) : null;
+  return async (token) => {
+    if (!jwks && !cfg.secret)
+      throw new ApiError(
+        'M_UNKNOWN_TOKEN',
+        'user JWTs are not enabled on this server (set USER_JWT_SECRET or USER_JWT_JWKS_URL)',
+      );
+    let payload: JWTPayload;
+    try {
+      const options = {
+        audience: cfg.audience,
+        requiredClaims: ['exp', 'sub'],
+        ...(cfg.issuer ? { issuer: cfg.issuer } : {}),
+      };
+      payload = (
+        jwks
+          ? await jwtVerify(token, jwks, options)
+          : await jwtVerify(token, cfg.secret!, { ...options, algorithms: ['HS256'] })
+      ).payload;
+    } catch (err) {
+      throw new ApiError('M_UNKNOWN_TOKEN', `user JWT rejected: ${reason(err)}`);
+    }
+    const { sub, tenant, exp } = payload;
+    if (typeof tenant !== 'string' || tenantProblem(tenant))
+      throw new ApiError('M_UNKNOWN_TOKEN', 'user JWT rejected: claim "tenant" must be a tenant id');
+    if (typeof sub !== 'string' || slugProblem(sub))
+      throw new ApiError('M_UNKNOWN_TOKEN', 'user JWT rejected: claim "sub" must be a user slug');
+    return {
+      tenant,
+      userSlug: sub,
+      userId: matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, sub),
+      expiresAt: exp!,
+    };
+  };
+}
+
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+/**
+ * The token of a WebSocket handshake, in order of preference: `Authorization: Bearer`, a
+ * `bearer.<jwt>` entry of `Sec-WebSocket-Protocol` (what browsers can set), `?access_token=`.
+ */
+export function socketToken(
+  header: (name: string) => string | undefined,
+  query: (name: string) => string | undefined,
+): string | null {
+  const auth = header('authorization');
+  const m = auth ? BEARER.exec(auth) : null;
+  if (m) return m[1]!;
+  const offered = (header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
+  const fromProtocol = offered.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX));
+  if (fromProtocol && fromProtocol.length > TOKEN_PROTOCOL_PREFIX.length)
+    return fromProtocol.slice(TOKEN_PROTOCOL_PREFIX.length);
+  return query('access_token') || null;
+}
+
+/** Whom a relay HTTP request acts for: a user (user JWT) or the platform backend (service JWT). */
+export type Actor = { kind: 'user'; user: UserPrincipal } | { kind: 'service'; principal: ServicePrincipal };
+export type RelayEnv = { Variables: ApiEnv['Variables'] & { actor: Actor } };
+
+/** Routes that authenticate themselves (user or service JWT) instead of the service-only `/v1/*` check. */
+const RELAY_AUTH_PATHS = /^\/v1\/(realtime|tenants\/[^/]+\/rooms\/[^/]+\/[^/]+\/(messages|typing|receipts))$/;
+export const relayAuthenticates = (path: string): boolean => RELAY_AUTH_PATHS.test(path);
+
+/**
+ * Accepts a user JWT (recognised by its audience) or a service JWT (checked exactly as on every
+ * other `/v1` route). So the two audiences must differ.
+ */
+export function relayAuth(config: Pick<Config, 'userJwt' | 'matrix' | 'serviceJwt'>): MiddlewareHandler<RelayEnv> {
+  const verifyUser = createUserVerifier(config);
+  const service = serviceAuth(config.serviceJwt);
+  return async (c, next) => {
+    const token = BEARER.exec(c.req.header('authorization') ?? '')?.[1];
+    let aud: unknown;
+    try {
+      aud = token ? decodeJwt(token).aud : undefined;
+    } catch {
+      aud = undefined;
+    }
+    if (token && (aud === config.userJwt.audience || (Array.isArray(aud) && aud.includes(config.userJwt.audience)))) {
+      c.set('actor', { kind: 'user', user: await verifyUser(token) });
+      return next();
+    }
+    // serviceAuth is typed for its own variables; the context is the same object.
+    return service(c as unknown as Parameters<typeof service>[0], async () => {
+      c.set('actor', { kind: 'service', principal: c.get('principal') });
+      await next();
+    });
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * `npm run bench [-- --users N --concurrency N --rooms N --members N --only provisioning,rooms --quick --keep-stack]`
+ *
+ * Brings up its own stack (`bench`, ports offset by 50000), runs a real worker process and a real
+ * API process on it, measures each benchmark beside its direct baseline in the same run, writes
+ * bench-results/<timestamp>.json, prints a markdown table, updates BENCHMARKS.md (not for
+ * --quick), and stops the stack.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { loadConfig } from '../../lib/config.js';
+import { apiClient, directMatrix, serviceJwt } from './clients.js';
+import { cpuTracker } from './cpu.js';
+import { provisioningBench } from './provisioning.js';
+import { roomsBench } from './rooms.js';
+import { BENCH_STACK, readStackEnv, ROOT, stack, startProcess, type Proc } from './stack.js';
+import {
+  cpuModelFrom,
+  memTotalMiB,
+  parseArgs,
+  renderCores,
+  renderSection,
+  renderTable,
+  replaceSection,
+  type Comparison,
+  type MachineInfo,
+} from './stats.js';
+
+const log = (msg: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+};
+
+function machine(): MachineInfo {
+  const read = (f: string): string => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const model = cpuModelFrom(read('/proc/cpuinfo'));
+  const mem = memTotalMiB(read('/proc/meminfo'));
+  return {
+    // nproc counts the CPUs this process may use (affinity), as the shell's nproc does.
+    cpus: cpus().length,
+    cpuModel: model === 'unknown' ? (cpus()[0]?.model ?? 'unknown') : model,
+    memoryMiB: mem || Math.round(totalmem() / 2 ** 20),
+    node: process.versions.node,
+    os: `Linux ${release()}`,
+  };
+}
+
+const pidFile = (f: string): number | undefined => {
+  try {
+    const n = Number(readFileSync(f, 'utf8').split('\n')[0]!.trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  const runId = randomBytes(3).toString('hex');
+  const started = new Date();
+
+  log(`bringing up the bench stack (STACK_NAME=${BENCH_STACK.STACK_NAME} STACK_PORT_OFFSET=${BENCH_STACK.STACK_PORT_OFFSET})`);
+  await stack(['up']);
+  const stackEnv = await readStackEnv();
+  const taskQueue = `bench-${runId}`;
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    ...stackEnv,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    API_WAIT_MS: '120000',
+    LOG_LEVEL: 'info',
+  };
+  const config = loadConfig(env);
+  const stackDir = stackEnv.STACK_DIR!;
+  const procs: Proc[] = [];
+  const results: Comparison[] = [];
+  let failure: unknown = null;
+  try {
+    log(`starting a worker (task queue ${taskQueue}) and an API on port ${config.api.port}`);
+    const worker = await startProcess('dist/worker/main.js', { ...env, WORKER_HTTP_PORT: '0' }, /worker running/, 'worker');
+    procs.push(worker);
+    const apiProc = await startProcess('dist/api/main.js', env, /api listening/, 'api');
+    procs.push(apiProc);
+    const api = apiClient(`http://127.0.0.1:${config.api.port}`, await serviceJwt(config));
+    const ready = await api.call('GET', '/readyz');
+    if (ready.status !== 200) throw new Error(`the API is not ready: ${JSON.stringify(ready.body)}`);
+
+    const pgData = existsSync(`${stackDir}/pg.datadir`) ? readFileSync(`${stackDir}/pg.datadir`, 'utf8').trim() : '';
+    const track = cpuTracker(() => ({
+      synapse: pidFile(`${stackDir}/synapse.pid`),
+      temporal: pidFile(`${stackDir}/temporal.pid`),
+      postgres: pgData ? pidFile(`${pgData}/postmaster.pid`) : undefined,
+      worker: worker.child.pid,
+      api: apiProc.child.pid,
+      'bench client': process.pid,
+    }));
+
+    if (args.only.includes('provisioning')) {
+      results.push(await provisioningBench({ config, api, users: args.users, concurrency: args.concurrency, runId, log, track }));
+    }
+    if (args.only.includes('rooms')) {
+      results.push(
+        await roomsBench({ config, api, direct: directMatrix(config), rooms: args.rooms, members: args.members, concurrency: args.concurrency, runId, log, track }),
+      );
+    }
+  } catch (err) {
+    failure = err;
+  } finally {
+    for (const p of procs.reverse()) await p.stop().catch(() => undefined);
+    if (!args.keepStack) {
+      log('stopping the bench stack');
+      await stack(['down']).catch((err: unknown) => log(`stack down failed: ${String(err)}`));
+    }
+  }
+  if (failure) {
+    log(`benchmark failed: ${failure instanceof Error ? (failure.stack ?? failure.message) : String(failure)}`);
+    return 1;
+  }
+
+  const m = machine();
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const resultsFile = `bench-results/${stamp}.json`;
+  mkdirSync(`${ROOT}bench-results`, { recursive: true });
+  writeFileSync(`${ROOT}${resultsFile}`, JSON.stringify({ command, date: started.toISOString(), machine: m, args, results }, null, 2) + '\n');
+
+  const notes = [
+    'Each benchmark runs its direct baseline first, then the same work through the API, in the same run on the same stack; ratio = ours / direct.',
+    'Provisioning: "done" is the provisioning operation completed (the API answered 200 with status completed, or its operation reported completed): user created on Synapse, token issued and stored encrypted. Direct: Admin API GET user, PUT user, POST admin login per user, nothing stored.',
+    'Rooms: members were provisioned beforehand on both sides (untimed); the rate counts memberships (room creation included in the time); latencies are per membership request. Direct: bot createRoom with alias, invite + join with the user\'s own token per membership, one power-levels read and write per room.',
+    'Stack: Synapse on SQLite (one Python process), the Temporal dev server (one SQLite-backed shard, WAL, synchronous=OFF), PostgreSQL, one worker and one API process, the benchmark client — all on this machine.',
+    ...results.flatMap((r) =>
+      r.cpu ? Object.entries(r.cpu).map(([side, cores]) => `CPU during ${r.id}, ${side === 'ours' ? 'API' : 'direct'} side: ${renderCores(cores)}.`) : [],
+    ),
+  ];
+  const table = renderTable(results);
+  process.stdout.write(`\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n\nresults: ${resultsFile}\n`);
+
+  if (args.quick) {
+    log('--quick: BENCHMARKS.md left as it is (a smoke run)');
+  } else {
+    const file = `${ROOT}BENCHMARKS.md`;
+    const doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+    writeFileSync(file, replaceSection(doc, renderSection({ results, command, date: started.toISOString(), machine: m, resultsFile, notes })));
+    log('BENCHMARKS.md updated');
+  }
+  const failedCheck = results.some((r) => r.check && !r.check.ok);
+  return failedCheck ? 3 : 0;
+}
+
+process.exit(await main());

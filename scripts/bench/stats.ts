@@ -1,0 +1,313 @@
+/**
+ * The pure parts of the benchmark harness: timing aggregation, percentiles, a bounded pool, the
+ * rooms final-state check, the markdown table and the BENCHMARKS.md section. No I/O here, so
+ * test/unit/bench.test.ts covers all of it.
+ */
+
+/** Latency summary of one side of a benchmark, in milliseconds. */
+export interface LatencySummary {
+  count: number;
+  min: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** One side of a comparison: what was done, how long it took, how fast that is. */
+export interface Measurement {
+  label: string;
+  /** Units of work completed (users, memberships). */
+  ops: number;
+  /** Wall-clock seconds from the first request to the last completion. */
+  seconds: number;
+  /** ops / seconds. */
+  rate: number;
+  /** Operations that failed (counted, never retried by the harness). */
+  errors: number;
+  /** Per-operation latency. */
+  latency: LatencySummary;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  /** What was compared, or the first problems found. */
+  detail: string;
+}
+
+export interface Comparison {
+  id: string;
+  title: string;
+  /** What `rate` counts, e.g. "users/s". */
+  unit: string;
+  params: Record<string, number>;
+  ours: Measurement;
+  baseline: Measurement;
+  /** ours.rate / baseline.rate. */
+  ratio: number;
+  /** The issue's goal for the ratio (ours ≥ goal × baseline). */
+  goal: number;
+  meetsGoal: boolean;
+  check?: CheckResult;
+  /** CPU used per component during each timed side, in cores (measured from /proc). */
+  cpu?: Record<string, Record<string, number>>;
+}
+
+/** Nearest-rank percentile (p in 0..100) of an ascending-sorted array; NaN when empty. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  if (p <= 0) return sorted[0]!;
+  if (p >= 100) return sorted[sorted.length - 1]!;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.max(0, rank - 1)]!;
+}
+
+export function summarize(samplesMs: readonly number[]): LatencySummary {
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  const sum = sorted.reduce((s, v) => s + v, 0);
+  return {
+    count: sorted.length,
+    min: sorted.length ? sorted[0]! : Number.NaN,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+    mean: sorted.length ? sum / sorted.length : Number.NaN,
+  };
+}
+
+export function measurement(label: string, ops: number, seconds: number, latenciesMs: readonly number[], errors: number): Measurement {
+  return { label, ops, seconds, rate: seconds > 0 ? ops / seconds : 0, errors, latency: summarize(latenciesMs) };
+}
+
+export function compare(
+  c: Omit<Comparison, 'ratio' | 'meetsGoal'>,
+): Comparison {
+  const ratio = c.baseline.rate > 0 ? c.ours.rate / c.baseline.rate : 0;
+  // A run with errors, or a failed final-state check, never meets its goal.
+  const clean = c.ours.errors === 0 && c.baseline.errors === 0 && (c.check?.ok ?? true);
+  return { ...c, ratio, meetsGoal: clean && ratio >= c.goal };
+}
+
+/**
+ * Runs `task` over `items` with at most `concurrency` in flight, in order of `items`; records each
+ * task's latency. Failures are collected, not thrown, so one error does not stop the run.
+ */
+export async function runPool<T>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T, index: number) => Promise<void>,
+  now: () => number = () => performance.now(),
+): Promise<{ latenciesMs: number[]; errors: { index: number; error: unknown }[] }> {
+  const latenciesMs: number[] = [];
+  const errors: { index: number; error: unknown }[] = [];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= items.length) return;
+      const started = now();
+      try {
+        await task(items[i]!, i);
+        latenciesMs.push(now() - started);
+      } catch (error) {
+        errors.push({ index: i, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, lane));
+  return { latenciesMs, errors };
+}
+
+/** What one room should look like: the managed users that must be joined, with their power level. */
+export interface ExpectedRoom {
+  roomId: string;
+  members: Record<string, number>;
+}
+
+/** What the homeserver says about one room, as the bot sees it. */
+export interface ActualRoom {
+  joined: readonly string[];
+  powerLevelUsers: Record<string, number>;
+  usersDefault: number;
+}
+
+/**
+ * Compares a room on the homeserver with what was asked for, exactly: the joined managed users
+ * (those whose id starts with `managedPrefix`) are the expected ones, the bot is joined, and every
+ * managed user's effective power level (explicit entry, else users_default) is the role's level.
+ * Returns the problems found (empty: the room is right).
+ */
+export function roomProblems(expected: ExpectedRoom, actual: ActualRoom, botUserId: string, managedPrefix: string): string[] {
+  const problems: string[] = [];
+  const joinedManaged = new Set(actual.joined.filter((u) => u.startsWith(managedPrefix)));
+  if (!actual.joined.includes(botUserId)) problems.push(`${expected.roomId}: bot ${botUserId} not joined`);
+  for (const u of Object.keys(expected.members)) if (!joinedManaged.has(u)) problems.push(`${expected.roomId}: ${u} not joined`);
+  for (const u of joinedManaged) if (!(u in expected.members)) problems.push(`${expected.roomId}: ${u} joined but not expected`);
+  const managed = new Set([...Object.keys(expected.members), ...Object.keys(actual.powerLevelUsers).filter((u) => u.startsWith(managedPrefix))]);
+  for (const u of [...managed].sort()) {
+    const have = actual.powerLevelUsers[u] ?? actual.usersDefault;
+    const want = expected.members[u] ?? actual.usersDefault;
+    if (have !== want) problems.push(`${expected.roomId}: power level ${u} is ${have}, want ${want}`);
+  }
+  return problems;
+}
+
+/** Folds the per-room problems into one check result (the first few problems named). */
+export function roomsCheck(rooms: number, memberships: number, problems: readonly string[]): CheckResult {
+  if (problems.length === 0) return { ok: true, detail: `${rooms} rooms, ${memberships} memberships and power levels exact` };
+  const shown = problems.slice(0, 5).join('; ');
+  return { ok: false, detail: `${problems.length} problems: ${shown}${problems.length > 5 ? '; …' : ''}` };
+}
+
+const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+const lat = (l: LatencySummary): string => `${fmt(l.p50, 0)} / ${fmt(l.p95, 0)} / ${fmt(l.p99, 0)}`;
+const size = (params: Record<string, number>): string =>
+  Object.entries(params)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+
+/** The results as one markdown table: each figure beside its baseline, with the ratio and the goal. */
+export function renderTable(results: readonly Comparison[]): string {
+  const lines = [
+    '| benchmark | size | ours | direct | ratio | goal | met | final state | ours p50 / p95 / p99 ms | direct p50 / p95 / p99 ms | errors (ours / direct) |',
+    '|---|---|---:|---:|---:|---:|:---:|---|---:|---:|---:|',
+  ];
+  for (const r of results) {
+    lines.push(
+      `| ${r.title} | ${size(r.params)} | ${fmt(r.ours.rate)} ${r.unit} (${r.ours.ops} in ${fmt(r.ours.seconds, 2)} s) | ` +
+        `${fmt(r.baseline.rate)} ${r.unit} (${r.baseline.ops} in ${fmt(r.baseline.seconds, 2)} s) | ${fmt(r.ratio, 2)}× | ≥ ${r.goal}× | ` +
+        `${r.meetsGoal ? 'yes' : 'no'} | ${r.check ? `${r.check.ok ? '✓' : '✗'} ${r.check.detail}` : '–'} | ${lat(r.ours.latency)} | ${lat(r.baseline.latency)} | ` +
+        `${r.ours.errors} / ${r.baseline.errors} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The machine a run was measured on. */
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  memoryMiB: number;
+  node: string;
+  os: string;
+}
+
+/** The CPU model from /proc/cpuinfo's text (first "model name"), or "unknown". */
+export function cpuModelFrom(cpuinfo: string): string {
+  const m = /^model name\s*:\s*(.+)$/m.exec(cpuinfo);
+  return m ? m[1]!.trim() : 'unknown';
+}
+
+/** MemTotal from /proc/meminfo's text, in MiB (0 when absent). */
+export function memTotalMiB(meminfo: string): number {
+  const m = /^MemTotal:\s*(\d+)\s*kB$/m.exec(meminfo);
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+export const BENCH_BEGIN = '<!-- bench:begin -->';
+export const BENCH_END = '<!-- bench:end -->';
+
+/** The generated section of BENCHMARKS.md: table, command, date, machine, notes. */
+export function renderSection(opts: {
+  results: readonly Comparison[];
+  command: string;
+  date: string;
+  machine: MachineInfo;
+  resultsFile: string;
+  notes: readonly string[];
+}): string {
+  const m = opts.machine;
+  return [
+    BENCH_BEGIN,
+    `Measured ${opts.date} with \`${opts.command}\` (raw results: \`${opts.resultsFile}\`, git-ignored).`,
+    '',
+    `Machine: ${m.cpus} CPUs (\`nproc\`), ${m.cpuModel}, ${(m.memoryMiB / 1024).toFixed(1)} GiB memory, ${m.os}, Node ${m.node}.`,
+    '',
+    renderTable(opts.results),
+    '',
+    ...opts.notes.map((n) => `- ${n}`),
+    BENCH_END,
+  ].join('\n');
+}
+
+/** Replaces the generated section of BENCHMARKS.md (between the markers), or appends it. */
+export function replaceSection(doc: string, section: string): string {
+  const begin = doc.indexOf(BENCH_BEGIN);
+  const end = doc.indexOf(BENCH_END);
+  if (begin >= 0 && end > begin) return doc.slice(0, begin) + section + doc.slice(end + BENCH_END.length);
+  return `${doc.replace(/\s*$/, '')}\n\n${section}\n`;
+}
+
+export interface BenchArgs {
+  users: number;
+  concurrency: number;
+  rooms: number;
+  members: number;
+  quick: boolean;
+  only: ('provisioning' | 'rooms')[];
+  keepStack: boolean;
+}
+
+/** `--users N --concurrency N --rooms N --members N --quick --only provisioning,rooms --keep-stack`. */
+export function parseArgs(argv: readonly string[]): BenchArgs {
+  const quick = argv.includes('--quick');
+  const out: BenchArgs = {
+    users: quick ? 20 : 200,
+    concurrency: quick ? 5 : 20,
+    rooms: quick ? 3 : 20,
+    members: quick ? 5 : 50,
+    quick,
+    only: ['provisioning', 'rooms'],
+    keepStack: argv.includes('--keep-stack'),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick' || a === '--keep-stack') continue;
+    const value = argv[i + 1];
+    const num = (): number => {
+      const n = Number(value);
+      if (!value || !Number.isInteger(n) || n < 1) throw new Error(`${a} needs a positive integer`);
+      i++;
+      return n;
+    };
+    if (a === '--users') out.users = num();
+    else if (a === '--concurrency') out.concurrency = num();
+    else if (a === '--rooms') out.rooms = num();
+    else if (a === '--members') out.members = num();
+    else if (a === '--only') {
+      const names = (value ?? '').split(',');
+      if (!names.every((n) => n === 'provisioning' || n === 'rooms')) throw new Error('--only takes provisioning,rooms');
+      out.only = names as BenchArgs['only'];
+      i++;
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  return out;
+}
+
+/** utime + stime (clock ticks) and the parent pid from the text of /proc/<pid>/stat. */
+export function parseProcStat(text: string): { ppid: number; ticks: number } | null {
+  // The command name is in parentheses and may contain spaces: split after the last ')'.
+  const close = text.lastIndexOf(')');
+  if (close < 0) return null;
+  const f = text.slice(close + 2).trim().split(/\s+/);
+  // After the name: state(0) ppid(1) … utime(11) stime(12).
+  const ppid = Number(f[1]);
+  const ticks = Number(f[11]) + Number(f[12]);
+  return Number.isFinite(ppid) && Number.isFinite(ticks) ? { ppid, ticks } : null;
+}
+
+/** CPU use per component over an interval, in cores (CPU seconds / wall seconds). */
+export function coresUsed(before: Record<string, number>, after: Record<string, number>, wallSeconds: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) out[k] = wallSeconds > 0 ? Math.max(0, v - (before[k] ?? 0)) / wallSeconds : 0;
+  return out;
+}
+
+/** "synapse 0.95, temporal 0.40, …" (largest first), with the total. */
+export function renderCores(cores: Record<string, number>): string {
+  const entries = Object.entries(cores).sort((a, b) => b[1] - a[1]);
+  const total = entries.reduce((s, [, v]) => s + v, 0);
+  return `${entries.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} (total ${total.toFixed(2)} cores)`;
+}

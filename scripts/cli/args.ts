@@ -1,0 +1,119 @@
+/** Command line of the operator CLI: parsing, validation and the exit codes it promises. */
+import { parseArgs } from 'node:util';
+import { isRoomKind, roomSlugProblem, slugProblem, tenantProblem } from '../../workflows/ids.js';
+import type { RoomRef } from '../../workflows/messages.js';
+
+/** Exit codes, documented in the usage text and the README. */
+export const EXIT = {
+  ok: 0,
+  /** The operation failed (a service unreachable, a reconcile refused). */
+  failed: 1,
+  /** Bad arguments or configuration. */
+  usage: 2,
+  /** No such room or user in PostgreSQL. */
+  notFound: 3,
+  /** Inspection found drift (desired and actual state differ). */
+  drift: 4,
+} as const;
+
+export class CliError extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export const USAGE = `matrix-orchestrator operator CLI (reads the same environment as the worker)
+
+Usage:
+  npm run cli -- room inspect <kind>/<slug> --tenant <tenant> [--json]
+      desired members and roles (PostgreSQL) beside the room's actual membership and
+      power levels on the homeserver (read as the service bot); drift is marked
+  npm run cli -- room reconcile <kind>/<slug> --tenant <tenant> [--json] [--timeout <seconds>]
+      sends a "reconcile" change to the room's workflow and prints what it fixed
+  npm run cli -- user inspect <slug> --tenant <tenant> [--json]
+      the stored user (token present and its generation, never the token), what the
+      Synapse Admin API says, and whether the stored token still works
+
+  <kind> is event, group or dm (a DM's slug is its two user slugs, sorted, joined by "~").
+
+Exit codes: 0 ok (in sync), 1 failed, 2 bad arguments or configuration, 3 not found,
+4 drift found (inspect; reconcile when drift remains afterwards).`;
+
+export type Command =
+  | { name: 'help' }
+  | { name: 'room inspect'; ref: RoomRef; json: boolean }
+  | { name: 'room reconcile'; ref: RoomRef; json: boolean; timeoutMs: number }
+  | { name: 'user inspect'; tenant: string; slug: string; json: boolean };
+
+const usageError = (message: string): CliError =>
+  new CliError(EXIT.usage, `${message}\nRun \`npm run cli -- --help\` for usage.`);
+
+function tenantOf(value: string | undefined): string {
+  if (value === undefined) throw usageError('--tenant <tenant> is required');
+  const problem = tenantProblem(value);
+  if (problem) throw usageError(problem);
+  return value;
+}
+
+function roomOf(target: string | undefined, tenant: string): RoomRef {
+  if (!target) throw usageError('which room? Give it as <kind>/<slug>, e.g. event/summer-meetup');
+  const sep = target.indexOf('/');
+  if (sep < 0) throw usageError(`"${target}" is not <kind>/<slug> (e.g. event/summer-meetup)`);
+  const kind = target.slice(0, sep);
+  const slug = target.slice(sep + 1);
+  if (!isRoomKind(kind)) throw usageError(`room kind must be event, group or dm, not ${JSON.stringify(kind)}`);
+  const problem = roomSlugProblem(kind, slug);
+  if (problem) throw usageError(problem);
+  return { tenant, kind, slug };
+}
+
+/** Parses `argv` (without node and the script) into a command, or throws CliError(2). */
+export function parseCommand(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        tenant: { type: 'string', short: 't' },
+        json: { type: 'boolean', default: false },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw usageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0 || positionals[0] === 'help') return { name: 'help' };
+  const [noun, verb, target, ...rest] = positionals;
+  if (rest.length) throw usageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+  const json = values.json ?? false;
+  const command = `${noun} ${verb ?? ''}`.trim();
+  if (values.timeout !== undefined && command !== 'room reconcile')
+    throw usageError('--timeout only applies to room reconcile');
+  switch (command) {
+    case 'room inspect':
+      return { name: command, ref: roomOf(target, tenantOf(values.tenant)), json };
+    case 'room reconcile': {
+      const seconds = values.timeout === undefined ? 120 : Number(values.timeout);
+      if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600)
+        throw usageError('--timeout must be a whole number of seconds from 1 to 3600');
+      return { name: command, ref: roomOf(target, tenantOf(values.tenant)), json, timeoutMs: seconds * 1000 };
+    }
+    case 'user inspect': {
+      if (!target) throw usageError('which user? Give their platform slug, e.g. user inspect alice --tenant acme');
+      const tenant = tenantOf(values.tenant);
+      const problem = slugProblem(target);
+      if (problem) throw usageError(problem);
+      return { name: command, tenant, slug: target, json };
+    }
+    default:
+      throw usageError(`unknown command ${JSON.stringify(command)}; known: room inspect, room reconcile, user inspect`);
+  }
+}

@@ -1,0 +1,192 @@
+/** The benchmark harness's pure parts: aggregation, percentiles, the final-state check, rendering. */
+import { describe, expect, it } from '@jest/globals';
+import { roleFor } from '../../scripts/bench/rooms.js';
+import {
+  BENCH_BEGIN,
+  BENCH_END,
+  compare,
+  coresUsed,
+  cpuModelFrom,
+  measurement,
+  memTotalMiB,
+  parseArgs,
+  parseProcStat,
+  percentile,
+  renderSection,
+  renderTable,
+  replaceSection,
+  roomProblems,
+  roomsCheck,
+  runPool,
+  summarize,
+} from '../../scripts/bench/stats.js';
+
+describe('percentiles and summaries', () => {
+  it('uses the nearest rank', () => {
+    const s = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect([percentile(s, 50), percentile(s, 95), percentile(s, 99), percentile(s, 100), percentile(s, 0)]).toEqual([50, 95, 99, 100, 1]);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([], 50)).toBeNaN();
+  });
+
+  it('summarizes unsorted samples', () => {
+    expect(summarize([30, 10, 20, 40])).toEqual({ count: 4, min: 10, p50: 20, p95: 40, p99: 40, max: 40, mean: 25 });
+    expect(summarize([]).count).toBe(0);
+  });
+
+  it('computes rates, ratios and whether the goal is met', () => {
+    const ours = measurement('API', 200, 20, [1, 2], 0);
+    const direct = measurement('direct', 200, 10, [1], 0);
+    expect(ours.rate).toBe(10);
+    const c = compare({ id: 'p', title: 'P', unit: 'users/s', params: {}, ours, baseline: direct, goal: 0.8 });
+    expect(c.ratio).toBe(0.5);
+    expect(c.meetsGoal).toBe(false);
+    expect(compare({ id: 'p', title: 'P', unit: 'u', params: {}, ours: direct, baseline: ours, goal: 0.8 }).meetsGoal).toBe(true);
+  });
+
+  it('never meets the goal with errors or a failed check', () => {
+    const fast = measurement('API', 100, 1, [], 1);
+    const slow = measurement('direct', 100, 10, [], 0);
+    expect(compare({ id: 'x', title: 'X', unit: 'u', params: {}, ours: fast, baseline: slow, goal: 0.7 }).meetsGoal).toBe(false);
+    const ok = measurement('API', 100, 1, [], 0);
+    const failed = compare({ id: 'x', title: 'X', unit: 'u', params: {}, ours: ok, baseline: slow, goal: 0.7, check: { ok: false, detail: 'd' } });
+    expect(failed.meetsGoal).toBe(false);
+  });
+});
+
+describe('runPool', () => {
+  it('keeps at most `concurrency` tasks in flight, runs every item, and collects failures', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const seen: number[] = [];
+    const { latenciesMs, errors } = await runPool(
+      Array.from({ length: 25 }, (_, i) => i),
+      4,
+      async (i) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((r) => setTimeout(r, 2));
+        inFlight--;
+        seen.push(i);
+        if (i % 10 === 3) throw new Error(`boom ${i}`);
+      },
+    );
+    expect(peak).toBe(4);
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(errors.map((e) => e.index)).toEqual([3, 13, 23]);
+    expect(latenciesMs).toHaveLength(22);
+  });
+});
+
+describe('the rooms final-state check', () => {
+  const bot = '@openmeet-bot:localhost';
+  const prefix = '@om_t1_';
+  const expected = { roomId: '!r', members: { '@om_t1_a:localhost': 100, '@om_t1_b:localhost': 0, '@om_t1_c:localhost': 25 } };
+  const exact = {
+    joined: [bot, '@om_t1_a:localhost', '@om_t1_b:localhost', '@om_t1_c:localhost', '@admin:localhost'],
+    powerLevelUsers: { '@om_t1_a:localhost': 100, '@om_t1_c:localhost': 25, '@admin:localhost': 100 },
+    usersDefault: 0,
+  };
+
+  it('passes an exact room (a level-0 member may have no entry or an explicit 0; unmanaged users are ignored)', () => {
+    expect(roomProblems(expected, exact, bot, prefix)).toEqual([]);
+    expect(roomProblems(expected, { ...exact, powerLevelUsers: { ...exact.powerLevelUsers, '@om_t1_b:localhost': 0 } }, bot, prefix)).toEqual([]);
+  });
+
+  it('fails on a missing member, an extra member, a wrong level, a stray managed level, and a missing bot', () => {
+    const problems = roomProblems(
+      expected,
+      {
+        joined: ['@om_t1_a:localhost', '@om_t1_c:localhost', '@om_t1_x:localhost'],
+        powerLevelUsers: { '@om_t1_a:localhost': 50, '@om_t1_c:localhost': 25, '@om_t1_y:localhost': 50 },
+        usersDefault: 0,
+      },
+      bot,
+      prefix,
+    );
+    expect(problems).toEqual([
+      `!r: bot ${bot} not joined`,
+      '!r: @om_t1_b:localhost not joined',
+      '!r: @om_t1_x:localhost joined but not expected',
+      '!r: power level @om_t1_a:localhost is 50, want 100',
+      '!r: power level @om_t1_y:localhost is 50, want 0',
+    ]);
+    expect(roomsCheck(1, 3, problems)).toMatchObject({ ok: false, detail: expect.stringMatching(/^5 problems: !r: bot/) });
+    expect(roomsCheck(20, 1000, [])).toEqual({ ok: true, detail: '20 rooms, 1000 memberships and power levels exact' });
+  });
+
+  it('uses a mix of roles in every default-sized room', () => {
+    for (let r = 0; r < 20; r++) {
+      const roles = new Set(Array.from({ length: 50 }, (_, j) => roleFor(r, j)));
+      expect([...roles].sort()).toEqual(['host', 'member', 'moderator', 'speaker']);
+    }
+  });
+});
+
+describe('rendering', () => {
+  const c = compare({
+    id: 'provisioning',
+    title: 'Provisioning',
+    unit: 'users/s',
+    params: { users: 200, concurrency: 20 },
+    ours: measurement('API', 200, 25, [100, 200, 300], 0),
+    baseline: measurement('direct', 200, 10, [10, 20, 30], 0),
+    goal: 0.8,
+  });
+
+  it('renders each figure beside its baseline with the ratio and the goal', () => {
+    const t = renderTable([c]).split('\n');
+    expect(t).toHaveLength(3);
+    expect(t[2]).toContain('| Provisioning | users 200, concurrency 20 | 8.0 users/s (200 in 25.00 s) | 20.0 users/s (200 in 10.00 s) | 0.40× | ≥ 0.8× | no |');
+    expect(t[2]).toContain('| 200 / 300 / 300 | 20 / 30 / 30 | 0 / 0 |');
+  });
+
+  it('writes the section between the markers, replacing an earlier one and keeping the rest', () => {
+    const section = renderSection({
+      results: [c],
+      command: 'npm run bench',
+      date: '2026-01-01T00:00:00.000Z',
+      machine: { cpus: 2, cpuModel: 'Xeon', memoryMiB: 24576, node: '22.23.3', os: 'Linux 6' },
+      resultsFile: 'bench-results/x.json',
+      notes: ['a note'],
+    });
+    expect(section).toContain('`npm run bench`');
+    expect(section).toContain('Machine: 2 CPUs (`nproc`), Xeon, 24.0 GiB memory');
+    expect(section).toContain('- a note');
+    const doc = `# B\n\nintro\n\n${BENCH_BEGIN}\nold\n${BENCH_END}\n\nfooter\n`;
+    const once = replaceSection(doc, section);
+    expect(once).toContain('intro');
+    expect(once).toContain('footer');
+    expect(once).not.toContain('old');
+    expect(replaceSection(once, section)).toBe(once);
+    expect(replaceSection('# B\n', section)).toBe(`# B\n\n${section}\n`);
+  });
+});
+
+describe('machine and process readings', () => {
+  it('reads the CPU model and memory', () => {
+    expect(cpuModelFrom('processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t: x\n')).toBe('Intel(R) Xeon(R) Processor');
+    expect(cpuModelFrom('')).toBe('unknown');
+    expect(memTotalMiB('MemTotal:       24683520 kB\nMemFree: 1 kB\n')).toBe(24105);
+  });
+
+  it('parses /proc/<pid>/stat, names with spaces and parentheses included', () => {
+    const line = '1234 (python (x) y) S 99 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 100 1000 10';
+    expect(parseProcStat(line)).toEqual({ ppid: 99, ticks: 300 });
+    expect(parseProcStat('garbage')).toBeNull();
+  });
+
+  it('turns CPU seconds into cores over the interval', () => {
+    expect(coresUsed({ a: 1, b: 2 }, { a: 3, b: 2.5, c: 1 }, 2)).toEqual({ a: 1, b: 0.25, c: 0.5 });
+  });
+});
+
+describe('arguments', () => {
+  it('has the issue\'s defaults, a quick size, and flags', () => {
+    expect(parseArgs([])).toMatchObject({ users: 200, concurrency: 20, rooms: 20, members: 50, quick: false, only: ['provisioning', 'rooms'] });
+    expect(parseArgs(['--quick'])).toMatchObject({ users: 20, concurrency: 5, rooms: 3, members: 5, quick: true });
+    expect(parseArgs(['--users', '50', '--concurrency', '10', '--only', 'rooms'])).toMatchObject({ users: 50, concurrency: 10, only: ['rooms'] });
+    expect(() => parseArgs(['--users', '0'])).toThrow(/positive integer/);
+    expect(() => parseArgs(['--frobnicate'])).toThrow(/unknown argument/);
+  });
+});

@@ -1,0 +1,48 @@
+import { describe, expect, it } from '@jest/globals';
+import { loadConfig } from '../../lib/config.js';
+
+const key = Buffer.alloc(32, 7).toString('base64');
+const base = {
+  DATABASE_URL: 'postgres://u:p@127.0.0.1/db',
+  MATRIX_ADMIN_PASSWORD: 'pw',
+  MATRIX_AS_TOKEN: 'as',
+  MATRIX_HS_TOKEN: 'hs',
+  TOKEN_ENCRYPTION_KEYS: `k1:${key}`,
+  PAYLOAD_ENCRYPTION_KEYS: `p1:${key}`,
+  SERVICE_JWT_SECRET: 'x'.repeat(32),
+};
+
+describe('relay configuration', () => {
+  it('has documented defaults, and user JWTs off until a key is given', () => {
+    const c = loadConfig(base);
+    expect(c.relay).toEqual({
+      retentionHours: 168,
+      pingIntervalMs: 30_000,
+      maxMessageBytes: 65_536,
+      maxBufferedBytes: 1_048_576,
+      ratePerSecond: 10,
+      rateBurst: 30,
+    });
+    expect(c.userJwt).toEqual({ secret: null, jwksUrl: null, audience: 'matrix-orchestrator-realtime', issuer: null });
+    expect(c.matrix.appserviceId).toBe('matrix-orchestrator');
+    expect(loadConfig({ ...base, USER_JWT_JWKS_URL: 'https://idp.example/jwks' }).userJwt.jwksUrl?.href).toBe(
+      'https://idp.example/jwks',
+    );
+  });
+
+  it.each([
+    [{ USER_JWT_SECRET: 'short' }, /USER_JWT_SECRET must be at least 32 bytes/],
+    [
+      { USER_JWT_SECRET: 'y'.repeat(32), USER_JWT_JWKS_URL: 'https://idp.example/jwks' },
+      /USER_JWT_SECRET and USER_JWT_JWKS_URL are exclusive/,
+    ],
+    [{ USER_JWT_JWKS_URL: 'not a url' }, /USER_JWT_JWKS_URL must be an http\(s\) URL/],
+    [{ RELAY_RETENTION_HOURS: '0' }, /RELAY_RETENTION_HOURS must be between 1 and 8760/],
+    [{ RELAY_MAX_MESSAGE_BYTES: 'big' }, /RELAY_MAX_MESSAGE_BYTES must be a whole number/],
+    [{ RELAY_MAX_BUFFERED_BYTES: '100' }, /RELAY_MAX_BUFFERED_BYTES must be between/],
+    [{ RELAY_RATE_PER_SECOND: '0' }, /RELAY_RATE_PER_SECOND must be between/],
+    [{ RELAY_PING_INTERVAL_MS: '10' }, /RELAY_PING_INTERVAL_MS must be between/],
+  ])('fails fast naming the variable: %j', (patch, message) => {
+    expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from '@jest/globals';
+import { matrixTxnId } from '../../activities/messages.js';
+import { transactionEvents } from '../../api/relay/appservice.js';
+import { ephemeralWorkflowId, messageWorkflowId, parseWorkflowId } from '../../workflows/ids.js';
+
+describe('message workflow ids', () => {
+  it('are msg:{tenant}:{client txn id}, and GET /v1/operations can parse them', () => {
+    expect(messageWorkflowId('acme', '3f1c-9a')).toBe('msg:acme:3f1c-9a');
+    expect(parseWorkflowId('msg:acme:3f1c-9a')).toEqual({ kind: 'msg', tenant: 'acme', slug: '3f1c-9a' });
+    expect(parseWorkflowId('msg:acme:has space')).toBeNull();
+    expect(parseWorkflowId('msg:ACME:x')).toBeNull();
+    expect(ephemeralWorkflowId('acme', 'alice', 'dm', 'alice~bob')).toBe('ephemeral:acme:alice:dm:alice~bob');
+  });
+
+  it('give one Matrix transaction id per workflow id: a retry re-sends with the same one', () => {
+    expect(matrixTxnId('msg:acme:t1')).toBe(matrixTxnId('msg:acme:t1'));
+    expect(matrixTxnId('msg:acme:t1')).not.toBe(matrixTxnId('msg:acme:t2'));
+    expect(matrixTxnId('msg:acme:t1')).toMatch(/^om1\.[A-Za-z0-9_-]{43}$/);
+  });
+});
+
+describe('transactionEvents', () => {
+  it('keeps room timeline events with ids and room ephemeral events, from the stable or the unstable key', () => {
+    const timeline = { type: 'm.room.message', event_id: '$1', room_id: '!r', content: {} };
+    const typing = { type: 'm.typing', room_id: '!r', content: { user_ids: [] } };
+    expect(
+      transactionEvents({ events: [timeline, { type: 'x' }], ephemeral: [typing, { type: 'm.presence' }] }),
+    ).toEqual({
+      events: [
+        { ephemeral: false, event: timeline },
+        { ephemeral: true, event: typing },
+      ],
+      skipped: 2,
+    });
+    expect(transactionEvents({ events: [], 'de.sorunome.msc2409.ephemeral': [typing] }).events).toEqual([
+      { ephemeral: true, event: typing },
+    ]);
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * One sentence per scheduled activity ("Join event acme/summer-meetup as acme/alice …"), shown in
+ * the Temporal UI's event history and timeline instead of a bare type name. Activity *types* stay
+ * as registered — saved histories replay against them —; the sentence travels as the
+ * ScheduleActivityTask command's user metadata, which replay does not compare. Pure: it runs in
+ * the workflow sandbox and derives everything from the activity's arguments (deterministic).
+ */
+import {
+  proxyActivities,
+  type ActivityInterfaceFor,
+  type ActivityOptions,
+  type UntypedActivities,
+} from '@temporalio/workflow';
+
+/** The loose shape of activity inputs: each summary reads only the fields it names. */
+interface Arg {
+  tenant?: string;
+  slug?: string;
+  kind?: string;
+  ref?: { tenant?: string; kind?: string; slug?: string };
+  userSlug?: string;
+  userId?: string;
+  roomId?: string;
+  displayName?: string;
+  renew?: boolean;
+  staleGeneration?: number;
+  upserts?: Record<string, string>;
+  removals?: string[];
+  members?: Record<string, string>;
+  rooms?: number;
+  clientTxnId?: string;
+  eventId?: string;
+  typing?: boolean;
+}
+
+const room = (r: Arg['ref'] | Arg | undefined): string => `${r?.kind ?? 'room'} ${r?.tenant ?? '?'}/${r?.slug ?? '?'}`;
+const user = (tenant: string | undefined, slug: string | undefined): string => `${tenant ?? '?'}/${slug ?? '?'}`;
+
+function listed(items: string[], max = 4): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}
+
+/** Activity type → the sentence for one call, from its first argument. */
+export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = {
+  // users
+  ensureMatrixUser: (a) =>
+    `Create or update Matrix user ${user(a.tenant, a.slug)} (display name ${JSON.stringify(a.displayName ?? '')})`,
+  ensureUserCredential: (a) =>
+    a.renew
+      ? `Replace the stored access token of ${a.userId ?? user(a.tenant, a.slug)}`
+      : `Make sure ${a.userId ?? user(a.tenant, a.slug)} has a stored access token`,
+  renewUserToken: (a) =>
+    `Log ${user(a.tenant, a.slug)} in again (token generation ${a.staleGeneration ?? '?'} was refused)`,
+  reauthUser: (a) => `Re-authenticate ${user(a.tenant, a.slug)} through user-auth:${a.tenant ?? '?'}:${a.slug ?? '?'}`,
+  // rooms
+  loadRoom: (a) => `Load the stored desired state of ${room(a)}`,
+  ensureRoom: (a) => `Find or create the Matrix room of ${room(a.ref)}`,
+  applyRoomSettings: (a) => `Bring the name and topic of ${a.roomId ?? 'the room'} in line with the settings`,
+  recordMembers: (a) => {
+    const changes = [
+      ...Object.entries(a.upserts ?? {}).map(([s, r]) => `+${s} (${r})`),
+      ...(a.removals ?? []).map((s) => `−${s}`),
+    ];
+    return `Record the desired members of ${room(a.ref)}: ${listed(changes)}`;
+  },
+  prepareMember: (a) =>
+    `Get ${user(a.ref?.tenant, a.userSlug)} ready to join ${room(a.ref)} (provision if needed, invite)`,
+  joinAsMember: (a) => `Join ${room(a.ref)} as ${user(a.ref?.tenant, a.userSlug)}, with their own token`,
+  ensureMemberJoined: (a) => `Bring ${user(a.ref?.tenant, a.userSlug)} into ${room(a.ref)}`,
+  ensureMemberRemoved: (a) =>
+    `Remove ${a.userSlug ? user(a.ref?.tenant, a.userSlug) : (a.userId ?? '?')} from ${room(a.ref)}`,
+  undesiredMembers: (a) => `Find managed users in ${room(a.ref)} who should not be there`,
+  syncPowerLevels: (a) =>
+    `Set the power levels of ${room(a.ref)} from the roles of its ${Object.keys(a.members ?? {}).length} members`,
+  archiveRoom: (a) => `Archive ${room(a.ref)}: everyone but the bot leaves`,
+  // messages, typing and receipts as the user (never the message text: it is the user's, not the operator's)
+  sendMessageAsUser: (a) => `Send message ${a.clientTxnId ?? '?'} of ${user(a.tenant, a.userSlug)} to ${room(a)}`,
+  setTypingAsUser: (a) =>
+    `${a.typing ? 'Show' : 'Stop showing'} ${user(a.tenant, a.userSlug)} typing in ${a.roomId ?? 'the room'}`,
+  sendReceiptAsUser: (a) =>
+    `Mark ${a.eventId ?? '?'} read for ${user(a.tenant, a.userSlug)} in ${a.roomId ?? 'the room'}`,
+  // reconciliation
+  listActiveRooms: (a) => `List the active rooms of tenant ${typeof a === 'string' ? a : (a.tenant ?? '?')}`,
+  reconcileRoom: (a) => `Ask the workflow of ${room(a)} to repair drift`,
+  recordReconcileRun: (a) => `Record what reconciling tenant ${a.tenant ?? '?'} fixed (${a.rooms ?? 0} rooms)`,
+};
+
+const MAX_SUMMARY = 200;
+
+/** `ensureMemberRemoved` → `Ensure member removed`: the fallback for an activity without a sentence. */
+export function humanizeActivityType(type: string): string {
+  const words = type.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The one-line summary of calling activity `type` with `args`. */
+export function summarizeActivity(type: string, args: readonly unknown[]): string {
+  const describe = ACTIVITY_SUMMARIES[type];
+  let text = humanizeActivityType(type);
+  if (describe) {
+    try {
+      text = describe((args[0] ?? {}) as Arg);
+    } catch {
+      // An unexpected argument shape must never fail the workflow: keep the plain name.
+    }
+  }
+  text = text.replace(/\s+/g, ' ');
+  return text.length > MAX_SUMMARY ? `${text.slice(0, MAX_SUMMARY - 1)}…` : text;
+}
+
+/**
+ * `proxyActivities` whose every call carries its sentence as `summary` (the per-call form of the
+ * option). Same activity types, options, timeouts and retries as the plain proxy.
+ */
+export function proxyActivitiesWithSummaries<A = UntypedActivities>(options: ActivityOptions): ActivityInterfaceFor<A> {
+  return new Proxy({} as ActivityInterfaceFor<A>, {
+    get(_, type) {
+      if (typeof type !== 'string') return undefined;
+      const withSummary = (args: readonly unknown[], extra: ActivityOptions = {}) =>
+        proxyActivities<UntypedActivities>({ ...options, summary: summarizeActivity(type, args), ...extra })[type]!(
+          ...args,
+        );
+      const call = (...args: unknown[]) => withSummary(args);
+      call.executeWithOptions = (extra: ActivityOptions, args: unknown[]) => withSummary(args, extra);
+      return call;
+    },
+  });
+}
