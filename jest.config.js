@@ -7,4 +7,5 @@ export default {
   testMatch: ['**/*.test.js'],
   testTimeout: 120_000,
   verbose: true,
+  testSequencer: '<rootDir>/test/sequencer.cjs',
 };
