@@ -3,15 +3,10 @@ import { SignJWT } from 'jose';
 import { ApiError } from '../../api/errors.js';
 import { createUserVerifier, relayAuthenticates, socketToken } from '../../api/relay/user-auth.js';
 import { loadConfig } from '../../lib/config.js';
+import { MINIMAL_ENV } from '../helpers/minimal-env.js';
 
-const key = Buffer.alloc(32, 7).toString('base64');
 const env = {
-  DATABASE_URL: 'postgres://u:p@127.0.0.1/db',
-  MATRIX_ADMIN_PASSWORD: 'pw',
-  MATRIX_AS_TOKEN: 'as',
-  MATRIX_HS_TOKEN: 'hs',
-  TOKEN_ENCRYPTION_KEYS: `k1:${key}`,
-  PAYLOAD_ENCRYPTION_KEYS: `p1:${key}`,
+  ...MINIMAL_ENV,
   SERVICE_JWT_SECRET: 's'.repeat(32),
   USER_JWT_SECRET: 'u'.repeat(32),
 };

@@ -1,16 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../lib/config.js';
+import { MINIMAL_ENV } from '../helpers/minimal-env.js';
 
-const key = Buffer.alloc(32, 7).toString('base64');
-const base = {
-  DATABASE_URL: 'postgres://u:p@127.0.0.1/db',
-  MATRIX_ADMIN_PASSWORD: 'pw',
-  MATRIX_AS_TOKEN: 'as',
-  MATRIX_HS_TOKEN: 'hs',
-  TOKEN_ENCRYPTION_KEYS: `k1:${key}`,
-  PAYLOAD_ENCRYPTION_KEYS: `p1:${key}`,
-  SERVICE_JWT_SECRET: 'x'.repeat(32),
-};
+const base = MINIMAL_ENV;
 
 describe('relay configuration', () => {
   it('has documented defaults, and user JWTs off until a key is given', () => {
