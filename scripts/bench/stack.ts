@@ -9,7 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const BENCH_STACK = { STACK_NAME: 'bench', STACK_PORT_OFFSET: '50000' } as const;
+/** `BENCH_STACK_NAME` / `BENCH_PORT_OFFSET` let two benchmark runs (or a run beside a kept stack) coexist. */
+export const BENCH_STACK = {
+  STACK_NAME: process.env.BENCH_STACK_NAME ?? 'bench',
+  STACK_PORT_OFFSET: process.env.BENCH_PORT_OFFSET ?? '50000',
+} as const;
 
 const run = promisify(execFile);
 
