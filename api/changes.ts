@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError, type WorkflowUpdateHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowUpdateHandle } from '@temporalio/client';
 import type { Context } from 'hono';
 import { FailureType } from '../lib/failures.js';
 import { changeRoom } from '../lib/starters.js';
@@ -29,9 +29,17 @@ export async function respondWithOutcome<T extends object>(
   const operation = `/v1/operations/${encodeURIComponent(workflowId)}`;
   let outcome: { done: true; value: T } | { done: false };
   try {
-    const handle = await accepted();
+    // Accepting needs a worker to run a workflow task; with none polling, the call would wait forever.
+    const { acceptTimeoutMs } = deps.config.api;
+    const handle = await deps.temporal.withDeadline(Date.now() + acceptTimeoutMs, accepted);
     outcome = await waitAtMost(handle.result(), deps.config.api.waitMs);
   } catch (err) {
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (err as Error).name === 'WorkflowUpdateRPCTimeoutOrCancelledError') {
+      throw new ApiError(
+        'OM_UNAVAILABLE',
+        `no worker accepted the request within ${deps.config.api.acceptTimeoutMs / 1000} s (is a worker running?); it may still be applied later, and repeating it is safe`,
+      );
+    }
     if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {
       let cause = (err as { cause?: unknown }).cause as { type?: string; message?: string; cause?: unknown } | undefined;
       while (cause && !cause.type && cause.cause) cause = cause.cause as typeof cause;

@@ -63,6 +63,8 @@ export interface Config {
     port: number;
     /** How long a start endpoint waits for the outcome before answering 202. */
     waitMs: number;
+    /** How long a write waits for a worker to accept it before answering 503 (no worker polling, or all overloaded). */
+    acceptTimeoutMs: number;
     /** On SIGTERM, how long in-flight requests may take before their connections are cut. */
     shutdownGraceMs: number;
   };
@@ -264,6 +266,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       host: optional(env, 'API_HOST', '127.0.0.1'),
       port: integer(env, 'API_PORT', 8080, 0, 65535),
       waitMs: integer(env, 'API_WAIT_MS', 10_000, 0, 120_000),
+      acceptTimeoutMs: integer(env, 'API_ACCEPT_TIMEOUT_MS', 30_000, 1_000, 600_000),
       shutdownGraceMs: integer(env, 'API_SHUTDOWN_GRACE_MS', 15_000, 0, 600_000),
     },
     worker: {

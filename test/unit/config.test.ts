@@ -10,7 +10,7 @@ describe('loadConfig', () => {
     expect(c.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'matrix-orchestrator' });
     expect(c.matrix.homeserverUrl).toBe('http://127.0.0.1:8008');
     expect(c.matrix.adminUserId).toBe('@admin:localhost');
-    expect(c.api).toEqual({ host: '127.0.0.1', port: 8080, waitMs: 10000, shutdownGraceMs: 15000 });
+    expect(c.api).toEqual({ host: '127.0.0.1', port: 8080, waitMs: 10000, acceptTimeoutMs: 30000, shutdownGraceMs: 15000 });
     expect(c.worker).toEqual({ httpHost: '127.0.0.1', httpPort: 9464 });
     expect(c.tokens.activeKeyId).toBe('k1');
     expect(Object.isFrozen(c.matrix)).toBe(true);
