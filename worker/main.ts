@@ -5,6 +5,7 @@ import { checkReadiness, databaseCheck, homeserverCheck, temporalCheck } from '.
 import { createWorkerDependencies } from './dependencies.js';
 import { startWorkerHttp } from './http.js';
 import { createWorkerMetrics, freeLoopbackPort } from './metrics.js';
+import { sdkLogger } from './sdk-logger.js';
 import { createWorker } from './worker.js';
 
 let config;
@@ -22,7 +23,10 @@ const log = createLogger('worker', config.logLevel);
 // default shutdownSignals (SIGINT, SIGTERM, SIGQUIT, SIGUSR2) make the runtime shut the worker
 // down, letting running activities finish (shutdownGraceTime in worker.ts).
 const sdkMetricsPort = await freeLoopbackPort();
-Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } });
+Runtime.install({
+  logger: sdkLogger(log.child({ component: 'temporal' })),
+  telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } },
+});
 const metrics = createWorkerMetrics(sdkMetricsPort);
 
 let deps;
