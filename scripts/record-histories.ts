@@ -2,7 +2,9 @@
  * Records the replay fixtures in test/fixtures/histories/: runs each scenario against a stack with
  * a worker on TEMPORAL_TASK_QUEUE and saves the histories. Rerun it (and commit the result) when a
  * workflow changes on purpose before it is deployed; once deployed, change workflows with patches.
- *   source .stack/dev/stack.env && npm start (or a worker) && node dist/scripts/record-histories.js
+ *   source .stack/dev/stack.env && npm start (or a worker) && node dist/scripts/record-histories.js [suffix]
+ * With a suffix (e.g. `local-first`), the files are `provision-user-local-first.json` …: the
+ * histories of earlier code stay beside them, proving that runs started before a patch still replay.
  */
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON, JSONToPayload, payloadToJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -17,6 +19,7 @@ const connection = await Connection.connect({ address: config.temporal.address }
 const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config.payloads) });
 const stamp = Date.now().toString(36);
 const taskQueue = config.temporal.taskQueue;
+const suffix = process.argv[2] ? `-${process.argv[2].replace(/[^a-z0-9-]/gi, '')}` : '';
 
 const codec = new EncryptionCodec(config.payloads.keys, config.payloads.activeKeyId);
 const encrypted = Buffer.from(ENCRYPTED_ENCODING).toString('base64');
@@ -38,8 +41,8 @@ async function decrypt(node: unknown): Promise<unknown> {
 async function save(name: string, workflowId: string): Promise<void> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const json = await decrypt(JSON.parse(historyToJSON(history)));
-  await writeFile(`${dir}${name}.json`, JSON.stringify(json, null, 1));
-  console.log(`${name}.json: ${history.events?.length} events from ${workflowId}`);
+  await writeFile(`${dir}${name}${suffix}.json`, JSON.stringify(json, null, 1));
+  console.log(`${name}${suffix}.json: ${history.events?.length} events from ${workflowId}`);
 }
 
 // The user entity: provision, repeat (changes nothing), rename; then it completes after a quiet period.

@@ -36,6 +36,12 @@ it('waits for a stopped Synapse and completes the provisioning once it is back',
   await sleep(4000);
   const during = (await (await api.get(accepted.operation)).json()) as { status: string };
   expect(during.status).toBe('running');
+  // What an operator sees in the UI meanwhile: a pending activity with its attempts and last
+  // failure (a reason the calls stay regular activities: decision 0015).
+  const pending = (await api.temporal.workflow.getHandle(`user:${tenant}:patient`).describe()).raw.pendingActivities ?? [];
+  expect(pending.map((a) => a.activityType?.name)).toEqual(['ensureMatrixUser']);
+  expect(pending[0]!.attempt).toBeGreaterThanOrEqual(2);
+  expect(pending[0]!.lastFailure?.message).toBeTruthy();
 
   await stack(['up', 'synapse']);
   const done = await eventually(
