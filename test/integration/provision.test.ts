@@ -2,33 +2,15 @@
  * Provisioning end to end on the real stack: API → Temporal → worker process → Synapse, with the
  * credential in PostgreSQL. Every check looks at the homeserver or the database directly.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
-import { createTestApi, type TestApi } from '../helpers/api.js';
-import { testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
+import { describe, expect, it } from '@jest/globals';
 import { adminFor, adminToken, listUsers, whoami } from '../helpers/matrix.js';
-import { startWorker, type RunningProcess } from '../helpers/processes.js';
+import { serviceFixture } from '../helpers/fixture.js';
 import { createUserStore } from '../../activities/store/users.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 
-const taskQueue = uniqueTaskQueue('provision');
-const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, API_WAIT_MS: '30000' });
-const tenant = uniqueTenant('prov');
-let api: TestApi;
-let worker: RunningProcess;
-let db: pg.Pool;
-const users = () => createUserStore(db, new TokenCipher(config.tokens.keys, config.tokens.activeKeyId));
-
-beforeAll(async () => {
-  worker = await startWorker(taskQueue);
-  api = await createTestApi(config);
-  db = new pg.Pool({ connectionString: config.databaseUrl });
-});
-afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await db?.end();
-});
+const fx = serviceFixture('provision', { API_WAIT_MS: '30000' }, 'prov');
+const { config, tenant } = fx;
+const users = () => createUserStore(fx.db, new TokenCipher(config.tokens.keys, config.tokens.activeKeyId));
 
 interface ProvisionBody {
   status: string;
@@ -40,12 +22,12 @@ interface ProvisionBody {
 }
 
 async function provision(slug: string, displayName: string): Promise<{ status: number; body: ProvisionBody }> {
-  const res = await api.post(`/v1/tenants/${tenant}/users`, { slug, displayName });
+  const res = await fx.api.post(`/v1/tenants/${tenant}/users`, { slug, displayName });
   return { status: res.status, body: (await res.json()) as ProvisionBody };
 }
 
 async function tokenRow(slug: string) {
-  const r = await db.query<{ token_ciphertext: Buffer; token_key_id: string; token_issued_at: Date }>(
+  const r = await fx.db.query<{ token_ciphertext: Buffer; token_key_id: string; token_issued_at: Date }>(
     'SELECT token_ciphertext, token_key_id, token_issued_at FROM matrix_users WHERE tenant = $1 AND slug = $2',
     [tenant, slug],
   );
@@ -56,7 +38,12 @@ describe('provisioning a user', () => {
   it('creates the Matrix user with its display name and stores a working token, encrypted', async () => {
     const { status, body } = await provision('Alice_1', 'Alice Liddell');
     expect(status).toBe(200);
-    expect(body).toMatchObject({ status: 'completed', created: true, tokenIssued: true, workflowId: `user:${tenant}:Alice_1` });
+    expect(body).toMatchObject({
+      status: 'completed',
+      created: true,
+      tokenIssued: true,
+      workflowId: `user:${tenant}:Alice_1`,
+    });
     expect(body.userId).toBe(`@om_${tenant}__alice__1:localhost`);
 
     const onServer = await adminFor(config).getUser(body.userId);
@@ -70,7 +57,10 @@ describe('provisioning a user', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!.token_key_id).toBe('k1');
     expect(rows[0]!.token_ciphertext.includes(Buffer.from(token!))).toBe(false);
-    const asText = await db.query('SELECT count(*)::int AS n FROM matrix_users WHERE row_to_json(matrix_users)::text LIKE $1', [`%${token}%`]);
+    const asText = await fx.db.query(
+      'SELECT count(*)::int AS n FROM matrix_users WHERE row_to_json(matrix_users)::text LIKE $1',
+      [`%${token}%`],
+    );
     expect(asText.rows[0].n).toBe(0);
   });
 
@@ -105,21 +95,33 @@ describe('provisioning a user', () => {
     expect(await listUsers(config, t, `om_${tenant}_dave`)).toEqual([`@om_${tenant}_dave:localhost`]);
     expect(await tokenRow('dave')).toHaveLength(1);
     const runs = [];
-    for await (const wf of api.temporal.workflow.list({ query: `WorkflowId = "user:${tenant}:dave"` })) runs.push(wf.runId);
+    for await (const wf of fx.api.temporal.workflow.list({ query: `WorkflowId = "user:${tenant}:dave"` }))
+      runs.push(wf.runId);
     expect(runs).toHaveLength(1);
   });
 
   it('reports status and result at GET /v1/operations/{workflowId}', async () => {
     const { body } = await provision('erin', 'Erin');
-    const res = await api.get(`/v1/operations/${encodeURIComponent(body.workflowId)}`);
+    const res = await fx.api.get(`/v1/operations/${encodeURIComponent(body.workflowId)}`);
     expect(res.status).toBe(200);
-    const op = (await res.json()) as { status: string; kind: string; state: { userId: string; provisioned: boolean; displayName: string } };
-    expect(op).toMatchObject({ status: 'completed', kind: 'user', state: { userId: body.userId, provisioned: true, displayName: 'Erin' } });
+    const op = (await res.json()) as {
+      status: string;
+      kind: string;
+      state: { userId: string; provisioned: boolean; displayName: string };
+    };
+    expect(op).toMatchObject({
+      status: 'completed',
+      kind: 'user',
+      state: { userId: body.userId, provisioned: true, displayName: 'Erin' },
+    });
   });
 
   it('makes the workflows findable by tenant and Matrix user id (custom search attributes)', async () => {
     const ids: string[] = [];
-    for await (const wf of api.temporal.workflow.list({ query: `Tenant = "${tenant}" AND MatrixUserId = "@om_${tenant}_erin:localhost"` })) ids.push(wf.workflowId);
+    for await (const wf of fx.api.temporal.workflow.list({
+      query: `Tenant = "${tenant}" AND MatrixUserId = "@om_${tenant}_erin:localhost"`,
+    }))
+      ids.push(wf.workflowId);
     expect(ids).toEqual([`user:${tenant}:erin`]);
   });
 });

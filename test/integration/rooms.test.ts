@@ -2,37 +2,20 @@
  * Rooms and membership on the real stack: exactly one room per entity, every member in, every
  * role right, drift repaired, and a vanished room reported rather than replaced.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
+import { describe, expect, it } from '@jest/globals';
 import { matrixRequest } from '../../activities/matrix/http.js';
 import { createUserStore } from '../../activities/store/users.js';
 import { DEFAULT_POWER_LEVELS } from '../../lib/roles.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
-import { createTestApi, type TestApi } from '../helpers/api.js';
-import { eventually, sleep, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
+import { eventually, sleep } from '../helpers/env.js';
 import { adminRoomSearch, adminToken, botView } from '../helpers/matrix.js';
-import { startWorker, type RunningProcess } from '../helpers/processes.js';
+import { serviceFixture } from '../helpers/fixture.js';
 
-const taskQueue = uniqueTaskQueue('rooms');
-const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, API_WAIT_MS: '60000' });
-const tenant = uniqueTenant('rooms');
+const fx = serviceFixture('rooms', { API_WAIT_MS: '60000' }, 'rooms');
+const { config, tenant } = fx;
 const uid = (slug: string): string => `@om_${tenant}_${slug}:localhost`;
 const BOT = '@openmeet-bot:localhost';
-let api: TestApi;
-let worker: RunningProcess;
-let db: pg.Pool;
 const bot = botView(config);
-
-beforeAll(async () => {
-  worker = await startWorker(taskQueue);
-  api = await createTestApi(config);
-  db = new pg.Pool({ connectionString: config.databaseUrl });
-});
-afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await db?.end();
-});
 
 interface ChangeBody {
   status: string;
@@ -43,24 +26,33 @@ interface ChangeBody {
   error?: string;
 }
 
-async function send(method: 'PUT' | 'DELETE' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: ChangeBody }> {
-  const res = await api.app.request(`/v1/tenants/${tenant}${path}`, {
+async function send(
+  method: 'PUT' | 'DELETE' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: ChangeBody }> {
+  const res = await fx.api.app.request(`/v1/tenants/${tenant}${path}`, {
     method,
-    headers: { authorization: `Bearer ${api.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${fx.api.token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as ChangeBody };
 }
 
 async function userToken(slug: string): Promise<string> {
-  const store = createUserStore(db, new TokenCipher(config.tokens.keys, config.tokens.activeKeyId));
+  const store = createUserStore(fx.db, new TokenCipher(config.tokens.keys, config.tokens.activeKeyId));
   return (await store.getToken(tenant, slug))!;
 }
 
 describe('one room per entity', () => {
   it('50 concurrent "ensure room" requests for one event → exactly one Matrix room and one alias', async () => {
     const slug = 'launch-party';
-    const results = await Promise.all(Array.from({ length: 50 }, () => send('PUT', `/rooms/event/${slug}`, { name: 'Launch party' })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => send('PUT', `/rooms/event/${slug}`, { name: 'Launch party' })),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
     const roomIds = new Set(results.map((r) => r.body.roomId));
     expect(roomIds.size).toBe(1);
@@ -73,20 +65,31 @@ describe('one room per entity', () => {
   });
 
   it('a platform event (chat.group.created) creates the group room, named, through the event intake', async () => {
-    const res = await api.post(`/v1/tenants/${tenant}/events`, { type: 'chat.group.created', data: { slug: 'hikers', name: 'Hikers', topic: 'Trails' } });
+    const res = await fx.api.post(`/v1/tenants/${tenant}/events`, {
+      type: 'chat.group.created',
+      data: { slug: 'hikers', name: 'Hikers', topic: 'Trails' },
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as ChangeBody;
     expect(body.alias).toBe(`#om_${tenant}_group_hikers:localhost`);
-    const again = await api.post(`/v1/tenants/${tenant}/events`, { type: 'chat.group.created', data: { slug: 'hikers', name: 'Hikers', topic: 'Trails' } });
+    const again = await fx.api.post(`/v1/tenants/${tenant}/events`, {
+      type: 'chat.group.created',
+      data: { slug: 'hikers', name: 'Hikers', topic: 'Trails' },
+    });
     expect(((await again.json()) as ChangeBody).roomId).toBe(body.roomId);
   });
 });
 
 describe('membership and roles', () => {
   it('a member added before they were provisioned ends up joined, with their role', async () => {
-    const { status, body } = await send('PUT', '/rooms/event/meetup-1/members/newcomer', { role: 'speaker', displayName: 'New Comer' });
+    const { status, body } = await send('PUT', '/rooms/event/meetup-1/members/newcomer', {
+      role: 'speaker',
+      displayName: 'New Comer',
+    });
     expect(status).toBe(200);
-    expect(body.actions).toEqual(expect.arrayContaining([`provisioned ${uid('newcomer')}`, `joined ${uid('newcomer')}`]));
+    expect(body.actions).toEqual(
+      expect.arrayContaining([`provisioned ${uid('newcomer')}`, `joined ${uid('newcomer')}`]),
+    );
     expect(await bot.joined(body.roomId)).toEqual([BOT, uid('newcomer')].sort());
     expect((await bot.powerLevels(body.roomId))[uid('newcomer')]).toBe(DEFAULT_POWER_LEVELS.event.speaker);
   });
@@ -125,14 +128,17 @@ describe('membership and roles', () => {
     const levels = await bot.powerLevels(created.roomId);
     const managed = Object.fromEntries(Object.entries(levels).filter(([id]) => id.startsWith(`@om_${tenant}_`)));
     expect(managed).toEqual(expectedLevels);
-    const rows = await db.query('SELECT user_slug, role FROM room_members WHERE tenant = $1 AND kind = $2 AND slug = $3 ORDER BY user_slug', [tenant, 'event', slug]);
+    const rows = await fx.db.query(
+      'SELECT user_slug, role FROM room_members WHERE tenant = $1 AND kind = $2 AND slug = $3 ORDER BY user_slug',
+      [tenant, 'event', slug],
+    );
     expect(Object.fromEntries(rows.rows.map((r) => [r.user_slug, r.role]))).toEqual(
       Object.fromEntries(expectedMembers.map((u) => [u, plan.get(u)!.at(-1)])),
     );
   });
 
   it('a DM is between exactly its two users, both at power level 50', async () => {
-    const res = await api.post(`/v1/tenants/${tenant}/dms`, { users: ['zoe', 'yan'] });
+    const res = await fx.api.post(`/v1/tenants/${tenant}/dms`, { users: ['zoe', 'yan'] });
     expect(res.status).toBe(200);
     const body = (await res.json()) as ChangeBody;
     expect(await bot.joined(body.roomId)).toEqual([BOT, uid('yan'), uid('zoe')].sort());
@@ -161,11 +167,14 @@ describe('drift and loss', () => {
     const roomId = body.roomId;
 
     // Drift: the owner hands mia moderator rights by hand, and adam leaves.
-    const pl = await matrixRequest<Record<string, unknown> & { users: Record<string, number> }>(config.matrix.homeserverUrl, {
-      method: 'GET',
-      path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.power_levels/`,
-      token: await userToken('olga'),
-    });
+    const pl = await matrixRequest<Record<string, unknown> & { users: Record<string, number> }>(
+      config.matrix.homeserverUrl,
+      {
+        method: 'GET',
+        path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.power_levels/`,
+        token: await userToken('olga'),
+      },
+    );
     await matrixRequest(config.matrix.homeserverUrl, {
       method: 'PUT',
       path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.power_levels/`,
@@ -182,13 +191,18 @@ describe('drift and loss', () => {
     expect(await bot.joined(roomId)).not.toContain(uid('adam'));
 
     // The tenant's schedule exists (created with its first room); run it now instead of waiting.
-    const schedule = api.temporal.schedule.getHandle(`reconcile:${tenant}`);
+    const schedule = fx.api.temporal.schedule.getHandle(`reconcile:${tenant}`);
     const before = new Set<string>();
-    for await (const wf of api.temporal.workflow.list({ query: `WorkflowType = "reconcileTenantWorkflow" AND Tenant = "${tenant}"` })) before.add(wf.runId);
+    for await (const wf of fx.api.temporal.workflow.list({
+      query: `WorkflowType = "reconcileTenantWorkflow" AND Tenant = "${tenant}"`,
+    }))
+      before.add(wf.runId);
     await schedule.trigger();
     const run = await eventually(
       async () => {
-        for await (const wf of api.temporal.workflow.list({ query: `WorkflowType = "reconcileTenantWorkflow" AND Tenant = "${tenant}"` })) {
+        for await (const wf of fx.api.temporal.workflow.list({
+          query: `WorkflowType = "reconcileTenantWorkflow" AND Tenant = "${tenant}"`,
+        })) {
           if (!before.has(wf.runId) && wf.status.name === 'COMPLETED') return wf;
         }
         return null;
@@ -196,7 +210,7 @@ describe('drift and loss', () => {
       120_000,
       'the triggered reconciliation run to complete',
     );
-    const result = (await api.temporal.workflow.getHandle(run.workflowId, run.runId).result()) as {
+    const result = (await fx.api.temporal.workflow.getHandle(run.workflowId, run.runId).result()) as {
       fixes: { room: string; actions: string[] }[];
       failures: unknown[];
     };
@@ -207,7 +221,9 @@ describe('drift and loss', () => {
     expect(await bot.joined(roomId)).toEqual([BOT, uid('adam'), uid('mia'), uid('olga')].sort());
     const levels = await bot.powerLevels(roomId);
     expect([levels[uid('olga')], levels[uid('adam')], levels[uid('mia')]]).toEqual([100, 75, undefined]);
-    const recorded = await db.query('SELECT fixes FROM reconcile_runs WHERE tenant = $1 ORDER BY id DESC LIMIT 1', [tenant]);
+    const recorded = await fx.db.query('SELECT fixes FROM reconcile_runs WHERE tenant = $1 ORDER BY id DESC LIMIT 1', [
+      tenant,
+    ]);
     expect(JSON.stringify(recorded.rows[0].fixes)).toContain(`joined ${uid('adam')}`);
   });
 
@@ -242,7 +258,7 @@ describe('drift and loss', () => {
 
     const op = await eventually(
       async () => {
-        const res = await api.get(`/v1/operations/${encodeURIComponent(`room:${tenant}:event:${slug}`)}`);
+        const res = await fx.api.get(`/v1/operations/${encodeURIComponent(`room:${tenant}:event:${slug}`)}`);
         const o = (await res.json()) as { status: string; workflowStatus: string; failure?: string };
         return o.workflowStatus === 'FAILED' ? o : null;
       },

@@ -2,57 +2,45 @@
  * Token lifecycle on the real stack: dead user tokens are renewed once per user for the same
  * Matrix id, deactivated users come back with the same id, and a revoked admin token recovers.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
+import { describe, expect, it } from '@jest/globals';
 import { matrixRequest } from '../../activities/matrix/http.js';
 import { createUserStore } from '../../activities/store/users.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
-import { createTestApi, type TestApi } from '../helpers/api.js';
-import { testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { adminFor, adminToken, botView, whoami } from '../helpers/matrix.js';
-import { startWorker, type RunningProcess } from '../helpers/processes.js';
+import { serviceFixture } from '../helpers/fixture.js';
 
-const taskQueue = uniqueTaskQueue('tokens');
-const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, API_WAIT_MS: '90000' });
-const tenant = uniqueTenant('tok');
+const fx = serviceFixture('tokens', { API_WAIT_MS: '90000' }, 'tok');
+const { config, tenant } = fx;
 const uid = (slug: string): string => `@om_${tenant}_${slug}:localhost`;
-let api: TestApi;
-let worker: RunningProcess;
-let db: pg.Pool;
-const store = () => createUserStore(db, new TokenCipher(config.tokens.keys, config.tokens.activeKeyId));
+const store = () => createUserStore(fx.db, new TokenCipher(config.tokens.keys, config.tokens.activeKeyId));
 const hs = config.matrix.homeserverUrl;
 
-beforeAll(async () => {
-  worker = await startWorker(taskQueue);
-  api = await createTestApi(config);
-  db = new pg.Pool({ connectionString: config.databaseUrl });
-});
-afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-  await db?.end();
-});
-
 async function put(path: string, body: unknown): Promise<number> {
-  const res = await api.app.request(`/v1/tenants/${tenant}${path}`, {
+  const res = await fx.api.app.request(`/v1/tenants/${tenant}${path}`, {
     method: 'PUT',
-    headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${fx.api.token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   return res.status;
 }
 
 async function devices(userId: string, admin: string): Promise<number> {
-  const r = await matrixRequest<{ devices: unknown[] }>(hs, { method: 'GET', path: `/_synapse/admin/v2/users/${encodeURIComponent(userId)}/devices`, token: admin });
+  const r = await matrixRequest<{ devices: unknown[] }>(hs, {
+    method: 'GET',
+    path: `/_synapse/admin/v2/users/${encodeURIComponent(userId)}/devices`,
+    token: admin,
+  });
   return r.devices.length;
 }
 
 describe('user tokens', () => {
   it('renews the dead tokens of 20 users once each, keeping their Matrix ids, while membership changes are in flight', async () => {
     const slugs = Array.from({ length: 20 }, (_, i) => `u${i}`);
-    expect(await Promise.all(slugs.map((s) => api.post(`/v1/tenants/${tenant}/users`, { slug: s, displayName: s }).then((r) => r.status)))).toEqual(
-      Array(20).fill(200),
-    );
+    expect(
+      await Promise.all(
+        slugs.map((s) => fx.api.post(`/v1/tenants/${tenant}/users`, { slug: s, displayName: s }).then((r) => r.status)),
+      ),
+    ).toEqual(Array(20).fill(200));
     await put('/rooms/event/first', { name: 'First' });
     await put('/rooms/group/second', { name: 'Second' });
     const admin = await adminToken(config);
@@ -63,15 +51,25 @@ describe('user tokens', () => {
     }
 
     // Log every user out (their token dies: 401 M_UNKNOWN_TOKEN), then have each join two rooms at once.
-    await Promise.all(slugs.map((s) => matrixRequest(hs, { method: 'POST', path: '/_matrix/client/v3/logout', token: before.get(s)!.token, body: {} })));
+    await Promise.all(
+      slugs.map((s) =>
+        matrixRequest(hs, { method: 'POST', path: '/_matrix/client/v3/logout', token: before.get(s)!.token, body: {} }),
+      ),
+    );
     await expect(whoami(config, before.get('u0')!.token)).rejects.toMatchObject({ errcode: 'M_UNKNOWN_TOKEN' });
     const statuses = await Promise.all(
-      slugs.flatMap((s) => [put(`/rooms/event/first/members/${s}`, { role: 'member' }), put(`/rooms/group/second/members/${s}`, { role: 'member' })]),
+      slugs.flatMap((s) => [
+        put(`/rooms/event/first/members/${s}`, { role: 'member' }),
+        put(`/rooms/group/second/members/${s}`, { role: 'member' }),
+      ]),
     );
     expect(statuses).toEqual(Array(40).fill(200));
 
     const bot = botView(config);
-    const [first, second] = await Promise.all([bot.resolveAlias(`#om_${tenant}_event_first:localhost`), bot.resolveAlias(`#om_${tenant}_group_second:localhost`)]);
+    const [first, second] = await Promise.all([
+      bot.resolveAlias(`#om_${tenant}_event_first:localhost`),
+      bot.resolveAlias(`#om_${tenant}_group_second:localhost`),
+    ]);
     const expected = ['@openmeet-bot:localhost', ...slugs.map(uid)].sort();
     expect(await bot.joined(first!)).toEqual(expected);
     expect(await bot.joined(second!)).toEqual(expected);
@@ -85,9 +83,16 @@ describe('user tokens', () => {
   });
 
   it('re-provisions a user deactivated on the homeserver, with the same Matrix id, on the next operation that needs them', async () => {
-    expect((await api.post(`/v1/tenants/${tenant}/users`, { slug: 'gone', displayName: 'Gone Girl' })).status).toBe(200);
+    expect((await fx.api.post(`/v1/tenants/${tenant}/users`, { slug: 'gone', displayName: 'Gone Girl' })).status).toBe(
+      200,
+    );
     const admin = await adminToken(config);
-    await matrixRequest(hs, { method: 'POST', path: `/_synapse/admin/v1/deactivate/${encodeURIComponent(uid('gone'))}`, token: admin, body: { erase: false } });
+    await matrixRequest(hs, {
+      method: 'POST',
+      path: `/_synapse/admin/v1/deactivate/${encodeURIComponent(uid('gone'))}`,
+      token: admin,
+      body: { erase: false },
+    });
     expect((await adminFor(config).getUser(uid('gone')))?.deactivated).toBe(true);
 
     expect(await put('/rooms/event/comeback/members/gone', { role: 'host' })).toBe(200);
@@ -107,7 +112,7 @@ describe('user tokens', () => {
       path: `/_synapse/admin/v2/users/${encodeURIComponent(config.matrix.adminUserId)}/devices/MATRIX_ORCHESTRATOR`,
       token: admin,
     });
-    const res = await api.post(`/v1/tenants/${tenant}/users`, { slug: 'after-revoke', displayName: 'After' });
+    const res = await fx.api.post(`/v1/tenants/${tenant}/users`, { slug: 'after-revoke', displayName: 'After' });
     expect(res.status).toBe(200);
     expect((await adminFor(config).getUser(uid('after-revoke')))?.displayName).toBe('After');
   });

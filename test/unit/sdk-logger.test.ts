@@ -8,7 +8,8 @@ function capture(level: string) {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(l) as Record<string, unknown>);
       done();
     },
   });
@@ -19,10 +20,19 @@ function capture(level: string) {
 describe('the Temporal SDK logger', () => {
   it('writes one JSON line per message, with the SDK metadata as fields', () => {
     const { lines, logger } = capture('info');
-    logger.info('user provisioned', { sdkComponent: 'workflow', workflowId: 'user:acme:ada', userId: '@om_acme_ada:x' });
+    logger.info('user provisioned', {
+      sdkComponent: 'workflow',
+      workflowId: 'user:acme:ada',
+      userId: '@om_acme_ada:x',
+    });
     logger.log('WARN', 'Activity failed', { activityType: 'ensureMatrixUser', attempt: 2 });
     expect(lines).toEqual([
-      expect.objectContaining({ level: 30, msg: 'user provisioned', workflowId: 'user:acme:ada', sdkComponent: 'workflow' }),
+      expect.objectContaining({
+        level: 30,
+        msg: 'user provisioned',
+        workflowId: 'user:acme:ada',
+        sdkComponent: 'workflow',
+      }),
       expect.objectContaining({ level: 40, msg: 'Activity failed', activityType: 'ensureMatrixUser', attempt: 2 }),
     ]);
   });
