@@ -5,6 +5,7 @@ import type {
   EnsureCredentialResult,
   EnsureUserInput,
   EnsureUserResult,
+  ProvisionMatrixUserResult,
   ReauthUserInput,
   ReauthUserResult,
   UserRef,
@@ -25,7 +26,10 @@ export interface UserActivityDeps {
 /** Provisioning activities. Each is idempotent: it reads the homeserver's state before changing it. */
 export function createUserActivities(deps: UserActivityDeps) {
   /** Makes sure the account exists and is active (same localpart, reactivated if it was deactivated). */
-  async function ensureAccount(userId: string, displayName: string): Promise<{ created: boolean; reactivated: boolean; changed: boolean }> {
+  async function ensureAccount(
+    userId: string,
+    displayName: string,
+  ): Promise<{ created: boolean; reactivated: boolean; changed: boolean }> {
     const existing = await matrixCall(() => deps.admin.getUser(userId));
     const reactivate = existing?.deactivated === true;
     const changed = !existing || reactivate || existing.displayName !== displayName;
@@ -37,37 +41,55 @@ export function createUserActivities(deps: UserActivityDeps) {
     return matrixCall(() => deps.admin.loginAs(userId));
   }
 
+  /**
+   * Creates the Matrix user, updates the display name when it differs, reactivates a user who
+   * was deactivated on the homeserver; otherwise changes nothing.
+   */
+  async function ensureMatrixUser(input: EnsureUserInput): Promise<EnsureUserResult> {
+    const userId = matrixUserId(deps.userPrefix, deps.serverName, input.tenant, input.slug);
+    const account = await ensureAccount(userId, input.displayName);
+    await deps.users.upsert({ tenant: input.tenant, slug: input.slug, userId, displayName: input.displayName });
+    return {
+      userId,
+      created: account.created,
+      displayNameChanged: !account.created && !account.reactivated && account.changed,
+      reactivated: account.reactivated,
+    };
+  }
+
+  /**
+   * Makes sure a token for the user is stored, encrypted. An existing token is kept (it is
+   * validated when a call fails with it, not on every use), so repeats create no new token;
+   * `renew` replaces it (after a reactivation, which invalidated it).
+   */
+  async function ensureUserCredential(
+    input: UserRef & { userId: string; renew?: boolean },
+  ): Promise<EnsureCredentialResult> {
+    const stored = await deps.users.get(input.tenant, input.slug);
+    if (stored?.hasToken && !input.renew) return { issued: false };
+    const token = await login(input.userId);
+    if (stored?.hasToken) {
+      return {
+        issued: (await deps.users.replaceToken(input.tenant, input.slug, token, stored.tokenGeneration)) !== null,
+      };
+    }
+    return { issued: await deps.users.storeTokenIfAbsent(input.tenant, input.slug, token) };
+  }
+
   return {
     /**
-     * Creates the Matrix user, updates the display name when it differs, reactivates a user who
-     * was deactivated on the homeserver; otherwise changes nothing.
+     * Both steps of provisioning in one activity (one task round trip through Temporal instead of
+     * two): the account as ensureMatrixUser makes it, then the token as ensureUserCredential
+     * stores it — a reactivated user's old token is replaced. Idempotent like each of them.
      */
-    async ensureMatrixUser(input: EnsureUserInput): Promise<EnsureUserResult> {
-      const userId = matrixUserId(deps.userPrefix, deps.serverName, input.tenant, input.slug);
-      const account = await ensureAccount(userId, input.displayName);
-      await deps.users.upsert({ tenant: input.tenant, slug: input.slug, userId, displayName: input.displayName });
-      return {
-        userId,
-        created: account.created,
-        displayNameChanged: !account.created && !account.reactivated && account.changed,
-        reactivated: account.reactivated,
-      };
+    async provisionMatrixUser(input: EnsureUserInput): Promise<ProvisionMatrixUserResult> {
+      const user = await ensureMatrixUser(input);
+      const credential = await ensureUserCredential({ ...input, userId: user.userId, renew: user.reactivated });
+      return { ...user, tokenIssued: credential.issued };
     },
-
-    /**
-     * Makes sure a token for the user is stored, encrypted. An existing token is kept (it is
-     * validated when a call fails with it, not on every use), so repeats create no new token;
-     * `renew` replaces it (after a reactivation, which invalidated it).
-     */
-    async ensureUserCredential(input: UserRef & { userId: string; renew?: boolean }): Promise<EnsureCredentialResult> {
-      const stored = await deps.users.get(input.tenant, input.slug);
-      if (stored?.hasToken && !input.renew) return { issued: false };
-      const token = await login(input.userId);
-      if (stored?.hasToken) {
-        return { issued: (await deps.users.replaceToken(input.tenant, input.slug, token, stored.tokenGeneration)) !== null };
-      }
-      return { issued: await deps.users.storeTokenIfAbsent(input.tenant, input.slug, token) };
-    },
+    // The two steps alone: what runs started before provisionMatrixUser replay and complete with.
+    ensureMatrixUser,
+    ensureUserCredential,
 
     /**
      * Replaces the token of generation `staleGeneration`, which the homeserver refused, keeping the
@@ -77,7 +99,11 @@ export function createUserActivities(deps: UserActivityDeps) {
     async renewUserToken(input: ReauthUserInput): Promise<ReauthUserResult> {
       const stored = await deps.users.get(input.tenant, input.slug);
       if (!stored) {
-        throw ApplicationFailure.create({ type: FailureType.NotFound, message: `${input.tenant}/${input.slug} was never provisioned`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: FailureType.NotFound,
+          message: `${input.tenant}/${input.slug} was never provisioned`,
+          nonRetryable: true,
+        });
       }
       if (stored.tokenGeneration !== input.staleGeneration) {
         return { userId: stored.userId, renewed: false, reprovisioned: false, generation: stored.tokenGeneration };

@@ -43,6 +43,8 @@ function listed(items: string[], max = 4): string {
 /** Activity type → the sentence for one call, from its first argument. */
 export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = {
   // users
+  provisionMatrixUser: (a) =>
+    `Create or update Matrix user ${user(a.tenant, a.slug)} (display name ${JSON.stringify(a.displayName ?? '')}) and make sure it has a stored access token`,
   ensureMatrixUser: (a) =>
     `Create or update Matrix user ${user(a.tenant, a.slug)} (display name ${JSON.stringify(a.displayName ?? '')})`,
   ensureUserCredential: (a) =>

@@ -58,6 +58,11 @@ export interface EnsureUserResult {
   reactivated: boolean;
 }
 
+/** The user as ensured, and whether a new token was issued and stored. */
+export interface ProvisionMatrixUserResult extends EnsureUserResult {
+  tokenIssued: boolean;
+}
+
 export interface ReauthUserInput extends UserRef {
   /** The token generation the homeserver refused; a newer one means the work is already done. */
   staleGeneration: number;
@@ -84,7 +89,6 @@ export const DISPLAY_NAME_MAX_LENGTH = 256;
 // ---------------------------------------------------------------------------------------------
 // Rooms
 // ---------------------------------------------------------------------------------------------
-
 
 export type Visibility = 'public' | 'private';
 

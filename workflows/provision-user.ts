@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -13,6 +14,7 @@ import {
   DISPLAY_NAME_MAX_LENGTH,
   provisionUserUpdate,
   userStateQuery,
+  type ProvisionMatrixUserResult,
   type ProvisionUserInput,
   type ProvisionUserRequest,
   type ProvisionUserResult,
@@ -26,12 +28,14 @@ import { proxyActivitiesWithSummaries } from './activity-summaries.js';
  * Homeserver calls retry until the homeserver answers (it may be down for a while: the workflow
  * waits); permanent failures are marked non-retryable by the activities themselves.
  */
-const { ensureMatrixUser, ensureUserCredential } = proxyActivitiesWithSummaries<UserActivities>({
+const { provisionMatrixUser, ensureMatrixUser, ensureUserCredential } = proxyActivitiesWithSummaries<UserActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
 
 const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
+/** Provisioning in one activity instead of two (fewer Temporal round trips per user; BENCHMARKS.md). */
+const ONE_ACTIVITY = 'one-provisioning-activity';
 
 /**
  * The user entity, id `user:{tenant}:{slug}`. Requests arrive as Updates and are applied one at a
@@ -54,34 +58,64 @@ export async function provisionUserWorkflow(input: ProvisionUserInput): Promise<
   // Serializes requests in arrival order; a failed request does not block the ones behind it.
   let tail: Promise<unknown> = Promise.resolve();
 
-  async function apply(req: ProvisionUserRequest): Promise<ProvisionUserResult> {
-    const user = await ensureMatrixUser({ tenant: state.tenant, slug: state.slug, displayName: req.displayName });
-    if (state.userId !== user.userId) upsertSearchAttributes([{ key: MatrixUserIdKey, value: user.userId }]);
-    state.userId = user.userId;
+  function noteUserId(userId: string): void {
+    if (state.userId !== userId) upsertSearchAttributes([{ key: MatrixUserIdKey, value: userId }]);
+    state.userId = userId;
+  }
+
+  /** Account and token: one activity since patch ONE_ACTIVITY; runs from before replay with two. */
+  async function provision(displayName: string): Promise<ProvisionMatrixUserResult> {
+    const input = { tenant: state.tenant, slug: state.slug, displayName };
+    if (patched(ONE_ACTIVITY)) {
+      const provisioned = await provisionMatrixUser(input);
+      noteUserId(provisioned.userId);
+      return provisioned;
+    }
+    const user = await ensureMatrixUser(input);
+    noteUserId(user.userId);
     // A reactivated user's old token died with the deactivation: replace it.
-    const credential = await ensureUserCredential({ tenant: state.tenant, slug: state.slug, userId: user.userId, renew: user.reactivated });
+    const credential = await ensureUserCredential({
+      tenant: state.tenant,
+      slug: state.slug,
+      userId: user.userId,
+      renew: user.reactivated,
+    });
+    return { ...user, tokenIssued: credential.issued };
+  }
+
+  async function apply(req: ProvisionUserRequest): Promise<ProvisionUserResult> {
+    const user = await provision(req.displayName);
+    const credential = { issued: user.tokenIssued };
     state.displayName = req.displayName;
     state.provisioned = true;
     state.requestsApplied += 1;
     log.info('user provisioned', { userId: user.userId, created: user.created, tokenIssued: credential.issued });
-    return { userId: user.userId, created: user.created, displayNameChanged: user.displayNameChanged, displayName: req.displayName, tokenIssued: credential.issued };
+    return {
+      userId: user.userId,
+      created: user.created,
+      displayNameChanged: user.displayNameChanged,
+      displayName: req.displayName,
+      tokenIssued: credential.issued,
+    };
   }
 
   function enqueue(req: ProvisionUserRequest): Promise<ProvisionUserResult> {
     received += 1;
     state.pendingRequests += 1;
     const run = tail.then(() => apply(req));
-    tail = run.then(
-      () => {
-        state.lastError = null;
-      },
-      (err: unknown) => {
-        const cause = (err as { cause?: { type?: string; message?: string } }).cause;
-        state.lastError = { type: cause?.type ?? 'Failure', message: cause?.message ?? String(err) };
-      },
-    ).finally(() => {
-      state.pendingRequests -= 1;
-    });
+    tail = run
+      .then(
+        () => {
+          state.lastError = null;
+        },
+        (err: unknown) => {
+          const cause = (err as { cause?: { type?: string; message?: string } }).cause;
+          state.lastError = { type: cause?.type ?? 'Failure', message: cause?.message ?? String(err) };
+        },
+      )
+      .finally(() => {
+        state.pendingRequests -= 1;
+      });
     return run;
   }
 

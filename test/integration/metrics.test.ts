@@ -88,7 +88,11 @@ describe('the API /metrics', () => {
     const connection = await Connection.connect({ address: broken.temporal.address });
     const app = createApp({
       config: broken,
-      temporal: new Client({ connection, namespace: broken.temporal.namespace, dataConverter: dataConverter(broken.payloads) }),
+      temporal: new Client({
+        connection,
+        namespace: broken.temporal.namespace,
+        dataConverter: dataConverter(broken.payloads),
+      }),
       temporalConnection: connection,
       db: api.db,
       log: createLogger('api-test', 'silent'),
@@ -116,22 +120,22 @@ describe("the worker's /metrics", () => {
     const completed = (activity_type: string) =>
       sumOf(after, ACTIVITY_COUNTER, { activity_type, outcome: 'completed' }) -
       sumOf(before, ACTIVITY_COUNTER, { activity_type, outcome: 'completed' });
-    expect(completed('ensureMatrixUser')).toBe(1);
-    expect(completed('ensureUserCredential')).toBe(1);
+    expect(completed('provisionMatrixUser')).toBe(1);
+    expect(completed('ensureMatrixUser')).toBe(0);
 
     // The SDK's own metrics, exported by its core and re-served here.
     const sdk = await eventually(
       async () => {
         const m = await workerMetrics();
         return sumOf(m, 'temporal_activity_execution_latency_count', {
-          activity_type: 'ensureMatrixUser',
+          activity_type: 'provisionMatrixUser',
           task_queue: taskQueue,
         }) >= 1
           ? m
           : null;
       },
       20_000,
-      'the SDK activity latency histogram to count ensureMatrixUser',
+      'the SDK activity latency histogram to count provisionMatrixUser',
     );
     expect(sdk.get('temporal_activity_execution_latency')?.type).toBe('histogram');
     expect(sumOf(sdk, 'temporal_workflow_task_execution_latency_count', { task_queue: taskQueue })).toBeGreaterThan(0);
@@ -140,12 +144,12 @@ describe("the worker's /metrics", () => {
   it('counts failed attempts by failure type: MatrixUnavailable while Synapse is down', async () => {
     const failed = async () =>
       sumOf(await workerMetrics(), ACTIVITY_COUNTER, {
-        activity_type: 'ensureMatrixUser',
+        activity_type: 'provisionMatrixUser',
         outcome: 'failed',
         failure_type: 'MatrixUnavailable',
       });
     const completed = async () =>
-      sumOf(await workerMetrics(), ACTIVITY_COUNTER, { activity_type: 'ensureMatrixUser', outcome: 'completed' });
+      sumOf(await workerMetrics(), ACTIVITY_COUNTER, { activity_type: 'provisionMatrixUser', outcome: 'completed' });
     const failedBefore = await failed();
     const completedBefore = await completed();
 
@@ -158,7 +162,7 @@ describe("the worker's /metrics", () => {
     await eventually(
       async () => (await completed()) === completedBefore + 1,
       60_000,
-      'the retried ensureMatrixUser to complete',
+      'the retried provisionMatrixUser to complete',
     );
   });
 });

@@ -38,8 +38,9 @@ it('waits for a stopped Synapse and completes the provisioning once it is back',
   expect(during.status).toBe('running');
   // What an operator sees in the UI meanwhile: a pending activity with its attempts and last
   // failure (a reason the calls stay regular activities: decision 0015).
-  const pending = (await api.temporal.workflow.getHandle(`user:${tenant}:patient`).describe()).raw.pendingActivities ?? [];
-  expect(pending.map((a) => a.activityType?.name)).toEqual(['ensureMatrixUser']);
+  const pending =
+    (await api.temporal.workflow.getHandle(`user:${tenant}:patient`).describe()).raw.pendingActivities ?? [];
+  expect(pending.map((a) => a.activityType?.name)).toEqual(['provisionMatrixUser']);
   expect(pending[0]!.attempt).toBeGreaterThanOrEqual(2);
   expect(pending[0]!.lastFailure?.message).toBeTruthy();
 

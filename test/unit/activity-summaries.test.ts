@@ -20,6 +20,9 @@ describe('activity summaries', () => {
     expect(summarizeActivity('ensureMatrixUser', [{ tenant: 'acme', slug: 'alice', displayName: 'Alice' }])).toBe(
       'Create or update Matrix user acme/alice (display name "Alice")',
     );
+    expect(summarizeActivity('provisionMatrixUser', [{ tenant: 'acme', slug: 'alice', displayName: 'Alice' }])).toBe(
+      'Create or update Matrix user acme/alice (display name "Alice") and make sure it has a stored access token',
+    );
     expect(summarizeActivity('joinAsMember', [{ ref, roomId: '!r:x', userSlug: 'bob' }])).toBe(
       'Join event acme/summer-meetup as acme/bob, with their own token',
     );
