@@ -18,6 +18,8 @@ import { demoRoutes } from './relay/demo.js';
 import { realtimeRoutes } from './relay/socket-route.js';
 import { relayAuthenticates } from './relay/user-auth.js';
 import { messagesRoutes } from './routes/messages.js';
+import { docsRoutes } from './routes/docs.js';
+import { openApiDocument } from './openapi.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -34,7 +36,13 @@ export function createApp(deps: AppDeps) {
     const started = performance.now();
     await next();
     deps.log.debug(
-      { requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      {
+        requestId,
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
       'request',
     );
   });
@@ -46,17 +54,25 @@ export function createApp(deps: AppDeps) {
     }),
   );
   // The relay's routes take a user JWT too, and check whichever token they get themselves.
-  app.use('/v1/*', except((c) => relayAuthenticates(c.req.path), serviceAuth(deps.config.serviceJwt)));
+  app.use(
+    '/v1/*',
+    except((c) => relayAuthenticates(c.req.path), serviceAuth(deps.config.serviceJwt)),
+  );
   app.route('/', healthRoutes(deps));
   app.route('/', metrics.routes());
-  app.route('/codec', codecRoutes(deps));
-  app.route('/v1/tenants', usersRoutes(deps));
-  app.route('/v1/tenants', roomsRoutes(deps));
-  app.route('/v1/tenants', eventsRoutes(deps));
-  app.route('/v1/operations', operationsRoutes(deps));
-  app.route('/v1/tenants', messagesRoutes(deps));
+  // Each router registers the full paths of the operations it declares (api/operation.ts).
+  app.route('/', codecRoutes(deps));
+  app.route('/', usersRoutes(deps));
+  app.route('/', roomsRoutes(deps));
+  app.route('/', eventsRoutes(deps));
+  app.route('/', operationsRoutes(deps));
+  app.route('/', messagesRoutes(deps));
   app.route('/', realtimeRoutes(deps));
   app.route('/', appserviceRoutes(deps));
+  app.route(
+    '/',
+    docsRoutes(() => openApiDocument()),
+  );
   app.route('/', demoRoutes());
   app.notFound((c) => respondError(c, 'M_UNRECOGNIZED', `no route for ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => toErrorResponse(c, err, (obj, msg) => deps.log.error(obj, msg)));

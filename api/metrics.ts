@@ -2,12 +2,24 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ApiEnv } from './context.js';
+import { operation } from './operation.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 /** The label of requests no route matched: their raw paths are unbounded, so they share one. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
 type Labels = 'method' | 'route' | 'status';
+
+const metricsOperation = operation({
+  method: 'get',
+  path: '/metrics',
+  operationId: 'metrics',
+  summary: "The API process's metrics",
+  tags: ['health'],
+  security: 'public',
+  responses: { 200: { description: 'The Prometheus text format.', content: { 'text/plain': { type: 'string' } } } },
+});
+export const metricsOperations = [metricsOperation];
 
 export interface HttpMetrics {
   registry: Registry;
@@ -67,7 +79,7 @@ export function createHttpMetrics(): HttpMetrics {
   };
 
   const routes = () =>
-    new Hono<ApiEnv>().get('/metrics', async (c) =>
+    new Hono<ApiEnv>().get(metricsOperation.path, async (c) =>
       c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }),
     );
 

@@ -1,65 +1,105 @@
 /** Turning request bodies into room changes: shared by the resource routes and the event intake. */
-import { dmSlug, isRoomKind, roleProblem, roomSlugProblem, slugProblem, tenantProblem, type RoomKind } from '../workflows/ids.js';
-import { DISPLAY_NAME_MAX_LENGTH, type RoomChange, type RoomRef, type RoomSettings } from '../workflows/messages.js';
+import {
+  dmSlug,
+  isRoomKind,
+  roleProblem,
+  roomSlugProblem,
+  slugProblem,
+  tenantProblem,
+  type RoomKind,
+} from '../workflows/ids.js';
+import type { RoomChange, RoomRef, RoomSettings } from '../workflows/messages.js';
 import { assertTenant, type ServicePrincipal } from './auth.js';
 import { ApiError } from './errors.js';
-import { assertValid, optionalBoolean, optionalEnum, optionalString, rejectUnknownFields, requireString } from './validation.js';
+import { displayName, encrypted, role, settingsFields, SLUG_JSON } from './fields.js';
+import { list, object, optional } from './schema.js';
+import { assertValid, requireString } from './validation.js';
 
 export function roomRef(principal: ServicePrincipal, tenant: string, kind: string, slug: string): RoomRef {
   assertValid(tenantProblem(tenant));
   assertTenant(principal, tenant);
-  if (!isRoomKind(kind)) throw new ApiError('M_INVALID_PARAM', `room kind must be event, group or dm, not ${JSON.stringify(kind)}`);
+  if (!isRoomKind(kind))
+    throw new ApiError('M_INVALID_PARAM', `room kind must be event, group or dm, not ${JSON.stringify(kind)}`);
   assertValid(roomSlugProblem(kind, slug));
   return { tenant, kind, slug };
 }
 
-export const SETTINGS_FIELDS = ['name', 'topic', 'visibility', 'encrypted'] as const;
+/** `PUT …/rooms/{kind}/{slug}`: the room's settings (an empty body is `{}`). */
+export const ROOM_SETTINGS_BODY = object(
+  { ...settingsFields, encrypted },
+  'The settings the room should have; left-out ones keep their value (or the default at creation).',
+);
 
-export function settingsFrom(kind: RoomKind, body: Record<string, unknown>): RoomSettings {
+/** `PUT …/rooms/{kind}/{slug}/members/{userSlug}` (an empty body is `{}`). */
+export const MEMBER_BODY = object({
+  role: optional(role()),
+  displayName: optional(displayName('Used when the member has no Matrix account yet (default: the slug).')),
+});
+
+/** `POST /v1/tenants/{tenant}/dms`, and the data of `chat.dm.created`. */
+export const DM_BODY = object({
+  users: list({
+    items: { ...SLUG_JSON, description: 'A user slug.' },
+    minItems: 2,
+    maxItems: 2,
+    shape: 'field "users" must list exactly two user slugs',
+    check: (u) => slugProblem(u, 'user slug'),
+    duplicate: 'a DM is between two different users',
+  }),
+  encrypted,
+  name: settingsFields.name,
+});
+
+/** The parsed settings fields → RoomSettings, refusing what the room's kind does not allow. */
+export function settingsFrom(kind: RoomKind, input: RoomSettings): RoomSettings {
   const settings: RoomSettings = {};
-  const name = optionalString(body, 'name', 255);
-  const topic = optionalString(body, 'topic', 4096);
-  const visibility = optionalEnum(body, 'visibility', ['public', 'private'] as const);
-  const encrypted = optionalBoolean(body, 'encrypted');
+  const { name, topic, visibility, encrypted: e } = input;
   if (name !== undefined) settings.name = name;
   if (topic !== undefined) settings.topic = topic;
   if (visibility !== undefined) {
     if (kind === 'dm' && visibility === 'public') throw new ApiError('M_INVALID_PARAM', 'a DM cannot be public');
     settings.visibility = visibility;
   }
-  if (encrypted !== undefined) {
-    if (kind !== 'dm' && encrypted) throw new ApiError('M_INVALID_PARAM', 'encryption can only be asked for DMs');
-    settings.encrypted = encrypted;
+  if (e !== undefined) {
+    if (kind !== 'dm' && e) throw new ApiError('M_INVALID_PARAM', 'encryption can only be asked for DMs');
+    settings.encrypted = e;
   }
   return settings;
 }
 
-export function addMemberFrom(kind: RoomKind, userSlug: string, body: Record<string, unknown>): RoomChange {
-  if (kind === 'dm') throw new ApiError('M_INVALID_PARAM', 'a DM is between exactly its two users; members cannot be added or removed');
+export function addMemberFrom(
+  kind: RoomKind,
+  userSlug: string,
+  input: { role?: string; displayName?: string },
+): RoomChange {
+  if (kind === 'dm')
+    throw new ApiError('M_INVALID_PARAM', 'a DM is between exactly its two users; members cannot be added or removed');
   assertValid(slugProblem(userSlug, 'userSlug'));
-  const role = optionalString(body, 'role', 32) ?? 'member';
-  assertValid(roleProblem(kind, role));
-  const displayName = optionalString(body, 'displayName', DISPLAY_NAME_MAX_LENGTH);
-  return displayName === undefined ? { type: 'addMember', userSlug, role } : { type: 'addMember', userSlug, role, displayName };
+  const r = input.role ?? 'member';
+  assertValid(roleProblem(kind, r));
+  const name = input.displayName;
+  return name === undefined
+    ? { type: 'addMember', userSlug, role: r }
+    : { type: 'addMember', userSlug, role: r, displayName: name };
 }
 
 export function removeMemberFrom(kind: RoomKind, userSlug: string): RoomChange {
-  if (kind === 'dm') throw new ApiError('M_INVALID_PARAM', 'a DM is between exactly its two users; members cannot be added or removed');
+  if (kind === 'dm')
+    throw new ApiError('M_INVALID_PARAM', 'a DM is between exactly its two users; members cannot be added or removed');
   assertValid(slugProblem(userSlug, 'userSlug'));
   return { type: 'removeMember', userSlug };
 }
 
-/** `{users: [a, b], encrypted?}` → the DM's ref and settings. */
-export function dmFrom(principal: ServicePrincipal, tenant: string, body: Record<string, unknown>): { ref: RoomRef; settings: RoomSettings } {
-  rejectUnknownFields(body, ['users', 'encrypted', 'name']);
-  const users = body.users;
-  if (!Array.isArray(users) || users.length !== 2 || !users.every((u) => typeof u === 'string')) {
-    throw new ApiError('M_BAD_JSON', 'field "users" must list exactly two user slugs');
-  }
-  for (const u of users as string[]) assertValid(slugProblem(u, 'user slug'));
-  if (users[0] === users[1]) throw new ApiError('M_INVALID_PARAM', 'a DM is between two different users');
-  const ref = roomRef(principal, tenant, 'dm', dmSlug(users[0] as string, users[1] as string));
-  return { ref, settings: settingsFrom('dm', body) };
+/** `{users: [a, b], encrypted?, name?}` → the DM's ref and settings. */
+export function dmFrom(
+  principal: ServicePrincipal,
+  tenant: string,
+  body: Record<string, unknown>,
+): { ref: RoomRef; settings: RoomSettings } {
+  const input = DM_BODY.parse(body);
+  const [a, b] = input.users as [string, string];
+  const ref = roomRef(principal, tenant, 'dm', dmSlug(a, b));
+  return { ref, settings: settingsFrom('dm', input) };
 }
 
 export { requireString };

@@ -1,9 +1,18 @@
 /**
- * The wire types of the matrix-orchestrator HTTP API, as the platform backend sees them.
+ * The wire types of the matrix-orchestrator HTTP API, as the platform backend sees them: taken
+ * from the OpenAPI spec's generated types (openapi-types.ts, `npm run openapi:types`) where they
+ * correspond, and hand-refined where the client knows more (roles per room kind, DM pairs); the
+ * assertions at the end make the build fail when a refinement no longer fits the spec.
  * Self-contained on purpose (no imports from the service), so this folder can be copied or
- * published as is and later regenerated from the OpenAPI spec; test/unit/client-types.test.ts
- * checks at compile time that the service's own types still fit these.
+ * published as is; test/unit/client.test.ts checks the service's own types still fit these.
  */
+import type { components, operations } from './openapi-types.js';
+
+type Schemas = components['schemas'];
+/** The JSON request body of an operation of the spec. */
+type RequestBody<Op extends keyof operations> = NonNullable<
+  operations[Op]['requestBody']
+>['content']['application/json'];
 
 export type RoomKind = 'event' | 'group' | 'dm';
 export type EventRole = 'host' | 'moderator' | 'speaker' | 'member';
@@ -18,7 +27,7 @@ export const ROLES: { readonly [K in RoomKind]: readonly RoleOf<K>[] } = {
   dm: ['member'],
 };
 
-export type Visibility = 'public' | 'private';
+export type Visibility = NonNullable<Schemas['RoomSettings']['visibility']>;
 
 /** Identifies one room: `/v1/tenants/{tenant}/rooms/{kind}/{slug}`. A DM's slug is `a~b` (sorted). */
 export interface RoomRef<K extends RoomKind = RoomKind> {
@@ -27,14 +36,8 @@ export interface RoomRef<K extends RoomKind = RoomKind> {
   slug: string;
 }
 
-export interface RoomSettings {
-  name?: string;
-  topic?: string;
-  /** public: anyone may join and the room is in the directory; private (default): invite only. */
-  visibility?: Visibility;
-  /** Only for DMs, and only at creation. */
-  encrypted?: boolean;
-}
+/** `visibility` public: anyone may join, in the directory; private (default): invite only. `encrypted`: DMs only, at creation. */
+export type RoomSettings = RequestBody<'ensureRoom'>;
 
 /** Every error code the API answers with (Matrix-style `{errcode, error}` bodies). */
 export const ERROR_CODES = [
@@ -58,7 +61,7 @@ export const ERROR_CODES = [
   'OM_UNAVAILABLE',
   'M_UNKNOWN',
 ] as const;
-export type KnownErrorCode = (typeof ERROR_CODES)[number];
+export type KnownErrorCode = Schemas['Error']['errcode'];
 /** A known code, or whatever a newer server (or a proxy in between) answered. */
 export type ErrorCode = KnownErrorCode | (string & {});
 
@@ -69,39 +72,25 @@ export interface ErrorBody {
 
 // --- answers of the start endpoints: 200 with the outcome, or 202 with the operation to follow ---
 
-/** The workflow has not finished within the server's wait (`API_WAIT_MS`): follow `operation`. */
-export interface Running<Extra = unknown> {
-  status: 'running';
-  workflowId: string;
-  /** `/v1/operations/{workflowId}` (also the `Location` header). */
-  operation: string;
-  /** Fields the server knows before the outcome (e.g. the Matrix `userId` of a provisioning). */
-  extra: Extra;
-}
+/**
+ * The workflow has not finished within the server's wait (`API_WAIT_MS`): follow `operation`
+ * (`/v1/operations/{workflowId}`, also the `Location` header). `Extra`: fields the server knows
+ * before the outcome (e.g. the Matrix `userId` of a provisioning).
+ */
+export type Running<Extra = unknown> = Schemas['Running'] & Extra;
 
 export type Completed<T> = T & { status: 'completed'; workflowId: string; operation: string };
 export type Outcome<T, Extra = unknown> = Completed<T> | Running<Extra>;
 
-export interface ProvisionUserInput {
-  slug: string;
-  displayName: string;
-}
+type CompletedFields = 'status' | 'workflowId' | 'operation';
 
-export interface ProvisionedUser {
-  userId: string;
-  displayName: string;
-  /** What this request changed on the homeserver. */
-  created: boolean;
-  displayNameChanged: boolean;
-  tokenIssued: boolean;
-}
+export type ProvisionUserInput = RequestBody<'provisionUser'>;
 
-export interface RoomChangeResult {
-  roomId: string;
-  alias: string;
-  /** What this change did on the homeserver (`created …`, `invited …`, `power level @u 0→50`); empty: nothing needed doing. */
-  actions: string[];
-}
+/** What this request changed on the homeserver (`created`, `displayNameChanged`, `tokenIssued`). */
+export type ProvisionedUser = Omit<Schemas['ProvisionedUser'], CompletedFields>;
+
+/** `actions`: what this change did on the homeserver (`created …`, `invited …`, `power level @u 0→50`); empty: nothing needed doing. */
+export type RoomChangeResult = Omit<Schemas['RoomChangeResult'], CompletedFields>;
 
 export interface MemberInput<K extends RoomKind = RoomKind> {
   role?: RoleOf<K>;
@@ -117,74 +106,18 @@ export interface DmInput {
 
 // --- reads ---
 
-export interface RoomState {
-  tenant: string;
-  kind: RoomKind;
-  slug: string;
-  roomId: string | null;
-  alias: string | null;
-  settings: RoomSettings;
-  /** Desired members: user slug → role. */
-  members: Record<string, string>;
-  archived: boolean;
-  changesApplied: number;
-  pendingChanges: number;
-  lastError: { type: string; message: string } | null;
-}
-
-export type WorkflowStatusName =
-  | 'RUNNING'
-  | 'COMPLETED'
-  | 'FAILED'
-  | 'CANCELLED'
-  | 'TERMINATED'
-  | 'CONTINUED_AS_NEW'
-  | 'TIMED_OUT'
-  | 'PAUSED'
-  | 'UNKNOWN'
-  | 'UNSPECIFIED';
-
-export type RoomView = RoomState & { workflowStatus: WorkflowStatusName };
-
-export interface UserState {
-  tenant: string;
-  slug: string;
-  userId: string | null;
-  displayName: string | null;
-  provisioned: boolean;
-  requestsApplied: number;
-  pendingRequests: number;
-  lastError: { type: string; message: string } | null;
-}
-
-export interface ReconcileResult {
-  tenant: string;
-  rooms: number;
-  fixes: { room: string; actions: string[] }[];
-  failures: { room: string; error: string }[];
-}
-
-export type OperationKind = 'user' | 'user-auth' | 'room' | 'reconcile';
-
-/** `GET /v1/operations/{workflowId}`. */
-export interface Operation {
-  workflowId: string;
-  runId: string;
-  kind: OperationKind;
-  workflowStatus: WorkflowStatusName;
-  status: 'running' | 'completed' | 'failed';
-  /** The entity's state (user and room workflows). */
-  state?: UserState | RoomState;
-  /** A finished reconciliation run's result. */
-  result?: ReconcileResult;
-  /** Why the workflow failed, when it did. */
-  failure?: string;
-}
-
-export interface Readiness {
-  status: 'ready' | 'unready';
-  checks: Record<string, 'ok' | `error: ${string}`>;
-}
+/** A room workflow's state; `members`: desired members, user slug → role. */
+export type RoomState = Schemas['RoomState'];
+export type WorkflowStatusName = Schemas['RoomView']['workflowStatus'];
+export type RoomView = Schemas['RoomView'];
+export type UserState = Schemas['UserState'];
+export type ReconcileResult = Schemas['ReconcileResult'];
+export type SendMessageResult = Schemas['SendMessageResult'];
+export type OperationKind = Schemas['Operation']['kind'];
+/** `GET /v1/operations/{workflowId}`: `state` of user and room workflows, `result` of finished runs, `failure` why one failed. */
+export type Operation = Schemas['Operation'];
+/** Each check is `ok` or `error: <why>`. */
+export type Readiness = Omit<Schemas['Readiness'], 'checks'> & { checks: Record<string, 'ok' | `error: ${string}`> };
 
 // --- platform events: POST /v1/tenants/{tenant}/events ---
 
@@ -200,3 +133,22 @@ type EventsOf<K extends EntityKind> =
 
 /** The platform's chat events, each applied as one room change. Idempotent: delivering one twice changes nothing. */
 export type PlatformEvent = EventsOf<'event'> | EventsOf<'group'> | { type: 'chat.dm.created'; data: DmInput };
+
+// --- the refinements above still fit the spec (the build fails when they drift apart) ---
+type Assert<T extends true> = T;
+type Fits<A, B> = [A] extends [B] ? true : false;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export type _SpecAlignment = [
+  Assert<Same<(typeof ERROR_CODES)[number], KnownErrorCode>>,
+  Assert<Same<RoomKind, Schemas['RoomState']['kind']>>,
+  Assert<Same<RoleOf<'event'> | RoleOf<'group'>, NonNullable<RequestBody<'setMember'>['role']>>>,
+  Assert<Same<MemberInput, RequestBody<'setMember'>>>,
+  Assert<Fits<DmInput, RequestBody<'ensureDm'>>>,
+  Assert<Fits<PlatformEvent, RequestBody<'sendPlatformEvent'>>>,
+  // Every event of the spec is one of the client's (DMs aside: the client types `users` as a pair).
+  Assert<Fits<Exclude<RequestBody<'sendPlatformEvent'>, { type: 'chat.dm.created' }>, PlatformEvent>>,
+  Assert<Same<Completed<ProvisionedUser>, Schemas['ProvisionedUser']>>,
+  Assert<Same<Running<{ userId: string }>, Schemas['UserRunning']>>,
+  Assert<Same<Completed<RoomChangeResult>, Schemas['RoomChangeResult']>>,
+  Assert<Fits<Readiness, Schemas['Readiness']>>,
+];

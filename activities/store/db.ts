@@ -9,6 +9,10 @@ export function createDb(databaseUrl: string, max = 10): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl, max, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);
+  // Nor a checked-out one (db.connect(), e.g. a transaction): when the server ends the connection,
+  // the query in flight fails, then the client emits 'error' with nobody listening. The failed query
+  // is what the caller sees; release() then drops the dead client from the pool.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

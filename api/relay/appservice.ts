@@ -8,6 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { createEventLog, type IncomingEvent } from '../../activities/store/events.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, respondError } from '../errors.js';
+import { emptyAnswer, operation, type Operation } from '../operation.js';
 
 /** Synapse sends up to 100 events per transaction, each at most 64 KiB, plus ephemeral ones. */
 export const MAX_TRANSACTION_BYTES = 32 * 1024 * 1024;
@@ -15,6 +16,8 @@ const UNSTABLE_EPHEMERAL = 'de.sorunome.msc2409.ephemeral';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** PostgreSQL text refuses NUL: an id containing one names nothing we stored, and cannot be stored. */
+const hasNul = (v: unknown): boolean => typeof v === 'string' && v.includes('\u0000');
 
 /**
  * The events of a transaction body worth keeping: timeline events with an id and a room, and
@@ -31,7 +34,9 @@ export function transactionEvents(body: Record<string, unknown>): { events: Inco
       !isObject(raw) ||
       typeof raw.room_id !== 'string' ||
       typeof raw.type !== 'string' ||
-      (!isEphemeral && typeof raw.event_id !== 'string')
+      (!isEphemeral && typeof raw.event_id !== 'string') ||
+      // Stored in text columns, which refuse NUL (the event's content may hold one: jsonForPg).
+      [raw.room_id, raw.type, raw.event_id, raw.sender, raw.state_key].some(hasNul)
     ) {
       skipped += 1;
       return;
@@ -56,6 +61,59 @@ export function hsTokenCheck(hsToken: string): MiddlewareHandler<ApiEnv> {
   };
 }
 
+const homeserverOp = { tags: ['homeserver'], security: 'homeserver' } as const;
+const ops = {
+  transaction: operation({
+    ...homeserverOp,
+    method: 'put',
+    path: '/_matrix/app/v1/transactions/:txnId',
+    operationId: 'appserviceTransaction',
+    summary: 'The homeserver pushes a transaction of events',
+    description: 'Stored in the event log before the answer; a repeated transaction id changes nothing.',
+    body: {
+      schema: {
+        type: 'object',
+        description: 'Matrix application service transaction (timeline events, and ephemeral ones).',
+        properties: {
+          events: { type: 'array', items: { type: 'object' } },
+          ephemeral: { type: 'array', items: { type: 'object' } },
+          [UNSTABLE_EPHEMERAL]: { type: 'array', items: { type: 'object' } },
+        },
+        required: ['events'],
+      },
+    },
+    responses: { 200: emptyAnswer('Stored.') },
+    errors: ['M_NOT_JSON', 'M_BAD_JSON', 'M_INVALID_PARAM', 'M_TOO_LARGE'],
+  }),
+  user: operation({
+    ...homeserverOp,
+    method: 'get',
+    path: '/_matrix/app/v1/users/:userId',
+    operationId: 'appserviceUser',
+    summary: 'Whether a user of our namespace exists (only those the service created do)',
+    responses: { 200: emptyAnswer('It exists.') },
+    errors: ['M_NOT_FOUND'],
+  }),
+  alias: operation({
+    ...homeserverOp,
+    method: 'get',
+    path: '/_matrix/app/v1/rooms/:alias',
+    operationId: 'appserviceRoomAlias',
+    summary: 'Whether a room alias of our namespace exists (only those the service created do)',
+    responses: { 200: emptyAnswer('It exists.') },
+    errors: ['M_NOT_FOUND'],
+  }),
+  ping: operation({
+    ...homeserverOp,
+    method: 'post',
+    path: '/_matrix/app/v1/ping',
+    operationId: 'appservicePing',
+    summary: 'The homeserver checks it can reach the application service',
+    responses: { 200: emptyAnswer('Reachable.') },
+  }),
+};
+export const appserviceOperations: Operation[] = Object.values(ops);
+
 export function appserviceRoutes(deps: Pick<AppDeps, 'config' | 'db' | 'log' | 'relay'>) {
   const eventLog = deps.relay?.log ?? createEventLog(deps.db);
   return new Hono<ApiEnv>()
@@ -67,10 +125,11 @@ export function appserviceRoutes(deps: Pick<AppDeps, 'config' | 'db' | 'log' | '
       }),
       hsTokenCheck(deps.config.matrix.hsToken),
     )
-    .put('/_matrix/app/v1/transactions/:txnId', async (c) => {
+    .put(ops.transaction.path, async (c) => {
       const txnId = c.req.param('txnId');
       if (txnId.length === 0 || txnId.length > 255)
         throw new ApiError('M_INVALID_PARAM', 'transaction id must be 1-255 characters');
+      if (hasNul(txnId)) throw new ApiError('M_INVALID_PARAM', 'transaction id must not contain NUL');
       let body: unknown;
       try {
         body = JSON.parse(await c.req.text());
@@ -85,19 +144,21 @@ export function appserviceRoutes(deps: Pick<AppDeps, 'config' | 'db' | 'log' | '
       if (!result.duplicate) deps.relay?.feed.kick();
       return c.json({}, 200);
     })
-    .get('/_matrix/app/v1/users/:userId', async (c) => {
+    .get(ops.user.path, async (c) => {
       // Users are created by their workflows, never on the homeserver's demand: known ones exist.
-      const r = await deps.db.query('SELECT 1 FROM matrix_users WHERE user_id = $1', [c.req.param('userId')]);
-      if (r.rowCount === 0) throw new ApiError('M_NOT_FOUND', 'no such user in this application service');
+      const userId = c.req.param('userId');
+      const r = hasNul(userId) ? null : await deps.db.query('SELECT 1 FROM matrix_users WHERE user_id = $1', [userId]);
+      if (!r?.rowCount) throw new ApiError('M_NOT_FOUND', 'no such user in this application service');
       return c.json({}, 200);
     })
-    .get('/_matrix/app/v1/rooms/:alias', async (c) => {
+    .get(ops.alias.path, async (c) => {
       // Likewise rooms: an alias exists when a room workflow created the room behind it.
-      const r = await deps.db.query('SELECT 1 FROM rooms WHERE alias = $1 AND room_id IS NOT NULL', [
-        c.req.param('alias'),
-      ]);
-      if (r.rowCount === 0) throw new ApiError('M_NOT_FOUND', 'no such room alias in this application service');
+      const alias = c.req.param('alias');
+      const r = hasNul(alias)
+        ? null
+        : await deps.db.query('SELECT 1 FROM rooms WHERE alias = $1 AND room_id IS NOT NULL', [alias]);
+      if (!r?.rowCount) throw new ApiError('M_NOT_FOUND', 'no such room alias in this application service');
       return c.json({}, 200);
     })
-    .post('/_matrix/app/v1/ping', (c) => c.json({}, 200));
+    .post(ops.ping.path, (c) => c.json({}, 200));
 }

@@ -2,9 +2,38 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import type { ApiEnv } from '../context.js';
+import { operation, type Answer } from '../operation.js';
 
 // Read at runtime from dist/api/relay/ as ../../../api/static/ (the Dockerfile copies it beside dist/).
 const PAGE = fileURLToPath(new URL('../../../api/static/index.html', import.meta.url));
+
+const html = (description: string): Answer => ({ description, content: { 'text/html': { type: 'string' } } });
+const redirect = (description: string): Answer => ({ description, headers: { Location: '`/demo/`' } });
+const demoOp = { method: 'get', tags: ['demo'], security: 'public' } as const;
+const ops = {
+  root: operation({
+    ...demoOp,
+    path: '/',
+    operationId: 'root',
+    summary: 'Points at the demo page',
+    responses: { 302: redirect('To `/demo/`.') },
+  }),
+  bare: operation({
+    ...demoOp,
+    path: '/demo',
+    operationId: 'demoRedirect',
+    summary: 'Points at the demo page',
+    responses: { 301: redirect('To `/demo/`.') },
+  }),
+  page: operation({
+    ...demoOp,
+    path: '/demo/',
+    operationId: 'demoPage',
+    summary: "The realtime relay's demo page (signs in with a user JWT)",
+    responses: { 200: html('The page.') },
+  }),
+};
+export const demoOperations = Object.values(ops);
 
 /**
  * `GET /demo/`: the relay's demo page (static, no build step): sign in with a user JWT, see your
@@ -13,9 +42,9 @@ const PAGE = fileURLToPath(new URL('../../../api/static/index.html', import.meta
 export function demoRoutes() {
   let page: Promise<string> | null = null;
   return new Hono<ApiEnv>()
-    .get('/', (c) => c.redirect('/demo/', 302))
-    .get('/demo', (c) => c.redirect('/demo/', 301))
-    .get('/demo/', async (c) => {
+    .get(ops.root.path, (c) => c.redirect('/demo/', 302))
+    .get(ops.bare.path, (c) => c.redirect('/demo/', 301))
+    .get(ops.page.path, async (c) => {
       page ??= readFile(PAGE, 'utf8').catch((err: unknown) => {
         page = null;
         throw err;

@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../../lib/config.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, respondError, type ErrorCode } from '../errors.js';
+import { operation } from '../operation.js';
 import { CloseCode, errorFrame, PROTOCOL } from './protocol.js';
 import type { Session } from './session.js';
 import { createUserVerifier, socketToken, type UserPrincipal } from './user-auth.js';
@@ -22,6 +23,32 @@ export function createWebSocketServer(config: Pick<Config, 'relay'>): WebSocketS
   });
 }
 
+const realtime = operation({
+  method: 'get',
+  path: '/v1/realtime',
+  operationId: 'realtime',
+  summary: "The user's WebSocket (subprotocol `om-relay.v1`)",
+  description: [
+    'A WebSocket upgrade (`Upgrade: websocket`, subprotocol `om-relay.v1`). Frames are JSON objects of the',
+    '`om-relay.v1` protocol (api/relay/protocol.ts; README, "Realtime relay"): the server pushes the events of',
+    'the rooms the user is in now, resumable from `since`; the client sends messages, typing and receipts.',
+    'The user JWT goes in `Authorization`, a `bearer.<jwt>` subprotocol entry, or `?access_token=`;',
+    'authentication problems are told on the socket (an `error` frame, then close 4401).',
+  ].join(' '),
+  tags: ['realtime'],
+  security: 'user',
+  query: [
+    {
+      name: 'since',
+      description: 'Resume after this sequence number (the `seq` of the last event received).',
+      schema: { type: 'integer', minimum: 0, maximum: 999_999_999_999_999 },
+    },
+  ],
+  responses: { 101: { description: 'Switching to the WebSocket.' } },
+  errors: ['OM_UPGRADE_REQUIRED'],
+});
+export const realtimeOperations = [realtime];
+
 interface Refusal {
   code: number;
   errcode: ErrorCode;
@@ -35,7 +62,7 @@ interface Refusal {
 export function realtimeRoutes(deps: Pick<AppDeps, 'config' | 'relay'>) {
   const verify = createUserVerifier(deps.config);
   return new Hono<ApiEnv>().get(
-    '/v1/realtime',
+    realtime.path,
     upgradeWebSocket(async (c) => {
       let refusal: Refusal | null = null;
       let user: UserPrincipal | null = null;

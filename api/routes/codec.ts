@@ -5,6 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { EncryptionCodec } from '../../lib/codec.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
+import { operation, ref } from '../operation.js';
 import { readJsonObject } from '../validation.js';
 
 /** The UI sends whole histories' payloads in one request. */
@@ -20,9 +21,30 @@ const fromJson = (p: JsonPayload): Payload => ({
   data: Buffer.from(p.data ?? '', 'base64'),
 });
 const toJson = (p: Payload): JsonPayload => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+  ),
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
+
+const PAYLOADS_BODY = {
+  type: 'object',
+  properties: { payloads: { type: 'array', items: ref('CodecPayload') } },
+  description: 'Temporal proto-JSON `Payloads`; an empty list may be left out.',
+};
+const codecOp = (op: 'encode' | 'decode') =>
+  operation({
+    method: 'post',
+    path: `/codec/${op}`,
+    operationId: `codec${op === 'encode' ? 'Encode' : 'Decode'}`,
+    summary: `${op === 'encode' ? 'Encrypt' : 'Decrypt'} payloads for the Temporal UI and CLI`,
+    tags: ['codec'],
+    security: 'codec',
+    body: { schema: PAYLOADS_BODY },
+    responses: { 200: { description: `The ${op}d payloads.`, json: ref('CodecPayloads') } },
+  });
+const ops = { encode: codecOp('encode'), decode: codecOp('decode') };
+export const codecOperations = Object.values(ops);
 
 /**
  * The remote codec the Temporal UI and CLI call (`POST /codec/decode`, `/codec/encode`, the
@@ -35,7 +57,7 @@ export function codecRoutes(deps: AppDeps) {
   const expected = accessToken ? Buffer.from(`Bearer ${accessToken}`) : null;
   const app = new Hono<ApiEnv>();
   app.use(
-    '*',
+    '/codec/*',
     cors({
       origin: (origin) => (corsOrigins.includes(origin) ? origin : null),
       allowMethods: ['POST', 'OPTIONS'],
@@ -43,17 +65,18 @@ export function codecRoutes(deps: AppDeps) {
       credentials: true,
     }),
   );
-  app.use('*', async (c, next) => {
+  app.use('/codec/*', async (c, next) => {
     if (expected) {
       const given = Buffer.from(c.req.header('authorization') ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ApiError('M_UNKNOWN_TOKEN', 'codec: missing or wrong access token');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected))
+        throw new ApiError('M_UNKNOWN_TOKEN', 'codec: missing or wrong access token');
     } else if (c.req.header('origin') && !corsOrigins.includes(c.req.header('origin')!)) {
       throw new ApiError('M_FORBIDDEN', 'codec: origin not allowed (CODEC_CORS_ORIGINS)');
     }
     await next();
   });
   for (const op of ['encode', 'decode'] as const) {
-    app.post(`/${op}`, async (c) => {
+    app.post(ops[op].path, async (c) => {
       const body = await readJsonObject(c, CODEC_MAX_BYTES);
       // Proto3 JSON omits empty lists: the temporal CLI sends `{}` when there is nothing to decode.
       if (body.payloads === undefined) body.payloads = [];

@@ -4,67 +4,99 @@ import type { RoomChange } from '../../workflows/messages.js';
 import { roomChange } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
-import { addMemberFrom, dmFrom, removeMemberFrom, roomRef, settingsFrom } from '../room-input.js';
-import { readJsonObject, rejectUnknownFields, requireString } from '../validation.js';
+import { displayName, role, settingsFields, slug } from '../fields.js';
+import { operation, outcomeAnswers } from '../operation.js';
+import { addMemberFrom, dmFrom, DM_BODY, removeMemberFrom, roomRef, settingsFrom } from '../room-input.js';
+import { anyObject, object, optional, text, type JsonSchema } from '../schema.js';
+import { readJsonObject, requireString } from '../validation.js';
 
-type Mapper = (kind: RoomKind, data: Record<string, unknown>) => RoomChange;
+/** The data of one kind of event, and the room change it maps to. */
+interface Mapping {
+  data: { json: JsonSchema };
+  change: (kind: RoomKind, data: Record<string, unknown>) => RoomChange;
+}
 
-const ensure: Mapper = (kind, data) => {
-  rejectUnknownFields(data, ['slug', 'name', 'topic', 'visibility']);
-  return { type: 'ensure', settings: settingsFrom(kind, data) };
-};
-const add: Mapper = (kind, data) => {
-  rejectUnknownFields(data, ['slug', 'userSlug', 'role', 'displayName']);
-  return addMemberFrom(kind, requireString(data, 'userSlug', 1000), data);
-};
-const role: Mapper = (kind, data) => {
-  rejectUnknownFields(data, ['slug', 'userSlug', 'role']);
-  requireString(data, 'role', 32);
-  return addMemberFrom(kind, requireString(data, 'userSlug', 1000), data);
-};
-const remove: Mapper = (kind, data) => {
-  rejectUnknownFields(data, ['slug', 'userSlug']);
-  return removeMemberFrom(kind, requireString(data, 'userSlug', 1000));
-};
-const archive: Mapper = (_kind, data) => {
-  rejectUnknownFields(data, ['slug']);
-  return { type: 'archive' };
-};
+/** The data schemas per entity kind (roles differ between events and groups). */
+function mappings(kind: 'event' | 'group'): Record<string, Mapping> {
+  const ensure = object({ slug: slug(), ...settingsFields });
+  const archive = object({ slug: slug() });
+  const add = object({
+    slug: slug(),
+    userSlug: slug(),
+    role: optional(role(kind)),
+    displayName: optional(displayName('Used when the member has no Matrix account yet (default: the slug).')),
+  });
+  const setRole = object({ slug: slug(), role: role(kind), userSlug: slug() });
+  const remove = object({ slug: slug(), userSlug: slug() });
+  const ensureMapping: Mapping = {
+    data: ensure,
+    change: (k, d) => ({ type: 'ensure', settings: settingsFrom(k, ensure.parse(d)) }),
+  };
+  return {
+    created: ensureMapping,
+    updated: ensureMapping,
+    deleted: { data: archive, change: (_k, d) => (archive.parse(d), { type: 'archive' }) },
+    'member.add': { data: add, change: (k, d) => ((p) => addMemberFrom(k, p.userSlug, p))(add.parse(d)) },
+    'member.remove': { data: remove, change: (k, d) => removeMemberFrom(k, remove.parse(d).userSlug) },
+    'member.role': { data: setRole, change: (k, d) => ((p) => addMemberFrom(k, p.userSlug, p))(setRole.parse(d)) },
+  };
+}
 
 /** The platform's domain events, each mapped to one room change. */
-const EVENTS: Readonly<Record<string, [RoomKind, Mapper]>> = {
-  'chat.event.created': ['event', ensure],
-  'chat.event.updated': ['event', ensure],
-  'chat.event.deleted': ['event', archive],
-  'chat.event.member.add': ['event', add],
-  'chat.event.member.remove': ['event', remove],
-  'chat.event.member.role': ['event', role],
-  'chat.group.created': ['group', ensure],
-  'chat.group.updated': ['group', ensure],
-  'chat.group.deleted': ['group', archive],
-  'chat.group.member.add': ['group', add],
-  'chat.group.member.remove': ['group', remove],
-  'chat.group.member.role': ['group', role],
+const EVENTS: Readonly<Record<string, [RoomKind, Mapping]>> = Object.fromEntries(
+  (['event', 'group'] as const).flatMap((kind) =>
+    Object.entries(mappings(kind)).map(([suffix, m]) => [`chat.${kind}.${suffix}`, [kind, m]]),
+  ),
+);
+const DM_CREATED = 'chat.dm.created';
+
+const ENVELOPE = object({ type: text(100), data: anyObject() });
+const variant = (type: string, data: JsonSchema): JsonSchema => ({
+  type: 'object',
+  properties: { type: { type: 'string', const: type }, data },
+  required: ['type', 'data'],
+  additionalProperties: false,
+});
+export const EVENT_BODY_JSON: JsonSchema = {
+  description: "One of the platform's `chat.*` events. Idempotent: delivering one twice changes nothing.",
+  oneOf: [
+    ...Object.entries(EVENTS).map(([type, [, m]]) => variant(type, m.data.json)),
+    variant(DM_CREATED, DM_BODY.json),
+  ],
 };
+
+const intake = operation({
+  method: 'post',
+  path: '/v1/tenants/:tenant/events',
+  operationId: 'sendPlatformEvent',
+  summary: "One of the platform's chat events, applied as one room change",
+  description:
+    '`chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role}` and `chat.dm.created`.',
+  tags: ['events'],
+  security: 'service',
+  body: { schema: EVENT_BODY_JSON },
+  responses: outcomeAnswers('RoomChangeResult'),
+  errors: ['OM_ROOM_ARCHIVED', 'OM_ROOM_MISSING', 'OM_UPSTREAM_FAILED', 'OM_UNAVAILABLE'],
+});
+export const eventsOperations = [intake];
 
 /** `POST /v1/tenants/{tenant}/events` `{type, data}`: intake of the platform's chat events. */
 export function eventsRoutes(deps: AppDeps) {
-  return new Hono<ApiEnv>().post('/:tenant/events', async (c) => {
+  return new Hono<ApiEnv>().post(intake.path, async (c) => {
     const tenant = c.req.param('tenant');
-    const body = await readJsonObject(c);
-    rejectUnknownFields(body, ['type', 'data']);
-    const type = requireString(body, 'type', 100);
-    const data = body.data;
-    if (!data || typeof data !== 'object' || Array.isArray(data)) throw new ApiError('M_BAD_JSON', 'field "data" must be a JSON object');
-    const d = data as Record<string, unknown>;
-    if (type === 'chat.dm.created') {
-      const { ref, settings } = dmFrom(c.get('principal'), tenant, d);
+    const { type, data } = ENVELOPE.parse(await readJsonObject(c));
+    if (type === DM_CREATED) {
+      const { ref, settings } = dmFrom(c.get('principal'), tenant, data);
       return roomChange(c, deps, ref, { type: 'ensure', settings });
     }
     const entry = EVENTS[type];
-    if (!entry) throw new ApiError('M_INVALID_PARAM', `unknown event type ${JSON.stringify(type)}; known: ${[...Object.keys(EVENTS), 'chat.dm.created'].join(', ')}`);
-    const [kind, map] = entry;
-    const ref = roomRef(c.get('principal'), tenant, kind, requireString(d, 'slug', 1000));
-    return roomChange(c, deps, ref, map(kind, d));
+    if (!entry)
+      throw new ApiError(
+        'M_INVALID_PARAM',
+        `unknown event type ${JSON.stringify(type)}; known: ${[...Object.keys(EVENTS), DM_CREATED].join(', ')}`,
+      );
+    const [kind, mapping] = entry;
+    const ref = roomRef(c.get('principal'), tenant, kind, requireString(data, 'slug', 1000));
+    return roomChange(c, deps, ref, mapping.change(kind, data));
   });
 }

@@ -1,6 +1,30 @@
 import { Hono } from 'hono';
 import { checkReadiness, databaseCheck, homeserverCheck, temporalCheck } from '../../lib/readiness.js';
 import type { ApiEnv, AppDeps } from '../context.js';
+import { operation, ref } from '../operation.js';
+
+const healthz = operation({
+  method: 'get',
+  path: '/healthz',
+  operationId: 'health',
+  summary: 'The process is alive',
+  tags: ['health'],
+  security: 'public',
+  responses: { 200: { description: 'Alive.', json: ref('Health') } },
+});
+const readyz = operation({
+  method: 'get',
+  path: '/readyz',
+  operationId: 'readiness',
+  summary: 'PostgreSQL, Temporal and the homeserver answer',
+  tags: ['health'],
+  security: 'public',
+  responses: {
+    200: { description: 'Ready.', json: ref('Readiness') },
+    503: { description: 'Unready: `checks` says which check failed.', json: ref('Readiness') },
+  },
+});
+export const healthOperations = [healthz, readyz];
 
 /**
  * `GET /healthz`: the process is alive and serving. `GET /readyz`: PostgreSQL, Temporal and the
@@ -13,8 +37,8 @@ export function healthRoutes(deps: Pick<AppDeps, 'db' | 'temporalConnection' | '
     homeserver: homeserverCheck(deps.config.matrix.homeserverUrl),
   };
   return new Hono<ApiEnv>()
-    .get('/healthz', (c) => c.json({ status: 'ok' }))
-    .get('/readyz', async (c) => {
+    .get(healthz.path, (c) => c.json({ status: 'ok' }))
+    .get(readyz.path, async (c) => {
       const report = await checkReadiness(checks);
       return c.json(report, report.status === 'ready' ? 200 : 503);
     });

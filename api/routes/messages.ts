@@ -1,13 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { MatrixHttpError, MatrixUnreachableError } from '../../activities/matrix/errors.js';
-import {
-  isRoomKind,
-  matrixUserId,
-  roomSlugProblem,
-  slugProblem,
-  tenantProblem,
-  clientTxnIdProblem,
-} from '../../workflows/ids.js';
+import { isRoomKind, matrixUserId, roomSlugProblem, slugProblem, tenantProblem } from '../../workflows/ids.js';
 import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES } from '../../workflows/messages.js';
 import { assertTenant } from '../auth.js';
 import type { AppDeps } from '../context.js';
@@ -16,10 +9,101 @@ import { createRelayActions, type ResolvedRoom, type Sender } from '../relay/act
 import { createEventLog } from '../../activities/store/events.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
-import { assertValid, optionalEnum, readJsonObject, rejectUnknownFields, requireString } from '../validation.js';
+import { actingUser, txnId } from '../fields.js';
+import { emptyAnswer, operation, ref, type Operation } from '../operation.js';
+import { choice, flag, formatted, object, optional, text } from '../schema.js';
+import { assertValid, readJsonObject } from '../validation.js';
 import { waitAtMost } from '../wait.js';
 
 const PAGE_TOKEN = /^[A-Za-z0-9_~.-]{1,256}$/;
+
+export const MESSAGE_BODY = object({
+  txnId,
+  body: text(MESSAGE_BODY_MAX_LENGTH, 'The message text.'),
+  msgtype: optional(choice(MESSAGE_TYPES, 'Default `m.text`.')),
+  userSlug: actingUser,
+});
+export const TYPING_BODY = object({
+  typing: flag('Typing now (repeat while it lasts), or stopped.'),
+  userSlug: actingUser,
+});
+const eventId = formatted(
+  255,
+  (v, name) => (v.startsWith('$') ? null : `field "${name}" must be a Matrix event id like "$abc"`),
+  {
+    maxLength: 255,
+    pattern: String.raw`^\$[^\u0000-\u001f\u007f]*$`,
+    description: 'The Matrix event id read up to.',
+  },
+);
+export const RECEIPT_BODY = object({ eventId, userSlug: actingUser });
+
+const ROOM = '/v1/tenants/:tenant/rooms/:kind/:slug';
+const RELAY_ERRORS = ['M_INVALID_PARAM', 'M_NOT_FOUND', 'OM_UNAVAILABLE', 'OM_UPSTREAM_FAILED'] as const;
+const relayOp = { security: 'relay', tags: ['messages'], errors: [...RELAY_ERRORS] } as const;
+const ops = {
+  history: operation({
+    ...relayOp,
+    method: 'get',
+    path: `${ROOM}/messages`,
+    operationId: 'roomHistory',
+    summary: "The room's messages, newest first, as the user sees them",
+    query: [
+      {
+        name: 'before',
+        description: 'The `next` token of the previous page.',
+        schema: { type: 'string', pattern: PAGE_TOKEN.source },
+      },
+      {
+        name: 'limit',
+        description: 'Events per page.',
+        schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+      },
+      {
+        name: 'userSlug',
+        description: 'The user to read as (service JWT only).',
+        schema: { type: 'string', maxLength: 100 },
+      },
+    ],
+    responses: { 200: { description: 'One page.', json: ref('HistoryPage') } },
+  }),
+  send: operation({
+    ...relayOp,
+    method: 'post',
+    path: `${ROOM}/messages`,
+    operationId: 'sendMessage',
+    summary: 'Send a message as the user, durably and once per `txnId`',
+    body: { schema: MESSAGE_BODY.json },
+    responses: {
+      200: { description: 'Sent.', json: ref('MessageSent') },
+      202: {
+        description: 'Queued: follow `operation`.',
+        json: ref('MessageQueued'),
+        headers: { Location: 'The operation.' },
+      },
+    },
+    errors: [...RELAY_ERRORS, 'OM_TXN_CONFLICT'],
+  }),
+  typing: operation({
+    ...relayOp,
+    method: 'put',
+    path: `${ROOM}/typing`,
+    operationId: 'setTyping',
+    summary: 'The user is typing, or stopped',
+    body: { schema: TYPING_BODY.json },
+    responses: { 202: emptyAnswer('Accepted.') },
+  }),
+  receipt: operation({
+    ...relayOp,
+    method: 'post',
+    path: `${ROOM}/receipts`,
+    operationId: 'sendReceipt',
+    summary: 'The user has read up to the event',
+    body: { schema: RECEIPT_BODY.json },
+    responses: { 202: emptyAnswer('Accepted.') },
+  }),
+};
+export const messagesOperations: Operation[] = Object.values(ops);
 
 /**
  * Whom the request acts as: a user JWT acts as its own user (of its own tenant only); a service
@@ -61,7 +145,6 @@ function upstream(err: unknown): never {
 export function messagesRoutes(deps: AppDeps) {
   const homeserver = deps.relay?.homeserver ?? createRelayHomeserver(deps.config);
   const actions = deps.relay?.actions ?? createRelayActions({ ...deps, log: createEventLog(deps.db), homeserver });
-  const base = '/:tenant/rooms/:kind/:slug';
   const matrixId = (s: Sender): string =>
     matrixUserId(deps.config.matrix.userPrefix, deps.config.matrix.serverName, s.tenant, s.userSlug);
 
@@ -81,7 +164,7 @@ export function messagesRoutes(deps: AppDeps) {
   // Per route, not `use`: a wildcard here would also run on the rooms routes mounted beside these.
   const auth = relayAuth(deps.config);
   return new Hono<RelayEnv>()
-    .get(`${base}/messages`, auth, async (c) => {
+    .get(ops.history.path, auth, async (c) => {
       const limitRaw = c.req.query('limit') ?? '20';
       if (!/^\d{1,3}$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 100)
         throw new ApiError('M_INVALID_PARAM', 'limit must be a whole number from 1 to 100');
@@ -94,14 +177,9 @@ export function messagesRoutes(deps: AppDeps) {
         .catch(upstream);
       return c.json({ roomId: room.roomId, events: page.events, next: page.next });
     })
-    .post(`${base}/messages`, auth, async (c) => {
-      const body = await readJsonObject(c);
-      rejectUnknownFields(body, ['txnId', 'body', 'msgtype', 'userSlug']);
-      const txnId = requireString(body, 'txnId', 64);
-      assertValid(clientTxnIdProblem(txnId));
-      const text = requireString(body, 'body', MESSAGE_BODY_MAX_LENGTH);
-      const msgtype = optionalEnum(body, 'msgtype', MESSAGE_TYPES) ?? 'm.text';
-      const { who, room } = await joinedRoom(c, body.userSlug);
+    .post(ops.send.path, auth, async (c) => {
+      const { txnId, body: text, msgtype = 'm.text', userSlug } = MESSAGE_BODY.parse(await readJsonObject(c));
+      const { who, room } = await joinedRoom(c, userSlug);
       const ticket = await actions.send(who, room, { txnId, body: text, msgtype }, c.get('requestId'));
       const outcome = await waitAtMost(ticket.result(), deps.config.api.waitMs);
       const operation = `/v1/operations/${encodeURIComponent(ticket.workflowId)}`;
@@ -118,21 +196,15 @@ export function messagesRoutes(deps: AppDeps) {
         operation,
       });
     })
-    .put(`${base}/typing`, auth, async (c) => {
-      const body = await readJsonObject(c);
-      rejectUnknownFields(body, ['typing', 'userSlug']);
-      if (typeof body.typing !== 'boolean') throw new ApiError('M_BAD_JSON', 'field "typing" must be true or false');
-      const { who, room } = await joinedRoom(c, body.userSlug);
-      await actions.ephemeral(who, room, { typing: body.typing });
+    .put(ops.typing.path, auth, async (c) => {
+      const { typing, userSlug } = TYPING_BODY.parse(await readJsonObject(c));
+      const { who, room } = await joinedRoom(c, userSlug);
+      await actions.ephemeral(who, room, { typing });
       return c.json({}, 202);
     })
-    .post(`${base}/receipts`, auth, async (c) => {
-      const body = await readJsonObject(c);
-      rejectUnknownFields(body, ['eventId', 'userSlug']);
-      const eventId = requireString(body, 'eventId', 255);
-      if (!eventId.startsWith('$'))
-        throw new ApiError('M_INVALID_PARAM', 'field "eventId" must be a Matrix event id like "$abc"');
-      const { who, room } = await joinedRoom(c, body.userSlug);
+    .post(ops.receipt.path, auth, async (c) => {
+      const { eventId, userSlug } = RECEIPT_BODY.parse(await readJsonObject(c));
+      const { who, room } = await joinedRoom(c, userSlug);
       await actions.ephemeral(who, room, { readEventId: eventId });
       return c.json({}, 202);
     });

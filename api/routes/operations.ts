@@ -5,6 +5,7 @@ import { roomStateQuery, userStateQuery, type RoomState, type UserState } from '
 import { assertTenant } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
+import { operation, ref } from '../operation.js';
 
 type OperationStatus = 'running' | 'completed' | 'failed';
 
@@ -20,9 +21,23 @@ function statusOf(state: UserState | RoomState): OperationStatus {
   return state.roomId ? 'completed' : 'running';
 }
 
+const getOperation = operation({
+  method: 'get',
+  path: '/v1/operations/:workflowId',
+  operationId: 'getOperation',
+  summary: 'Where a workflow started through the API stands',
+  description:
+    '`status`: `running`, `completed` or `failed`; the workflow status and its state (or result, or failure).',
+  tags: ['operations'],
+  security: 'service',
+  responses: { 200: { description: 'The operation.', json: ref('Operation') } },
+  errors: ['M_INVALID_PARAM', 'M_NOT_FOUND', 'OM_UNAVAILABLE'],
+});
+export const operationsOperations = [getOperation];
+
 /** `GET /v1/operations/{workflowId}`: where a workflow started through the API stands. */
 export function operationsRoutes(deps: AppDeps) {
-  return new Hono<ApiEnv>().get('/:workflowId', async (c) => {
+  return new Hono<ApiEnv>().get(getOperation.path, async (c) => {
     const workflowId = c.req.param('workflowId');
     const parsed = parseWorkflowId(workflowId);
     if (!parsed) throw new ApiError('M_INVALID_PARAM', `"${workflowId}" is not a workflow id of this service`);

@@ -4,34 +4,123 @@ import { roomWorkflowId } from '../../workflows/ids.js';
 import { roomStateQuery, type RoomState } from '../../workflows/messages.js';
 import { roomChange } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
-import { ApiError } from '../errors.js';
-import { addMemberFrom, dmFrom, removeMemberFrom, roomRef, SETTINGS_FIELDS, settingsFrom } from '../room-input.js';
-import { readJsonObject, readOptionalJsonObject, rejectUnknownFields } from '../validation.js';
+import { ApiError, type ErrorCode } from '../errors.js';
+import { operation, outcomeAnswers, ref, type Operation } from '../operation.js';
+import {
+  addMemberFrom,
+  dmFrom,
+  DM_BODY,
+  MEMBER_BODY,
+  removeMemberFrom,
+  roomRef,
+  ROOM_SETTINGS_BODY,
+  settingsFrom,
+} from '../room-input.js';
+import { readJsonObject, readOptionalJsonObject } from '../validation.js';
+
+const ROOM = '/v1/tenants/:tenant/rooms/:kind/:slug';
+const MEMBER = `${ROOM}/members/:userSlug` as const;
+const CHANGE_ERRORS: ErrorCode[] = [
+  'M_INVALID_PARAM',
+  'OM_ROOM_ARCHIVED',
+  'OM_ROOM_MISSING',
+  'OM_UPSTREAM_FAILED',
+  'OM_UNAVAILABLE',
+];
+const change = { security: 'service', responses: outcomeAnswers('RoomChangeResult'), errors: CHANGE_ERRORS } as const;
+
+const ops = {
+  ensure: operation({
+    ...change,
+    method: 'put',
+    path: ROOM,
+    operationId: 'ensureRoom',
+    summary: 'Ensure the room exists with these settings',
+    description:
+      'Renames and topic changes apply to an existing room. `encrypted` only for DMs; a DM cannot be public.',
+    tags: ['rooms'],
+    body: { schema: ROOM_SETTINGS_BODY.json, required: false },
+  }),
+  get: operation({
+    method: 'get',
+    path: ROOM,
+    operationId: 'getRoom',
+    summary: "The room's state: room id, alias, settings, desired members and roles",
+    tags: ['rooms'],
+    security: 'service',
+    responses: { 200: { description: "The room workflow's state.", json: ref('RoomView') } },
+    errors: ['M_INVALID_PARAM', 'M_NOT_FOUND', 'OM_ROOM_MISSING', 'OM_UNAVAILABLE'],
+  }),
+  archive: operation({
+    ...change,
+    method: 'delete',
+    path: ROOM,
+    operationId: 'archiveRoom',
+    summary: 'Archive the room: everyone but the bot is removed',
+    description: 'Later changes answer `409 OM_ROOM_ARCHIVED`.',
+    tags: ['rooms'],
+  }),
+  reconcile: operation({
+    ...change,
+    method: 'post',
+    path: `${ROOM}/reconcile`,
+    operationId: 'reconcileRoom',
+    summary: 'Compare the room with its desired state now and repair drift',
+    tags: ['rooms'],
+  }),
+  setMember: operation({
+    ...change,
+    method: 'put',
+    path: MEMBER,
+    operationId: 'setMember',
+    summary: 'Add the member (role default `member`) or change their role',
+    description: 'A user without a Matrix account is provisioned first. Not for DMs.',
+    tags: ['members'],
+    body: { schema: MEMBER_BODY.json, required: false },
+  }),
+  removeMember: operation({
+    ...change,
+    method: 'delete',
+    path: MEMBER,
+    operationId: 'removeMember',
+    summary: 'Remove the member',
+    tags: ['members'],
+  }),
+  dm: operation({
+    ...change,
+    method: 'post',
+    path: '/v1/tenants/:tenant/dms',
+    operationId: 'ensureDm',
+    summary: 'The DM room of two users (both at power level 50)',
+    tags: ['dms'],
+    body: { schema: DM_BODY.json },
+  }),
+};
+export const roomsOperations: Operation[] = Object.values(ops);
 
 /**
  * Rooms as resources: `/v1/tenants/{tenant}/rooms/{kind}/{slug}` and its members. Every write is
  * idempotent (PUT / DELETE of desired state) and answers with the room workflow's outcome.
  */
 export function roomsRoutes(deps: AppDeps) {
-  const base = '/:tenant/rooms/:kind/:slug';
   const ref = (c: { req: { param(k: string): string } }, principal: Parameters<typeof roomRef>[0]) =>
     roomRef(principal, c.req.param('tenant'), c.req.param('kind'), c.req.param('slug'));
 
   return new Hono<ApiEnv>()
-    .put(base, async (c) => {
+    .put(ops.ensure.path, async (c) => {
       const r = ref(c, c.get('principal'));
-      const body = await readOptionalJsonObject(c);
-      rejectUnknownFields(body, SETTINGS_FIELDS);
-      return roomChange(c, deps, r, { type: 'ensure', settings: settingsFrom(r.kind, body) });
+      const settings = settingsFrom(r.kind, ROOM_SETTINGS_BODY.parse(await readOptionalJsonObject(c)));
+      return roomChange(c, deps, r, { type: 'ensure', settings });
     })
-    .delete(base, async (c) => roomChange(c, deps, ref(c, c.get('principal')), { type: 'archive' }))
-    .post(`${base}/reconcile`, async (c) => roomChange(c, deps, ref(c, c.get('principal')), { type: 'reconcile' }))
-    .get(base, async (c) => {
+    .delete(ops.archive.path, async (c) => roomChange(c, deps, ref(c, c.get('principal')), { type: 'archive' }))
+    .post(ops.reconcile.path, async (c) => roomChange(c, deps, ref(c, c.get('principal')), { type: 'reconcile' }))
+    .get(ops.get.path, async (c) => {
       const r = ref(c, c.get('principal'));
       const handle = deps.temporal.workflow.getHandle(roomWorkflowId(r.tenant, r.kind, r.slug));
       try {
         const d = await handle.describe();
-        const state = d.status.name === 'RUNNING' ? await handle.query(roomStateQuery) : ((await handle.result()) as RoomState);
+        const state =
+          d.status.name === 'RUNNING' ? await handle.query(roomStateQuery) : ((await handle.result()) as RoomState);
         return c.json({ workflowStatus: d.status.name, ...state });
       } catch (err) {
         if (err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowNotFoundError') {
@@ -42,17 +131,16 @@ export function roomsRoutes(deps: AppDeps) {
         throw err;
       }
     })
-    .put(`${base}/members/:userSlug`, async (c) => {
+    .put(ops.setMember.path, async (c) => {
       const r = ref(c, c.get('principal'));
-      const body = await readOptionalJsonObject(c);
-      rejectUnknownFields(body, ['role', 'displayName']);
-      return roomChange(c, deps, r, addMemberFrom(r.kind, c.req.param('userSlug'), body));
+      const input = MEMBER_BODY.parse(await readOptionalJsonObject(c));
+      return roomChange(c, deps, r, addMemberFrom(r.kind, c.req.param('userSlug'), input));
     })
-    .delete(`${base}/members/:userSlug`, async (c) => {
+    .delete(ops.removeMember.path, async (c) => {
       const r = ref(c, c.get('principal'));
       return roomChange(c, deps, r, removeMemberFrom(r.kind, c.req.param('userSlug')));
     })
-    .post('/:tenant/dms', async (c) => {
+    .post(ops.dm.path, async (c) => {
       const { ref: r, settings } = dmFrom(c.get('principal'), c.req.param('tenant'), await readJsonObject(c));
       return roomChange(c, deps, r, { type: 'ensure', settings });
     });

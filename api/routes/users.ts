@@ -1,25 +1,42 @@
 import { Hono } from 'hono';
 import { provisionUser } from '../../lib/starters.js';
-import { matrixUserId, provisionUserWorkflowId, slugProblem, tenantProblem, userIdProblem } from '../../workflows/ids.js';
-import { DISPLAY_NAME_MAX_LENGTH } from '../../workflows/messages.js';
+import { matrixUserId, provisionUserWorkflowId, tenantProblem, userIdProblem } from '../../workflows/ids.js';
 import { assertTenant } from '../auth.js';
 import { respondWithOutcome } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
-import { assertValid, readJsonObject, rejectUnknownFields, requireString } from '../validation.js';
+import { displayName, slug } from '../fields.js';
+import { operation, outcomeAnswers } from '../operation.js';
+import { object } from '../schema.js';
+import { assertValid, readJsonObject } from '../validation.js';
+
+export const USER_BODY = object({
+  slug: slug("The user's platform slug; the Matrix localpart is `om_{tenant}_{slug}`, escaped."),
+  displayName: displayName(),
+});
+
+const provision = operation({
+  method: 'post',
+  path: '/v1/tenants/:tenant/users',
+  operationId: 'provisionUser',
+  summary: "Provision a platform user's Matrix account, or update its display name",
+  description: 'Idempotent: repeating it changes nothing. The workflow is `user:{tenant}:{slug}`.',
+  tags: ['users'],
+  security: 'service',
+  body: { schema: USER_BODY.json },
+  responses: outcomeAnswers('ProvisionedUser', 'UserRunning'),
+  errors: ['OM_UPSTREAM_FAILED', 'OM_UNAVAILABLE'],
+});
+export const usersOperations = [provision];
 
 /** `POST /v1/tenants/{tenant}/users`: provision (or update) a platform user's Matrix account. */
 export function usersRoutes(deps: AppDeps) {
   const { config } = deps;
-  return new Hono<ApiEnv>().post('/:tenant/users', async (c) => {
+  return new Hono<ApiEnv>().post(provision.path, async (c) => {
     const tenant = c.req.param('tenant');
     assertValid(tenantProblem(tenant));
     assertTenant(c.get('principal'), tenant);
-    const body = await readJsonObject(c);
-    rejectUnknownFields(body, ['slug', 'displayName']);
-    const slug = requireString(body, 'slug', 1000);
-    assertValid(slugProblem(slug));
+    const { slug, displayName } = USER_BODY.parse(await readJsonObject(c));
     assertValid(userIdProblem(config.matrix.userPrefix, config.matrix.serverName, tenant, slug));
-    const displayName = requireString(body, 'displayName', DISPLAY_NAME_MAX_LENGTH);
     const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, slug);
     return respondWithOutcome(
       c,

@@ -1,0 +1,107 @@
+/**
+ * The fields and path parameters the API's bodies and paths share, with the grammars of
+ * workflows/ids.ts: what the routes read and what the OpenAPI spec says are the same objects.
+ */
+import {
+  CLIENT_TXN_ID_PATTERN,
+  clientTxnIdProblem,
+  ROLES_BY_KIND,
+  ROOM_KINDS,
+  SLUG_MAX_LENGTH,
+  SLUG_PATTERN,
+  slugProblem,
+  TENANT_PATTERN,
+  type RoomKind,
+} from '../workflows/ids.js';
+import { DISPLAY_NAME_MAX_LENGTH } from '../workflows/messages.js';
+import { choice, flag, formatted, optional, str, text, type JsonSchema } from './schema.js';
+
+/** Slugs are read up to this length (any longer is refused as such), then checked by `slugProblem`. */
+const SLUG_READ_LIMIT = 1000;
+
+export const SLUG_JSON: JsonSchema = {
+  type: 'string',
+  maxLength: SLUG_MAX_LENGTH,
+  pattern: SLUG_PATTERN.source,
+  description: 'A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit.',
+};
+
+/** A platform slug (user or room), named by its field in the messages. */
+export const slug = (description?: string) =>
+  formatted(SLUG_READ_LIMIT, (v, name) => slugProblem(v, name), {
+    ...SLUG_JSON,
+    ...(description ? { description } : {}),
+  });
+
+export const displayName = (description = 'The Matrix display name.') => text(DISPLAY_NAME_MAX_LENGTH, description);
+
+const allRoles = [...new Set(Object.values(ROLES_BY_KIND).flat())];
+
+/** A role: the spec lists those of `kind` (or every kind's); the route checks it against the room's kind. */
+export function role(kind?: RoomKind) {
+  const roles = kind ? ROLES_BY_KIND[kind] : allRoles;
+  const perKind = (Object.keys(ROLES_BY_KIND) as RoomKind[])
+    .map((k) => `${k}: ${ROLES_BY_KIND[k].join(', ')}`)
+    .join('; ');
+  return formatted(32, () => null, {
+    enum: [...roles],
+    description: kind ? `The member's role in the ${kind}.` : `The member's role, one of its room kind's (${perKind}).`,
+  });
+}
+
+export const settingsFields = {
+  name: optional(text(255, 'The room name.')),
+  topic: optional(text(4096, 'The room topic.')),
+  visibility: optional(
+    choice(
+      ['public', 'private'] as const,
+      'public: anyone may join and the room is in the directory; private (default): invite only. A DM cannot be public.',
+    ),
+  ),
+};
+
+export const encrypted = optional(flag('End-to-end encryption, for DMs only and only at creation.'));
+
+export const txnId = formatted(64, (v) => clientTxnIdProblem(v), {
+  pattern: CLIENT_TXN_ID_PATTERN.source,
+  description:
+    'Chosen by the client (e.g. a UUID): one message per transaction id and tenant, however often it is sent.',
+});
+
+/**
+ * Whom a relay request acts as. With a service JWT it is required and must be a slug; with a user
+ * JWT it may only name the token's own user. The route checks which (it depends on the token).
+ */
+export const actingUser = optional(
+  str({
+    ...SLUG_JSON,
+    description: 'The user to act as: required with a service JWT; with a user JWT, only its own user.',
+  }),
+);
+
+/** Path parameters by name: the spec describes each `{name}` of a path with these. */
+export const PATH_PARAMS: Readonly<Record<string, JsonSchema>> = {
+  tenant: {
+    type: 'string',
+    maxLength: 32,
+    pattern: TENANT_PATTERN.source,
+    description: 'The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-".',
+  },
+  kind: { type: 'string', enum: [...ROOM_KINDS], description: 'The room kind.' },
+  slug: {
+    type: 'string',
+    maxLength: 2 * SLUG_MAX_LENGTH + 1,
+    pattern: `^${SLUG_PATTERN.source.slice(1, -1)}(?:~${SLUG_PATTERN.source.slice(1, -1)})?$`,
+    description: "The room's slug; a DM's is its two users' slugs, sorted, joined by \"~\" (e.g. `ann~bob`).",
+  },
+  userSlug: { ...SLUG_JSON, description: "The member's platform slug." },
+  workflowId: {
+    type: 'string',
+    description:
+      'A workflow id this API answered with, e.g. `user:acme:alice`, `room:acme:event:summer-meetup`, `msg:acme:<txnId>`.',
+  },
+  txnId: { type: 'string', minLength: 1, maxLength: 255, description: "The homeserver's transaction id." },
+  userId: { type: 'string', description: 'A Matrix user id in the application service namespace.' },
+  alias: { type: 'string', description: 'A Matrix room alias in the application service namespace.' },
+  asset: { type: 'string', description: 'A file of the docs page.' },
+};

@@ -1,0 +1,146 @@
+/**
+ * The shapes of the API's answers, for the OpenAPI spec (requests are described by the routes'
+ * own schemas, api/schema.ts). Mirrors workflows/messages.ts; client/types.ts is checked
+ * against the types generated from these.
+ */
+import { ROOM_KINDS } from '../workflows/ids.js';
+import { ERROR_STATUS } from './errors.js';
+import type { JsonSchema } from './schema.js';
+import { ref } from './operation.js';
+
+const str: JsonSchema = { type: 'string' };
+const bool: JsonSchema = { type: 'boolean' };
+const int: JsonSchema = { type: 'integer', minimum: 0 };
+const strings: JsonSchema = { type: 'array', items: str };
+const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: 'null' }] });
+
+/** An object whose listed properties are all required (`optional` ones excepted). */
+function obj(properties: Record<string, JsonSchema>, description?: string, optional: string[] = []): JsonSchema {
+  return {
+    type: 'object',
+    ...(description ? { description } : {}),
+    properties,
+    required: Object.keys(properties).filter((k) => !optional.includes(k)),
+  };
+}
+
+const WORKFLOW_STATUSES = [
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TERMINATED',
+  'CONTINUED_AS_NEW',
+  'TIMED_OUT',
+  'PAUSED',
+  'UNKNOWN',
+  'UNSPECIFIED',
+];
+const lastError = nullable(
+  obj({ type: str, message: str }, 'Why the latest request failed; cleared by the next success.'),
+);
+const settings = obj(
+  { name: str, topic: str, visibility: { type: 'string', enum: ['public', 'private'] }, encrypted: bool },
+  undefined,
+  ['name', 'topic', 'visibility', 'encrypted'],
+);
+const completed = { status: { type: 'string', const: 'completed' }, workflowId: str, operation: str };
+const running = { status: { type: 'string', const: 'running' }, workflowId: str, operation: str };
+const changeResult = {
+  roomId: str,
+  alias: str,
+  actions: { ...strings, description: 'What this change did on the homeserver; empty when nothing needed doing.' },
+};
+const roomState = {
+  tenant: str,
+  kind: { type: 'string', enum: [...ROOM_KINDS] },
+  slug: str,
+  roomId: nullable(str),
+  alias: nullable(str),
+  settings: ref('RoomSettings'),
+  members: { type: 'object', additionalProperties: str, description: 'Desired members: user slug → role.' },
+  archived: bool,
+  changesApplied: int,
+  pendingChanges: int,
+  lastError,
+};
+const userState = {
+  tenant: str,
+  slug: str,
+  userId: nullable(str),
+  displayName: nullable(str),
+  provisioned: bool,
+  requestsApplied: int,
+  pendingRequests: int,
+  lastError,
+};
+const check: JsonSchema = { type: 'string', pattern: '^(ok|error: .*)$', description: '`ok`, or `error: <why>`.' };
+
+export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
+  Error: obj(
+    {
+      errcode: { type: 'string', enum: Object.keys(ERROR_STATUS) },
+      error: { type: 'string', description: 'What is wrong.' },
+    },
+    'A Matrix-style error; the codes and their statuses are the table in api/errors.ts.',
+  ),
+  Empty: { type: 'object', additionalProperties: false },
+  Running: obj(running, 'The workflow has not finished within `API_WAIT_MS`: poll `operation`.'),
+  UserRunning: obj({ ...running, userId: str }, 'Still provisioning; the Matrix user id is already known.'),
+  ProvisionedUser: obj(
+    { ...completed, userId: str, displayName: str, created: bool, displayNameChanged: bool, tokenIssued: bool },
+    'What this request changed on the homeserver.',
+  ),
+  RoomChangeResult: obj({ ...completed, ...changeResult }),
+  RoomSettings: settings,
+  RoomView: obj({ ...roomState, workflowStatus: { type: 'string', enum: WORKFLOW_STATUSES } }),
+  RoomState: obj(roomState),
+  UserState: obj(userState),
+  ReconcileResult: obj({
+    tenant: str,
+    rooms: int,
+    fixes: { type: 'array', items: obj({ room: str, actions: strings }) },
+    failures: { type: 'array', items: obj({ room: str, error: str }) },
+  }),
+  SendMessageResult: obj({ eventId: str, roomId: str, userSlug: str, clientTxnId: str }),
+  Operation: obj(
+    {
+      workflowId: str,
+      runId: str,
+      kind: { type: 'string', enum: ['user', 'user-auth', 'room', 'reconcile', 'msg'] },
+      workflowStatus: { type: 'string', enum: WORKFLOW_STATUSES },
+      status: { type: 'string', enum: ['running', 'completed', 'failed'] },
+      state: {
+        anyOf: [ref('UserState'), ref('RoomState')],
+        description: "The entity's state (user and room workflows).",
+      },
+      result: {
+        anyOf: [ref('ReconcileResult'), ref('SendMessageResult')],
+        description: "A finished run's result: a reconciliation's, or a message send's.",
+      },
+      failure: { type: 'string', description: 'Why the workflow failed, when it did.' },
+    },
+    undefined,
+    ['state', 'result', 'failure'],
+  ),
+  Health: obj({ status: { type: 'string', const: 'ok' } }),
+  Readiness: obj({
+    status: { type: 'string', enum: ['ready', 'unready'] },
+    checks: { type: 'object', additionalProperties: check },
+  }),
+  HistoryPage: obj({
+    roomId: str,
+    events: { type: 'array', items: { type: 'object' }, description: 'Matrix client events, newest first.' },
+    next: {
+      ...nullable(str),
+      description: 'Pass as `before` for the next (older) page; null at the start of the room.',
+    },
+  }),
+  MessageSent: obj({ ...running, status: { type: 'string', const: 'sent' }, txnId: str, roomId: str, eventId: str }),
+  MessageQueued: obj({ ...running, status: { type: 'string', const: 'queued' }, txnId: str, roomId: str }),
+  CodecPayload: obj({ metadata: { type: 'object', additionalProperties: str }, data: str }, 'Base64 fields.', [
+    'metadata',
+    'data',
+  ]),
+  CodecPayloads: obj({ payloads: { type: 'array', items: ref('CodecPayload') } }),
+};
