@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Db } from './db.js';
 import type { AppendResult, IncomingEvent } from './events.js';
 
@@ -11,18 +12,28 @@ export const jsonForPg = (value: unknown): string => JSON.stringify(value).repla
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
+/** What tells a retried transaction from a new one that reuses its id (migrations/005). */
+export const transactionDigest = (events: IncomingEvent[]): Buffer =>
+  createHash('sha256').update(JSON.stringify(events)).digest();
+
 /**
  * Stores one appservice transaction: its id and its events in one database transaction, with the
  * next global and per-room sequences, membership changes beside them, and a NOTIFY delivered on
- * commit. A transaction id seen before stores nothing; an event stored before is skipped.
+ * commit. A transaction seen before (same id, same content) stores nothing; the same id with other
+ * content (a homeserver that restarted its numbering) is a new transaction. An event stored before
+ * is skipped either way.
  */
 export async function appendTransaction(db: Db, txnId: string, events: IncomingEvent[]): Promise<AppendResult> {
   const client = await db.connect();
   try {
     await client.query('BEGIN');
+    // A concurrent delivery of the same transaction waits on this row, then finds it a repeat.
     const seen = await client.query(
-      'INSERT INTO appservice_transactions (txn_id, events) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING txn_id',
-      [txnId, events.length],
+      `INSERT INTO appservice_transactions (txn_id, events, digest) VALUES ($1, $2, $3)
+       ON CONFLICT (txn_id) DO UPDATE SET events = EXCLUDED.events, digest = EXCLUDED.digest, received_at = now()
+         WHERE appservice_transactions.digest IS DISTINCT FROM EXCLUDED.digest
+       RETURNING txn_id`,
+      [txnId, events.length, transactionDigest(events)],
     );
     if (seen.rowCount === 0) {
       await client.query('COMMIT');

@@ -7,15 +7,17 @@ import type { AppendResult, EventLog, IncomingEvent, LogHead, LogRow } from '../
 export class MemoryEventLog implements EventLog {
   readonly rows: LogRow[] = [];
   private memberships: { userId: string; roomId: string; seq: number; membership: string }[] = [];
-  private txns = new Set<string>();
+  /** Transaction id → its content, as appservice_transactions keeps its digest. */
+  private txns = new Map<string, string>();
   private last = 0;
   private prunedThrough = 0;
   /** Room id → tenant, as the rooms table would say. */
   readonly tenantOf = new Map<string, string>();
 
   async append(txnId: string, events: IncomingEvent[]): Promise<AppendResult> {
-    if (this.txns.has(txnId)) return { duplicate: true, stored: 0, head: null };
-    this.txns.add(txnId);
+    const content = JSON.stringify(events);
+    if (this.txns.get(txnId) === content) return { duplicate: true, stored: 0, head: null };
+    this.txns.set(txnId, content);
     for (const e of events) this.push(e);
     return { duplicate: false, stored: events.length, head: this.last };
   }

@@ -83,17 +83,32 @@ describe('PUT /_matrix/app/v1/transactions/{txnId}', () => {
     expect(rows.map((x) => x.seq - rows[0]!.seq)).toEqual([0, 1, 2, 3]);
   });
 
-  it('acknowledges a repeated transaction id without storing its events twice', async () => {
+  it('acknowledges a retried transaction (same id, same content) without storing its events twice', async () => {
     const r = room();
     const id = txn();
-    const body = { events: [message(r, 1), message(r, 2)] };
+    const body = {
+      events: [message(r, 1), message(r, 2)],
+      ephemeral: [{ type: 'm.typing', room_id: r, content: { user_ids: [] } }],
+    };
     expect((await put(id, body)).status).toBe(200);
-    const again = await put(id, { events: [...body.events, message(r, 3)] });
+    const again = await put(id, body);
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual({});
-    expect((await rowsOf(r)).length).toBe(2);
+    expect((await rowsOf(r)).length).toBe(3);
     const t = await db.query('SELECT events FROM appservice_transactions WHERE txn_id = $1', [id]);
-    expect(t.rows).toEqual([{ events: 2 }]);
+    expect(t.rows).toEqual([{ events: 3 }]);
+  });
+
+  it('stores a new transaction that reuses an old id (Synapse restarts its numbering) without duplicating events', async () => {
+    const r = room();
+    const id = txn();
+    const [first, second, third] = [message(r, 1), message(r, 2), message(r, 3)];
+    expect((await put(id, { events: [first] })).status).toBe(200);
+    // After a restart the homeserver hands out the same id for other events: nothing may be lost.
+    expect((await put(id, { events: [first, second, third] })).status).toBe(200);
+    expect((await rowsOf(r)).map((x) => x.event_id)).toEqual([first.event_id, second.event_id, third.event_id]);
+    const t = await db.query('SELECT events FROM appservice_transactions WHERE txn_id = $1', [id]);
+    expect(t.rows).toEqual([{ events: 3 }]);
   });
 
   it('stores an event that arrives again in a later transaction only once', async () => {
