@@ -11,6 +11,7 @@
 #   STACK_PG_PORT STACK_TEMPORAL_PORT STACK_TEMPORAL_UI_PORT STACK_TEMPORAL_HTTP_PORT
 #   STACK_SYNAPSE_PORT STACK_API_PORT STACK_WORKER_HTTP_PORT   override single ports
 #   SYNAPSE_RATE_LIMITS   relaxed (default) | default (Synapse's own limits, to exercise 429s)
+#   SYNAPSE_METRICS       off (default) | on: Prometheus metrics at /_synapse/metrics on the Synapse port
 #   DATABASE_URL          use this database instead of starting PostgreSQL
 set -euo pipefail
 
@@ -31,6 +32,7 @@ SYNAPSE_PORT="${STACK_SYNAPSE_PORT:-$((8008 + OFFSET))}"
 API_PORT="${STACK_API_PORT:-$((8080 + OFFSET))}"
 WORKER_HTTP_PORT="${STACK_WORKER_HTTP_PORT:-$((9464 + OFFSET))}"
 RATE_LIMITS="${SYNAPSE_RATE_LIMITS:-relaxed}"
+METRICS="${SYNAPSE_METRICS:-off}"
 SERVER_NAME=localhost
 SEARCH_ATTRIBUTES=(Tenant EntityKind EntitySlug MatrixUserId MatrixRoomId)
 
@@ -174,7 +176,8 @@ up_temporal() {
     local args=(server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-ip 127.0.0.1 --ui-port "$TEMPORAL_UI_PORT"
       --http-port "$TEMPORAL_HTTP_PORT" --db-filename "$DIR/temporal.db"
       --sqlite-pragma journal_mode=WAL --sqlite-pragma synchronous=OFF
-      --ui-disable-news-fetch --log-format json --log-level warn)
+      --ui-disable-news-fetch --log-format json --log-level warn
+      --dynamic-config-value system.enableActivityEagerExecution=true)
     local sa; for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa=Keyword"); done
     # The UI decodes our encrypted payloads through the API's codec endpoint.
     args+=(--ui-codec-endpoint "${TEMPORAL_UI_CODEC_ENDPOINT:-http://127.0.0.1:$API_PORT/codec}")
@@ -266,7 +269,7 @@ listeners:
     tls: false
     x_forwarded: false
     resources:
-      - names: [client]
+      - names: [client$([[ "$METRICS" == on ]] && echo ', metrics')]
         compress: false
 database:
   name: sqlite3
@@ -278,7 +281,7 @@ registration_shared_secret: "$SYNAPSE_REGISTRATION_SECRET"
 macaroon_secret_key: "$SYNAPSE_MACAROON_SECRET"
 form_secret: "$SYNAPSE_FORM_SECRET"
 report_stats: false
-enable_metrics: false
+enable_metrics: $([[ "$METRICS" == on ]] && echo true || echo false)
 trusted_key_servers: []
 suppress_key_server_warning: true
 bcrypt_rounds: 4

@@ -160,14 +160,22 @@ export function frame(type: string, fields: Record<string, unknown> = {}): strin
   return JSON.stringify({ v: PROTOCOL_VERSION, type, ...fields });
 }
 
+// One row goes to every socket of its room: serialized once, not once per socket (fan-out cost).
+const rowFrames = new WeakMap<LogRow, string>();
+
 /** A log row as the client sees it: timeline events as `event`, typing and receipts as `ephemeral`. */
 export function rowFrame(row: LogRow): string {
-  return frame(row.ephemeral ? 'ephemeral' : 'event', {
-    seq: row.seq,
-    roomSeq: row.roomSeq,
-    room: { id: row.roomId, kind: row.kind, slug: row.slug },
-    event: row.event,
-  });
+  let text = rowFrames.get(row);
+  if (text === undefined) {
+    text = frame(row.ephemeral ? 'ephemeral' : 'event', {
+      seq: row.seq,
+      roomSeq: row.roomSeq,
+      room: { id: row.roomId, kind: row.kind, slug: row.slug },
+      event: row.event,
+    });
+    rowFrames.set(row, text);
+  }
+  return text;
 }
 
 export function errorFrame(errcode: ErrorCode, error: string, extra: Record<string, unknown> = {}): string {

@@ -12,14 +12,20 @@ import { cpus, release, totalmem } from 'node:os';
 import { loadConfig } from '../../lib/config.js';
 import { apiClient, directMatrix, serviceJwt } from './clients.js';
 import { cpuTracker } from './cpu.js';
+import { renderProfile, summarizeProfiles } from './profile.js';
 import { provisioningBench } from './provisioning.js';
 import { roomsBench } from './rooms.js';
+import { relayLatencyBench } from './relay-latency.js';
+import { fanoutBench } from './fanout.js';
+import { durableSendBench } from './durable-send.js';
+import { syncClientsBench } from './sync-clients.js';
 import { BENCH_STACK, readStackEnv, ROOT, stack, startProcess, type Proc } from './stack.js';
 import {
   cpuModelFrom,
   memTotalMiB,
   parseArgs,
   renderCores,
+  renderCpuPerOp,
   renderSection,
   renderTable,
   replaceSection,
@@ -80,15 +86,21 @@ async function main(): Promise<number> {
   };
   const config = loadConfig(env);
   const stackDir = stackEnv.STACK_DIR!;
+  const profileDir = `${stackDir}/profiles/${runId}`;
+  const profiledPids: Record<string, number> = {};
   const procs: Proc[] = [];
   const results: Comparison[] = [];
   let failure: unknown = null;
   try {
     log(`starting a worker (task queue ${taskQueue}) and an API on port ${config.api.port}`);
-    const worker = await startProcess('dist/worker/main.js', { ...env, WORKER_HTTP_PORT: '0' }, /worker running/, 'worker');
+    // --profile: V8 CPU profiles of both processes, written when they exit, summarized in the notes.
+    const profiled: Record<string, string> = args.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {};
+    const worker = await startProcess('dist/worker/main.js', { ...env, ...profiled, WORKER_HTTP_PORT: '0' }, /worker running/, 'worker');
     procs.push(worker);
-    const apiProc = await startProcess('dist/api/main.js', env, /api listening/, 'api');
+    if (worker.child.pid) profiledPids.worker = worker.child.pid;
+    const apiProc = await startProcess('dist/api/main.js', { ...env, ...profiled }, /api listening/, 'api');
     procs.push(apiProc);
+    if (apiProc.child.pid) profiledPids.api = apiProc.child.pid;
     const api = apiClient(`http://127.0.0.1:${config.api.port}`, await serviceJwt(config));
     const ready = await api.call('GET', '/readyz');
     if (ready.status !== 200) throw new Error(`the API is not ready: ${JSON.stringify(ready.body)}`);
@@ -109,6 +121,30 @@ async function main(): Promise<number> {
     if (args.only.includes('rooms')) {
       results.push(
         await roomsBench({ config, api, direct: directMatrix(config), rooms: args.rooms, members: args.members, concurrency: args.concurrency, runId, log, track }),
+      );
+    }
+    if (args.only.includes('relay-latency')) {
+      results.push(await relayLatencyBench({ config, api, messages: args.messages, interval: args.interval, runId, log, track }));
+    }
+    if (args.only.includes('fanout')) {
+      results.push(
+        await fanoutBench({ config, api, apiPid: apiProc.child.pid!, sockets: args.sockets, users: args.fanoutUsers, messages: args.fanoutMessages, concurrency: args.concurrency, runId, log, track }),
+      );
+    }
+    if (args.only.includes('durable-send')) {
+      results.push(await durableSendBench({ config, api, sends: args.sends, concurrency: args.concurrency, runId, log, track }));
+    }
+    if (args.only.includes('sync-clients')) {
+      const roots = () => ({
+        synapse: pidFile(`${stackDir}/synapse.pid`),
+        temporal: pidFile(`${stackDir}/temporal.pid`),
+        postgres: pgData ? pidFile(`${pgData}/postmaster.pid`) : undefined,
+        worker: worker.child.pid,
+        api: apiProc.child.pid,
+        'bench client': process.pid,
+      });
+      results.push(
+        ...(await syncClientsBench({ config, api, online: args.online, roomSize: args.roomSize, stepSeconds: args.stepSeconds, concurrency: args.concurrency, runId, log, roots, apiPid: apiProc.child.pid! })),
       );
     }
   } catch (err) {
@@ -136,8 +172,23 @@ async function main(): Promise<number> {
     'Provisioning: "done" is the provisioning operation completed (the API answered 200 with status completed, or its operation reported completed): user created on Synapse, token issued and stored encrypted. Direct: Admin API GET user, PUT user, POST admin login per user, nothing stored.',
     'Rooms: members were provisioned beforehand on both sides (untimed); the rate counts memberships (room creation included in the time); latencies are per membership request. Direct: bot createRoom with alias, invite + join with the user\'s own token per membership, one power-levels read and write per room.',
     'Stack: Synapse on SQLite (one Python process), the Temporal dev server (one SQLite-backed shard, WAL, synchronous=OFF), PostgreSQL, one worker and one API process, the benchmark client — all on this machine.',
+    ...results.flatMap((r) => r.notes ?? []),
+    ...(args.profile && existsSync(profileDir)
+      ? Object.entries(profiledPids).map(
+          ([name, pid]) =>
+            `Where the ${name} process's CPU went over the whole run (\`--profile\`, V8 CPU profile, self time; profiles in ${profileDir.slice(ROOT.length)}): ${renderProfile(summarizeProfiles(profileDir, pid))}.`,
+        )
+      : []),
     ...results.flatMap((r) =>
       r.cpu ? Object.entries(r.cpu).map(([side, cores]) => `CPU during ${r.id}, ${side === 'ours' ? 'API' : 'direct'} side: ${renderCores(cores)}.`) : [],
+    ),
+    ...results.flatMap((r) =>
+      r.cpu
+        ? Object.entries(r.cpu).map(
+            ([side, cores]) =>
+              `CPU cost of ${r.id}, ${side === 'ours' ? 'API' : 'direct'} side: ${renderCpuPerOp(cores, side === 'ours' ? r.ours : r.baseline, r.unit.replace(/\/s$/, '').replace(/s$/, ''), m.cpus)}.`,
+          )
+        : [],
     ),
   ];
   const table = renderTable(results);

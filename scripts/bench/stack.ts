@@ -13,6 +13,8 @@ export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BENCH_STACK = {
   STACK_NAME: process.env.BENCH_STACK_NAME ?? 'bench',
   STACK_PORT_OFFSET: process.env.BENCH_PORT_OFFSET ?? '50000',
+  // Synapse's own request counters (/_synapse/metrics): the sync-clients benchmark reads them.
+  SYNAPSE_METRICS: 'on',
 } as const;
 
 const run = promisify(execFile);

@@ -28,6 +28,8 @@ export interface Measurement {
   errors: number;
   /** Per-operation latency. */
   latency: LatencySummary;
+  /** Shown in the table instead of "(ops in seconds s)" when the figure is not a rate over time. */
+  detail?: string;
 }
 
 export interface CheckResult {
@@ -52,7 +54,24 @@ export interface Comparison {
   check?: CheckResult;
   /** CPU used per component during each timed side, in cores (measured from /proc). */
   cpu?: Record<string, Record<string, number>>;
+  /** The goal as the table shows it, when `metric` cannot say it. */
+  goalLabel?: string;
+  /** What `ratio` and `goal` mean; absent: 'rate'. */
+  metric?: GoalMetric;
+  /** Findings of this benchmark, printed under the table (and into BENCHMARKS.md). */
+  notes?: string[];
+  /** Further raw figures for the JSON results (latency breakdowns, memory). */
+  details?: Record<string, unknown>;
 }
+
+/**
+ * How a comparison is judged:
+ * - 'rate': ratio = ours.rate / baseline.rate, met when ratio ≥ goal (throughput);
+ * - 'p99-ratio': ratio = ours p99 / baseline p99, met when ratio ≤ goal (latency against a baseline);
+ * - 'p99-ms': ratio = ours p99 / baseline p99, met when ours p99 ≤ goal milliseconds (an absolute bound);
+ * - 'added-p50-ms': ratio = ours.rate / baseline.rate, met when ours p50 − baseline p50 ≤ goal milliseconds.
+ */
+export type GoalMetric = 'rate' | 'p99-ratio' | 'p99-ms' | 'added-p50-ms';
 
 /** Nearest-rank percentile (p in 0..100) of an ascending-sorted array; NaN when empty. */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -84,10 +103,29 @@ export function measurement(label: string, ops: number, seconds: number, latenci
 export function compare(
   c: Omit<Comparison, 'ratio' | 'meetsGoal'>,
 ): Comparison {
-  const ratio = c.baseline.rate > 0 ? c.ours.rate / c.baseline.rate : 0;
+  const metric = c.metric ?? 'rate';
+  const byP99 = metric === 'p99-ratio' || metric === 'p99-ms';
+  const ratio = byP99
+    ? c.baseline.latency.p99 > 0 ? c.ours.latency.p99 / c.baseline.latency.p99 : Number.NaN
+    : c.baseline.rate > 0 ? c.ours.rate / c.baseline.rate : 0;
+  const within =
+    metric === 'rate' ? ratio >= c.goal
+    : metric === 'p99-ratio' ? ratio <= c.goal
+    : metric === 'p99-ms' ? c.ours.latency.p99 <= c.goal
+    : c.ours.latency.p50 - c.baseline.latency.p50 <= c.goal;
   // A run with errors, or a failed final-state check, never meets its goal.
   const clean = c.ours.errors === 0 && c.baseline.errors === 0 && (c.check?.ok ?? true);
-  return { ...c, ratio, meetsGoal: clean && ratio >= c.goal };
+  return { ...c, ratio, meetsGoal: clean && within };
+}
+
+/** The goal as the table shows it. */
+export function goalText(r: Pick<Comparison, 'metric' | 'goal' | 'goalLabel'>): string {
+  if (r.goalLabel) return r.goalLabel;
+  const m = r.metric ?? 'rate';
+  if (m === 'p99-ratio') return `p99 ≤ ${r.goal}× direct`;
+  if (m === 'p99-ms') return `p99 ≤ ${r.goal} ms`;
+  if (m === 'added-p50-ms') return `added p50 ≤ ${r.goal} ms`;
+  return `≥ ${r.goal}×`;
 }
 
 /**
@@ -176,8 +214,8 @@ export function renderTable(results: readonly Comparison[]): string {
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.title} | ${size(r.params)} | ${fmt(r.ours.rate)} ${r.unit} (${r.ours.ops} in ${fmt(r.ours.seconds, 2)} s) | ` +
-        `${fmt(r.baseline.rate)} ${r.unit} (${r.baseline.ops} in ${fmt(r.baseline.seconds, 2)} s) | ${fmt(r.ratio, 2)}× | ≥ ${r.goal}× | ` +
+      `| ${r.title} | ${size(r.params)} | ${fmt(r.ours.rate)} ${r.unit} (${r.ours.detail ?? `${r.ours.ops} in ${fmt(r.ours.seconds, 2)} s`}) | ` +
+        `${fmt(r.baseline.rate)} ${r.unit} (${r.baseline.detail ?? `${r.baseline.ops} in ${fmt(r.baseline.seconds, 2)} s`}) | ${r.metric === 'p99-ratio' || r.metric === 'p99-ms' ? 'p99 ' : ''}${fmt(r.ratio, 2)}× | ${goalText(r)} | ` +
         `${r.meetsGoal ? 'yes' : 'no'} | ${r.check ? `${r.check.ok ? '✓' : '✗'} ${r.check.detail}` : '–'} | ${lat(r.ours.latency)} | ${lat(r.baseline.latency)} | ` +
         `${r.ours.errors} / ${r.baseline.errors} |`,
     );
@@ -246,11 +284,35 @@ export interface BenchArgs {
   rooms: number;
   members: number;
   quick: boolean;
-  only: ('provisioning' | 'rooms')[];
+  only: BenchId[];
   keepStack: boolean;
+  /** Run the worker and the API under `--cpu-prof` and report where their CPU went. */
+  profile: boolean;
+  /** relay-latency: messages sent, one every `interval` ms. */
+  messages: number;
+  interval: number;
+  /** fanout: sockets on the one API process, the users they belong to, messages timed. */
+  sockets: number;
+  fanoutUsers: number;
+  fanoutMessages: number;
+  /** durable-send: messages sent on each side (at `concurrency`). */
+  sends: number;
+  /** sync-clients: online users, in rooms of `roomSize`. */
+  online: number;
+  roomSize: number;
+  /** sync-clients: seconds per step of the rate ramp (15, --quick 6; from 10 on, full idle window and failures confirmed). */
+  stepSeconds: number;
 }
 
-/** `--users N --concurrency N --rooms N --members N --quick --only provisioning,rooms --keep-stack`. */
+/** Every benchmark, in the order a full run does them. */
+export const BENCH_IDS = ['provisioning', 'rooms', 'relay-latency', 'fanout', 'durable-send', 'sync-clients'] as const;
+export type BenchId = (typeof BENCH_IDS)[number];
+
+/**
+ * `--users N --concurrency N --rooms N --members N --quick --only provisioning,rooms --keep-stack`; for the relay
+ * benchmarks `--messages N --interval MS` (relay-latency), `--sockets N --fanout-users N --fanout-messages N` (fanout),
+ * `--sends N` (durable-send, at --concurrency).
+ */
 export function parseArgs(argv: readonly string[]): BenchArgs {
   const quick = argv.includes('--quick');
   const out: BenchArgs = {
@@ -259,12 +321,22 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     rooms: quick ? 3 : 20,
     members: quick ? 5 : 50,
     quick,
-    only: ['provisioning', 'rooms'],
+    only: [...BENCH_IDS],
     keepStack: argv.includes('--keep-stack'),
+    profile: argv.includes('--profile'),
+    messages: quick ? 50 : 500,
+    interval: 80,
+    sockets: quick ? 200 : 2000,
+    fanoutUsers: quick ? 10 : 100,
+    fanoutMessages: quick ? 10 : 50,
+    sends: quick ? 50 : 500,
+    online: quick ? 20 : 200,
+    roomSize: quick ? 10 : 30,
+    stepSeconds: quick ? 6 : 15,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--quick' || a === '--keep-stack') continue;
+    if (a === '--quick' || a === '--keep-stack' || a === '--profile') continue;
     const value = argv[i + 1];
     const num = (): number => {
       const n = Number(value);
@@ -276,9 +348,18 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     else if (a === '--concurrency') out.concurrency = num();
     else if (a === '--rooms') out.rooms = num();
     else if (a === '--members') out.members = num();
+    else if (a === '--messages') out.messages = num();
+    else if (a === '--interval') out.interval = num();
+    else if (a === '--sockets') out.sockets = num();
+    else if (a === '--fanout-users') out.fanoutUsers = num();
+    else if (a === '--fanout-messages') out.fanoutMessages = num();
+    else if (a === '--sends') out.sends = num();
+    else if (a === '--online') out.online = num();
+    else if (a === '--room-size') out.roomSize = num();
+    else if (a === '--step-seconds') out.stepSeconds = num();
     else if (a === '--only') {
       const names = (value ?? '').split(',');
-      if (!names.every((n) => n === 'provisioning' || n === 'rooms')) throw new Error('--only takes provisioning,rooms');
+      if (!names.every((n) => (BENCH_IDS as readonly string[]).includes(n))) throw new Error(`--only takes ${BENCH_IDS.join(',')}`);
       out.only = names as BenchArgs['only'];
       i++;
     } else throw new Error(`unknown argument ${a}`);
@@ -310,4 +391,17 @@ export function renderCores(cores: Record<string, number>): string {
   const entries = Object.entries(cores).sort((a, b) => b[1] - a[1]);
   const total = entries.reduce((s, [, v]) => s + v, 0);
   return `${entries.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} (total ${total.toFixed(2)} cores)`;
+}
+
+/**
+ * CPU milliseconds per operation by component (cores × seconds ÷ ops), largest first, with the
+ * rate the machine's cores could sustain at that cost: where the time goes, whatever else runs.
+ */
+export function renderCpuPerOp(cores: Record<string, number>, m: Pick<Measurement, 'ops' | 'seconds'>, op: string, cpus: number): string {
+  if (m.ops <= 0 || m.seconds <= 0) return `no ${op}s completed`;
+  const own = Object.entries(cores).filter(([k]) => k !== 'rest of machine');
+  const perOp = own.map(([k, v]) => [k, (v * m.seconds * 1000) / m.ops] as const).sort((a, b) => b[1] - a[1]);
+  const total = perOp.reduce((s, [, v]) => s + v, 0);
+  const ceiling = total > 0 ? (cpus * 1000) / total : Infinity;
+  return `${perOp.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} ms per ${op} (total ${total.toFixed(1)} ms: ${cpus} cores could do at most ${ceiling.toFixed(1)} ${op}s/s at this cost)`;
 }

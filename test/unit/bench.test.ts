@@ -1,11 +1,14 @@
 /** The benchmark harness's pure parts: aggregation, percentiles, the final-state check, rendering. */
 import { describe, expect, it } from '@jest/globals';
 import { roleFor } from '../../scripts/bench/rooms.js';
+import { ArrivalBook, historyPhases, latencies, markerBody, markerIndex, p50p99, vmRssKiB } from '../../scripts/bench/relay-stats.js';
 import {
   BENCH_BEGIN,
   BENCH_END,
+  BENCH_IDS,
   compare,
   coresUsed,
+  goalText,
   cpuModelFrom,
   measurement,
   memTotalMiB,
@@ -183,10 +186,120 @@ describe('machine and process readings', () => {
 
 describe('arguments', () => {
   it('has the issue\'s defaults, a quick size, and flags', () => {
-    expect(parseArgs([])).toMatchObject({ users: 200, concurrency: 20, rooms: 20, members: 50, quick: false, only: ['provisioning', 'rooms'] });
+    expect(parseArgs([])).toMatchObject({ users: 200, concurrency: 20, rooms: 20, members: 50, quick: false });
+    expect(parseArgs([]).only).toEqual([...BENCH_IDS]);
+    expect(BENCH_IDS.slice(0, 2)).toEqual(['provisioning', 'rooms']);
     expect(parseArgs(['--quick'])).toMatchObject({ users: 20, concurrency: 5, rooms: 3, members: 5, quick: true });
     expect(parseArgs(['--users', '50', '--concurrency', '10', '--only', 'rooms'])).toMatchObject({ users: 50, concurrency: 10, only: ['rooms'] });
     expect(() => parseArgs(['--users', '0'])).toThrow(/positive integer/);
     expect(() => parseArgs(['--frobnicate'])).toThrow(/unknown argument/);
+  });
+});
+
+describe('relay benchmark arguments', () => {
+  it("defaults to the issue's sizes, is smaller with --quick, and selects the relay benchmarks by id", () => {
+    expect(parseArgs([])).toMatchObject({ messages: 500, interval: 80, sockets: 2000, fanoutUsers: 100, fanoutMessages: 50, sends: 500 });
+    expect(parseArgs(['--quick'])).toMatchObject({ messages: 50, sockets: 200, fanoutUsers: 10, fanoutMessages: 10, sends: 50 });
+    const a = parseArgs(['--only', 'relay-latency,fanout,durable-send', '--messages', '100', '--interval', '50', '--sockets', '300']);
+    expect(a).toMatchObject({ only: ['relay-latency', 'fanout', 'durable-send'], messages: 100, interval: 50, sockets: 300 });
+    expect(parseArgs(['--fanout-users', '7', '--fanout-messages', '9', '--sends', '11'])).toMatchObject({ fanoutUsers: 7, fanoutMessages: 9, sends: 11 });
+    expect(() => parseArgs(['--only', 'fanout,nope'])).toThrow(/--only takes/);
+  });
+});
+
+describe('latency goals', () => {
+  const m = (p: number, rate = 10): ReturnType<typeof measurement> => measurement('x', rate, 1, [p], 0);
+  const base = { id: 'x', title: 'X', unit: 'u', params: {} };
+
+  it('p99-ratio: ours p99 / direct p99, met when at most the goal', () => {
+    const c = compare({ ...base, ours: m(40), baseline: m(50), goal: 1, metric: 'p99-ratio' });
+    expect(c.ratio).toBeCloseTo(0.8);
+    expect(c.meetsGoal).toBe(true);
+    expect(compare({ ...base, ours: m(60), baseline: m(50), goal: 1, metric: 'p99-ratio' }).meetsGoal).toBe(false);
+  });
+
+  it('p99-ms: an absolute bound on ours, the ratio still against the baseline', () => {
+    const c = compare({ ...base, ours: m(45), baseline: m(9), goal: 50, metric: 'p99-ms' });
+    expect(c.ratio).toBe(5);
+    expect(c.meetsGoal).toBe(true);
+    expect(compare({ ...base, ours: m(51), baseline: m(9), goal: 50, metric: 'p99-ms' }).meetsGoal).toBe(false);
+  });
+
+  it('added-p50-ms: ours p50 − direct p50 bounded, the ratio of rates', () => {
+    const c = compare({ ...base, ours: m(50, 5), baseline: m(25, 10), goal: 30, metric: 'added-p50-ms' });
+    expect(c.ratio).toBe(0.5);
+    expect(c.meetsGoal).toBe(true);
+    expect(compare({ ...base, ours: m(56), baseline: m(25), goal: 30, metric: 'added-p50-ms' }).meetsGoal).toBe(false);
+  });
+
+  it('errors still fail a latency goal', () => {
+    const failed = compare({ ...base, ours: measurement('x', 1, 1, [1], 2), baseline: m(50), goal: 1, metric: 'p99-ratio' });
+    expect(failed.meetsGoal).toBe(false);
+  });
+
+  it('renders each goal and the p99 ratio in the table', () => {
+    expect([undefined, 'p99-ratio', 'p99-ms', 'added-p50-ms'].map((metric) => goalText({ goal: 1, metric: metric as never }))).toEqual([
+      '≥ 1×',
+      'p99 ≤ 1× direct',
+      'p99 ≤ 1 ms',
+      'added p50 ≤ 1 ms',
+    ]);
+    const row = renderTable([compare({ ...base, ours: m(45), baseline: m(9), goal: 50, metric: 'p99-ms' })]).split('\n')[2]!;
+    expect(row).toContain('| p99 5.00× | p99 ≤ 50 ms | yes |');
+  });
+});
+
+describe('relay benchmark helpers', () => {
+  it('finds the message marker in a frame without parsing it', () => {
+    const frame = JSON.stringify({ v: 1, type: 'event', event: { content: { msgtype: 'm.text', body: markerBody('fo1a2b3c', 42) } } });
+    expect(markerIndex(frame, 'fo1a2b3c')).toBe(42);
+    expect(markerIndex(frame, 'fo1a2b3')).toBe(-1);
+    expect(markerIndex('{"body":"fo1a2b3c-"}', 'fo1a2b3c')).toBe(-1);
+    expect(markerIndex('{"body":"fo1a2b3c-12x"}', 'fo1a2b3c')).toBe(-1);
+    expect(markerIndex('{"type":"live","seq":3}', 'fo1a2b3c')).toBe(-1);
+  });
+
+  it('books arrivals per message over sockets, each socket once, and says when all have it', () => {
+    const book = new ArrivalBook(3);
+    expect(book.record(0, 0, 10)).toBeNull();
+    expect(book.record(0, 2, 14)).toBeNull();
+    expect(book.record(0, 2, 15)).toBeNull();
+    expect(book.duplicates).toBe(1);
+    expect(book.record(0, 1, 12)).toEqual({ count: 3, first: 10, last: 14 });
+    expect(book.record(1, 1, 20)).toBeNull();
+    expect(book.arrivals[1]).toEqual({ count: 1, first: 20, last: 20 });
+  });
+
+  it('times messages against their sends, counting the missing and skipping failed sends', () => {
+    const arrived = [15, undefined, 40];
+    expect(latencies([10, 20, undefined, 30], (i) => arrived[i])).toEqual({ samples: [5], missing: 2 });
+    expect(latencies([10, 20, 30], (i) => arrived[i])).toEqual({ samples: [5, 10], missing: 1 });
+  });
+
+  it('reads VmRSS and summarizes samples for notes', () => {
+    expect(vmRssKiB('Name:\tnode\nVmRSS:\t  123456 kB\nVmSwap:\t0 kB\n')).toBe(123456);
+    expect(vmRssKiB('Name:\tnode\n')).toBeNaN();
+    expect(p50p99([3, 1, 2, 100])).toBe('p50 2.0 / p99 100.0 ms');
+    expect(p50p99([])).toBe('no samples');
+  });
+});
+
+describe('workflow history phases', () => {
+  it('splits a send workflow into task waits, the activity and the rest', () => {
+    const h = [
+      ['EVENT_TYPE_WORKFLOW_EXECUTION_STARTED', 0],
+      ['EVENT_TYPE_WORKFLOW_TASK_SCHEDULED', 0],
+      ['EVENT_TYPE_WORKFLOW_TASK_STARTED', 10],
+      ['EVENT_TYPE_WORKFLOW_TASK_COMPLETED', 20],
+      ['EVENT_TYPE_ACTIVITY_TASK_SCHEDULED', 20],
+      ['EVENT_TYPE_ACTIVITY_TASK_STARTED', 35],
+      ['EVENT_TYPE_ACTIVITY_TASK_COMPLETED', 85],
+      ['EVENT_TYPE_WORKFLOW_TASK_SCHEDULED', 85],
+      ['EVENT_TYPE_WORKFLOW_TASK_STARTED', 90],
+      ['EVENT_TYPE_WORKFLOW_TASK_COMPLETED', 100],
+      ['EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED', 100],
+    ].map(([type, ms]) => ({ type: type as string, ms: ms as number }));
+    expect(historyPhases(h)).toEqual({ total: 100, workflowTaskWait: 15, activityWait: 15, activityRun: 50, other: 20 });
+    expect(historyPhases(h.slice(0, -1))).toBeNull();
   });
 });

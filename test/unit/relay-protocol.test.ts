@@ -132,4 +132,14 @@ describe('rowFrame', () => {
     });
     expect(JSON.parse(rowFrame({ ...row, ephemeral: true, type: 'm.typing' })).type).toBe('ephemeral');
   });
+
+  it('serializes a row once however many sockets it goes to', () => {
+    let serialized = 0;
+    const event = { toJSON: () => (serialized++, { type: 'm.room.message', content: { body: 'hi' } }) };
+    const shared: LogRow = { ...row, event: event as unknown as LogRow['event'] };
+    const frames = Array.from({ length: 2000 }, () => rowFrame(shared));
+    expect(serialized).toBe(1);
+    expect(new Set(frames).size).toBe(1);
+    expect(JSON.parse(frames[0]!).event).toEqual({ type: 'm.room.message', content: { body: 'hi' } });
+  });
 });
