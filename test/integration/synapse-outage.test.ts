@@ -8,6 +8,8 @@ import { eventually, sleep, testConfig, uniqueTaskQueue, uniqueTenant } from '..
 import { adminFor } from '../helpers/matrix.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
 import { stack } from '../helpers/stack.js';
+import { createEventLog } from '../../activities/store/events.js';
+import { matrixRequest } from '../../activities/matrix/http.js';
 
 const taskQueue = uniqueTaskQueue('outage');
 const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, API_WAIT_MS: '2000' });
@@ -77,4 +79,72 @@ it('an operator can cancel an operation stuck on a stopped Synapse: it ends canc
   } finally {
     await stack(['up', 'synapse']);
   }
+});
+
+it('a message accepted while Synapse is down is sent once it is back, exactly once', async () => {
+  const room = `/v1/tenants/${tenant}/rooms/group/outage-talk`;
+  const joined = await api.app.request(`${room}/members/talker`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  expect(joined.status).toBe(200);
+  const { roomId } = (await joined.json()) as { roomId: string };
+  // The relay knows memberships from the homeserver's pushes; no API listens for them in this
+  // file, so record the join as a push would have, and the send needs no homeserver to accept it.
+  const userId = `@om_${tenant}_talker:localhost`;
+  const join = {
+    type: 'm.room.member',
+    event_id: `$join-${tenant}`,
+    room_id: roomId,
+    sender: userId,
+    state_key: userId,
+    content: { membership: 'join' },
+  };
+  await createEventLog(api.db).append(`outage-${tenant}`, [{ ephemeral: false, event: join }]);
+
+  await stack(['stop', 'synapse']);
+  let workflowId: string;
+  try {
+    const res = await api.post(`${room}/messages`, {
+      txnId: 'while-down-1',
+      body: 'sent while down',
+      userSlug: 'talker',
+    });
+    expect(res.status).toBe(202);
+    workflowId = ((await res.json()) as { workflowId: string }).workflowId;
+    // The quick local attempts gave up; the regular activity retries, visible as pending (decision 0016).
+    const pending = await eventually(
+      async () => {
+        const p = (await api.temporal.workflow.getHandle(workflowId).describe()).raw.pendingActivities ?? [];
+        return p.length ? p : null;
+      },
+      30_000,
+      'the send to wait as a pending regular activity',
+    );
+    expect(pending.map((a) => a.activityType?.name)).toEqual(['sendMessageAsUser']);
+  } finally {
+    await stack(['up', 'synapse']);
+  }
+  const op = await eventually(
+    async () => {
+      const o = (await (await api.get(`/v1/operations/${encodeURIComponent(workflowId)}`)).json()) as {
+        status: string;
+      };
+      return o.status === 'completed' ? o : null;
+    },
+    90_000,
+    'the send to complete after Synapse came back',
+  );
+  expect(op.status).toBe('completed');
+  const page = await matrixRequest<{ chunk: { type: string; content: { body?: string } }[] }>(
+    config.matrix.homeserverUrl,
+    {
+      method: 'GET',
+      path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`,
+      token: config.matrix.asToken,
+      query: { dir: 'b', limit: '100' },
+    },
+  );
+  expect(page.chunk.filter((e) => e.type === 'm.room.message' && e.content.body === 'sent while down')).toHaveLength(1);
 });
