@@ -1,7 +1,11 @@
 /**
- * `npm run bench [-- --users N --concurrency N --rooms N --members N --only provisioning,rooms --quick --keep-stack]`
+ * `npm run bench [-- --only <ids> --quick --keep-stack --profile <sizes>]`
+ *   ids: provisioning, rooms, relay-latency, fanout, durable-send, sync-clients (default: all)
+ *   sizes: --users --concurrency --rooms --members --messages --interval --sockets --fanout-users
+ *          --fanout-messages --sends --online --room-size --step-seconds
  *
- * Brings up its own stack (`bench`, ports offset by 50000), runs a real worker process and a real
+ * Brings up its own stack (`bench`, ports offset by 50000; BENCH_STACK_NAME / BENCH_PORT_OFFSET
+ * for another), runs a real worker process and a real
  * API process on it, measures each benchmark beside its direct baseline in the same run, writes
  * bench-results/<timestamp>.json, prints a markdown table, updates BENCHMARKS.md (not for
  * --quick), and stops the stack.
@@ -186,7 +190,7 @@ async function main(): Promise<number> {
       r.cpu
         ? Object.entries(r.cpu).map(
             ([side, cores]) =>
-              `CPU cost of ${r.id}, ${side === 'ours' ? 'API' : 'direct'} side: ${renderCpuPerOp(cores, side === 'ours' ? r.ours : r.baseline, r.unit.replace(/\/s$/, '').replace(/s$/, ''), m.cpus)}.`,
+              `CPU cost of ${r.id}, ${side === 'ours' ? 'API' : 'direct'} side: ${renderCpuPerOp(cores, side === 'ours' ? r.ours : r.baseline, r.unit.replace(/\/s$/, '').replace(/ies$/, 'y').replace(/s$/, ''), m.cpus)}.`,
           )
         : [],
     ),

@@ -398,10 +398,13 @@ export function renderCores(cores: Record<string, number>): string {
  * rate the machine's cores could sustain at that cost: where the time goes, whatever else runs.
  */
 export function renderCpuPerOp(cores: Record<string, number>, m: Pick<Measurement, 'ops' | 'seconds'>, op: string, cpus: number): string {
-  if (m.ops <= 0 || m.seconds <= 0) return `no ${op}s completed`;
+  if (m.ops <= 0 || m.seconds <= 0) return `no ${op.endsWith('y') ? `${op.slice(0, -1)}ies` : `${op}s`} completed`;
   const own = Object.entries(cores).filter(([k]) => k !== 'rest of machine');
   const perOp = own.map(([k, v]) => [k, (v * m.seconds * 1000) / m.ops] as const).sort((a, b) => b[1] - a[1]);
   const total = perOp.reduce((s, [, v]) => s + v, 0);
   const ceiling = total > 0 ? (cpus * 1000) / total : Infinity;
-  return `${perOp.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} ms per ${op} (total ${total.toFixed(1)} ms: ${cpus} cores could do at most ${ceiling.toFixed(1)} ${op}s/s at this cost)`;
+  // Fan-out counts deliveries: fractions of a millisecond each, shown in microseconds.
+  const [scale, unit] = total < 1 ? [1000, 'µs'] : [1, 'ms'];
+  const plural = op.endsWith('y') ? `${op.slice(0, -1)}ies` : `${op}s`;
+  return `${perOp.map(([k, v]) => `${k} ${(v * scale).toFixed(1)}`).join(', ')} ${unit} per ${op} (total ${(total * scale).toFixed(1)} ${unit}: ${cpus} cores could do at most ${ceiling.toFixed(1)} ${plural}/s at this cost)`;
 }

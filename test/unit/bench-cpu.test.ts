@@ -15,6 +15,12 @@ describe('CPU cost per operation', () => {
     );
   });
 
+  it('counts cheap operations in microseconds', () => {
+    expect(renderCpuPerOp({ api: 0.5 }, { ops: 100_000, seconds: 10 }, 'delivery', 2)).toBe(
+      'api 50.0 µs per delivery (total 50.0 µs: 2 cores could do at most 40000.0 deliveries/s at this cost)',
+    );
+  });
+
   it('says so when nothing completed', () => {
     expect(renderCpuPerOp({ worker: 1 }, { ops: 0, seconds: 5 }, 'membership', 2)).toBe('no memberships completed');
   });
