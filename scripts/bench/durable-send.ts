@@ -138,9 +138,10 @@ export async function durableSendBench(o: DurableSendOptions): Promise<Compariso
   result.notes = [
     `Durable sends: one sender and room per side, ${o.sends} messages at concurrency ${o.concurrency}; ours answered 200 "sent" with the event id (the workflow done). ` +
       `Added latency per message (ours − direct): p50 ${added.p50.toFixed(1)} ms, p99 ${added.p99.toFixed(1)} ms. ` +
-      `Where ours goes (${sampled.length} workflow histories): workflow started → completed ${p50p99(pick((p) => p.total))}, of which the send activity ` +
-      `(stored token + the Matrix PUT) ${p50p99(pick((p) => p.activityRun))}, activity task waiting for the worker ${p50p99(pick((p) => p.activityWait))}, ` +
-      `workflow tasks waiting ${p50p99(pick((p) => p.workflowTaskWait))}, workflow tasks processed and recorded ${p50p99(pick((p) => p.other))}; ` +
+      `Where ours goes (${sampled.length} workflow histories): workflow started → completed ${p50p99(pick((p) => p.total))}, of which ` +
+      `workflow tasks waiting for the worker ${p50p99(pick((p) => p.workflowTaskWait))}, workflow tasks running ${p50p99(pick((p) => p.workflowTaskRun))} ` +
+      `(the send runs inside as a local activity: stored token + the Matrix PUT; decision 0016), a regular send activity (only after failed local attempts) ` +
+      `waiting ${p50p99(pick((p) => p.activityWait))} and running ${p50p99(pick((p) => p.activityRun))}, the server recording results ${p50p99(pick((p) => p.other))}; ` +
       `the API around the workflow (auth, room and membership lookups, start, describe, result) ${p50p99(apiSide)}.`,
   ];
   return result;

@@ -102,11 +102,13 @@ export interface HistoryPhases {
   total: number;
   /** Workflow tasks scheduled → picked up by the worker, summed. */
   workflowTaskWait: number;
+  /** Workflow tasks picked up → completed, summed: the workflow code, and local activities run inside. */
+  workflowTaskRun: number;
   /** Activity tasks scheduled → picked up by the worker, summed. */
   activityWait: number;
   /** Activities started → completed, summed (the work itself, e.g. the Matrix call). */
   activityRun: number;
-  /** The rest: workflow tasks being processed and their results recorded by the server. */
+  /** The rest: results being recorded by the server, hand-overs between tasks. */
   other: number;
 }
 
@@ -132,11 +134,13 @@ export function historyPhases(events: readonly { type: string; ms: number }[]): 
   const workflowTaskWait = waits('EVENT_TYPE_WORKFLOW_TASK_SCHEDULED', 'EVENT_TYPE_WORKFLOW_TASK_STARTED');
   const activityWait = waits('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED', 'EVENT_TYPE_ACTIVITY_TASK_STARTED');
   const activityRun = waits('EVENT_TYPE_ACTIVITY_TASK_STARTED', 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED');
+  const workflowTaskRun = waits('EVENT_TYPE_WORKFLOW_TASK_STARTED', 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED');
   return {
     total,
     workflowTaskWait,
+    workflowTaskRun,
     activityWait,
     activityRun,
-    other: total - workflowTaskWait - activityWait - activityRun,
+    other: total - workflowTaskWait - workflowTaskRun - activityWait - activityRun,
   };
 }

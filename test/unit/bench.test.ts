@@ -1,7 +1,15 @@
 /** The benchmark harness's pure parts: aggregation, percentiles, the final-state check, rendering. */
 import { describe, expect, it } from '@jest/globals';
 import { roleFor } from '../../scripts/bench/rooms.js';
-import { ArrivalBook, historyPhases, latencies, markerBody, markerIndex, p50p99, vmRssKiB } from '../../scripts/bench/relay-stats.js';
+import {
+  ArrivalBook,
+  historyPhases,
+  latencies,
+  markerBody,
+  markerIndex,
+  p50p99,
+  vmRssKiB,
+} from '../../scripts/bench/relay-stats.js';
 import {
   BENCH_BEGIN,
   BENCH_END,
@@ -27,7 +35,9 @@ import {
 describe('percentiles and summaries', () => {
   it('uses the nearest rank', () => {
     const s = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect([percentile(s, 50), percentile(s, 95), percentile(s, 99), percentile(s, 100), percentile(s, 0)]).toEqual([50, 95, 99, 100, 1]);
+    expect([percentile(s, 50), percentile(s, 95), percentile(s, 99), percentile(s, 100), percentile(s, 0)]).toEqual([
+      50, 95, 99, 100, 1,
+    ]);
     expect(percentile([7], 99)).toBe(7);
     expect(percentile([], 50)).toBeNaN();
   });
@@ -44,15 +54,28 @@ describe('percentiles and summaries', () => {
     const c = compare({ id: 'p', title: 'P', unit: 'users/s', params: {}, ours, baseline: direct, goal: 0.8 });
     expect(c.ratio).toBe(0.5);
     expect(c.meetsGoal).toBe(false);
-    expect(compare({ id: 'p', title: 'P', unit: 'u', params: {}, ours: direct, baseline: ours, goal: 0.8 }).meetsGoal).toBe(true);
+    expect(
+      compare({ id: 'p', title: 'P', unit: 'u', params: {}, ours: direct, baseline: ours, goal: 0.8 }).meetsGoal,
+    ).toBe(true);
   });
 
   it('never meets the goal with errors or a failed check', () => {
     const fast = measurement('API', 100, 1, [], 1);
     const slow = measurement('direct', 100, 10, [], 0);
-    expect(compare({ id: 'x', title: 'X', unit: 'u', params: {}, ours: fast, baseline: slow, goal: 0.7 }).meetsGoal).toBe(false);
+    expect(
+      compare({ id: 'x', title: 'X', unit: 'u', params: {}, ours: fast, baseline: slow, goal: 0.7 }).meetsGoal,
+    ).toBe(false);
     const ok = measurement('API', 100, 1, [], 0);
-    const failed = compare({ id: 'x', title: 'X', unit: 'u', params: {}, ours: ok, baseline: slow, goal: 0.7, check: { ok: false, detail: 'd' } });
+    const failed = compare({
+      id: 'x',
+      title: 'X',
+      unit: 'u',
+      params: {},
+      ours: ok,
+      baseline: slow,
+      goal: 0.7,
+      check: { ok: false, detail: 'd' },
+    });
     expect(failed.meetsGoal).toBe(false);
   });
 });
@@ -84,7 +107,10 @@ describe('runPool', () => {
 describe('the rooms final-state check', () => {
   const bot = '@openmeet-bot:localhost';
   const prefix = '@om_t1_';
-  const expected = { roomId: '!r', members: { '@om_t1_a:localhost': 100, '@om_t1_b:localhost': 0, '@om_t1_c:localhost': 25 } };
+  const expected = {
+    roomId: '!r',
+    members: { '@om_t1_a:localhost': 100, '@om_t1_b:localhost': 0, '@om_t1_c:localhost': 25 },
+  };
   const exact = {
     joined: [bot, '@om_t1_a:localhost', '@om_t1_b:localhost', '@om_t1_c:localhost', '@admin:localhost'],
     powerLevelUsers: { '@om_t1_a:localhost': 100, '@om_t1_c:localhost': 25, '@admin:localhost': 100 },
@@ -93,7 +119,14 @@ describe('the rooms final-state check', () => {
 
   it('passes an exact room (a level-0 member may have no entry or an explicit 0; unmanaged users are ignored)', () => {
     expect(roomProblems(expected, exact, bot, prefix)).toEqual([]);
-    expect(roomProblems(expected, { ...exact, powerLevelUsers: { ...exact.powerLevelUsers, '@om_t1_b:localhost': 0 } }, bot, prefix)).toEqual([]);
+    expect(
+      roomProblems(
+        expected,
+        { ...exact, powerLevelUsers: { ...exact.powerLevelUsers, '@om_t1_b:localhost': 0 } },
+        bot,
+        prefix,
+      ),
+    ).toEqual([]);
   });
 
   it('fails on a missing member, an extra member, a wrong level, a stray managed level, and a missing bot', () => {
@@ -114,7 +147,10 @@ describe('the rooms final-state check', () => {
       '!r: power level @om_t1_a:localhost is 50, want 100',
       '!r: power level @om_t1_y:localhost is 50, want 0',
     ]);
-    expect(roomsCheck(1, 3, problems)).toMatchObject({ ok: false, detail: expect.stringMatching(/^5 problems: !r: bot/) });
+    expect(roomsCheck(1, 3, problems)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^5 problems: !r: bot/),
+    });
     expect(roomsCheck(20, 1000, [])).toEqual({ ok: true, detail: '20 rooms, 1000 memberships and power levels exact' });
   });
 
@@ -140,7 +176,9 @@ describe('rendering', () => {
   it('renders each figure beside its baseline with the ratio and the goal', () => {
     const t = renderTable([c]).split('\n');
     expect(t).toHaveLength(3);
-    expect(t[2]).toContain('| Provisioning | users 200, concurrency 20 | 8.0 users/s (200 in 25.00 s) | 20.0 users/s (200 in 10.00 s) | 0.40× | ≥ 0.8× | no |');
+    expect(t[2]).toContain(
+      '| Provisioning | users 200, concurrency 20 | 8.0 users/s (200 in 25.00 s) | 20.0 users/s (200 in 10.00 s) | 0.40× | ≥ 0.8× | no |',
+    );
     expect(t[2]).toContain('| 200 / 300 / 300 | 20 / 30 / 30 | 0 / 0 |');
   });
 
@@ -168,7 +206,9 @@ describe('rendering', () => {
 
 describe('machine and process readings', () => {
   it('reads the CPU model and memory', () => {
-    expect(cpuModelFrom('processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t: x\n')).toBe('Intel(R) Xeon(R) Processor');
+    expect(cpuModelFrom('processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t: x\n')).toBe(
+      'Intel(R) Xeon(R) Processor',
+    );
     expect(cpuModelFrom('')).toBe('unknown');
     expect(memTotalMiB('MemTotal:       24683520 kB\nMemFree: 1 kB\n')).toBe(24105);
   });
@@ -185,12 +225,16 @@ describe('machine and process readings', () => {
 });
 
 describe('arguments', () => {
-  it('has the issue\'s defaults, a quick size, and flags', () => {
+  it("has the issue's defaults, a quick size, and flags", () => {
     expect(parseArgs([])).toMatchObject({ users: 200, concurrency: 20, rooms: 20, members: 50, quick: false });
     expect(parseArgs([]).only).toEqual([...BENCH_IDS]);
     expect(BENCH_IDS.slice(0, 2)).toEqual(['provisioning', 'rooms']);
     expect(parseArgs(['--quick'])).toMatchObject({ users: 20, concurrency: 5, rooms: 3, members: 5, quick: true });
-    expect(parseArgs(['--users', '50', '--concurrency', '10', '--only', 'rooms'])).toMatchObject({ users: 50, concurrency: 10, only: ['rooms'] });
+    expect(parseArgs(['--users', '50', '--concurrency', '10', '--only', 'rooms'])).toMatchObject({
+      users: 50,
+      concurrency: 10,
+      only: ['rooms'],
+    });
     expect(() => parseArgs(['--users', '0'])).toThrow(/positive integer/);
     expect(() => parseArgs(['--frobnicate'])).toThrow(/unknown argument/);
   });
@@ -198,11 +242,42 @@ describe('arguments', () => {
 
 describe('relay benchmark arguments', () => {
   it("defaults to the issue's sizes, is smaller with --quick, and selects the relay benchmarks by id", () => {
-    expect(parseArgs([])).toMatchObject({ messages: 500, interval: 80, sockets: 2000, fanoutUsers: 100, fanoutMessages: 50, sends: 500 });
-    expect(parseArgs(['--quick'])).toMatchObject({ messages: 50, sockets: 200, fanoutUsers: 10, fanoutMessages: 10, sends: 50 });
-    const a = parseArgs(['--only', 'relay-latency,fanout,durable-send', '--messages', '100', '--interval', '50', '--sockets', '300']);
-    expect(a).toMatchObject({ only: ['relay-latency', 'fanout', 'durable-send'], messages: 100, interval: 50, sockets: 300 });
-    expect(parseArgs(['--fanout-users', '7', '--fanout-messages', '9', '--sends', '11'])).toMatchObject({ fanoutUsers: 7, fanoutMessages: 9, sends: 11 });
+    expect(parseArgs([])).toMatchObject({
+      messages: 500,
+      interval: 80,
+      sockets: 2000,
+      fanoutUsers: 100,
+      fanoutMessages: 50,
+      sends: 500,
+    });
+    expect(parseArgs(['--quick'])).toMatchObject({
+      messages: 50,
+      sockets: 200,
+      fanoutUsers: 10,
+      fanoutMessages: 10,
+      sends: 50,
+    });
+    const a = parseArgs([
+      '--only',
+      'relay-latency,fanout,durable-send',
+      '--messages',
+      '100',
+      '--interval',
+      '50',
+      '--sockets',
+      '300',
+    ]);
+    expect(a).toMatchObject({
+      only: ['relay-latency', 'fanout', 'durable-send'],
+      messages: 100,
+      interval: 50,
+      sockets: 300,
+    });
+    expect(parseArgs(['--fanout-users', '7', '--fanout-messages', '9', '--sends', '11'])).toMatchObject({
+      fanoutUsers: 7,
+      fanoutMessages: 9,
+      sends: 11,
+    });
     expect(() => parseArgs(['--only', 'fanout,nope'])).toThrow(/--only takes/);
   });
 });
@@ -233,25 +308,36 @@ describe('latency goals', () => {
   });
 
   it('errors still fail a latency goal', () => {
-    const failed = compare({ ...base, ours: measurement('x', 1, 1, [1], 2), baseline: m(50), goal: 1, metric: 'p99-ratio' });
+    const failed = compare({
+      ...base,
+      ours: measurement('x', 1, 1, [1], 2),
+      baseline: m(50),
+      goal: 1,
+      metric: 'p99-ratio',
+    });
     expect(failed.meetsGoal).toBe(false);
   });
 
   it('renders each goal and the p99 ratio in the table', () => {
-    expect([undefined, 'p99-ratio', 'p99-ms', 'added-p50-ms'].map((metric) => goalText({ goal: 1, metric: metric as never }))).toEqual([
-      '≥ 1×',
-      'p99 ≤ 1× direct',
-      'p99 ≤ 1 ms',
-      'added p50 ≤ 1 ms',
-    ]);
-    const row = renderTable([compare({ ...base, ours: m(45), baseline: m(9), goal: 50, metric: 'p99-ms' })]).split('\n')[2]!;
+    expect(
+      [undefined, 'p99-ratio', 'p99-ms', 'added-p50-ms'].map((metric) =>
+        goalText({ goal: 1, metric: metric as never }),
+      ),
+    ).toEqual(['≥ 1×', 'p99 ≤ 1× direct', 'p99 ≤ 1 ms', 'added p50 ≤ 1 ms']);
+    const row = renderTable([compare({ ...base, ours: m(45), baseline: m(9), goal: 50, metric: 'p99-ms' })]).split(
+      '\n',
+    )[2]!;
     expect(row).toContain('| p99 5.00× | p99 ≤ 50 ms | yes |');
   });
 });
 
 describe('relay benchmark helpers', () => {
   it('finds the message marker in a frame without parsing it', () => {
-    const frame = JSON.stringify({ v: 1, type: 'event', event: { content: { msgtype: 'm.text', body: markerBody('fo1a2b3c', 42) } } });
+    const frame = JSON.stringify({
+      v: 1,
+      type: 'event',
+      event: { content: { msgtype: 'm.text', body: markerBody('fo1a2b3c', 42) } },
+    });
     expect(markerIndex(frame, 'fo1a2b3c')).toBe(42);
     expect(markerIndex(frame, 'fo1a2b3')).toBe(-1);
     expect(markerIndex('{"body":"fo1a2b3c-"}', 'fo1a2b3c')).toBe(-1);
@@ -299,7 +385,14 @@ describe('workflow history phases', () => {
       ['EVENT_TYPE_WORKFLOW_TASK_COMPLETED', 100],
       ['EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED', 100],
     ].map(([type, ms]) => ({ type: type as string, ms: ms as number }));
-    expect(historyPhases(h)).toEqual({ total: 100, workflowTaskWait: 15, activityWait: 15, activityRun: 50, other: 20 });
+    expect(historyPhases(h)).toEqual({
+      total: 100,
+      workflowTaskWait: 15,
+      workflowTaskRun: 20,
+      activityWait: 15,
+      activityRun: 50,
+      other: 0,
+    });
     expect(historyPhases(h.slice(0, -1))).toBeNull();
   });
 });
