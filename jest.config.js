@@ -5,6 +5,8 @@ export default {
   transform: {},
   roots: ['<rootDir>/dist/test'],
   testMatch: ['**/*.test.js'],
+  // The fault-injection suite kills services: it runs on its own stack (jest.faults.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/dist/test/faults/'],
   testTimeout: 120_000,
   verbose: true,
   testSequencer: '<rootDir>/test/sequencer.cjs',

@@ -73,8 +73,19 @@ export function createRoomActivities(deps: RoomActivityDeps) {
       }
       let roomId = await matrixCall(() => deps.bot.resolveAlias(alias));
       const actions: string[] = [];
+      const husk = roomId;
+      if (
+        husk &&
+        (!(await matrixCall(() => deps.bot.roomIsReachable(husk))) || !(await matrixCall(() => deps.bot.roomIsComplete(husk))))
+      ) {
+        // Never recorded as ours, and unusable: the husk of a creation the homeserver died in the
+        // middle of (Synapse stores the room and its alias first, then the room's initial events one
+        // by one; found by test/faults/synapse-kill). Nothing was in it; free the alias, create anew.
+        await matrixCall(() => deps.bot.deleteAlias(alias));
+        actions.push(`released ${alias} from unusable ${husk}`);
+        roomId = null;
+      }
       if (roomId) {
-        await reachableOrFail(ref, roomId);
         actions.push(`adopted ${roomId} behind ${alias}`);
       } else {
         try {

@@ -29,6 +29,10 @@ export interface MatrixBot {
   createRoom(opts: CreateRoomOptions): Promise<string>;
   /** The room an alias points at, or null. */
   resolveAlias(alias: string): Promise<string | null>;
+  /** Removes the alias (already gone: fine). */
+  deleteAlias(alias: string): Promise<void>;
+  /** Whether createRoom got as far as the power levels, join rules and history visibility. */
+  roomIsComplete(roomId: string): Promise<boolean>;
   /** Whether the room exists and the bot is in it (it is in every room it manages). */
   roomIsReachable(roomId: string): Promise<boolean>;
   membership(roomId: string, userId: string): Promise<Membership | null>;
@@ -85,6 +89,19 @@ export function createMatrixBot(opts: { homeserverUrl: string; asToken: string; 
         if (isStatus(err, 404)) return null;
         throw err;
       }
+    },
+    async deleteAlias(alias) {
+      try {
+        await client.deleteAlias(alias);
+      } catch (err) {
+        if (!isStatus(err, 404)) throw err;
+      }
+    },
+    async roomIsComplete(roomId) {
+      for (const type of ['m.room.power_levels', 'm.room.join_rules', 'm.room.history_visibility']) {
+        if (!(await state(roomId, type))) return false;
+      }
+      return true;
     },
     async roomIsReachable(roomId) {
       try {
