@@ -1,4 +1,8 @@
-import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowUpdateHandle } from '@temporalio/client';
+import {
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type WorkflowUpdateHandle,
+} from '@temporalio/client';
 import type { Context } from 'hono';
 import { FailureType } from '../lib/failures.js';
 import { changeRoom } from '../lib/starters.js';
@@ -7,6 +11,8 @@ import type { RoomChange, RoomChangeResult, RoomRef } from '../workflows/message
 import type { ApiEnv, AppDeps } from './context.js';
 import { ApiError, type ErrorCode } from './errors.js';
 import { waitAtMost } from './wait.js';
+
+class AcceptTimeout extends Error {}
 
 /** Workflow failure types that are the caller's problem, and how the API names them. */
 const FAILURE_ERRCODES: Readonly<Record<string, ErrorCode>> = {
@@ -29,19 +35,30 @@ export async function respondWithOutcome<T extends object>(
   const operation = `/v1/operations/${encodeURIComponent(workflowId)}`;
   let outcome: { done: true; value: T } | { done: false };
   try {
-    // Accepting needs a worker to run a workflow task; with none polling, the call would wait forever.
-    const { acceptTimeoutMs } = deps.config.api;
-    const handle = await deps.temporal.withDeadline(Date.now() + acceptTimeoutMs, accepted);
+    // Accepting needs a worker to run a workflow task; with none polling, the call would wait
+    // forever. Aborted, not given a deadline: the client's retry interceptor would retry that.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), deps.config.api.acceptTimeoutMs);
+    let handle: WorkflowUpdateHandle<T>;
+    try {
+      handle = await deps.temporal.withAbortSignal(abort.signal, accepted);
+    } catch (err) {
+      if (abort.signal.aborted) throw new AcceptTimeout();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
     outcome = await waitAtMost(handle.result(), deps.config.api.waitMs);
   } catch (err) {
-    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (err as Error).name === 'WorkflowUpdateRPCTimeoutOrCancelledError') {
+    if (err instanceof AcceptTimeout || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
       throw new ApiError(
         'OM_UNAVAILABLE',
         `no worker accepted the request within ${deps.config.api.acceptTimeoutMs / 1000} s (is a worker running?); it may still be applied later, and repeating it is safe`,
       );
     }
     if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {
-      let cause = (err as { cause?: unknown }).cause as { type?: string; message?: string; cause?: unknown } | undefined;
+      let cause = (err as { cause?: unknown }).cause as
+        { type?: string; message?: string; cause?: unknown } | undefined;
       while (cause && !cause.type && cause.cause) cause = cause.cause as typeof cause;
       const errcode = (cause?.type && FAILURE_ERRCODES[cause.type]) || 'OM_UPSTREAM_FAILED';
       throw new ApiError(errcode, cause?.message ?? (err as Error).message);

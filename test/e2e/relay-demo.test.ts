@@ -7,7 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { launchBrowser } from '../helpers/browser.js';
-import { ROOT, stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
+import { eventually, ROOT, stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
+import { matrixRequest } from '../../activities/matrix/http.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
 import { startApi, userToken } from '../helpers/relay.js';
 
@@ -24,11 +25,12 @@ beforeAll(async () => {
   worker = await startWorker(taskQueue);
   apiProcess = await startApi(Number(stackEnv().API_PORT), taskQueue);
   api = await createTestApi(config);
-  await api.app.request(`/v1/tenants/${tenant}/rooms/event/launch`, {
+  const created = await api.app.request(`/v1/tenants/${tenant}/rooms/event/launch`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'Launch party' }),
   });
+  const { roomId } = (await created.json()) as { roomId: string };
   for (const [slug, name] of [
     ['alice', 'Alice'],
     ['bob', 'Bob'],
@@ -40,8 +42,21 @@ beforeAll(async () => {
     });
     expect(res.status).toBe(200);
   }
+  // Until this API listened, Synapse could not push; it now catches up, in order, and drops typing
+  // notifications meanwhile (its appservice recovery mode). A probe sent now arriving means caught up.
+  const probe = await matrixRequest<{ event_id: string }>(config.matrix.homeserverUrl, {
+    method: 'PUT',
+    path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/probe-${tenant}`,
+    token: config.matrix.asToken,
+    body: { msgtype: 'm.notice', body: 'probe' },
+  });
+  await eventually(
+    async () => (await api.db.query('SELECT 1 FROM relay_events WHERE event_id = $1', [probe.event_id])).rowCount,
+    180_000,
+    'Synapse to catch up with its appservice pushes',
+  );
   browser = await launchBrowser();
-}, 240_000);
+}, 420_000);
 afterAll(async () => {
   await browser?.close();
   await api?.close();
