@@ -6,7 +6,7 @@
  * exactly once, and every event id an answer named is the one there.
  */
 import { afterAll, expect, it } from '@jest/globals';
-import { matrixRequest } from '../../activities/matrix/http.js';
+import { roomMessages } from '../helpers/matrix.js';
 import { serviceToken } from '../helpers/api.js';
 import { sleep, stackEnv, uniqueTenant } from '../helpers/env.js';
 import type { RunningProcess } from '../helpers/processes.js';
@@ -138,26 +138,10 @@ it('SIGKILL the API 3 times during 200 durable sends (HTTP and WebSocket); un-ac
   const deadline = Date.now() + 120_000;
   for (;;) {
     byTxn.clear();
-    let from: string | undefined;
-    for (;;) {
-      const page = await matrixRequest<{
-        chunk: { type: string; event_id: string; content: Record<string, string> }[];
-        end?: string;
-      }>(config.matrix.homeserverUrl, {
-        method: 'GET',
-        path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`,
-        token: config.matrix.asToken,
-        query: { dir: 'b', limit: '1000', ...(from ? { from } : {}) },
-      });
-      for (const e of page.chunk) {
-        if (e.type !== 'm.room.message') continue;
-        const t = e.content['org.openmeet.txn_id']!;
-        const seen = byTxn.get(t) ?? { body: e.content.body!, eventIds: [] };
-        seen.eventIds.push(e.event_id);
-        byTxn.set(t, seen);
-      }
-      if (!page.end || page.chunk.length === 0) break;
-      from = page.end;
+    for (const e of await roomMessages(config, roomId)) {
+      const seen = byTxn.get(e.txnId) ?? { body: e.body, eventIds: [] };
+      seen.eventIds.push(e.eventId);
+      byTxn.set(e.txnId, seen);
     }
     if (byTxn.size >= MESSAGES || Date.now() > deadline) break;
     await sleep(1000);

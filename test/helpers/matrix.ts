@@ -49,13 +49,20 @@ export async function listUsers(config: Config, token: string, localpartPrefix: 
 
 /** Reads as the service bot (as_token): what the room really looks like on the homeserver. */
 export function botView(config: Config) {
-  const get = <T>(path: string) => matrixRequest<T>(config.matrix.homeserverUrl, { method: 'GET', path, token: config.matrix.asToken });
+  const get = <T>(path: string) =>
+    matrixRequest<T>(config.matrix.homeserverUrl, { method: 'GET', path, token: config.matrix.asToken });
   const e = encodeURIComponent;
   return {
     joined: async (roomId: string): Promise<string[]> =>
-      Object.keys((await get<{ joined: Record<string, unknown> }>(`/_matrix/client/v3/rooms/${e(roomId)}/joined_members`)).joined).sort(),
+      Object.keys(
+        (await get<{ joined: Record<string, unknown> }>(`/_matrix/client/v3/rooms/${e(roomId)}/joined_members`)).joined,
+      ).sort(),
     powerLevels: async (roomId: string): Promise<Record<string, number>> =>
-      (await get<{ users?: Record<string, number> }>(`/_matrix/client/v3/rooms/${e(roomId)}/state/m.room.power_levels/`)).users ?? {},
+      (
+        await get<{ users?: Record<string, number> }>(
+          `/_matrix/client/v3/rooms/${e(roomId)}/state/m.room.power_levels/`,
+        )
+      ).users ?? {},
     resolveAlias: async (alias: string): Promise<string | null> =>
       get<{ room_id: string }>(`/_matrix/client/v3/directory/room/${e(alias)}`).then(
         (r) => r.room_id,
@@ -65,12 +72,45 @@ export function botView(config: Config) {
 }
 
 /** Rooms the Admin API finds by name, alias or id fragment. */
-export async function adminRoomSearch(config: Config, token: string, term: string): Promise<{ room_id: string; canonical_alias: string | null }[]> {
-  const r = await matrixRequest<{ rooms: { room_id: string; canonical_alias: string | null }[] }>(config.matrix.homeserverUrl, {
-    method: 'GET',
-    path: '/_synapse/admin/v1/rooms',
-    token,
-    query: { search_term: term, limit: '100' },
-  });
+export async function adminRoomSearch(
+  config: Config,
+  token: string,
+  term: string,
+): Promise<{ room_id: string; canonical_alias: string | null }[]> {
+  const r = await matrixRequest<{ rooms: { room_id: string; canonical_alias: string | null }[] }>(
+    config.matrix.homeserverUrl,
+    {
+      method: 'GET',
+      path: '/_synapse/admin/v1/rooms',
+      token,
+      query: { search_term: term, limit: '100' },
+    },
+  );
   return r.rooms;
+}
+
+/** Every m.room.message of a room, newest first, read back from the homeserver as the bot. */
+export async function roomMessages(
+  config: Config,
+  roomId: string,
+): Promise<{ eventId: string; txnId: string; body: string }[]> {
+  const out: { eventId: string; txnId: string; body: string }[] = [];
+  let from: string | undefined;
+  for (;;) {
+    const page = await matrixRequest<{
+      chunk: { type: string; event_id: string; content: Record<string, string> }[];
+      end?: string;
+    }>(config.matrix.homeserverUrl, {
+      method: 'GET',
+      path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`,
+      token: config.matrix.asToken,
+      query: { dir: 'b', limit: '1000', ...(from ? { from } : {}) },
+    });
+    for (const e of page.chunk) {
+      if (e.type === 'm.room.message')
+        out.push({ eventId: e.event_id, txnId: e.content['org.openmeet.txn_id']!, body: e.content.body! });
+    }
+    if (!page.end || page.chunk.length === 0) return out;
+    from = page.end;
+  }
 }

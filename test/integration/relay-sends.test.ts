@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { matrixRequest } from '../../activities/matrix/http.js';
+import { roomMessages } from '../helpers/matrix.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
@@ -35,27 +35,7 @@ async function send(
 }
 
 /** Every m.room.message in the room, read back from the homeserver as the bot. */
-async function messagesOnHomeserver(): Promise<{ txnId: string; body: string; eventId: string }[]> {
-  const out: { txnId: string; body: string; eventId: string }[] = [];
-  let from: string | undefined;
-  for (;;) {
-    const page = await matrixRequest<{
-      chunk: { type: string; event_id: string; content: Record<string, string> }[];
-      end?: string;
-    }>(config.matrix.homeserverUrl, {
-      method: 'GET',
-      path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`,
-      token: config.matrix.asToken,
-      query: { dir: 'b', limit: '1000', ...(from ? { from } : {}) },
-    });
-    for (const e of page.chunk) {
-      if (e.type === 'm.room.message')
-        out.push({ txnId: e.content['org.openmeet.txn_id']!, body: e.content.body!, eventId: e.event_id });
-    }
-    if (!page.end || page.chunk.length === 0) return out;
-    from = page.end;
-  }
-}
+const messagesOnHomeserver = () => roomMessages(config, roomId);
 
 beforeAll(async () => {
   worker = await startWorker(taskQueue);

@@ -5,27 +5,13 @@
  * OM_ROOM_MISSING: the alias is released and the room created. (Here the husk is made by the bot
  * leaving and forgetting a room it created, before the service recorded it.)
  */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import { matrixRequest } from '../../activities/matrix/http.js';
-import { createTestApi, type TestApi } from '../helpers/api.js';
-import { testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { botView } from '../helpers/matrix.js';
-import { startWorker, type RunningProcess } from '../helpers/processes.js';
+import { serviceFixture } from '../helpers/fixture.js';
 
-const taskQueue = uniqueTaskQueue('husk');
-const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, API_WAIT_MS: '60000' });
-const tenant = uniqueTenant('husk');
-let api: TestApi;
-let worker: RunningProcess;
-
-beforeAll(async () => {
-  worker = await startWorker(taskQueue);
-  api = await createTestApi(config);
-});
-afterAll(async () => {
-  await api?.close();
-  await worker?.stop();
-});
+const fx = serviceFixture('husk', { API_WAIT_MS: '60000' });
+const { config, tenant } = fx;
 
 it('an unrecorded, unusable room behind the alias is released and the room created, not reported missing', async () => {
   const hs = config.matrix.homeserverUrl;
@@ -45,9 +31,9 @@ it('an unrecorded, unusable room behind the alias is released and the room creat
     });
   }
 
-  const res = await api.app.request(`/v1/tenants/${tenant}/rooms/event/party`, {
+  const res = await fx.api.app.request(`/v1/tenants/${tenant}/rooms/event/party`, {
     method: 'PUT',
-    headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${fx.api.token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'Party' }),
   });
   const body = (await res.json()) as { roomId: string; actions: string[] };

@@ -2,46 +2,35 @@
  * With Synapse stopped mid-provisioning, the workflow waits (activities retry) and completes once
  * Synapse is back; the API answers 202 with the operation to follow meanwhile.
  */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { createTestApi, type TestApi } from '../helpers/api.js';
-import { eventually, sleep, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
+import { afterAll, expect, it } from '@jest/globals';
+import { eventually, sleep } from '../helpers/env.js';
 import { adminFor } from '../helpers/matrix.js';
-import { startWorker, type RunningProcess } from '../helpers/processes.js';
+import { serviceFixture } from '../helpers/fixture.js';
 import { stack } from '../helpers/stack.js';
 import { createEventLog } from '../../activities/store/events.js';
 import { matrixRequest } from '../../activities/matrix/http.js';
 
-const taskQueue = uniqueTaskQueue('outage');
-const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, API_WAIT_MS: '2000' });
-const tenant = uniqueTenant('outage');
-let api: TestApi;
-let worker: RunningProcess;
-
-beforeAll(async () => {
-  worker = await startWorker(taskQueue);
-  api = await createTestApi(config);
-});
+const fx = serviceFixture('outage', { API_WAIT_MS: '2000' });
+const { config, tenant } = fx;
 afterAll(async () => {
   await stack(['up', 'synapse']); // whatever happened, leave Synapse running for the next file
-  await api?.close();
-  await worker?.stop();
 });
 
 it('waits for a stopped Synapse and completes the provisioning once it is back', async () => {
   await stack(['stop', 'synapse']);
-  const res = await api.post(`/v1/tenants/${tenant}/users`, { slug: 'patient', displayName: 'Patient Zero' });
+  const res = await fx.api.post(`/v1/tenants/${tenant}/users`, { slug: 'patient', displayName: 'Patient Zero' });
   expect(res.status).toBe(202);
   const accepted = (await res.json()) as { status: string; operation: string; userId: string };
   expect(accepted.status).toBe('running');
   expect(res.headers.get('location')).toBe(accepted.operation);
 
   await sleep(4000);
-  const during = (await (await api.get(accepted.operation)).json()) as { status: string };
+  const during = (await (await fx.api.get(accepted.operation)).json()) as { status: string };
   expect(during.status).toBe('running');
   // What an operator sees in the UI meanwhile: a pending activity with its attempts and last
   // failure (a reason the calls stay regular activities: decision 0015).
   const pending =
-    (await api.temporal.workflow.getHandle(`user:${tenant}:patient`).describe()).raw.pendingActivities ?? [];
+    (await fx.api.temporal.workflow.getHandle(`user:${tenant}:patient`).describe()).raw.pendingActivities ?? [];
   expect(pending.map((a) => a.activityType?.name)).toEqual(['provisionMatrixUser']);
   expect(pending[0]!.attempt).toBeGreaterThanOrEqual(2);
   expect(pending[0]!.lastFailure?.message).toBeTruthy();
@@ -49,7 +38,7 @@ it('waits for a stopped Synapse and completes the provisioning once it is back',
   await stack(['up', 'synapse']);
   const done = await eventually(
     async () => {
-      const op = (await (await api.get(accepted.operation)).json()) as { status: string; state: { userId: string } };
+      const op = (await (await fx.api.get(accepted.operation)).json()) as { status: string; state: { userId: string } };
       return op.status === 'completed' ? op : null;
     },
     60_000,
@@ -62,9 +51,9 @@ it('waits for a stopped Synapse and completes the provisioning once it is back',
 it('an operator can cancel an operation stuck on a stopped Synapse: it ends cancelled, not wedged', async () => {
   await stack(['stop', 'synapse']);
   try {
-    const res = await api.post(`/v1/tenants/${tenant}/users`, { slug: 'stuck', displayName: 'Stuck' });
+    const res = await fx.api.post(`/v1/tenants/${tenant}/users`, { slug: 'stuck', displayName: 'Stuck' });
     expect(res.status).toBe(202);
-    const handle = api.temporal.workflow.getHandle(`user:${tenant}:stuck`);
+    const handle = fx.api.temporal.workflow.getHandle(`user:${tenant}:stuck`);
     await sleep(2000);
     await handle.cancel();
     const status = await eventually(
@@ -83,9 +72,9 @@ it('an operator can cancel an operation stuck on a stopped Synapse: it ends canc
 
 it('a message accepted while Synapse is down is sent once it is back, exactly once', async () => {
   const room = `/v1/tenants/${tenant}/rooms/group/outage-talk`;
-  const joined = await api.app.request(`${room}/members/talker`, {
+  const joined = await fx.api.app.request(`${room}/members/talker`, {
     method: 'PUT',
-    headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${fx.api.token}`, 'content-type': 'application/json' },
     body: '{}',
   });
   expect(joined.status).toBe(200);
@@ -101,12 +90,12 @@ it('a message accepted while Synapse is down is sent once it is back, exactly on
     state_key: userId,
     content: { membership: 'join' },
   };
-  await createEventLog(api.db).append(`outage-${tenant}`, [{ ephemeral: false, event: join }]);
+  await createEventLog(fx.api.db).append(`outage-${tenant}`, [{ ephemeral: false, event: join }]);
 
   await stack(['stop', 'synapse']);
   let workflowId: string;
   try {
-    const res = await api.post(`${room}/messages`, {
+    const res = await fx.api.post(`${room}/messages`, {
       txnId: 'while-down-1',
       body: 'sent while down',
       userSlug: 'talker',
@@ -116,7 +105,7 @@ it('a message accepted while Synapse is down is sent once it is back, exactly on
     // The quick local attempts gave up; the regular activity retries, visible as pending (decision 0016).
     const pending = await eventually(
       async () => {
-        const p = (await api.temporal.workflow.getHandle(workflowId).describe()).raw.pendingActivities ?? [];
+        const p = (await fx.api.temporal.workflow.getHandle(workflowId).describe()).raw.pendingActivities ?? [];
         return p.length ? p : null;
       },
       30_000,
@@ -128,7 +117,7 @@ it('a message accepted while Synapse is down is sent once it is back, exactly on
   }
   const op = await eventually(
     async () => {
-      const o = (await (await api.get(`/v1/operations/${encodeURIComponent(workflowId)}`)).json()) as {
+      const o = (await (await fx.api.get(`/v1/operations/${encodeURIComponent(workflowId)}`)).json()) as {
         status: string;
       };
       return o.status === 'completed' ? o : null;
