@@ -28,7 +28,7 @@ export interface Sender {
 /** What the socket and the HTTP routes ask of the rest of the system. */
 export interface RelayActions {
   resolveRoom(tenant: string, target: RoomTarget): Promise<ResolvedRoom>;
-  /** Whether the user is joined to the room now: the event log's view, the homeserver's when the log has none. */
+  /** Whether the user is joined to the room now: the event log says so, or else the homeserver does (the log can lag). */
   isJoined(userId: string, roomId: string): Promise<boolean>;
   send(
     sender: Sender,
@@ -91,8 +91,9 @@ export function createRelayActions(deps: {
     },
 
     async isJoined(userId, roomId) {
-      const known = await deps.log.latestMembership(userId, roomId);
-      if (known !== null) return known === 'join';
+      if ((await deps.log.latestMembership(userId, roomId)) === 'join') return true;
+      // The log can lag the homeserver (a join not pushed yet, e.g. while Synapse catches up after
+      // this API was down): the homeserver decides before a member is refused.
       return (await deps.homeserver.membership(roomId, userId)) === 'join';
     },
 
