@@ -10,7 +10,7 @@ import { roomWorkflowId } from '../workflows/ids.js';
 import type { RoomChange, RoomChangeResult, RoomRef } from '../workflows/messages.js';
 import type { ApiEnv, AppDeps } from './context.js';
 import { ApiError, type ErrorCode } from './errors.js';
-import { waitAtMost } from './wait.js';
+import { waitForResult } from './wait.js';
 
 class AcceptTimeout extends Error {}
 
@@ -48,7 +48,7 @@ export async function respondWithOutcome<T extends object>(
     } finally {
       clearTimeout(timer);
     }
-    outcome = await waitAtMost(handle.result(), deps.config.api.waitMs);
+    outcome = await waitForResult(deps.temporal, () => handle.result(), deps.config.api.waitMs);
   } catch (err) {
     if (err instanceof AcceptTimeout || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
       throw new ApiError(

@@ -10,3 +10,19 @@ export async function waitAtMost<T>(p: Promise<T>, ms: number): Promise<{ done: 
     clearTimeout(timer);
   }
 }
+
+/**
+ * `waitAtMost` for a Temporal call (a workflow's or an update's result): when the time is up the
+ * call is cancelled, not left long-polling the server for an answer nobody will read — one per
+ * 202 otherwise, and retried by the client's interceptor after its connection is closed.
+ */
+export async function waitForResult<T>(
+  temporal: { withAbortSignal<R>(signal: AbortSignal, fn: () => Promise<R>): Promise<R> },
+  result: () => Promise<T>,
+  ms: number,
+): Promise<{ done: true; value: T } | { done: false }> {
+  const abort = new AbortController();
+  const outcome = await waitAtMost(temporal.withAbortSignal(abort.signal, result), ms);
+  if (!outcome.done) abort.abort();
+  return outcome;
+}

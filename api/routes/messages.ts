@@ -13,7 +13,7 @@ import { actingUser, txnId } from '../fields.js';
 import { emptyAnswer, operation, ref, type Operation } from '../operation.js';
 import { choice, flag, formatted, object, optional, text } from '../schema.js';
 import { assertValid, readJsonObject } from '../validation.js';
-import { waitAtMost } from '../wait.js';
+import { waitForResult } from '../wait.js';
 
 const PAGE_TOKEN = /^[A-Za-z0-9_~.-]{1,256}$/;
 
@@ -181,7 +181,7 @@ export function messagesRoutes(deps: AppDeps) {
       const { txnId, body: text, msgtype = 'm.text', userSlug } = MESSAGE_BODY.parse(await readJsonObject(c));
       const { who, room } = await joinedRoom(c, userSlug);
       const ticket = await actions.send(who, room, { txnId, body: text, msgtype }, c.get('requestId'));
-      const outcome = await waitAtMost(ticket.result(), deps.config.api.waitMs);
+      const outcome = await waitForResult(deps.temporal, () => ticket.result(), deps.config.api.waitMs);
       const operation = `/v1/operations/${encodeURIComponent(ticket.workflowId)}`;
       if (!outcome.done) {
         c.header('Location', operation);
