@@ -110,14 +110,16 @@ async function main(): Promise<number> {
     if (ready.status !== 200) throw new Error(`the API is not ready: ${JSON.stringify(ready.body)}`);
 
     const pgData = existsSync(`${stackDir}/pg.datadir`) ? readFileSync(`${stackDir}/pg.datadir`, 'utf8').trim() : '';
-    const track = cpuTracker(() => ({
+    // The processes whose CPU the benchmarks account for (read anew: a restarted one has a new pid).
+    const roots = () => ({
       synapse: pidFile(`${stackDir}/synapse.pid`),
       temporal: pidFile(`${stackDir}/temporal.pid`),
       postgres: pgData ? pidFile(`${pgData}/postmaster.pid`) : undefined,
       worker: worker.child.pid,
       api: apiProc.child.pid,
       'bench client': process.pid,
-    }));
+    });
+    const track = cpuTracker(roots);
 
     if (args.only.includes('provisioning')) {
       results.push(await provisioningBench({ config, api, users: args.users, concurrency: args.concurrency, runId, log, track }));
@@ -139,14 +141,6 @@ async function main(): Promise<number> {
       results.push(await durableSendBench({ config, api, sends: args.sends, concurrency: args.concurrency, runId, log, track }));
     }
     if (args.only.includes('sync-clients')) {
-      const roots = () => ({
-        synapse: pidFile(`${stackDir}/synapse.pid`),
-        temporal: pidFile(`${stackDir}/temporal.pid`),
-        postgres: pgData ? pidFile(`${pgData}/postmaster.pid`) : undefined,
-        worker: worker.child.pid,
-        api: apiProc.child.pid,
-        'bench client': process.pid,
-      });
       results.push(
         ...(await syncClientsBench({ config, api, online: args.online, roomSize: args.roomSize, stepSeconds: args.stepSeconds, concurrency: args.concurrency, runId, log, roots, apiPid: apiProc.child.pid! })),
       );
