@@ -85,17 +85,16 @@ export async function provisionUserWorkflow(input: ProvisionUserInput): Promise<
 
   async function apply(req: ProvisionUserRequest): Promise<ProvisionUserResult> {
     const user = await provision(req.displayName);
-    const credential = { issued: user.tokenIssued };
     state.displayName = req.displayName;
     state.provisioned = true;
     state.requestsApplied += 1;
-    log.info('user provisioned', { userId: user.userId, created: user.created, tokenIssued: credential.issued });
+    log.info('user provisioned', { userId: user.userId, created: user.created, tokenIssued: user.tokenIssued });
     return {
       userId: user.userId,
       created: user.created,
       displayNameChanged: user.displayNameChanged,
       displayName: req.displayName,
-      tokenIssued: credential.issued,
+      tokenIssued: user.tokenIssued,
     };
   }
 
