@@ -26,7 +26,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** The HTTP API: composition only; each resource is its own router. */
 export function createApp(deps: AppDeps) {
   const app = new Hono<ApiEnv>();
-  const metrics = createHttpMetrics();
+  const relay = deps.relay;
+  const metrics = createHttpMetrics(relay ? () => relay.size : undefined);
   app.use(metrics.middleware);
   app.use(async (c, next) => {
     const given = c.req.header('x-request-id');
@@ -67,7 +68,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', eventsRoutes(deps));
   app.route('/', operationsRoutes(deps));
   app.route('/', messagesRoutes(deps));
-  app.route('/', realtimeRoutes(deps));
+  app.route('/', realtimeRoutes());
   app.route('/', appserviceRoutes(deps));
   app.route(
     '/',

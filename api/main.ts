@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { createApp } from './app.js';
 import { createRelayHub } from './relay/hub.js';
-import { createWebSocketServer } from './relay/socket-route.js';
+import { attachRealtime } from './relay/socket-route.js';
 import { gracefulServer } from './shutdown.js';
 
 let config;
@@ -21,7 +21,11 @@ try {
 const log = createLogger('api', config.logLevel);
 // Lazy: the API starts (and answers /healthz) even while Temporal is still coming up.
 const connection = Connection.lazy({ address: config.temporal.address });
-const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config.payloads) });
+const temporal = new Client({
+  connection,
+  namespace: config.temporal.namespace,
+  dataConverter: dataConverter(config.payloads),
+});
 // No query at start either: /readyz reports the database until it answers.
 const db = createDb(config.databaseUrl);
 // The realtime relay: this instance's sockets, fed from the event log by LISTEN/NOTIFY.
@@ -29,14 +33,13 @@ const relay = createRelayHub({ config, db, temporal, logger: log });
 const app = createApp({ config, temporal, temporalConnection: connection, db, log, relay });
 
 // Without createServer options, serve() builds a plain node:http server.
-const server = serve(
-  { fetch: app.fetch, hostname: config.api.host, port: config.api.port, websocket: { server: createWebSocketServer(config) } },
-  (info) => {
-    log.info({ url: `http://${info.address}:${info.port}` }, 'api listening');
-    // Listening now: have Synapse retry at once what it could not push while we were down.
-    relay.start({ requestPing: true });
-  },
-) as Server;
+const server = serve({ fetch: app.fetch, hostname: config.api.host, port: config.api.port }, (info) => {
+  log.info({ url: `http://${info.address}:${info.port}` }, 'api listening');
+  // Listening now: have Synapse retry at once what it could not push while we were down.
+  relay.start({ requestPing: true });
+}) as Server;
+// WebSocket upgrades go straight to the relay, not through the app (decision 0017).
+attachRealtime(server, { config, relay, logger: log });
 const graceful = gracefulServer(server);
 
 const graceMs = config.api.shutdownGraceMs;

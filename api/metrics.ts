@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ApiEnv } from './context.js';
 import { operation } from './operation.js';
 
@@ -39,10 +39,23 @@ function routeOf(c: Parameters<MiddlewareHandler>[0]): string {
   return handlers.at(-1)?.path ?? UNMATCHED_ROUTE;
 }
 
-/** The API's own metrics, plus Node's process metrics, in a registry of its own. */
-export function createHttpMetrics(): HttpMetrics {
+/**
+ * The API's own metrics, plus Node's process metrics, in a registry of its own; `openSockets`, on a
+ * process serving the relay, is read at each scrape (WebSocket handshakes bypass the app: 0017).
+ */
+export function createHttpMetrics(openSockets?: () => number): HttpMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  if (openSockets) {
+    new Gauge({
+      name: 'relay_sockets_open',
+      help: 'Realtime relay WebSockets open on this API process.',
+      registers: [registry],
+      collect() {
+        this.set(openSockets());
+      },
+    });
+  }
   const requests = new Counter<Labels>({
     name: 'http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status.',

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { Db } from '../../activities/store/db.js';
 import { createEventLog, type EventLog } from '../../activities/store/events.js';
 import type { Config } from '../../lib/config.js';
@@ -8,7 +8,7 @@ import { createRelayActions, type RelayActions } from './actions.js';
 import { createLogFeed, type LogFeed } from './feed.js';
 import { createRelayHomeserver, type RelayHomeserver } from './homeserver.js';
 import { CloseCode } from './protocol.js';
-import { createSession, type Session } from './session.js';
+import { createSession, type Session, type SessionDeps } from './session.js';
 import type { UserPrincipal } from './user-auth.js';
 
 /** How often old events are pruned (each instance; pruning is idempotent). */
@@ -16,6 +16,8 @@ const PRUNE_EVERY_MS = 10 * 60 * 1000;
 /** Attempts to have the homeserver ping us at start (it then flushes what it queued meanwhile). */
 const PING_ATTEMPTS = 24;
 const PING_RETRY_MS = 5_000;
+/** How often sockets are checked for an expired token (a socket outlives its token by at most this). */
+const EXPIRY_SWEEP_MS = 1_000;
 /** On shutdown, how long clients get to answer the close frame. */
 const CLOSE_WAIT_MS = 1_000;
 
@@ -40,8 +42,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
   const log = createEventLog(deps.db);
   const homeserver = createRelayHomeserver(config);
   const actions = createRelayActions({ config, db: deps.db, temporal: deps.temporal, log, homeserver });
-  const sessions = new Map<Session, WebSocket>();
-  const alive = new WeakMap<WebSocket, boolean>();
+  const sessions = new Map<WebSocket, Session>();
   const timers: NodeJS.Timeout[] = [];
   let stopped = false;
 
@@ -51,23 +52,45 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     logger,
     hasListeners: () => sessions.size > 0,
     dispatch: (rows) => {
-      for (const session of [...sessions.keys()]) session.deliver(rows);
+      for (const session of [...sessions.values()]) session.deliver(rows);
     },
   });
 
+  // One set of listeners for every socket (`this` is the socket), and one deps object for every
+  // session: an idle socket costs its fields, not a copy of these (decision 0017).
+  const sessionDeps: SessionDeps = { log, feed, actions, homeserver, limits: config.relay, logger };
+  const forget = (session: Session): void => void sessions.delete(session.socket as WebSocket);
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    // Text frames as strings; binary ones are refused by the frame handler.
+    sessions.get(this)?.receive(isBinary ? data : data.toString());
+  }
+  function onClose(this: WebSocket): void {
+    sessions.get(this)?.end();
+  }
+  function onPong(this: WebSocket): void {
+    const session = sessions.get(this);
+    if (session) session.alive = true;
+  }
+
   function keepalive(): void {
-    for (const [session, ws] of sessions) {
+    for (const [ws, session] of sessions) {
       // ping() throws on a socket already closing; its close event removes it.
       if (ws.readyState !== ws.OPEN) continue;
-      if (alive.get(ws) === false) {
+      if (!session.alive) {
         // No pong since the last ping: the peer is gone without a close.
         session.end();
         ws.terminate();
         continue;
       }
-      alive.set(ws, false);
+      session.alive = false;
       ws.ping();
     }
+  }
+
+  /** Sockets whose token has expired are closed (4401): the client reconnects with a new one. */
+  function expire(): void {
+    const now = Date.now();
+    for (const session of [...sessions.values()]) session.expireBy(now);
   }
 
   async function prune(): Promise<void> {
@@ -102,12 +125,13 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
       return sessions.size;
     },
     open(ws, user, since) {
-      const session = createSession(ws, user, { log, feed, actions, homeserver, limits: config.relay, logger }, () =>
-        sessions.delete(session),
-      );
-      sessions.set(session, ws);
-      alive.set(ws, true);
-      ws.on('pong', () => alive.set(ws, true));
+      const session = createSession(ws, user, sessionDeps, forget);
+      sessions.set(ws, session);
+      ws.on('message', onMessage);
+      ws.on('close', onClose);
+      // An error is followed by 'close'; a listener must exist or the socket's error would throw.
+      ws.on('error', onClose);
+      ws.on('pong', onPong);
       session.start(since).catch((err: unknown) => {
         logger.error({ err, userId: user.userId }, 'relay: socket start failed');
         session.close(CloseCode.Internal, 'internal error');
@@ -117,6 +141,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     start(opts = {}) {
       feed.start();
       timers.push(setInterval(keepalive, config.relay.pingIntervalMs));
+      timers.push(setInterval(expire, EXPIRY_SWEEP_MS));
       timers.push(setInterval(() => void prune(), PRUNE_EVERY_MS));
       void prune();
       if (opts.requestPing) void requestPing();
@@ -124,8 +149,8 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     async close() {
       stopped = true;
       timers.forEach(clearInterval);
-      const sockets = [...sessions.values()];
-      for (const session of [...sessions.keys()])
+      const sockets = [...sessions.keys()];
+      for (const session of [...sessions.values()])
         session.close(CloseCode.GoingAway, 'server shutting down: reconnect with since=<last seq>');
       await feed.close();
       // A peer that does not answer the close handshake would hold the shutdown for ws's 30 s.

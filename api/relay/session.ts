@@ -27,6 +27,7 @@ export interface SessionDeps {
 
 export interface Session {
   readonly user: UserPrincipal;
+  readonly socket: SocketLike;
   /** Sends `hello`, replays what the client missed since `since` (or nothing), then goes live. */
   start(since: number | null): Promise<void>;
   /** Live rows from this instance's feed, in order. */
@@ -36,11 +37,17 @@ export interface Session {
   close(code: number, reason: string): void;
   /** The socket is gone (either side closed it). */
   end(): void;
+  /** Closes the socket (4401) once its token has expired; says whether it did. */
+  expireBy(nowMs: number): boolean;
+  /** Keepalive: cleared when pinged, set again by the pong; still false at the next ping = peer gone. */
+  alive: boolean;
 }
 
 const REPLAY_PAGE = 500;
 const READY_TIMEOUT_MS = 10_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+type Mode = 'starting' | 'replaying' | 'live' | 'closed';
 
 /**
  * One socket: bound to one user of one tenant. Its position is the last sequence it has
@@ -49,164 +56,190 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * feed) reads the database page by page and waits for the client to drain; once caught up it
  * switches to live rows synchronously, so nothing falls between the two. Live, a socket whose
  * unread data exceeds the limit is cut off (4408): it resumes from its last sequence.
+ *
+ * A class, not a closure: an idle socket is most of what a relay holds (decision 0017), so its
+ * state is a handful of fields, its methods are shared, and what only a talking client needs (the
+ * frame handler, its rate limiter and caches) is made on its first frame. The token's expiry is
+ * checked by the hub's sweep rather than by a timer per socket.
  */
-export function createSession(
-  socket: SocketLike,
-  user: UserPrincipal,
-  deps: SessionDeps,
-  onEnd: () => void = () => undefined,
-): Session {
-  let mode: 'starting' | 'replaying' | 'live' | 'closed' = 'starting';
-  let position = 0;
-  const audience: Audience = { userId: user.userId, tenant: user.tenant, joined: new Set() };
-  const max = deps.limits.maxBufferedBytes;
-  // A function, not an inline comparison: the socket can close during any await of start().
-  const closed = (): boolean => mode === 'closed';
+class RelaySession implements Session, Audience {
+  readonly userId: string;
+  readonly tenant: string;
+  /** The rooms the user is joined to at `position`. */
+  joined = new Set<string>();
+  alive = true;
+  private mode: Mode = 'starting';
+  private position = 0;
+  private handler: ((data: unknown) => void) | null = null;
 
-  function send(text: string): boolean {
-    if (mode === 'closed') return false;
-    if (mode === 'live' && socket.bufferedAmount > max) {
-      close(CloseCode.SlowConsumer, 'slow consumer: reconnect with since=<last seq>');
+  constructor(
+    readonly socket: SocketLike,
+    readonly user: UserPrincipal,
+    private readonly deps: SessionDeps,
+    private readonly onEnd: (session: Session) => void,
+  ) {
+    this.userId = user.userId;
+    this.tenant = user.tenant;
+  }
+
+  /** A method, not an inline comparison: the socket can close during any await of start(). */
+  private isClosed(): boolean {
+    return this.mode === 'closed';
+  }
+
+  private send(text: string): boolean {
+    if (this.mode === 'closed') return false;
+    if (this.mode === 'live' && this.socket.bufferedAmount > this.deps.limits.maxBufferedBytes) {
+      this.close(CloseCode.SlowConsumer, 'slow consumer: reconnect with since=<last seq>');
       return false;
     }
-    socket.send(text);
+    this.socket.send(text);
     return true;
   }
 
-  function close(code: number, reason: string): void {
-    if (mode === 'closed') return;
-    end();
-    socket.close(code, reason);
+  close(code: number, reason: string): void {
+    if (this.mode === 'closed') return;
+    this.end();
+    this.socket.close(code, reason);
   }
 
-  function end(): void {
-    if (mode === 'closed') return;
-    mode = 'closed';
-    clearTimeout(expiry);
-    onEnd();
+  end(): void {
+    if (this.mode === 'closed') return;
+    this.mode = 'closed';
+    this.onEnd(this);
   }
 
-  // A socket lives no longer than its token: the client reconnects with a fresh one and resumes.
-  const expiry = setTimeout(
-    () => close(CloseCode.Unauthorized, 'token expired: reconnect with a new token and since=<last seq>'),
-    Math.min(2 ** 31 - 1, Math.max(0, user.expiresAt * 1000 - Date.now())),
-  ).unref();
+  expireBy(nowMs: number): boolean {
+    // A socket lives no longer than its token: the client reconnects with a fresh one and resumes.
+    if (this.mode === 'closed' || this.user.expiresAt * 1000 > nowMs) return false;
+    this.close(CloseCode.Unauthorized, 'token expired: reconnect with a new token and since=<last seq>');
+    return true;
+  }
 
-  const handleFrame = createFrameHandler({
-    user,
-    limits: deps.limits,
-    actions: deps.actions,
-    logger: deps.logger,
-    send: (text) => void send(text),
-    joinedNow: (roomId) => audience.joined.has(roomId),
-  });
-
-  async function loadMembership(): Promise<void> {
-    const m = await deps.log.membershipAt(user.userId, position);
-    audience.joined = new Set([...m].filter(([, membership]) => membership === 'join').map(([roomId]) => roomId));
+  private async loadMembership(): Promise<void> {
+    const m = await this.deps.log.membershipAt(this.userId, this.position);
+    this.joined = new Set([...m].filter(([, membership]) => membership === 'join').map(([roomId]) => roomId));
   }
 
   /** Rooms the homeserver says the user is in and the log has never seen them join (e.g. before the relay existed). */
-  async function baseline(): Promise<void> {
+  private async baseline(): Promise<void> {
     try {
-      await deps.log.addBaseline(user.userId, await deps.homeserver.joinedRooms(user.userId));
+      await this.deps.log.addBaseline(this.userId, await this.deps.homeserver.joinedRooms(this.userId));
     } catch (err) {
-      deps.logger.warn(
-        { err, userId: user.userId },
+      this.deps.logger.warn(
+        { err, userId: this.userId },
         'relay: could not read joined rooms from the homeserver; using the log alone',
       );
     }
   }
 
-  async function drain(): Promise<void> {
-    while (mode !== 'closed' && socket.bufferedAmount > max / 2) await sleep(20);
+  private async drain(): Promise<void> {
+    const half = this.deps.limits.maxBufferedBytes / 2;
+    while (!this.isClosed() && this.socket.bufferedAmount > half) await sleep(20);
   }
 
-  async function replay(): Promise<void> {
-    while (mode === 'replaying' && position < deps.feed.head) {
-      const upTo = deps.feed.head;
-      const rooms = new Set([...audience.joined, ...(await deps.log.roomsChangedAfter(user.userId, position))]);
-      const rows = rooms.size ? await deps.log.read(position, { upTo, limit: REPLAY_PAGE, rooms: [...rooms] }) : [];
-      if ((await deps.log.head()).prunedThrough > position) {
+  private async replay(): Promise<void> {
+    const { log, feed, limits } = this.deps;
+    while (this.mode === 'replaying' && this.position < feed.head) {
+      const upTo = feed.head;
+      const rooms = new Set([...this.joined, ...(await log.roomsChangedAfter(this.userId, this.position))]);
+      const rows = rooms.size ? await log.read(this.position, { upTo, limit: REPLAY_PAGE, rooms: [...rooms] }) : [];
+      if ((await log.head()).prunedThrough > this.position) {
         // Retention caught up with this replay: what was under it may be gone. Say so, go on from now.
-        position = deps.feed.head;
-        await loadMembership();
-        send(frame('resync', { reason: 'beyond_retention', seq: position }));
+        this.position = feed.head;
+        await this.loadMembership();
+        this.send(frame('resync', { reason: 'beyond_retention', seq: this.position }));
         continue;
       }
       for (const row of rows) {
-        if (mode !== 'replaying') return;
-        if (route(audience, row, true)) send(rowFrame(row));
-        position = row.seq;
-        if (socket.bufferedAmount > max) await drain();
+        if (this.mode !== 'replaying') return;
+        if (route(this, row, true)) this.send(rowFrame(row));
+        this.position = row.seq;
+        if (this.socket.bufferedAmount > limits.maxBufferedBytes) await this.drain();
       }
-      if (rows.length < REPLAY_PAGE) position = upTo;
+      if (rows.length < REPLAY_PAGE) this.position = upTo;
     }
   }
 
-  return {
-    user,
-    async start(since) {
-      let timer: NodeJS.Timeout | undefined;
-      const ready = await Promise.race([
-        deps.feed.ready.then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS))),
-      ]);
-      clearTimeout(timer);
-      if (closed()) return;
-      if (!ready) {
-        send(errorFrame('OM_UNAVAILABLE', 'the event log is unavailable; reconnect shortly'));
-        close(CloseCode.Internal, 'event log unavailable');
-        return;
-      }
-      await baseline();
-      const head = await deps.log.head();
-      position = deps.feed.head;
-      let resync: string | null = null;
-      if (since !== null) {
-        if (since < head.prunedThrough) resync = 'beyond_retention';
-        else if (since > head.last) resync = 'unknown_position';
-        else position = since;
-      }
-      await loadMembership();
-      const rooms = await deps.actions.roomsInfo(user.tenant, [...audience.joined]);
-      if (closed()) return;
-      const limits = {
-        maxMessageBytes: deps.limits.maxMessageBytes,
-        ratePerSecond: deps.limits.ratePerSecond,
-        rateBurst: deps.limits.rateBurst,
-      };
-      send(
-        frame('hello', {
-          protocol: PROTOCOL,
-          tenant: user.tenant,
-          user: user.userSlug,
-          userId: user.userId,
-          seq: position,
-          rooms,
-          limits,
-        }),
-      );
-      if (resync) send(frame('resync', { reason: resync, seq: position }));
-      mode = 'replaying';
-      await replay();
-      if (closed()) return;
-      // No await between the last check of feed.head and this switch: every later row is delivered live.
-      mode = 'live';
-      send(frame('live', { seq: position }));
-    },
-    deliver(rows) {
-      if (mode !== 'live') return;
-      for (const row of rows) {
-        if (row.seq <= position) continue;
-        position = row.seq;
-        if (route(audience, row, false) && !send(rowFrame(row))) return;
-      }
-    },
-    receive(data) {
-      if (mode !== 'closed') handleFrame(data);
-    },
-    close,
-    end,
-  };
+  async start(since: number | null): Promise<void> {
+    const { log, feed, actions, limits: relayLimits } = this.deps;
+    let timer: NodeJS.Timeout | undefined;
+    const ready = await Promise.race([
+      feed.ready.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (this.isClosed()) return;
+    if (!ready) {
+      this.send(errorFrame('OM_UNAVAILABLE', 'the event log is unavailable; reconnect shortly'));
+      this.close(CloseCode.Internal, 'event log unavailable');
+      return;
+    }
+    await this.baseline();
+    const head = await log.head();
+    this.position = feed.head;
+    let resync: string | null = null;
+    if (since !== null) {
+      if (since < head.prunedThrough) resync = 'beyond_retention';
+      else if (since > head.last) resync = 'unknown_position';
+      else this.position = since;
+    }
+    await this.loadMembership();
+    const rooms = await actions.roomsInfo(this.tenant, [...this.joined]);
+    if (this.isClosed()) return;
+    const limits = {
+      maxMessageBytes: relayLimits.maxMessageBytes,
+      ratePerSecond: relayLimits.ratePerSecond,
+      rateBurst: relayLimits.rateBurst,
+    };
+    this.send(
+      frame('hello', {
+        protocol: PROTOCOL,
+        tenant: this.tenant,
+        user: this.user.userSlug,
+        userId: this.userId,
+        seq: this.position,
+        rooms,
+        limits,
+      }),
+    );
+    if (resync) this.send(frame('resync', { reason: resync, seq: this.position }));
+    this.mode = 'replaying';
+    await this.replay();
+    if (this.isClosed()) return;
+    // No await between the last check of feed.head and this switch: every later row is delivered live.
+    this.mode = 'live';
+    this.send(frame('live', { seq: this.position }));
+  }
+
+  deliver(rows: readonly LogRow[]): void {
+    if (this.mode !== 'live') return;
+    for (const row of rows) {
+      if (row.seq <= this.position) continue;
+      this.position = row.seq;
+      if (route(this, row, false) && !this.send(rowFrame(row))) return;
+    }
+  }
+
+  receive(data: unknown): void {
+    if (this.mode === 'closed') return;
+    this.handler ??= createFrameHandler({
+      user: this.user,
+      limits: this.deps.limits,
+      actions: this.deps.actions,
+      logger: this.deps.logger,
+      send: (text) => void this.send(text),
+      joinedNow: (roomId) => this.joined.has(roomId),
+    });
+    this.handler(data);
+  }
+}
+
+export function createSession(
+  socket: SocketLike,
+  user: UserPrincipal,
+  deps: SessionDeps,
+  onEnd: (session: Session) => void = () => undefined,
+): Session {
+  return new RelaySession(socket, user, deps, onEnd);
 }

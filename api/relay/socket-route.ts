@@ -1,13 +1,14 @@
-import { upgradeWebSocket } from '@hono/node-server';
 import { Hono } from 'hono';
-import type { WebSocket } from 'ws';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../../lib/config.js';
-import type { ApiEnv, AppDeps } from '../context.js';
+import type { Logger } from '../../lib/log.js';
+import type { ApiEnv } from '../context.js';
 import { ApiError, respondError, type ErrorCode } from '../errors.js';
 import { operation } from '../operation.js';
+import type { RelayHub } from './hub.js';
 import { CloseCode, errorFrame, PROTOCOL } from './protocol.js';
-import type { Session } from './session.js';
 import { createUserVerifier, socketToken, type UserPrincipal } from './user-auth.js';
 
 /**
@@ -18,6 +19,8 @@ import { createUserVerifier, socketToken, type UserPrincipal } from './user-auth
 export function createWebSocketServer(config: Pick<Config, 'relay'>): WebSocketServer {
   return new WebSocketServer({
     noServer: true,
+    // The hub tracks its sockets; a second set of them here would only cost memory.
+    clientTracking: false,
     maxPayload: config.relay.maxMessageBytes,
     handleProtocols: (protocols) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
   });
@@ -55,80 +58,130 @@ interface Refusal {
   error: string;
 }
 
+const WS_PATH = realtime.path;
+const ignore = (): void => undefined;
+
+/** An HTTP answer on a socket that asked to upgrade somewhere we have no WebSocket. */
+function refuseUpgrade(socket: Duplex, status: number, errcode: ErrorCode, error: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ errcode, error });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
 /**
- * `GET /v1/realtime[?since=N]`: the user's socket. Authentication problems are told on the socket
- * (an `error` frame, then close 4401) because a browser cannot read a refused handshake.
+ * `GET /v1/realtime[?since=N]` with `Upgrade: websocket`: the user's socket, handled on the HTTP
+ * server's `upgrade` event rather than through the Hono app, so nothing of the handshake request
+ * stays alive with the socket (decision 0017). Authentication problems are told on the socket (an
+ * `error` frame, then close 4401) because a browser cannot read a refused handshake. A plain GET
+ * of the path (no upgrade) is answered by the app: 426 (`realtimeRoutes`).
  */
-export function realtimeRoutes(deps: Pick<AppDeps, 'config' | 'relay'>) {
+export function attachRealtime(
+  server: Server,
+  deps: { config: Pick<Config, 'relay' | 'userJwt' | 'matrix'>; relay: RelayHub | undefined; logger: Logger },
+): WebSocketServer {
+  const wss = createWebSocketServer(deps.config);
   const verify = createUserVerifier(deps.config);
-  return new Hono<ApiEnv>().get(
-    realtime.path,
-    upgradeWebSocket(async (c) => {
-      let refusal: Refusal | null = null;
-      let user: UserPrincipal | null = null;
-      let since: number | null = null;
-      const token = socketToken(
-        (n) => c.req.header(n),
-        (n) => c.req.query(n),
-      );
-      const sinceRaw = c.req.query('since');
-      if (!deps.relay) {
-        refusal = {
+
+  async function authenticate(
+    req: IncomingMessage,
+  ): Promise<{ refusal: Refusal } | { user: UserPrincipal; since: number | null }> {
+    if (!deps.relay)
+      return {
+        refusal: {
           code: CloseCode.Internal,
           errcode: 'OM_UNAVAILABLE',
           error: 'this process does not serve the realtime relay',
-        };
-      } else if (!token) {
-        refusal = {
+        },
+      };
+    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+    const token = socketToken(
+      (n) => {
+        const v = req.headers[n];
+        return Array.isArray(v) ? v[0] : v;
+      },
+      (n) => query.get(n) ?? undefined,
+    );
+    if (!token)
+      return {
+        refusal: {
           code: CloseCode.Unauthorized,
           errcode: 'M_MISSING_TOKEN',
           error:
             'missing user JWT: send "Authorization: Bearer <jwt>", a "bearer.<jwt>" subprotocol, or ?access_token=<jwt>',
-        };
-      } else {
-        try {
-          user = await verify(token);
-        } catch (err) {
-          if (!(err instanceof ApiError)) throw err;
-          refusal = { code: CloseCode.Unauthorized, errcode: err.errcode, error: err.message };
-        }
-      }
-      if (!refusal && sinceRaw !== undefined) {
-        if (/^\d{1,15}$/.test(sinceRaw)) since = Number(sinceRaw);
-        else
-          refusal = {
-            code: CloseCode.BadRequest,
-            errcode: 'M_INVALID_PARAM',
-            error: 'since must be a sequence number (a whole number, 0 or more)',
-          };
-      }
-      let session: Session | undefined;
-      return {
-        onOpen(_event, ws) {
-          if (refusal || !user || !deps.relay) {
-            const r = refusal ?? { code: CloseCode.Internal, errcode: 'M_UNKNOWN', error: 'internal error' };
-            ws.send(errorFrame(r.errcode, r.error));
-            ws.close(r.code, r.errcode);
-            return;
-          }
-          session = deps.relay.open(ws.raw as WebSocket, user, since);
-        },
-        onMessage(event) {
-          session?.receive(event.data);
-        },
-        onClose() {
-          session?.end();
-        },
-        onError() {
-          session?.end();
         },
       };
-    }),
-    (c) =>
-      respondError(
-        c,
-        'OM_UPGRADE_REQUIRED',
-        'GET /v1/realtime is a WebSocket: connect with "Upgrade: websocket" (README, "Realtime relay")',
-      ),
+    let user: UserPrincipal;
+    try {
+      user = await verify(token);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      return { refusal: { code: CloseCode.Unauthorized, errcode: err.errcode, error: err.message } };
+    }
+    const sinceRaw = query.get('since');
+    if (sinceRaw === null) return { user, since: null };
+    if (/^\d{1,15}$/.test(sinceRaw)) return { user, since: Number(sinceRaw) };
+    return {
+      refusal: {
+        code: CloseCode.BadRequest,
+        errcode: 'M_INVALID_PARAM',
+        error: 'since must be a sequence number (a whole number, 0 or more)',
+      },
+    };
+  }
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // Until ws owns the socket, a reset peer must not crash the process.
+    socket.on('error', ignore);
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path !== WS_PATH) {
+      refuseUpgrade(socket, 404, 'M_UNRECOGNIZED', `no WebSocket at ${path}: the realtime socket is GET ${WS_PATH}`);
+      return;
+    }
+    if (req.method !== 'GET') {
+      refuseUpgrade(socket, 405, 'M_UNRECOGNIZED', `${WS_PATH} takes GET, not ${req.method}`);
+      return;
+    }
+    let outcome: Awaited<ReturnType<typeof authenticate>>;
+    try {
+      outcome = await authenticate(req);
+    } catch (err) {
+      deps.logger.error({ err }, 'relay: socket authentication failed');
+      refuseUpgrade(socket, 500, 'M_UNKNOWN', 'internal error');
+      return;
+    }
+    if (socket.destroyed) return;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('error', ignore);
+      if ('refusal' in outcome || !deps.relay) {
+        const r =
+          'refusal' in outcome
+            ? outcome.refusal
+            : { code: CloseCode.Internal, errcode: 'M_UNKNOWN' as const, error: 'internal error' };
+        // Until the close handshake ends, an error on this socket is nothing to act on.
+        ws.on('error', ignore);
+        ws.send(errorFrame(r.errcode, r.error));
+        ws.close(r.code, r.errcode);
+        return;
+      }
+      deps.relay.open(ws, outcome.user, outcome.since);
+    });
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void upgrade(req, socket, head));
+  server.on('close', () => wss.close());
+  return wss;
+}
+
+/** `GET /v1/realtime` without an upgrade: 426, naming what to do (the upgrade itself never reaches the app). */
+export function realtimeRoutes() {
+  return new Hono<ApiEnv>().get(realtime.path, (c) =>
+    respondError(
+      c,
+      'OM_UPGRADE_REQUIRED',
+      'GET /v1/realtime is a WebSocket: connect with "Upgrade: websocket" (README, "Realtime relay")',
+    ),
   );
 }

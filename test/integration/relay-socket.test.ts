@@ -3,7 +3,8 @@
  * bad frames, limits, keepalive, sends from the socket, and other users' typing and receipts.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { serviceToken } from '../helpers/api.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
@@ -106,6 +107,47 @@ describe('authentication', () => {
     const res = await fetch(`${url}/v1/realtime`);
     expect(res.status).toBe(426);
     expect(await res.json()).toMatchObject({ errcode: 'OM_UPGRADE_REQUIRED' });
+  });
+
+  it('refuses an upgrade anywhere but /v1/realtime with a 404 naming where the socket is', async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${url}/v1/healthz`, {
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': randomBytes(16).toString('base64'),
+        },
+      });
+      req.on('upgrade', () => reject(new Error('upgraded')));
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer.status).toBe(404);
+    expect(JSON.parse(answer.body)).toEqual({
+      errcode: 'M_UNRECOGNIZED',
+      error: 'no WebSocket at /v1/healthz: the realtime socket is GET /v1/realtime',
+    });
+  });
+
+  it('counts its open sockets in /metrics (relay_sockets_open)', async () => {
+    const gauge = async (): Promise<number> => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return Number(/^relay_sockets_open (\d+)$/m.exec(text)?.[1]);
+    };
+    const before = await gauge();
+    expect(before).toBeGreaterThanOrEqual(0);
+    const c = await live('alice');
+    expect(await gauge()).toBe(before + 1);
+    await c.close();
+    const deadline = Date.now() + 5_000;
+    while ((await gauge()) !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await gauge()).toBe(before);
   });
 
   it('closes the socket when its token expires (4401): the client reconnects with a new one', async () => {

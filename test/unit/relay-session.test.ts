@@ -157,4 +157,29 @@ describe('relay session', () => {
     expect(socket.bodies()).toEqual(['one', 'two']);
     expect(socket.frames.at(-1)?.type).toBe('live');
   });
+
+  it('closes with 4401 once its token has expired, and only then, and ends the session once', async () => {
+    const { socket, session, publish } = setup();
+    publish(member('!a', ME, 'join'));
+    await session.start(null);
+    const exp = user.expiresAt * 1000;
+    expect(session.expireBy(exp - 1)).toBe(false);
+    expect(socket.closedWith).toBeNull();
+    expect(session.expireBy(exp)).toBe(true);
+    expect(socket.closedWith).toEqual([4401, expect.stringMatching(/token expired/)]);
+    expect(session.expireBy(exp + 1)).toBe(false);
+    publish(msg('!a', 'after the close'));
+    expect(socket.bodies()).toEqual([]);
+  });
+
+  it('makes the frame handler on the first frame only, and none once closed', async () => {
+    const { socket, session } = setup();
+    await session.start(null);
+    session.receive(JSON.stringify({ type: 'ping', id: 'p1' }));
+    session.receive(JSON.stringify({ type: 'ping', id: 'p2' }));
+    expect(socket.frames.filter((f) => f.type === 'pong').map((f) => f.id)).toEqual(['p1', 'p2']);
+    session.close(1000, 'bye');
+    session.receive(JSON.stringify({ type: 'ping', id: 'p3' }));
+    expect(socket.frames.filter((f) => f.type === 'pong')).toHaveLength(2);
+  });
 });
