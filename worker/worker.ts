@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkerInterceptors, type WorkerOptions }
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { dataConverter } from '../lib/codec.js';
+import { heartbeatInterceptor } from './heartbeat.js';
 import type { Config } from '../lib/config.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
@@ -27,6 +28,7 @@ export function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     shutdownGraceTime: '20 seconds',
     dataConverter: dataConverter(opts.config.payloads),
-    ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
+    // Liveness heartbeats first, on every worker (tests included): see workflows/heartbeat.ts.
+    interceptors: { ...opts.interceptors, activity: [heartbeatInterceptor, ...(opts.interceptors?.activity ?? [])] },
   });
 }

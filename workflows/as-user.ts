@@ -3,9 +3,11 @@ import type { UnknownTokenDetails } from '../activities/user-session.js';
 import type { UserActivities } from '../activities/users.js';
 import { FailureType } from '../lib/failures.js';
 import { proxyActivitiesWithSummaries } from './activity-summaries.js';
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from './heartbeat.js';
 
 const { reauthUser } = proxyActivitiesWithSummaries<UserActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds' },
 });
 

@@ -1,9 +1,11 @@
 import type { UserActivities } from '../activities/users.js';
 import type { ReauthUserInput, ReauthUserResult } from './messages.js';
 import { proxyActivitiesWithSummaries } from './activity-summaries.js';
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from './heartbeat.js';
 
 const { renewUserToken } = proxyActivitiesWithSummaries<UserActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
 

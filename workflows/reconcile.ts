@@ -2,14 +2,17 @@ import { log } from '@temporalio/workflow';
 import type { RoomActivities } from '../activities/rooms.js';
 import type { ReconcileInput, ReconcileResult } from './messages.js';
 import { proxyActivitiesWithSummaries } from './activity-summaries.js';
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from './heartbeat.js';
 
 const { listActiveRooms, recordReconcileRun } = proxyActivitiesWithSummaries<RoomActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 // Waits for the room workflow to do the work (it alone writes a room's power levels).
 const { reconcileRoom } = proxyActivitiesWithSummaries<RoomActivities>({
   startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 3 },
 });
 

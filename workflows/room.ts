@@ -25,9 +25,11 @@ import {
 import { endCleanlyOnCancel } from './cancellation.js';
 import { MatrixRoomIdKey } from './search-attributes.js';
 import { proxyActivitiesWithSummaries } from './activity-summaries.js';
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from './heartbeat.js';
 
 const acts = proxyActivitiesWithSummaries<RoomActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '20 seconds' },
 });
 
