@@ -141,25 +141,40 @@ export async function ensureReconcileSchedule(client: Client, config: StarterCon
   }
 }
 
+/** The send workflow of one client transaction id, and whether this call started it. */
+export interface SendMessageStart {
+  handle: WorkflowHandle<typeof sendMessageWorkflow>;
+  /**
+   * True: this call started the run, with this input and memo (the common case; nothing to read
+   * back). False: a run of this transaction id was already running or had completed — its memo
+   * says whose message it is.
+   */
+  started: boolean;
+}
+
 /**
- * Starts the durable send of one message, or returns the run already started for this client
+ * Starts the durable send of one message, or finds the run already started for this client
  * transaction id (running: joined; completed: its result answers the repeat; failed: a new run
  * may try again, with the same Matrix transaction id).
+ *
+ * The conflict policy is FAIL, not USE_EXISTING, so that the answer says which happened: a start
+ * that succeeds created the run (an existing one would have been refused), and only a repeated
+ * transaction id costs the caller a look at the run's memo.
  */
 export async function startSendMessage(
   client: Client,
   config: StarterConfig,
   input: SendMessageInput,
   requestId?: string,
-): Promise<WorkflowHandle<typeof sendMessageWorkflow>> {
+): Promise<SendMessageStart> {
   const workflowId = messageWorkflowId(input.tenant, input.clientTxnId);
   const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.userSlug);
   try {
-    return await client.workflow.start<typeof sendMessageWorkflow>('sendMessageWorkflow', {
+    const handle = await client.workflow.start<typeof sendMessageWorkflow>('sendMessageWorkflow', {
       workflowId,
       taskQueue: config.temporal.taskQueue,
       args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       typedSearchAttributes: [
         { key: TenantKey, value: input.tenant },
@@ -172,9 +187,10 @@ export async function startSendMessage(
       memo: { userSlug: input.userSlug, roomId: input.roomId, requestId },
       staticSummary: `Message from ${input.tenant}/${input.userSlug} to ${input.kind} ${input.slug}`,
     });
+    return { handle, started: true };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError || (err as Error).name === 'WorkflowExecutionAlreadyStartedError') {
-      return client.workflow.getHandle<typeof sendMessageWorkflow>(workflowId);
+      return { handle: client.workflow.getHandle<typeof sendMessageWorkflow>(workflowId), started: false };
     }
     throw err;
   }

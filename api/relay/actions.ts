@@ -6,6 +6,7 @@ import { FailureType } from '../../lib/failures.js';
 import { signalEphemeral, startSendMessage } from '../../lib/starters.js';
 import type { RoomKind } from '../../workflows/ids.js';
 import type { EphemeralRequest, MessageType, SendMessageResult } from '../../workflows/messages.js';
+import type { sendMessageWorkflow } from '../../workflows/send-message.js';
 import { ApiError, type ErrorCode } from '../errors.js';
 import type { RelayHomeserver } from './homeserver.js';
 import type { RoomInfo, RoomTarget } from './protocol.js';
@@ -98,7 +99,7 @@ export function createRelayActions(deps: {
     },
 
     async send(sender, room, message, requestId) {
-      const handle = await startSendMessage(
+      const start = await startSendMessage(
         temporal,
         config,
         {
@@ -114,12 +115,19 @@ export function createRelayActions(deps: {
         requestId,
       );
       // Transaction ids are per tenant: one another user (or another room) already used is refused.
-      const memo = (await handle.describe()).memo as { userSlug?: unknown; roomId?: unknown } | undefined;
-      if (memo?.userSlug !== sender.userSlug || memo?.roomId !== room.roomId) {
-        throw new ApiError(
-          'OM_TXN_CONFLICT',
-          `txnId "${message.txnId}" was already used for another message; use a new one`,
-        );
+      // A run this call started carries this sender and room; only a repeated id needs its memo read.
+      let handle = start.handle;
+      if (!start.started) {
+        const run = await handle.describe();
+        const memo = run.memo as { userSlug?: unknown; roomId?: unknown } | undefined;
+        if (memo?.userSlug !== sender.userSlug || memo?.roomId !== room.roomId) {
+          throw new ApiError(
+            'OM_TXN_CONFLICT',
+            `txnId "${message.txnId}" was already used for another message; use a new one`,
+          );
+        }
+        // The answer is the run whose memo was just checked, whatever starts under the id later.
+        handle = temporal.workflow.getHandle<typeof sendMessageWorkflow>(handle.workflowId, run.runId);
       }
       return {
         workflowId: handle.workflowId,

@@ -94,6 +94,23 @@ describe('durable sends', () => {
     }
   }, 600_000);
 
+  it('two users racing for one transaction id: one message is sent, the other sender is refused (409), in either order', async () => {
+    for (let round = 0; round < 5; round++) {
+      const txnId = randomUUID();
+      const [a, b] = await Promise.all([send(txnId, `race ${round} alice`), send(txnId, `race ${round} bob`, 'bob')]);
+      const answers = [a, b].map((r) => r.status).sort();
+      expect(answers).toEqual([200, 409]);
+      expect([a, b].find((r) => r.status === 409)!.body.errcode).toBe('OM_TXN_CONFLICT');
+      // The winner's repeat is still answered with its message; the loser is still refused.
+      const winner = a.status === 200 ? 'alice' : 'bob';
+      const again = await send(txnId, 'repeat', winner);
+      expect(again.body.eventId).toBe((a.status === 200 ? a : b).body.eventId);
+      expect((await send(txnId, 'repeat', winner === 'alice' ? 'bob' : 'alice')).status).toBe(409);
+      // Another user in another room: refused too.
+      expect((await send(txnId, 'elsewhere', 'carol', 'other')).body.errcode).toBe('OM_TXN_CONFLICT');
+    }
+  }, 120_000);
+
   it('refuses a transaction id another user already used (409), a room the user is not in (403), and names bad input (400)', async () => {
     const txnId = randomUUID();
     expect((await send(txnId, 'mine')).status).toBe(200);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { EventLog } from '../../activities/store/events.js';
 import type { Db } from '../../activities/store/db.js';
 import { createRelayActions } from '../../api/relay/actions.js';
@@ -38,5 +38,100 @@ describe('whether a user may act in a room', () => {
     expect(await actions(null, 'join').isJoined()).toBe(true);
     expect(await actions('leave', 'leave').isJoined()).toBe(false);
     expect(await actions(null, null).isJoined()).toBe(false);
+  });
+});
+
+/**
+ * A Temporal client that holds send workflows by id, as the server would under the starter's
+ * policies (conflict FAIL, reuse ALLOW_DUPLICATE_FAILED_ONLY): a second start of a running or
+ * completed id is refused, a failed one's is a new run; what the API asked of it is recorded.
+ */
+function fakeTemporal() {
+  type Run = { runId: string; memo: Record<string, unknown>; status: 'RUNNING' | 'COMPLETED' | 'FAILED' };
+  const runs = new Map<string, Run>();
+  const calls: string[] = [];
+  let next = 0;
+  const handle = (workflowId: string, runId?: string) => ({
+    workflowId,
+    describe: async () => {
+      calls.push(`describe ${workflowId}`);
+      const run = runs.get(workflowId)!;
+      return { runId: run.runId, memo: run.memo };
+    },
+    result: async () => {
+      const run = runs.get(workflowId)!;
+      calls.push(`result ${workflowId} ${runId ?? 'latest'}`);
+      return { eventId: `$${runId ?? run.runId}`, roomId: '!r:x', userSlug: String(run.memo.userSlug), clientTxnId: 't' };
+    },
+  });
+  const temporal = {
+    workflow: {
+      start: async (type: string, opts: { workflowId: string; memo: Record<string, unknown>; workflowIdConflictPolicy: string }) => {
+        calls.push(`start ${opts.workflowId} ${opts.workflowIdConflictPolicy}`);
+        const run = runs.get(opts.workflowId);
+        if (run && run.status !== 'FAILED') throw new WorkflowExecutionAlreadyStartedError('already started', opts.workflowId, type);
+        const runId = `run${++next}`;
+        runs.set(opts.workflowId, { runId, memo: opts.memo, status: 'RUNNING' });
+        return handle(opts.workflowId, runId);
+      },
+      getHandle: (workflowId: string, runId?: string) => handle(workflowId, runId),
+    },
+  } as unknown as Client;
+  return { temporal, runs, calls };
+}
+
+describe('a durable send', () => {
+  const room = (roomId: string) => ({ tenant: 'acme', roomId, kind: 'event' as const, slug: 's', name: null });
+  const setup = () => {
+    const t = fakeTemporal();
+    const a = createRelayActions({
+      config: loadConfig({ ...MINIMAL_ENV }),
+      db: {} as Db,
+      temporal: t.temporal,
+      log: {} as EventLog,
+      homeserver: {} as RelayHomeserver,
+    });
+    const send = (userSlug: string, roomId: string, txnId = 't1') =>
+      a.send({ tenant: 'acme', userSlug }, room(roomId), { txnId, body: 'hi', msgtype: 'm.text' });
+    return { ...t, send };
+  };
+
+  it('starts the workflow and reads nothing back when the start created the run', async () => {
+    const s = setup();
+    const ticket = await s.send('alice', '!r:x');
+    expect(ticket.workflowId).toBe('msg:acme:t1');
+    expect(s.calls).toEqual(['start msg:acme:t1 FAIL']);
+    expect(s.runs.get('msg:acme:t1')!.memo).toMatchObject({ userSlug: 'alice', roomId: '!r:x' });
+    expect(await ticket.result()).toMatchObject({ eventId: '$run1' });
+  });
+
+  it('answers a repeat by the same user in the same room with the run it checked, running or completed', async () => {
+    const s = setup();
+    await s.send('alice', '!r:x');
+    const again = await s.send('alice', '!r:x');
+    expect(again.workflowId).toBe('msg:acme:t1');
+    expect(await again.result()).toMatchObject({ eventId: '$run1' });
+    expect(s.calls.slice(1)).toEqual(['start msg:acme:t1 FAIL', 'describe msg:acme:t1', 'result msg:acme:t1 run1']);
+    s.runs.get('msg:acme:t1')!.status = 'COMPLETED';
+    expect(await (await s.send('alice', '!r:x')).result()).toMatchObject({ eventId: '$run1' });
+  });
+
+  it('refuses a transaction id another user or another room already used', async () => {
+    const s = setup();
+    await s.send('alice', '!r:x');
+    await expect(s.send('bob', '!r:x')).rejects.toMatchObject({ errcode: 'OM_TXN_CONFLICT' });
+    await expect(s.send('alice', '!other:x')).rejects.toMatchObject({ errcode: 'OM_TXN_CONFLICT' });
+    s.runs.get('msg:acme:t1')!.status = 'COMPLETED';
+    await expect(s.send('bob', '!r:x')).rejects.toMatchObject({ errcode: 'OM_TXN_CONFLICT' });
+  });
+
+  it('lets a failed run be tried again, by whoever repeats the id (a new run, with their memo)', async () => {
+    const s = setup();
+    await s.send('alice', '!r:x');
+    s.runs.get('msg:acme:t1')!.status = 'FAILED';
+    const retry = await s.send('bob', '!r:x');
+    expect(s.runs.get('msg:acme:t1')!.memo).toMatchObject({ userSlug: 'bob' });
+    expect(await retry.result()).toMatchObject({ eventId: '$run2', userSlug: 'bob' });
+    expect(s.calls.filter((c) => c.startsWith('describe'))).toHaveLength(0);
   });
 });
