@@ -15,21 +15,15 @@ import type { Config } from '../../lib/config.js';
 import type { ApiClient } from './clients.js';
 import type { Track } from './provisioning.js';
 import { latencies, markerBody, p50p99, vmRssKiB, wallMs, type Arrival } from './relay-stats.js';
-import {
-  matrixSend,
-  matrixTokens,
-  memberSlug,
-  receivedAt,
-  roomWithMembers,
-  userIdOf,
-  userJwt,
-} from './relay-setup.js';
+import { matrixSend, matrixTokens, memberSlug, receivedAt, roomWithMembers, userIdOf, userJwt } from './relay-setup.js';
 import { compare, measurement, summarize, type Comparison, type Measurement } from './stats.js';
 
 export interface FanoutOptions {
   config: Config;
   api: ApiClient;
   apiPid: number;
+  /** A full GC in the API process (scripts/bench/gc.ts): memory is read after one. */
+  apiGc: () => Promise<void>;
   sockets: number;
   users: number;
   messages: number;
@@ -83,6 +77,12 @@ const openFiles = (): string => {
   }
 };
 const rssKiB = (pid: number): number => vmRssKiB(readFileSync(`/proc/${pid}/status`, 'utf8'));
+/** The API's resident memory once a full GC has run: what it keeps, not the garbage of the moment. */
+async function retainedKiB(o: Pick<FanoutOptions, 'apiPid' | 'apiGc'>): Promise<number> {
+  await o.apiGc();
+  await sleep(1_000);
+  return rssKiB(o.apiPid);
+}
 
 export async function fanoutBench(o: FanoutOptions): Promise<Comparison> {
   const { config } = o;
@@ -158,7 +158,7 @@ export async function fanoutBench(o: FanoutOptions): Promise<Comparison> {
   o.log(`fanout: connecting ${o.sockets} sockets (${users} users) to the API process ${o.apiPid}`);
   const many = socketProcess();
   try {
-    const rssBefore = rssKiB(o.apiPid);
+    const rssBefore = await retainedKiB(o);
     const c = await many.ask<{ sockets: number; failed: number; firstError: string; ms: number }>(
       {
         type: 'connect',
@@ -170,7 +170,7 @@ export async function fanoutBench(o: FanoutOptions): Promise<Comparison> {
     );
     if (c.failed) throw new Error(`fanout: ${c.failed} of ${o.sockets} sockets did not connect: ${c.firstError}`);
     await sleep(2_000);
-    const rssAfter = rssKiB(o.apiPid);
+    const rssAfter = await retainedKiB(o);
     const perSocketKiB = (rssAfter - rssBefore) / o.sockets;
     o.log(
       `  connected in ${(c.ms / 1000).toFixed(1)} s; API RSS ${rssBefore} → ${rssAfter} KiB (${perSocketKiB.toFixed(1)} KiB per socket)`,
@@ -241,7 +241,7 @@ export async function fanoutBench(o: FanoutOptions): Promise<Comparison> {
         `time = PUT issued → the last socket has the message; baseline = the same with 1 socket. ` +
         `PUT answered after ${p50p99(answered)}; PUT issued → push stored ${p50p99(pushStored)}; push stored → first socket ${p50p99(relayFirst)}, → last socket ${p50p99(relayLast)} (the relay's share); ` +
         `first → last socket ${p50p99(spread)}; the API process's CPU ${apiCpuMs.toFixed(1)} ms per message (${((apiCpuMs * 1000) / o.sockets).toFixed(1)} µs per socket); the socket process's CPU per message from its first to its last arrival p50 ${busy.p50.toFixed(1)} ms (${((busy.p50 * 1000) / o.sockets).toFixed(1)} µs per socket).`,
-      `Fan-out memory: API process VmRSS ${(rssBefore / 1024).toFixed(1)} → ${(rssAfter / 1024).toFixed(1)} MiB with ${o.sockets} sockets connected = ${perSocketKiB.toFixed(1)} KiB per socket.`,
+      `Fan-out memory: API process VmRSS, each reading after a full GC, ${(rssBefore / 1024).toFixed(1)} → ${(rssAfter / 1024).toFixed(1)} MiB with ${o.sockets} sockets connected = ${perSocketKiB.toFixed(1)} KiB per socket.`,
     ];
     return result;
   } finally {

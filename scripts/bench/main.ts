@@ -2,7 +2,7 @@
  * `npm run bench [-- --only <ids> --quick --keep-stack --profile <sizes>]`
  *   ids: provisioning, rooms, relay-latency, fanout, durable-send, sync-clients (default: all)
  *   sizes: --users --concurrency --rooms --members --messages --interval --sockets --fanout-users
- *          --fanout-messages --sends --online --room-size --step-seconds
+ *          --fanout-messages --sends --sequential-sends --online --room-size --step-seconds
  *
  * Brings up its own stack (`bench`, ports offset by 50000; BENCH_STACK_NAME / BENCH_PORT_OFFSET
  * for another), runs a real worker process and a real
@@ -22,6 +22,7 @@ import { roomsBench } from './rooms.js';
 import { relayLatencyBench } from './relay-latency.js';
 import { fanoutBench } from './fanout.js';
 import { durableSendBench } from './durable-send.js';
+import { inspectorGc } from './gc.js';
 import { syncClientsBench } from './sync-clients.js';
 import { BENCH_STACK, readStackEnv, ROOT, stack, startProcess, type Proc } from './stack.js';
 import {
@@ -102,7 +103,13 @@ async function main(): Promise<number> {
     const worker = await startProcess('dist/worker/main.js', { ...env, ...profiled, WORKER_HTTP_PORT: '0' }, /worker running/, 'worker');
     procs.push(worker);
     if (worker.child.pid) profiledPids.worker = worker.child.pid;
-    const apiProc = await startProcess('dist/api/main.js', { ...env, ...profiled }, /api listening/, 'api');
+    // Its inspector (loopback, a free port) lets the memory benchmarks read RSS after a full GC.
+    const apiProc = await startProcess('dist/api/main.js', { ...env, ...profiled }, /api listening/, 'api', [
+      '--inspect=127.0.0.1:0',
+    ]);
+    const apiInspector = apiProc.inspector;
+    if (!apiInspector) throw new Error('the API printed no inspector URL (started with --inspect=127.0.0.1:0)');
+    const apiGc = (): Promise<void> => inspectorGc(apiInspector);
     procs.push(apiProc);
     if (apiProc.child.pid) profiledPids.api = apiProc.child.pid;
     const api = apiClient(`http://127.0.0.1:${config.api.port}`, await serviceJwt(config));
@@ -134,15 +141,17 @@ async function main(): Promise<number> {
     }
     if (args.only.includes('fanout')) {
       results.push(
-        await fanoutBench({ config, api, apiPid: apiProc.child.pid!, sockets: args.sockets, users: args.fanoutUsers, messages: args.fanoutMessages, concurrency: args.concurrency, runId, log, track }),
+        await fanoutBench({ config, api, apiPid: apiProc.child.pid!, apiGc, sockets: args.sockets, users: args.fanoutUsers, messages: args.fanoutMessages, concurrency: args.concurrency, runId, log, track }),
       );
     }
     if (args.only.includes('durable-send')) {
-      results.push(await durableSendBench({ config, api, sends: args.sends, concurrency: args.concurrency, runId, log, track }));
+      results.push(
+        ...(await durableSendBench({ config, api, sends: args.sends, sequentialSends: args.sequentialSends, concurrency: args.concurrency, runId, log, track })),
+      );
     }
     if (args.only.includes('sync-clients')) {
       results.push(
-        ...(await syncClientsBench({ config, api, online: args.online, roomSize: args.roomSize, stepSeconds: args.stepSeconds, concurrency: args.concurrency, runId, log, roots, apiPid: apiProc.child.pid! })),
+        ...(await syncClientsBench({ config, api, online: args.online, roomSize: args.roomSize, stepSeconds: args.stepSeconds, concurrency: args.concurrency, runId, log, roots, apiPid: apiProc.child.pid!, apiGc })),
       );
     }
   } catch (err) {

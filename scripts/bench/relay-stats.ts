@@ -104,6 +104,13 @@ export interface HistoryPhases {
   workflowTaskWait: number;
   /** Workflow tasks picked up → completed, summed: the workflow code, and local activities run inside. */
   workflowTaskRun: number;
+  /**
+   * Of `workflowTaskRun`: local activities from first scheduled to completed by the worker, summed
+   * (LOCAL_ACTIVITY_SCHEDULED → LOCAL_ACTIVITY_COMPLETED: the times in each local activity's marker,
+   * the worker's clock, which on one machine is the server's). The rest of `workflowTaskRun` is the
+   * SDK: activating the workflow, running its code, completing the task.
+   */
+  localActivityRun: number;
   /** Activity tasks scheduled → picked up by the worker, summed. */
   activityWait: number;
   /** Activities started → completed, summed (the work itself, e.g. the Matrix call). */
@@ -112,8 +119,35 @@ export interface HistoryPhases {
   other: number;
 }
 
+/** Marker name of a local activity's result in a history (sdk-core). */
+export const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/**
+ * The LOCAL_ACTIVITY_SCHEDULED / LOCAL_ACTIVITY_COMPLETED times (ms) of a local activity marker's
+ * `data` detail (sdk-core's JSON: `original_schedule_time`, `complete_time` as seconds + nanos);
+ * [] when absent or unreadable.
+ */
+export function localActivityEvents(markerData: string): { type: string; ms: number }[] {
+  try {
+    const d = JSON.parse(markerData) as Record<string, { seconds?: number | string; nanos?: number } | null | undefined>;
+    const ms = (t: { seconds?: number | string; nanos?: number } | null | undefined): number | undefined =>
+      t && t.seconds !== undefined ? Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6 : undefined;
+    const from = ms(d.original_schedule_time);
+    const to = ms(d.complete_time);
+    if (from === undefined || to === undefined) return [];
+    return [
+      { type: 'LOCAL_ACTIVITY_SCHEDULED', ms: from },
+      { type: 'LOCAL_ACTIVITY_COMPLETED', ms: to },
+    ];
+  } catch {
+    return [];
+  }
+}
+
 /** The phases of one completed workflow's history; null when it did not complete. */
-export function historyPhases(events: readonly { type: string; ms: number }[]): HistoryPhases | null {
+export function historyPhases(history: readonly { type: string; ms: number }[]): HistoryPhases | null {
+  // In time order: local activity times (from markers) fall inside the task that ran them.
+  const events = [...history].sort((a, b) => a.ms - b.ms);
   const first = (t: string): number | undefined => events.find((e) => e.type === t)?.ms;
   const started = first('EVENT_TYPE_WORKFLOW_EXECUTION_STARTED');
   const completed = first('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
@@ -135,10 +169,12 @@ export function historyPhases(events: readonly { type: string; ms: number }[]): 
   const activityWait = waits('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED', 'EVENT_TYPE_ACTIVITY_TASK_STARTED');
   const activityRun = waits('EVENT_TYPE_ACTIVITY_TASK_STARTED', 'EVENT_TYPE_ACTIVITY_TASK_COMPLETED');
   const workflowTaskRun = waits('EVENT_TYPE_WORKFLOW_TASK_STARTED', 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED');
+  const localActivityRun = waits('LOCAL_ACTIVITY_SCHEDULED', 'LOCAL_ACTIVITY_COMPLETED');
   return {
     total,
     workflowTaskWait,
     workflowTaskRun,
+    localActivityRun,
     activityWait,
     activityRun,
     other: total - workflowTaskWait - workflowTaskRun - activityWait - activityRun,

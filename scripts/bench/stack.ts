@@ -7,6 +7,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { inspectorUrl } from './gc.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** `BENCH_STACK_NAME` / `BENCH_PORT_OFFSET` let two benchmark runs (or a run beside a kept stack) coexist. */
@@ -20,7 +21,11 @@ export const BENCH_STACK = {
 const run = promisify(execFile);
 
 export async function stack(args: string[]): Promise<void> {
-  await run('bash', ['scripts/stack.sh', ...args], { cwd: ROOT, env: { ...process.env, ...BENCH_STACK }, timeout: 600_000 });
+  await run('bash', ['scripts/stack.sh', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...BENCH_STACK },
+    timeout: 600_000,
+  });
 }
 
 /** The `export NAME='value'` lines of .stack/bench/stack.env. */
@@ -34,13 +39,21 @@ export async function readStackEnv(): Promise<Record<string, string>> {
 export interface Proc {
   child: ChildProcess;
   stop: () => Promise<void>;
+  /** Its inspector's WebSocket URL, when started with `--inspect=127.0.0.1:0` (scripts/bench/gc.ts). */
+  inspector: string | null;
 }
 
 /** Starts one of our entry points with `env` and resolves once its log shows `ready`; logs go to .stack/bench/logs/. */
-export async function startProcess(script: string, env: Record<string, string>, ready: RegExp, name: string): Promise<Proc> {
+export async function startProcess(
+  script: string,
+  env: Record<string, string>,
+  ready: RegExp,
+  name: string,
+  nodeArgs: string[] = [],
+): Promise<Proc> {
   const dir = `${ROOT}.stack/${BENCH_STACK.STACK_NAME}/logs`;
   mkdirSync(dir, { recursive: true });
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const file = createWriteStream(`${dir}/${name}-${child.pid ?? 'x'}.log`);
   child.stdout!.pipe(file, { end: false });
   child.stderr!.pipe(file, { end: false });
@@ -67,6 +80,7 @@ export async function startProcess(script: string, env: Record<string, string>, 
   });
   return {
     child,
+    inspector: inspectorUrl(out),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

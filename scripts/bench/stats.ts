@@ -297,6 +297,8 @@ export interface BenchArgs {
   fanoutMessages: number;
   /** durable-send: messages sent on each side (at `concurrency`). */
   sends: number;
+  /** durable-send: messages sent on each side one at a time (no queueing; the goal's figure). */
+  sequentialSends: number;
   /** sync-clients: online users, in rooms of `roomSize`. */
   online: number;
   roomSize: number;
@@ -311,7 +313,7 @@ export type BenchId = (typeof BENCH_IDS)[number];
 /**
  * `--users N --concurrency N --rooms N --members N --quick --only provisioning,rooms --keep-stack`; for the relay
  * benchmarks `--messages N --interval MS` (relay-latency), `--sockets N --fanout-users N --fanout-messages N` (fanout),
- * `--sends N` (durable-send, at --concurrency).
+ * `--sends N` (durable-send, at --concurrency), `--sequential-sends N` (durable-send, one at a time).
  */
 export function parseArgs(argv: readonly string[]): BenchArgs {
   const quick = argv.includes('--quick');
@@ -330,6 +332,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     fanoutUsers: quick ? 10 : 100,
     fanoutMessages: quick ? 10 : 50,
     sends: quick ? 50 : 500,
+    sequentialSends: quick ? 50 : 200,
     online: quick ? 20 : 200,
     roomSize: quick ? 10 : 30,
     stepSeconds: quick ? 6 : 15,
@@ -354,6 +357,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     else if (a === '--fanout-users') out.fanoutUsers = num();
     else if (a === '--fanout-messages') out.fanoutMessages = num();
     else if (a === '--sends') out.sends = num();
+    else if (a === '--sequential-sends') out.sequentialSends = num();
     else if (a === '--online') out.online = num();
     else if (a === '--room-size') out.roomSize = num();
     else if (a === '--step-seconds') out.stepSeconds = num();

@@ -166,6 +166,10 @@ process.on('message', (raw) => {
       (globalThis as { gc?: () => void }).gc?.();
       send({ type: 'released' });
     })();
+  } else if (m.type === 'gc') {
+    // A full collection before a memory reading (scripts/bench/gc.ts).
+    (globalThis as { gc?: () => void }).gc?.();
+    send({ type: 'collectedGarbage' });
   } else if (m.type === 'stop') {
     stopping = true;
     for (const c of clients) c.stopClient();

@@ -34,13 +34,15 @@ export interface UsersProcess {
   collect(step: number): Promise<{ deliveries: Delivery[]; lost: number }>;
   /** Takes every user offline again. */
   release(): Promise<void>;
+  /** A full garbage collection in the users' process. */
+  gc(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startUsersProcess(mode: 'matrix' | 'relay'): Promise<UsersProcess> {
   const child: ChildProcess = fork(`${ROOT}dist/scripts/bench/sync-clients-child.js`, [mode], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    // gc() after a warm-up only: the readings themselves are plain RSS, as on the API.
+    // gc() after a warm-up and before each memory reading, as on the API (scripts/bench/gc.ts).
     execArgv: ['--expose-gc'],
   });
   const waiting: ((m: FromChild) => boolean)[] = [];
@@ -82,6 +84,11 @@ export async function startUsersProcess(mode: 'matrix' | 'relay'): Promise<Users
     async release() {
       const done = next('released', 120_000);
       tell({ type: 'release' });
+      await done;
+    },
+    async gc() {
+      const done = next('collectedGarbage', 60_000);
+      tell({ type: 'gc' });
       await done;
     },
     async stop() {

@@ -99,13 +99,15 @@ export type ToChild =
   | { type: 'start'; baseUrl: string; users: ChildUser[]; concurrency: number; initialSyncLimit: number }
   | { type: 'collect'; step: number }
   | { type: 'release' }
+  | { type: 'gc' }
   | { type: 'stop' };
 
 export type FromChild =
   | { type: 'loaded' }
   | { type: 'started'; online: number; failures: string[]; seconds: number }
   | { type: 'collected'; step: number; deliveries: Delivery[]; lost: number }
-  | { type: 'released' };
+  | { type: 'released' }
+  | { type: 'collectedGarbage' };
 
 /** One receiver got one message: [message index, receiving user index, latency ms]. */
 export type Delivery = [number, number, number];

@@ -40,6 +40,8 @@ export interface SyncClientsOptions {
   /** The processes whose CPU is reported (the users' process is added per side). */
   roots: () => Record<string, number | undefined>;
   apiPid: number;
+  /** A full GC in the API process (scripts/bench/gc.ts). */
+  apiGc: () => Promise<void>;
 }
 
 const MiB = 2 ** 20;
@@ -113,17 +115,21 @@ async function runSide(
     const warm = users.slice(0, Math.min(10, users.length));
     await proc.start(baseUrl, warm, { concurrency: 10, initialSyncLimit: 20 });
     await proc.release();
-    // Memory is read once V8 has settled (its idle GC hands pages back), and per user as the marginal
-    // cost between half and all users online: a lone before/after delta mostly measures how far V8
-    // happened to grow or shrink its heap meanwhile.
+    // Memory is read after a quiet spell and a full GC in the measured process (what it retains, not
+    // the garbage of the moment), and per user as the marginal cost between half and all users
+    // online: a lone before/after delta mostly measures how far V8 happened to grow its heap.
+    const retained = async (): Promise<number> => {
+      await (mode === 'matrix' ? proc.gc() : o.apiGc());
+      return rss(measured);
+    };
     await sleep(timing.settle);
-    const before = await rss(measured);
+    const before = await retained();
     const half = Math.floor(users.length / 2);
     const opts = { concurrency: mode === 'matrix' ? 10 : 20, initialSyncLimit: 20 };
     o.log(`sync-clients ${name}: bringing ${half} then ${users.length} users online`);
     const first = await proc.start(baseUrl, users.slice(0, half), opts);
     await sleep(timing.settle);
-    const atHalf = await rss(measured);
+    const atHalf = await retained();
     const second = await proc.start(baseUrl, users.slice(half), opts);
     const started = {
       online: first.online + second.online,
@@ -134,7 +140,7 @@ async function runSide(
       `  ${started.online} online in ${started.seconds.toFixed(1)} s${started.failures.length ? `; failures: ${started.failures.join('; ')}` : ''}`,
     );
     await sleep(timing.settle);
-    const after = await rss(measured);
+    const after = await retained();
     o.log(
       `  RSS ${(before / MiB).toFixed(1)} → ${(atHalf / MiB).toFixed(1)} → ${(after / MiB).toFixed(1)} MiB (0, ${half}, ${users.length} users); idle for ${timing.idle} s`,
     );

@@ -4,6 +4,7 @@ import { roleFor } from '../../scripts/bench/rooms.js';
 import {
   ArrivalBook,
   historyPhases,
+  localActivityEvents,
   latencies,
   markerBody,
   markerIndex,
@@ -249,6 +250,7 @@ describe('relay benchmark arguments', () => {
       fanoutUsers: 100,
       fanoutMessages: 50,
       sends: 500,
+      sequentialSends: 200,
     });
     expect(parseArgs(['--quick'])).toMatchObject({
       messages: 50,
@@ -256,6 +258,7 @@ describe('relay benchmark arguments', () => {
       fanoutUsers: 10,
       fanoutMessages: 10,
       sends: 50,
+      sequentialSends: 50,
     });
     const a = parseArgs([
       '--only',
@@ -273,10 +276,11 @@ describe('relay benchmark arguments', () => {
       interval: 50,
       sockets: 300,
     });
-    expect(parseArgs(['--fanout-users', '7', '--fanout-messages', '9', '--sends', '11'])).toMatchObject({
+    expect(parseArgs(['--fanout-users', '7', '--fanout-messages', '9', '--sends', '11', '--sequential-sends', '13'])).toMatchObject({
       fanoutUsers: 7,
       fanoutMessages: 9,
       sends: 11,
+      sequentialSends: 13,
     });
     expect(() => parseArgs(['--only', 'fanout,nope'])).toThrow(/--only takes/);
   });
@@ -389,10 +393,40 @@ describe('workflow history phases', () => {
       total: 100,
       workflowTaskWait: 15,
       workflowTaskRun: 20,
+      localActivityRun: 0,
       activityWait: 15,
       activityRun: 50,
       other: 0,
     });
     expect(historyPhases(h.slice(0, -1))).toBeNull();
+  });
+
+  it('splits a local-first send: the local activity (from its marker) inside the one workflow task', () => {
+    const at = (s: number): { seconds: string; nanos: number } => ({ seconds: String(1000 + Math.floor(s / 1000)), nanos: (s % 1000) * 1e6 });
+    const marker = JSON.stringify({ seq: 1, attempt: 1, activity_type: 'sendMessageAsUser', complete_time: at(45), backoff: null, original_schedule_time: at(20) });
+    const la = localActivityEvents(marker);
+    expect(la).toEqual([
+      { type: 'LOCAL_ACTIVITY_SCHEDULED', ms: 1_000_020 },
+      { type: 'LOCAL_ACTIVITY_COMPLETED', ms: 1_000_045 },
+    ]);
+    const h = [
+      ['EVENT_TYPE_WORKFLOW_EXECUTION_STARTED', 0],
+      ['EVENT_TYPE_WORKFLOW_TASK_SCHEDULED', 0],
+      ['EVENT_TYPE_WORKFLOW_TASK_STARTED', 5],
+      ['EVENT_TYPE_WORKFLOW_TASK_COMPLETED', 60],
+      ['EVENT_TYPE_MARKER_RECORDED', 61],
+      ['EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED', 62],
+    ].map(([type, ms]) => ({ type: type as string, ms: 1_000_000 + (ms as number) }));
+    expect(historyPhases([...h, ...la])).toEqual({
+      total: 62,
+      workflowTaskWait: 5,
+      workflowTaskRun: 55,
+      localActivityRun: 25,
+      activityWait: 0,
+      activityRun: 0,
+      other: 2,
+    });
+    expect(localActivityEvents('not json')).toEqual([]);
+    expect(localActivityEvents('{"seq":1}')).toEqual([]);
   });
 });
