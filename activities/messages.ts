@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import { CLIENT_TXN_ID_KEY, type SendMessageInput } from '../workflows/messages.js';
 import { enc, matrixRequest } from './matrix/http.js';
+import type { SentNotice } from './store/sent-notices.js';
 import type { UserSessions } from './user-session.js';
 
 export interface MessageActivityDeps {
   sessions: UserSessions;
   homeserverUrl: string;
+  /** Tells the API a send is on the homeserver before the workflow has recorded it (decision 0018). */
+  announceSent?: (notice: SentNotice) => Promise<void>;
 }
 
 /**
@@ -24,7 +27,7 @@ export function createMessageActivities(deps: MessageActivityDeps) {
     /** Sends the message as the user; idempotent by the workflow's transaction id. */
     async sendMessageAsUser(input: SendMessageInput & { workflowId: string }): Promise<{ eventId: string }> {
       const content = { msgtype: input.msgtype, body: input.body, [CLIENT_TXN_ID_KEY]: input.clientTxnId };
-      return deps.sessions.run(input.tenant, input.userSlug, async ({ accessToken }) => {
+      const sent = await deps.sessions.run(input.tenant, input.userSlug, async ({ accessToken }) => {
         const r = await matrixRequest<{ event_id: string }>(hs, {
           method: 'PUT',
           path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/send/m.room.message/${enc(matrixTxnId(input.workflowId))}`,
@@ -33,6 +36,9 @@ export function createMessageActivities(deps: MessageActivityDeps) {
         });
         return { eventId: r.event_id };
       });
+      // Best effort, not awaited: a lost notice only means the sender hears it from the workflow.
+      deps.announceSent?.({ workflowId: input.workflowId, eventId: sent.eventId }).catch(() => undefined);
+      return sent;
     },
 
     /** Sets (or clears) the user's typing notification in the room. */

@@ -5,6 +5,7 @@ import { createMatrixBot } from '../activities/matrix/client.js';
 import { createDb, migrate, type Db } from '../activities/store/db.js';
 import { verifyTokenKeys } from '../activities/store/keys.js';
 import { createRoomStore } from '../activities/store/rooms.js';
+import { sentNotifier } from '../activities/store/sent-notices.js';
 import { createUserStore } from '../activities/store/users.js';
 import { createUserSessions } from '../activities/user-session.js';
 import { dataConverter } from '../lib/codec.js';
@@ -26,7 +27,11 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
   await verifyTokenKeys(db, cipher);
   const users = createUserStore(db, cipher);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config.payloads) });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverter(config.payloads),
+  });
   return {
     db,
     activities: {
@@ -45,6 +50,7 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
       rooms: createRoomStore(db),
       gateway: createWorkflowGateway(client, config),
       homeserverUrl: config.matrix.homeserverUrl,
+      announceSent: sentNotifier(db),
       userPrefix: config.matrix.userPrefix,
       serverName: config.matrix.serverName,
       powerLevels: config.rooms.powerLevels,

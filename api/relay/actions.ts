@@ -10,6 +10,7 @@ import type { sendMessageWorkflow } from '../../workflows/send-message.js';
 import { ApiError, type ErrorCode } from '../errors.js';
 import type { RelayHomeserver } from './homeserver.js';
 import type { RoomInfo, RoomTarget } from './protocol.js';
+import type { SentWaiters } from './sent.js';
 
 export interface ResolvedRoom extends RoomInfo {
   tenant: string;
@@ -70,6 +71,8 @@ export function createRelayActions(deps: {
   temporal: Client;
   log: EventLog;
   homeserver: RelayHomeserver;
+  /** The worker's "on the homeserver" notices; without them a send is answered by its workflow alone. */
+  sent?: SentWaiters;
 }): RelayActions {
   const { config, db, temporal } = deps;
   return {
@@ -129,12 +132,26 @@ export function createRelayActions(deps: {
         // The answer is the run whose memo was just checked, whatever starts under the id later.
         handle = temporal.workflow.getHandle<typeof sendMessageWorkflow>(handle.workflowId, run.runId);
       }
+      const fromWorkflow = (): Promise<SendMessageResult> =>
+        handle.result().catch((err: unknown) => {
+          throw sendFailure(err);
+        });
+      const sent = deps.sent;
       return {
         workflowId: handle.workflowId,
-        result: () =>
-          handle.result().catch((err: unknown) => {
-            throw sendFailure(err);
-          }),
+        result: () => {
+          if (!sent) return fromWorkflow();
+          // Whichever says it first: the worker's notice (the PUT has answered) or the workflow's
+          // result (also the only one for a repeat of a finished send, and for every failure).
+          const early = sent.wait(handle.workflowId);
+          const announced = early.eventId.then((eventId): SendMessageResult => ({
+            eventId,
+            roomId: room.roomId,
+            userSlug: sender.userSlug,
+            clientTxnId: message.txnId,
+          }));
+          return Promise.race([fromWorkflow(), announced]).finally(early.cancel);
+        },
       };
     },
 

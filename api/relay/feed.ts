@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { LOG_CHANNEL, type EventLog, type LogRow } from '../../activities/store/events.js';
+import { SENT_CHANNEL } from '../../activities/store/sent-notices.js';
 import type { Logger } from '../../lib/log.js';
 
 /** Rows read per query; a burst is dispatched page by page, in order. */
@@ -32,6 +33,8 @@ export function createLogFeed(opts: {
   /** Whether any socket is live; with none, the head jumps forward without reading rows. */
   hasListeners: () => boolean;
   dispatch: (rows: LogRow[]) => void;
+  /** Payloads of `om_message_sent`, heard on the same connection (api/relay/sent.ts). */
+  onSent?: (payload: string | undefined) => void;
 }): LogFeed {
   let head = -1;
   let markReady: () => void = () => undefined;
@@ -105,10 +108,14 @@ export function createLogFeed(opts: {
     };
     client.on('error', retry);
     client.on('end', () => retry(new Error('connection ended')));
-    client.on('notification', () => kick());
+    client.on('notification', (n) => {
+      if (n.channel === SENT_CHANNEL) opts.onSent?.(n.payload);
+      else kick();
+    });
     try {
       await client.connect();
       await client.query(`LISTEN ${LOG_CHANNEL}`);
+      if (opts.onSent) await client.query(`LISTEN ${SENT_CHANNEL}`);
       listener = client;
       backoff = 500;
       // Anything stored while we were not listening is read now.

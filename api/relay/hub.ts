@@ -8,6 +8,7 @@ import { createRelayActions, type RelayActions } from './actions.js';
 import { createLogFeed, type LogFeed } from './feed.js';
 import { createRelayHomeserver, type RelayHomeserver } from './homeserver.js';
 import { CloseCode } from './protocol.js';
+import { createSentWaiters } from './sent.js';
 import { createSession, type Session, type SessionDeps } from './session.js';
 import type { UserPrincipal } from './user-auth.js';
 
@@ -41,7 +42,9 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
   const { config, logger } = deps;
   const log = createEventLog(deps.db);
   const homeserver = createRelayHomeserver(config);
-  const actions = createRelayActions({ config, db: deps.db, temporal: deps.temporal, log, homeserver });
+  // Sends answered as soon as the worker says the homeserver has them (decision 0018).
+  const sent = createSentWaiters();
+  const actions = createRelayActions({ config, db: deps.db, temporal: deps.temporal, log, homeserver, sent });
   const sessions = new Map<WebSocket, Session>();
   const timers: NodeJS.Timeout[] = [];
   let stopped = false;
@@ -54,6 +57,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     dispatch: (rows) => {
       for (const session of [...sessions.values()]) session.deliver(rows);
     },
+    onSent: (payload) => sent.deliver(payload),
   });
 
   // One set of listeners for every socket (`this` is the socket), and one deps object for every

@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { SENT_CHANNEL } from '../../activities/store/sent-notices.js';
 import { roomMessages } from '../helpers/matrix.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
@@ -144,6 +146,26 @@ describe('durable sends', () => {
     });
     expect(noUser.status).toBe(400);
     expect(((await noUser.json()) as SendAnswer).error).toMatch(/userSlug/);
+  });
+
+  it('the worker announces each send on om_message_sent the moment it is on the homeserver (decision 0018)', async () => {
+    const listener = new pg.Client({ connectionString: config.databaseUrl });
+    await listener.connect();
+    try {
+      const heard: unknown[] = [];
+      listener.on('notification', (n) => {
+        if (n.channel === SENT_CHANNEL) heard.push(JSON.parse(n.payload ?? 'null'));
+      });
+      await listener.query(`LISTEN ${SENT_CHANNEL}`);
+      const txnId = randomUUID();
+      const answer = await send(txnId, 'announced');
+      expect(answer).toMatchObject({ status: 200, body: { status: 'sent' } });
+      const deadline = Date.now() + 10_000;
+      while (heard.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(heard).toContainEqual({ workflowId: `msg:${tenant}:${txnId}`, eventId: answer.body.eventId });
+    } finally {
+      await listener.end();
+    }
   });
 
   it('reports a send in progress or done at GET /v1/operations/msg:{tenant}:{txnId}', async () => {

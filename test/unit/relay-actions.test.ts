@@ -3,6 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { EventLog } from '../../activities/store/events.js';
 import type { Db } from '../../activities/store/db.js';
 import { createRelayActions } from '../../api/relay/actions.js';
+import { createSentWaiters } from '../../api/relay/sent.js';
 import type { RelayHomeserver } from '../../api/relay/homeserver.js';
 import { loadConfig } from '../../lib/config.js';
 import { MINIMAL_ENV } from '../helpers/minimal-env.js';
@@ -61,15 +62,24 @@ function fakeTemporal() {
     result: async () => {
       const run = runs.get(workflowId)!;
       calls.push(`result ${workflowId} ${runId ?? 'latest'}`);
-      return { eventId: `$${runId ?? run.runId}`, roomId: '!r:x', userSlug: String(run.memo.userSlug), clientTxnId: 't' };
+      return {
+        eventId: `$${runId ?? run.runId}`,
+        roomId: '!r:x',
+        userSlug: String(run.memo.userSlug),
+        clientTxnId: 't',
+      };
     },
   });
   const temporal = {
     workflow: {
-      start: async (type: string, opts: { workflowId: string; memo: Record<string, unknown>; workflowIdConflictPolicy: string }) => {
+      start: async (
+        type: string,
+        opts: { workflowId: string; memo: Record<string, unknown>; workflowIdConflictPolicy: string },
+      ) => {
         calls.push(`start ${opts.workflowId} ${opts.workflowIdConflictPolicy}`);
         const run = runs.get(opts.workflowId);
-        if (run && run.status !== 'FAILED') throw new WorkflowExecutionAlreadyStartedError('already started', opts.workflowId, type);
+        if (run && run.status !== 'FAILED')
+          throw new WorkflowExecutionAlreadyStartedError('already started', opts.workflowId, type);
         const runId = `run${++next}`;
         runs.set(opts.workflowId, { runId, memo: opts.memo, status: 'RUNNING' });
         return handle(opts.workflowId, runId);
@@ -133,5 +143,65 @@ describe('a durable send', () => {
     expect(s.runs.get('msg:acme:t1')!.memo).toMatchObject({ userSlug: 'bob' });
     expect(await retry.result()).toMatchObject({ eventId: '$run2', userSlug: 'bob' });
     expect(s.calls.filter((c) => c.startsWith('describe'))).toHaveLength(0);
+  });
+});
+
+describe("a durable send answered by the worker's notice (decision 0018)", () => {
+  const room = { tenant: 'acme', roomId: '!r:x', kind: 'event' as const, slug: 's', name: null };
+  /** A workflow whose result comes only when `finish` is called (or fails with `fail`). */
+  const slowTemporal = () => {
+    let finish!: (eventId: string) => void;
+    let fail!: (err: Error) => void;
+    const result = new Promise<{ eventId: string }>((resolve, reject) => {
+      finish = (eventId) => resolve({ eventId });
+      fail = reject;
+    });
+    const handle = { workflowId: 'msg:acme:t1', result: () => result };
+    const temporal = { workflow: { start: async () => handle, getHandle: () => handle } } as unknown as Client;
+    return { temporal, finish: (e: string) => finish(e), fail: (e: Error) => fail(e) };
+  };
+  const setup = () => {
+    const t = slowTemporal();
+    const sent = createSentWaiters();
+    const a = createRelayActions({
+      config: loadConfig({ ...MINIMAL_ENV }),
+      db: {} as Db,
+      temporal: t.temporal,
+      log: {} as EventLog,
+      homeserver: {} as RelayHomeserver,
+      sent,
+    });
+    const send = () =>
+      a.send({ tenant: 'acme', userSlug: 'alice' }, room, { txnId: 't1', body: 'hi', msgtype: 'm.text' });
+    return { ...t, sent, send };
+  };
+  const notice = (workflowId: string, eventId: string) => JSON.stringify({ workflowId, eventId });
+
+  it('answers with the announced event id before the workflow has finished, and stops waiting', async () => {
+    const s = setup();
+    const result = (await s.send()).result();
+    expect(s.sent.size).toBe(1);
+    s.sent.deliver(notice('msg:acme:other', '$not-ours'));
+    s.sent.deliver('not json');
+    s.sent.deliver(notice('msg:acme:t1', '$early'));
+    await expect(result).resolves.toEqual({ eventId: '$early', roomId: '!r:x', userSlug: 'alice', clientTxnId: 't1' });
+    expect(s.sent.size).toBe(0);
+    s.finish('$early');
+  });
+
+  it('still answers from the workflow when no notice comes, and forgets the wait', async () => {
+    const s = setup();
+    const result = (await s.send()).result();
+    s.finish('$from-workflow');
+    await expect(result).resolves.toMatchObject({ eventId: '$from-workflow' });
+    expect(s.sent.size).toBe(0);
+  });
+
+  it("reports the workflow's failure (a refused send is never announced)", async () => {
+    const s = setup();
+    const result = (await s.send()).result();
+    s.fail(new Error('not a member'));
+    await expect(result).rejects.toMatchObject({ errcode: 'OM_UPSTREAM_FAILED' });
+    expect(s.sent.size).toBe(0);
   });
 });
