@@ -3,7 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { EventLog } from '../../activities/store/events.js';
 import type { Db } from '../../activities/store/db.js';
 import { createRelayActions } from '../../api/relay/actions.js';
-import { createSentWaiters } from '../../api/relay/sent.js';
+import { createSentWaiters, type SentWaiters } from '../../api/relay/sent.js';
 import type { RelayHomeserver } from '../../api/relay/homeserver.js';
 import { loadConfig } from '../../lib/config.js';
 import { MINIMAL_ENV } from '../helpers/minimal-env.js';
@@ -90,17 +90,22 @@ function fakeTemporal() {
   return { temporal, runs, calls };
 }
 
+/** The relay actions a send needs: only Temporal (and the worker's notices) are real parts here. */
+const sendActions = (temporal: Client, sent?: SentWaiters) =>
+  createRelayActions({
+    config: loadConfig({ ...MINIMAL_ENV }),
+    db: {} as Db,
+    temporal,
+    log: {} as EventLog,
+    homeserver: {} as RelayHomeserver,
+    ...(sent ? { sent } : {}),
+  });
+
 describe('a durable send', () => {
   const room = (roomId: string) => ({ tenant: 'acme', roomId, kind: 'event' as const, slug: 's', name: null });
   const setup = () => {
     const t = fakeTemporal();
-    const a = createRelayActions({
-      config: loadConfig({ ...MINIMAL_ENV }),
-      db: {} as Db,
-      temporal: t.temporal,
-      log: {} as EventLog,
-      homeserver: {} as RelayHomeserver,
-    });
+    const a = sendActions(t.temporal);
     const send = (userSlug: string, roomId: string, txnId = 't1') =>
       a.send({ tenant: 'acme', userSlug }, room(roomId), { txnId, body: 'hi', msgtype: 'm.text' });
     return { ...t, send };
@@ -163,14 +168,7 @@ describe("a durable send answered by the worker's notice (decision 0018)", () =>
   const setup = () => {
     const t = slowTemporal();
     const sent = createSentWaiters();
-    const a = createRelayActions({
-      config: loadConfig({ ...MINIMAL_ENV }),
-      db: {} as Db,
-      temporal: t.temporal,
-      log: {} as EventLog,
-      homeserver: {} as RelayHomeserver,
-      sent,
-    });
+    const a = sendActions(t.temporal, sent);
     const send = () =>
       a.send({ tenant: 'acme', userSlug: 'alice' }, room, { txnId: 't1', body: 'hi', msgtype: 'm.text' });
     return { ...t, sent, send };
