@@ -123,6 +123,37 @@ function startRelay(baseUrl: string, u: ChildUser): Promise<void> {
   });
 }
 
+/** Closes a socket and waits for the close handshake. */
+function closeSocket(ws: WebSocket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (ws.readyState === WebSocket.CLOSED) return resolve();
+    ws.once('close', () => resolve());
+    ws.close(1000);
+  });
+}
+
+const crowd: WebSocket[] = [];
+/** One more socket of `u`, live and then left idle (see 'crowd'). */
+function crowdSocket(baseUrl: string, u: ChildUser): Promise<void> {
+  const ws = new WebSocket(new URL('/v1/realtime', baseUrl.replace(/^http/, 'ws')), [
+    'om-relay.v1',
+    `bearer.${u.token}`,
+  ]);
+  crowd.push(ws);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${u.userId}: extra socket not live after 60 s`)), 60_000);
+    ws.on('message', (data) => {
+      if ((JSON.parse(String(data)) as { type: string }).type !== 'live') return;
+      clearTimeout(timer);
+      resolve();
+    });
+    ws.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
 process.on('message', (raw) => {
   const m = raw as ToChild;
   if (m.type === 'start') {
@@ -152,19 +183,24 @@ process.on('message', (raw) => {
         c.stopClient();
         c.removeAllListeners();
       }
-      const closing = sockets.splice(0).map(
-        (ws) =>
-          new Promise<void>((resolve) => {
-            if (ws.readyState === WebSocket.CLOSED) return resolve();
-            ws.once('close', () => resolve());
-            ws.close(1000);
-          }),
-      );
-      await Promise.all(closing);
+      await Promise.all(sockets.splice(0).map(closeSocket));
       byStep.clear();
       stopping = false;
       (globalThis as { gc?: () => void }).gc?.();
       send({ type: 'released' });
+    })();
+  } else if (m.type === 'crowd') {
+    // More sockets of the same users (relay mode), only to weigh one socket with enough of them:
+    // they receive nothing that is counted, and go before anything is measured with them open.
+    void (async () => {
+      const list = m.users.flatMap((u) => Array.from({ length: m.perUser }, () => u));
+      const failures = await pool(list, m.concurrency, (u) => crowdSocket(m.baseUrl, u));
+      send({ type: 'crowded', sockets: crowd.length, failures: failures.slice(0, 5) });
+    })();
+  } else if (m.type === 'uncrowd') {
+    void (async () => {
+      await Promise.all(crowd.splice(0).map(closeSocket));
+      send({ type: 'uncrowded' });
     })();
   } else if (m.type === 'gc') {
     // A full collection before a memory reading (scripts/bench/gc.ts).

@@ -36,6 +36,14 @@ export interface UsersProcess {
   release(): Promise<void>;
   /** A full garbage collection in the users' process. */
   gc(): Promise<void>;
+  /** Relay mode: `perUser` more idle sockets for each of `users` (to weigh one socket), then gone again. */
+  crowd(
+    baseUrl: string,
+    users: ChildUser[],
+    perUser: number,
+    concurrency: number,
+  ): Promise<{ sockets: number; failures: string[] }>;
+  uncrowd(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -84,6 +92,17 @@ export async function startUsersProcess(mode: 'matrix' | 'relay'): Promise<Users
     async release() {
       const done = next('released', 120_000);
       tell({ type: 'release' });
+      await done;
+    },
+    async crowd(baseUrl, users, perUser, concurrency) {
+      const done = next('crowded', 900_000);
+      tell({ type: 'crowd', baseUrl, users, perUser, concurrency });
+      const m = await done;
+      return { sockets: m.sockets, failures: m.failures };
+    },
+    async uncrowd() {
+      const done = next('uncrowded', 120_000);
+      tell({ type: 'uncrowd' });
       await done;
     },
     async gc() {

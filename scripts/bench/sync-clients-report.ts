@@ -11,9 +11,17 @@ const MiB = 2 ** 20;
 
 /** What one side (their sync clients, or our relay) measured. */
 export interface Side {
-  /** Bytes the users added to the measured process (the backend on their side, the API on ours). */
-  /** RSS of the measured process (bytes) with nobody, `half` users and everyone online. */
-  memory: { before: number; atHalf: number; after: number; half: number };
+  /**
+   * RSS of the measured process (bytes) with nobody, `half` users and everyone online; on ours also
+   * with `count` more sockets of the same users open (`sockets.after`), to weigh one socket.
+   */
+  memory: {
+    before: number;
+    atHalf: number;
+    after: number;
+    half: number;
+    sockets?: { count: number; after: number } | undefined;
+  };
   online: number;
   failures: string[];
   startSeconds: number;
@@ -43,12 +51,16 @@ const m = (
 
 function memoryOf(side: Side, online: number, label: string, what: string): { m: Measurement; perUser: number } {
   // The marginal cost, from half to all users online. A delta below one page per user is noise (or
-  // the heap shrank): count it as that page.
-  const { before, atHalf, after, half } = side.memory;
-  const perUser = Math.max(4096, (after - atHalf) / Math.max(1, online - half));
-  const detail =
-    `${(perUser / 1024).toFixed(1)} KiB per user: ${what} RSS ${(before / MiB).toFixed(0)} → ${(atHalf / MiB).toFixed(0)} → ` +
-    `${(after / MiB).toFixed(0)} MiB with 0 → ${half} → ${online} online`;
+  // the heap shrank): count it as that page. Where the users' sockets were also weighed in bulk
+  // (ours: all a user costs the API is their socket), that finer figure is the one used.
+  const { before, atHalf, after, half, sockets } = side.memory;
+  const marginal = Math.max(4096, (after - atHalf) / Math.max(1, online - half));
+  const perSocket = sockets ? (sockets.after - after) / sockets.count : null;
+  const perUser = perSocket !== null ? Math.max(1, perSocket) : marginal;
+  const readings = `${what} RSS ${(before / MiB).toFixed(1)} → ${(atHalf / MiB).toFixed(1)} → ${(after / MiB).toFixed(1)} MiB with 0 → ${half} → ${online} online`;
+  const detail = sockets
+    ? `${(perUser / 1024).toFixed(1)} KiB per user = per socket: ${what} RSS ${(after / MiB).toFixed(1)} → ${(sockets.after / MiB).toFixed(1)} MiB with ${sockets.count} more sockets of the same users; ${readings}`
+    : `${(perUser / 1024).toFixed(1)} KiB per user: ${readings}`;
   return { m: m(label, online, 0, 2 ** 30 / perUser, online - side.online, detail), perUser };
 }
 
@@ -117,6 +129,7 @@ export function syncClientsReport(
     `Memory per online user: the marginal RSS (after ${o.stepSeconds >= 10 ? 20 : 8} s of quiet and a full V8 garbage collection in the measured process — through the inspector on the API, gc() in the backend —, then the median of 5 readings) between ${Math.floor(o.online / 2)} and ${o.online} users online, divided by the users added — ` +
       'theirs: the backend process (SDK loaded, code warmed up by 10 clients started and stopped first); ours: the API process (likewise after 10 sockets opened and closed). ' +
       'A plain before/after delta mostly measures how far V8 happened to grow or shrink its heap (the first users after a quiet spell pay for regrowing a heap V8 had shrunk; more users after them cost far less). ' +
+      `On our side ${Math.floor(o.online / 2)} more sockets are within the noise of an RSS reading, so the same users then open ${ours.memory.sockets?.count ?? 0} more idle sockets, weighed together (a user costs the API their socket and nothing else), and closed again before anything else is measured. ` +
       'The socket-holding process is not counted on our side (it stands for the browsers); on theirs the clients are the backend. Ratio = their bytes per user / ours (under one 4 KiB page per user counts as one page).',
     `Idle homeserver load: requests Synapse itself counted (synapse_http_server_requests_received_total from /_synapse/metrics, the bench stack runs Synapse with SYNAPSE_METRICS=on) during ${theirs.idle.seconds} s with nobody sending. ` +
       `Theirs: ${renderCounts(theirs.idle.requests)}; Synapse CPU ${(theirs.idle.cores.synapse ?? 0).toFixed(3)} cores. Ours: ${renderCounts(ours.idle.requests)}; Synapse CPU ${(ours.idle.cores.synapse ?? 0).toFixed(3)} cores. Goal: 0 idle requests per user on our side.`,

@@ -100,6 +100,8 @@ export type ToChild =
   | { type: 'collect'; step: number }
   | { type: 'release' }
   | { type: 'gc' }
+  | { type: 'crowd'; baseUrl: string; users: ChildUser[]; perUser: number; concurrency: number }
+  | { type: 'uncrowd' }
   | { type: 'stop' };
 
 export type FromChild =
@@ -107,7 +109,9 @@ export type FromChild =
   | { type: 'started'; online: number; failures: string[]; seconds: number }
   | { type: 'collected'; step: number; deliveries: Delivery[]; lost: number }
   | { type: 'released' }
-  | { type: 'collectedGarbage' };
+  | { type: 'collectedGarbage' }
+  | { type: 'crowded'; sockets: number; failures: string[] }
+  | { type: 'uncrowded' };
 
 /** One receiver got one message: [message index, receiving user index, latency ms]. */
 export type Delivery = [number, number, number];

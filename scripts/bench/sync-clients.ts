@@ -44,6 +44,8 @@ export interface SyncClientsOptions {
   apiGc: () => Promise<void>;
 }
 
+/** Extra sockets per user when weighing one relay socket (200 users → 2,000 sockets). */
+const CROWD_PER_USER = 10;
 const MiB = 2 ** 20;
 const slug = (j: number): string => `user${String(j).padStart(4, '0')}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -142,8 +144,23 @@ async function runSide(
     await sleep(timing.settle);
     const after = await retained();
     o.log(
-      `  RSS ${(before / MiB).toFixed(1)} → ${(atHalf / MiB).toFixed(1)} → ${(after / MiB).toFixed(1)} MiB (0, ${half}, ${users.length} users); idle for ${timing.idle} s`,
+      `  RSS ${(before / MiB).toFixed(1)} → ${(atHalf / MiB).toFixed(1)} → ${(after / MiB).toFixed(1)} MiB (0, ${half}, ${users.length} users)`,
     );
+    // A relay socket weighs a few KiB: 100 more of them are within the noise of one RSS reading. So
+    // the same users open CROWD_PER_USER more sockets each, idle, weighed together, then closed.
+    let sockets: Side['memory']['sockets'];
+    if (mode === 'relay') {
+      const crowd = await proc.crowd(baseUrl, users, CROWD_PER_USER, opts.concurrency);
+      if (crowd.failures.length) throw new Error(`relay: extra sockets failed: ${crowd.failures.join('; ')}`);
+      await sleep(timing.settle);
+      sockets = { count: crowd.sockets, after: await retained() };
+      await proc.uncrowd();
+      o.log(
+        `  with ${crowd.sockets} more sockets of the same users: RSS ${(sockets.after / MiB).toFixed(1)} MiB (${((sockets.after - after) / crowd.sockets / 1024).toFixed(1)} KiB per socket)`,
+      );
+      await sleep(timing.settle);
+    }
+    o.log(`  idle for ${timing.idle} s`);
     const reqBefore = await synapseRequests(o.config.matrix.homeserverUrl);
     const idleRun = await track(() => sleep(timing.idle * 1000));
     const requests = counterDelta(reqBefore, await synapseRequests(o.config.matrix.homeserverUrl));
@@ -181,7 +198,7 @@ async function runSide(
       await settle(proc, step, 2_000, value.passed ? 10_000 : 60_000);
     }
     return {
-      memory: { before, atHalf, after, half },
+      memory: { before, atHalf, after, half, sockets },
       online: started.online,
       failures: started.failures,
       startSeconds: started.seconds,

@@ -272,6 +272,21 @@ describe('sync-clients report', () => {
     expect(table).toContain('0 requests per user (ours)');
   });
 
+  it('weighs our user by the bulk socket reading when there is one, not by the noisy marginal one', () => {
+    // The marginal 100 → 200 reading says 6 KiB; 2,000 more sockets say 5 KiB each.
+    const after = ours.memory.after;
+    const weighed = { ...ours, memory: { ...ours.memory, sockets: { count: 2000, after: after + 2000 * 5 * 1024 } } };
+    const [memory] = syncClientsReport({ online: 200, roomSize: 30, stepSeconds: 15 }, { rooms: 7 }, theirs, weighed);
+    expect(memory!.ratio).toBeCloseTo(60, 5);
+    expect(memory!.meetsGoal).toBe(true);
+    expect(renderTable([memory!])).toContain('5.0 KiB per user = per socket');
+    // A bulk reading that shows a heavier socket counts as such: no page floor hides it.
+    const heavy = { ...ours, memory: { ...ours.memory, sockets: { count: 2000, after: after + 2000 * 10 * 1024 } } };
+    const [worse] = syncClientsReport({ online: 200, roomSize: 30, stepSeconds: 15 }, { rooms: 7 }, theirs, heavy);
+    expect(worse!.ratio).toBeCloseTo(30, 5);
+    expect(worse!.meetsGoal).toBe(false);
+  });
+
   it('misses the idle goal when our side made any request while idle', () => {
     const busy = { ...ours, idle: { ...ours.idle, requests: { RoomStateEventRestServlet: 7 } } };
     expect(
