@@ -88,6 +88,9 @@ async function main(): Promise<number> {
     TEMPORAL_TASK_QUEUE: taskQueue,
     API_WAIT_MS: '120000',
     LOG_LEVEL: 'info',
+    // Scheduled reconciliation (one membership read per desired membership, each tenant, every
+    // interval) would fire inside whichever measurement its time falls in: once a week here.
+    RECONCILE_INTERVAL_MINUTES: '10080',
   };
   const config = loadConfig(env);
   const stackDir = stackEnv.STACK_DIR!;
