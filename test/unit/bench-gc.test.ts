@@ -1,6 +1,6 @@
 /**
  * Memory readings after a full GC (scripts/bench/gc.ts): the inspector URL is found in a process's
- * output, and a collection through it really runs — a Node child holding only garbage shrinks its heap.
+ * output, and a collection through it really runs — a Node child that has just dropped ~50 MB shrinks its heap.
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
@@ -15,10 +15,14 @@ describe('bench: reading memory after a full GC', () => {
   });
 
   it('collects the garbage of a live process through its inspector', async () => {
-    // The child makes ~50 MB of garbage, then reports heapUsed each time it is asked on stdin.
+    // The child holds ~50 MB until told to drop it; it reports heapUsed on every line it is sent.
+    // Kept reachable until then, the garbage cannot be collected by V8 on its own before `before`.
     const script = `
-      let junk = []; for (let i = 0; i < 200000; i++) junk.push({ i, s: 'x'.repeat(200) + i }); junk = null;
-      process.stdin.on('data', () => process.stdout.write(process.memoryUsage().heapUsed + '\\n'));`;
+      let junk = []; for (let i = 0; i < 200000; i++) junk.push({ i, s: 'x'.repeat(200) + i });
+      process.stdin.on('data', (d) => {
+        if (String(d).startsWith('drop')) junk = null;
+        process.stdout.write(process.memoryUsage().heapUsed + '\\n');
+      });`;
     const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', '-e', script], { stdio: ['pipe', 'pipe', 'pipe'] });
     try {
       let err = '';
@@ -33,14 +37,14 @@ describe('bench: reading memory after a full GC', () => {
           }
         });
       });
-      const heapUsed = (): Promise<number> =>
+      const heapUsed = (line: string): Promise<number> =>
         new Promise((resolve) => {
           child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
-          child.stdin.write('?\n');
+          child.stdin.write(`${line}\n`);
         });
-      const before = await heapUsed();
+      const before = await heapUsed('drop');
       await inspectorGc(url);
-      const after = await heapUsed();
+      const after = await heapUsed('?');
       expect(before).toBeGreaterThan(20_000_000);
       expect(after).toBeLessThan(before / 4);
     } finally {
