@@ -5,7 +5,6 @@
  * Synapse while idle, and the message rate the homeserver sustains (delivery p99 ≤ 1 s to every other
  * online member) under each. The two sides never run at once.
  */
-import { SignJWT } from 'jose';
 import { createDb } from '../../activities/store/db.js';
 import { createUserStore } from '../../activities/store/users.js';
 import type { Config } from '../../lib/config.js';
@@ -26,6 +25,7 @@ import {
   type UsersProcess,
 } from './sync-clients-load.js';
 import { counterDelta, nextRate, planRooms, renderCounts, type ChildUser } from './sync-clients-stats.js';
+import { userJwt } from './relay-setup.js';
 
 export interface SyncClientsOptions {
   config: Config;
@@ -82,17 +82,6 @@ async function setup(o: SyncClientsOptions, tenant: string) {
   );
   const roomsOf = userIds.map((_, j) => rooms.filter((m) => m.includes(j)).length);
   return { rooms, roomIds, tokens, userIds, roomsOf, pairs: pairs.length };
-}
-
-function userJwt(config: Config, tenant: string, sub: string): Promise<string> {
-  const jwt = new SignJWT({ tenant })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setAudience(config.userJwt.audience)
-    .setIssuedAt()
-    .setExpirationTime('6h');
-  if (config.userJwt.issuer) jwt.setIssuer(config.userJwt.issuer);
-  return jwt.sign(config.userJwt.secret!);
 }
 
 async function runSide(
