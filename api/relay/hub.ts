@@ -94,7 +94,8 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
   /** Sockets whose token has expired are closed (4401): the client reconnects with a new one. */
   function expire(): void {
     const now = Date.now();
-    for (const session of [...sessions.values()]) session.expireBy(now);
+    // A closed session leaves the map while we walk it: Map iteration allows that, no copy needed.
+    for (const session of sessions.values()) session.expireBy(now);
   }
 
   async function prune(): Promise<void> {
