@@ -25,6 +25,47 @@ export interface RoomActivityDeps {
   purgeOnArchive: boolean;
 }
 
+/** Members a pass works on at once: enough to be quick, few enough not to starve the homeserver. */
+const PASS_PARALLEL = 8;
+
+export interface MemberTarget {
+  userSlug: string;
+  to: 'join' | 'leave';
+  displayName?: string;
+}
+
+export interface MemberPassInput {
+  ref: RoomRef;
+  roomId: string;
+  inviteOnly: boolean;
+  /** Members to bring in or take out, each once, in the batch's final say. */
+  targets: MemberTarget[];
+  /** The desired members after the batch (slug → role). */
+  members: Record<string, string>;
+  /** The role of each target before the batch (null: not a member); a missing target means unknown. */
+  previousRoles: Record<string, string | null>;
+  /** The room's power levels were written to match the members before this batch, in this run. */
+  powerLevelsInSync: boolean;
+}
+
+export interface MemberOutcome {
+  actions: string[];
+  error?: { type: string; message: string };
+  /** Not finished here: the workflow takes this member the per-member way. */
+  retry?: true;
+}
+
+export interface PowerLevelChanges {
+  bySlug: Record<string, string[]>;
+  other: string[];
+}
+
+export interface MemberPassResult {
+  members: Record<string, MemberOutcome>;
+  /** null: not written; the workflow runs syncPowerLevels. */
+  powerLevels: PowerLevelChanges | null;
+}
+
 export interface EnsureRoomResult {
   roomId: string;
   alias: string;
@@ -50,6 +91,105 @@ export function createRoomActivities(deps: RoomActivityDeps) {
         nonRetryable: true,
       });
     }
+  }
+
+  /** Kicks the user when they are joined or invited; nothing to do otherwise. */
+  async function removeMember(roomId: string, userId: string): Promise<string[]> {
+    const membership = await matrixCall(() => deps.bot.membership(roomId, userId));
+    if (membership !== 'join' && membership !== 'invite') return [];
+    await matrixCall(() => deps.bot.kick(roomId, userId, 'removed by the platform'));
+    return [`removed ${userId}`];
+  }
+
+  /**
+   * About to bring a user with a stored token in: make sure the account is still active.
+   * Admin-login tokens keep working for a deactivated user, so no failure would ever tell us.
+   */
+  async function activeAccount(ref: RoomRef, userSlug: string, userId: string, displayName: string | undefined, actions: string[]): Promise<string> {
+    const account = await matrixCall(() => deps.admin.getUser(userId));
+    if (account && !account.deactivated) return userId;
+    const renewed = await deps.gateway.provisionUser(ref.tenant, userSlug, displayName ?? userSlug);
+    actions.push(`re-provisioned ${renewed}`);
+    return renewed;
+  }
+
+  /**
+   * Provision when needed, invite where the room is invite only, join with the user's own token.
+   * No membership read up front: a first join is the common case. An invite refused because the
+   * user is already in the room is the one answer that needs a look at their membership.
+   */
+  async function bringIn(ref: RoomRef, roomId: string, t: MemberTarget, inviteOnly: boolean, actions: string[]): Promise<void> {
+    const stored = await deps.users.get(ref.tenant, t.userSlug);
+    let userId = stored?.userId ?? userIdOf(ref.tenant, t.userSlug);
+    if (!stored?.hasToken) {
+      userId = await deps.gateway.provisionUser(ref.tenant, t.userSlug, t.displayName ?? t.userSlug);
+      actions.push(`provisioned ${userId}`);
+    } else {
+      userId = await activeAccount(ref, t.userSlug, userId, stored.displayName ?? t.displayName, actions);
+    }
+    if (inviteOnly) {
+      try {
+        await matrixCall(() => deps.bot.invite(roomId, userId));
+        actions.push(`invited ${userId}`);
+      } catch (err) {
+        if ((err as ApplicationFailure).type !== FailureType.Forbidden) throw err;
+        const membership = await matrixCall(() => deps.bot.membership(roomId, userId));
+        if (membership === 'join') return;
+        if (membership !== 'invite') throw err;
+      }
+    }
+    await deps.sessions.run(ref.tenant, t.userSlug, ({ accessToken }) => joinAsUser(deps.homeserverUrl, accessToken, roomId));
+    actions.push(`joined ${userId}`);
+  }
+
+  /** Read, merge, write, verify (see syncPowerLevels). */
+  async function syncLevels(input: {
+    ref: RoomRef;
+    roomId: string;
+    members: Record<string, string>;
+    removed?: string[];
+  }): Promise<PowerLevelChanges> {
+    const { ref, roomId } = input;
+    const slugOf = new Map<string, string>();
+    for (const slug of [...Object.keys(input.members), ...(input.removed ?? [])]) slugOf.set(userIdOf(ref.tenant, slug), slug);
+    const desired = new Map<string, number>();
+    for (const [slug, role] of Object.entries(input.members)) {
+      const level = powerLevelFor(deps.powerLevels, ref.kind as RoomKind, role);
+      if (level !== 0) desired.set(userIdOf(ref.tenant, slug), level);
+    }
+    const current = await matrixCall(() => deps.bot.powerLevels(roomId));
+    const users = { ...(current.users ?? {}) };
+    const result: { bySlug: Record<string, string[]>; other: string[] } = { bySlug: {}, other: [] };
+    const note = (id: string, text: string): void => {
+      const slug = slugOf.get(id);
+      if (slug) (result.bySlug[slug] ??= []).push(text);
+      else result.other.push(text);
+    };
+    for (const [id, level] of Object.entries(users)) {
+      if (isManaged(ref.tenant, id) && !desired.has(id)) {
+        delete users[id];
+        note(id, `power level ${id} ${level}→0`);
+      }
+    }
+    for (const [id, level] of desired) {
+      if (users[id] !== level) {
+        note(id, `power level ${id} ${users[id] ?? 0}→${level}`);
+        users[id] = level;
+      }
+    }
+    if (Object.keys(result.bySlug).length === 0 && result.other.length === 0) return result;
+    const next: PowerLevelsContent = { ...current, users };
+    await matrixCall(() => deps.bot.setPowerLevels(roomId, next));
+    const after = await matrixCall(() => deps.bot.powerLevels(roomId));
+    for (const id of new Set([...Object.keys(users), ...Object.keys(after.users ?? {})])) {
+      if (isManaged(ref.tenant, id) && (after.users?.[id] ?? 0) !== (users[id] ?? 0)) {
+        throw ApplicationFailure.create({
+          type: FailureType.PowerLevelsDiverged,
+          message: `power level of ${id} reads ${after.users?.[id] ?? 0} after writing ${users[id] ?? 0}`,
+        });
+      }
+    }
+    return result;
   }
 
   return {
@@ -155,15 +295,7 @@ export function createRoomActivities(deps: RoomActivityDeps) {
       }
       const membership = await matrixCall(() => deps.bot.membership(roomId, userId));
       if (membership === 'join') return { userId, joined: true, actions };
-      if (stored?.hasToken) {
-        // About to bring them in: make sure the account is still active. Admin-login tokens keep
-        // working for a deactivated user, so no failure would ever tell us.
-        const account = await matrixCall(() => deps.admin.getUser(userId));
-        if (!account || account.deactivated) {
-          userId = await deps.gateway.provisionUser(ref.tenant, userSlug, stored.displayName ?? input.displayName ?? userSlug);
-          actions.push(`re-provisioned ${userId}`);
-        }
-      }
+      if (stored?.hasToken) userId = await activeAccount(ref, userSlug, userId, stored.displayName ?? input.displayName, actions);
       if (membership !== 'invite' && input.inviteOnly) {
         await matrixCall(() => deps.bot.invite(roomId, userId));
         actions.push(`invited ${userId}`);
@@ -171,20 +303,72 @@ export function createRoomActivities(deps: RoomActivityDeps) {
       return { userId, joined: false, actions };
     },
 
+    /**
+     * One pass over a batch of membership changes, in one activity (decision 0019): records the
+     * desired members, brings every member in (provision, invite, join with their own token) or
+     * out, then sets the power levels — reading the homeserver only where an answer needs it.
+     * A member whose token was refused, or whose calls failed in a way a retry may fix, comes back
+     * `retry: true`: the workflow takes them the per-member way (token renewal, retries with
+     * backoff). Failures that mean "the room is gone" fail the whole pass as RoomMissing.
+     */
+    async applyMembers(input: MemberPassInput): Promise<MemberPassResult> {
+      const { ref, roomId } = input;
+      const upserts: Record<string, string> = {};
+      const removals: string[] = [];
+      for (const t of input.targets) {
+        if (t.to === 'join') upserts[t.userSlug] = input.members[t.userSlug] ?? 'member';
+        else removals.push(t.userSlug);
+      }
+      await deps.rooms.applyMembers(ref.tenant, ref.kind, ref.slug, upserts, removals);
+
+      const members: Record<string, MemberOutcome> = {};
+      let refused = false;
+      const one = async (t: MemberTarget): Promise<void> => {
+        const actions: string[] = [];
+        try {
+          if (t.to === 'leave') actions.push(...(await removeMember(roomId, userIdOf(ref.tenant, t.userSlug))));
+          else await bringIn(ref, roomId, t, input.inviteOnly, actions);
+          members[t.userSlug] = { actions };
+        } catch (err) {
+          const f = err instanceof ApplicationFailure ? err : null;
+          if (!f || !f.nonRetryable || f.type === FailureType.UnknownToken) {
+            members[t.userSlug] = { actions, retry: true };
+          } else {
+            refused = true;
+            members[t.userSlug] = { actions, error: { type: f.type ?? 'Failure', message: f.message } };
+          }
+        }
+      };
+      for (let i = 0; i < input.targets.length; i += PASS_PARALLEL) await Promise.all(input.targets.slice(i, i + PASS_PARALLEL).map(one));
+      // A refusal may mean the room itself is gone (purged, or the bot removed): never report that
+      // as a member's problem.
+      if (refused) await reachableOrFail(ref, roomId);
+
+      let powerLevels: MemberPassResult['powerLevels'] = null;
+      const levelOf = (role: string | null | undefined): number => (role ? powerLevelFor(deps.powerLevels, ref.kind as RoomKind, role) : 0);
+      const unchanged =
+        input.powerLevelsInSync &&
+        input.targets.every((t) => t.userSlug in input.previousRoles && levelOf(input.previousRoles[t.userSlug]) === levelOf(input.members[t.userSlug]));
+      if (unchanged) powerLevels = { bySlug: {}, other: [] };
+      else {
+        try {
+          powerLevels = await syncLevels({ ref, roomId, members: input.members, removed: removals });
+        } catch {
+          // Left to the workflow's own syncPowerLevels activity, with its retries.
+          powerLevels = null;
+        }
+      }
+      return { members, powerLevels };
+    },
+
     /** The user joins the room with their own token (joining twice is fine). */
     async joinAsMember(input: { ref: RoomRef; roomId: string; userSlug: string }): Promise<void> {
-      await deps.sessions.run(input.ref.tenant, input.userSlug, ({ userId, accessToken }) =>
-        joinAsUser(deps.homeserverUrl, userId, accessToken, input.roomId),
-      );
+      await deps.sessions.run(input.ref.tenant, input.userSlug, ({ accessToken }) => joinAsUser(deps.homeserverUrl, accessToken, input.roomId));
     },
 
     /** Removes the user (by slug, or by Matrix id) from the room; nothing to do when they are not in it. */
     async ensureMemberRemoved(input: { ref: RoomRef; roomId: string; userSlug?: string; userId?: string }): Promise<string[]> {
-      const userId = input.userId ?? userIdOf(input.ref.tenant, input.userSlug!);
-      const membership = await matrixCall(() => deps.bot.membership(input.roomId, userId));
-      if (membership !== 'join' && membership !== 'invite') return [];
-      await matrixCall(() => deps.bot.kick(input.roomId, userId, 'removed by the platform'));
-      return [`removed ${userId}`];
+      return removeMember(input.roomId, input.userId ?? userIdOf(input.ref.tenant, input.userSlug!));
     },
 
     /** Managed users joined to or invited into the room who are not desired members (drift to repair). */
@@ -206,48 +390,8 @@ export function createRoomActivities(deps: RoomActivityDeps) {
       roomId: string;
       members: Record<string, string>;
       removed?: string[];
-    }): Promise<{ bySlug: Record<string, string[]>; other: string[] }> {
-      const { ref, roomId } = input;
-      const slugOf = new Map<string, string>();
-      for (const slug of [...Object.keys(input.members), ...(input.removed ?? [])]) slugOf.set(userIdOf(ref.tenant, slug), slug);
-      const desired = new Map<string, number>();
-      for (const [slug, role] of Object.entries(input.members)) {
-        const level = powerLevelFor(deps.powerLevels, ref.kind as RoomKind, role);
-        if (level !== 0) desired.set(userIdOf(ref.tenant, slug), level);
-      }
-      const current = await matrixCall(() => deps.bot.powerLevels(roomId));
-      const users = { ...(current.users ?? {}) };
-      const result: { bySlug: Record<string, string[]>; other: string[] } = { bySlug: {}, other: [] };
-      const note = (id: string, text: string): void => {
-        const slug = slugOf.get(id);
-        if (slug) (result.bySlug[slug] ??= []).push(text);
-        else result.other.push(text);
-      };
-      for (const [id, level] of Object.entries(users)) {
-        if (isManaged(ref.tenant, id) && !desired.has(id)) {
-          delete users[id];
-          note(id, `power level ${id} ${level}→0`);
-        }
-      }
-      for (const [id, level] of desired) {
-        if (users[id] !== level) {
-          note(id, `power level ${id} ${users[id] ?? 0}→${level}`);
-          users[id] = level;
-        }
-      }
-      if (Object.keys(result.bySlug).length === 0 && result.other.length === 0) return result;
-      const next: PowerLevelsContent = { ...current, users };
-      await matrixCall(() => deps.bot.setPowerLevels(roomId, next));
-      const after = await matrixCall(() => deps.bot.powerLevels(roomId));
-      for (const id of new Set([...Object.keys(users), ...Object.keys(after.users ?? {})])) {
-        if (isManaged(ref.tenant, id) && (after.users?.[id] ?? 0) !== (users[id] ?? 0)) {
-          throw ApplicationFailure.create({
-            type: FailureType.PowerLevelsDiverged,
-            message: `power level of ${id} reads ${after.users?.[id] ?? 0} after writing ${users[id] ?? 0}`,
-          });
-        }
-      }
-      return result;
+    }): Promise<PowerLevelChanges> {
+      return syncLevels(input);
     },
 
     /** Archive: everyone but the bot leaves, the room is marked archived, and purged if configured. */

@@ -12,6 +12,7 @@
 #   STACK_SYNAPSE_PORT STACK_API_PORT STACK_WORKER_HTTP_PORT   override single ports
 #   SYNAPSE_RATE_LIMITS   relaxed (default) | default (Synapse's own limits, to exercise 429s)
 #   SYNAPSE_METRICS       off (default) | on: Prometheus metrics at /_synapse/metrics on the Synapse port
+#   SYNAPSE_ACCESS_LOG    off (default) | on: one line per request in synapse.log, with its CPU time
 #   DATABASE_URL          use this database instead of starting PostgreSQL
 set -euo pipefail
 
@@ -33,6 +34,8 @@ API_PORT="${STACK_API_PORT:-$((8080 + OFFSET))}"
 WORKER_HTTP_PORT="${STACK_WORKER_HTTP_PORT:-$((9464 + OFFSET))}"
 RATE_LIMITS="${SYNAPSE_RATE_LIMITS:-relaxed}"
 METRICS="${SYNAPSE_METRICS:-off}"
+ACCESS_LOG_LEVEL=WARNING
+[[ "${SYNAPSE_ACCESS_LOG:-off}" == on ]] && ACCESS_LOG_LEVEL=INFO
 SERVER_NAME=localhost
 SEARCH_ATTRIBUTES=(Tenant EntityKind EntitySlug MatrixUserId MatrixRoomId)
 
@@ -252,7 +255,7 @@ filters:
   context: {(): synapse.logging.context.LoggingContextFilter, request: ""}
 loggers:
   synapse.storage.SQL: {level: WARNING}
-  synapse.access.http: {level: WARNING}
+  synapse.access.http: {level: $ACCESS_LOG_LEVEL}
 root: {level: WARNING, handlers: [file]}
 disable_existing_loggers: false
 EOF

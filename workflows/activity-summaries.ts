@@ -27,6 +27,7 @@ interface Arg {
   upserts?: Record<string, string>;
   removals?: string[];
   members?: Record<string, string>;
+  targets?: { userSlug?: string; to?: string }[];
   rooms?: number;
   clientTxnId?: string;
   eventId?: string;
@@ -64,6 +65,10 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
       ...(a.removals ?? []).map((s) => `−${s}`),
     ];
     return `Record the desired members of ${room(a.ref)}: ${listed(changes)}`;
+  },
+  applyMembers: (a) => {
+    const changes = (a.targets ?? []).map((t) => `${t.to === 'leave' ? '−' : '+'}${t.userSlug}`);
+    return `Bring the members of ${room(a.ref)} in line, then its power levels: ${listed(changes)}`;
   },
   prepareMember: (a) =>
     `Get ${user(a.ref?.tenant, a.userSlug)} ready to join ${room(a.ref)} (provision if needed, invite)`,

@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -39,6 +40,11 @@ const MAX_BATCH = 500;
 /** Members worked on at once: enough to be quick, few enough not to starve the worker. */
 const PARALLEL_MEMBERS = 8;
 const NAME_MAX = 255;
+/**
+ * Member-only batches on a known room go in one `applyMembers` activity instead of
+ * ensureRoom + recordMembers + two activities per member + syncPowerLevels (decision 0019).
+ */
+export const ONE_PASS_PATCH = 'members-in-one-pass';
 
 interface Pending {
   change: RoomChangeRequest;
@@ -118,6 +124,8 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
     lastError: null,
   };
   const queue: Pending[] = [];
+  /** This run wrote the room's power levels to match `state.members` (never carried: a new run checks). */
+  let powerLevelsInSync = false;
 
   setHandler(roomStateQuery, () => state);
   setHandler(
@@ -173,6 +181,8 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
 
   async function applyBatch(batch: Pending[]): Promise<void> {
     const targets = new Map<string, Target>();
+    /** Each touched member's role before this batch (null: was not a member). */
+    const previousRoles: Record<string, string | null> = {};
     const upserts: Record<string, string> = {};
     const removals = new Set<string>();
     const before: RoomSettings = { ...state.settings };
@@ -193,11 +203,13 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
         if (s.visibility !== undefined) state.settings.visibility = s.visibility;
         if (s.encrypted !== undefined && state.roomId === null) state.settings.encrypted = s.encrypted;
       } else if (c.type === 'addMember') {
+        if (!(c.userSlug in previousRoles)) previousRoles[c.userSlug] = state.members[c.userSlug] ?? null;
         state.members[c.userSlug] = c.role;
         upserts[c.userSlug] = c.role;
         removals.delete(c.userSlug);
         targets.set(c.userSlug, { to: 'join', displayName: c.displayName });
       } else if (c.type === 'removeMember') {
+        if (!(c.userSlug in previousRoles)) previousRoles[c.userSlug] = state.members[c.userSlug] ?? null;
         delete state.members[c.userSlug];
         delete upserts[c.userSlug];
         removals.add(c.userSlug);
@@ -218,10 +230,16 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
     const perUser = new Map<string, { actions: string[]; error?: ApplicationFailure }>();
 
     if (live.length > 0) {
+      const onePass = patched(ONE_PASS_PATCH);
       try {
         // 2. The room itself: the stored one (which must still exist), or found by alias, or created.
+        // A batch of member changes on a known room skips this: the pass finds out if the room is gone.
         const hadRoom = state.roomId !== null;
-        const room = await acts.ensureRoom({ ref, settings: state.settings });
+        const membersOnly = live.every((p) => p.change.type === 'addMember' || p.change.type === 'removeMember');
+        const room =
+          onePass && hadRoom && membersOnly && state.alias !== null
+            ? { roomId: state.roomId!, alias: state.alias, actions: [] }
+            : await acts.ensureRoom({ ref, settings: state.settings });
         if (state.roomId !== room.roomId) upsertSearchAttributes([{ key: MatrixRoomIdKey, value: room.roomId }]);
         state.roomId = room.roomId;
         state.alias = room.alias;
@@ -233,19 +251,44 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
         const settingsChanged = before.name !== state.settings.name || before.topic !== state.settings.topic;
         if ((hadRoom && settingsChanged) || reconcile) roomActions.push(...(await acts.applyRoomSettings({ roomId: room.roomId, settings: state.settings })));
 
-        // 3. Desired membership is durable before the homeserver is touched: reconciliation works from it.
-        if (Object.keys(upserts).length || removals.size) await acts.recordMembers({ ref, upserts, removals: [...removals] });
+        if (onePass && !reconcile) {
+          // 3–4 in one activity: desired membership recorded, then membership, then power levels.
+          if (targets.size > 0) {
+            const pass = await acts.applyMembers({
+              ref,
+              roomId: room.roomId,
+              inviteOnly: state.settings.visibility !== 'public',
+              targets: [...targets].map(([userSlug, t]) => ({ userSlug, ...t })),
+              members: state.members,
+              previousRoles,
+              powerLevelsInSync,
+            });
+            const again = new Map<string, Target>();
+            for (const [slug, o] of Object.entries(pass.members)) {
+              if (o.retry) again.set(slug, targets.get(slug)!);
+              else perUser.set(slug, { actions: o.actions, error: o.error && ApplicationFailure.create({ ...o.error, nonRetryable: true }) });
+            }
+            for (const [k, v] of await converge(again, [], room.roomId)) perUser.set(k, v);
+            const removed = [...targets].filter(([, t]) => t.to === 'leave').map(([slug]) => slug);
+            plActions = pass.powerLevels ?? (await acts.syncPowerLevels({ ref, roomId: room.roomId, members: state.members, removed }));
+            powerLevelsInSync = true;
+          }
+        } else {
+          // 3. Desired membership is durable before the homeserver is touched: reconciliation works from it.
+          if (Object.keys(upserts).length || removals.size) await acts.recordMembers({ ref, upserts, removals: [...removals] });
 
-        // 4. Membership, then power levels.
-        let removeIds: string[] = [];
-        if (reconcile) {
-          for (const slug of Object.keys(state.members)) if (!targets.has(slug)) targets.set(slug, { to: 'join' });
-          removeIds = await acts.undesiredMembers({ ref, roomId: room.roomId, members: state.members });
-        }
-        for (const [k, v] of await converge(targets, removeIds, room.roomId)) perUser.set(k, v);
-        if (targets.size > 0 || reconcile || removeIds.length > 0) {
-          const removed = [...targets].filter(([, t]) => t.to === 'leave').map(([slug]) => slug);
-          plActions = await acts.syncPowerLevels({ ref, roomId: room.roomId, members: state.members, removed });
+          // 4. Membership, then power levels.
+          let removeIds: string[] = [];
+          if (reconcile) {
+            for (const slug of Object.keys(state.members)) if (!targets.has(slug)) targets.set(slug, { to: 'join' });
+            removeIds = await acts.undesiredMembers({ ref, roomId: room.roomId, members: state.members });
+          }
+          for (const [k, v] of await converge(targets, removeIds, room.roomId)) perUser.set(k, v);
+          if (targets.size > 0 || reconcile || removeIds.length > 0) {
+            const removed = [...targets].filter(([, t]) => t.to === 'leave').map(([slug]) => slug);
+            plActions = await acts.syncPowerLevels({ ref, roomId: room.roomId, members: state.members, removed });
+            powerLevelsInSync = true;
+          }
         }
 
         // 5. Archive last: everything before it in the batch has been applied.
@@ -256,6 +299,7 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
         }
       } catch (err) {
         batchError = failureOf(err);
+        powerLevelsInSync = false;
       }
     }
 

@@ -94,6 +94,35 @@ describe('membership and roles', () => {
     expect((await bot.powerLevels(body.roomId))[uid('newcomer')]).toBe(DEFAULT_POWER_LEVELS.event.speaker);
   });
 
+  it('a member change on a known room is one activity, and re-adding a joined member with a new role only changes the role', async () => {
+    const slug = 'lean';
+    const { body: created } = await send('PUT', `/rooms/event/${slug}`, { name: 'Lean' });
+    const handle = fx.api.temporal.workflow.getHandle(`room:${tenant}:event:${slug}`);
+    const scheduled = async (): Promise<string[]> =>
+      ((await handle.fetchHistory()).events ?? [])
+        .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+        .filter((n): n is string => Boolean(n));
+    const afterCreate = await scheduled();
+
+    const first = await send('PUT', `/rooms/event/${slug}/members/lena`, { role: 'member' });
+    expect(first.status).toBe(200);
+    expect(first.body.actions).toEqual([
+      `provisioned ${uid('lena')}`,
+      `invited ${uid('lena')}`,
+      `joined ${uid('lena')}`,
+    ]);
+    const afterJoin = await scheduled();
+    expect(afterJoin.slice(afterCreate.length)).toEqual(['applyMembers']);
+
+    // Already joined: the invite is refused (403), her membership is read, and only the level moves.
+    const again = await send('PUT', `/rooms/event/${slug}/members/lena`, { role: 'host' });
+    expect(again.status).toBe(200);
+    expect(again.body.actions).toEqual([`power level ${uid('lena')} 0→${DEFAULT_POWER_LEVELS.event.host}`]);
+    expect((await scheduled()).slice(afterJoin.length)).toEqual(['applyMembers']);
+    expect(await bot.joined(created.roomId)).toEqual([BOT, uid('lena')].sort());
+    expect((await bot.powerLevels(created.roomId))[uid('lena')]).toBe(DEFAULT_POWER_LEVELS.event.host);
+  });
+
   it('200 concurrent add/remove/role changes, in a known order per user → Matrix membership and power levels exactly as expected', async () => {
     const slug = 'big-event';
     const { body: created } = await send('PUT', `/rooms/event/${slug}`, { name: 'Big event' });
