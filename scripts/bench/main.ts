@@ -16,6 +16,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { loadConfig } from '../../lib/config.js';
 import { apiClient, directMatrix, serviceJwt } from './clients.js';
 import { cpuTracker } from './cpu.js';
+import { temporalFloor } from './floor/client.js';
 import { renderProfile, summarizeProfiles } from './profile.js';
 import { provisioningBench } from './provisioning.js';
 import { roomsBench } from './rooms.js';
@@ -119,6 +120,7 @@ async function main(): Promise<number> {
     const ready = await api.call('GET', '/readyz');
     if (ready.status !== 200) throw new Error(`the API is not ready: ${JSON.stringify(ready.body)}`);
 
+    let floorWorker: Proc | undefined;
     const pgData = existsSync(`${stackDir}/pg.datadir`) ? readFileSync(`${stackDir}/pg.datadir`, 'utf8').trim() : '';
     // The processes whose CPU the benchmarks account for (read anew: a restarted one has a new pid).
     const roots = () => ({
@@ -126,13 +128,21 @@ async function main(): Promise<number> {
       temporal: pidFile(`${stackDir}/temporal.pid`),
       postgres: pgData ? pidFile(`${pgData}/postmaster.pid`) : undefined,
       worker: worker.child.pid,
+      'floor worker': floorWorker?.child.pid,
       api: apiProc.child.pid,
       'bench client': process.pid,
     });
     const track = cpuTracker(roots);
 
     if (args.only.includes('provisioning')) {
-      results.push(await provisioningBench({ config, api, users: args.users, concurrency: args.concurrency, runId, log, track }));
+      // The Temporal floor's worker: the same Temporal work as a provisioning, with nothing in it.
+      const floorQueue = `bench-floor-${runId}`;
+      floorWorker = await startProcess('dist/scripts/bench/floor/worker.js', { ...env, FLOOR_TASK_QUEUE: floorQueue }, /floor worker running/, 'floor-worker');
+      procs.push(floorWorker);
+      const floor = (tenant: string, n: number, concurrency: number) => temporalFloor(config, floorQueue, tenant, n, concurrency);
+      results.push(await provisioningBench({ config, api, users: args.users, concurrency: args.concurrency, runId, log, track, floor }));
+      await floorWorker.stop();
+      floorWorker = undefined;
     }
     if (args.only.includes('rooms')) {
       results.push(

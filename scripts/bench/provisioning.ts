@@ -19,6 +19,8 @@ export interface ProvisioningOptions {
   log: (msg: string) => void;
   /** Runs a timed side, measuring each component's CPU use meanwhile. */
   track: Track;
+  /** The same Temporal work with nothing in it (scripts/bench/floor/), when a floor worker runs. */
+  floor?: (tenant: string, n: number, concurrency: number) => Promise<Measurement>;
 }
 
 export type Track = <T>(fn: () => Promise<T>) => Promise<{ value: T; cores: Record<string, number> }>;
@@ -77,6 +79,16 @@ export async function provisioningBench(o: ProvisioningOptions): Promise<Compari
   o.log(`provisioning: API, ${o.users} users at concurrency ${o.concurrency}`);
   const { value: ours, cores: apiCores } = await o.track(() => provisionViaApi(o.api, `bp-api-${o.runId}`, o.users, o.concurrency));
   o.log(`  ${ours.rate.toFixed(1)} users/s`);
+  const notes: string[] = [];
+  let floorDetails: Record<string, unknown> | undefined;
+  if (o.floor) {
+    await o.floor(`bw-floor-${o.runId}`, 5, 5);
+    o.log(`provisioning: the Temporal floor (same Temporal work, empty workflow and activity), ${o.users} users at concurrency ${o.concurrency}`);
+    const { value: floor, cores: floorCores } = await o.track(() => o.floor!(`bp-floor-${o.runId}`, o.users, o.concurrency));
+    o.log(`  ${floor.rate.toFixed(1)} users/s`);
+    floorDetails = { floor, cpu: floorCores };
+    notes.push(floorNote(floor, floorCores, ours, baseline, 0.8));
+  }
   return compare({
     id: 'provisioning',
     title: 'Provisioning (issue 7 #1)',
@@ -86,5 +98,27 @@ export async function provisioningBench(o: ProvisioningOptions): Promise<Compari
     baseline,
     goal: 0.8,
     cpu: { ours: apiCores, direct: directCores },
+    notes,
+    ...(floorDetails ? { details: { temporalFloor: floorDetails } } : {}),
   });
+}
+
+/** What the floor says about the goal: the most Temporal lets through, against what the goal needs. */
+export function floorNote(floor: Measurement, cores: Record<string, number>, ours: Measurement, direct: Measurement, goal: number): string {
+  const busiest = Object.entries(cores)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ');
+  const needed = goal * direct.rate;
+  const verdict =
+    floor.rate < needed
+      ? `below the ${needed.toFixed(1)} users/s the goal needs (${goal}× direct) before any work is done: on this machine the goal is out of reach through Temporal, whatever the activity does`
+      : `above the ${needed.toFixed(1)} users/s the goal needs (${goal}× direct): Temporal alone does not rule the goal out`;
+  return (
+    `Provisioning, Temporal floor: the API's Update-with-Start and one activity per user, with a workflow and an activity that do nothing ` +
+    `(scripts/bench/floor/, its own worker; no API, homeserver or database): ${floor.rate.toFixed(1)} users/s ` +
+    `(${floor.ops} in ${floor.seconds.toFixed(2)} s, p50 ${floor.latency.p50.toFixed(0)} ms; CPU ${busiest} cores), ` +
+    `${verdict}. Ours reached ${(ours.rate / floor.rate).toFixed(2)} of the floor.`
+  );
 }

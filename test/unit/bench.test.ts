@@ -1,5 +1,6 @@
 /** The benchmark harness's pure parts: aggregation, percentiles, the final-state check, rendering. */
 import { describe, expect, it } from '@jest/globals';
+import { floorNote } from '../../scripts/bench/provisioning.js';
 import { roleFor } from '../../scripts/bench/rooms.js';
 import {
   ArrivalBook,
@@ -428,5 +429,22 @@ describe('workflow history phases', () => {
     });
     expect(localActivityEvents('not json')).toEqual([]);
     expect(localActivityEvents('{"seq":1}')).toEqual([]);
+  });
+});
+
+describe('the Temporal floor note', () => {
+  const m = (rate: number) => measurement('x', Math.round(rate * 10), 10, [5, 6, 7], 0);
+  it('says the goal is out of reach when the floor is below what the goal needs, and how much of the floor ours reached', () => {
+    const note = floorNote(m(40), { temporal: 0.9, 'floor worker': 0.7, api: 0.01 }, m(30), m(100), 0.8);
+    expect(note).toContain('40.0 users/s');
+    expect(note).toContain('below the 80.0 users/s the goal needs');
+    expect(note).toContain('out of reach');
+    expect(note).toContain('temporal 0.90, floor worker 0.70, api 0.01 cores');
+    expect(note).toContain('Ours reached 0.75 of the floor');
+  });
+  it('does not blame Temporal when the floor clears the goal', () => {
+    const note = floorNote(m(90), { temporal: 1 }, m(30), m(100), 0.8);
+    expect(note).toContain('above the 80.0 users/s the goal needs');
+    expect(note).not.toContain('out of reach');
   });
 });
