@@ -251,6 +251,8 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
         const settingsChanged = before.name !== state.settings.name || before.topic !== state.settings.topic;
         if ((hadRoom && settingsChanged) || reconcile) roomActions.push(...(await acts.applyRoomSettings({ roomId: room.roomId, settings: state.settings })));
 
+        // Members leaving in this batch: their power levels are named in their own answers.
+        const removed = [...targets].filter(([, t]) => t.to === 'leave').map(([slug]) => slug);
         if (onePass && !reconcile) {
           // 3–4 in one activity: desired membership recorded, then membership, then power levels.
           if (targets.size > 0) {
@@ -269,7 +271,6 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
               else perUser.set(slug, { actions: o.actions, error: o.error && ApplicationFailure.create({ ...o.error, nonRetryable: true }) });
             }
             for (const [k, v] of await converge(again, [], room.roomId)) perUser.set(k, v);
-            const removed = [...targets].filter(([, t]) => t.to === 'leave').map(([slug]) => slug);
             plActions = pass.powerLevels ?? (await acts.syncPowerLevels({ ref, roomId: room.roomId, members: state.members, removed }));
             powerLevelsInSync = true;
           }
@@ -285,7 +286,6 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
           }
           for (const [k, v] of await converge(targets, removeIds, room.roomId)) perUser.set(k, v);
           if (targets.size > 0 || reconcile || removeIds.length > 0) {
-            const removed = [...targets].filter(([, t]) => t.to === 'leave').map(([slug]) => slug);
             plActions = await acts.syncPowerLevels({ ref, roomId: room.roomId, members: state.members, removed });
             powerLevelsInSync = true;
           }
