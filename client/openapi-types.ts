@@ -2779,6 +2779,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
     };
   };
   appserviceUser: {

@@ -106,6 +106,8 @@ export interface RelayConfig {
   /** Client frames per socket: sustained rate and burst. */
   ratePerSecond: number;
   rateBurst: number;
+  /** Refuse a transaction that shows a gap in the homeserver's ids, once, so it sends what it held back (decision 0020). */
+  gapSweep: boolean;
 }
 
 export class ConfigError extends Error {
@@ -306,6 +308,7 @@ function relay(env: Env): RelayConfig {
     maxBufferedBytes: integer(env, 'RELAY_MAX_BUFFERED_BYTES', 1_048_576, 16_384, 67_108_864),
     ratePerSecond: integer(env, 'RELAY_RATE_PER_SECOND', 10, 1, 1_000),
     rateBurst: integer(env, 'RELAY_RATE_BURST', 30, 1, 10_000),
+    gapSweep: bool(env, 'RELAY_GAP_SWEEP', true),
   };
 }
 

@@ -8,7 +8,7 @@ const Sequencer = require('@jest/test-sequencer').default;
 
 const rank = (path) => {
   if (/relay/.test(path)) return 0;
-  if (/(synapse-outage|readiness|metrics|shutdown|e2e\/start)\.test\.js$/.test(path)) return 2;
+  if (/(synapse-outage|synapse-held-back|readiness|metrics|shutdown|e2e\/start)\.test\.js$/.test(path)) return 2;
   return 1;
 };
 

@@ -57,6 +57,8 @@ export interface EventLog {
   addBaseline(userId: string, roomIds: readonly string[]): Promise<number>;
   /** Deletes events received before `cutoff` (a prefix of the log) and transactions as old. */
   prune(cutoff: Date): Promise<{ events: number; prunedThrough: number }>;
+  /** The numeric id (Synapse numbers its transactions) of the transaction stored last, or null. */
+  lastTransactionNumber(): Promise<number | null>;
 }
 
 interface RowShape {
@@ -90,6 +92,14 @@ const toRow = (r: RowShape): LogRow => ({
 export function createEventLog(db: Db): EventLog {
   return {
     append: (txnId, events) => appendTransaction(db, txnId, events),
+
+    async lastTransactionNumber() {
+      // The latest, not the highest: Synapse on SQLite numbers anew after a restart.
+      const r = await db.query<{ txn_id: string }>(
+        `SELECT txn_id FROM appservice_transactions WHERE txn_id ~ '^[0-9]{1,15}$' ORDER BY received_at DESC LIMIT 1`,
+      );
+      return r.rows[0] ? Number(r.rows[0].txn_id) : null;
+    },
 
     async head() {
       const r = await db.query<{ last_seq: string; pruned_through: string }>(

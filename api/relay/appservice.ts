@@ -83,7 +83,7 @@ const ops = {
       },
     },
     responses: { 200: emptyAnswer('Stored.') },
-    errors: ['M_NOT_JSON', 'M_BAD_JSON', 'M_INVALID_PARAM', 'M_TOO_LARGE'],
+    errors: ['M_NOT_JSON', 'M_BAD_JSON', 'M_INVALID_PARAM', 'M_TOO_LARGE', 'OM_UNAVAILABLE'],
   }),
   user: operation({
     ...homeserverOp,
@@ -138,9 +138,33 @@ export function appserviceRoutes(deps: Pick<AppDeps, 'config' | 'db' | 'log' | '
       }
       if (!isObject(body)) throw new ApiError('M_BAD_JSON', 'transaction body must be a JSON object');
       const { events, skipped } = transactionEvents(body);
+      const verdict = (await deps.relay?.gaps.admit(txnId)) ?? { action: 'store' };
+      if (verdict.action === 'refuse') {
+        // Synapse keeps it and starts a recovery, which sends what it held back first (decision 0020).
+        const [from, to] = verdict.missing;
+        deps.log.info(
+          { txnId, missing: { from, to } },
+          'relay: transactions missing before this one; refused it once so the homeserver sends them first',
+        );
+        deps.relay?.requestResend();
+        throw new ApiError('OM_UNAVAILABLE', `transactions ${from}-${to} have not arrived: send them before this one`);
+      }
       // Acknowledged only after the commit: a crash before it makes Synapse send the same transaction again.
       const result = await eventLog.append(txnId, events);
       deps.log.debug({ txnId, ...result, skipped }, 'appservice transaction');
+      if (verdict.settled) {
+        const { recovered, missing } = verdict.settled;
+        if (recovered.length > 0)
+          deps.log.warn(
+            { txnId, recovered },
+            'relay: the homeserver had held back transactions; they are in the log now',
+          );
+        else
+          deps.log.info(
+            { txnId, missing: { from: missing[0], to: missing[1] } },
+            'relay: the missing transaction ids were not ours (another appservice on the homeserver?); gaps are left alone for a while',
+          );
+      }
       if (!result.duplicate) deps.relay?.feed.kick();
       return c.json({}, 200);
     })

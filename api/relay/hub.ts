@@ -10,6 +10,7 @@ import { createRelayHomeserver, type RelayHomeserver } from './homeserver.js';
 import { CloseCode } from './protocol.js';
 import { createSentWaiters } from './sent.js';
 import { createSession, type Session, type SessionDeps } from './session.js';
+import { createTxnGapWatch, type TxnGapWatch } from './txn-gaps.js';
 import type { UserPrincipal } from './user-auth.js';
 
 /** How often old events are pruned (each instance; pruning is idempotent). */
@@ -17,6 +18,11 @@ const PRUNE_EVERY_MS = 10 * 60 * 1000;
 /** Attempts to have the homeserver ping us at start (it then flushes what it queued meanwhile). */
 const PING_ATTEMPTS = 24;
 const PING_RETRY_MS = 5_000;
+/**
+ * After a transaction is refused to sweep a gap, when to ping: by then Synapse has started its
+ * recovery, which the ping makes run at once (else it waits 2 s).
+ */
+const RESEND_PING_DELAY_MS = 250;
 /** How often sockets are checked for an expired token (a socket outlives its token by at most this). */
 const EXPIRY_SWEEP_MS = 1_000;
 /** On shutdown, how long clients get to answer the close frame. */
@@ -28,6 +34,10 @@ export interface RelayHub {
   readonly feed: LogFeed;
   readonly actions: RelayActions;
   readonly homeserver: RelayHomeserver;
+  /** Watches the homeserver's transaction ids for ones it holds back (decision 0020). */
+  readonly gaps: TxnGapWatch;
+  /** After refusing a transaction: has the homeserver retry what it holds at once. */
+  requestResend(): void;
   /** Number of open sockets. */
   readonly size: number;
   /** Takes over an authenticated WebSocket. */
@@ -48,6 +58,8 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
   const sessions = new Map<WebSocket, Session>();
   const timers: NodeJS.Timeout[] = [];
   let stopped = false;
+  const gaps = createTxnGapWatch({ enabled: config.relay.gapSweep, seed: () => log.lastTransactionNumber() });
+  let resendPing: NodeJS.Timeout | null = null;
 
   const feed = createLogFeed({
     databaseUrl: config.databaseUrl,
@@ -126,6 +138,17 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     feed,
     actions,
     homeserver,
+    gaps,
+    requestResend() {
+      if (resendPing || stopped) return;
+      resendPing = setTimeout(() => {
+        resendPing = null;
+        homeserver.requestPing().catch((err: unknown) => {
+          // Synapse retries on its own 2 s later.
+          logger.debug({ err }, 'relay: ping after a refused transaction failed');
+        });
+      }, RESEND_PING_DELAY_MS);
+    },
     get size() {
       return sessions.size;
     },
@@ -154,6 +177,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     async close() {
       stopped = true;
       timers.forEach(clearInterval);
+      if (resendPing) clearTimeout(resendPing);
       const sockets = [...sessions.keys()];
       for (const session of [...sessions.values()])
         session.close(CloseCode.GoingAway, 'server shutting down: reconnect with since=<last seq>');

@@ -22,6 +22,11 @@ export class MemoryEventLog implements EventLog {
     return { duplicate: false, stored: events.length, head: this.last };
   }
 
+  async lastTransactionNumber(): Promise<number | null> {
+    const ids = [...this.txns.keys()].filter((id) => /^[0-9]{1,15}$/.test(id)).map(Number);
+    return ids.at(-1) ?? null;
+  }
+
   /** Appends synchronously and returns the new rows (what a feed would dispatch). */
   push(...events: IncomingEvent[]): LogRow[] {
     return events.map((e) => {

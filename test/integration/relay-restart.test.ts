@@ -81,7 +81,7 @@ it('stop the API while Synapse keeps sending, restart it → no event lost from 
     async () =>
       (await db.query('SELECT count(*)::int AS n FROM relay_events WHERE event_id = ANY($1)', [sent])).rows[0].n ===
       sent.length,
-    120_000,
+    90_000,
     'every sent event in the log',
   );
   const rows = await db.query<{ event_id: string; n: number }>(
@@ -95,4 +95,4 @@ it('stop the API while Synapse keeps sending, restart it → no event lost from 
   open.push(after);
   await after.waitFor((f) => f.event?.event_id === sent.at(-1));
   expect(after.events(roomId).map((f) => f.event!.event_id)).toEqual(sent.slice(10));
-});
+}, 180_000);

@@ -14,7 +14,9 @@ describe('relay configuration', () => {
       maxBufferedBytes: 1_048_576,
       ratePerSecond: 10,
       rateBurst: 30,
+      gapSweep: true,
     });
+    expect(loadConfig({ ...base, RELAY_GAP_SWEEP: 'false' }).relay.gapSweep).toBe(false);
     expect(c.userJwt).toEqual({ secret: null, jwksUrl: null, audience: 'matrix-orchestrator-realtime', issuer: null });
     expect(c.matrix.appserviceId).toBe('matrix-orchestrator');
     expect(loadConfig({ ...base, USER_JWT_JWKS_URL: 'https://idp.example/jwks' }).userJwt.jwksUrl?.href).toBe(
@@ -34,6 +36,7 @@ describe('relay configuration', () => {
     [{ RELAY_MAX_BUFFERED_BYTES: '100' }, /RELAY_MAX_BUFFERED_BYTES must be between/],
     [{ RELAY_RATE_PER_SECOND: '0' }, /RELAY_RATE_PER_SECOND must be between/],
     [{ RELAY_PING_INTERVAL_MS: '10' }, /RELAY_PING_INTERVAL_MS must be between/],
+    [{ RELAY_GAP_SWEEP: 'sometimes' }, /RELAY_GAP_SWEEP must be true or false/],
   ])('fails fast naming the variable: %j', (patch, message) => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
   });

@@ -25,6 +25,7 @@ const limits = {
   maxBufferedBytes: 16_384,
   ratePerSecond: 10,
   rateBurst: 30,
+  gapSweep: true,
 };
 
 class FakeSocket implements SocketLike {
