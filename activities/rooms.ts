@@ -27,6 +27,13 @@ export interface RoomActivityDeps {
 
 /** Members a pass works on at once: enough to be quick, few enough not to starve the homeserver. */
 const PASS_PARALLEL = 8;
+/**
+ * How long a room behind our alias must stay unusable before it is taken for a husk and its alias
+ * released. A creation still under way (an earlier attempt whose createRoom answer was lost, while
+ * Synapse carried on) finishes well within it and is adopted, not replaced by a second room.
+ */
+export const HUSK_AFTER_MS = 30_000;
+const HUSK_POLL_MS = 1_000;
 
 export interface MemberTarget {
   userSlug: string;
@@ -192,6 +199,20 @@ export function createRoomActivities(deps: RoomActivityDeps) {
     return result;
   }
 
+  /** Whether a room stays unreachable or incomplete for HUSK_AFTER_MS (a creation under way ends sooner). */
+  async function staysUnusable(roomId: string): Promise<boolean> {
+    const deadline = Date.now() + HUSK_AFTER_MS;
+    for (;;) {
+      if (
+        (await matrixCall(() => deps.bot.roomIsReachable(roomId))) &&
+        (await matrixCall(() => deps.bot.roomIsComplete(roomId)))
+      )
+        return false;
+      if (Date.now() >= deadline) return true;
+      await new Promise((resolve) => setTimeout(resolve, HUSK_POLL_MS));
+    }
+  }
+
   return {
     /** The room's record and desired membership as stored, or null for a new entity. */
     async loadRoom(ref: RoomRef): Promise<RoomRecord | null> {
@@ -214,10 +235,7 @@ export function createRoomActivities(deps: RoomActivityDeps) {
       let roomId = await matrixCall(() => deps.bot.resolveAlias(alias));
       const actions: string[] = [];
       const husk = roomId;
-      if (
-        husk &&
-        (!(await matrixCall(() => deps.bot.roomIsReachable(husk))) || !(await matrixCall(() => deps.bot.roomIsComplete(husk))))
-      ) {
+      if (husk && (await staysUnusable(husk))) {
         // Never recorded as ours, and unusable: the husk of a creation the homeserver died in the
         // middle of (Synapse stores the room and its alias first, then the room's initial events one
         // by one; found by test/faults/synapse-kill). Nothing was in it; free the alias, create anew.
