@@ -4,8 +4,10 @@
  */
 import { SignJWT } from 'jose';
 import { createServer } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import type { Config } from '../../lib/config.js';
+import type { TestApi } from './api.js';
 import { startProcess, type RunningProcess } from './processes.js';
 
 export interface Frame {
@@ -41,6 +43,35 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Makes each user a member of the event room `slug` through the in-process API; the room's id. */
+export async function eventRoomWith(api: TestApi, tenant: string, slug: string, users: string[]): Promise<string> {
+  let roomId = '';
+  for (const u of users) {
+    const res = await api.app.request(`/v1/tenants/${tenant}/rooms/event/${slug}/members/${u}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    if (res.status !== 200) throw new Error(`adding ${u} to ${slug}: ${res.status} ${await res.text()}`);
+    roomId = ((await res.json()) as { roomId: string }).roomId;
+  }
+  return roomId;
+}
+
+/**
+ * A durable send as bob into the event room `slug` through the in-process API (the same code as an
+ * API process, which may be down meanwhile); the event id.
+ */
+export async function sayAsBob(api: TestApi, tenant: string, slug: string, text: string): Promise<string> {
+  const res = await api.post(`/v1/tenants/${tenant}/rooms/event/${slug}/messages`, {
+    txnId: randomUUID(),
+    body: text,
+    userSlug: 'bob',
+  });
+  if (res.status !== 200) throw new Error(`sending to ${slug}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { eventId: string }).eventId;
 }
 
 /** A real API process (dist/api/main.js) on `port`, its workflows on `taskQueue`. */

@@ -4,12 +4,11 @@
  * event log, nothing is stored twice, and a client resuming from before the crash gets it all.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { eventually, stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
-import { RelayClient, startApi, userToken } from '../helpers/relay.js';
+import { eventRoomWith, RelayClient, sayAsBob, startApi, userToken } from '../helpers/relay.js';
 
 const taskQueue = uniqueTaskQueue('restart');
 const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, API_WAIT_MS: '60000' });
@@ -23,30 +22,14 @@ let db: pg.Pool;
 let roomId: string;
 const open: RelayClient[] = [];
 
-/** Sent through the in-process API (the same code): the API process may be down meanwhile. */
-async function say(text: string): Promise<string> {
-  const res = await api.post(`/v1/tenants/${tenant}/rooms/event/crash/messages`, {
-    txnId: randomUUID(),
-    body: text,
-    userSlug: 'bob',
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { eventId: string }).eventId;
-}
+const say = (text: string): Promise<string> => sayAsBob(api, tenant, 'crash', text);
 
 beforeAll(async () => {
   worker = await startWorker(taskQueue);
   apiProcess = await startApi(port, taskQueue);
   api = await createTestApi(config);
   db = new pg.Pool({ connectionString: config.databaseUrl });
-  for (const u of ['alice', 'bob']) {
-    const res = await api.app.request(`/v1/tenants/${tenant}/rooms/event/crash/members/${u}`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
-      body: '{}',
-    });
-    roomId = ((await res.json()) as { roomId: string }).roomId;
-  }
+  roomId = await eventRoomWith(api, tenant, 'crash', ['alice', 'bob']);
 }, 240_000);
 afterAll(async () => {
   await Promise.all(open.map((c) => c.close().catch(() => undefined)));

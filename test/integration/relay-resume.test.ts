@@ -4,13 +4,12 @@
  * position the log never had) it is told to refetch.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createEventLog } from '../../activities/store/events.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { eventually, stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
-import { RelayClient, startApi, userToken } from '../helpers/relay.js';
+import { eventRoomWith, RelayClient, sayAsBob, startApi, userToken } from '../helpers/relay.js';
 
 const taskQueue = uniqueTaskQueue('resume');
 const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, API_WAIT_MS: '60000' });
@@ -23,15 +22,7 @@ let db: pg.Pool;
 let roomId: string;
 const open: RelayClient[] = [];
 
-async function say(text: string): Promise<string> {
-  const res = await api.post(`/v1/tenants/${tenant}/rooms/event/resume/messages`, {
-    txnId: randomUUID(),
-    body: text,
-    userSlug: 'bob',
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { eventId: string }).eventId;
-}
+const say = (text: string): Promise<string> => sayAsBob(api, tenant, 'resume', text);
 
 async function connect(since?: number): Promise<RelayClient> {
   const c = await RelayClient.connect(
@@ -58,14 +49,7 @@ beforeAll(async () => {
   apiProcess = await startApi(Number(stackEnv().API_PORT), taskQueue);
   api = await createTestApi(config);
   db = new pg.Pool({ connectionString: config.databaseUrl });
-  for (const u of ['alice', 'bob']) {
-    const res = await api.app.request(`/v1/tenants/${tenant}/rooms/event/resume/members/${u}`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
-      body: '{}',
-    });
-    roomId = ((await res.json()) as { roomId: string }).roomId;
-  }
+  roomId = await eventRoomWith(api, tenant, 'resume', ['alice', 'bob']);
 }, 240_000);
 afterAll(async () => {
   await Promise.all(open.map((c) => c.close().catch(() => undefined)));

@@ -7,13 +7,12 @@
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { eventually, ROOT, stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
-import { startApi } from '../helpers/relay.js';
+import { eventRoomWith, sayAsBob, startApi } from '../helpers/relay.js';
 import { stack } from '../helpers/stack.js';
 
 const run = promisify(execFile);
@@ -44,16 +43,7 @@ async function synapseDb(sql: string): Promise<unknown[][]> {
   return JSON.parse(stdout) as unknown[][];
 }
 
-/** Sent through the in-process API (the same code): the API process may be down meanwhile. */
-async function say(text: string): Promise<string> {
-  const res = await api.post(`/v1/tenants/${tenant}/rooms/event/held/messages`, {
-    txnId: randomUUID(),
-    body: text,
-    userSlug: 'bob',
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { eventId: string }).eventId;
-}
+const say = (text: string): Promise<string> => sayAsBob(api, tenant, 'held', text);
 
 const logged = (eventIds: string[]) =>
   db.query<{ event_id: string; seq: string }>(
@@ -66,14 +56,7 @@ beforeAll(async () => {
   apiProcess = await startApi(port, taskQueue);
   api = await createTestApi(config);
   db = new pg.Pool({ connectionString: config.databaseUrl });
-  for (const u of ['alice', 'bob']) {
-    const res = await api.app.request(`/v1/tenants/${tenant}/rooms/event/held/members/${u}`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
-      body: '{}',
-    });
-    expect(res.status).toBe(200);
-  }
+  await eventRoomWith(api, tenant, 'held', ['alice', 'bob']);
 }, 240_000);
 afterAll(async () => {
   await stack(['up', 'synapse']); // whatever happened, leave Synapse running for the next file
