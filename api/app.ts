@@ -27,7 +27,9 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export function createApp(deps: AppDeps) {
   const app = new Hono<ApiEnv>();
   const relay = deps.relay;
-  const metrics = createHttpMetrics(relay ? () => relay.size : undefined);
+  const metrics = createHttpMetrics(
+    relay ? { openSockets: () => relay.size, gapCounts: () => relay.gaps.counts } : undefined,
+  );
   app.use(metrics.middleware);
   app.use(async (c, next) => {
     const given = c.req.header('x-request-id');

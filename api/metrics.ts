@@ -2,6 +2,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ApiEnv } from './context.js';
+import type { GapCounts } from './relay/txn-gaps.js';
 import { operation } from './operation.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -43,18 +44,45 @@ function routeOf(c: Parameters<MiddlewareHandler>[0]): string {
  * The API's own metrics, plus Node's process metrics, in a registry of its own; `openSockets`, on a
  * process serving the relay, is read at each scrape (WebSocket handshakes bypass the app: 0017).
  */
-export function createHttpMetrics(openSockets?: () => number): HttpMetrics {
+export function createHttpMetrics(relay?: {
+  openSockets: () => number;
+  gapCounts: () => Readonly<GapCounts>;
+}): HttpMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  if (openSockets) {
+  if (relay) {
     new Gauge({
       name: 'relay_sockets_open',
       help: 'Realtime relay WebSockets open on this API process.',
       registers: [registry],
       collect() {
-        this.set(openSockets());
+        this.set(relay.openSockets());
       },
     });
+    // Counted by the gap watch (decision 0020); read at each scrape.
+    const counterOf = (name: string, help: string, read: (c: Readonly<GapCounts>) => number): void => {
+      let reported = 0;
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          const now = read(relay.gapCounts());
+          this.inc(now - reported);
+          reported = now;
+        },
+      });
+    };
+    counterOf(
+      'relay_transaction_gap_sweeps_total',
+      'Homeserver transactions refused once because of a gap in the ids, so the homeserver sends what it held back first.',
+      (c) => c.sweeps,
+    );
+    counterOf(
+      'relay_held_back_transactions_total',
+      'Transactions the homeserver had held back (stored, never sent) that a sweep brought into the log.',
+      (c) => c.recovered,
+    );
   }
   const requests = new Counter<Labels>({
     name: 'http_requests_total',

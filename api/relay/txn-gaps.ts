@@ -28,9 +28,18 @@ export type GapVerdict =
   /** Refuse it (a 503): the homeserver will send what it held back first, then this one again. */
   | { action: 'refuse'; missing: [number, number] };
 
+/** What the watch has done since the process started (exported as metrics). */
+export interface GapCounts {
+  /** Sweeps started: transactions refused because of a gap. */
+  sweeps: number;
+  /** Held-back transactions a sweep brought back. */
+  recovered: number;
+}
+
 export interface TxnGapWatch {
   /** Decides about a transaction before it is stored. */
   admit(txnId: string): Promise<GapVerdict>;
+  readonly counts: Readonly<GapCounts>;
 }
 
 export function createTxnGapWatch(opts: {
@@ -48,8 +57,10 @@ export function createTxnGapWatch(opts: {
   let quietUntil = 0;
   /** The sweep under way: the refused id, and the ids that arrived before it came back. */
   let sweep: { refused: number; missing: [number, number]; recovered: number[]; at: number } | null = null;
+  const counts: GapCounts = { sweeps: 0, recovered: 0 };
 
   return {
+    counts,
     async admit(txnId) {
       if (!NUMERIC.test(txnId)) return { action: 'store' };
       seeded ??= (opts.seed?.() ?? Promise.resolve(null)).then(
@@ -69,6 +80,7 @@ export function createTxnGapWatch(opts: {
       if (id === sweep.refused) {
         const { recovered, missing } = sweep;
         sweep = null;
+        counts.recovered += recovered.length;
         // Nothing came before it: the ids were another appservice's (or never used).
         quietUntil = recovered.length === 0 ? now() + QUIET_AFTER_EMPTY_SWEEP_MS : 0;
         last = Math.max(last ?? id, id);
@@ -108,6 +120,7 @@ export function createTxnGapWatch(opts: {
   function refuse(id: number, missing: [number, number]): GapVerdict {
     deferred = null;
     sweep = { refused: id, missing, recovered: [], at: now() };
+    counts.sweeps += 1;
     return { action: 'refuse', missing };
   }
 }

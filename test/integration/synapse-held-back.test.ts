@@ -97,5 +97,9 @@ it('a transaction Synapse holds back after a recovery is noticed by the gap it l
   const rows = (await logged([first, heldBack, next])).rows;
   expect(rows.map((r) => r.event_id)).toEqual([first, heldBack, next]);
   expect(apiProcess.output()).toContain('relay: the homeserver had held back transactions');
+  // What an operator's dashboard shows.
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  expect(metrics).toMatch(/^relay_transaction_gap_sweeps_total 1$/m);
+  expect(metrics).toMatch(/^relay_held_back_transactions_total 1$/m);
   expect(await synapseDb('SELECT txn_id FROM application_services_txns')).toEqual([]);
 });

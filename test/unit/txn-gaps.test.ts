@@ -47,6 +47,7 @@ describe('the transaction gap watch', () => {
     expect(await actions(11, 12)).toEqual(['11:store', '12:store']);
     expect(await w.admit('13')).toEqual({ action: 'store', settled: { recovered: [11, 12], missing: [11, 12] } });
     expect(await actions(14, 15)).toEqual(['14:store', '15:store']);
+    expect(w.counts).toEqual({ sweeps: 1, recovered: 2 });
   });
 
   it('refuses newer transactions while the refused one is away, until the sweep is given up', async () => {
