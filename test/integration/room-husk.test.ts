@@ -14,30 +14,34 @@ import { serviceFixture } from '../helpers/fixture.js';
 
 const fx = serviceFixture('husk', { API_WAIT_MS: '60000' });
 const { config, tenant } = fx;
+const e = encodeURIComponent;
 
-it('an unrecorded, unusable room behind the alias is released and the room created, not reported missing', async () => {
-  const hs = config.matrix.homeserverUrl;
-  const token = config.matrix.asToken;
-  const { room_id: husk } = await matrixRequest<{ room_id: string }>(hs, {
-    method: 'POST',
-    path: '/_matrix/client/v3/createRoom',
-    token,
-    body: { room_alias_name: `om_${tenant}_event_party` },
-  });
-  for (const step of ['leave', 'forget']) {
-    await matrixRequest(hs, {
-      method: 'POST',
-      path: `/_matrix/client/v3/rooms/${encodeURIComponent(husk)}/${step}`,
-      token,
-      body: {},
-    });
-  }
+/** A client-server call, as the bot unless another token is given. */
+const call = <T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown, token = config.matrix.asToken) =>
+  matrixRequest<T>(config.matrix.homeserverUrl, { method, path: `/_matrix/client/v3${path}`, token, body });
 
-  const res = await fx.api.app.request(`/v1/tenants/${tenant}/rooms/event/party`, {
+/** A room the bot creates behind one of the service's aliases, without the service knowing. */
+const createBehindAlias = async (slug: string, extra: Record<string, unknown> = {}): Promise<string> =>
+  (await call<{ room_id: string }>('POST', '/createRoom', { room_alias_name: `om_${tenant}_event_${slug}`, ...extra }))
+    .room_id;
+
+/** The bot leaves and forgets the room: it can no longer read it. */
+async function botLeaves(roomId: string): Promise<void> {
+  for (const step of ['leave', 'forget']) await call('POST', `/rooms/${e(roomId)}/${step}`, {});
+}
+
+const putRoom = (slug: string, name: string) =>
+  fx.api.app.request(`/v1/tenants/${tenant}/rooms/event/${slug}`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${fx.api.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'Party' }),
+    body: JSON.stringify({ name }),
   });
+
+it('an unrecorded, unusable room behind the alias is released and the room created, not reported missing', async () => {
+  const husk = await createBehindAlias('party');
+  await botLeaves(husk);
+
+  const res = await putRoom('party', 'Party');
   const body = (await res.json()) as { roomId: string; actions: string[] };
   expect(res.status).toBe(200);
   expect(body.roomId).not.toBe(husk);
@@ -48,52 +52,17 @@ it('an unrecorded, unusable room behind the alias is released and the room creat
 });
 
 it('a room behind the alias that becomes usable while it is waited for (a creation under way) is adopted, not replaced', async () => {
-  const hs = config.matrix.homeserverUrl;
-  const token = config.matrix.asToken;
   const alias = `#om_${tenant}_event_slow:localhost`;
-  const { room_id: slow } = await matrixRequest<{ room_id: string }>(hs, {
-    method: 'POST',
-    path: '/_matrix/client/v3/createRoom',
-    token,
-    body: { room_alias_name: `om_${tenant}_event_slow`, preset: 'public_chat' },
-  });
+  const slow = await createBehindAlias('slow', { preset: 'public_chat' });
   // Someone stays in it, so that the bot can come back.
-  const admin = await adminToken(config);
-  await matrixRequest(hs, {
-    method: 'POST',
-    path: `/_matrix/client/v3/join/${encodeURIComponent(slow)}`,
-    token: admin,
-    body: {},
-  });
+  await call('POST', `/join/${e(slow)}`, {}, await adminToken(config));
   // Unusable for now (the bot is not in it), like a room whose first events are not stored yet.
-  for (const step of ['leave', 'forget']) {
-    await matrixRequest(hs, {
-      method: 'POST',
-      path: `/_matrix/client/v3/rooms/${encodeURIComponent(slow)}/${step}`,
-      token,
-      body: {},
-    });
-  }
-  await expect(
-    matrixRequest(hs, {
-      method: 'GET',
-      path: `/_matrix/client/v3/rooms/${encodeURIComponent(slow)}/state/m.room.create/`,
-      token,
-    }),
-  ).rejects.toThrow(/40[34]/);
-  const put = fx.api.app.request(`/v1/tenants/${tenant}/rooms/event/slow`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${fx.api.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'Slow' }),
-  });
+  await botLeaves(slow);
+  await expect(call('GET', `/rooms/${e(slow)}/state/m.room.create/`)).rejects.toThrow(/40[34]/);
+  const put = putRoom('slow', 'Slow');
   await sleep(3000);
   // The creation "finishes": the room is usable again.
-  await matrixRequest(hs, {
-    method: 'POST',
-    path: `/_matrix/client/v3/join/${encodeURIComponent(slow)}`,
-    token,
-    body: {},
-  });
+  await call('POST', `/join/${e(slow)}`, {});
 
   const res = await put;
   const body = (await res.json()) as { roomId: string; actions: string[] };
