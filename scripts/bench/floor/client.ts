@@ -4,10 +4,10 @@
  * Update's result — against the floor worker, whose workflow only runs one empty activity. Its
  * rate is the most Temporal lets through in this shape on this machine, whatever the work is.
  */
-import { Client, Connection, WithStartWorkflowOperation, WorkflowUpdateStage } from '@temporalio/client';
-import { dataConverter } from '../../../lib/codec.js';
+import { WithStartWorkflowOperation, WorkflowUpdateStage } from '@temporalio/client';
 import type { Config } from '../../../lib/config.js';
 import { EntityKindKey, EntitySlugKey, TenantKey } from '../../../workflows/search-attributes.js';
+import { connectTemporal } from '../../cli/temporal.js';
 import { measurement, runPool, type Measurement } from '../stats.js';
 import type { floorEntityWorkflow } from './workflows.js';
 import { floorUpdate } from './workflows.js';
@@ -19,12 +19,8 @@ export async function temporalFloor(
   n: number,
   concurrency: number,
 ): Promise<Measurement> {
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({
-    connection,
-    namespace: config.temporal.namespace,
-    dataConverter: dataConverter(config.payloads),
-  });
+  // Connected like the API: same namespace and payload codec.
+  const { client, close } = await connectTemporal(config);
   try {
     const list = Array.from({ length: n }, (_, i) => `user${String(i).padStart(4, '0')}`);
     const started = performance.now();
@@ -52,6 +48,6 @@ export async function temporalFloor(
     for (const e of errors.slice(0, 3)) console.error(`  temporal floor error: ${String(e.error)}`);
     return measurement('Temporal floor', n - errors.length, seconds, latenciesMs, errors.length);
   } finally {
-    await connection.close();
+    await close();
   }
 }
