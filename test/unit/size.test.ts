@@ -23,7 +23,6 @@ const PENDING = new Set([
   'activities/store/events.ts createEventLog',
   'activities/store/rooms.ts createRoomStore',
   'activities/users.ts createUserActivities',
-  'workflows/provision-user.ts provisionUserWorkflow',
 ]);
 
 interface Oversized {
