@@ -11,6 +11,7 @@ import type { RoomStore } from '../store/rooms.js';
 import type { UserStore } from '../store/users.js';
 import type { UserSessions } from '../user-session.js';
 
+/** What the room activities are built from (the worker wires the real ones). */
 export interface RoomActivityDeps {
   bot: MatrixBot;
   admin: MatrixAdmin;

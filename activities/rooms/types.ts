@@ -1,12 +1,14 @@
 /** The shapes the room activities exchange with the room workflow (type-only: safe for workflows/). */
 import type { RoomRef } from '../../workflows/messages.js';
 
+/** A member to bring in or take out, with the batch's final say. */
 export interface MemberTarget {
   userSlug: string;
   to: 'join' | 'leave';
   displayName?: string;
 }
 
+/** Input of applyMembers: one batch of member changes on a known room. */
 export interface MemberPassInput {
   ref: RoomRef;
   roomId: string;
@@ -21,6 +23,7 @@ export interface MemberPassInput {
   powerLevelsInSync: boolean;
 }
 
+/** What the pass did for one member: actions, a permanent refusal, or `retry`. */
 export interface MemberOutcome {
   actions: string[];
   error?: { type: string; message: string };
@@ -28,17 +31,20 @@ export interface MemberOutcome {
   retry?: true;
 }
 
+/** Power-level changes written, named by member slug where the user is one, else in `other`. */
 export interface PowerLevelChanges {
   bySlug: Record<string, string[]>;
   other: string[];
 }
 
+/** Output of applyMembers. */
 export interface MemberPassResult {
   members: Record<string, MemberOutcome>;
   /** null: not written; the workflow runs syncPowerLevels. */
   powerLevels: PowerLevelChanges | null;
 }
 
+/** The room found or created, and what that took (created, adopted, released a husk). */
 export interface EnsureRoomResult {
   roomId: string;
   alias: string;
