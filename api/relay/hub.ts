@@ -63,6 +63,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
 
   const feed = createLogFeed({
     databaseUrl: config.databaseUrl,
+    limits: config.database,
     log,
     logger,
     hasListeners: () => sessions.size > 0,
