@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { migrate } from '../../activities/store/db.js';
+import { createDb, migrate } from '../../activities/store/db.js';
 import { matrixUserId } from '../../workflows/ids.js';
 import { eventually, sleep, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import type { RunningProcess } from '../helpers/processes.js';
@@ -195,3 +195,65 @@ it('a paused database: transactions refused with 503 within the bound, /healthz 
     await socket.close();
   }
 }, 120_000);
+
+it('statement and lock timeouts are enforced by the server, before the client gives up; a client released mid-query or inside a transaction is ended, never handed on', async () => {
+  const bounded = createDb(config.databaseUrl, 1, config.database);
+  const other = createDb(config.databaseUrl, 1, config.database);
+  try {
+    const pid = async (): Promise<number> =>
+      (await bounded.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const settings = await bounded.query<{ s: string; l: string; i: string }>(
+      `SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l,
+              current_setting('idle_in_transaction_session_timeout') AS i`,
+    );
+    expect(settings.rows[0]).toEqual({ s: '1s', l: '500ms', i: '1min' });
+
+    // A slow statement is cancelled by the server (57014), before the client's own bound (1.5 s).
+    let started = Date.now();
+    await expect(bounded.query('SELECT pg_sleep(5)')).rejects.toMatchObject({ code: '57014' });
+    expect(Date.now() - started).toBeLessThan(1_400);
+
+    // A lock wait is cut by lock_timeout (55P03).
+    const holder = await other.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [tenant]);
+      started = Date.now();
+      await expect(bounded.query('UPDATE tenants SET id = id WHERE id = $1', [tenant])).rejects.toMatchObject({
+        code: '55P03',
+      });
+      expect(Date.now() - started).toBeLessThan(1_000);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+
+    // Our own query timeout: pg stops waiting but the query still runs. Released without an error
+    // (as a caller that swallowed it would), the client must not serve the next caller.
+    const client = await bounded.connect();
+    const busyPid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const q: pg.QueryConfig & { query_timeout: number } = { text: 'SELECT pg_sleep(0.8)', query_timeout: 200 };
+    await expect(client.query(q)).rejects.toThrow('Query read timeout');
+    client.release();
+    started = Date.now();
+    expect(await pid()).not.toBe(busyPid);
+    expect(Date.now() - started).toBeLessThan(500); // not queued behind the sleep
+
+    // Released inside an open transaction: ended, and what it wrote never commits.
+    const ghost = `${tenant}-ghost`;
+    const inTxn = await bounded.connect();
+    const txnPid = (await inTxn.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    await inTxn.query('BEGIN');
+    await inTxn.query('INSERT INTO tenants (id) VALUES ($1)', [ghost]);
+    inTxn.release();
+    expect(await pid()).not.toBe(txnPid);
+    await eventually(
+      async () => (await bounded.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [txnPid])).rowCount === 0,
+      5_000,
+      'the abandoned backend to end',
+    );
+    expect((await bounded.query('SELECT 1 FROM tenants WHERE id = $1', [ghost])).rowCount).toBe(0);
+  } finally {
+    await Promise.all([bounded.end(), other.end()]);
+  }
+}, 60_000);
