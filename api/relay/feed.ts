@@ -40,6 +40,8 @@ export function createLogFeed(opts: {
   dispatch: (rows: LogRow[]) => void;
   /** Payloads of `om_message_sent`, heard on the same connection (api/relay/sent.ts). */
   onSent?: (payload: string | undefined) => void;
+  /** Called when LISTEN works again after the connection was lost: the database is back. */
+  onReconnect?: () => void;
 }): LogFeed {
   let head = -1;
   let markReady: () => void = () => undefined;
@@ -51,6 +53,8 @@ export function createLogFeed(opts: {
   /** Drops `listener` and schedules a new connection. */
   let dropListener: ((err: unknown) => void) | null = null;
   let probing = false;
+  /** The LISTEN connection was lost and has not been re-established yet. */
+  let lostSince: number | null = null;
   let poll: NodeJS.Timeout | undefined;
   let reconnect: NodeJS.Timeout | undefined;
   let backoff = 500;
@@ -113,6 +117,7 @@ export function createLogFeed(opts: {
       client.on('error', () => undefined);
       void client.end().catch(() => undefined);
       if (closed) return;
+      lostSince ??= Date.now();
       opts.logger.warn({ err, retryInMs: backoff }, 'relay: LISTEN connection lost; reconnecting');
       reconnect = setTimeout(() => void listen(), backoff);
       backoff = Math.min(backoff * 2, RECONNECT_MAX_MS);
@@ -132,6 +137,11 @@ export function createLogFeed(opts: {
       backoff = 500;
       // Anything stored while we were not listening is read now.
       kick();
+      if (lostSince !== null) {
+        opts.logger.info({ downMs: Date.now() - lostSince }, 'relay: LISTEN connection re-established');
+        lostSince = null;
+        opts.onReconnect?.();
+      }
     } catch (err) {
       retry(err);
     }
