@@ -7,14 +7,12 @@
  * exactly once each.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { createDb, migrate } from '../../activities/store/db.js';
 import { matrixUserId } from '../../workflows/ids.js';
 import { eventually, sleep, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
+import { pausePostgres, processState, type PausedPostgres } from '../helpers/pg-pause.js';
 import type { RunningProcess } from '../helpers/processes.js';
 import { freePort, RelayClient, startApi, userToken } from '../helpers/relay.js';
 
@@ -35,26 +33,7 @@ const roomId = `!${randomBytes(6).toString('hex')}:localhost`;
 let db: pg.Pool;
 let api: RunningProcess | undefined;
 let url: string;
-let postgresPids: number[] = [];
-
-/** The postmaster (from its pid file) first, then its children: stopped first, nothing new is forked. */
-async function findPostgres(): Promise<number[]> {
-  const dir = (await db.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
-  const postmaster = Number((await readFile(`${dir}/postmaster.pid`, 'utf8')).split('\n')[0]);
-  const { stdout } = await promisify(execFile)('pgrep', ['-P', String(postmaster)]);
-  const children = stdout.split('\n').filter(Boolean).map(Number);
-  expect(children.length).toBeGreaterThan(0);
-  return [postmaster, ...children];
-}
-const signal = (pids: number[], sig: NodeJS.Signals): void =>
-  pids.forEach((pid) => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // A backend that ended meanwhile.
-    }
-  });
-const resume = (): void => signal([...postgresPids].reverse(), 'SIGCONT');
+let paused: PausedPostgres | undefined;
 
 const message = (body: string) => ({
   type: 'm.room.message',
@@ -103,7 +82,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   // Whatever happened, the database runs again for the tests after this one.
-  resume();
+  paused?.resume();
   await api?.stop();
   await db?.end();
 });
@@ -122,9 +101,10 @@ it('a paused database: transactions refused with 503 within the bound, /healthz 
     // Paused long enough for the relay's LISTEN probe (every 5 s) to find its connection dead.
     const during = [message('during 1'), message('during 2'), message('during 3')];
     const refused: { status: number; ms: number; json: unknown }[] = [];
-    postgresPids = await findPostgres();
-    signal(postgresPids, 'SIGSTOP');
+    paused = await pausePostgres(db);
     try {
+      const postmaster = paused.pids[0]!;
+      await eventually(async () => (await processState(postmaster)) === 'T', 2_000, 'the postmaster stopped');
       // First on pooled connections whose backend is stopped, then (those dropped) on new ones
       // that connect to a stopped postmaster: both bounded.
       for (const [i, e] of during.entries()) refused.push(await push(`t-${run}-during-${i}`, { events: [e] }));
@@ -149,7 +129,7 @@ it('a paused database: transactions refused with 503 within the bound, /healthz 
         expect(r.ms).toBeLessThan(2000 + 1000);
       }
     } finally {
-      resume();
+      paused.resume();
     }
 
     // Synapse retries the same transactions (same ids, same bodies), then sends new ones.
