@@ -8,6 +8,8 @@
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import pg from 'pg';
 import { createDb, migrate } from '../../activities/store/db.js';
 import { matrixUserId } from '../../workflows/ids.js';
@@ -237,3 +239,22 @@ it('statement and lock timeouts are enforced by the server, before the client gi
     await Promise.all([bounded.end(), other.end()]);
   }
 }, 60_000);
+
+it('migrations are exempt from the statement timeout, and the pooled connection gets its bounds back after them', async () => {
+  const bounded = createDb(config.databaseUrl, 1, config.database);
+  const dir = await mkdtemp(`${tmpdir()}/pg-pause-migrations-`);
+  try {
+    // Longer than the 1 s statement timeout: a long DDL migration stands for it.
+    const version = `900_pg_pause_${run}`;
+    await writeFile(`${dir}/${version}.sql`, 'SELECT pg_sleep(1.5);');
+    expect(await migrate(bounded, `${dir}/`)).toEqual([version]);
+    const after = await bounded.query<{ s: string; l: string }>(
+      `SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l`,
+    );
+    expect(after.rows[0]).toEqual({ s: '1s', l: '500ms' });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    await db.query('DELETE FROM schema_migrations WHERE version LIKE $1', ['900_pg_pause_%']);
+    await bounded.end();
+  }
+}, 30_000);
