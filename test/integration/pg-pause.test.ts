@@ -16,6 +16,7 @@ import { matrixUserId } from '../../workflows/ids.js';
 import { eventually, sleep, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { pausePostgres, processState, type PausedPostgres } from '../helpers/pg-pause.js';
 import type { RunningProcess } from '../helpers/processes.js';
+import { stack } from '../helpers/stack.js';
 import { freePort, RelayClient, startApi, userToken } from '../helpers/relay.js';
 
 /** Short bounds so the test measures them (the defaults are 5 s connect, 10 s statement, 12 s query). */
@@ -36,6 +37,7 @@ let db: pg.Pool;
 let api: RunningProcess | undefined;
 let url: string;
 let paused: PausedPostgres | undefined;
+let stopped = false;
 
 const message = (body: string) => ({
   type: 'm.room.message',
@@ -71,6 +73,8 @@ async function get(path: string): Promise<{ status: number; ms: number; json: Re
 
 beforeAll(async () => {
   db = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+  // Its idle connections die when the restart test stops the server.
+  db.on('error', () => undefined);
   await migrate(db);
   await db.query('INSERT INTO tenants (id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
   await db.query(`INSERT INTO rooms (tenant, kind, slug, alias, room_id) VALUES ($1, 'event', 'paused', $2, $3)`, [
@@ -85,6 +89,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // Whatever happened, the database runs again for the tests after this one.
   paused?.resume();
+  if (stopped) await stack(['up', 'postgres']);
   await api?.stop();
   await db?.end();
 });
@@ -258,3 +263,34 @@ it('migrations are exempt from the statement timeout, and the pooled connection 
     await bounded.end();
   }
 }, 30_000);
+
+it('PostgreSQL stopped and started again: transactions refused with 503 at once while it is down, then the relay socket gets what follows exactly once', async () => {
+  const socket = await RelayClient.connect(url, await userToken(config, tenant, 'alice'));
+  try {
+    await socket.waitFor((f) => f.type === 'live');
+    const reconnectsBefore = (api!.output().match(/LISTEN connection re-established/g) ?? []).length;
+    stopped = true;
+    await stack(['stop', 'postgres']);
+    const down = message('while down');
+    const refused = await push(`t-${run}-down`, { events: [down] });
+    expect(refused.status).toBe(503);
+    expect(refused.json).toEqual({ errcode: 'OM_UNAVAILABLE', error: expect.stringMatching(/database/) });
+    expect(refused.ms).toBeLessThan(REFUSED_WITHIN_MS);
+    await stack(['up', 'postgres']);
+    stopped = false;
+
+    await eventually(async () => (await push(`t-${run}-down`, { events: [down] })).status === 200, 30_000, 'retry');
+    const back = message('back');
+    expect((await push(`t-${run}-back`, { events: [back] })).status).toBe(200);
+    await socket.waitFor((f) => f.event?.event_id === back.event_id, 30_000);
+    await sleep(1_000);
+    expect(socket.events(roomId).map((f) => f.event!.event_id)).toEqual([down.event_id, back.event_id]);
+    await eventually(
+      async () => (api!.output().match(/LISTEN connection re-established/g) ?? []).length > reconnectsBefore,
+      15_000,
+      'the LISTEN connection re-established',
+    );
+  } finally {
+    await socket.close();
+  }
+}, 120_000);
