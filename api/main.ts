@@ -27,7 +27,7 @@ const temporal = new Client({
   dataConverter: dataConverter(config.payloads),
 });
 // No query at start either: /readyz reports the database until it answers.
-const db = createDb(config.databaseUrl);
+const db = createDb(config.databaseUrl, 10, config.database);
 // The realtime relay: this instance's sockets, fed from the event log by LISTEN/NOTIFY.
 const relay = createRelayHub({ config, db, temporal, logger: log });
 const app = createApp({ config, temporal, temporalConnection: connection, db, log, relay });

@@ -34,3 +34,57 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
   });
 });
+
+describe('loadConfig: database bounds', () => {
+  it('defaults to bounds that never cut a request-path query, the client waiting 2 s past the server', () => {
+    expect(loadConfig(base).database).toEqual({
+      connectTimeoutMs: 5000,
+      statementTimeoutMs: 10000,
+      lockTimeoutMs: 5000,
+      idleInTransactionTimeoutMs: 60000,
+      queryTimeoutMs: 12000,
+    });
+    expect(Object.isFrozen(loadConfig(base).database)).toBe(true);
+  });
+
+  it('reads each variable, and derives the query timeout from the statement timeout unless set', () => {
+    const c = loadConfig({
+      ...base,
+      DATABASE_CONNECT_TIMEOUT_MS: '250',
+      DATABASE_STATEMENT_TIMEOUT_MS: '800',
+      DATABASE_LOCK_TIMEOUT_MS: '300',
+      DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '1500',
+    });
+    expect(c.database).toEqual({
+      connectTimeoutMs: 250,
+      statementTimeoutMs: 800,
+      lockTimeoutMs: 300,
+      idleInTransactionTimeoutMs: 1500,
+      queryTimeoutMs: 2800,
+    });
+    const explicit = loadConfig({ ...base, DATABASE_STATEMENT_TIMEOUT_MS: '800', DATABASE_QUERY_TIMEOUT_MS: '900' });
+    expect(explicit.database.queryTimeoutMs).toBe(900);
+    // Empty means the default (compose passes `${DATABASE_QUERY_TIMEOUT_MS:-}`).
+    expect(loadConfig({ ...base, DATABASE_QUERY_TIMEOUT_MS: '' }).database.queryTimeoutMs).toBe(12000);
+  });
+
+  it.each([
+    [{ DATABASE_CONNECT_TIMEOUT_MS: '5s' }, /DATABASE_CONNECT_TIMEOUT_MS must be a whole number, got "5s"/],
+    [{ DATABASE_CONNECT_TIMEOUT_MS: '0' }, /DATABASE_CONNECT_TIMEOUT_MS must be between 100 and 600000/],
+    [{ DATABASE_STATEMENT_TIMEOUT_MS: '0' }, /DATABASE_STATEMENT_TIMEOUT_MS must be between 100/],
+    [{ DATABASE_STATEMENT_TIMEOUT_MS: '-1' }, /DATABASE_STATEMENT_TIMEOUT_MS must be a whole number/],
+    [{ DATABASE_LOCK_TIMEOUT_MS: '1.5' }, /DATABASE_LOCK_TIMEOUT_MS must be a whole number/],
+    [{ DATABASE_LOCK_TIMEOUT_MS: '99' }, /DATABASE_LOCK_TIMEOUT_MS must be between 100/],
+    [
+      { DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '999' },
+      /DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS must be between 1000 and/,
+    ],
+    [{ DATABASE_QUERY_TIMEOUT_MS: 'never' }, /DATABASE_QUERY_TIMEOUT_MS must be a whole number/],
+    [
+      { DATABASE_STATEMENT_TIMEOUT_MS: '5000', DATABASE_QUERY_TIMEOUT_MS: '4000' },
+      /DATABASE_QUERY_TIMEOUT_MS must be at least DATABASE_STATEMENT_TIMEOUT_MS \(5000\), got 4000/,
+    ],
+  ])('fails fast naming the database variable: %j', (patch, message) => {
+    expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
+  });
+});
