@@ -13,7 +13,8 @@ export type AuthVariables = { principal: ServicePrincipal };
 
 /**
  * Verifies the platform backend's service JWT: signature (HS256 secret or JWKS), `aud`, `iss`, a
- * required `exp`, and a `tenants` claim listing tenants or `["*"]`.
+ * required `exp`, a required `iat` no older than SERVICE_JWT_MAX_AGE_SECONDS, and a `tenants`
+ * claim listing tenants or `["*"]`.
  */
 export function serviceAuth(cfg: Config['serviceJwt']): MiddlewareHandler<{ Variables: AuthVariables }> {
   const jwks: JWTVerifyGetKey | null = cfg.jwksUrl ? createRemoteJWKSet(cfg.jwksUrl) : null;
@@ -24,11 +25,12 @@ export function serviceAuth(cfg: Config['serviceJwt']): MiddlewareHandler<{ Vari
     if (!m) throw new ApiError('M_MISSING_TOKEN', 'Authorization header must be "Bearer <service JWT>"');
     let payload: JWTPayload;
     try {
-      const options = { audience: cfg.audience, issuer: cfg.issuer, requiredClaims: ['exp'] };
+      // maxTokenAge also makes `iat` required: a long-lived token without it would never age out.
+      const options = { audience: cfg.audience, issuer: cfg.issuer, requiredClaims: ['exp', 'iat'], maxTokenAge: cfg.maxAgeSeconds };
       const result = jwks ? await jwtVerify(m[1]!, jwks, options) : await jwtVerify(m[1]!, cfg.secret!, { ...options, algorithms: ['HS256'] });
       payload = result.payload;
     } catch (err) {
-      throw new ApiError('M_UNKNOWN_TOKEN', `service JWT rejected: ${describeJoseError(err)}`);
+      throw new ApiError('M_UNKNOWN_TOKEN', `service JWT rejected: ${describeJoseError(err, maxAgeText(cfg.maxAgeSeconds, 'SERVICE_JWT_MAX_AGE_SECONDS'))}`);
     }
     const tenants = payload.tenants;
     if (!Array.isArray(tenants) || tenants.length === 0 || !tenants.every((t) => typeof t === 'string')) {
@@ -39,7 +41,12 @@ export function serviceAuth(cfg: Config['serviceJwt']): MiddlewareHandler<{ Vari
   };
 }
 
-function describeJoseError(err: unknown): string {
+/**
+ * A jose verification failure in words a caller can act on (never the token itself); `maxAge`
+ * names the limit a token issued too long ago broke.
+ */
+export function describeJoseError(err: unknown, maxAge?: string): string {
+  if (err instanceof joseErrors.JWTExpired && err.claim === 'iat') return `token was issued more than ${maxAge ?? 'the maximum age'} ago`;
   if (err instanceof joseErrors.JWTExpired) return 'token has expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) return `claim "${err.claim}" ${err.reason === 'missing' ? 'is missing' : 'is invalid'}`;
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature does not verify';
@@ -48,6 +55,9 @@ function describeJoseError(err: unknown): string {
   if (err instanceof joseErrors.JWKSNoMatchingKey) return 'no matching key in the JWKS';
   return 'invalid token';
 }
+
+/** The age limit as an error message names it: seconds and the variable that sets it. */
+export const maxAgeText = (seconds: number, variable: string): string => `${seconds} s (${variable})`;
 
 /** Throws 403 unless the principal may act for the tenant. */
 export function assertTenant(principal: ServicePrincipal, tenant: string): void {
