@@ -98,7 +98,7 @@ export const PATH_PARAMS: Readonly<Record<string, JsonSchema>> = {
   workflowId: {
     type: 'string',
     description:
-      'A workflow id this API answered with, e.g. `user:acme:alice`, `room:acme:event:summer-meetup`, `msg:acme:<txnId>`.',
+      'A workflow id this API answered with, e.g. `user:acme:alice`, `room:acme:event:summer-meetup`, `msg:acme:alice:<txnId>`.',
   },
   txnId: { type: 'string', minLength: 1, maxLength: 255, description: "The homeserver's transaction id." },
   userId: { type: 'string', description: 'A Matrix user id in the application service namespace.' },

@@ -1935,7 +1935,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A workflow id this API answered with, e.g. `user:acme:alice`, `room:acme:event:summer-meetup`, `msg:acme:<txnId>`. */
+        /** @description A workflow id this API answered with, e.g. `user:acme:alice`, `room:acme:event:summer-meetup`, `msg:acme:alice:<txnId>`. */
         workflowId: string;
       };
       cookie?: never;

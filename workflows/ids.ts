@@ -107,20 +107,26 @@ export function clientTxnIdProblem(txnId: string): InvalidReason | null {
   return CLIENT_TXN_ID_PATTERN.test(txnId) ? null : 'txnId must be 1-64 characters of A-Z a-z 0-9 . _ ~ -';
 }
 
-/** The durable send of one message; the client's transaction id makes it idempotent per tenant. */
-export const messageWorkflowId = (tenant: string, clientTxnId: string): string => `msg:${tenant}:${clientTxnId}`;
+/**
+ * The durable send of one message; the client's transaction id makes it idempotent per user, as
+ * Matrix scopes transaction ids per device: one user's id never blocks (or answers) another's.
+ */
+export const messageWorkflowId = (tenant: string, userSlug: string, clientTxnId: string): string =>
+  `msg:${tenant}:${userSlug}:${clientTxnId}`;
 /** Typing and read receipts of one user in one room (serialized, debounced). */
 export const ephemeralWorkflowId = (tenant: string, userSlug: string, kind: RoomKind, slug: string): string =>
   `ephemeral:${tenant}:${userSlug}:${kind}:${slug}`;
 
-export type WorkflowKind = 'user' | 'user-auth' | 'room' | 'reconcile' | 'msg';
+export type WorkflowKind = 'user' | 'user-auth' | 'room' | 'reconcile' | 'msg' | 'ephemeral';
 
 export interface ParsedWorkflowId {
   kind: WorkflowKind;
   tenant: string;
-  /** The entity's slug; for `msg`, the client transaction id. */
+  /** The entity's slug; for `msg`, the client transaction id; for `ephemeral`, the room's slug. */
   slug: string;
   roomKind?: RoomKind;
+  /** `msg` and `ephemeral`: the user it acts as (absent from a `msg` id of the per-tenant shape before it). */
+  userSlug?: string;
 }
 
 /** Splits one of our workflow ids into its parts; null for anything else. */
@@ -131,8 +137,19 @@ export function parseWorkflowId(id: string): ParsedWorkflowId | null {
     if (tenantProblem(tenant) || !isRoomKind(roomKind) || roomSlugProblem(roomKind, slug)) return null;
     return { kind: 'room', tenant, slug, roomKind };
   }
-  const msg = /^msg:([^:]+):(.+)$/.exec(id);
-  if (msg) return tenantProblem(msg[1]!) || clientTxnIdProblem(msg[2]!) ? null : { kind: 'msg', tenant: msg[1]!, slug: msg[2]! };
+  const msg = /^msg:([^:]+):(?:([^:]+):)?([^:]+)$/.exec(id);
+  if (msg) {
+    // Without a user: `msg:{tenant}:{txnId}`, the shape of sends started before ids were per user.
+    const [, tenant, userSlug, txnId] = msg as unknown as [string, string, string | undefined, string];
+    if (tenantProblem(tenant) || clientTxnIdProblem(txnId) || (userSlug !== undefined && slugProblem(userSlug))) return null;
+    return userSlug === undefined ? { kind: 'msg', tenant, slug: txnId } : { kind: 'msg', tenant, slug: txnId, userSlug };
+  }
+  const eph = /^ephemeral:([^:]+):([^:]+):([a-z]+):([^:]+)$/.exec(id);
+  if (eph) {
+    const [, tenant, userSlug, roomKind, slug] = eph as unknown as [string, string, string, string, string];
+    if (tenantProblem(tenant) || slugProblem(userSlug) || !isRoomKind(roomKind) || roomSlugProblem(roomKind, slug)) return null;
+    return { kind: 'ephemeral', tenant, slug, roomKind, userSlug };
+  }
   const rec = /^reconcile:([^:]+)$/.exec(id);
   if (rec) return tenantProblem(rec[1]!) ? null : { kind: 'reconcile', tenant: rec[1]!, slug: '' };
   const m = /^(user|user-auth):([^:]+):(.+)$/.exec(id);
