@@ -122,7 +122,10 @@ export type WorkflowKind = 'user' | 'user-auth' | 'room' | 'reconcile' | 'msg' |
 export interface ParsedWorkflowId {
   kind: WorkflowKind;
   tenant: string;
-  /** The entity's slug; for `msg`, the client transaction id; for `ephemeral`, the room's slug. */
+  /**
+   * The entity's slug; for `msg`, the client transaction id; for `ephemeral`, the room's slug; for
+   * `reconcile`, the scheduled time of one run ('' for the schedule itself).
+   */
   slug: string;
   roomKind?: RoomKind;
   /** `msg` and `ephemeral`: the user it acts as (absent from a `msg` id of the per-tenant shape before it). */
@@ -150,8 +153,9 @@ export function parseWorkflowId(id: string): ParsedWorkflowId | null {
     if (tenantProblem(tenant) || slugProblem(userSlug) || !isRoomKind(roomKind) || roomSlugProblem(roomKind, slug)) return null;
     return { kind: 'ephemeral', tenant, slug, roomKind, userSlug };
   }
-  const rec = /^reconcile:([^:]+)$/.exec(id);
-  if (rec) return tenantProblem(rec[1]!) ? null : { kind: 'reconcile', tenant: rec[1]!, slug: '' };
+  // The schedule's id, or a run it started: Temporal appends the scheduled time to the schedule's workflow id.
+  const rec = /^reconcile:([a-z0-9-]+?)(-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)?$/.exec(id);
+  if (rec) return tenantProblem(rec[1]!) ? null : { kind: 'reconcile', tenant: rec[1]!, slug: rec[2] ? rec[2].slice(1) : '' };
   const m = /^(user|user-auth):([^:]+):(.+)$/.exec(id);
   if (!m) return null;
   const [, kind, tenant, slug] = m as unknown as [string, WorkflowKind, string, string];
