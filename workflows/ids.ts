@@ -13,6 +13,10 @@ export const SLUG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const SLUG_MAX_LENGTH = 100;
 /** Matrix user ids are at most 255 bytes including '@' and ':server'. */
 export const USER_ID_MAX_LENGTH = 255;
+/** Matrix room aliases are at most 255 bytes including '#' and ':server'. */
+export const ROOM_ALIAS_MAX_LENGTH = 255;
+
+const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
 
 export type InvalidReason = string;
 
@@ -59,10 +63,16 @@ export function matrixUserId(prefix: string, serverName: string, tenant: string,
 }
 
 /** Returns why (tenant, slug) cannot be a Matrix user on this server, or null. */
-export function userIdProblem(prefix: string, serverName: string, tenant: string, slug: string): InvalidReason | null {
-  const id = matrixUserId(prefix, serverName, tenant, slug);
-  if (new TextEncoder().encode(id).length > USER_ID_MAX_LENGTH) {
-    return `slug is too long: the Matrix user id would exceed ${USER_ID_MAX_LENGTH} bytes`;
+export function userIdProblem(
+  prefix: string,
+  serverName: string,
+  tenant: string,
+  slug: string,
+  field = 'slug',
+): InvalidReason | null {
+  const bytes = utf8Length(matrixUserId(prefix, serverName, tenant, slug));
+  if (bytes > USER_ID_MAX_LENGTH) {
+    return `${field} is too long: its Matrix user id would be ${bytes} bytes, over Matrix's limit of ${USER_ID_MAX_LENGTH} (with "@", the tenant and ":${serverName}")`;
   }
   return null;
 }
@@ -95,6 +105,21 @@ export function roomSlugProblem(kind: RoomKind, slug: string): InvalidReason | n
 /** Alias localpart: `{prefix}_{tenant}_{kind}_{escaped slug}`, in the appservice's exclusive alias namespace. */
 export function roomAliasLocalpart(prefix: string, tenant: string, kind: RoomKind, slug: string): string {
   return `${prefix}_${tenant}_${kind}_${slug.split('~').map(escapeSlug).join('=7e')}`;
+}
+
+/** Returns why the room's alias cannot exist on this server (too long), or null. */
+export function roomAliasProblem(
+  prefix: string,
+  serverName: string,
+  tenant: string,
+  kind: RoomKind,
+  slug: string,
+): InvalidReason | null {
+  const bytes = utf8Length(`#${roomAliasLocalpart(prefix, tenant, kind, slug)}:${serverName}`);
+  if (bytes > ROOM_ALIAS_MAX_LENGTH) {
+    return `${kind === 'dm' ? 'the DM\'s user slugs are' : 'slug is'} too long: the room alias would be ${bytes} bytes, over Matrix's limit of ${ROOM_ALIAS_MAX_LENGTH} (with "#", the tenant, the kind and ":${serverName}")`;
+  }
+  return null;
 }
 
 export const roomWorkflowId = (tenant: string, kind: RoomKind, slug: string): string => `room:${tenant}:${kind}:${slug}`;
