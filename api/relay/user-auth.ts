@@ -7,7 +7,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../../lib/config.js';
-import { matrixUserId, slugProblem, tenantProblem } from '../../workflows/ids.js';
+import { matrixUserId, slugProblem, tenantProblem, userIdProblem } from '../../workflows/ids.js';
 import { describeJoseError, maxAgeText, serviceAuth, type ServicePrincipal } from '../auth.js';
 import type { ApiEnv } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -58,6 +58,8 @@ export function createUserVerifier(config: Pick<Config, 'userJwt' | 'matrix'>): 
       throw new ApiError('M_UNKNOWN_TOKEN', 'user JWT rejected: claim "tenant" must be a tenant id');
     if (typeof sub !== 'string' || slugProblem(sub))
       throw new ApiError('M_UNKNOWN_TOKEN', 'user JWT rejected: claim "sub" must be a user slug');
+    const tooLong = userIdProblem(config.matrix.userPrefix, config.matrix.serverName, tenant, sub, 'claim "sub"');
+    if (tooLong) throw new ApiError('M_UNKNOWN_TOKEN', `user JWT rejected: ${tooLong}`);
     return {
       tenant,
       userSlug: sub,

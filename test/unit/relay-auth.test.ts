@@ -104,6 +104,15 @@ describe('user JWT verification', () => {
     );
   });
 
+  it('refuses a sub whose Matrix user id would be over 255 bytes on this server', async () => {
+    // @om_acme_{slug}:{server}: 9 + slug + 1 + server bytes.
+    const long = createUserVerifier(loadConfig({ ...env, MATRIX_SERVER_NAME: 's'.repeat(146) }));
+    expect((await long(await token({ tenant: 'acme' }, { sub: 'u'.repeat(99) }))).userId).toHaveLength(255);
+    expect(await rejection(long(await token({ tenant: 'acme' }, { sub: 'u'.repeat(100) })))).toMatch(
+      /user JWT rejected: claim "sub" is too long: its Matrix user id would be 256 bytes, over Matrix's limit of 255/,
+    );
+  });
+
   it('checks the issuer only when one is configured', async () => {
     const strict = createUserVerifier(loadConfig({ ...env, USER_JWT_ISSUER: 'openmeet-api' }));
     expect(await rejection(strict(await token({ tenant: 'acme' }, { iss: 'someone-else' })))).toBe(

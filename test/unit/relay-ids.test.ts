@@ -34,6 +34,16 @@ describe('message workflow ids', () => {
     expect(parseWorkflowId('ephemeral:acme:alice:lobby:x')).toBeNull();
   });
 
+  it('reconcile:{tenant} is the schedule, and a run it started carries the scheduled time', () => {
+    expect(parseWorkflowId('reconcile:acme-eu')).toEqual({ kind: 'reconcile', tenant: 'acme-eu', slug: '' });
+    expect(parseWorkflowId('reconcile:acme-eu-2026-12-05T18:15:00Z')).toEqual({
+      kind: 'reconcile',
+      tenant: 'acme-eu',
+      slug: '2026-12-05T18:15:00Z',
+    });
+    expect(parseWorkflowId('reconcile:acme:x')).toBeNull();
+  });
+
   it('give one Matrix transaction id per workflow id: a retry re-sends with the same one, another user another', () => {
     expect(matrixTxnId('msg:acme:alice:t1')).toBe(matrixTxnId('msg:acme:alice:t1'));
     expect(matrixTxnId('msg:acme:alice:t1')).not.toBe(matrixTxnId('msg:acme:alice:t2'));
