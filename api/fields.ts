@@ -65,7 +65,7 @@ export const encrypted = optional(flag('End-to-end encryption, for DMs only and 
 export const txnId = formatted(64, (v) => clientTxnIdProblem(v), {
   pattern: CLIENT_TXN_ID_PATTERN.source,
   description:
-    'Chosen by the client (e.g. a UUID): one message per transaction id and tenant, however often it is sent.',
+    'Chosen by the client (e.g. a UUID): one message per transaction id and user, however often it is sent.',
 });
 
 /**

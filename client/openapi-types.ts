@@ -2121,7 +2121,7 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
-          /** @description Chosen by the client (e.g. a UUID): one message per transaction id and tenant, however often it is sent. */
+          /** @description Chosen by the client (e.g. a UUID): one message per transaction id and user, however often it is sent. */
           txnId: string;
           /** @description The message text. */
           body: string;
