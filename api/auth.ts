@@ -25,13 +25,15 @@ export function serviceAuth(cfg: Config['serviceJwt']): MiddlewareHandler<{ Vari
     if (!m) throw new ApiError('M_MISSING_TOKEN', 'Authorization header must be "Bearer <service JWT>"');
     let payload: JWTPayload;
     try {
-      // maxTokenAge also makes `iat` required: a long-lived token without it would never age out.
-      const options = { audience: cfg.audience, issuer: cfg.issuer, requiredClaims: ['exp', 'iat'], maxTokenAge: cfg.maxAgeSeconds };
+      // `iat` required: a long-lived token without it would never age out (tokenAgeProblem).
+      const options = { audience: cfg.audience, issuer: cfg.issuer, requiredClaims: ['exp', 'iat'] };
       const result = jwks ? await jwtVerify(m[1]!, jwks, options) : await jwtVerify(m[1]!, cfg.secret!, { ...options, algorithms: ['HS256'] });
       payload = result.payload;
     } catch (err) {
-      throw new ApiError('M_UNKNOWN_TOKEN', `service JWT rejected: ${describeJoseError(err, maxAgeText(cfg.maxAgeSeconds, 'SERVICE_JWT_MAX_AGE_SECONDS'))}`);
+      throw new ApiError('M_UNKNOWN_TOKEN', `service JWT rejected: ${describeJoseError(err)}`);
     }
+    const tooOld = tokenAgeProblem(payload.iat, cfg.maxAgeSeconds, 'SERVICE_JWT_MAX_AGE_SECONDS');
+    if (tooOld) throw new ApiError('M_UNKNOWN_TOKEN', `service JWT rejected: ${tooOld}`);
     const tenants = payload.tenants;
     if (!Array.isArray(tenants) || tenants.length === 0 || !tenants.every((t) => typeof t === 'string')) {
       throw new ApiError('M_UNKNOWN_TOKEN', 'service JWT rejected: claim "tenants" must be a non-empty array of strings');
@@ -41,12 +43,8 @@ export function serviceAuth(cfg: Config['serviceJwt']): MiddlewareHandler<{ Vari
   };
 }
 
-/**
- * A jose verification failure in words a caller can act on (never the token itself); `maxAge`
- * names the limit a token issued too long ago broke.
- */
-export function describeJoseError(err: unknown, maxAge?: string): string {
-  if (err instanceof joseErrors.JWTExpired && err.claim === 'iat') return `token was issued more than ${maxAge ?? 'the maximum age'} ago`;
+/** A jose verification failure in words a caller can act on (never the token itself). */
+export function describeJoseError(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'token has expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) return `claim "${err.claim}" ${err.reason === 'missing' ? 'is missing' : 'is invalid'}`;
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature does not verify';
@@ -56,8 +54,24 @@ export function describeJoseError(err: unknown, maxAge?: string): string {
   return 'invalid token';
 }
 
-/** The age limit as an error message names it: seconds and the variable that sets it. */
-export const maxAgeText = (seconds: number, variable: string): string => `${seconds} s (${variable})`;
+/**
+ * How far ahead of ours the issuer's clock may be. `iat` is in whole seconds, so even a few
+ * milliseconds of skew put a fresh token's `iat` a second in our future now and then; jose's
+ * maxTokenAge would refuse those (it allows no skew unless exp gets the same leeway).
+ */
+const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * Why a verified token is too old — issued (`iat`) more than `maxAgeSeconds` ago, whatever its
+ * `exp` — or dated in the future beyond the clock skew; null when its age is fine.
+ */
+export function tokenAgeProblem(iat: unknown, maxAgeSeconds: number, variable: string): string | null {
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) return 'claim "iat" is missing';
+  const age = Date.now() / 1000 - iat;
+  if (age > maxAgeSeconds) return `token was issued more than ${maxAgeSeconds} s (${variable}) ago`;
+  if (age < -CLOCK_SKEW_SECONDS) return 'claim "iat" is in the future';
+  return null;
+}
 
 /** Throws 403 unless the principal may act for the tenant. */
 export function assertTenant(principal: ServicePrincipal, tenant: string): void {

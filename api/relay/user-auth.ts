@@ -8,7 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../../lib/config.js';
 import { matrixUserId, slugProblem, tenantProblem, userIdProblem } from '../../workflows/ids.js';
-import { describeJoseError, maxAgeText, serviceAuth, type ServicePrincipal } from '../auth.js';
+import { describeJoseError, serviceAuth, tokenAgeProblem, type ServicePrincipal } from '../auth.js';
 import type { ApiEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { TOKEN_PROTOCOL_PREFIX } from './protocol.js';
@@ -37,9 +37,8 @@ export function createUserVerifier(config: Pick<Config, 'userJwt' | 'matrix'>): 
     try {
       const options = {
         audience: cfg.audience,
-        // maxTokenAge also makes `iat` required: a long-lived token without it would never age out.
+        // `iat` required: a long-lived token without it would never age out (tokenAgeProblem).
         requiredClaims: ['exp', 'sub', 'iat'],
-        maxTokenAge: cfg.maxAgeSeconds,
         ...(cfg.issuer ? { issuer: cfg.issuer } : {}),
       };
       payload = (
@@ -48,11 +47,10 @@ export function createUserVerifier(config: Pick<Config, 'userJwt' | 'matrix'>): 
           : await jwtVerify(token, cfg.secret!, { ...options, algorithms: ['HS256'] })
       ).payload;
     } catch (err) {
-      throw new ApiError(
-        'M_UNKNOWN_TOKEN',
-        `user JWT rejected: ${describeJoseError(err, maxAgeText(cfg.maxAgeSeconds, 'USER_JWT_MAX_AGE_SECONDS'))}`,
-      );
+      throw new ApiError('M_UNKNOWN_TOKEN', `user JWT rejected: ${describeJoseError(err)}`);
     }
+    const tooOld = tokenAgeProblem(payload.iat, cfg.maxAgeSeconds, 'USER_JWT_MAX_AGE_SECONDS');
+    if (tooOld) throw new ApiError('M_UNKNOWN_TOKEN', `user JWT rejected: ${tooOld}`);
     const { sub, tenant, exp } = payload;
     if (typeof tenant !== 'string' || tenantProblem(tenant))
       throw new ApiError('M_UNKNOWN_TOKEN', 'user JWT rejected: claim "tenant" must be a tenant id');

@@ -44,6 +44,14 @@ describe('service JWT age', () => {
     expect((await answer(app, await serviceJwt(now - 3500))).status).not.toBe(401);
   });
 
+  it('takes an iat a little in the future (clock skew), not one far ahead', async () => {
+    expect((await answer(app, await serviceJwt(now + 5))).status).not.toBe(401);
+    expect(await answer(app, await serviceJwt(now + 3600))).toEqual({
+      status: 401,
+      body: { errcode: 'M_UNKNOWN_TOKEN', error: 'service JWT rejected: claim "iat" is in the future' },
+    });
+  });
+
   it('allows 24 hours by default', async () => {
     expect((await answer(byDefault, await serviceJwt(now - 86_400 + 120))).status).not.toBe(401);
     expect((await answer(byDefault, await serviceJwt(now - 86_400 - 120))).status).toBe(401);
