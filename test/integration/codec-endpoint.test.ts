@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { createServer, type Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { testConfig } from '../helpers/env.js';
@@ -206,6 +207,51 @@ describe('/codec', () => {
     expect(pulled).toBeGreaterThan(8 * 1024 * 1024);
     expect(pulled).toBeLessThan(9 * 1024 * 1024);
   }, 30_000);
+
+  it('over a real socket, answers a chunked upload with 413 while the client is still sending', async () => {
+    const server = serve({ fetch: guarded.app.fetch, hostname: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const LIMIT = 64 * 1024 * 1024;
+    let written = 0;
+    try {
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        // No Content-Length: Node sends the body with Transfer-Encoding: chunked.
+        const req = httpRequest({
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/codec/decode',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        });
+        let answered = false;
+        req.once('response', (res) => {
+          answered = true;
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.once('end', () => {
+            resolve({ status: res.statusCode!, body });
+            req.destroy();
+          });
+        });
+        req.once('error', (err) => (answered ? undefined : reject(err)));
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const pump = (): void => {
+          while (!answered && written < LIMIT) {
+            written += chunk.length;
+            if (!req.write(chunk)) return void req.once('drain', pump);
+          }
+          if (!answered) req.end();
+        };
+        pump();
+      });
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body)).toEqual({ errcode: 'M_TOO_LARGE', error: 'request body exceeds 8388608 bytes' });
+      expect(written).toBeLessThan(LIMIT);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }, 60_000);
 
   it('reads no body at all for a caller without the credential', async () => {
     let pulled = 0;
