@@ -2,7 +2,7 @@ import type { Payload } from '@temporalio/common';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import { timingSafeEqual } from 'node:crypto';
 import { EncryptionCodec } from '../../lib/codec.js';
 import type { CodecAuth } from '../../lib/config.js';
@@ -52,6 +52,11 @@ export const codecOperations = Object.values(ops);
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
+/** The JWKS could not be had (down, slow, not a key set): our side's problem, not the caller's token. */
+const keysUnavailable = (err: unknown): boolean =>
+  !(err instanceof joseErrors.JOSEError) ||
+  ['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC'].includes(err.code);
+
 /** Checks the caller's credential as CODEC_AUTH says; with none chosen, refuses everyone (fail closed). */
 function codecAuth(auth: CodecAuth | null, corsOrigins: readonly string[]): MiddlewareHandler<ApiEnv> {
   const expected = auth?.mode === 'token' ? Buffer.from(auth.token) : null;
@@ -78,6 +83,12 @@ function codecAuth(auth: CodecAuth | null, corsOrigins: readonly string[]): Midd
           ...(auth.issuer ? { issuer: auth.issuer } : {}),
         });
       } catch (err) {
+        if (keysUnavailable(err)) {
+          throw new ApiError(
+            'OM_UNAVAILABLE',
+            "codec: the identity provider's keys (CODEC_JWKS_URL) could not be fetched; retry later",
+          );
+        }
         throw new ApiError('M_UNKNOWN_TOKEN', `codec: JWT rejected: ${describeJoseError(err)}`);
       }
     }

@@ -185,6 +185,34 @@ describe('/codec', () => {
     );
   });
 
+  it("answers 503, not 401, while the identity provider's keys cannot be fetched", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const down = await createTestApi(
+      testConfig({ CODEC_CORS_ORIGINS: UI, CODEC_AUTH: 'jwt', CODEC_JWKS_URL: `http://127.0.0.1:${port}/jwks` }),
+    );
+    try {
+      const { encoded } = await secretPayload();
+      await expectRefused(
+        await call(down, 'decode', encoded, { authorization: `Bearer ${await uiJwt()}` }),
+        503,
+        'OM_UNAVAILABLE',
+        /CODEC_JWKS_URL/,
+      );
+      // A token that is no JWT at all is still the caller's problem.
+      await expectRefused(
+        await call(down, 'decode', encoded, { authorization: 'Bearer nonsense' }),
+        401,
+        'M_UNKNOWN_TOKEN',
+        /malformed/,
+      );
+    } finally {
+      await down.close();
+    }
+  });
+
   it('refuses a streamed body (chunked, no Content-Length) past 8 MiB with 413, without reading it to its end', async () => {
     let pulled = 0;
     const chunk = new Uint8Array(64 * 1024).fill(0x20);
