@@ -17,7 +17,7 @@ export interface UserPrincipal {
   tenant: string;
   userSlug: string;
   userId: string;
-  /** `exp`, in seconds since the epoch. */
+  /** `exp`, or `iat` + USER_JWT_MAX_AGE_SECONDS when sooner, in seconds since the epoch. */
   expiresAt: number;
 }
 
@@ -62,7 +62,8 @@ export function createUserVerifier(config: Pick<Config, 'userJwt' | 'matrix'>): 
       tenant,
       userSlug: sub,
       userId: matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, sub),
-      expiresAt: exp!,
+      // A socket lives on the token it opened with: it ends when the token ends or ages out, whichever is first.
+      expiresAt: Math.min(exp!, (payload.iat as number) + cfg.maxAgeSeconds),
     };
   };
 }

@@ -102,6 +102,10 @@ describe('user JWT verification', () => {
     expect(await rejection(short(await token({ tenant: 'acme' }, { iat: now - 660 })))).toMatch(
       /issued more than 600 s/,
     );
+    // A socket opened with it closes when it ages out, if that comes before its exp.
+    expect((await short(await token({ tenant: 'acme' }, { iat: now - 540, exp: now + 3600 }))).expiresAt).toBe(
+      now + 60,
+    );
     // The issuer's clock a little ahead of ours: a fresh token's iat a few seconds in our future is fine.
     expect((await verify(await token({ tenant: 'acme' }, { iat: now + 5 }))).userSlug).toBe('alice');
   });
