@@ -75,7 +75,12 @@ export async function respondWithOutcome<T extends object>(
 }
 
 /** Sends one change to a room and answers with its outcome. */
-export async function roomChange(c: Context<ApiEnv>, deps: AppDeps, ref: RoomRef, change: RoomChange): Promise<Response> {
+export async function roomChange(
+  c: Context<ApiEnv>,
+  deps: AppDeps,
+  ref: RoomRef,
+  change: RoomChange,
+): Promise<Response> {
   // Every route that makes a room, a member or a DM comes through here: check the Matrix names once.
   assertValid(matrixNamesProblem(deps.config.matrix, ref, change));
   return respondWithOutcome<RoomChangeResult>(c, deps, roomWorkflowId(ref.tenant, ref.kind, ref.slug), () =>

@@ -126,7 +126,11 @@ describe('a durable send', () => {
     const again = await s.send('alice', '!r:x');
     expect(again.workflowId).toBe('msg:acme:alice:t1');
     expect(await again.result()).toMatchObject({ eventId: '$run1' });
-    expect(s.calls.slice(1)).toEqual(['start msg:acme:alice:t1 FAIL', 'describe msg:acme:alice:t1', 'result msg:acme:alice:t1 run1']);
+    expect(s.calls.slice(1)).toEqual([
+      'start msg:acme:alice:t1 FAIL',
+      'describe msg:acme:alice:t1',
+      'result msg:acme:alice:t1 run1',
+    ]);
     s.runs.get('msg:acme:alice:t1')!.status = 'COMPLETED';
     expect(await (await s.send('alice', '!r:x')).result()).toMatchObject({ eventId: '$run1' });
   });
