@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadConfig } from '../../lib/config.js';
+import { loadApiConfig, loadConfig } from '../../lib/config.js';
 import { MINIMAL_ENV } from '../helpers/minimal-env.js';
 
 const base = MINIMAL_ENV;
@@ -30,8 +30,40 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ WORKER_HTTP_PORT: '-1' }, /WORKER_HTTP_PORT must be a whole number/],
     [{ API_SHUTDOWN_GRACE_MS: '1e4' }, /API_SHUTDOWN_GRACE_MS must be a whole number/],
+    [{ CODEC_AUTH: 'open' }, /CODEC_AUTH must be token, jwt or none, got "open"/],
+    [{ CODEC_AUTH: 'token' }, /CODEC_ACCESS_TOKEN is required when CODEC_AUTH=token/],
+    [{ CODEC_ACCESS_TOKEN: 'short' }, /CODEC_ACCESS_TOKEN must be at least 32 bytes/],
+    [{ CODEC_AUTH: 'jwt' }, /CODEC_JWKS_URL is required when CODEC_AUTH=jwt/],
+    [{ CODEC_JWKS_URL: 'idp.example/jwks' }, /CODEC_JWKS_URL must be an http\(s\) URL/],
+    [{ CODEC_AUTH: 'none', CODEC_ACCESS_TOKEN: 'c'.repeat(32) }, /CODEC_ACCESS_TOKEN is set but CODEC_AUTH is "none"/],
+    [{ CODEC_ACCESS_TOKEN: 'c'.repeat(32), CODEC_JWKS_URL: 'https://idp.example/jwks' }, /CODEC_JWKS_URL is set but CODEC_AUTH is "token"/],
+    [{ USER_JWT_AUDIENCE: 'matrix-orchestrator' }, /USER_JWT_AUDIENCE must differ from SERVICE_JWT_AUDIENCE/],
+    [{ SERVICE_JWT_AUDIENCE: 'shared', USER_JWT_AUDIENCE: 'shared' }, /USER_JWT_AUDIENCE must differ from SERVICE_JWT_AUDIENCE \(both are "shared"\)/],
+    [{ SERVICE_JWT_MAX_AGE_SECONDS: '0' }, /SERVICE_JWT_MAX_AGE_SECONDS must be between 60 and 2592000/],
+    [{ USER_JWT_MAX_AGE_SECONDS: '1d' }, /USER_JWT_MAX_AGE_SECONDS must be a whole number/],
   ])('fails fast naming the variable: %j', (patch, message) => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
+  });
+
+  it('limits service and user JWTs to 24 hours since their iat by default', () => {
+    const c = loadConfig(base);
+    expect(c.serviceJwt.maxAgeSeconds).toBe(86_400);
+    expect(c.userJwt.maxAgeSeconds).toBe(86_400);
+    expect(loadConfig({ ...base, USER_JWT_MAX_AGE_SECONDS: '3600' }).userJwt.maxAgeSeconds).toBe(3600);
+  });
+
+  it('derives the codec credential from what is set, and leaves it unchosen when nothing is', () => {
+    expect(loadConfig(base).codec.auth).toBeNull();
+    expect(loadConfig({ ...base, CODEC_ACCESS_TOKEN: 'c'.repeat(32) }).codec.auth).toEqual({ mode: 'token', token: 'c'.repeat(32) });
+    const jwt = loadConfig({ ...base, CODEC_JWKS_URL: 'https://idp.example/jwks', CODEC_JWT_AUDIENCE: 'ui' }).codec.auth;
+    expect(jwt).toMatchObject({ mode: 'jwt', audience: 'ui', issuer: null });
+    expect(jwt?.mode === 'jwt' && jwt.jwksUrl.href).toBe('https://idp.example/jwks');
+    expect(loadConfig({ ...base, CODEC_AUTH: 'none' }).codec.auth).toEqual({ mode: 'none' });
+  });
+
+  it('refuses an API configuration with no codec credential, naming the ways to give one', () => {
+    expect(() => loadApiConfig(base)).toThrow(/CODEC_AUTH is not set, nor CODEC_ACCESS_TOKEN or CODEC_JWKS_URL.*CODEC_AUTH=none/);
+    expect(loadApiConfig({ ...base, CODEC_AUTH: 'none' }).codec.auth?.mode).toBe('none');
   });
 });
 
