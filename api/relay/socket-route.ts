@@ -7,7 +7,8 @@ import type { Logger } from '../../lib/log.js';
 import type { ApiEnv } from '../context.js';
 import { ApiError, respondError, type ErrorCode } from '../errors.js';
 import { operation } from '../operation.js';
-import type { RelayHub } from './hub.js';
+import { createClientAddress } from './client-address.js';
+import { SHUTTING_DOWN, type RelayHub } from './hub.js';
 import { CloseCode, errorFrame, PROTOCOL } from './protocol.js';
 import { createUserVerifier, socketToken, type UserPrincipal } from './user-auth.js';
 
@@ -56,6 +57,7 @@ interface Refusal {
   code: number;
   errcode: ErrorCode;
   error: string;
+  retryAfterMs?: number;
 }
 
 const WS_PATH = realtime.path;
@@ -84,6 +86,22 @@ export function attachRealtime(
 ): WebSocketServer {
   const wss = createWebSocketServer(deps.config);
   const verify = createUserVerifier(deps.config);
+  const addressOf = createClientAddress(deps.config.relay.trustedProxies);
+
+  /** Refusals before the token is even read: shutting down, or too many handshakes. */
+  async function admit(address: string): Promise<Refusal | null> {
+    if (!deps.relay) return null;
+    if (!deps.relay.accepting)
+      return { code: CloseCode.GoingAway, errcode: 'OM_UNAVAILABLE', error: SHUTTING_DOWN, retryAfterMs: 1_000 };
+    const refusal = await deps.relay.limits.handshake(address);
+    if (!refusal) return null;
+    return {
+      code: CloseCode.LimitExceeded,
+      errcode: 'M_LIMIT_EXCEEDED',
+      error: refusal.error,
+      retryAfterMs: refusal.retryAfterMs,
+    };
+  }
 
   async function authenticate(
     req: IncomingMessage,
@@ -144,9 +162,12 @@ export function attachRealtime(
       refuseUpgrade(socket, 405, 'M_UNRECOGNIZED', `${WS_PATH} takes GET, not ${req.method}`);
       return;
     }
+    const forwarded = req.headers['x-forwarded-for'];
+    const address = addressOf(req.socket.remoteAddress, Array.isArray(forwarded) ? forwarded.join(',') : forwarded);
     let outcome: Awaited<ReturnType<typeof authenticate>>;
     try {
-      outcome = await authenticate(req);
+      const early = await admit(address);
+      outcome = early ? { refusal: early } : await authenticate(req);
     } catch (err) {
       deps.logger.error({ err }, 'relay: socket authentication failed');
       refuseUpgrade(socket, 500, 'M_UNKNOWN', 'internal error');
@@ -162,11 +183,12 @@ export function attachRealtime(
             : { code: CloseCode.Internal, errcode: 'M_UNKNOWN' as const, error: 'internal error' };
         // Until the close handshake ends, an error on this socket is nothing to act on.
         ws.on('error', ignore);
-        ws.send(errorFrame(r.errcode, r.error));
-        ws.close(r.code, r.errcode);
+        ws.send(errorFrame(r.errcode, r.error, r.retryAfterMs === undefined ? {} : { retryAfterMs: r.retryAfterMs }));
+        // A limit's reason says which; an authentication problem's is its code.
+        ws.close(r.code, r.retryAfterMs === undefined ? r.errcode : r.error);
         return;
       }
-      deps.relay.open(ws, outcome.user, outcome.since);
+      deps.relay.open(ws, outcome.user, outcome.since, address);
     });
   }
 
