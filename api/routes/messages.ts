@@ -5,6 +5,7 @@ import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES } from '../../workflows/messages
 import { assertTenant } from '../auth.js';
 import type { AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
+import { createUserRate, rateLimitAnswer } from '../rate-limit.js';
 import { createRelayActions, type ResolvedRoom, type Sender } from '../relay/actions.js';
 import { createEventLog } from '../../activities/store/events.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
@@ -82,7 +83,7 @@ const ops = {
         headers: { Location: 'The operation.' },
       },
     },
-    errors: [...RELAY_ERRORS, 'OM_TXN_CONFLICT'],
+    errors: [...RELAY_ERRORS, 'OM_TXN_CONFLICT', 'M_LIMIT_EXCEEDED'],
   }),
   typing: operation({
     ...relayOp,
@@ -92,6 +93,7 @@ const ops = {
     summary: 'The user is typing, or stopped',
     body: { schema: TYPING_BODY.json },
     responses: { 202: emptyAnswer('Accepted.') },
+    errors: [...RELAY_ERRORS, 'M_LIMIT_EXCEEDED'],
   }),
   receipt: operation({
     ...relayOp,
@@ -101,6 +103,7 @@ const ops = {
     summary: 'The user has read up to the event',
     body: { schema: RECEIPT_BODY.json },
     responses: { 202: emptyAnswer('Accepted.') },
+    errors: [...RELAY_ERRORS, 'M_LIMIT_EXCEEDED'],
   }),
 };
 export const messagesOperations: Operation[] = Object.values(ops);
@@ -148,13 +151,22 @@ export function messagesRoutes(deps: AppDeps) {
   const matrixId = (s: Sender): string =>
     matrixUserId(deps.config.matrix.userPrefix, deps.config.matrix.serverName, s.tenant, s.userSlug);
 
-  async function joinedRoom(c: Context<RelayEnv>, requested: unknown): Promise<{ who: Sender; room: ResolvedRoom }> {
+  // Sends, typing and receipts: per user, before any database or homeserver work (rate-limit.ts).
+  const limitUser = createUserRate(deps.config.relay, () => deps.relay?.limits.refused('http_per_user'));
+  const limited = rateLimitAnswer();
+
+  async function joinedRoom(
+    c: Context<RelayEnv>,
+    requested: unknown,
+    rateLimited = false,
+  ): Promise<{ who: Sender; room: ResolvedRoom }> {
     const { tenant, kind, slug } = c.req.param() as { tenant: string; kind: string; slug: string };
     assertValid(tenantProblem(tenant));
     if (!isRoomKind(kind))
       throw new ApiError('M_INVALID_PARAM', `room kind must be event, group or dm, not ${JSON.stringify(kind)}`);
     assertValid(roomSlugProblem(kind, slug));
     const who = sender(c, tenant, requested);
+    if (rateLimited) await limitUser(who);
     const room = await actions.resolveRoom(tenant, { kind, slug });
     if (!(await actions.isJoined(matrixId(who), room.roomId)))
       throw new ApiError('M_FORBIDDEN', `${who.userSlug} is not joined to ${kind} ${slug}`);
@@ -177,9 +189,9 @@ export function messagesRoutes(deps: AppDeps) {
         .catch(upstream);
       return c.json({ roomId: room.roomId, events: page.events, next: page.next });
     })
-    .post(ops.send.path, auth, async (c) => {
+    .post(ops.send.path, auth, limited, async (c) => {
       const { txnId, body: text, msgtype = 'm.text', userSlug } = MESSAGE_BODY.parse(await readJsonObject(c));
-      const { who, room } = await joinedRoom(c, userSlug);
+      const { who, room } = await joinedRoom(c, userSlug, true);
       const ticket = await actions.send(who, room, { txnId, body: text, msgtype }, c.get('requestId'));
       const outcome = await waitForResult(deps.temporal, () => ticket.result(), deps.config.api.waitMs);
       const operation = `/v1/operations/${encodeURIComponent(ticket.workflowId)}`;
@@ -196,15 +208,15 @@ export function messagesRoutes(deps: AppDeps) {
         operation,
       });
     })
-    .put(ops.typing.path, auth, async (c) => {
+    .put(ops.typing.path, auth, limited, async (c) => {
       const { typing, userSlug } = TYPING_BODY.parse(await readJsonObject(c));
-      const { who, room } = await joinedRoom(c, userSlug);
+      const { who, room } = await joinedRoom(c, userSlug, true);
       await actions.ephemeral(who, room, { typing });
       return c.json({}, 202);
     })
-    .post(ops.receipt.path, auth, async (c) => {
+    .post(ops.receipt.path, auth, limited, async (c) => {
       const { eventId, userSlug } = RECEIPT_BODY.parse(await readJsonObject(c));
-      const { who, room } = await joinedRoom(c, userSlug);
+      const { who, room } = await joinedRoom(c, userSlug, true);
       await actions.ephemeral(who, room, { readEventId: eventId });
       return c.json({}, 202);
     });
