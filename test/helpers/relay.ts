@@ -104,7 +104,7 @@ export class RelayClient {
   static connect(
     baseUrl: string,
     token: string | null,
-    opts: { since?: number; via?: 'protocol' | 'header' | 'query'; autoPong?: boolean } = {},
+    opts: { since?: number; via?: 'protocol' | 'header' | 'query'; autoPong?: boolean; from?: string } = {},
   ): Promise<RelayClient> {
     const url = new URL('/v1/realtime', baseUrl.replace(/^http/, 'ws'));
     if (opts.since !== undefined) url.searchParams.set('since', String(opts.since));
@@ -112,7 +112,8 @@ export class RelayClient {
     if (token && via === 'query') url.searchParams.set('access_token', token);
     const protocols = ['om-relay.v1', ...(token && via === 'protocol' ? [`bearer.${token}`] : [])];
     const headers = token && via === 'header' ? { authorization: `Bearer ${token}` } : undefined;
-    const ws = new WebSocket(url, protocols, { headers, autoPong: opts.autoPong ?? true });
+    // `from`: a local address of the client (127.0.0.x: another client address on one machine).
+    const ws = new WebSocket(url, protocols, { headers, autoPong: opts.autoPong ?? true, localAddress: opts.from });
     const client = new RelayClient(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client));
