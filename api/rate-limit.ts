@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { ApiError } from './errors.js';
+import { ERROR_STATUS, errorBody } from './errors.js';
+import type { RelayEnv } from './relay/user-auth.js';
 
 /** Requests or handshakes per key (a user, an address, the instance) over time. */
 export interface KeyedRate {
@@ -29,51 +30,30 @@ export function createKeyedRate(ratePerSecond: number, burst: number): KeyedRate
   };
 }
 
-/** A request over a rate limit; answered 429 `M_LIMIT_EXCEEDED` with `retry_after_ms` and `Retry-After`. */
-export class RateLimited extends ApiError {
-  constructor(
-    readonly retryAfterMs: number,
-    message: string,
-  ) {
-    super('M_LIMIT_EXCEEDED', message);
-  }
-}
-
 /**
- * Completes the answer to a `RateLimited` thrown by the handler: the one error handler has already
- * made it a 429 `{errcode, error}`; Matrix clients also expect `retry_after_ms` in the body, and HTTP
- * clients the `Retry-After` header (whole seconds, rounded up).
+ * HTTP sends, typing and receipts made with a user JWT: at most `RELAY_HTTP_RATE_PER_SECOND`
+ * (burst `RELAY_HTTP_RATE_BURST`) per user on this instance, as the socket's frames are limited
+ * per socket. Over it: 429 `M_LIMIT_EXCEEDED` with `retry_after_ms` (Matrix clients read it) and
+ * `Retry-After` (whole seconds, rounded up), before the body is read or anything is looked up.
+ * Requests with the service JWT are not limited: the platform backend acts for many users and
+ * limits its own.
  */
-export function rateLimitAnswer(): MiddlewareHandler {
-  return async (c, next) => {
-    await next();
-    const err = c.error;
-    if (!(err instanceof RateLimited)) return;
-    const body = { errcode: err.errcode, error: err.message, retry_after_ms: err.retryAfterMs };
-    c.res = new Response(JSON.stringify(body), {
-      status: err.status,
-      headers: { 'content-type': 'application/json', 'retry-after': String(Math.ceil(err.retryAfterMs / 1000)) },
-    });
-  };
-}
-
-/**
- * The HTTP sends, typing and receipts of one user (`tenant/userSlug`, whichever token acts for
- * them) at most `RELAY_HTTP_RATE_PER_SECOND`, burst `RELAY_HTTP_RATE_BURST`, on this instance —
- * the socket's frames have the same kind of limit per socket. Throws `RateLimited` when over.
- */
-export function createUserRate(
+export function userRateLimit(
   config: { httpRatePerSecond: number; httpRateBurst: number },
   refused: () => void = () => undefined,
-): (user: { tenant: string; userSlug: string }) => Promise<void> {
+): MiddlewareHandler<RelayEnv> {
   const rate = createKeyedRate(config.httpRatePerSecond, config.httpRateBurst);
-  return async (user) => {
-    const wait = await rate.take(`${user.tenant}/${user.userSlug}`);
-    if (wait === 0) return;
-    refused();
-    throw new RateLimited(
-      wait,
-      `too many requests for user ${user.userSlug}: at most ${config.httpRatePerSecond} per second (burst ${config.httpRateBurst})`,
-    );
+  const error = `too many requests: at most ${config.httpRatePerSecond} per second per user (burst ${config.httpRateBurst})`;
+  return async (c, next) => {
+    const actor = c.get('actor');
+    if (actor.kind === 'user') {
+      const wait = await rate.take(actor.user.userId);
+      if (wait > 0) {
+        refused();
+        c.header('Retry-After', String(Math.ceil(wait / 1000)));
+        return c.json({ ...errorBody('M_LIMIT_EXCEEDED', error), retry_after_ms: wait }, ERROR_STATUS.M_LIMIT_EXCEEDED);
+      }
+    }
+    await next();
   };
 }

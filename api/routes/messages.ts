@@ -5,7 +5,7 @@ import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES } from '../../workflows/messages
 import { assertTenant } from '../auth.js';
 import type { AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
-import { createUserRate, rateLimitAnswer } from '../rate-limit.js';
+import { userRateLimit } from '../rate-limit.js';
 import { createRelayActions, type ResolvedRoom, type Sender } from '../relay/actions.js';
 import { createEventLog } from '../../activities/store/events.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
@@ -151,22 +151,13 @@ export function messagesRoutes(deps: AppDeps) {
   const matrixId = (s: Sender): string =>
     matrixUserId(deps.config.matrix.userPrefix, deps.config.matrix.serverName, s.tenant, s.userSlug);
 
-  // Sends, typing and receipts: per user, before any database or homeserver work (rate-limit.ts).
-  const limitUser = createUserRate(deps.config.relay, () => deps.relay?.limits.refused('http_per_user'));
-  const limited = rateLimitAnswer();
-
-  async function joinedRoom(
-    c: Context<RelayEnv>,
-    requested: unknown,
-    rateLimited = false,
-  ): Promise<{ who: Sender; room: ResolvedRoom }> {
+  async function joinedRoom(c: Context<RelayEnv>, requested: unknown): Promise<{ who: Sender; room: ResolvedRoom }> {
     const { tenant, kind, slug } = c.req.param() as { tenant: string; kind: string; slug: string };
     assertValid(tenantProblem(tenant));
     if (!isRoomKind(kind))
       throw new ApiError('M_INVALID_PARAM', `room kind must be event, group or dm, not ${JSON.stringify(kind)}`);
     assertValid(roomSlugProblem(kind, slug));
     const who = sender(c, tenant, requested);
-    if (rateLimited) await limitUser(who);
     const room = await actions.resolveRoom(tenant, { kind, slug });
     if (!(await actions.isJoined(matrixId(who), room.roomId)))
       throw new ApiError('M_FORBIDDEN', `${who.userSlug} is not joined to ${kind} ${slug}`);
@@ -175,6 +166,8 @@ export function messagesRoutes(deps: AppDeps) {
 
   // Per route, not `use`: a wildcard here would also run on the rooms routes mounted beside these.
   const auth = relayAuth(deps.config);
+  // Sends, typing and receipts with a user JWT: per user, before the body is even read.
+  const limited = userRateLimit(deps.config.relay, () => deps.relay?.limits.refused('http_per_user'));
   return new Hono<RelayEnv>()
     .get(ops.history.path, auth, async (c) => {
       const limitRaw = c.req.query('limit') ?? '20';
@@ -191,7 +184,7 @@ export function messagesRoutes(deps: AppDeps) {
     })
     .post(ops.send.path, auth, limited, async (c) => {
       const { txnId, body: text, msgtype = 'm.text', userSlug } = MESSAGE_BODY.parse(await readJsonObject(c));
-      const { who, room } = await joinedRoom(c, userSlug, true);
+      const { who, room } = await joinedRoom(c, userSlug);
       const ticket = await actions.send(who, room, { txnId, body: text, msgtype }, c.get('requestId'));
       const outcome = await waitForResult(deps.temporal, () => ticket.result(), deps.config.api.waitMs);
       const operation = `/v1/operations/${encodeURIComponent(ticket.workflowId)}`;
@@ -210,13 +203,13 @@ export function messagesRoutes(deps: AppDeps) {
     })
     .put(ops.typing.path, auth, limited, async (c) => {
       const { typing, userSlug } = TYPING_BODY.parse(await readJsonObject(c));
-      const { who, room } = await joinedRoom(c, userSlug, true);
+      const { who, room } = await joinedRoom(c, userSlug);
       await actions.ephemeral(who, room, { typing });
       return c.json({}, 202);
     })
     .post(ops.receipt.path, auth, limited, async (c) => {
       const { eventId, userSlug } = RECEIPT_BODY.parse(await readJsonObject(c));
-      const { who, room } = await joinedRoom(c, userSlug, true);
+      const { who, room } = await joinedRoom(c, userSlug);
       await actions.ephemeral(who, room, { readEventId: eventId });
       return c.json({}, 202);
     });

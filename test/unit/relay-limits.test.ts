@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { createKeyedRate, createUserRate, RateLimited } from '../../api/rate-limit.js';
+import { Hono } from 'hono';
+import { createKeyedRate, userRateLimit } from '../../api/rate-limit.js';
+import type { RelayEnv } from '../../api/relay/user-auth.js';
 import { createClientAddress } from '../../api/relay/client-address.js';
 import { Counts, RelayLimits, TokenBucket } from '../../api/relay/limits.js';
 import { loadConfig } from '../../lib/config.js';
@@ -107,14 +109,40 @@ describe('createKeyedRate (rate-limiter-flexible)', () => {
     expect(await rate.take('u')).toBe(0);
   });
 
-  it('createUserRate throws RateLimited (M_LIMIT_EXCEEDED, retryAfterMs) per tenant and user, and counts it', async () => {
+  it('userRateLimit answers a user JWT over the rate 429 M_LIMIT_EXCEEDED with retry_after_ms and Retry-After; the service JWT passes', async () => {
     let refused = 0;
-    const check = createUserRate({ httpRatePerSecond: 1, httpRateBurst: 1 }, () => void refused++);
-    await check({ tenant: 't', userSlug: 'alice' });
-    await check({ tenant: 'u', userSlug: 'alice' });
-    const err = await check({ tenant: 't', userSlug: 'alice' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RateLimited);
-    expect(err).toMatchObject({ errcode: 'M_LIMIT_EXCEEDED', status: 429, retryAfterMs: expect.any(Number) });
+    const app = new Hono<RelayEnv>()
+      .use(async (c, next) => {
+        const who = c.req.header('x-who')!;
+        c.set(
+          'actor',
+          who === 'service'
+            ? { kind: 'service', principal: { tenants: ['*'] } as never }
+            : { kind: 'user', user: { tenant: 't', userSlug: who, userId: `@${who}`, expiresAt: 0 } },
+        );
+        await next();
+      })
+      .put(
+        '/x',
+        userRateLimit({ httpRatePerSecond: 1, httpRateBurst: 2 }, () => void refused++),
+        (c) => c.json({}, 202),
+      );
+    const put = (who: string) => app.request('/x', { method: 'PUT', headers: { 'x-who': who } });
+    expect([(await put('alice')).status, (await put('alice')).status, (await put('bob')).status]).toEqual([
+      202, 202, 202,
+    ]);
+    const limited = await put('alice');
+    expect(limited.status).toBe(429);
+    const body = (await limited.json()) as { retry_after_ms: number };
+    expect(body).toEqual({
+      errcode: 'M_LIMIT_EXCEEDED',
+      error: 'too many requests: at most 1 per second per user (burst 2)',
+      retry_after_ms: expect.any(Number),
+    });
+    expect(body.retry_after_ms).toBeGreaterThan(0);
+    expect(body.retry_after_ms).toBeLessThanOrEqual(2_000);
+    expect(limited.headers.get('retry-after')).toBe(String(Math.ceil(body.retry_after_ms / 1000)));
+    for (let i = 0; i < 5; i++) expect((await put('service')).status).toBe(202);
     expect(refused).toBe(1);
   });
 });
