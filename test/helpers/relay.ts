@@ -74,11 +74,21 @@ export async function sayAsBob(api: TestApi, tenant: string, slug: string, text:
   return ((await res.json()) as { eventId: string }).eventId;
 }
 
+/**
+ * Every test client comes from 127.0.0.1: limits per client address would count the whole suite as
+ * one client. Off unless a test sets them (relay-limits.test.ts does, from several loopback addresses).
+ */
+export const ONE_ADDRESS_ENV = {
+  RELAY_MAX_SOCKETS_PER_ADDRESS: '0',
+  RELAY_ADDRESS_HANDSHAKES_PER_SECOND: '0',
+  RELAY_HANDSHAKES_PER_SECOND: '10000',
+};
+
 /** A real API process (dist/api/main.js) on `port`, its workflows on `taskQueue`. */
 export function startApi(port: number, taskQueue: string, env: Record<string, string> = {}): Promise<RunningProcess> {
   return startProcess(
     'dist/api/main.js',
-    { API_PORT: String(port), TEMPORAL_TASK_QUEUE: taskQueue, ...env },
+    { API_PORT: String(port), TEMPORAL_TASK_QUEUE: taskQueue, ...ONE_ADDRESS_ENV, ...env },
     /api listening/,
   );
 }
