@@ -38,6 +38,9 @@ const realtime = operation({
     'the rooms the user is in now, resumable from `since`; the client sends messages, typing and receipts.',
     'The user JWT goes in `Authorization`, a `bearer.<jwt>` subprotocol entry, or `?access_token=`;',
     'authentication problems are told on the socket (an `error` frame, then close 4401).',
+    'Limits are told the same way: too many sockets for the user or the client address, or too many handshakes',
+    '(an `error` frame `M_LIMIT_EXCEEDED` with `retryAfterMs`, then close 4429); while the server shuts down, an',
+    '`error` frame `OM_UNAVAILABLE`, then close 1001 (reconnect, to another instance, with `since`).',
   ].join(' '),
   tags: ['realtime'],
   security: 'user',
@@ -77,8 +80,10 @@ function refuseUpgrade(socket: Duplex, status: number, errcode: ErrorCode, error
  * `GET /v1/realtime[?since=N]` with `Upgrade: websocket`: the user's socket, handled on the HTTP
  * server's `upgrade` event rather than through the Hono app, so nothing of the handshake request
  * stays alive with the socket (decision 0017). Authentication problems are told on the socket (an
- * `error` frame, then close 4401) because a browser cannot read a refused handshake. A plain GET
- * of the path (no upgrade) is answered by the app: 426 (`realtimeRoutes`).
+ * `error` frame, then close 4401) because a browser cannot read a refused handshake; so are limits
+ * (4429, decision 0023) and a shutdown under way (1001). Handshake rates are checked before the
+ * token is read, sockets per user and per address once it is. A plain GET of the path (no upgrade)
+ * is answered by the app: 426 (`realtimeRoutes`).
  */
 export function attachRealtime(
   server: Server,
