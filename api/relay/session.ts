@@ -60,7 +60,9 @@ type Mode = 'starting' | 'replaying' | 'live' | 'closed';
  * effect exactly where it happened. Replay (after a resume, or while catching up to this instance's
  * feed) reads the database page by page and waits for the client to drain; once caught up it
  * switches to live rows synchronously, so nothing falls between the two. Live, a socket whose
- * unread data exceeds the limit is cut off (4408): it resumes from its last sequence.
+ * unread data exceeds the limit is cut off (4408): it resumes from its last sequence. Answers to
+ * the client's own frames are bounded the same way in every mode (a client that floods and reads
+ * nothing while it replays is cut off too); the replay keeps to the lower half of the buffer.
  *
  * A class, not a closure: an idle socket is most of what a relay holds (decision 0017), so its
  * state is a handful of fields, its methods are shared, and what only a talking client needs (the
