@@ -151,7 +151,16 @@ describe('client address', () => {
   it('is the TCP peer (IPv4-mapped addresses unwrapped), X-Forwarded-For ignored without trusted proxies', () => {
     const of = createClientAddress([]);
     expect(of('::ffff:192.0.2.7', '198.51.100.1')).toBe('192.0.2.7');
-    expect(of('2001:db8::1', undefined)).toBe('2001:db8::1');
+    expect(of('127.0.0.1', undefined)).toBe('127.0.0.1');
+  });
+
+  it('counts an IPv6 client as its /64, however the address is written', () => {
+    const of = createClientAddress([]);
+    expect(of('2001:db8::1', undefined)).toBe('2001:db8:0:0::/64');
+    expect(of('2001:0DB8:0000:0000:ffff::2', undefined)).toBe('2001:db8:0:0::/64');
+    expect(of('2001:db8:1:2:3:4:5:6', undefined)).toBe('2001:db8:1:2::/64');
+    expect(of('::1', undefined)).toBe('0:0:0:0::/64');
+    expect(of('fe80::1%eth0', undefined)).toBe('fe80:0:0:0::/64');
   });
 
   it('behind a trusted proxy, the rightmost address the trusted proxies did not add', () => {
@@ -160,6 +169,7 @@ describe('client address', () => {
     // A client cannot choose its address by prepending to the header.
     expect(of('10.1.2.3', '1.1.1.1, 203.0.113.9, 10.9.9.9')).toBe('203.0.113.9');
     expect(of('::1', '198.51.100.4')).toBe('198.51.100.4');
+    expect(of('::1', '2001:db8:aa:bb::7')).toBe('2001:db8:aa:bb::/64');
     expect(of('192.0.2.7', '203.0.113.9')).toBe('192.0.2.7');
     expect(of('10.1.2.3', 'garbage')).toBe('10.1.2.3');
   });
