@@ -31,6 +31,16 @@ const CLOSE_WAIT_MS = 1_000;
 /** What a client connecting while this instance shuts down is told; with a load balancer, it reaches another. */
 export const SHUTTING_DOWN = 'server shutting down: reconnect with since=<last seq>';
 const SHUTDOWN_RETRY_MS = 1_000;
+/** How long a refused socket may take to answer our close before it is cut (ws would wait 30 s). */
+const REFUSED_CLOSE_MS = 1_000;
+
+/**
+ * Cuts a refused socket whose peer does not answer the close: a client refused again and again
+ * would otherwise hold a socket for ws's 30 s close timeout each time.
+ */
+export function dropUnanswered(ws: WebSocket): void {
+  setTimeout(() => ws.terminate(), REFUSED_CLOSE_MS).unref();
+}
 
 /** This instance's sockets and the feed that serves them. */
 export interface RelayHub {
@@ -107,6 +117,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
       }),
     );
     ws.close(code, refusal.error);
+    dropUnanswered(ws);
   };
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
     // Text frames as strings; binary ones are refused by the frame handler.

@@ -8,7 +8,7 @@ import type { ApiEnv } from '../context.js';
 import { ApiError, respondError, type ErrorCode } from '../errors.js';
 import { operation } from '../operation.js';
 import { createClientAddress } from './client-address.js';
-import { SHUTTING_DOWN, type RelayHub } from './hub.js';
+import { dropUnanswered, SHUTTING_DOWN, type RelayHub } from './hub.js';
 import { CloseCode, errorFrame, PROTOCOL } from './protocol.js';
 import { createUserVerifier, socketToken, type UserPrincipal } from './user-auth.js';
 
@@ -64,6 +64,7 @@ interface Refusal {
 }
 
 const WS_PATH = realtime.path;
+
 const ignore = (): void => undefined;
 
 /** An HTTP answer on a socket that asked to upgrade somewhere we have no WebSocket. */
@@ -191,6 +192,7 @@ export function attachRealtime(
         ws.send(errorFrame(r.errcode, r.error, r.retryAfterMs === undefined ? {} : { retryAfterMs: r.retryAfterMs }));
         // A limit's reason says which; an authentication problem's is its code.
         ws.close(r.code, r.retryAfterMs === undefined ? r.errcode : r.error);
+        dropUnanswered(ws);
         return;
       }
       deps.relay.open(ws, outcome.user, outcome.since, address);

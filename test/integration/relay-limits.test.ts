@@ -5,7 +5,8 @@
  * memory bounded, and the HTTP sends, typing and receipts per user.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { connect as connectTcp } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { createTestApi, type TestApi } from '../helpers/api.js';
@@ -174,6 +175,26 @@ describe('client address and handshakes', () => {
     });
     expect(await settle(await connect(smallUrl, 'u4', '127.0.0.3'))).toBe('live');
     expect(await metric(smallUrl, /^relay_socket_addresses_at_limit (\d+)/m)).toBe(1);
+  });
+
+  it('cuts a refused client that never answers the close within a second or two, not after 30 s', async () => {
+    // A raw client: it performs the handshake, reads, and never sends anything back.
+    const token = await userToken(config, tenant, 'u5');
+    const raw = connectTcp({ host: '127.0.0.1', port: Number(new URL(smallUrl).port), localAddress: '127.0.0.2' });
+    let received = '';
+    raw.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    raw.on('error', () => undefined);
+    await new Promise<void>((resolve) => raw.once('connect', () => resolve()));
+    const started = Date.now();
+    raw.write(
+      `GET /v1/realtime HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n` +
+        `Sec-WebSocket-Protocol: om-relay.v1, bearer.${token}\r\n\r\n`,
+    );
+    await new Promise<void>((resolve) => raw.once('close', () => resolve()));
+    expect(received).toMatch(/^HTTP\/1.1 101/);
+    expect(received).toMatch(/sockets from your address: at most 3/);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('refuses handshakes over the rate per address before reading the token, then admits again a second later', async () => {
