@@ -2,7 +2,7 @@
  * The relay's limits against real API processes (decision 0023): sockets per user (and other
  * users' pushes keep their latency meanwhile), sockets and handshakes per client address,
  * handshakes per instance, a client that floods frames and reads nothing cut off with the API's
- * memory bounded, and the HTTP sends, typing and receipts per user.
+ * memory bounded. The HTTP routes' limit per user: messages-rate-limit.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -15,11 +15,7 @@ import { startWorker, type RunningProcess } from '../helpers/processes.js';
 import { eventRoomWith, freePort, RelayClient, startApi, userToken, type Frame } from '../helpers/relay.js';
 
 const taskQueue = uniqueTaskQueue('limits');
-const config = testConfig({
-  TEMPORAL_TASK_QUEUE: taskQueue,
-  RELAY_HTTP_RATE_PER_SECOND: '2',
-  RELAY_HTTP_RATE_BURST: '3',
-});
+const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue });
 const tenant = uniqueTenant('lim');
 const pushedUrl = `http://127.0.0.1:${stackEnv().API_PORT}`;
 /** The API Synapse pushes to: default sockets per user (10); no address or handshake limits in the way. */
@@ -148,9 +144,11 @@ describe('sockets per user', () => {
       during: { p50: percentile(during, 50), p95: percentile(during, 95) },
     };
     console.log(`push→delivery ms, ${results.length} sockets tried for alice:`, JSON.stringify(figures));
-    // Same order of magnitude: the refusals cost the instance little (no session, no database work).
-    expect(figures.during.p50).toBeLessThan(Math.max(50, figures.before.p50 * 5));
-    expect(figures.during.p95).toBeLessThan(Math.max(250, figures.before.p95 * 5));
+    // The refusals cost the instance little (no session, no database work): bob's messages still
+    // arrive in well under a perceptible delay. The floors allow for this test process, which runs
+    // the flood too, and for two cores shared with the whole stack.
+    expect(figures.during.p50).toBeLessThan(Math.max(100, figures.before.p50 * 5));
+    expect(figures.during.p95).toBeLessThan(Math.max(500, figures.before.p95 * 5));
 
     expect(await metric(pushedUrl, /^relay_limit_refusals_total\{limit="sockets_per_user"\} (\d+)/m)).toBe(
       refused.length,
@@ -273,48 +271,4 @@ describe('a client that floods frames and reads nothing', () => {
     expect(rssPeak - rssBefore).toBeLessThan(40 * 1024);
     expect(await metric(smallUrl, /^relay_limit_refusals_total\{limit="buffered_bytes"\} (\d+)/m)).toBe(1);
   }, 90_000);
-});
-
-describe('HTTP sends, typing and receipts per user', () => {
-  const typing = async (slug: string, asService = false) =>
-    api.app.request(`/v1/tenants/${tenant}/rooms/event/chat/typing`, {
-      method: 'PUT',
-      headers: {
-        authorization: `Bearer ${asService ? api.token : await userToken(config, tenant, slug)}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(asService ? { typing: true, userSlug: slug } : { typing: true }),
-    });
-
-  it('answers a user JWT 429 M_LIMIT_EXCEEDED with retry_after_ms and Retry-After beyond the burst, per user, then allows again', async () => {
-    const statuses = [];
-    for (let i = 0; i < 3; i++) statuses.push((await typing('alice')).status);
-    expect(statuses).toEqual([202, 202, 202]);
-    const limited = await typing('alice');
-    expect(limited.status).toBe(429);
-    const body = (await limited.json()) as { errcode: string; error: string; retry_after_ms: number };
-    expect(body).toEqual({
-      errcode: 'M_LIMIT_EXCEEDED',
-      error: 'too many requests: at most 2 per second per user (burst 3)',
-      retry_after_ms: expect.any(Number),
-    });
-    expect(body.retry_after_ms).toBeGreaterThan(0);
-    expect(body.retry_after_ms).toBeLessThanOrEqual(1_500);
-    expect(Number(limited.headers.get('retry-after'))).toBe(Math.ceil(body.retry_after_ms / 1000));
-    // Receipts and sends count against the same allowance.
-    const receipt = await api.app.request(`/v1/tenants/${tenant}/rooms/event/chat/receipts`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${await userToken(config, tenant, 'alice')}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({ eventId: '$x' }),
-    });
-    expect(receipt.status).toBe(429);
-    // Another user is not held back by alice; the platform backend (service JWT) acting for alice is not limited.
-    expect((await typing('bob')).status).toBe(202);
-    expect((await typing('alice', true)).status).toBe(202);
-    await sleep(body.retry_after_ms + 50);
-    expect((await typing('alice')).status).toBe(202);
-  });
 });
