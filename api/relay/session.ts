@@ -158,9 +158,10 @@ class RelaySession implements Session, Audience {
     }
   }
 
+  /** Waits until a quarter of the limit is left unread: room for many rows before the next wait. */
   private async drain(): Promise<void> {
-    const half = this.deps.limits.maxBufferedBytes / 2;
-    while (!this.isClosed() && this.socket.bufferedAmount > half) await sleep(20);
+    const quarter = this.deps.limits.maxBufferedBytes / 4;
+    while (!this.isClosed() && this.socket.bufferedAmount > quarter) await sleep(20);
   }
 
   private async replay(): Promise<void> {
