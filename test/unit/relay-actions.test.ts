@@ -237,7 +237,7 @@ describe("a durable send answered by the worker's notice (decision 0018)", () =>
     const session = new AbortController();
     const result = (await s.send()).result(session.signal);
     expect(s.polls.open).toBe(1);
-    s.sent.deliver(notice('msg:acme:t1', '$early'));
+    s.sent.deliver(notice('msg:acme:alice:t1', '$early'));
     await expect(result).resolves.toMatchObject({ eventId: '$early' });
     expect(getEventListeners(session.signal, 'abort')).toHaveLength(0);
     // The poll for the workflow's result is cancelled once the notice has answered.
