@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { RoomActivities } from '../activities/rooms.js';
 import { FailureType } from '../lib/failures.js';
+import { describeValue } from '../lib/describe.js';
 import { asUser } from './as-user.js';
 import { roleProblem, slugProblem, type RoomKind } from './ids.js';
 import {
@@ -87,7 +88,7 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
     case 'reconcile':
       return;
     default:
-      throw invalid(`unknown change type ${JSON.stringify((c as { type?: unknown }).type)}`);
+      throw invalid(`unknown change type ${describeValue((c as { type?: unknown }).type)}`);
   }
 }
 
