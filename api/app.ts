@@ -13,6 +13,7 @@ import { operationsRoutes } from './routes/operations.js';
 import { roomsRoutes } from './routes/rooms.js';
 import { usersRoutes } from './routes/users.js';
 import { MAX_BODY_BYTES } from './validation.js';
+import { boundedError, requestContext } from './request-context.js';
 import { appserviceRoutes } from './relay/appservice.js';
 import { demoRoutes } from './relay/demo.js';
 import { realtimeRoutes } from './relay/socket-route.js';
@@ -22,6 +23,9 @@ import { docsRoutes } from './routes/docs.js';
 import { openApiDocument } from './openapi.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const PATH_SHOWN_MAX = 200;
+const boundedPath = (path: string): string =>
+  path.length > PATH_SHOWN_MAX ? `${path.slice(0, PATH_SHOWN_MAX)}… (${path.length} characters)` : path;
 
 /** The HTTP API: composition only; each resource is its own router. */
 export function createApp(deps: AppDeps) {
@@ -37,7 +41,8 @@ export function createApp(deps: AppDeps) {
     c.set('requestId', requestId);
     c.header('x-request-id', requestId);
     const started = performance.now();
-    await next();
+    // Everything the request runs, however deep or late, knows its id (the process guard logs it).
+    await requestContext.run({ requestId }, next);
     deps.log.debug(
       {
         requestId,
@@ -77,7 +82,16 @@ export function createApp(deps: AppDeps) {
     docsRoutes(() => openApiDocument()),
   );
   app.route('/', demoRoutes());
-  app.notFound((c) => respondError(c, 'M_UNRECOGNIZED', `no route for ${c.req.method} ${c.req.path}`));
-  app.onError((err, c) => toErrorResponse(c, err, (obj, msg) => deps.log.error(obj, msg)));
+  // The path is the client's: shown cut, like every client value in a message (decision 0021).
+  app.notFound((c) =>
+    respondError(c, 'M_UNRECOGNIZED', `no route for ${c.req.method.slice(0, 16)} ${boundedPath(c.req.path)}`),
+  );
+  // Logged with the request's id, and cut to size: an error's message may quote what a client sent.
+  app.onError((err, c) =>
+    toErrorResponse(c, err, (obj, msg) => {
+      const { err: e, ...rest } = obj as { err?: unknown };
+      deps.log.error({ requestId: c.get('requestId'), ...rest, error: boundedError(e) }, msg);
+    }),
+  );
   return app;
 }

@@ -8,6 +8,7 @@ import { createLogger } from '../lib/log.js';
 import { createApp } from './app.js';
 import { createRelayHub } from './relay/hub.js';
 import { attachRealtime } from './relay/socket-route.js';
+import { recordEscapedError } from './request-context.js';
 import { gracefulServer } from './shutdown.js';
 
 let config;
@@ -19,6 +20,11 @@ try {
   process.exit(2);
 }
 const log = createLogger('api', config.logLevel);
+// The last line (issue #15): every entry point answers what it is sent, so nothing should get here;
+// what does is logged with the request id it escaped from and counted (api_escaped_errors_total),
+// and the process keeps serving everyone else.
+process.on('uncaughtException', (err) => recordEscapedError(log, 'uncaughtException', err));
+process.on('unhandledRejection', (err) => recordEscapedError(log, 'unhandledRejection', err));
 // Lazy: the API starts (and answers /healthz) even while Temporal is still coming up.
 const connection = Connection.lazy({ address: config.temporal.address });
 const temporal = new Client({

@@ -5,6 +5,7 @@ import type { ApiEnv } from './context.js';
 import { LIMITS, type RelayLimits } from './relay/limits.js';
 import type { GapCounts } from './relay/txn-gaps.js';
 import { operation } from './operation.js';
+import { escapedErrorCount } from './request-context.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 /** The label of requests no route matched: their raw paths are unbounded, so they share one. */
@@ -88,6 +89,18 @@ export function createHttpMetrics(relay?: {
     );
     if (relay.limits) limitMetrics(registry, relay.limits);
   }
+  // Counted by the process guard (api/main.ts); read at each scrape. Anything but 0 is a bug.
+  let escapedReported = 0;
+  new Counter({
+    name: 'api_escaped_errors_total',
+    help: 'Errors that escaped every handler and reached the process guard (logged with their request id); should stay 0.',
+    registers: [registry],
+    collect() {
+      const now = escapedErrorCount();
+      this.inc(now - escapedReported);
+      escapedReported = now;
+    },
+  });
   const requests = new Counter<Labels>({
     name: 'http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status.',

@@ -13,6 +13,7 @@ import {
   type RoomKind,
 } from '../workflows/ids.js';
 import type { RoomChange, RoomRef, RoomSettings } from '../workflows/messages.js';
+import { describeValue } from '../lib/describe.js';
 import { assertTenant, type ServicePrincipal } from './auth.js';
 import { ApiError } from './errors.js';
 import { displayName, encrypted, role, settingsFields, SLUG_JSON } from './fields.js';
@@ -23,7 +24,7 @@ export function roomRef(principal: ServicePrincipal, tenant: string, kind: strin
   assertValid(tenantProblem(tenant));
   assertTenant(principal, tenant);
   if (!isRoomKind(kind))
-    throw new ApiError('M_INVALID_PARAM', `room kind must be event, group or dm, not ${JSON.stringify(kind)}`);
+    throw new ApiError('M_INVALID_PARAM', `room kind must be event, group or dm, not ${describeValue(kind)}`);
   assertValid(roomSlugProblem(kind, slug));
   return { tenant, kind, slug };
 }

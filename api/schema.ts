@@ -4,6 +4,7 @@
  * Schema). Routes parse with the same object the spec is rendered from, so the two cannot drift.
  */
 import { ApiError } from './errors.js';
+import { describeValue } from '../lib/describe.js';
 import { assertValid, rejectUnknownFields, requireString } from './validation.js';
 
 export type JsonSchema = { [key: string]: unknown };
@@ -66,7 +67,7 @@ export function choice<const T extends string>(values: readonly T[], description
       if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
         throw new ApiError(
           'M_INVALID_PARAM',
-          `field "${name}" must be one of ${values.map((a) => JSON.stringify(a)).join(', ')}`,
+          `field "${name}" must be one of ${values.map((a) => describeValue(a)).join(', ')}`,
         );
       }
       return v as T;

@@ -1,33 +1,51 @@
 import type { Context } from 'hono';
+import { describeNames, describeValue } from '../lib/describe.js';
 import { ApiError } from './errors.js';
+import { CLIENT_JSON_BOUNDS, JsonBoundsError, parseBoundedJson, type JsonBounds } from './json-bounds.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** Reads the body as a JSON object, with a message naming what is wrong when it is not one. */
-export async function readJsonObject(c: Context, maxBytes = MAX_BODY_BYTES): Promise<Record<string, unknown>> {
+/**
+ * Parses JSON text from a client within `bounds` (api/json-bounds.ts) into a JSON object; anything
+ * else is an ApiError naming what is wrong (`what` names the text: "request body", "frame").
+ */
+export function parseJsonObject(text: string, what: string, bounds: JsonBounds = CLIENT_JSON_BOUNDS): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = parseBoundedJson(text, bounds, what);
+  } catch (err) {
+    if (err instanceof JsonBoundsError) throw new ApiError(err.errcode, err.message);
+    throw err;
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ApiError('M_BAD_JSON', `${what} must be a JSON object`);
+  }
+  return body as Record<string, unknown>;
+}
+
+/**
+ * Reads the body as a JSON object within `bounds` (nesting, sizes and prototype keys are checked
+ * before anything walks it), with a message naming what is wrong when it is not one.
+ */
+export async function readJsonObject(
+  c: Context,
+  maxBytes = MAX_BODY_BYTES,
+  bounds: JsonBounds = CLIENT_JSON_BOUNDS,
+): Promise<Record<string, unknown>> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/json\b/i.test(type)) {
     throw new ApiError('M_NOT_JSON', 'request body must be JSON (Content-Type: application/json)');
   }
   const text = await c.req.text();
   if (Buffer.byteLength(text) > maxBytes) throw new ApiError('M_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new ApiError('M_NOT_JSON', 'request body is not valid JSON');
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new ApiError('M_BAD_JSON', 'request body must be a JSON object');
-  }
-  return body as Record<string, unknown>;
+  return parseJsonObject(text, 'request body', bounds);
 }
 
-/** Rejects fields outside `allowed`, naming them: a typo must not be silently ignored. */
+/** Rejects fields outside `allowed`, naming (a few of) them: a typo must not be silently ignored. */
 export function rejectUnknownFields(body: Record<string, unknown>, allowed: readonly string[]): void {
   const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
   if (unknown.length > 0) {
-    throw new ApiError('M_BAD_JSON', `unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+    throw new ApiError('M_BAD_JSON', `unknown field${unknown.length > 1 ? 's' : ''}: ${describeNames(unknown)}`);
   }
 }
 
@@ -63,7 +81,7 @@ export function optionalEnum<T extends string>(body: Record<string, unknown>, fi
   const v = body[field];
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new ApiError('M_INVALID_PARAM', `field "${field}" must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+    throw new ApiError('M_INVALID_PARAM', `field "${field}" must be one of ${allowed.map((a) => describeValue(a)).join(', ')}`);
   }
   return v as T;
 }

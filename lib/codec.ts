@@ -9,6 +9,7 @@ import proto from '@temporalio/proto';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { EncryptionKey } from './config.js';
+import { quoteBounded } from './describe.js';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 const KEY_ID = 'encryption-key-id';
@@ -44,7 +45,10 @@ export class EncryptionCodec implements PayloadCodec {
       if (!p.metadata?.encoding || untext.decode(p.metadata.encoding) !== ENCRYPTED_ENCODING) return p;
       const keyId = p.metadata[KEY_ID] ? untext.decode(p.metadata[KEY_ID]) : '';
       const key = this.byId.get(keyId);
-      if (!key) throw new Error(`payload encrypted with key "${keyId}", which PAYLOAD_ENCRYPTION_KEYS does not list`);
+      if (!key)
+        throw new Error(
+          `payload encrypted with key ${quoteBounded(keyId)}, which PAYLOAD_ENCRYPTION_KEYS does not list`,
+        );
       const data = Buffer.from(p.data ?? new Uint8Array());
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
       decipher.setAuthTag(data.subarray(12, 28));

@@ -6,6 +6,8 @@
  * Matrix account and the same user always maps to the same one.
  */
 
+import { describeValue } from '../lib/describe.js';
+
 /** Tenants are lowercase, digits and hyphens: no underscore, so it can separate tenant from slug. */
 export const TENANT_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 /** Platform slugs: letters, digits, '.', '_', '-'; they start with a letter or digit. */
@@ -35,7 +37,7 @@ export function slugProblem(slug: string, field = 'slug'): InvalidReason | null 
   if (slug.length > SLUG_MAX_LENGTH) return `${field} is longer than ${SLUG_MAX_LENGTH} characters`;
   if (!SLUG_PATTERN.test(slug)) {
     const bad = [...slug].find((ch) => !/[A-Za-z0-9._-]/.test(ch)) ?? slug[0];
-    return `${field} cannot be mapped to a Matrix localpart: character ${JSON.stringify(bad)} is not allowed (use A-Z a-z 0-9 . _ -, starting with a letter or digit)`;
+    return `${field} cannot be mapped to a Matrix localpart: character ${describeValue(bad)} is not allowed (use A-Z a-z 0-9 . _ -, starting with a letter or digit)`;
   }
   return null;
 }

@@ -8,6 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { FailureType } from '../lib/failures.js';
+import { describeValue } from '../lib/describe.js';
 import { roleProblem, slugProblem, type RoomKind } from './ids.js';
 import {
   roomChangeUpdate,
@@ -67,7 +68,7 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
     case 'reconcile':
       return;
     default:
-      throw invalid(`unknown change type ${JSON.stringify((c as { type?: unknown }).type)}`);
+      throw invalid(`unknown change type ${describeValue((c as { type?: unknown }).type)}`);
   }
 }
 

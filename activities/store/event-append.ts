@@ -5,10 +5,11 @@ import type { AppendResult, IncomingEvent } from './events.js';
 /** The NOTIFY channel; the payload is the new last sequence. */
 export const LOG_CHANNEL = 'relay_log';
 
-// PostgreSQL's jsonb refuses the NUL character; a message containing one must not block the log
-// (Synapse would retry the transaction forever), so it becomes U+FFFD. Escaped backslashes are kept.
-const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g;
-export const jsonForPg = (value: unknown): string => JSON.stringify(value).replace(NUL_ESCAPE, '$1\\ufffd');
+// PostgreSQL's jsonb refuses the NUL character and lone surrogates (JSON.stringify writes a lone
+// surrogate as an escape, a paired one as itself); a message containing one must not block the log
+// (Synapse would retry the transaction forever), so each becomes U+FFFD. Escaped backslashes are kept.
+const UNSTORABLE_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g;
+export const jsonForPg = (value: unknown): string => JSON.stringify(value).replace(UNSTORABLE_ESCAPE, '$1\\ufffd');
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 

@@ -6,8 +6,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createEventLog, type IncomingEvent } from '../../activities/store/events.js';
+import { quoteBounded } from '../../lib/describe.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, respondError } from '../errors.js';
+import { JsonBoundsError, parseBoundedJson, TRANSACTION_JSON_BOUNDS } from '../json-bounds.js';
 import { emptyAnswer, operation, type Operation } from '../operation.js';
 
 /** Synapse sends up to 100 events per transaction, each at most 64 KiB, plus ephemeral ones. */
@@ -18,34 +20,59 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 /** PostgreSQL text refuses NUL: an id containing one names nothing we stored, and cannot be stored. */
 const hasNul = (v: unknown): boolean => typeof v === 'string' && v.includes('\u0000');
+/**
+ * The ids of an event are stored in indexed columns, whose entries PostgreSQL caps at about 2.7 kB;
+ * Synapse refuses any of them longer than 255 bytes, so an event with one longer than this is not
+ * from a homeserver and is skipped.
+ */
+export const EVENT_ID_FIELD_MAX_BYTES = 1_024;
+/** A lone surrogate is stored as U+FFFD: two different ids would become one (and collide as keys). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorableId = (v: unknown): boolean =>
+  typeof v === 'string' &&
+  (v.includes('\u0000') || LONE_SURROGATE.test(v) || Buffer.byteLength(v) > EVENT_ID_FIELD_MAX_BYTES);
+/** Event ids of skipped events a log line names (each cut), however many were skipped. */
+const LOGGED_IDS_MAX = 10;
 
 /**
  * The events of a transaction body worth keeping: timeline events with an id and a room, and
- * ephemeral events (typing, receipts) of a room. Presence and other roomless events are skipped.
+ * ephemeral events (typing, receipts) of a room. Presence and other roomless events are skipped
+ * (`skipped` counts them); so are events that cannot be stored (an id with NUL or a lone surrogate,
+ * or too long for its index), which `unstorable` names by event id: one bad event never blocks the
+ * transaction.
  */
-export function transactionEvents(body: Record<string, unknown>): { events: IncomingEvent[]; skipped: number } {
+export function transactionEvents(body: Record<string, unknown>): {
+  events: IncomingEvent[];
+  skipped: number;
+  unstorable: string[];
+} {
   if (!Array.isArray(body.events)) throw new ApiError('M_BAD_JSON', 'field "events" must be an array');
   const ephemeral = body.ephemeral ?? body[UNSTABLE_EPHEMERAL] ?? [];
   if (!Array.isArray(ephemeral)) throw new ApiError('M_BAD_JSON', 'field "ephemeral" must be an array');
   const events: IncomingEvent[] = [];
+  const unstorable: string[] = [];
   let skipped = 0;
   const take = (raw: unknown, isEphemeral: boolean): void => {
     if (
       !isObject(raw) ||
       typeof raw.room_id !== 'string' ||
       typeof raw.type !== 'string' ||
-      (!isEphemeral && typeof raw.event_id !== 'string') ||
-      // Stored in text columns, which refuse NUL (the event's content may hold one: jsonForPg).
-      [raw.room_id, raw.type, raw.event_id, raw.sender, raw.state_key].some(hasNul)
+      (!isEphemeral && typeof raw.event_id !== 'string')
     ) {
       skipped += 1;
+      return;
+    }
+    // Stored in text columns, which refuse NUL (the event's content may hold one: jsonForPg).
+    if ([raw.room_id, raw.type, raw.event_id, raw.sender, raw.state_key].some(unstorableId)) {
+      skipped += 1;
+      unstorable.push(typeof raw.event_id === 'string' ? raw.event_id : '(no event id)');
       return;
     }
     events.push({ ephemeral: isEphemeral, event: raw as IncomingEvent['event'] });
   };
   for (const e of body.events) take(e, false);
   for (const e of ephemeral) take(e, true);
-  return { events, skipped };
+  return { events, skipped, unstorable };
 }
 
 /** Compares the presented token with the hs_token in constant time (digests hide the length too). */
@@ -132,12 +159,23 @@ export function appserviceRoutes(deps: Pick<AppDeps, 'config' | 'db' | 'log' | '
       if (hasNul(txnId)) throw new ApiError('M_INVALID_PARAM', 'transaction id must not contain NUL');
       let body: unknown;
       try {
-        body = JSON.parse(await c.req.text());
-      } catch {
-        throw new ApiError('M_NOT_JSON', 'transaction body is not valid JSON');
+        // Bounded only by what cannot be walked safely (decision 0021): anything a homeserver sends passes.
+        body = parseBoundedJson(await c.req.text(), TRANSACTION_JSON_BOUNDS, 'transaction body');
+      } catch (err) {
+        if (err instanceof JsonBoundsError) throw new ApiError(err.errcode, err.message);
+        throw err;
       }
       if (!isObject(body)) throw new ApiError('M_BAD_JSON', 'transaction body must be a JSON object');
-      const { events, skipped } = transactionEvents(body);
+      const { events, skipped, unstorable } = transactionEvents(body);
+      if (unstorable.length > 0)
+        deps.log.warn(
+          {
+            txnId: quoteBounded(txnId),
+            unstorable: unstorable.length,
+            eventIds: unstorable.slice(0, LOGGED_IDS_MAX).map((id) => quoteBounded(id)),
+          },
+          'relay: skipped events that cannot be stored (an id with NUL, a lone surrogate, or too long); the rest of the transaction is stored',
+        );
       const verdict = (await deps.relay?.gaps.admit(txnId)) ?? { action: 'store' };
       if (verdict.action === 'refuse') {
         // Synapse keeps it and starts a recovery, which sends what it held back first (decision 0020).

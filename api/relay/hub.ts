@@ -13,6 +13,7 @@ import { createSentWaiters } from './sent.js';
 import { createSession, type Session, type SessionDeps } from './session.js';
 import { createTxnGapWatch, type TxnGapWatch } from './txn-gaps.js';
 import type { UserPrincipal } from './user-auth.js';
+import { runFrame } from '../request-context.js';
 
 /** How often old events are pruned (each instance; pruning is idempotent). */
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
@@ -123,8 +124,14 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     dropUnanswered(ws);
   };
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-    // Text frames as strings; binary ones are refused by the frame handler.
-    sessions.get(this)?.receive(isBinary ? data : data.toString());
+    // Whatever handling one frame throws is that socket's M_UNKNOWN error frame, logged with the
+    // frame's request id; it never reaches the process (issue #15).
+    runFrame(
+      logger,
+      (text) => this.readyState === this.OPEN && this.send(text),
+      // Text frames as strings; binary ones are refused by the frame handler.
+      () => sessions.get(this)?.receive(isBinary ? data : data.toString()),
+    );
   }
   function onClose(this: WebSocket): void {
     sessions.get(this)?.end();

@@ -4,9 +4,13 @@
  * and every rejection names the problem.
  */
 import type { LogRow } from '../../activities/store/events.js';
-import { clientTxnIdProblem, isRoomKind, roomSlugProblem, type RoomKind } from '../../workflows/ids.js';
-import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES, type MessageType } from '../../workflows/messages.js';
-import type { ErrorCode } from '../errors.js';
+import { describeNames, describeValue } from '../../lib/describe.js';
+import { isRoomKind, roomSlugProblem, type RoomKind } from '../../workflows/ids.js';
+import type { MessageType } from '../../workflows/messages.js';
+import { ApiError, type ErrorCode } from '../errors.js';
+import { CLIENT_JSON_BOUNDS } from '../json-bounds.js';
+import { readMessage } from '../message-input.js';
+import { parseJsonObject } from '../validation.js';
 
 export const PROTOCOL = 'om-relay.v1';
 export const PROTOCOL_VERSION = 1;
@@ -84,17 +88,19 @@ function string(o: Record<string, unknown>, field: string): string {
   return v;
 }
 
-/** Parses one client frame; never throws. */
+/**
+ * Parses one client frame within the bounds of every client JSON (api/json-bounds.ts: nesting,
+ * sizes and prototype keys are checked before anything walks it); never throws. Messages name
+ * what is wrong without ever quoting a client's value whole.
+ */
 export function parseClientFrame(text: string): ParseResult {
-  let value: unknown;
+  let o: Record<string, unknown>;
   try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, errcode: 'M_NOT_JSON', error: 'frame is not valid JSON' };
+    o = parseJsonObject(text, 'frame', CLIENT_JSON_BOUNDS);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    return { ok: false, errcode: err.errcode, error: err.message };
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    return { ok: false, errcode: 'M_BAD_JSON', error: 'frame must be a JSON object' };
-  const o = value as Record<string, unknown>;
   const id = typeof o.id === 'string' && ID.test(o.id) ? o.id : undefined;
   try {
     if (o.id !== undefined && id === undefined)
@@ -102,21 +108,21 @@ export function parseClientFrame(text: string): ParseResult {
     if (o.v !== undefined && o.v !== PROTOCOL_VERSION)
       throw new Invalid(
         'M_INVALID_PARAM',
-        `protocol version ${JSON.stringify(o.v)} is not supported; this server speaks ${PROTOCOL_VERSION}`,
+        `protocol version ${describeValue(o.v)} is not supported; this server speaks ${PROTOCOL_VERSION}`,
       );
     const type = o.type;
     if (typeof type !== 'string') throw new Invalid('M_BAD_JSON', 'missing field "type"');
     if (!Object.hasOwn(FIELDS, type))
       throw new Invalid(
         'M_UNRECOGNIZED',
-        `unknown frame type ${JSON.stringify(type)}; known: ${Object.keys(FIELDS).join(', ')}`,
+        `unknown frame type ${describeValue(type)}; known: ${Object.keys(FIELDS).join(', ')}`,
       );
     const t = type as ClientFrame['type'];
     const unknown = Object.keys(o).filter((k) => !['v', 'type', 'id', ...FIELDS[t]].includes(k));
     if (unknown.length)
       throw new Invalid(
         'M_BAD_JSON',
-        `unknown field${unknown.length > 1 ? 's' : ''} for "${t}": ${unknown.map((k) => JSON.stringify(k)).join(', ')}`,
+        `unknown field${unknown.length > 1 ? 's' : ''} for "${t}": ${describeNames(unknown)}`,
       );
     const base = id === undefined ? {} : { id };
     if (t === 'ping') return { ok: true, frame: { type: t, ...base } };
@@ -131,20 +137,11 @@ export function parseClientFrame(text: string): ParseResult {
         throw new Invalid('M_INVALID_PARAM', 'field "eventId" must be a Matrix event id like "$abc"');
       return { ok: true, frame: { type: t, ...base, room: target, eventId } };
     }
-    const txnId = string(o, 'txnId');
-    const txnProblem = clientTxnIdProblem(txnId);
-    if (txnProblem) throw new Invalid('M_INVALID_PARAM', txnProblem);
-    const body = string(o, 'body');
-    if (body.trim() === '') throw new Invalid('M_INVALID_PARAM', 'field "body" must not be empty');
-    if (body.length > MESSAGE_BODY_MAX_LENGTH)
-      throw new Invalid('M_TOO_LARGE', `field "body" is longer than ${MESSAGE_BODY_MAX_LENGTH} characters`);
-    const msgtype = o.msgtype ?? 'm.text';
-    if (typeof msgtype !== 'string' || !(MESSAGE_TYPES as readonly string[]).includes(msgtype)) {
-      throw new Invalid('M_INVALID_PARAM', `field "msgtype" must be one of ${MESSAGE_TYPES.join(', ')}`);
-    }
-    return { ok: true, frame: { type: t, ...base, room: target, txnId, body, msgtype: msgtype as MessageType } };
+    // The same function reads a message sent over HTTP (POST …/messages): one set of rules.
+    const { txnId, body, msgtype } = readMessage(o);
+    return { ok: true, frame: { type: t, ...base, room: target, txnId, body, msgtype } };
   } catch (err) {
-    if (!(err instanceof Invalid)) throw err;
+    if (!(err instanceof Invalid) && !(err instanceof ApiError)) throw err;
     return { ok: false, errcode: err.errcode, error: err.message, ...(id === undefined ? {} : { id }) };
   }
 }

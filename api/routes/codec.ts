@@ -10,6 +10,7 @@ import { describeJoseError } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, respondError } from '../errors.js';
 import { operation, ref } from '../operation.js';
+import { CODEC_JSON_BOUNDS } from '../json-bounds.js';
 import { readJsonObject } from '../validation.js';
 
 /** The UI sends whole histories' payloads in one request. */
@@ -127,7 +128,7 @@ export function codecRoutes(deps: AppDeps) {
   );
   for (const op of ['encode', 'decode'] as const) {
     app.post(ops[op].path, async (c) => {
-      const body = await readJsonObject(c, CODEC_MAX_BYTES);
+      const body = await readJsonObject(c, CODEC_MAX_BYTES, CODEC_JSON_BOUNDS);
       // Proto3 JSON omits empty lists: the temporal CLI sends `{}` when there is nothing to decode.
       if (body.payloads === undefined) body.payloads = [];
       if (!Array.isArray(body.payloads)) throw new ApiError('M_BAD_JSON', 'field "payloads" must be an array');

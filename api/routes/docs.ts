@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
+import { describeValue } from '../../lib/describe.js';
 import type { ApiEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { operation, type Operation } from '../operation.js';
@@ -101,7 +102,7 @@ export function docsRoutes(spec: () => JsonSchema) {
     .get(ops.asset.path, async (c) => {
       const name = c.req.param('asset');
       const type = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
-      if (!type) throw new ApiError('M_NOT_FOUND', `no docs file ${JSON.stringify(name)}`);
+      if (!type) throw new ApiError('M_NOT_FOUND', `no docs file ${describeValue(name)}`);
       return c.body(new Uint8Array(await load(name)), 200, {
         'content-type': type,
         'cache-control': 'public, max-age=3600',

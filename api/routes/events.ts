@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { describeValue } from '../../lib/describe.js';
 import type { RoomKind } from '../../workflows/ids.js';
 import type { RoomChange } from '../../workflows/messages.js';
 import { roomChange } from '../changes.js';
@@ -93,7 +94,7 @@ export function eventsRoutes(deps: AppDeps) {
     if (!entry)
       throw new ApiError(
         'M_INVALID_PARAM',
-        `unknown event type ${JSON.stringify(type)}; known: ${[...Object.keys(EVENTS), DM_CREATED].join(', ')}`,
+        `unknown event type ${describeValue(type)}; known: ${[...Object.keys(EVENTS), DM_CREATED].join(', ')}`,
       );
     const [kind, mapping] = entry;
     const ref = roomRef(c.get('principal'), tenant, kind, requireString(data, 'slug', 1000));

@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { MatrixHttpError, MatrixUnreachableError } from '../../activities/matrix/errors.js';
+import { describeValue } from '../../lib/describe.js';
 import {
   isRoomKind,
   matrixUserId,
@@ -8,7 +9,6 @@ import {
   tenantProblem,
   userIdProblem,
 } from '../../workflows/ids.js';
-import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES } from '../../workflows/messages.js';
 import { assertTenant } from '../auth.js';
 import type { AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -17,20 +17,17 @@ import { createRelayActions, type ResolvedRoom, type Sender } from '../relay/act
 import { createEventLog } from '../../activities/store/events.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
-import { actingUser, txnId } from '../fields.js';
+import { actingUser } from '../fields.js';
+import { MESSAGE_FIELDS, readMessage } from '../message-input.js';
 import { emptyAnswer, operation, ref, type Operation } from '../operation.js';
-import { choice, flag, formatted, object, optional, text } from '../schema.js';
-import { assertValid, readJsonObject } from '../validation.js';
+import { flag, formatted, object } from '../schema.js';
+import { assertValid, readJsonObject, rejectUnknownFields } from '../validation.js';
 import { waitForResult } from '../wait.js';
 
 const PAGE_TOKEN = /^[A-Za-z0-9_~.-]{1,256}$/;
 
-export const MESSAGE_BODY = object({
-  txnId,
-  body: text(MESSAGE_BODY_MAX_LENGTH, 'The message text.'),
-  msgtype: optional(choice(MESSAGE_TYPES, 'Default `m.text`.')),
-  userSlug: actingUser,
-});
+/** A message sent over HTTP: the socket's `send` frame reads the same fields with the same function. */
+export const MESSAGE_BODY = object({ ...MESSAGE_FIELDS, userSlug: actingUser });
 export const TYPING_BODY = object({
   typing: flag('Typing now (repeat while it lasts), or stopped.'),
   userSlug: actingUser,
@@ -162,7 +159,7 @@ export function messagesRoutes(deps: AppDeps) {
     const { tenant, kind, slug } = c.req.param() as { tenant: string; kind: string; slug: string };
     assertValid(tenantProblem(tenant));
     if (!isRoomKind(kind))
-      throw new ApiError('M_INVALID_PARAM', `room kind must be event, group or dm, not ${JSON.stringify(kind)}`);
+      throw new ApiError('M_INVALID_PARAM', `room kind must be event, group or dm, not ${describeValue(kind)}`);
     assertValid(roomSlugProblem(kind, slug));
     const who = sender(c, tenant, requested);
     const { userPrefix, serverName } = deps.config.matrix;
@@ -192,7 +189,10 @@ export function messagesRoutes(deps: AppDeps) {
       return c.json({ roomId: room.roomId, events: page.events, next: page.next });
     })
     .post(ops.send.path, auth, limited, async (c) => {
-      const { txnId, body: text, msgtype = 'm.text', userSlug } = MESSAGE_BODY.parse(await readJsonObject(c));
+      const raw = await readJsonObject(c);
+      rejectUnknownFields(raw, Object.keys(MESSAGE_BODY.fields));
+      const { txnId, body: text, msgtype } = readMessage(raw);
+      const userSlug = MESSAGE_BODY.fields.userSlug.read(raw, 'userSlug');
       const { who, room } = await joinedRoom(c, userSlug);
       const ticket = await actions.send(who, room, { txnId, body: text, msgtype }, c.get('requestId'));
       const outcome = await waitForResult(deps.temporal, () => ticket.result(), deps.config.api.waitMs);

@@ -4,15 +4,23 @@
  * paths built from the real route shapes with hostile segments (overlong, unicode, `..`, `%00`,
  * bad percent-escapes, control characters, SQL-ish strings), random headers with absent, malformed,
  * forged, expired and genuinely signed JWTs (so validation is reached), random and malformed JSON,
- * wrong content types, huge bodies and deep nesting. Properties: never a 5xx; every 4xx is
- * `{errcode, error}` with a message; no request hangs; /healthz answers afterwards. The seed is
- * printed; FUZZ_SEED=<n> repeats a run, FUZZ_RUNS=<n> changes its length.
+ * wrong content types, huge bodies and deep nesting — and structure-aware bodies: each route's
+ * valid-shaped body with one hostile mutation at any level of it (test/helpers/hostile-json.ts:
+ * deep nesting, huge numbers, long strings, unicode and NUL, `__proto__`/`constructor` keys, wrong
+ * types, fields left out or added). Properties: never a 5xx; every 4xx is `{errcode, error}` with
+ * a bounded message; no request hangs; after each batch /healthz answers, nothing escaped (the
+ * process guard's counter is 0, no unhandled rejection), and the users, rooms and members stored
+ * for the fuzzed tenants are only ones an accepted request named (a refused one stored nothing).
+ * The seed is printed; FUZZ_SEED=<n> repeats a run, FUZZ_RUNS=<n> changes its length.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
+import { recordEscapedError } from '../../api/request-context.js';
+import { createLogger } from '../../lib/log.js';
 import { createTestApi, serviceToken, type TestApi } from '../helpers/api.js';
 import { testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
+import { applyDamage, damage, mutate, mutation } from '../helpers/hostile-json.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
 import { userToken } from '../helpers/relay.js';
 
@@ -25,12 +33,18 @@ const otherTenant = uniqueTenant('fzo');
 const SEED = process.env.FUZZ_SEED && /^-?\d+$/.test(process.env.FUZZ_SEED) ? Number(process.env.FUZZ_SEED) : 20261126;
 const RUNS = process.env.FUZZ_RUNS && /^\d+$/.test(process.env.FUZZ_RUNS) ? Number(process.env.FUZZ_RUNS) : 10_000;
 const REQUEST_TIMEOUT_MS = 15_000;
+const BATCH = 500;
 
 let api: TestApi;
 let worker: RunningProcess;
 const tokens: Record<string, string> = {};
 const unhandled: unknown[] = [];
-const onUnhandled = (err: unknown): void => void unhandled.push(err);
+const silent = createLogger('fuzz-api', 'silent');
+// The process guard of api/main.ts, as this process's: anything reaching it is counted (and fails the run).
+const onUnhandled = (err: unknown): void => {
+  unhandled.push(err);
+  recordEscapedError(silent, 'unhandledRejection', err);
+};
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
@@ -394,7 +408,10 @@ function decodeSafely(s: string): string {
   }
 }
 
-function plausibleBody(path: string, p: typeof plausible extends fc.Arbitrary<infer T> ? T : never): string {
+function plausibleBody(
+  path: string,
+  p: typeof plausible extends fc.Arbitrary<infer T> ? T : never,
+): Record<string, unknown> {
   let o: Record<string, unknown>;
   if (/\/users$/.test(path)) o = { slug: p.slug, displayName: p.name };
   else if (/\/members\/[^/]+$/.test(path)) o = { role: p.role, displayName: p.name };
@@ -407,8 +424,8 @@ function plausibleBody(path: string, p: typeof plausible extends fc.Arbitrary<in
   else if (/^\/codec\//.test(path)) o = { payloads: [] };
   else if (/\/transactions\//.test(path)) o = { events: [] };
   else o = { name: p.name, visibility: p.name.length % 3 === 0 ? 'public' : 'private' };
-  if (p.extra) o[p.extra[0]] = p.extra[1];
-  return JSON.stringify(o);
+  if (p.extra) Object.defineProperty(o, p.extra[0], { value: p.extra[1], enumerable: true, writable: true });
+  return o;
 }
 
 const request = fc.record({
@@ -422,6 +439,9 @@ const request = fc.record({
   contentType,
   body,
   plausible: fc.option(plausible, { freq: 2 }),
+  // With a plausible body: one hostile mutation somewhere in it (most of the time), or damage to its text.
+  mutation: fc.option(mutation, { freq: 4 }),
+  damage,
   requestId: fc.option(fc.oneof(fc.string({ maxLength: 80 }), fc.constant('a'.repeat(65))), { freq: 4 }),
   origin: fc.option(fc.constantFrom('http://evil.example', 'null', 'http://127.0.0.1:1'), { freq: 8 }),
 });
@@ -436,7 +456,14 @@ function toInit(r: FuzzRequest): { url: string; init: RequestInit } {
   if (r.contentType) headers['content-type'] = r.contentType;
   if (r.requestId !== null) headers['x-request-id'] = r.requestId.replace(/[^\x20-\x7e]/g, '');
   if (r.origin !== null) headers.origin = r.origin;
-  const text = r.plausible ? plausibleBody(r.path, r.plausible) : r.body;
+  const text = r.plausible
+    ? applyDamage(
+        r.mutation
+          ? mutate(plausibleBody(r.path, r.plausible), r.mutation)
+          : JSON.stringify(plausibleBody(r.path, r.plausible)),
+        r.damage,
+      )
+    : r.body;
   const hasBody = text !== undefined && r.method !== 'GET' && r.method !== 'HEAD';
   return { url: `${r.path}${r.query}`, init: { method: r.method, headers, ...(hasBody ? { body: text } : {}) } };
 }
@@ -451,15 +478,80 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
+// --- state: what refused requests must not have stored ------------------------------------------
+
+/** Every string an accepted (2xx) request named, in its path or anywhere in its body. */
+const named = new Set<string>();
+
+/** A name, and (a DM's slug being its two users' slugs joined by "~") the users it names. */
+const name = (s: string): void => {
+  named.add(s);
+  if (s.includes('~')) for (const part of s.split('~')) named.add(part);
+};
+
+function nameAll(url: string, body: string | undefined): void {
+  for (const seg of url.split(/[/?&=]/)) name(decodeSafely(seg));
+  if (body === undefined) return;
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return;
+  }
+  const stack = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') name(v);
+    else if (v !== null && typeof v === 'object') stack.push(...Object.values(v));
+  }
+}
+
+/**
+ * The users, rooms and members stored for the fuzzed tenants are ones accepted requests named: a
+ * refused request (4xx) stored nothing (workflows that accepted ones started may still be writing,
+ * which only ever adds named rows).
+ */
+async function storedOnlyWhatWasAccepted(): Promise<void> {
+  const tenants = [tenant, otherTenant];
+  const users = await api.db.query<{ slug: string }>('SELECT slug FROM matrix_users WHERE tenant = ANY($1)', [tenants]);
+  const rooms = await api.db.query<{ kind: string; slug: string }>(
+    'SELECT kind, slug FROM rooms WHERE tenant = ANY($1)',
+    [tenants],
+  );
+  const members = await api.db.query<{ user_slug: string }>(
+    'SELECT user_slug FROM room_members WHERE tenant = ANY($1)',
+    [tenants],
+  );
+  const unnamed = [
+    ...users.rows.map((r) => r.slug),
+    // A DM's slug is made of its two users' slugs (a DM is named by its two users, or by its slug).
+    ...rooms.rows.flatMap((r) => (r.kind === 'dm' && !named.has(r.slug) ? r.slug.split('~') : [r.slug])),
+    ...members.rows.map((r) => r.user_slug),
+  ].filter((slug) => !named.has(slug));
+  expect(unnamed).toEqual([]);
+}
+
+async function afterBatch(): Promise<void> {
+  const health = await api.app.request('/healthz');
+  expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
+  const metrics = await (await api.app.request('/metrics')).text();
+  expect(/^api_escaped_errors_total (\d+)$/m.exec(metrics)?.[1]).toBe('0');
+  expect(worker.child.exitCode).toBeNull();
+  expect(unhandled).toEqual([]);
+  await storedOnlyWhatWasAccepted();
+}
+
 // --- the property ----------------------------------------------------------------------------------
 
-it(`${RUNS} hostile requests: never a 5xx, every 4xx a Matrix-style error with a message, none hangs; the app still answers /healthz`, async () => {
+it(`${RUNS} hostile requests: never a 5xx, every 4xx a bounded Matrix-style error, none hangs; after each batch the app serves, nothing escaped, and refused requests stored nothing`, async () => {
   console.log(`[fuzz] seed ${SEED}, ${RUNS} runs (repeat with FUZZ_SEED=${SEED})`);
   const statuses: Record<number, number> = {};
   let refusedByFetch = 0;
   const started = Date.now();
+  let runs = 0;
   await fc.assert(
     fc.asyncProperty(request, async (r) => {
+      if (++runs % BATCH === 0) await afterBatch();
       const { url, init } = toInit(r);
       let req: Request;
       try {
@@ -474,6 +566,7 @@ it(`${RUNS} hostile requests: never a 5xx, every 4xx a Matrix-style error with a
       const text =
         r.method === 'HEAD' ? '' : await withTimeout(res.text(), REQUEST_TIMEOUT_MS, `body of ${r.method} ${url}`);
       if (res.status >= 500) throw new Error(`${res.status} for ${r.method} ${url}: ${text.slice(0, 300)}`);
+      if (res.status < 300) nameAll(url, typeof init.body === 'string' ? init.body : undefined);
       if (res.status >= 400 && r.method !== 'HEAD') {
         let parsed: unknown;
         try {
@@ -486,14 +579,16 @@ it(`${RUNS} hostile requests: never a 5xx, every 4xx a Matrix-style error with a
           typeof e.errcode !== 'string' ||
           !/^[A-Z][A-Z0-9_]+$/.test(e.errcode) ||
           typeof e.error !== 'string' ||
-          e.error.trim() === ''
+          e.error.trim() === '' ||
+          e.error.length > 1_000
         ) {
           throw new Error(`${res.status} for ${r.method} ${url} is not {errcode, error}: ${text.slice(0, 200)}`);
         }
       }
     }),
-    { seed: SEED, numRuns: RUNS, verbose: 1 },
+    { seed: SEED, numRuns: RUNS, verbose: 1, endOnFailure: true },
   );
+  await afterBatch();
   console.log(
     `[fuzz] ${RUNS} requests in ${Date.now() - started} ms (${refusedByFetch} refused by the Fetch API itself); statuses ${JSON.stringify(statuses)}`,
   );
@@ -504,6 +599,143 @@ it(`${RUNS} hostile requests: never a 5xx, every 4xx a Matrix-style error with a
   expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
   expect(worker.child.exitCode).toBeNull();
   expect(unhandled).toEqual([]);
+}, 900_000);
+
+// --- structure-aware bodies, route by route --------------------------------------------------------
+
+/**
+ * Each route that reads a JSON body: a valid path, the token it takes, and a valid body. Rooms whose
+ * settings the bodies change (alpha, beta) are not the ones members are added to (gamma): a room
+ * made public while a member is being added is a race of the room workflow, not of parsing.
+ */
+const bodyRoutes = (): { method: string; path: string; token: string; body: unknown }[] => {
+  const room = `/v1/tenants/${tenant}/rooms`;
+  // A room nobody created: the relay routes read the body, then find no room (nothing is sent).
+  const nowhere = `${room}/event/fz-nowhere`;
+  return [
+    {
+      method: 'POST',
+      path: `/v1/tenants/${tenant}/users`,
+      token: 'all',
+      body: { slug: 'alice', displayName: 'Alice' },
+    },
+    {
+      method: 'PUT',
+      path: `${room}/event/alpha`,
+      token: 'own',
+      body: { name: 'Alpha', topic: 'A topic', visibility: 'private' },
+    },
+    { method: 'PUT', path: `${room}/dm/alice~bob`, token: 'all', body: { name: 'A DM', encrypted: false } },
+    {
+      method: 'PUT',
+      path: `${room}/group/gamma/members/bob`,
+      token: 'all',
+      body: { role: 'member', displayName: 'Bob' },
+    },
+    {
+      method: 'POST',
+      path: `/v1/tenants/${tenant}/dms`,
+      token: 'all',
+      body: { users: ['alice', 'bob'], encrypted: false, name: 'DM' },
+    },
+    {
+      method: 'POST',
+      path: `/v1/tenants/${tenant}/events`,
+      token: 'all',
+      body: {
+        type: 'chat.event.member.add',
+        data: { slug: 'alpha', userSlug: 'bob', role: 'speaker', displayName: 'Bob' },
+      },
+    },
+    {
+      method: 'POST',
+      path: `/v1/tenants/${tenant}/events`,
+      token: 'own',
+      body: { type: 'chat.group.created', data: { slug: 'beta', name: 'Beta', visibility: 'public' } },
+    },
+    {
+      method: 'POST',
+      path: `/v1/tenants/${tenant}/events`,
+      token: 'all',
+      body: { type: 'chat.dm.created', data: { users: ['alice', 'bob'] } },
+    },
+    {
+      method: 'POST',
+      path: `${nowhere}/messages`,
+      token: 'user',
+      body: { txnId: 'fz-body-1', body: 'hi\nthere', msgtype: 'm.text' },
+    },
+    {
+      method: 'POST',
+      path: `${nowhere}/messages`,
+      token: 'all',
+      body: { txnId: 'fz-body-2', body: 'hi', userSlug: 'alice' },
+    },
+    { method: 'PUT', path: `${nowhere}/typing`, token: 'user', body: { typing: true } },
+    { method: 'POST', path: `${nowhere}/receipts`, token: 'all', body: { eventId: '$abc', userSlug: 'alice' } },
+    {
+      method: 'POST',
+      path: '/codec/decode',
+      token: 'none',
+      body: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'e30=' }] },
+    },
+    {
+      method: 'POST',
+      path: '/codec/encode',
+      token: 'none',
+      body: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'e30=' }] },
+    },
+  ];
+};
+const bodyCase = fc.record({
+  route: fc.nat(),
+  mutation,
+  damage,
+  // Most with the right token; some with none or a wrong one (the body must not matter then).
+  token: fc.oneof({ weight: 9, arbitrary: fc.constant(null) }, fc.constantFrom('none', 'expired', 'userOther')),
+});
+
+it(`${RUNS} valid-shaped bodies, one hostile mutation each, on every route that reads one: never a 5xx, every 4xx bounded; after each batch the app serves, nothing escaped, and refused requests stored nothing`, async () => {
+  console.log(`[fuzz] bodies: seed ${SEED}, ${RUNS} runs (repeat with FUZZ_SEED=${SEED})`);
+  const routes = bodyRoutes();
+  const statuses: Record<number, number> = {};
+  const started = Date.now();
+  let runs = 0;
+  await fc.assert(
+    fc.asyncProperty(bodyCase, async (b) => {
+      if (++runs % BATCH === 0) await afterBatch();
+      const route = routes[b.route % routes.length]!;
+      const text = applyDamage(mutate(route.body, b.mutation), b.damage);
+      const tokenName = b.token ?? route.token;
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (tokenName !== 'none') headers.authorization = `Bearer ${tokens[tokenName]}`;
+      const res = await withTimeout(
+        Promise.resolve(api.app.request(route.path, { method: route.method, headers, body: text })),
+        REQUEST_TIMEOUT_MS,
+        `${route.method} ${route.path}`,
+      );
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      const answer = await res.text();
+      const what = `${res.status} for ${route.method} ${route.path} with ${text.slice(0, 200)}`;
+      if (res.status >= 500) throw new Error(`${what}: ${answer.slice(0, 300)}`);
+      if (res.status < 300) {
+        nameAll(route.path, text);
+        return;
+      }
+      const e = JSON.parse(answer) as { errcode?: unknown; error?: unknown };
+      if (
+        typeof e.errcode !== 'string' ||
+        typeof e.error !== 'string' ||
+        e.error.trim() === '' ||
+        e.error.length > 1_000
+      )
+        throw new Error(`${what} is not a bounded {errcode, error}: ${answer.slice(0, 300)}`);
+    }),
+    { seed: SEED, numRuns: RUNS, endOnFailure: true },
+  );
+  await afterBatch();
+  console.log(`[fuzz] ${RUNS} bodies in ${Date.now() - started} ms; statuses ${JSON.stringify(statuses)}`);
+  expect(Object.keys(statuses).filter((st) => Number(st) >= 500)).toEqual([]);
 }, 900_000);
 
 // Regressions the fuzzer found: a NUL in what the appservice routes store or look up in PostgreSQL

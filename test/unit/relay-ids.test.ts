@@ -64,9 +64,31 @@ describe('transactionEvents', () => {
         { ephemeral: true, event: typing },
       ],
       skipped: 2,
+      unstorable: [],
     });
     expect(transactionEvents({ events: [], 'de.sorunome.msc2409.ephemeral': [typing] }).events).toEqual([
       { ephemeral: true, event: typing },
     ]);
+  });
+
+  it('skips, and names by event id, events that cannot be stored (an id with NUL or a lone surrogate, or too long for its index), keeping the rest', () => {
+    const good = { type: 'm.room.message', event_id: '$ok', room_id: '!r', content: {} };
+    const nul = { type: 'm.room.message', event_id: '$a\u0000b', room_id: '!r', content: {} };
+    const longRoom = { type: 'm.room.message', event_id: '$long', room_id: `!${'r'.repeat(2_000)}`, content: {} };
+    const longKey = { type: 'm.room.member', event_id: '$key', room_id: '!r', state_key: 'é'.repeat(600), content: {} };
+    const typingWithNul = { type: 'm.typing', room_id: '!r\u0000', content: {} };
+    // Stored as U+FFFD, '$\ud800' and '$\udc00' would be one id.
+    const lone = { type: 'm.room.message', event_id: '$\ud800', room_id: '!r', content: {} };
+    const pair = { type: 'm.room.message', event_id: '$😀', room_id: '!r', content: { body: '\ud800' } };
+    expect(
+      transactionEvents({ events: [nul, good, longRoom, longKey, lone, pair], ephemeral: [typingWithNul] }),
+    ).toEqual({
+      events: [
+        { ephemeral: false, event: good },
+        { ephemeral: false, event: pair },
+      ],
+      skipped: 5,
+      unstorable: ['$a\u0000b', '$long', '$key', '$\ud800', '(no event id)'],
+    });
   });
 });

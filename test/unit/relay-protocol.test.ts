@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { LogRow } from '../../activities/store/events.js';
+import type { ApiError } from '../../api/errors.js';
+import { readMessage } from '../../api/message-input.js';
 import { parseClientFrame, rowFrame, type ParseResult } from '../../api/relay/protocol.js';
 
 const ok = (r: ParseResult) => (r.ok ? r.frame : r);
@@ -85,16 +87,100 @@ describe('parseClientFrame', () => {
     ],
     [
       'field "body" is longer than 16000 characters',
-      'M_TOO_LARGE',
+      'M_INVALID_PARAM',
       { type: 'send', kind: 'event', slug: 'x', txnId: 't', body: 'x'.repeat(16_001) },
     ],
     [
-      'field "msgtype" must be one of m.text, m.notice, m.emote',
+      'field "body" contains control characters other than tab and line breaks',
+      'M_INVALID_PARAM',
+      { type: 'send', kind: 'event', slug: 'x', txnId: 't', body: 'a\u0000b' },
+    ],
+    [
+      'field "msgtype" must be one of "m.text", "m.notice", "m.emote"',
       'M_INVALID_PARAM',
       { type: 'send', kind: 'event', slug: 'x', txnId: 't', body: 'b', msgtype: 'm.image' },
     ],
+    [
+      'frame is nested deeper than 16 levels',
+      'M_BAD_JSON',
+      `{"type":"ping","v":${'['.repeat(6_000)}${']'.repeat(6_000)}}`,
+    ],
+    [
+      'frame has a "__proto__" or "constructor.prototype" key, which is refused',
+      'M_BAD_JSON',
+      '{"type":"ping","__proto__":{"x":1}}',
+    ],
+    ['frame holds a string longer than 32,768 characters', 'M_TOO_LARGE', { type: 'ping', v: 'x'.repeat(40_000) }],
+    [
+      `protocol version "${'x'.repeat(64)}"… (10000 characters) is not supported; this server speaks 1`,
+      'M_INVALID_PARAM',
+      { type: 'ping', v: 'x'.repeat(10_000) },
+    ],
+    [
+      'protocol version an object is not supported; this server speaks 1',
+      'M_INVALID_PARAM',
+      { type: 'ping', v: { a: [1] } },
+    ],
+    [
+      `unknown frame type "${'t'.repeat(64)}"… (20000 characters); known: ping, send, typing, read`,
+      'M_UNRECOGNIZED',
+      { type: 't'.repeat(20_000) },
+    ],
+    [
+      'unknown fields for "ping": "a", "b", "c" and 57 more',
+      'M_BAD_JSON',
+      {
+        type: 'ping',
+        ...Object.fromEntries(['a', 'b', 'c', ...Array.from({ length: 57 }, (_, i) => `k${i}`)].map((k) => [k, 1])),
+      },
+    ],
   ])('refuses, naming the problem: %s (%s)', (error, errcode, frame) => {
     expect(parse(frame)).toMatchObject({ ok: false, errcode, error });
+  });
+
+  it('takes a multi-line message (tab and line breaks are text)', () => {
+    expect(ok(parse({ type: 'send', kind: 'event', slug: 'x', txnId: 't', body: 'one\r\n\ttwo' }))).toMatchObject({
+      body: 'one\r\n\ttwo',
+    });
+  });
+
+  it('reads a message with the same function as POST …/messages: the same input is refused with the same error', () => {
+    const inputs: Record<string, unknown>[] = [
+      {},
+      { txnId: 't' },
+      { txnId: 't', body: 7 },
+      { txnId: '', body: 'b' },
+      { txnId: 'x'.repeat(65), body: 'b' },
+      { txnId: 'a b', body: 'b' },
+      { txnId: 't', body: ' \n ' },
+      { txnId: 't', body: 'a\u0007' },
+      { txnId: 't', body: 'x'.repeat(16_001) },
+      { txnId: 't', body: 'b', msgtype: null },
+      { txnId: 't', body: 'b', msgtype: 'm.image' },
+      { txnId: 't', body: 'b', msgtype: 'm.emote' },
+    ];
+    for (const input of inputs) {
+      let http: unknown;
+      try {
+        http = { ok: true, message: readMessage(input) };
+      } catch (err) {
+        const e = err as ApiError;
+        http = { ok: false, errcode: e.errcode, error: e.message };
+      }
+      const socket = parse({ type: 'send', kind: 'event', slug: 'x', ...input });
+      expect(
+        socket.ok
+          ? {
+              ok: true,
+              message: {
+                txnId: (socket.frame as { txnId: string }).txnId,
+                body: (socket.frame as { body: string }).body,
+                msgtype: (socket.frame as { msgtype: string }).msgtype,
+              },
+            }
+          : socket,
+      ).toEqual(http);
+    }
   });
 
   it('echoes a valid client id on a refusal, so the client can match it', () => {
