@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
-import { createDb } from '../activities/store/db.js';
+import { createDb } from '../adapters/store/db.js';
 import { dataConverter } from '../lib/codec.js';
 import { ConfigError, loadApiConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';

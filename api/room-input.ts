@@ -11,8 +11,8 @@ import {
   userIdProblem,
   type InvalidReason,
   type RoomKind,
-} from '../workflows/ids.js';
-import type { RoomChange, RoomRef, RoomSettings } from '../workflows/messages.js';
+} from '../vocabulary/ids.js';
+import type { RoomChange, RoomRef, RoomSettings } from '../vocabulary/contract.js';
 import { assertTenant, type ServicePrincipal } from './auth.js';
 import { ApiError } from './errors.js';
 import { displayName, encrypted, role, settingsFields, SLUG_JSON } from './fields.js';

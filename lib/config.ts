@@ -4,7 +4,7 @@
  */
 
 import { isIP } from 'node:net';
-import { DEFAULT_POWER_LEVELS, SIMPLE_POWER_LEVELS, type PowerLevelTable } from './roles.js';
+import { DEFAULT_POWER_LEVELS, SIMPLE_POWER_LEVELS, type PowerLevelTable } from '../vocabulary/roles.js';
 
 export interface EncryptionKey {
   id: string;
@@ -146,7 +146,7 @@ export interface RelayConfig {
 /**
  * How long we wait for our own database. The server-side settings stop work PostgreSQL is doing;
  * the client-side ones (connect, query) also hold when the server does not answer at all (paused,
- * partitioned). Migrations are exempt from the statement, lock and query bounds (activities/store/db.ts).
+ * partitioned). Migrations are exempt from the statement, lock and query bounds (adapters/store/db.ts).
  */
 export interface DatabaseConfig {
   /** Opening a connection, or waiting for a free one in the pool (`DATABASE_CONNECT_TIMEOUT_MS`, 5000). */

@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { createEventLog, type IncomingEvent } from '../../activities/store/events.js';
+import { createEventLog, type IncomingEvent } from '../../adapters/store/events.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, respondError } from '../errors.js';
 import { emptyAnswer, operation, type Operation } from '../operation.js';

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { RawData, WebSocket } from 'ws';
-import type { Db } from '../../activities/store/db.js';
-import { createEventLog, type EventLog } from '../../activities/store/events.js';
+import type { Db } from '../../adapters/store/db.js';
+import { createEventLog, type EventLog } from '../../adapters/store/events.js';
 import type { Config } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
 import { createRelayActions, type RelayActions } from './actions.js';

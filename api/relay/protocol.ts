@@ -3,9 +3,9 @@
  * object with a `type`. Documented in the README ("Realtime relay"); parsing is pure and strict,
  * and every rejection names the problem.
  */
-import type { LogRow } from '../../activities/store/events.js';
-import { clientTxnIdProblem, isRoomKind, roomSlugProblem, type RoomKind } from '../../workflows/ids.js';
-import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES, type MessageType } from '../../workflows/messages.js';
+import type { LogRow } from '../../adapters/store/events.js';
+import { clientTxnIdProblem, isRoomKind, roomSlugProblem, type RoomKind } from '../../vocabulary/ids.js';
+import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES, type MessageType } from '../../vocabulary/contract.js';
 import type { ErrorCode } from '../errors.js';
 
 export const PROTOCOL = 'om-relay.v1';

@@ -1,4 +1,4 @@
-import type { EventLog, LogRow } from '../../activities/store/events.js';
+import type { EventLog, LogRow } from '../../adapters/store/events.js';
 import type { RelayConfig } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
 import type { RelayActions } from './actions.js';

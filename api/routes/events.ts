@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import type { RoomKind } from '../../workflows/ids.js';
-import type { RoomChange } from '../../workflows/messages.js';
+import type { RoomKind } from '../../vocabulary/ids.js';
+import type { RoomChange } from '../../vocabulary/contract.js';
 import { roomChange } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';

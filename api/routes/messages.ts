@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { MatrixHttpError, MatrixUnreachableError } from '../../activities/matrix/errors.js';
+import { MatrixHttpError, MatrixUnreachableError } from '../../adapters/matrix/errors.js';
 import {
   isRoomKind,
   matrixUserId,
@@ -7,14 +7,14 @@ import {
   slugProblem,
   tenantProblem,
   userIdProblem,
-} from '../../workflows/ids.js';
-import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES } from '../../workflows/messages.js';
+} from '../../vocabulary/ids.js';
+import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES } from '../../vocabulary/contract.js';
 import { assertTenant } from '../auth.js';
 import type { AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
 import { userRateLimit } from '../rate-limit.js';
 import { createRelayActions, type ResolvedRoom, type Sender } from '../relay/actions.js';
-import { createEventLog } from '../../activities/store/events.js';
+import { createEventLog } from '../../adapters/store/events.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
 import { actingUser, txnId } from '../fields.js';

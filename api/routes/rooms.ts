@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Hono } from 'hono';
-import { roomWorkflowId } from '../../workflows/ids.js';
-import { roomStateQuery, type RoomState } from '../../workflows/messages.js';
+import { roomWorkflowId } from '../../vocabulary/ids.js';
+import { roomStateQuery, type RoomState } from '../../vocabulary/contract.js';
 import { roomChange } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, type ErrorCode } from '../errors.js';

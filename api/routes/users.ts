@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import { provisionUser } from '../../lib/starters.js';
-import { matrixUserId, provisionUserWorkflowId, tenantProblem, userIdProblem } from '../../workflows/ids.js';
+import { provisionUser } from '../../starters/starters.js';
+import { matrixUserId, provisionUserWorkflowId, tenantProblem, userIdProblem } from '../../vocabulary/ids.js';
 import { assertTenant } from '../auth.js';
 import { respondWithOutcome } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { loadApiConfig } from '../../lib/config.js';
-import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/search-attributes.js';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../vocabulary/search-attributes.js';
 import { MINIMAL_ENV } from '../helpers/minimal-env.js';
 
 // Compiled to dist/test/unit/, three levels below the repository root.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { LogRow } from '../../activities/store/events.js';
+import type { LogRow } from '../../adapters/store/events.js';
 import { parseClientFrame, rowFrame, type ParseResult } from '../../api/relay/protocol.js';
 
 const ok = (r: ParseResult) => (r.ok ? r.frame : r);

@@ -1,6 +1,7 @@
 /**
  * Size limits on the workflow and activity code (issue #16): no file over 250 lines and no
- * function over 80 lines in workflows/ or activities/, measured with the TypeScript compiler on the
+ * function over 80 lines in vocabulary/, adapters/, workflows/ or activities/ (the first two hold what
+ * workflows/ and activities/ held before the floors), measured with the TypeScript compiler on the
  * sources. A function's lines include those of the functions nested in it: a factory returning a
  * dozen activities is as long as all of them together.
  */
@@ -11,17 +12,17 @@ import { ROOT } from '../helpers/env.js';
 
 const MAX_FILE_LINES = 250;
 const MAX_FUNCTION_LINES = 80;
-const CHECKED = ['workflows', 'activities'];
+const CHECKED = ['vocabulary', 'adapters', 'workflows', 'activities'];
 
 /**
  * Over the limit when this check was written, in files outside the room work that brought it: each
  * entry must still be over (fix the code, then remove its line here); nothing else may join them.
  */
 const PENDING = new Set([
-  'activities/matrix/client.ts createMatrixBot',
-  'activities/store/event-append.ts appendTransaction',
-  'activities/store/events.ts createEventLog',
-  'activities/store/rooms.ts createRoomStore',
+  'adapters/matrix/client.ts createMatrixBot',
+  'adapters/store/event-append.ts appendTransaction',
+  'adapters/store/events.ts createEventLog',
+  'adapters/store/rooms.ts createRoomStore',
   'activities/users.ts createUserActivities',
 ]);
 
