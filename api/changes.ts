@@ -11,7 +11,7 @@ import type { RoomChange, RoomChangeResult, RoomRef } from '../vocabulary/contra
 import type { ApiEnv, AppDeps } from './context.js';
 import { ApiError, type ErrorCode } from './errors.js';
 import { matrixNamesProblem } from './room-input.js';
-import { assertValid } from './validation.js';
+import { assertValid } from './spec/validation.js';
 import { waitForResult } from './wait.js';
 
 class AcceptTimeout extends Error {}

@@ -7,7 +7,7 @@ import { ConfigError, loadApiConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { createApp } from './app.js';
 import { createRelayHub } from './relay/hub.js';
-import { attachRealtime } from './relay/socket-route.js';
+import { attachRealtime } from './routes/realtime.js';
 import { gracefulServer } from './shutdown.js';
 
 let config;

@@ -17,10 +17,10 @@ import { createRelayActions, type ResolvedRoom, type Sender } from '../relay/act
 import { createEventLog } from '../../adapters/store/events.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
-import { actingUser, txnId } from '../fields.js';
-import { emptyAnswer, operation, ref, type Operation } from '../operation.js';
-import { choice, flag, formatted, object, optional, text } from '../schema.js';
-import { assertValid, readJsonObject } from '../validation.js';
+import { actingUser, txnId } from '../spec/fields.js';
+import { emptyAnswer, operation, ref, type Operation } from '../spec/operation.js';
+import { choice, flag, formatted, object, optional, text } from '../spec/schema.js';
+import { assertValid, readJsonObject } from '../spec/validation.js';
 import { waitForResult } from '../wait.js';
 
 const PAGE_TOKEN = /^[A-Za-z0-9_~.-]{1,256}$/;

@@ -5,7 +5,7 @@ import { roomStateQuery, userStateQuery, type RoomState, type UserState } from '
 import { assertTenant } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
-import { operation, ref } from '../operation.js';
+import { operation, ref } from '../spec/operation.js';
 
 type OperationStatus = 'running' | 'completed' | 'failed';
 

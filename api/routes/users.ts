@@ -4,10 +4,10 @@ import { matrixUserId, provisionUserWorkflowId, tenantProblem, userIdProblem } f
 import { assertTenant } from '../auth.js';
 import { respondWithOutcome } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
-import { displayName, slug } from '../fields.js';
-import { operation, outcomeAnswers } from '../operation.js';
-import { object } from '../schema.js';
-import { assertValid, readJsonObject } from '../validation.js';
+import { displayName, slug } from '../spec/fields.js';
+import { operation, outcomeAnswers } from '../spec/operation.js';
+import { object } from '../spec/schema.js';
+import { assertValid, readJsonObject } from '../spec/validation.js';
 
 export const USER_BODY = object({
   slug: slug("The user's platform slug; the Matrix localpart is `om_{tenant}_{slug}`, escaped."),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { matrixTxnId } from '../../activities/messages.js';
-import { transactionEvents } from '../../api/relay/appservice.js';
+import { transactionEvents } from '../../api/routes/appservice.js';
 import { ephemeralWorkflowId, messageWorkflowId, parseWorkflowId } from '../../vocabulary/ids.js';
 
 describe('message workflow ids', () => {

@@ -3,7 +3,7 @@
  * messages, through the helpers in validation.ts) and how the OpenAPI spec describes it (JSON
  * Schema). Routes parse with the same object the spec is rendered from, so the two cannot drift.
  */
-import { ApiError } from './errors.js';
+import { ApiError } from '../errors.js';
 import { assertValid, rejectUnknownFields, requireString } from './validation.js';
 
 export type JsonSchema = { [key: string]: unknown };

@@ -12,8 +12,8 @@ import {
   slugProblem,
   TENANT_PATTERN,
   type RoomKind,
-} from '../vocabulary/ids.js';
-import { DISPLAY_NAME_MAX_LENGTH } from '../vocabulary/contract.js';
+} from '../../vocabulary/ids.js';
+import { DISPLAY_NAME_MAX_LENGTH } from '../../vocabulary/contract.js';
 import { choice, flag, formatted, optional, str, text, type JsonSchema } from './schema.js';
 
 /** Slugs are read up to this length (any longer is refused as such), then checked by `slugProblem`. */

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { ApiError } from './errors.js';
+import { ApiError } from '../errors.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
