@@ -28,7 +28,8 @@ export const FLOORS: readonly (readonly string[])[] = [
 ];
 const ALONE = ['client'];
 
-const IMPORT = /(?:^|[\s;])(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|[\s;])(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
 /** The relative imports of a source text (`type` when only types are imported). */
 export function importsOf(text: string): { spec: string; typeOnly: boolean }[] {
@@ -68,7 +69,8 @@ export function floorProblems(files: ReadonlyMap<string, string>): string[] {
     state.set(node, 'open');
     stack.push(node);
     for (const next of edges.get(node) ?? []) {
-      if (state.get(next) === 'open') problems.push(`cycle: ${[...stack.slice(stack.indexOf(next)), next].join(' → ')}`);
+      if (state.get(next) === 'open')
+        problems.push(`cycle: ${[...stack.slice(stack.indexOf(next)), next].join(' → ')}`);
       else if (!state.has(next)) visit(next);
     }
     stack.pop();
