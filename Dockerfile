@@ -27,7 +27,7 @@ COPY package.json package-lock.json ./
 # Install scripts run here (native bindings such as @swc/core, used by the worker's workflow bundler).
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# Read at runtime from dist/activities/store/db.js as ../../../migrations/, i.e. /app/migrations.
+# Read at runtime from dist/adapters/store/db.js as ../../../migrations/, i.e. /app/migrations.
 COPY migrations ./migrations
 # The realtime relay's demo page, read at runtime from dist/api/relay/ as ../../../api/static/.
 COPY api/static ./api/static

@@ -1,4 +1,4 @@
-import type { ReauthUserInput, ReauthUserResult, RoomChangeResult, RoomRef } from '../workflows/messages.js';
+import type { ReauthUserInput, ReauthUserResult, RoomChangeResult, RoomRef } from '../vocabulary/contract.js';
 
 /**
  * What activities ask of other workflows. Implemented over the Temporal client in worker/, so the

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { CLIENT_TXN_ID_KEY, type SendMessageInput } from '../workflows/messages.js';
-import { enc, matrixRequest } from './matrix/http.js';
-import type { SentNotice } from './store/sent-notices.js';
+import { CLIENT_TXN_ID_KEY, type SendMessageInput } from '../vocabulary/contract.js';
+import { enc, matrixRequest } from '../adapters/matrix/http.js';
+import type { SentNotice } from '../adapters/store/sent-notices.js';
 import type { UserSessions } from './user-session.js';
 
 export interface MessageActivityDeps {

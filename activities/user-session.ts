@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../lib/failures.js';
+import { FailureType } from '../vocabulary/failures.js';
 import { UndecryptableTokenError } from '../lib/token-cipher.js';
-import { matrixCall } from './matrix/errors.js';
-import type { UserStore } from './store/users.js';
+import { matrixCall } from '../adapters/matrix/errors.js';
+import type { UserStore } from '../adapters/store/users.js';
 
 export interface UserSession {
   userId: string;

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../lib/failures.js';
-import { matrixUserId } from '../workflows/ids.js';
+import { FailureType } from '../vocabulary/failures.js';
+import { matrixUserId } from '../vocabulary/ids.js';
 import type {
   EnsureCredentialResult,
   EnsureUserInput,
@@ -9,11 +9,11 @@ import type {
   ReauthUserInput,
   ReauthUserResult,
   UserRef,
-} from '../workflows/messages.js';
+} from '../vocabulary/contract.js';
 import type { WorkflowGateway } from './gateway.js';
-import type { MatrixAdmin } from './matrix/admin.js';
-import { matrixCall } from './matrix/errors.js';
-import type { UserStore } from './store/users.js';
+import type { MatrixAdmin } from '../adapters/matrix/admin.js';
+import { matrixCall } from '../adapters/matrix/errors.js';
+import type { UserStore } from '../adapters/store/users.js';
 
 export interface UserActivityDeps {
   admin: MatrixAdmin;

@@ -12,15 +12,15 @@ import { eventsRoutes } from './routes/events.js';
 import { operationsRoutes } from './routes/operations.js';
 import { roomsRoutes } from './routes/rooms.js';
 import { usersRoutes } from './routes/users.js';
-import { MAX_BODY_BYTES } from './validation.js';
+import { MAX_BODY_BYTES } from './spec/validation.js';
 import { boundedError, requestContext } from './request-context.js';
-import { appserviceRoutes } from './relay/appservice.js';
-import { demoRoutes } from './relay/demo.js';
-import { realtimeRoutes } from './relay/socket-route.js';
+import { appserviceRoutes } from './routes/appservice.js';
+import { demoRoutes } from './routes/demo.js';
+import { realtimeRoutes } from './routes/realtime.js';
 import { relayAuthenticates } from './relay/user-auth.js';
 import { messagesRoutes } from './routes/messages.js';
 import { docsRoutes } from './routes/docs.js';
-import { openApiDocument } from './openapi.js';
+import { openApiDocument } from './spec/openapi.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const PATH_SHOWN_MAX = 200;
@@ -68,7 +68,7 @@ export function createApp(deps: AppDeps) {
   );
   app.route('/', healthRoutes(deps));
   app.route('/', metrics.routes());
-  // Each router registers the full paths of the operations it declares (api/operation.ts).
+  // Each router registers the full paths of the operations it declares (api/spec/operation.ts).
   app.route('/', codecRoutes(deps));
   app.route('/', usersRoutes(deps));
   app.route('/', roomsRoutes(deps));

@@ -4,14 +4,14 @@ import {
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
 import type { Context } from 'hono';
-import { FailureType } from '../lib/failures.js';
-import { changeRoom } from '../lib/starters.js';
-import { roomWorkflowId } from '../workflows/ids.js';
-import type { RoomChange, RoomChangeResult, RoomRef } from '../workflows/messages.js';
+import { FailureType } from '../vocabulary/failures.js';
+import { changeRoom } from '../starters/starters.js';
+import { roomWorkflowId } from '../vocabulary/ids.js';
+import type { RoomChange, RoomChangeResult, RoomRef } from '../vocabulary/contract.js';
 import type { ApiEnv, AppDeps } from './context.js';
 import { ApiError, type ErrorCode } from './errors.js';
 import { matrixNamesProblem } from './room-input.js';
-import { assertValid } from './validation.js';
+import { assertValid } from './spec/validation.js';
 import { waitForResult } from './wait.js';
 
 class AcceptTimeout extends Error {}

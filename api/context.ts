@@ -1,9 +1,8 @@
 import type { Client } from '@temporalio/client';
-import type { Db } from '../activities/store/db.js';
+import type { Db } from '../adapters/store/db.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/log.js';
-import type { TemporalConnectionLike } from '../lib/readiness.js';
-import type { AuthVariables } from './auth.js';
+import type { TemporalConnectionLike } from '../adapters/readiness.js';
 import type { RelayHub } from './relay/hub.js';
 
 /** What the API's routes are built from; the process entry point wires the real ones. */
@@ -19,4 +18,4 @@ export interface AppDeps {
   relay?: RelayHub;
 }
 
-export type ApiEnv = { Variables: AuthVariables & { requestId: string } };
+export type { ApiEnv } from './env.js';

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { isDatabaseUnavailable } from '../activities/store/db-errors.js';
+import { isDatabaseUnavailable } from '../adapters/store/db-errors.js';
 
 /**
  * Every error code the API answers with, and its HTTP status. Responses are Matrix-style

@@ -1,13 +1,13 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
-import { createDb } from '../activities/store/db.js';
+import { createDb } from '../adapters/store/db.js';
 import { dataConverter } from '../lib/codec.js';
 import { ConfigError, loadApiConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { createApp } from './app.js';
 import { createRelayHub } from './relay/hub.js';
-import { attachRealtime } from './relay/socket-route.js';
+import { attachRealtime } from './routes/realtime.js';
 import { recordEscapedError } from './request-context.js';
 import { gracefulServer } from './shutdown.js';
 

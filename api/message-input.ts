@@ -2,10 +2,10 @@
  * A message a user sends, read by one function wherever it arrives: `POST …/rooms/{kind}/{slug}/messages`
  * and the socket's `send` frame take the same txnId, body and msgtype, refused with the same errors.
  */
-import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES, type MessageType } from '../workflows/messages.js';
+import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES, type MessageType } from '../vocabulary/contract.js';
 import { ApiError } from './errors.js';
-import { txnId } from './fields.js';
-import { choice, optional, type Body, type Field } from './schema.js';
+import { txnId } from './spec/fields.js';
+import { choice, optional, type Body, type Field } from './spec/schema.js';
 
 /**
  * Non-blank, without control characters except tab and line breaks (a message may have several

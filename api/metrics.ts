@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ApiEnv } from './context.js';
 import { LIMITS, type RelayLimits } from './relay/limits.js';
 import type { GapCounts } from './relay/txn-gaps.js';
-import { operation } from './operation.js';
+import { operation } from './spec/operation.js';
 import { escapedErrorCount } from './request-context.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

@@ -7,7 +7,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../lib/log.js';
-import { quoteBounded } from '../lib/describe.js';
+import { quoteBounded } from '../vocabulary/describe.js';
 import { errorFrame } from './relay/protocol.js';
 
 export interface RequestContext {

@@ -11,14 +11,14 @@ import {
   userIdProblem,
   type InvalidReason,
   type RoomKind,
-} from '../workflows/ids.js';
-import type { RoomChange, RoomRef, RoomSettings } from '../workflows/messages.js';
-import { describeValue } from '../lib/describe.js';
+} from '../vocabulary/ids.js';
+import type { RoomChange, RoomRef, RoomSettings } from '../vocabulary/contract.js';
+import { describeValue } from '../vocabulary/describe.js';
 import { assertTenant, type ServicePrincipal } from './auth.js';
 import { ApiError } from './errors.js';
-import { displayName, encrypted, role, settingsFields, SLUG_JSON } from './fields.js';
-import { list, object, optional } from './schema.js';
-import { assertValid, requireString } from './validation.js';
+import { displayName, encrypted, role, settingsFields, SLUG_JSON } from './spec/fields.js';
+import { list, object, optional } from './spec/schema.js';
+import { assertValid, requireString } from './spec/validation.js';
 
 export function roomRef(principal: ServicePrincipal, tenant: string, kind: string, slug: string): RoomRef {
   assertValid(tenantProblem(tenant));

@@ -9,7 +9,7 @@ import proto from '@temporalio/proto';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { EncryptionKey } from './config.js';
-import { quoteBounded } from './describe.js';
+import { quoteBounded } from '../vocabulary/describe.js';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 const KEY_ID = 'encryption-key-id';

@@ -6,7 +6,7 @@
  * Configuration comes from the environment through lib/config.ts, as for the worker (a sourced
  * .stack/<name>/stack.env locally). Exit codes: see USAGE in cli/args.ts.
  */
-import { createDb } from '../activities/store/db.js';
+import { createDb } from '../adapters/store/db.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { CliError, EXIT, parseCommand, USAGE } from './cli/args.js';
 import { renderReconcile, renderRoom, renderUser } from './cli/render.js';

@@ -5,7 +5,7 @@
  */
 import { SignJWT } from 'jose';
 import { loadConfig } from '../lib/config.js';
-import { slugProblem, tenantProblem } from '../workflows/ids.js';
+import { slugProblem, tenantProblem } from '../vocabulary/ids.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -4,8 +4,8 @@
  *   2. `npm run rotate-keys`;
  *   3. remove the old key from TOKEN_ENCRYPTION_KEYS.
  */
-import { createDb } from '../activities/store/db.js';
-import { rotateTokenKeys } from '../activities/store/keys.js';
+import { createDb } from '../adapters/store/db.js';
+import { rotateTokenKeys } from '../adapters/store/keys.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { TokenCipher } from '../lib/token-cipher.js';
 

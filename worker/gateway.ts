@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { WorkflowGateway } from '../activities/gateway.js';
 import type { Config } from '../lib/config.js';
-import { changeRoom, ensureReconcileSchedule, provisionUser, reauthUser } from '../lib/starters.js';
+import { changeRoom, ensureReconcileSchedule, provisionUser, reauthUser } from '../starters/starters.js';
 
 /** The activities' way to other workflows, over the Temporal client. */
 export function createWorkflowGateway(client: Client, config: Config): WorkflowGateway {

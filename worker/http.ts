@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ReadinessReport } from '../lib/readiness.js';
+import type { ReadinessReport } from '../adapters/readiness.js';
 
 export interface WorkerHttpOptions {
   host: string;

@@ -1,7 +1,7 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
-import { checkReadiness, databaseCheck, homeserverCheck, temporalCheck } from '../lib/readiness.js';
+import { checkReadiness, databaseCheck, homeserverCheck, temporalCheck } from '../adapters/readiness.js';
 import { createWorkerDependencies } from './dependencies.js';
 import { startWorkerHttp } from './http.js';
 import { createWorkerMetrics, freeLoopbackPort } from './metrics.js';

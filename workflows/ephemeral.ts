@@ -1,7 +1,7 @@
 import { condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { MessageActivities } from '../activities/messages.js';
 import { asUser } from './as-user.js';
-import { ephemeralSignal, type EphemeralInput } from './messages.js';
+import { ephemeralSignal, type EphemeralInput } from '../vocabulary/contract.js';
 
 // Typing and receipts are only worth sending while fresh: a few quick attempts, then let go.
 const acts = proxyActivities<MessageActivities>({

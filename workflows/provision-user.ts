@@ -19,9 +19,9 @@ import {
   type ProvisionUserRequest,
   type ProvisionUserResult,
   type UserState,
-} from './messages.js';
+} from '../vocabulary/contract.js';
 import { endCleanlyOnCancel } from './cancellation.js';
-import { MatrixUserIdKey } from './search-attributes.js';
+import { MatrixUserIdKey } from '../vocabulary/search-attributes.js';
 import { proxyActivitiesWithSummaries } from './activity-summaries.js';
 
 /**

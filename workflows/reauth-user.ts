@@ -1,5 +1,5 @@
 import type { UserActivities } from '../activities/users.js';
-import type { ReauthUserInput, ReauthUserResult } from './messages.js';
+import type { ReauthUserInput, ReauthUserResult } from '../vocabulary/contract.js';
 import { proxyActivitiesWithSummaries } from './activity-summaries.js';
 import { ACTIVITY_HEARTBEAT_TIMEOUT } from './heartbeat.js';
 

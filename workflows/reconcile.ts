@@ -1,6 +1,6 @@
 import { log } from '@temporalio/workflow';
 import type { RoomActivities } from '../activities/rooms.js';
-import type { ReconcileInput, ReconcileResult } from './messages.js';
+import type { ReconcileInput, ReconcileResult } from '../vocabulary/contract.js';
 import { proxyActivitiesWithSummaries } from './activity-summaries.js';
 import { ACTIVITY_HEARTBEAT_TIMEOUT } from './heartbeat.js';
 

@@ -6,9 +6,9 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { PowerLevelChanges } from '../activities/rooms/types.js';
-import { FailureType } from '../lib/failures.js';
-import type { RoomKind } from './ids.js';
-import type { RoomChangeRequest, RoomState } from './messages.js';
+import { FailureType } from '../vocabulary/failures.js';
+import type { RoomKind } from '../vocabulary/ids.js';
+import type { RoomChangeRequest, RoomState } from '../vocabulary/contract.js';
 
 /** Where a member of the batch is to end up (their last change decides). */
 export type Target = { to: 'join'; displayName?: string } | { to: 'leave' };

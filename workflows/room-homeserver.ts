@@ -9,9 +9,9 @@ import type { RoomActivities } from '../activities/rooms.js';
 import { asUser } from './as-user.js';
 import { proxyActivitiesWithSummaries } from './activity-summaries.js';
 import { ACTIVITY_HEARTBEAT_TIMEOUT } from './heartbeat.js';
-import type { RoomRef, RoomState } from './messages.js';
+import type { RoomRef, RoomState } from '../vocabulary/contract.js';
 import { emptyEffects, type BatchEffects, type BatchFold, type MemberResult, type Target } from './room-batch.js';
-import { MatrixRoomIdKey } from './search-attributes.js';
+import { MatrixRoomIdKey } from '../vocabulary/search-attributes.js';
 
 /** The room workflow's activities: retried with backoff for as long as the homeserver needs. */
 export const acts = proxyActivitiesWithSummaries<RoomActivities>({

@@ -7,9 +7,9 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { FailureType } from '../lib/failures.js';
-import { describeValue } from '../lib/describe.js';
-import { roleProblem, slugProblem, type RoomKind } from './ids.js';
+import { FailureType } from '../vocabulary/failures.js';
+import { describeValue } from '../vocabulary/describe.js';
+import { roleProblem, slugProblem, type RoomKind } from '../vocabulary/ids.js';
 import {
   roomChangeUpdate,
   roomStateQuery,
@@ -18,7 +18,7 @@ import {
   type RoomInput,
   type RoomRef,
   type RoomState,
-} from './messages.js';
+} from '../vocabulary/contract.js';
 import { endCleanlyOnCancel } from './cancellation.js';
 import { distributeOutcomes, emptyEffects, foldBatch } from './room-batch.js';
 import { acts, applyToHomeserver, type RoomRun } from './room-homeserver.js';

@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { MessageActivities } from '../activities/messages.js';
 import { asUser } from './as-user.js';
-import type { SendMessageInput, SendMessageResult } from './messages.js';
+import type { SendMessageInput, SendMessageResult } from '../vocabulary/contract.js';
 
 /**
  * Retried for as long as the homeserver is unreachable or failing (the message was accepted: it

@@ -1,14 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../lib/failures.js';
-import type { PowerLevelTable } from '../../lib/roles.js';
-import { matrixUserId, roomAliasLocalpart } from '../../workflows/ids.js';
-import type { RoomRef } from '../../workflows/messages.js';
+import { FailureType } from '../../vocabulary/failures.js';
+import type { PowerLevelTable } from '../../vocabulary/roles.js';
+import { matrixUserId, roomAliasLocalpart } from '../../vocabulary/ids.js';
+import type { RoomRef } from '../../vocabulary/contract.js';
 import type { WorkflowGateway } from '../gateway.js';
-import type { MatrixAdmin } from '../matrix/admin.js';
-import type { MatrixBot } from '../matrix/client.js';
-import { matrixCall } from '../matrix/errors.js';
-import type { RoomStore } from '../store/rooms.js';
-import type { UserStore } from '../store/users.js';
+import type { MatrixAdmin } from '../../adapters/matrix/admin.js';
+import type { MatrixBot } from '../../adapters/matrix/client.js';
+import { matrixCall } from '../../adapters/matrix/errors.js';
+import type { RoomStore } from '../../adapters/store/rooms.js';
+import type { UserStore } from '../../adapters/store/users.js';
 import type { UserSessions } from '../user-session.js';
 
 /** What the room activities are built from (the worker wires the real ones). */

@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../lib/failures.js';
-import type { RoomRef } from '../../workflows/messages.js';
-import { joinAsUser } from '../matrix/client.js';
-import { matrixCall } from '../matrix/errors.js';
+import { FailureType } from '../../vocabulary/failures.js';
+import type { RoomRef } from '../../vocabulary/contract.js';
+import { joinAsUser } from '../../adapters/matrix/client.js';
+import { matrixCall } from '../../adapters/matrix/errors.js';
 import { reachableOrFail, type RoomContext } from './context.js';
 import { levelsUnchanged, syncLevels } from './power-levels.js';
 import type { MemberOutcome, MemberPassInput, MemberPassResult, MemberTarget, PreparedMember } from './types.js';

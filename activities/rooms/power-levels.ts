@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../lib/failures.js';
-import { powerLevelFor } from '../../lib/roles.js';
-import type { RoomKind } from '../../workflows/ids.js';
-import type { PowerLevelsContent } from '../matrix/client.js';
-import { matrixCall } from '../matrix/errors.js';
+import { FailureType } from '../../vocabulary/failures.js';
+import { powerLevelFor } from '../../vocabulary/roles.js';
+import type { RoomKind } from '../../vocabulary/ids.js';
+import type { PowerLevelsContent } from '../../adapters/matrix/client.js';
+import { matrixCall } from '../../adapters/matrix/errors.js';
 import type { RoomContext } from './context.js';
 import type { MemberPassInput, PowerLevelChanges, PowerLevelsInput } from './types.js';
 

@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../lib/failures.js';
-import { roomAliasLocalpart } from '../../workflows/ids.js';
-import type { RoomChangeResult, RoomRef, RoomSettings } from '../../workflows/messages.js';
-import { matrixCall } from '../matrix/errors.js';
-import type { RoomRecord } from '../store/rooms.js';
+import { FailureType } from '../../vocabulary/failures.js';
+import { roomAliasLocalpart } from '../../vocabulary/ids.js';
+import type { RoomChangeResult, RoomRef, RoomSettings } from '../../vocabulary/contract.js';
+import { matrixCall } from '../../adapters/matrix/errors.js';
+import type { RoomRecord } from '../../adapters/store/rooms.js';
 import { reachableOrFail, type RoomContext } from './context.js';
 import type { EnsureRoomResult } from './types.js';
 

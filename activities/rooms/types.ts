@@ -1,5 +1,5 @@
 /** The shapes the room activities exchange with the room workflow (type-only: safe for workflows/). */
-import type { RoomRef } from '../../workflows/messages.js';
+import type { RoomRef } from '../../vocabulary/contract.js';
 
 /** A member to bring in or take out, with the batch's final say. */
 export interface MemberTarget {

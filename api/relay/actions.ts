@@ -1,11 +1,11 @@
 import type { Client } from '@temporalio/client';
-import type { Db } from '../../activities/store/db.js';
-import type { EventLog } from '../../activities/store/events.js';
+import type { Db } from '../../adapters/store/db.js';
+import type { EventLog } from '../../adapters/store/events.js';
 import type { Config } from '../../lib/config.js';
-import { FailureType } from '../../lib/failures.js';
-import { signalEphemeral, startSendMessage } from '../../lib/starters.js';
-import type { RoomKind } from '../../workflows/ids.js';
-import type { EphemeralRequest, MessageType, SendMessageResult } from '../../workflows/messages.js';
+import { FailureType } from '../../vocabulary/failures.js';
+import { signalEphemeral, startSendMessage } from '../../starters/starters.js';
+import type { RoomKind } from '../../vocabulary/ids.js';
+import type { EphemeralRequest, MessageType, SendMessageResult } from '../../vocabulary/contract.js';
 import type { sendMessageWorkflow } from '../../workflows/send-message.js';
 import { ApiError, type ErrorCode } from '../errors.js';
 import type { RelayHomeserver } from './homeserver.js';

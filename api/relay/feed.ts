@@ -1,7 +1,7 @@
 import pg from 'pg';
-import { connectionBounds } from '../../activities/store/db.js';
-import { LOG_CHANNEL, type EventLog, type LogRow } from '../../activities/store/events.js';
-import { SENT_CHANNEL } from '../../activities/store/sent-notices.js';
+import { connectionBounds } from '../../adapters/store/db.js';
+import { LOG_CHANNEL, type EventLog, type LogRow } from '../../adapters/store/events.js';
+import { SENT_CHANNEL } from '../../adapters/store/sent-notices.js';
 import { defaultDatabaseConfig, type DatabaseConfig } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
 

@@ -3,8 +3,8 @@
  * membership) and the appservice ping. Nothing here changes a room; every change goes through a
  * workflow, as the user (ARCHITECTURE.md).
  */
-import { MatrixHttpError } from '../../activities/matrix/errors.js';
-import { enc, matrixRequest } from '../../activities/matrix/http.js';
+import { MatrixHttpError } from '../../adapters/matrix/errors.js';
+import { enc, matrixRequest } from '../../adapters/matrix/http.js';
 import type { Config } from '../../lib/config.js';
 
 export interface HistoryPage {

@@ -1,19 +1,22 @@
 import type { Client } from '@temporalio/client';
 import type { RawData, WebSocket } from 'ws';
-import type { Db } from '../../activities/store/db.js';
-import { createEventLog, type EventLog } from '../../activities/store/events.js';
+import type { Db } from '../../adapters/store/db.js';
+import { createEventLog, type EventLog } from '../../adapters/store/events.js';
 import type { Config } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
 import { createRelayActions, type RelayActions } from './actions.js';
 import { createLogFeed, type LogFeed } from './feed.js';
 import { createRelayHomeserver, type RelayHomeserver } from './homeserver.js';
-import { RelayLimits, type LimitRefusal } from './limits.js';
-import { CloseCode, errorFrame } from './protocol.js';
+import { RelayLimits } from './limits.js';
+import { CloseCode } from './protocol.js';
 import { createSentWaiters } from './sent.js';
 import { createSession, type Session, type SessionDeps } from './session.js';
 import { createTxnGapWatch, type TxnGapWatch } from './txn-gaps.js';
 import type { UserPrincipal } from './user-auth.js';
 import { runFrame } from '../request-context.js';
+import { refuse, SHUTDOWN_RETRY_MS, SHUTTING_DOWN } from './refusals.js';
+
+export { dropUnanswered, SHUTTING_DOWN } from './refusals.js';
 
 /** How often old events are pruned (each instance; pruning is idempotent). */
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
@@ -29,20 +32,6 @@ const RESEND_PING_DELAY_MS = 250;
 const EXPIRY_SWEEP_MS = 1_000;
 /** On shutdown, how long clients get to answer the close frame. */
 const CLOSE_WAIT_MS = 1_000;
-/** What a client connecting while this instance shuts down is told; with a load balancer, it reaches another. */
-export const SHUTTING_DOWN = 'server shutting down: reconnect with since=<last seq>';
-const SHUTDOWN_RETRY_MS = 1_000;
-/** How long a refused socket may take to answer our close before it is cut (ws would wait 30 s). */
-const REFUSED_CLOSE_MS = 1_000;
-
-/**
- * Cuts a refused socket whose peer does not answer the close: a client refused again and again
- * would otherwise hold a socket for ws's 30 s close timeout each time.
- */
-export function dropUnanswered(ws: WebSocket): void {
-  setTimeout(() => ws.terminate(), REFUSED_CLOSE_MS).unref();
-}
-
 /** This instance's sockets and the feed that serves them. */
 export interface RelayHub {
   readonly log: EventLog;
@@ -111,17 +100,6 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
   };
   const forget = (session: Session): void => {
     if (sessions.delete(session.socket as WebSocket)) limits.close(session.user.userId, session.address);
-  };
-  /** A socket refused before it had a session: told why on the socket, as a browser cannot read a refused handshake. */
-  const refuse = (ws: WebSocket, code: number, refusal: Pick<LimitRefusal, 'error' | 'retryAfterMs'>): void => {
-    ws.on('error', () => undefined);
-    ws.send(
-      errorFrame(code === CloseCode.LimitExceeded ? 'M_LIMIT_EXCEEDED' : 'OM_UNAVAILABLE', refusal.error, {
-        retryAfterMs: refusal.retryAfterMs,
-      }),
-    );
-    ws.close(code, refusal.error);
-    dropUnanswered(ws);
   };
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
     // Whatever handling one frame throws is that socket's M_UNKNOWN error frame, logged with the

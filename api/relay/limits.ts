@@ -1,5 +1,5 @@
 import type { RelayConfig } from '../../lib/config.js';
-import { createKeyedRate } from '../rate-limit.js';
+import { createKeyedRate } from '../keyed-rate.js';
 
 /**
  * A token bucket: `burst` frames at once, refilled at `ratePerSecond`. Each socket has its own, so

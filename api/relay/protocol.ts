@@ -3,14 +3,14 @@
  * object with a `type`. Documented in the README ("Realtime relay"); parsing is pure and strict,
  * and every rejection names the problem.
  */
-import type { LogRow } from '../../activities/store/events.js';
-import { describeNames, describeValue } from '../../lib/describe.js';
-import { isRoomKind, roomSlugProblem, type RoomKind } from '../../workflows/ids.js';
-import type { MessageType } from '../../workflows/messages.js';
+import type { LogRow } from '../../adapters/store/events.js';
+import { describeNames, describeValue } from '../../vocabulary/describe.js';
+import { isRoomKind, roomSlugProblem, type RoomKind } from '../../vocabulary/ids.js';
+import type { MessageType } from '../../vocabulary/contract.js';
 import { ApiError, type ErrorCode } from '../errors.js';
 import { CLIENT_JSON_BOUNDS } from '../json-bounds.js';
 import { readMessage } from '../message-input.js';
-import { parseJsonObject } from '../validation.js';
+import { parseJsonObject } from '../spec/validation.js';
 
 export const PROTOCOL = 'om-relay.v1';
 export const PROTOCOL_VERSION = 1;

@@ -1,4 +1,4 @@
-import type { LogRow } from '../../activities/store/events.js';
+import type { LogRow } from '../../adapters/store/events.js';
 
 /** Who a socket belongs to, and the rooms that user is joined to at the socket's position in the log. */
 export interface Audience {

@@ -1,4 +1,4 @@
-import { parseSentNotice } from '../../activities/store/sent-notices.js';
+import { parseSentNotice } from '../../adapters/store/sent-notices.js';
 
 /** A wait for one send's notice; `cancel` when the answer came another way. */
 export interface SentWait {

@@ -1,52 +1,11 @@
-import type { EventLog, LogRow } from '../../activities/store/events.js';
-import type { RelayConfig } from '../../lib/config.js';
-import type { Logger } from '../../lib/log.js';
-import type { RelayActions } from './actions.js';
+import type { LogRow } from '../../adapters/store/events.js';
 import { createFrameHandler } from './client-frames.js';
-import type { LogFeed } from './feed.js';
-import type { RelayHomeserver } from './homeserver.js';
-import type { LimitName } from './limits.js';
 import { CloseCode, errorFrame, frame, PROTOCOL, rowFrame } from './protocol.js';
 import { route, type Audience } from './routing.js';
+import type { Session, SessionDeps, SocketLike } from './session-contract.js';
 import type { UserPrincipal } from './user-auth.js';
 
-/** What a session needs of its WebSocket (the `ws` socket in production, a fake in unit tests). */
-export interface SocketLike {
-  send(data: string): void;
-  close(code: number, reason: string): void;
-  readonly bufferedAmount: number;
-}
-
-export interface SessionDeps {
-  log: EventLog;
-  feed: Pick<LogFeed, 'head' | 'ready'>;
-  actions: RelayActions;
-  homeserver: Pick<RelayHomeserver, 'joinedRooms'>;
-  limits: RelayConfig;
-  logger: Logger;
-  /** Counts a limit this socket ran into (for `/metrics`). */
-  refused?: (limit: LimitName) => void;
-}
-
-export interface Session {
-  readonly user: UserPrincipal;
-  readonly socket: SocketLike;
-  /** The client address the socket counts against (limits.ts). */
-  readonly address: string;
-  /** Sends `hello`, replays what the client missed since `since` (or nothing), then goes live. */
-  start(since: number | null): Promise<void>;
-  /** Live rows from this instance's feed, in order. */
-  deliver(rows: readonly LogRow[]): void;
-  /** A frame from the client. */
-  receive(data: unknown): void;
-  close(code: number, reason: string): void;
-  /** The socket is gone (either side closed it). */
-  end(): void;
-  /** Closes the socket (4401) once its token has expired; says whether it did. */
-  expireBy(nowMs: number): boolean;
-  /** Keepalive: cleared when pinged, set again by the pong; still false at the next ping = peer gone. */
-  alive: boolean;
-}
+export type { Session, SessionDeps, SocketLike } from './session-contract.js';
 
 const REPLAY_PAGE = 500;
 const READY_TIMEOUT_MS = 10_000;

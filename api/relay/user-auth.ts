@@ -7,9 +7,9 @@
 import type { MiddlewareHandler } from 'hono';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../../lib/config.js';
-import { matrixUserId, slugProblem, tenantProblem, userIdProblem } from '../../workflows/ids.js';
+import { matrixUserId, slugProblem, tenantProblem, userIdProblem } from '../../vocabulary/ids.js';
 import { describeJoseError, serviceAuth, tokenAgeProblem, type ServicePrincipal } from '../auth.js';
-import type { ApiEnv } from '../context.js';
+import type { ApiEnv } from '../env.js';
 import { ApiError } from '../errors.js';
 import { TOKEN_PROTOCOL_PREFIX } from './protocol.js';
 

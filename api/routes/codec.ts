@@ -9,9 +9,9 @@ import type { CodecAuth } from '../../lib/config.js';
 import { describeJoseError } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, respondError } from '../errors.js';
-import { operation, ref } from '../operation.js';
+import { operation, ref } from '../spec/operation.js';
 import { CODEC_JSON_BOUNDS } from '../json-bounds.js';
-import { readJsonObject } from '../validation.js';
+import { readJsonObject } from '../spec/validation.js';
 
 /** The UI sends whole histories' payloads in one request. */
 const CODEC_MAX_BYTES = 8 * 1024 * 1024;

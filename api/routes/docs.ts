@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
-import { describeValue } from '../../lib/describe.js';
+import { describeValue } from '../../vocabulary/describe.js';
 import type { ApiEnv } from '../context.js';
 import { ApiError } from '../errors.js';
-import { operation, type Operation } from '../operation.js';
-import type { JsonSchema } from '../schema.js';
+import { operation, type Operation } from '../spec/operation.js';
+import type { JsonSchema } from '../spec/schema.js';
 
 /** swagger-ui-dist's files, from node_modules: the docs page works offline, without a CDN. */
 const SWAGGER_UI = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));

@@ -1,15 +1,15 @@
 import { Hono } from 'hono';
-import { describeValue } from '../../lib/describe.js';
-import type { RoomKind } from '../../workflows/ids.js';
-import type { RoomChange } from '../../workflows/messages.js';
+import { describeValue } from '../../vocabulary/describe.js';
+import type { RoomKind } from '../../vocabulary/ids.js';
+import type { RoomChange } from '../../vocabulary/contract.js';
 import { roomChange } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
-import { displayName, role, settingsFields, slug } from '../fields.js';
-import { operation, outcomeAnswers } from '../operation.js';
+import { displayName, role, settingsFields, slug } from '../spec/fields.js';
+import { operation, outcomeAnswers } from '../spec/operation.js';
 import { addMemberFrom, dmFrom, DM_BODY, removeMemberFrom, roomRef, settingsFrom } from '../room-input.js';
-import { anyObject, object, optional, text, type JsonSchema } from '../schema.js';
-import { readJsonObject, requireString } from '../validation.js';
+import { anyObject, object, optional, text, type JsonSchema } from '../spec/schema.js';
+import { readJsonObject, requireString } from '../spec/validation.js';
 
 /** The data of one kind of event, and the room change it maps to. */
 interface Mapping {

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
-import { checkReadiness, databaseCheck, homeserverCheck, temporalCheck } from '../../lib/readiness.js';
+import { checkReadiness, databaseCheck, homeserverCheck, temporalCheck } from '../../adapters/readiness.js';
 import type { ApiEnv, AppDeps } from '../context.js';
-import { operation, ref } from '../operation.js';
+import { operation, ref } from '../spec/operation.js';
 
 const healthz = operation({
   method: 'get',

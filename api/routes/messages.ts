@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
-import { MatrixHttpError, MatrixUnreachableError } from '../../activities/matrix/errors.js';
-import { describeValue } from '../../lib/describe.js';
+import { MatrixHttpError, MatrixUnreachableError } from '../../adapters/matrix/errors.js';
+import { describeValue } from '../../vocabulary/describe.js';
 import {
   isRoomKind,
   matrixUserId,
@@ -8,20 +8,20 @@ import {
   slugProblem,
   tenantProblem,
   userIdProblem,
-} from '../../workflows/ids.js';
+} from '../../vocabulary/ids.js';
 import { assertTenant } from '../auth.js';
 import type { AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
 import { userRateLimit } from '../rate-limit.js';
 import { createRelayActions, type ResolvedRoom, type Sender } from '../relay/actions.js';
-import { createEventLog } from '../../activities/store/events.js';
+import { createEventLog } from '../../adapters/store/events.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
-import { actingUser } from '../fields.js';
+import { actingUser } from '../spec/fields.js';
 import { MESSAGE_FIELDS, readMessage } from '../message-input.js';
-import { emptyAnswer, operation, ref, type Operation } from '../operation.js';
-import { flag, formatted, object } from '../schema.js';
-import { assertValid, readJsonObject, rejectUnknownFields } from '../validation.js';
+import { emptyAnswer, operation, ref, type Operation } from '../spec/operation.js';
+import { flag, formatted, object } from '../spec/schema.js';
+import { assertValid, readJsonObject, rejectUnknownFields } from '../spec/validation.js';
 import { waitForResult } from '../wait.js';
 
 const PAGE_TOKEN = /^[A-Za-z0-9_~.-]{1,256}$/;

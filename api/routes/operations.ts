@@ -1,11 +1,11 @@
 import { ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { Hono } from 'hono';
-import { parseWorkflowId } from '../../workflows/ids.js';
-import { roomStateQuery, userStateQuery, type RoomState, type UserState } from '../../workflows/messages.js';
+import { parseWorkflowId } from '../../vocabulary/ids.js';
+import { roomStateQuery, userStateQuery, type RoomState, type UserState } from '../../vocabulary/contract.js';
 import { assertTenant } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
-import { operation, ref } from '../operation.js';
+import { operation, ref } from '../spec/operation.js';
 
 type OperationStatus = 'running' | 'completed' | 'failed';
 

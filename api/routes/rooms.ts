@@ -1,11 +1,11 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Hono } from 'hono';
-import { roomWorkflowId } from '../../workflows/ids.js';
-import { roomStateQuery, type RoomState } from '../../workflows/messages.js';
+import { roomWorkflowId } from '../../vocabulary/ids.js';
+import { roomStateQuery, type RoomState } from '../../vocabulary/contract.js';
 import { roomChange } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, type ErrorCode } from '../errors.js';
-import { operation, outcomeAnswers, ref, type Operation } from '../operation.js';
+import { operation, outcomeAnswers, ref, type Operation } from '../spec/operation.js';
 import {
   addMemberFrom,
   dmFrom,
@@ -16,7 +16,7 @@ import {
   ROOM_SETTINGS_BODY,
   settingsFrom,
 } from '../room-input.js';
-import { readJsonObject, readOptionalJsonObject } from '../validation.js';
+import { readJsonObject, readOptionalJsonObject } from '../spec/validation.js';
 
 const ROOM = '/v1/tenants/:tenant/rooms/:kind/:slug';
 const MEMBER = `${ROOM}/members/:userSlug` as const;

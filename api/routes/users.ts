@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
-import { provisionUser } from '../../lib/starters.js';
-import { matrixUserId, provisionUserWorkflowId, tenantProblem, userIdProblem } from '../../workflows/ids.js';
+import { provisionUser } from '../../starters/starters.js';
+import { matrixUserId, provisionUserWorkflowId, tenantProblem, userIdProblem } from '../../vocabulary/ids.js';
 import { assertTenant } from '../auth.js';
 import { respondWithOutcome } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
-import { displayName, slug } from '../fields.js';
-import { operation, outcomeAnswers } from '../operation.js';
-import { object } from '../schema.js';
-import { assertValid, readJsonObject } from '../validation.js';
+import { displayName, slug } from '../spec/fields.js';
+import { operation, outcomeAnswers } from '../spec/operation.js';
+import { object } from '../spec/schema.js';
+import { assertValid, readJsonObject } from '../spec/validation.js';
 
 export const USER_BODY = object({
   slug: slug("The user's platform slug; the Matrix localpart is `om_{tenant}_{slug}`, escaped."),

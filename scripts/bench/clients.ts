@@ -3,7 +3,7 @@
  * loopback HTTP, the way the platform backend calls it) and plain Matrix calls made directly.
  */
 import { SignJWT } from 'jose';
-import { matrixRequest, enc } from '../../activities/matrix/http.js';
+import { matrixRequest, enc } from '../../adapters/matrix/http.js';
 import type { Config } from '../../lib/config.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -72,7 +72,7 @@ export function directMatrix(config: Config) {
           method: 'POST',
           path: '/_matrix/client/v3/createRoom',
           token: asToken,
-          // The same creation content the service's bot sends (activities/matrix/client.ts).
+          // The same creation content the service's bot sends (adapters/matrix/client.ts).
           body: {
             room_alias_name: aliasLocalpart,
             name,

@@ -3,9 +3,9 @@
  * completed, versus a plain script making the same Synapse Admin API calls directly (GET user,
  * PUT user, POST admin login), at the same concurrency, each side on its own tenant.
  */
-import { createSynapseAdmin } from '../../activities/matrix/admin.js';
+import { createSynapseAdmin } from '../../adapters/matrix/admin.js';
 import type { Config } from '../../lib/config.js';
-import { matrixUserId } from '../../workflows/ids.js';
+import { matrixUserId } from '../../vocabulary/ids.js';
 import type { ApiClient } from './clients.js';
 import { compare, measurement, runPool, type Comparison, type Measurement } from './stats.js';
 

@@ -5,10 +5,10 @@
  */
 import { SignJWT } from 'jose';
 import pg from 'pg';
-import { createSynapseAdmin } from '../../activities/matrix/admin.js';
-import { enc, matrixRequest } from '../../activities/matrix/http.js';
+import { createSynapseAdmin } from '../../adapters/matrix/admin.js';
+import { enc, matrixRequest } from '../../adapters/matrix/http.js';
 import type { Config } from '../../lib/config.js';
-import { matrixUserId } from '../../workflows/ids.js';
+import { matrixUserId } from '../../vocabulary/ids.js';
 import type { ApiClient } from './clients.js';
 import { provisionViaApi } from './provisioning.js';
 import { runPool } from './stats.js';

@@ -6,8 +6,8 @@
  * final state of every room, on both sides, is then checked on the homeserver as the bot.
  */
 import type { Config } from '../../lib/config.js';
-import { powerLevelFor } from '../../lib/roles.js';
-import { matrixUserId, roomAliasLocalpart } from '../../workflows/ids.js';
+import { powerLevelFor } from '../../vocabulary/roles.js';
+import { matrixUserId, roomAliasLocalpart } from '../../vocabulary/ids.js';
 import type { ApiClient, DirectMatrix } from './clients.js';
 import { provisionDirect, provisionViaApi, type Track } from './provisioning.js';
 import { compare, measurement, roomProblems, roomsCheck, runPool, type Comparison, type ExpectedRoom, type Measurement } from './stats.js';

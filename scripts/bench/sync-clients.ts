@@ -5,11 +5,11 @@
  * Synapse while idle, and the message rate the homeserver sustains (delivery p99 ≤ 1 s to every other
  * online member) under each. The two sides never run at once.
  */
-import { createDb } from '../../activities/store/db.js';
-import { createUserStore } from '../../activities/store/users.js';
+import { createDb } from '../../adapters/store/db.js';
+import { createUserStore } from '../../adapters/store/users.js';
 import type { Config } from '../../lib/config.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
-import { matrixUserId } from '../../workflows/ids.js';
+import { matrixUserId } from '../../vocabulary/ids.js';
 import type { ApiClient } from './clients.js';
 import { cpuTracker } from './cpu.js';
 import { provisionViaApi } from './provisioning.js';

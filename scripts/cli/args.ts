@@ -1,7 +1,7 @@
 /** Command line of the operator CLI: parsing, validation and the exit codes it promises. */
 import { parseArgs } from 'node:util';
-import { isRoomKind, roomSlugProblem, slugProblem, tenantProblem } from '../../workflows/ids.js';
-import type { RoomRef } from '../../workflows/messages.js';
+import { isRoomKind, roomSlugProblem, slugProblem, tenantProblem } from '../../vocabulary/ids.js';
+import type { RoomRef } from '../../vocabulary/contract.js';
 
 /** Exit codes, documented in the usage text and the README. */
 export const EXIT = {

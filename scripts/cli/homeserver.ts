@@ -3,8 +3,8 @@
  * bot (as_token), users through the Synapse Admin API (as the configured admin, on a device of
  * the CLI's own that is logged out again afterwards).
  */
-import { MatrixHttpError } from '../../activities/matrix/errors.js';
-import { enc, matrixRequest } from '../../activities/matrix/http.js';
+import { MatrixHttpError } from '../../adapters/matrix/errors.js';
+import { enc, matrixRequest } from '../../adapters/matrix/http.js';
 import type { Config } from '../../lib/config.js';
 
 export interface ActualRoom {

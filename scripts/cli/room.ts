@@ -1,17 +1,17 @@
 /**
  * `room inspect`: desired state (PostgreSQL) beside actual state (the homeserver, read as the
  * bot), with drift marked by the same rules reconciliation repairs by; `room reconcile`: the
- * `reconcile` change through lib/starters.ts, and what it fixed.
+ * `reconcile` change through starters/starters.ts, and what it fixed.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { createRoomStore } from '../../activities/store/rooms.js';
-import type { Db } from '../../activities/store/db.js';
+import { createRoomStore } from '../../adapters/store/rooms.js';
+import type { Db } from '../../adapters/store/db.js';
 import type { Config } from '../../lib/config.js';
-import { powerLevelFor } from '../../lib/roles.js';
-import { changeRoom } from '../../lib/starters.js';
-import { matrixUserId, roomWorkflowId } from '../../workflows/ids.js';
-import type { RoomRef } from '../../workflows/messages.js';
+import { powerLevelFor } from '../../vocabulary/roles.js';
+import { changeRoom } from '../../starters/starters.js';
+import { matrixUserId, roomWorkflowId } from '../../vocabulary/ids.js';
+import type { RoomRef } from '../../vocabulary/contract.js';
 import { CliError, EXIT } from './args.js';
 import { readRoomAsBot, resolveAlias } from './homeserver.js';
 import { connectTemporal, glance, type WorkflowGlance } from './temporal.js';

@@ -3,11 +3,11 @@
  * key and age), what the Synapse Admin API says about the account, and whether the stored token
  * still acts as the user.
  */
-import type { Db } from '../../activities/store/db.js';
-import { createUserStore } from '../../activities/store/users.js';
+import type { Db } from '../../adapters/store/db.js';
+import { createUserStore } from '../../adapters/store/users.js';
 import type { Config } from '../../lib/config.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
-import { matrixUserId, provisionUserWorkflowId } from '../../workflows/ids.js';
+import { matrixUserId, provisionUserWorkflowId } from '../../vocabulary/ids.js';
 import { adminUser, tokenWorks, withAdmin, type AdminUserView } from './homeserver.js';
 import { glance, type WorkflowGlance } from './temporal.js';
 

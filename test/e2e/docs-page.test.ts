@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { apiOperations } from '../../api/openapi.js';
+import { apiOperations } from '../../api/spec/openapi.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { serviceLessApp } from '../helpers/unit-app.js';
 

@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { launchBrowser } from '../helpers/browser.js';
 import { eventually, ROOT, stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
-import { matrixRequest } from '../../activities/matrix/http.js';
+import { matrixRequest } from '../../adapters/matrix/http.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
 import { startApi, userToken } from '../helpers/relay.js';
 

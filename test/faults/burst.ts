@@ -12,11 +12,11 @@
  */
 import { expect } from '@jest/globals';
 import type pg from 'pg';
-import { matrixRequest } from '../../activities/matrix/http.js';
-import { createDb } from '../../activities/store/db.js';
-import { createUserStore } from '../../activities/store/users.js';
+import { matrixRequest } from '../../adapters/matrix/http.js';
+import { createDb } from '../../adapters/store/db.js';
+import { createUserStore } from '../../adapters/store/users.js';
 import type { Config } from '../../lib/config.js';
-import { DEFAULT_POWER_LEVELS } from '../../lib/roles.js';
+import { DEFAULT_POWER_LEVELS } from '../../vocabulary/roles.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 import type { TestApi } from '../helpers/api.js';
 import { sleep } from '../helpers/env.js';

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { SignJWT } from 'jose';
 import { createApp } from '../../api/app.js';
-import { createDb, type Db } from '../../activities/store/db.js';
+import { createDb, type Db } from '../../adapters/store/db.js';
 import { dataConverter } from '../../lib/codec.js';
 import type { Config } from '../../lib/config.js';
 import { createLogger } from '../../lib/log.js';

@@ -1,6 +1,6 @@
 /**
  * A small JSON Schema (2020-12) checker for the keywords our OpenAPI spec uses: the tests' oracle
- * of what the spec says is valid, written apart from api/schema.ts so it cannot share its bugs.
+ * of what the spec says is valid, written apart from api/spec/schema.ts so it cannot share its bugs.
  * Lengths count code points, as JSON Schema does.
  */
 type Schema = { [k: string]: unknown };

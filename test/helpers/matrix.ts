@@ -1,5 +1,5 @@
-import { createSynapseAdmin, type MatrixAdmin } from '../../activities/matrix/admin.js';
-import { matrixRequest } from '../../activities/matrix/http.js';
+import { createSynapseAdmin, type MatrixAdmin } from '../../adapters/matrix/admin.js';
+import { matrixRequest } from '../../adapters/matrix/http.js';
 import type { Config } from '../../lib/config.js';
 
 /** Independent eyes on the homeserver: what Synapse itself says, not what our database believes. */

@@ -1,8 +1,8 @@
 /**
- * An in-memory twin of activities/store/events.ts for unit tests of the relay's sessions: the same
+ * An in-memory twin of adapters/store/events.ts for unit tests of the relay's sessions: the same
  * interface and the same rules (global and per-room sequences, membership history, pruning).
  */
-import type { AppendResult, EventLog, IncomingEvent, LogHead, LogRow } from '../../activities/store/events.js';
+import type { AppendResult, EventLog, IncomingEvent, LogHead, LogRow } from '../../adapters/store/events.js';
 
 export class MemoryEventLog implements EventLog {
   readonly rows: LogRow[] = [];

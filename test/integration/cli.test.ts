@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import pg from 'pg';
-import { matrixRequest } from '../../activities/matrix/http.js';
-import { createUserStore } from '../../activities/store/users.js';
+import { matrixRequest } from '../../adapters/matrix/http.js';
+import { createUserStore } from '../../adapters/store/users.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { ROOT, stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';

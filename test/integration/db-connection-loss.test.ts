@@ -5,7 +5,7 @@
  * exception that killed the worker process.
  */
 import { expect, it } from '@jest/globals';
-import { createDb } from '../../activities/store/db.js';
+import { createDb } from '../../adapters/store/db.js';
 import { sleep, testConfig } from '../helpers/env.js';
 
 it('a checked-out client whose connection the server terminates fails its query, and the process survives', async () => {

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { createUserStore } from '../../activities/store/users.js';
+import { createUserStore } from '../../adapters/store/users.js';
 import { loadConfig } from '../../lib/config.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { roomAliasLocalpart } from '../../workflows/ids.js';
+import { roomAliasLocalpart } from '../../vocabulary/ids.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { testConfig, uniqueTaskQueue } from '../helpers/env.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { ensureReconcileSchedule } from '../../lib/starters.js';
+import { ensureReconcileSchedule } from '../../starters/starters.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { eventually, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { matrixUserId } from '../../workflows/ids.js';
+import { matrixUserId } from '../../vocabulary/ids.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { eventually, sleep, stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { pausePostgres, processState, type PausedPostgres } from '../helpers/pg-pause.js';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { adminFor, adminToken, listUsers, whoami } from '../helpers/matrix.js';
 import { serviceFixture } from '../helpers/fixture.js';
-import { createUserStore } from '../../activities/store/users.js';
+import { createUserStore } from '../../adapters/store/users.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 
 const fx = serviceFixture('provision', { API_WAIT_MS: '30000' }, 'prov');

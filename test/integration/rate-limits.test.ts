@@ -10,7 +10,7 @@ import { adminFor, adminToken, botView, listUsers, whoami } from '../helpers/mat
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
 import { readStackEnv, stack } from '../helpers/stack.js';
 import pg from 'pg';
-import { createUserStore } from '../../activities/store/users.js';
+import { createUserStore } from '../../adapters/store/users.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 
 const RL_STACK = { STACK_NAME: 'test-ratelimits', STACK_PORT_OFFSET: '11000', SYNAPSE_RATE_LIMITS: 'default' };

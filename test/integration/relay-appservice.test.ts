@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createEventLog } from '../../activities/store/events.js';
-import { migrate } from '../../activities/store/db.js';
+import { createEventLog } from '../../adapters/store/events.js';
+import { migrate } from '../../adapters/store/db.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { testConfig, uniqueTenant } from '../helpers/env.js';
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { createEventLog } from '../../activities/store/events.js';
+import { createEventLog } from '../../adapters/store/events.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { eventually, stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { SENT_CHANNEL } from '../../activities/store/sent-notices.js';
+import { SENT_CHANNEL } from '../../adapters/store/sent-notices.js';
 import { roomMessages } from '../helpers/matrix.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';

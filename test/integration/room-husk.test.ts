@@ -7,7 +7,7 @@
  * stayed unusable for a while: a creation still under way is adopted when it finishes.
  */
 import { expect, it } from '@jest/globals';
-import { matrixRequest } from '../../activities/matrix/http.js';
+import { matrixRequest } from '../../adapters/matrix/http.js';
 import { sleep } from '../helpers/env.js';
 import { adminToken, botView } from '../helpers/matrix.js';
 import { serviceFixture } from '../helpers/fixture.js';

@@ -3,9 +3,9 @@
  * role right, drift repaired, and a vanished room reported rather than replaced.
  */
 import { describe, expect, it } from '@jest/globals';
-import { matrixRequest } from '../../activities/matrix/http.js';
-import { createUserStore } from '../../activities/store/users.js';
-import { DEFAULT_POWER_LEVELS } from '../../lib/roles.js';
+import { matrixRequest } from '../../adapters/matrix/http.js';
+import { createUserStore } from '../../adapters/store/users.js';
+import { DEFAULT_POWER_LEVELS } from '../../vocabulary/roles.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 import { eventually, sleep } from '../helpers/env.js';
 import { adminRoomSearch, adminToken, botView } from '../helpers/matrix.js';

@@ -7,8 +7,8 @@ import { eventually, sleep } from '../helpers/env.js';
 import { adminFor } from '../helpers/matrix.js';
 import { serviceFixture } from '../helpers/fixture.js';
 import { stack } from '../helpers/stack.js';
-import { createEventLog } from '../../activities/store/events.js';
-import { matrixRequest } from '../../activities/matrix/http.js';
+import { createEventLog } from '../../adapters/store/events.js';
+import { matrixRequest } from '../../adapters/matrix/http.js';
 
 const fx = serviceFixture('outage', { API_WAIT_MS: '2000' });
 const { config, tenant } = fx;

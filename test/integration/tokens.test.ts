@@ -3,8 +3,8 @@
  * Matrix id, deactivated users come back with the same id, and a revoked admin token recovers.
  */
 import { describe, expect, it } from '@jest/globals';
-import { matrixRequest } from '../../activities/matrix/http.js';
-import { createUserStore } from '../../activities/store/users.js';
+import { matrixRequest } from '../../adapters/matrix/http.js';
+import { createUserStore } from '../../adapters/store/users.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 import { adminFor, adminToken, botView, whoami } from '../helpers/matrix.js';
 import { serviceFixture } from '../helpers/fixture.js';

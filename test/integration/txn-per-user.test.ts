@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { matrixRequest } from '../../activities/matrix/http.js';
-import { matrixUserId } from '../../workflows/ids.js';
+import { matrixRequest } from '../../adapters/matrix/http.js';
+import { matrixUserId } from '../../vocabulary/ids.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';

@@ -7,9 +7,9 @@ import { describe, expect, it } from '@jest/globals';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import { ERROR_STATUS } from '../../api/errors.js';
 import * as Client from '../../client/index.js';
-import type { ReadinessReport } from '../../lib/readiness.js';
-import { ROLES_BY_KIND } from '../../workflows/ids.js';
-import type * as Server from '../../workflows/messages.js';
+import type { ReadinessReport } from '../../adapters/readiness.js';
+import { ROLES_BY_KIND } from '../../vocabulary/ids.js';
+import type * as Server from '../../vocabulary/contract.js';
 
 // --- compile-time alignment: this file does not build when the service's types drift away ---
 type Assert<T extends true> = T;

@@ -4,11 +4,11 @@
  * together correctly, and passes the worker and the API exactly what lib/config.ts reads.
  */
 import { describe, expect, it } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { loadApiConfig } from '../../lib/config.js';
-import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/search-attributes.js';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../vocabulary/search-attributes.js';
 import { MINIMAL_ENV } from '../helpers/minimal-env.js';
 
 // Compiled to dist/test/unit/, three levels below the repository root.
@@ -81,7 +81,11 @@ function dependenciesOf(service: Obj): Array<{ name: string; condition: unknown 
 
 // --- lib/config.ts ------------------------------------------------------------------------------
 
-const configText = readRepoFile('lib/config.ts');
+// The configuration reads its sections in lib/config/*.ts.
+const configText = ['lib/config.ts', ...readdirSync(repoPath('lib/config')).map((f) => `lib/config/${f}`)]
+  .filter((f) => f.endsWith('.ts'))
+  .map(readRepoFile)
+  .join('\n');
 const READ_WITH_HELPER = /\b(required|optional|integer|url|bool)\(\s*env\s*,\s*'([A-Z][A-Z0-9_]*)'/g;
 const READ_DIRECTLY = /\benv(?:\.([A-Z][A-Z0-9_]*)\b|\[\s*'([A-Z][A-Z0-9_]*)'\s*\])/g;
 

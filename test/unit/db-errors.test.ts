@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Hono } from 'hono';
 import pg from 'pg';
-import { isDatabaseTimeout, isDatabaseUnavailable } from '../../activities/store/db-errors.js';
+import { isDatabaseTimeout, isDatabaseUnavailable } from '../../adapters/store/db-errors.js';
 import { toErrorResponse } from '../../api/errors.js';
 
 const sqlError = (code: string): pg.DatabaseError =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApplicationFailure } from '@temporalio/common';
-import { classifyMatrixError, MatrixHttpError, MatrixUnreachableError, toActivityFailure } from '../../activities/matrix/errors.js';
-import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../../lib/failures.js';
+import { classifyMatrixError, MatrixHttpError, MatrixUnreachableError, toActivityFailure } from '../../adapters/matrix/errors.js';
+import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../../vocabulary/failures.js';
 
 describe('failure type strings', () => {
   it('are the stable strings workflows, retry policies and operators rely on', () => {

@@ -12,7 +12,7 @@ import {
   tenantProblem,
   userIdProblem,
   userLocalpart,
-} from '../../workflows/ids.js';
+} from '../../vocabulary/ids.js';
 
 describe('Matrix localparts from (tenant, slug)', () => {
   it('derives om_<tenant>_<slug> for plain lowercase slugs', () => {

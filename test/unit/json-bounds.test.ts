@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { jsonForPg, transactionDigest } from '../../activities/store/event-append.js';
-import { transactionEvents } from '../../api/relay/appservice.js';
+import { jsonForPg, transactionDigest } from '../../adapters/store/event-append.js';
+import { transactionEvents } from '../../api/routes/appservice.js';
 import {
   CLIENT_JSON_BOUNDS,
   CODEC_JSON_BOUNDS,
@@ -17,7 +17,7 @@ import {
   TRANSACTION_JSON_BOUNDS,
   type JsonBounds,
 } from '../../api/json-bounds.js';
-import { parseJsonObject } from '../../api/validation.js';
+import { parseJsonObject } from '../../api/spec/validation.js';
 import { ApiError } from '../../api/errors.js';
 
 const refusal = (text: string, bounds: JsonBounds = CLIENT_JSON_BOUNDS, what = 'frame') => {

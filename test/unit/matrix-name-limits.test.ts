@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
-import { matrixUserId, roomAliasLocalpart, roomAliasProblem, userIdProblem } from '../../workflows/ids.js';
+import { matrixUserId, roomAliasLocalpart, roomAliasProblem, userIdProblem } from '../../vocabulary/ids.js';
 import { serviceLessApp } from '../helpers/unit-app.js';
 
 // 1 + "om_" + tenant (32) + "_" + slug + ":" + server: 255 bytes with a 100-byte localpart slug.

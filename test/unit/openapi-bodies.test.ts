@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { apiOperations, openApiDocument } from '../../api/openapi.js';
+import { apiOperations, openApiDocument } from '../../api/spec/openapi.js';
 import { serviceToken } from '../helpers/api.js';
 import { isValid } from '../helpers/json-schema.js';
 import { serviceLessApp } from '../helpers/unit-app.js';

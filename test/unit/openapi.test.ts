@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { apiOperations, openApiDocument } from '../../api/openapi.js';
-import { specPath } from '../../api/operation.js';
+import { apiOperations, openApiDocument } from '../../api/spec/openapi.js';
+import { specPath } from '../../api/spec/operation.js';
 import { serviceLessApp } from '../helpers/unit-app.js';
 
 type Json = { [k: string]: unknown };

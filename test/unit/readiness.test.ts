@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkReadiness, publicReason, temporalCheck } from '../../lib/readiness.js';
+import { checkReadiness, publicReason, temporalCheck } from '../../adapters/readiness.js';
 
 const never = (): Promise<void> => new Promise(() => undefined);
 const fail = (message: string) => async (): Promise<void> => {

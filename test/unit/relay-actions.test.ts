@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { getEventListeners } from 'node:events';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { EventLog } from '../../activities/store/events.js';
-import type { Db } from '../../activities/store/db.js';
+import type { EventLog } from '../../adapters/store/events.js';
+import type { Db } from '../../adapters/store/db.js';
 import { createRelayActions } from '../../api/relay/actions.js';
 import { createSentWaiters, type SentWaiters } from '../../api/relay/sent.js';
 import type { RelayHomeserver } from '../../api/relay/homeserver.js';

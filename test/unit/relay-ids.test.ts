@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { matrixTxnId } from '../../activities/messages.js';
-import { transactionEvents } from '../../api/relay/appservice.js';
-import { ephemeralWorkflowId, messageWorkflowId, parseWorkflowId } from '../../workflows/ids.js';
+import { transactionEvents } from '../../api/routes/appservice.js';
+import { ephemeralWorkflowId, messageWorkflowId, parseWorkflowId } from '../../vocabulary/ids.js';
 
 describe('message workflow ids', () => {
   it('are msg:{tenant}:{user}:{client txn id}, one per user, and GET /v1/operations can parse them', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Hono } from 'hono';
-import { createKeyedRate, userRateLimit } from '../../api/rate-limit.js';
+import { createKeyedRate } from '../../api/keyed-rate.js';
+import { userRateLimit } from '../../api/rate-limit.js';
 import type { RelayEnv } from '../../api/relay/user-auth.js';
 import { createClientAddress } from '../../api/relay/client-address.js';
 import { Counts, RelayLimits, TokenBucket } from '../../api/relay/limits.js';

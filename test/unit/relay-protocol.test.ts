@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { LogRow } from '../../activities/store/events.js';
+import type { LogRow } from '../../adapters/store/events.js';
 import type { ApiError } from '../../api/errors.js';
 import { readMessage } from '../../api/message-input.js';
 import { parseClientFrame, rowFrame, type ParseResult } from '../../api/relay/protocol.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { LogRow } from '../../activities/store/events.js';
+import type { LogRow } from '../../adapters/store/events.js';
 import { route, type Audience } from '../../api/relay/routing.js';
 
 const ME = '@om_acme_alice:hs';

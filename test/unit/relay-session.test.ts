@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { RelayActions } from '../../api/relay/actions.js';
 import { createSession, type SocketLike } from '../../api/relay/session.js';
 import type { UserPrincipal } from '../../api/relay/user-auth.js';
-import type { IncomingEvent } from '../../activities/store/events.js';
+import type { IncomingEvent } from '../../adapters/store/events.js';
 import { createLogger } from '../../lib/log.js';
 import { MemoryEventLog } from '../helpers/memory-event-log.js';
 

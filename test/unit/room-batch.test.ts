@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../lib/failures.js';
-import type { RoomKind } from '../../workflows/ids.js';
-import type { RoomChangeRequest, RoomState } from '../../workflows/messages.js';
+import { FailureType } from '../../vocabulary/failures.js';
+import type { RoomKind } from '../../vocabulary/ids.js';
+import type { RoomChangeRequest, RoomState } from '../../vocabulary/contract.js';
 import { distributeOutcomes, emptyEffects, foldBatch, type ChangeOutcome } from '../../workflows/room-batch.js';
 
 function roomState(over: Partial<RoomState> = {}, kind: RoomKind = 'event'): RoomState {

@@ -1,6 +1,7 @@
 /**
  * Size limits on the workflow and activity code (issue #16): no file over 250 lines and no
- * function over 80 lines in workflows/ or activities/, measured with the TypeScript compiler on the
+ * function over 80 lines in vocabulary/, adapters/, workflows/ or activities/ (the first two hold what
+ * workflows/ and activities/ held before the floors), measured with the TypeScript compiler on the
  * sources. A function's lines include those of the functions nested in it: a factory returning a
  * dozen activities is as long as all of them together.
  */
@@ -11,17 +12,20 @@ import { ROOT } from '../helpers/env.js';
 
 const MAX_FILE_LINES = 250;
 const MAX_FUNCTION_LINES = 80;
-const CHECKED = ['workflows', 'activities'];
+const CHECKED = ['vocabulary', 'adapters', 'workflows', 'activities'];
+/** Product code held to the file limit only: everything but tests, benchmarks and generated files. */
+const FILES_ONLY = ['lib', 'starters', 'api', 'worker', 'client', 'scripts'];
+const NOT_PRODUCT = (path: string): boolean => path.startsWith('scripts/bench/') || path === 'client/openapi-types.ts';
 
 /**
  * Over the limit when this check was written, in files outside the room work that brought it: each
  * entry must still be over (fix the code, then remove its line here); nothing else may join them.
  */
 const PENDING = new Set([
-  'activities/matrix/client.ts createMatrixBot',
-  'activities/store/event-append.ts appendTransaction',
-  'activities/store/events.ts createEventLog',
-  'activities/store/rooms.ts createRoomStore',
+  'adapters/matrix/client.ts createMatrixBot',
+  'adapters/store/event-append.ts appendTransaction',
+  'adapters/store/events.ts createEventLog',
+  'adapters/store/rooms.ts createRoomStore',
   'activities/users.ts createUserActivities',
 ]);
 
@@ -83,7 +87,14 @@ describe('size limits', () => {
     expect(oversized('sample.ts', factory)).toEqual([{ what: 'sample.ts create', lines: 85 }]);
   });
 
-  it('hold in workflows/ and activities/, apart from the listed ones still pending', () => {
+  it('no product source file is over 250 lines (generated ones, tests and benchmarks aside)', () => {
+    const files = FILES_ONLY.flatMap(sources).filter((p) => !NOT_PRODUCT(p));
+    expect(files.length).toBeGreaterThan(50);
+    const found = files.flatMap((path) => oversized(path, readFileSync(`${ROOT}${path}`, 'utf8')));
+    expect(found.filter((o) => !o.what.includes(' '))).toEqual([]);
+  });
+
+  it('hold in vocabulary/, adapters/, workflows/ and activities/, apart from the listed ones still pending', () => {
     const found = CHECKED.flatMap(sources).flatMap((path) => oversized(path, readFileSync(`${ROOT}${path}`, 'utf8')));
     expect(found.filter((o) => !PENDING.has(o.what))).toEqual([]);
     // A pending entry that now fits comes off the list, so it cannot grow back unnoticed.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Context } from '@temporalio/activity';
-import { FailureType } from '../../lib/failures.js';
+import { FailureType } from '../../vocabulary/failures.js';
 import { createWorkerMetrics, outcomeOf } from '../../worker/metrics.js';
 import { parsePrometheusText, sumOf } from '../helpers/prometheus.js';
 

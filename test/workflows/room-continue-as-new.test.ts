@@ -15,7 +15,7 @@ import {
 } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import type { MemberPassInput } from '../../activities/rooms.js';
-import { roomStateQuery, type RoomInput } from '../../workflows/messages.js';
+import { roomStateQuery, type RoomInput } from '../../vocabulary/contract.js';
 import { ROOT, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { storedRoom, stubRoom } from './room-stubs.js';
 

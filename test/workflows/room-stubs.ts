@@ -4,11 +4,11 @@
  * a test replaces any activity with its own function (a failure, a gate) where it needs to.
  */
 import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
-import { DEFAULT_POWER_LEVELS, powerLevelFor } from '../../lib/roles.js';
+import { DEFAULT_POWER_LEVELS, powerLevelFor } from '../../vocabulary/roles.js';
 import type { MemberPassInput, PowerLevelChanges, RoomActivities } from '../../activities/rooms.js';
-import type { RoomRecord } from '../../activities/store/rooms.js';
-import type { RoomKind } from '../../workflows/ids.js';
-import { roomChangeUpdate, type RoomChangeRequest, type RoomChangeResult } from '../../workflows/messages.js';
+import type { RoomRecord } from '../../adapters/store/rooms.js';
+import type { RoomKind } from '../../vocabulary/ids.js';
+import { roomChangeUpdate, type RoomChangeRequest, type RoomChangeResult } from '../../vocabulary/contract.js';
 
 type Fn = (...args: never[]) => Promise<unknown>;
 export type Overrides = Partial<{

@@ -17,9 +17,9 @@ import {
 } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import type { MemberPassInput } from '../../activities/rooms.js';
-import { FailureType } from '../../lib/failures.js';
-import type { RoomKind } from '../../workflows/ids.js';
-import { roomStateQuery, type RoomInput } from '../../workflows/messages.js';
+import { FailureType } from '../../vocabulary/failures.js';
+import type { RoomKind } from '../../vocabulary/ids.js';
+import { roomStateQuery, type RoomInput } from '../../vocabulary/contract.js';
 import { uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { accepted, gate, storedRoom, stubRoom, type StubRoom } from './room-stubs.js';
 
@@ -97,7 +97,7 @@ describe('the room workflow, activities stubbed', () => {
         previousRoles: { alice: null, bob: 'member', carol: 'host', dave: null },
         powerLevelsInSync: false,
       });
-      // Event roles: host 100, moderator 50, speaker 25, member 0 (lib/roles.ts).
+      // Event roles: host 100, moderator 50, speaker 25, member 0 (vocabulary/roles.ts).
       expect(stub.levelWrites).toEqual([{ alice: 100, carol: 50, dave: 25 }]);
       expect(answers.map((a) => a.actions)).toEqual([
         ['joined alice', 'power level alice 0→100'],

@@ -6,7 +6,7 @@
  */
 import { WithStartWorkflowOperation, WorkflowUpdateStage } from '@temporalio/client';
 import type { Config } from '../../../lib/config.js';
-import { EntityKindKey, EntitySlugKey, TenantKey } from '../../../workflows/search-attributes.js';
+import { EntityKindKey, EntitySlugKey, TenantKey } from '../../../vocabulary/search-attributes.js';
 import { connectTemporal } from '../../cli/temporal.js';
 import { measurement, runPool, type Measurement } from '../stats.js';
 import type { floorEntityWorkflow } from './workflows.js';

@@ -5,12 +5,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { createEventLog, type IncomingEvent } from '../../activities/store/events.js';
-import { quoteBounded } from '../../lib/describe.js';
+import { createEventLog, type IncomingEvent } from '../../adapters/store/events.js';
+import { quoteBounded } from '../../vocabulary/describe.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, respondError } from '../errors.js';
 import { JsonBoundsError, parseBoundedJson, TRANSACTION_JSON_BOUNDS } from '../json-bounds.js';
-import { emptyAnswer, operation, type Operation } from '../operation.js';
+import { emptyAnswer, operation, type Operation } from '../spec/operation.js';
 
 /** Synapse sends up to 100 events per transaction, each at most 64 KiB, plus ephemeral ones. */
 export const MAX_TRANSACTION_BYTES = 32 * 1024 * 1024;

@@ -1,5 +1,5 @@
-import type { RoomKind } from '../../workflows/ids.js';
-import type { RoomSettings, Visibility } from '../../workflows/messages.js';
+import type { RoomKind } from '../../vocabulary/ids.js';
+import type { RoomSettings, Visibility } from '../../vocabulary/contract.js';
 import type { Db } from './db.js';
 
 export interface RoomRecord {

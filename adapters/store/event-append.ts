@@ -1,6 +1,19 @@
 import { createHash } from 'node:crypto';
 import { rollback, type Db } from './db.js';
-import type { AppendResult, IncomingEvent } from './events.js';
+
+/** One event as the appservice received it: a room timeline event, or an ephemeral one (typing, receipts). */
+export interface IncomingEvent {
+  ephemeral: boolean;
+  event: Record<string, unknown> & { room_id: string; type: string };
+}
+
+export interface AppendResult {
+  /** The transaction id was stored before: nothing was stored now. */
+  duplicate: boolean;
+  stored: number;
+  /** The last sequence after this transaction (null for a duplicate). */
+  head: number | null;
+}
 
 /** The NOTIFY channel; the payload is the new last sequence. */
 export const LOG_CHANNEL = 'relay_log';

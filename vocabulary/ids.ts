@@ -6,7 +6,7 @@
  * Matrix account and the same user always maps to the same one.
  */
 
-import { describeValue } from '../lib/describe.js';
+import { describeValue } from './describe.js';
 
 /** Tenants are lowercase, digits and hyphens: no underscore, so it can separate tenant from slug. */
 export const TENANT_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;

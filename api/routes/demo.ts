@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import type { ApiEnv } from '../context.js';
-import { operation, type Answer } from '../operation.js';
+import { operation, type Answer } from '../spec/operation.js';
 
 // Read at runtime from dist/api/relay/ as ../../../api/static/ (the Dockerfile copies it beside dist/).
 const PAGE = fileURLToPath(new URL('../../../api/static/index.html', import.meta.url));

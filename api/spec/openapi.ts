@@ -1,24 +1,24 @@
 /**
  * The OpenAPI 3.1 document of the HTTP API, rendered from the operations the route files declare
- * beside their handlers (api/operation.ts) and the body schemas the handlers parse with. Static:
+ * beside their handlers (api/spec/operation.ts) and the body schemas the handlers parse with. Static:
  * built from code alone, never from configuration, so it holds no secrets.
  */
-import { ERROR_STATUS, type ErrorCode } from './errors.js';
+import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { PATH_PARAMS } from './fields.js';
 import { COMPONENT_SCHEMAS } from './openapi-components.js';
 import { ref, specPath, type Answer, type Operation, type Security } from './operation.js';
-import { appserviceOperations } from './relay/appservice.js';
-import { demoOperations } from './relay/demo.js';
-import { realtimeOperations } from './relay/socket-route.js';
-import { codecOperations } from './routes/codec.js';
-import { docsOperations } from './routes/docs.js';
-import { eventsOperations } from './routes/events.js';
-import { healthOperations } from './routes/health.js';
-import { messagesOperations } from './routes/messages.js';
-import { metricsOperations } from './metrics.js';
-import { operationsOperations } from './routes/operations.js';
-import { roomsOperations } from './routes/rooms.js';
-import { usersOperations } from './routes/users.js';
+import { appserviceOperations } from '../routes/appservice.js';
+import { demoOperations } from '../routes/demo.js';
+import { realtimeOperations } from '../routes/realtime.js';
+import { codecOperations } from '../routes/codec.js';
+import { docsOperations } from '../routes/docs.js';
+import { eventsOperations } from '../routes/events.js';
+import { healthOperations } from '../routes/health.js';
+import { messagesOperations } from '../routes/messages.js';
+import { metricsOperations } from '../metrics.js';
+import { operationsOperations } from '../routes/operations.js';
+import { roomsOperations } from '../routes/rooms.js';
+import { usersOperations } from '../routes/users.js';
 import type { JsonSchema } from './schema.js';
 
 /** Every documented operation; test/unit/openapi.test.ts checks these are exactly the app's routes. */
@@ -120,7 +120,7 @@ function errorAnswers(op: Operation): Record<string, JsonSchema> {
 function parameters(op: Operation): JsonSchema[] {
   const path = [...op.path.matchAll(/:([A-Za-z0-9_]+)/g)].map(([, name]) => {
     const schema = PATH_PARAMS[name!];
-    if (!schema) throw new Error(`${op.operationId}: path parameter "${name}" is not described in api/fields.ts`);
+    if (!schema) throw new Error(`${op.operationId}: path parameter "${name}" is not described in api/spec/fields.ts`);
     const { description, ...rest } = schema;
     return { name, in: 'path', required: true, description, schema: rest };
   });

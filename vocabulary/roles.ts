@@ -1,4 +1,4 @@
-import type { RoomKind } from '../workflows/ids.js';
+import type { RoomKind } from './ids.js';
 
 /** Platform role → Matrix power level, per room kind. */
 export type PowerLevelTable = Readonly<Record<RoomKind, Readonly<Record<string, number>>>>;

@@ -1,14 +1,9 @@
-import type { RoomKind } from '../../workflows/ids.js';
+import type { RoomKind } from '../../vocabulary/ids.js';
 import type { Db } from './db.js';
-import { appendTransaction } from './event-append.js';
+import { appendTransaction, type AppendResult, type IncomingEvent } from './event-append.js';
 
 export { jsonForPg, LOG_CHANNEL } from './event-append.js';
-
-/** One event as the appservice received it: a room timeline event, or an ephemeral one (typing, receipts). */
-export interface IncomingEvent {
-  ephemeral: boolean;
-  event: Record<string, unknown> & { room_id: string; type: string };
-}
+export type { AppendResult, IncomingEvent } from './event-append.js';
 
 /** A row of the event log, with the managed room it belongs to (null when the room is not ours). */
 export interface LogRow {
@@ -30,14 +25,6 @@ export interface LogHead {
   last: number;
   /** Every sequence at or below this may have been pruned (retention). */
   prunedThrough: number;
-}
-
-export interface AppendResult {
-  /** The transaction id was stored before: nothing was stored now. */
-  duplicate: boolean;
-  stored: number;
-  /** The last sequence after this transaction (null for a duplicate). */
-  head: number | null;
 }
 
 /** The relay's event log in PostgreSQL (migrations/004_relay.sql). */

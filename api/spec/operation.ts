@@ -1,9 +1,9 @@
 /**
  * One documented operation of the HTTP API. Each route file declares its operations beside the
- * handlers, registers the handlers at `op.path` and parses bodies with `op.body`; api/openapi.ts
+ * handlers, registers the handlers at `op.path` and parses bodies with `op.body`; api/spec/openapi.ts
  * renders the spec from these objects, and test/unit/openapi.test.ts compares it with the router.
  */
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode } from '../errors.js';
 import type { JsonSchema } from './schema.js';
 
 export type Method = 'get' | 'put' | 'post' | 'delete';
@@ -40,7 +40,7 @@ export interface Operation<P extends string = string> {
   tags: readonly string[];
   security: Security;
   query?: readonly QueryParam[];
-  /** The JSON body's schema: an api/schema.ts object's `.json`, the same object the route parses with. */
+  /** The JSON body's schema: an api/spec/schema.ts object's `.json`, the same object the route parses with. */
   body?: { schema: JsonSchema; required?: boolean; description?: string };
   responses: Record<number, Answer>;
   /** The error codes this operation answers with (besides the ones every request can get). */

@@ -3,8 +3,8 @@
  * messages, through the helpers in validation.ts) and how the OpenAPI spec describes it (JSON
  * Schema). Routes parse with the same object the spec is rendered from, so the two cannot drift.
  */
-import { ApiError } from './errors.js';
-import { describeValue } from '../lib/describe.js';
+import { ApiError } from '../errors.js';
+import { describeValue } from '../../vocabulary/describe.js';
 import { assertValid, rejectUnknownFields, requireString } from './validation.js';
 
 export type JsonSchema = { [key: string]: unknown };

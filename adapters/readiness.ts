@@ -5,7 +5,7 @@
  * with nothing secret in the reason.
  */
 
-import { isDatabaseTimeout } from '../activities/store/db-errors.js';
+import { isDatabaseTimeout } from './store/db-errors.js';
 
 /** A dependency probe: resolves when the dependency answers, rejects (or times out) otherwise. */
 export type ReadinessCheck = () => Promise<void>;

@@ -1,10 +1,10 @@
 /**
  * The shapes of the API's answers, for the OpenAPI spec (requests are described by the routes'
- * own schemas, api/schema.ts). Mirrors workflows/messages.ts; client/types.ts is checked
+ * own schemas, api/spec/schema.ts). Mirrors vocabulary/contract.ts; client/types.ts is checked
  * against the types generated from these.
  */
-import { ROOM_KINDS } from '../workflows/ids.js';
-import { ERROR_STATUS } from './errors.js';
+import { ROOM_KINDS } from '../../vocabulary/ids.js';
+import { ERROR_STATUS } from '../errors.js';
 import type { JsonSchema } from './schema.js';
 import { ref } from './operation.js';
 

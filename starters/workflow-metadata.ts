@@ -1,10 +1,10 @@
 /**
  * What the Temporal UI shows at the top of each of our workflows: a one-line summary and a few
  * lines of details (Temporal markdown) saying what the workflow is for, where its state lives and
- * how an operator looks closer. Set once per run, at start (lib/starters.ts).
+ * how an operator looks closer. Set once per run, at start (starters/starters.ts).
  */
-import { roomAliasLocalpart } from '../workflows/ids.js';
-import type { RoomRef } from '../workflows/messages.js';
+import { roomAliasLocalpart } from '../vocabulary/ids.js';
+import type { RoomRef } from '../vocabulary/contract.js';
 
 export interface StartMetadata {
   staticSummary: string;

@@ -1,6 +1,6 @@
 /**
  * The fields and path parameters the API's bodies and paths share, with the grammars of
- * workflows/ids.ts: what the routes read and what the OpenAPI spec says are the same objects.
+ * vocabulary/ids.ts: what the routes read and what the OpenAPI spec says are the same objects.
  */
 import {
   CLIENT_TXN_ID_PATTERN,
@@ -12,8 +12,8 @@ import {
   slugProblem,
   TENANT_PATTERN,
   type RoomKind,
-} from '../workflows/ids.js';
-import { DISPLAY_NAME_MAX_LENGTH } from '../workflows/messages.js';
+} from '../../vocabulary/ids.js';
+import { DISPLAY_NAME_MAX_LENGTH } from '../../vocabulary/contract.js';
 import { choice, flag, formatted, optional, str, text, type JsonSchema } from './schema.js';
 
 /** Slugs are read up to this length (any longer is refused as such), then checked by `slugProblem`. */

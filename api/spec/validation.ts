@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
-import { describeNames, describeValue } from '../lib/describe.js';
-import { ApiError } from './errors.js';
-import { CLIENT_JSON_BOUNDS, JsonBoundsError, parseBoundedJson, type JsonBounds } from './json-bounds.js';
+import { describeNames, describeValue } from '../../vocabulary/describe.js';
+import { ApiError } from '../errors.js';
+import { CLIENT_JSON_BOUNDS, JsonBoundsError, parseBoundedJson, type JsonBounds } from '../json-bounds.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 

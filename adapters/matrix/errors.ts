@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../../lib/failures.js';
+import { FailureType, NON_RETRYABLE_FAILURE_TYPES } from '../../vocabulary/failures.js';
 
 /** An error answer from the homeserver, in the shape of the Matrix spec's standard error response. */
 export class MatrixHttpError extends Error {

@@ -6,11 +6,11 @@ import type { Config } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
 import type { ApiEnv } from '../context.js';
 import { ApiError, respondError, type ErrorCode } from '../errors.js';
-import { operation } from '../operation.js';
-import { createClientAddress } from './client-address.js';
-import { dropUnanswered, SHUTTING_DOWN, type RelayHub } from './hub.js';
-import { CloseCode, errorFrame, PROTOCOL } from './protocol.js';
-import { createUserVerifier, socketToken, type UserPrincipal } from './user-auth.js';
+import { operation } from '../spec/operation.js';
+import { createClientAddress } from '../relay/client-address.js';
+import { dropUnanswered, SHUTTING_DOWN, type RelayHub } from '../relay/hub.js';
+import { CloseCode, errorFrame, PROTOCOL } from '../relay/protocol.js';
+import { createUserVerifier, socketToken, type UserPrincipal } from '../relay/user-auth.js';
 
 /**
  * The `ws` server behind `GET /v1/realtime` (passed to `serve`): frames above the size limit close

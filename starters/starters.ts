@@ -10,7 +10,7 @@ import {
   type Client,
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
-import { matrixUserId, provisionUserWorkflowId, reauthUserWorkflowId, reconcileWorkflowId, roomWorkflowId } from '../workflows/ids.js';
+import { matrixUserId, provisionUserWorkflowId, reauthUserWorkflowId, reconcileWorkflowId, roomWorkflowId } from '../vocabulary/ids.js';
 import {
   provisionUserUpdate,
   roomChangeUpdate,
@@ -20,20 +20,20 @@ import {
   type RoomChangeRequest,
   type RoomChangeResult,
   type RoomRef,
-} from '../workflows/messages.js';
+} from '../vocabulary/contract.js';
 import type { provisionUserWorkflow } from '../workflows/provision-user.js';
 import type { reauthUserWorkflow } from '../workflows/reauth-user.js';
 import type { reconcileTenantWorkflow } from '../workflows/reconcile.js';
 import type { roomWorkflow } from '../workflows/room.js';
-import { EntityKindKey, EntitySlugKey, MatrixUserIdKey, TenantKey } from '../workflows/search-attributes.js';
-import type { Config } from './config.js';
+import { EntityKindKey, EntitySlugKey, MatrixUserIdKey, TenantKey } from '../vocabulary/search-attributes.js';
+import type { Config } from '../lib/config.js';
 import { reauthStartMetadata, reconcileStartMetadata, roomStartMetadata, userStartMetadata } from './workflow-metadata.js';
 
 import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import type { ephemeralWorkflow } from '../workflows/ephemeral.js';
-import { ephemeralWorkflowId, messageWorkflowId } from '../workflows/ids.js';
-import { ephemeralSignal, type EphemeralInput, type EphemeralRequest, type SendMessageInput } from '../workflows/messages.js';
-import { MatrixRoomIdKey } from '../workflows/search-attributes.js';
+import { ephemeralWorkflowId, messageWorkflowId } from '../vocabulary/ids.js';
+import { ephemeralSignal, type EphemeralInput, type EphemeralRequest, type SendMessageInput } from '../vocabulary/contract.js';
+import { MatrixRoomIdKey } from '../vocabulary/search-attributes.js';
 import type { sendMessageWorkflow } from '../workflows/send-message.js';
 
 type StarterConfig = Pick<Config, 'temporal' | 'matrix' | 'rooms'>;
