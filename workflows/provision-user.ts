@@ -37,14 +37,9 @@ const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 /** Provisioning in one activity instead of two (fewer Temporal round trips per user; BENCHMARKS.md). */
 const ONE_ACTIVITY = 'one-provisioning-activity';
 
-/**
- * The user entity, id `user:{tenant}:{slug}`. Requests arrive as Updates and are applied one at a
- * time, so concurrent identical requests share one run and make one user and one token. The
- * workflow completes after a quiet period; the next request starts a fresh run, which finds the
- * user and token already there and changes nothing.
- */
-export async function provisionUserWorkflow(input: ProvisionUserInput): Promise<UserState> {
-  const state: UserState = input.carried ?? {
+/** A first run's state: nothing provisioned yet. */
+function newUserState(input: ProvisionUserInput): UserState {
+  return {
     tenant: input.tenant,
     slug: input.slug,
     userId: null,
@@ -54,37 +49,60 @@ export async function provisionUserWorkflow(input: ProvisionUserInput): Promise<
     pendingRequests: 0,
     lastError: null,
   };
+}
+
+/** Rejects a request before it is accepted into history. */
+function validateProvisionRequest(req: ProvisionUserRequest): void {
+  if (typeof req?.displayName !== 'string' || req.displayName.trim() === '') {
+    throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'displayName must be a non-empty string' });
+  }
+  if (req.displayName.length > DISPLAY_NAME_MAX_LENGTH) {
+    throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'displayName is too long' });
+  }
+}
+
+function noteUserId(state: UserState, userId: string): void {
+  if (state.userId !== userId) upsertSearchAttributes([{ key: MatrixUserIdKey, value: userId }]);
+  state.userId = userId;
+}
+
+/**
+ * Account and token: one activity since patch ONE_ACTIVITY; runs from before replay with two.
+ * Retire the old branch as decision 0025 says.
+ */
+async function provision(state: UserState, displayName: string): Promise<ProvisionMatrixUserResult> {
+  const input = { tenant: state.tenant, slug: state.slug, displayName };
+  if (patched(ONE_ACTIVITY)) {
+    const provisioned = await provisionMatrixUser(input);
+    noteUserId(state, provisioned.userId);
+    return provisioned;
+  }
+  const user = await ensureMatrixUser(input);
+  noteUserId(state, user.userId);
+  // A reactivated user's old token died with the deactivation: replace it.
+  const credential = await ensureUserCredential({
+    tenant: state.tenant,
+    slug: state.slug,
+    userId: user.userId,
+    renew: user.reactivated,
+  });
+  return { ...user, tokenIssued: credential.issued };
+}
+
+/**
+ * The user entity, id `user:{tenant}:{slug}`. Requests arrive as Updates and are applied one at a
+ * time, so concurrent identical requests share one run and make one user and one token. The
+ * workflow completes after a quiet period; the next request starts a fresh run, which finds the
+ * user and token already there and changes nothing.
+ */
+export async function provisionUserWorkflow(input: ProvisionUserInput): Promise<UserState> {
+  const state: UserState = input.carried ?? newUserState(input);
   let received = 0;
   // Serializes requests in arrival order; a failed request does not block the ones behind it.
   let tail: Promise<unknown> = Promise.resolve();
 
-  function noteUserId(userId: string): void {
-    if (state.userId !== userId) upsertSearchAttributes([{ key: MatrixUserIdKey, value: userId }]);
-    state.userId = userId;
-  }
-
-  /** Account and token: one activity since patch ONE_ACTIVITY; runs from before replay with two. */
-  async function provision(displayName: string): Promise<ProvisionMatrixUserResult> {
-    const input = { tenant: state.tenant, slug: state.slug, displayName };
-    if (patched(ONE_ACTIVITY)) {
-      const provisioned = await provisionMatrixUser(input);
-      noteUserId(provisioned.userId);
-      return provisioned;
-    }
-    const user = await ensureMatrixUser(input);
-    noteUserId(user.userId);
-    // A reactivated user's old token died with the deactivation: replace it.
-    const credential = await ensureUserCredential({
-      tenant: state.tenant,
-      slug: state.slug,
-      userId: user.userId,
-      renew: user.reactivated,
-    });
-    return { ...user, tokenIssued: credential.issued };
-  }
-
   async function apply(req: ProvisionUserRequest): Promise<ProvisionUserResult> {
-    const user = await provision(req.displayName);
+    const user = await provision(state, req.displayName);
     state.displayName = req.displayName;
     state.provisioned = true;
     state.requestsApplied += 1;
@@ -119,16 +137,7 @@ export async function provisionUserWorkflow(input: ProvisionUserInput): Promise<
   }
 
   setHandler(userStateQuery, () => state);
-  setHandler(provisionUserUpdate, enqueue, {
-    validator: (req) => {
-      if (typeof req?.displayName !== 'string' || req.displayName.trim() === '') {
-        throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'displayName must be a non-empty string' });
-      }
-      if (req.displayName.length > DISPLAY_NAME_MAX_LENGTH) {
-        throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'displayName is too long' });
-      }
-    },
-  });
+  setHandler(provisionUserUpdate, enqueue, { validator: validateProvisionRequest });
 
   if (input.displayName !== undefined) void enqueue({ displayName: input.displayName }).catch(() => undefined);
 

@@ -1,0 +1,157 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../lib/failures.js';
+import { roomAliasLocalpart } from '../../workflows/ids.js';
+import type { RoomChangeResult, RoomRef, RoomSettings } from '../../workflows/messages.js';
+import { matrixCall } from '../matrix/errors.js';
+import type { RoomRecord } from '../store/rooms.js';
+import { reachableOrFail, type RoomContext } from './context.js';
+import type { EnsureRoomResult } from './types.js';
+
+/**
+ * How long a room behind our alias must stay unusable before it is taken for a husk and its alias
+ * released. A creation still under way (an earlier attempt whose createRoom answer was lost, while
+ * Synapse carried on) finishes well within it and is adopted, not replaced by a second room.
+ */
+export const HUSK_AFTER_MS = 30_000;
+const HUSK_POLL_MS = 1_000;
+
+/** Whether a room stays unreachable or incomplete for HUSK_AFTER_MS (a creation under way ends sooner). */
+async function staysUnusable(ctx: RoomContext, roomId: string): Promise<boolean> {
+  const { bot } = ctx.deps;
+  const deadline = Date.now() + HUSK_AFTER_MS;
+  for (;;) {
+    if ((await matrixCall(() => bot.roomIsReachable(roomId))) && (await matrixCall(() => bot.roomIsComplete(roomId))))
+      return false;
+    if (Date.now() >= deadline) return true;
+    await new Promise((resolve) => setTimeout(resolve, HUSK_POLL_MS));
+  }
+}
+
+/** A new room behind the alias; when someone created it between our lookup and now, theirs (the alias decides). */
+async function createOrAdopt(
+  ctx: RoomContext,
+  ref: RoomRef,
+  settings: RoomSettings,
+  alias: string,
+  actions: string[],
+): Promise<string> {
+  const { bot, userPrefix } = ctx.deps;
+  try {
+    const roomId = await matrixCall(() =>
+      bot.createRoom({
+        aliasLocalpart: roomAliasLocalpart(userPrefix, ref.tenant, ref.kind, ref.slug),
+        name: settings.name,
+        topic: settings.topic,
+        visibility: settings.visibility ?? 'private',
+        encrypted: ref.kind === 'dm' && settings.encrypted === true,
+        isDirect: ref.kind === 'dm',
+      }),
+    );
+    actions.push(`created ${roomId} as ${alias}`);
+    return roomId;
+  } catch (err) {
+    if ((err as ApplicationFailure).type !== FailureType.RoomInUse) throw err;
+    const roomId = await matrixCall(() => bot.resolveAlias(alias));
+    if (!roomId) throw err;
+    actions.push(`adopted ${roomId} behind ${alias}`);
+    return roomId;
+  }
+}
+
+/**
+ * Makes sure the Matrix room exists: the stored room if there is one (and it must still be
+ * there), else the room behind the deterministic alias, else a new room with that alias.
+ */
+export async function ensureRoom(
+  ctx: RoomContext,
+  input: { ref: RoomRef; settings: RoomSettings; dmUsers?: string[] },
+): Promise<EnsureRoomResult> {
+  const { ref, settings } = input;
+  const { bot, rooms, gateway } = ctx.deps;
+  const alias = ctx.aliasOf(ref);
+  const stored = await rooms.get(ref.tenant, ref.kind, ref.slug);
+  await rooms.upsert({ ...ref, alias, settings });
+  if (stored?.roomId) {
+    await reachableOrFail(ctx, ref, stored.roomId);
+    return { roomId: stored.roomId, alias, actions: [] };
+  }
+  let roomId = await matrixCall(() => bot.resolveAlias(alias));
+  const actions: string[] = [];
+  const husk = roomId;
+  if (husk && (await staysUnusable(ctx, husk))) {
+    // Never recorded as ours, and unusable: the husk of a creation the homeserver died in the
+    // middle of (Synapse stores the room and its alias first, then the room's initial events one
+    // by one; found by test/faults/synapse-kill). Nothing was in it; free the alias, create anew.
+    await matrixCall(() => bot.deleteAlias(alias));
+    actions.push(`released ${alias} from unusable ${husk}`);
+    roomId = null;
+  }
+  if (roomId) actions.push(`adopted ${roomId} behind ${alias}`);
+  else roomId = await createOrAdopt(ctx, ref, settings, alias, actions);
+  await rooms.setRoomId(ref.tenant, ref.kind, ref.slug, roomId);
+  await gateway.ensureSchedule(ref.tenant);
+  return { roomId, alias, actions };
+}
+
+/** Brings name and topic on Matrix in line with the settings. */
+async function applyRoomSettings(
+  ctx: RoomContext,
+  input: { roomId: string; settings: RoomSettings },
+): Promise<string[]> {
+  const { roomId, settings } = input;
+  const { bot } = ctx.deps;
+  const current = await matrixCall(() => bot.roomSettings(roomId));
+  const actions: string[] = [];
+  if (settings.name !== undefined && settings.name !== current.name) {
+    await matrixCall(() => bot.setName(roomId, settings.name!));
+    actions.push(`renamed to ${JSON.stringify(settings.name)}`);
+  }
+  if (settings.topic !== undefined && settings.topic !== current.topic) {
+    await matrixCall(() => bot.setTopic(roomId, settings.topic!));
+    actions.push('topic changed');
+  }
+  return actions;
+}
+
+/** Archive: everyone but the bot leaves, the room is marked archived, and purged if configured. */
+async function archiveRoom(ctx: RoomContext, input: { ref: RoomRef; roomId: string }): Promise<string[]> {
+  const { ref, roomId } = input;
+  const { bot, rooms, admin, purgeOnArchive } = ctx.deps;
+  const actions: string[] = [];
+  const all = await matrixCall(() => bot.memberships(roomId));
+  for (const [id, m] of Object.entries(all)) {
+    if (id === bot.userId || (m !== 'join' && m !== 'invite')) continue;
+    await matrixCall(() => bot.kick(roomId, id, 'the room was archived'));
+    actions.push(`removed ${id}`);
+  }
+  await rooms.archive(ref.tenant, ref.kind, ref.slug);
+  actions.push('archived');
+  if (purgeOnArchive) {
+    await matrixCall(() => admin.deleteRoom(roomId));
+    actions.push('purged');
+  }
+  return actions;
+}
+
+/** The room activities proper: the room itself, its settings, archiving, and the tenant's list for reconciliation. */
+export function createRoomLevelActivities(ctx: RoomContext) {
+  const { rooms, gateway } = ctx.deps;
+  return {
+    /** The room's record and desired membership as stored, or null for a new entity. */
+    loadRoom: (ref: RoomRef): Promise<RoomRecord | null> => rooms.get(ref.tenant, ref.kind, ref.slug),
+    ensureRoom: (input: { ref: RoomRef; settings: RoomSettings; dmUsers?: string[] }): Promise<EnsureRoomResult> =>
+      ensureRoom(ctx, input),
+    applyRoomSettings: (input: { roomId: string; settings: RoomSettings }): Promise<string[]> =>
+      applyRoomSettings(ctx, input),
+    archiveRoom: (input: { ref: RoomRef; roomId: string }): Promise<string[]> => archiveRoom(ctx, input),
+    listActiveRooms: async (tenant: string): Promise<RoomRef[]> =>
+      (await rooms.listActive(tenant)).map((r) => ({ tenant, ...r })),
+    reconcileRoom: (ref: RoomRef): Promise<RoomChangeResult> => gateway.reconcileRoom(ref),
+    recordReconcileRun: async (input: {
+      tenant: string;
+      startedAt: string;
+      rooms: number;
+      fixes: unknown;
+    }): Promise<void> => rooms.recordReconcile(input.tenant, new Date(input.startedAt), input.rooms, input.fixes),
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * The room workflow's batch without the homeserver (workflows/room-batch.ts): how a batch of
+ * changes folds into the desired state, and which caller hears which outcome (decision 0005).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../lib/failures.js';
+import type { RoomKind } from '../../workflows/ids.js';
+import type { RoomChangeRequest, RoomState } from '../../workflows/messages.js';
+import { distributeOutcomes, emptyEffects, foldBatch, type ChangeOutcome } from '../../workflows/room-batch.js';
+
+function roomState(over: Partial<RoomState> = {}, kind: RoomKind = 'event'): RoomState {
+  return {
+    tenant: 'acme',
+    kind,
+    slug: 'meetup',
+    roomId: '!r:localhost',
+    alias: '#r:localhost',
+    settings: { name: 'Meetup' },
+    members: {},
+    archived: false,
+    changesApplied: 0,
+    pendingChanges: 0,
+    lastError: null,
+    ...over,
+  };
+}
+
+const add = (userSlug: string, role: string, displayName?: string): RoomChangeRequest => ({
+  type: 'addMember',
+  userSlug,
+  role,
+  ...(displayName ? { displayName } : {}),
+});
+const remove = (userSlug: string): RoomChangeRequest => ({ type: 'removeMember', userSlug });
+const actionsOf = (o: ChangeOutcome): string[] => (o.ok ? o.actions : [`failed: ${o.failure.type}`]);
+
+describe('foldBatch', () => {
+  it('folds adds, removes and role changes in arrival order into the desired members, each target with its final say', () => {
+    const state = roomState({ members: { bob: 'member', carol: 'host' } });
+    const fold = foldBatch(state, [
+      add('alice', 'host', 'Alice'),
+      remove('bob'),
+      add('carol', 'member'),
+      remove('alice'),
+      add('alice', 'speaker'),
+    ]);
+    expect(state.members).toEqual({ carol: 'member', alice: 'speaker' });
+    expect([...fold.targets]).toEqual([
+      ['alice', { to: 'join', displayName: undefined }],
+      ['bob', { to: 'leave' }],
+      ['carol', { to: 'join', displayName: undefined }],
+    ]);
+    // The role before the batch, taken at the first touch, whatever came after.
+    expect(fold.previousRoles).toEqual({ alice: null, bob: 'member', carol: 'host' });
+    expect(fold.upserts).toEqual({ carol: 'member', alice: 'speaker' });
+    expect([...fold.removals]).toEqual(['bob']);
+    expect(fold.refusals).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(fold).toMatchObject({ membersOnly: true, archive: false, reconcile: false, settingsChanged: false });
+  });
+
+  it('an add then a remove in the same batch leaves the member out and only records the removal', () => {
+    const state = roomState();
+    const fold = foldBatch(state, [add('dave', 'moderator'), remove('dave')]);
+    expect(state.members).toEqual({});
+    expect(fold.upserts).toEqual({});
+    expect([...fold.removals]).toEqual(['dave']);
+    expect(fold.targets.get('dave')).toEqual({ to: 'leave' });
+  });
+
+  it('settings: name and topic changes are noticed, visibility is taken, encryption only before the room exists', () => {
+    const known = roomState();
+    const fold = foldBatch(known, [
+      { type: 'ensure', settings: { name: 'Meetup', visibility: 'public', encrypted: true } },
+    ]);
+    expect(known.settings).toEqual({ name: 'Meetup', visibility: 'public' });
+    expect(fold.settingsChanged).toBe(false);
+    expect(fold.membersOnly).toBe(false);
+    expect(foldBatch(known, [{ type: 'ensure', settings: { topic: 'Bring snacks' } }]).settingsChanged).toBe(true);
+
+    const dm = roomState({ roomId: null, alias: null, settings: {} }, 'dm');
+    foldBatch(dm, [{ type: 'ensure', settings: { encrypted: true } }]);
+    expect(dm.settings.encrypted).toBe(true);
+  });
+
+  it('refuses every change after an archive, and every change to an archived room, as RoomArchived', () => {
+    const state = roomState();
+    const fold = foldBatch(state, [
+      add('alice', 'host'),
+      { type: 'archive' },
+      add('bob', 'member'),
+      { type: 'reconcile' },
+    ]);
+    expect(fold.refusals.map((r) => r?.type)).toEqual([
+      undefined,
+      undefined,
+      FailureType.RoomArchived,
+      FailureType.RoomArchived,
+    ]);
+    expect(fold.refusals[2]?.nonRetryable).toBe(true);
+    expect(state.members).toEqual({ alice: 'host' });
+    expect(fold).toMatchObject({ archive: true, reconcile: false, membersOnly: false });
+
+    const archived = roomState({ archived: true, members: { alice: 'host' } });
+    const none = foldBatch(archived, [remove('alice')]);
+    expect(none.refusals.map((r) => r?.type)).toEqual([FailureType.RoomArchived]);
+    expect(archived.members).toEqual({ alice: 'host' });
+    expect(none.targets.size).toBe(0);
+  });
+
+  it('marks a reconcile, which is not a members-only batch', () => {
+    const fold = foldBatch(roomState(), [add('alice', 'host'), { type: 'reconcile' }]);
+    expect(fold).toMatchObject({ reconcile: true, membersOnly: false });
+  });
+});
+
+describe('distributeOutcomes', () => {
+  it("room actions go to the first live change, a member's actions and power levels to the last change that touched them", () => {
+    const changes = [
+      add('alice', 'host'),
+      add('bob', 'member'),
+      add('alice', 'moderator'),
+      { type: 'archive' } as const,
+    ];
+    const fold = foldBatch(roomState(), changes);
+    const effects = emptyEffects();
+    effects.roomActions.push('created !r as #r');
+    effects.perUser.set('alice', { actions: ['invited @alice', 'joined @alice'] });
+    effects.perUser.set('bob', { actions: ['joined @bob'] });
+    effects.powerLevels = { bySlug: { alice: ['power level @alice 0→50'] }, other: ['power level @stranger 50→0'] };
+    effects.archiveActions.push('removed @alice', 'archived');
+    const outcomes = distributeOutcomes('event', changes, fold, effects);
+    expect(outcomes.map(actionsOf)).toEqual([
+      ['created !r as #r'],
+      ['joined @bob'],
+      ['invited @alice', 'joined @alice', 'power level @alice 0→50'],
+      ['removed @alice', 'archived'],
+    ]);
+  });
+
+  it('a failure of the batch reaches each of its live changes; refused changes keep their own refusal', () => {
+    const state = roomState();
+    const changes = [add('alice', 'host'), { type: 'archive' } as const, add('bob', 'member')];
+    const fold = foldBatch(state, changes);
+    const effects = emptyEffects();
+    effects.batchError = ApplicationFailure.create({
+      type: FailureType.PowerLevelsDiverged,
+      message: 'read back 0',
+      nonRetryable: true,
+    });
+    expect(distributeOutcomes('event', changes, fold, effects).map(actionsOf)).toEqual([
+      ['failed: PowerLevelsDiverged'],
+      ['failed: PowerLevelsDiverged'],
+      ['failed: RoomArchived'],
+    ]);
+  });
+
+  it("a member's failure reaches every change to that member and no other change", () => {
+    const changes = [add('alice', 'host'), add('bob', 'member'), remove('alice')];
+    const fold = foldBatch(roomState(), changes);
+    const effects = emptyEffects();
+    effects.perUser.set('alice', {
+      actions: [],
+      error: ApplicationFailure.create({ type: FailureType.Forbidden, message: 'no' }),
+    });
+    effects.perUser.set('bob', { actions: ['joined @bob'] });
+    expect(distributeOutcomes('event', changes, fold, effects).map(actionsOf)).toEqual([
+      ['failed: MatrixForbidden'],
+      ['joined @bob'],
+      ['failed: MatrixForbidden'],
+    ]);
+  });
+
+  it('a reconcile, and a DM ensure, report everything the batch did', () => {
+    const changes: RoomChangeRequest[] = [{ type: 'ensure' }, { type: 'reconcile' }];
+    const fold = foldBatch(roomState({}, 'dm'), changes);
+    const effects = emptyEffects();
+    effects.roomActions.push('renamed to "x"');
+    effects.perUser.set('@drift:localhost', { actions: ['removed @drift:localhost'] });
+    effects.powerLevels = { bySlug: { a: ['power level @a 0→50'] }, other: ['power level @b 50→0'] };
+    const everything = ['renamed to "x"', 'removed @drift:localhost', 'power level @a 0→50', 'power level @b 50→0'];
+    expect(distributeOutcomes('dm', changes, fold, effects).map(actionsOf)).toEqual([everything, everything]);
+    // In a room that is not a DM, an ensure hears only the room's own actions.
+    expect(distributeOutcomes('group', changes, fold, effects).map(actionsOf)).toEqual([
+      ['renamed to "x"'],
+      everything,
+    ]);
+  });
+});

@@ -1,0 +1,164 @@
+/**
+ * The room workflow's batch, without the homeserver: folding a batch of changes into the desired
+ * state (decision 0005) and sharing what the homeserver work did among the changes' callers. Pure
+ * (no activities, timers or patches), so it is unit-tested directly and cannot alter the commands
+ * the workflow issues; the workflow and workflows/room-homeserver.ts do the I/O around it.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { PowerLevelChanges } from '../activities/rooms/types.js';
+import { FailureType } from '../lib/failures.js';
+import type { RoomKind } from './ids.js';
+import type { RoomChangeRequest, RoomState } from './messages.js';
+
+/** Where a member of the batch is to end up (their last change decides). */
+export type Target = { to: 'join'; displayName?: string } | { to: 'leave' };
+
+/** What a batch asks of the homeserver, once folded. */
+export interface BatchFold {
+  /** Per change, in batch order: its refusal (the room is archived), or undefined when live. */
+  refusals: (ApplicationFailure | undefined)[];
+  /** Members to bring in or take out, in the order they were first touched, with the final say. */
+  targets: Map<string, Target>;
+  /** Each touched member's role before this batch (null: was not a member). */
+  previousRoles: Record<string, string | null>;
+  /** Desired members added or given a role in this batch (slug → role), for PostgreSQL. */
+  upserts: Record<string, string>;
+  /** Desired members removed in this batch, for PostgreSQL. */
+  removals: Set<string>;
+  /** The room's name or topic differs from before the batch. */
+  settingsChanged: boolean;
+  /** Every live change is an addMember or removeMember (the one pass may skip the room's look). */
+  membersOnly: boolean;
+  archive: boolean;
+  reconcile: boolean;
+}
+
+/** What the homeserver work of one batch did; filled in as it goes (a failure keeps what was done). */
+export interface BatchEffects {
+  /** Room-level actions (found or created, renamed): reported to the batch's first live change. */
+  roomActions: string[];
+  archiveActions: string[];
+  powerLevels: PowerLevelChanges;
+  /** Per member slug (or Matrix id, for drift removed by reconciliation): actions or a failure. */
+  perUser: Map<string, MemberResult>;
+  /** A failure of the batch as a whole: every live change of the batch reports it. */
+  batchError?: ApplicationFailure;
+}
+
+export interface MemberResult {
+  actions: string[];
+  error?: ApplicationFailure;
+}
+
+/** One caller's answer: the actions done for their change, or why it failed. */
+export type ChangeOutcome = { ok: true; actions: string[] } | { ok: false; failure: ApplicationFailure };
+
+/** Nothing done yet. */
+export function emptyEffects(): BatchEffects {
+  return { roomActions: [], archiveActions: [], powerLevels: { bySlug: {}, other: [] }, perUser: new Map() };
+}
+
+/**
+ * Folds the changes, strictly in arrival order, into `state` (its settings and members are
+ * updated in place) and returns what the homeserver must be brought to. Once the room is archived,
+ * or an archive is folded, every later change is refused with RoomArchived.
+ */
+export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): BatchFold {
+  const fold: BatchFold = {
+    refusals: [],
+    targets: new Map(),
+    previousRoles: {},
+    upserts: {},
+    removals: new Set(),
+    settingsChanged: false,
+    membersOnly: true,
+    archive: false,
+    reconcile: false,
+  };
+  const before = { name: state.settings.name, topic: state.settings.topic };
+  for (const c of changes) {
+    if (state.archived || fold.archive) {
+      fold.refusals.push(
+        ApplicationFailure.create({
+          type: FailureType.RoomArchived,
+          message: 'the room is archived',
+          nonRetryable: true,
+        }),
+      );
+      continue;
+    }
+    fold.refusals.push(undefined);
+    if (c.type !== 'addMember' && c.type !== 'removeMember') fold.membersOnly = false;
+    if (c.type === 'ensure') {
+      const s = c.settings ?? {};
+      if (s.name !== undefined) state.settings.name = s.name;
+      if (s.topic !== undefined) state.settings.topic = s.topic;
+      if (s.visibility !== undefined) state.settings.visibility = s.visibility;
+      // Matrix cannot turn encryption off again: it is only ever chosen at creation.
+      if (s.encrypted !== undefined && state.roomId === null) state.settings.encrypted = s.encrypted;
+    } else if (c.type === 'addMember' || c.type === 'removeMember') {
+      if (!(c.userSlug in fold.previousRoles)) fold.previousRoles[c.userSlug] = state.members[c.userSlug] ?? null;
+      if (c.type === 'addMember') {
+        state.members[c.userSlug] = c.role;
+        fold.upserts[c.userSlug] = c.role;
+        fold.removals.delete(c.userSlug);
+        fold.targets.set(c.userSlug, { to: 'join', displayName: c.displayName });
+      } else {
+        delete state.members[c.userSlug];
+        delete fold.upserts[c.userSlug];
+        fold.removals.add(c.userSlug);
+        fold.targets.set(c.userSlug, { to: 'leave' });
+      }
+    } else if (c.type === 'archive') {
+      fold.archive = true;
+    } else {
+      fold.reconcile = true;
+    }
+  }
+  fold.settingsChanged = before.name !== state.settings.name || before.topic !== state.settings.topic;
+  return fold;
+}
+
+const memberOf = (c: RoomChangeRequest): string | null =>
+  c.type === 'addMember' || c.type === 'removeMember' ? c.userSlug : null;
+
+/**
+ * Every caller learns the outcome of its own change: a refused change its refusal, a live one the
+ * batch's failure or its member's. Room-level actions belong to the first live change (later ones
+ * found them done); a member's actions and power levels to the last change that touched that
+ * member; the archive's to the archive. A reconcile, and a DM's ensure (which brings both users
+ * in), report everything the batch did.
+ */
+export function distributeOutcomes(
+  kind: RoomKind,
+  changes: RoomChangeRequest[],
+  fold: BatchFold,
+  effects: BatchEffects,
+): ChangeOutcome[] {
+  const lastTouch = new Map<string, number>();
+  changes.forEach((c, i) => {
+    const slug = memberOf(c);
+    if (slug !== null) lastTouch.set(slug, i);
+  });
+  const firstLive = fold.refusals.findIndex((r) => r === undefined);
+  const { roomActions, perUser, powerLevels, archiveActions } = effects;
+  const everything = (): string[] => [
+    ...roomActions,
+    ...[...perUser.values()].flatMap((v) => v.actions),
+    ...Object.values(powerLevels.bySlug).flat(),
+    ...powerLevels.other,
+    ...archiveActions,
+  ];
+  return changes.map((c, i): ChangeOutcome => {
+    const slug = memberOf(c);
+    const mine = slug !== null ? perUser.get(slug) : undefined;
+    const failure = fold.refusals[i] ?? effects.batchError ?? mine?.error;
+    if (failure) return { ok: false, failure };
+    if (c.type === 'reconcile' || (c.type === 'ensure' && kind === 'dm')) return { ok: true, actions: everything() };
+    const actions = i === firstLive ? [...roomActions] : [];
+    if (slug !== null && lastTouch.get(slug) === i)
+      actions.push(...(mine?.actions ?? []), ...(powerLevels.bySlug[slug] ?? []));
+    if (c.type === 'archive') actions.push(...archiveActions);
+    return { ok: true, actions };
+  });
+}
