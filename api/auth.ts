@@ -13,7 +13,8 @@ export type AuthVariables = { principal: ServicePrincipal };
 
 /**
  * Verifies the platform backend's service JWT: signature (HS256 secret or JWKS), `aud`, `iss`, a
- * required `exp`, and a `tenants` claim listing tenants or `["*"]`.
+ * required `exp`, a required `iat` no older than SERVICE_JWT_MAX_AGE_SECONDS, and a `tenants`
+ * claim listing tenants or `["*"]`.
  */
 export function serviceAuth(cfg: Config['serviceJwt']): MiddlewareHandler<{ Variables: AuthVariables }> {
   const jwks: JWTVerifyGetKey | null = cfg.jwksUrl ? createRemoteJWKSet(cfg.jwksUrl) : null;
@@ -24,12 +25,15 @@ export function serviceAuth(cfg: Config['serviceJwt']): MiddlewareHandler<{ Vari
     if (!m) throw new ApiError('M_MISSING_TOKEN', 'Authorization header must be "Bearer <service JWT>"');
     let payload: JWTPayload;
     try {
-      const options = { audience: cfg.audience, issuer: cfg.issuer, requiredClaims: ['exp'] };
+      // `iat` required: a long-lived token without it would never age out (tokenAgeProblem).
+      const options = { audience: cfg.audience, issuer: cfg.issuer, requiredClaims: ['exp', 'iat'] };
       const result = jwks ? await jwtVerify(m[1]!, jwks, options) : await jwtVerify(m[1]!, cfg.secret!, { ...options, algorithms: ['HS256'] });
       payload = result.payload;
     } catch (err) {
       throw new ApiError('M_UNKNOWN_TOKEN', `service JWT rejected: ${describeJoseError(err)}`);
     }
+    const tooOld = tokenAgeProblem(payload.iat, cfg.maxAgeSeconds, 'SERVICE_JWT_MAX_AGE_SECONDS');
+    if (tooOld) throw new ApiError('M_UNKNOWN_TOKEN', `service JWT rejected: ${tooOld}`);
     const tenants = payload.tenants;
     if (!Array.isArray(tenants) || tenants.length === 0 || !tenants.every((t) => typeof t === 'string')) {
       throw new ApiError('M_UNKNOWN_TOKEN', 'service JWT rejected: claim "tenants" must be a non-empty array of strings');
@@ -39,7 +43,8 @@ export function serviceAuth(cfg: Config['serviceJwt']): MiddlewareHandler<{ Vari
   };
 }
 
-function describeJoseError(err: unknown): string {
+/** A jose verification failure in words a caller can act on (never the token itself). */
+export function describeJoseError(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'token has expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) return `claim "${err.claim}" ${err.reason === 'missing' ? 'is missing' : 'is invalid'}`;
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature does not verify';
@@ -47,6 +52,25 @@ function describeJoseError(err: unknown): string {
   if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return 'malformed token';
   if (err instanceof joseErrors.JWKSNoMatchingKey) return 'no matching key in the JWKS';
   return 'invalid token';
+}
+
+/**
+ * How far ahead of ours the issuer's clock may be. `iat` is in whole seconds, so even a few
+ * milliseconds of skew put a fresh token's `iat` a second in our future now and then; jose's
+ * maxTokenAge would refuse those (it allows no skew unless exp gets the same leeway).
+ */
+const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * Why a verified token is too old — issued (`iat`) more than `maxAgeSeconds` ago, whatever its
+ * `exp` — or dated in the future beyond the clock skew; null when its age is fine.
+ */
+export function tokenAgeProblem(iat: unknown, maxAgeSeconds: number, variable: string): string | null {
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) return 'claim "iat" is missing';
+  const age = Date.now() / 1000 - iat;
+  if (age > maxAgeSeconds) return `token was issued more than ${maxAgeSeconds} s (${variable}) ago`;
+  if (age < -CLOCK_SKEW_SECONDS) return 'claim "iat" is in the future';
+  return null;
 }
 
 /** Throws 403 unless the principal may act for the tenant. */

@@ -10,6 +10,8 @@ import { roomWorkflowId } from '../workflows/ids.js';
 import type { RoomChange, RoomChangeResult, RoomRef } from '../workflows/messages.js';
 import type { ApiEnv, AppDeps } from './context.js';
 import { ApiError, type ErrorCode } from './errors.js';
+import { matrixNamesProblem } from './room-input.js';
+import { assertValid } from './validation.js';
 import { waitForResult } from './wait.js';
 
 class AcceptTimeout extends Error {}
@@ -73,7 +75,14 @@ export async function respondWithOutcome<T extends object>(
 }
 
 /** Sends one change to a room and answers with its outcome. */
-export function roomChange(c: Context<ApiEnv>, deps: AppDeps, ref: RoomRef, change: RoomChange): Promise<Response> {
+export async function roomChange(
+  c: Context<ApiEnv>,
+  deps: AppDeps,
+  ref: RoomRef,
+  change: RoomChange,
+): Promise<Response> {
+  // Every route that makes a room, a member or a DM comes through here: check the Matrix names once.
+  assertValid(matrixNamesProblem(deps.config.matrix, ref, change));
   return respondWithOutcome<RoomChangeResult>(c, deps, roomWorkflowId(ref.tenant, ref.kind, ref.slug), () =>
     changeRoom(deps.temporal, deps.config, ref, { ...change, requestId: c.get('requestId') }),
   );

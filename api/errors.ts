@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { isDatabaseUnavailable } from '../activities/store/db-errors.js';
 
 /**
  * Every error code the API answers with, and its HTTP status. Responses are Matrix-style
@@ -58,6 +59,11 @@ const UNAVAILABLE_GRPC_CODES = new Set([4, 8, 14]);
 /** Maps anything thrown to a response; unknown errors become a 500 without internals. */
 export function toErrorResponse(c: Context, err: unknown, log: (obj: object, msg: string) => void): Response {
   if (err instanceof ApiError) return respondError(c, err.errcode, err.message);
+  if (isDatabaseUnavailable(err)) {
+    // 503, not 500: the caller (Synapse for a transaction) retries, and nothing was half-stored.
+    log({ err }, 'database unavailable');
+    return respondError(c, 'OM_UNAVAILABLE', 'the database did not answer in time or is unreachable; retry later');
+  }
   const e = err as { name?: string; code?: unknown };
   if (e?.name === 'ServiceError' || e?.name === 'ConnectionError' || (typeof e?.code === 'number' && UNAVAILABLE_GRPC_CODES.has(e.code))) {
     log({ err }, 'temporal unavailable');

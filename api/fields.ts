@@ -65,7 +65,7 @@ export const encrypted = optional(flag('End-to-end encryption, for DMs only and 
 export const txnId = formatted(64, (v) => clientTxnIdProblem(v), {
   pattern: CLIENT_TXN_ID_PATTERN.source,
   description:
-    'Chosen by the client (e.g. a UUID): one message per transaction id and tenant, however often it is sent.',
+    'Chosen by the client (e.g. a UUID): one message per transaction id and user, however often it is sent.',
 });
 
 /**
@@ -98,7 +98,7 @@ export const PATH_PARAMS: Readonly<Record<string, JsonSchema>> = {
   workflowId: {
     type: 'string',
     description:
-      'A workflow id this API answered with, e.g. `user:acme:alice`, `room:acme:event:summer-meetup`, `msg:acme:<txnId>`.',
+      'A workflow id this API answered with, e.g. `user:acme:alice`, `room:acme:event:summer-meetup`, `msg:acme:alice:<txnId>`.',
   },
   txnId: { type: 'string', minLength: 1, maxLength: 255, description: "The homeserver's transaction id." },
   userId: { type: 'string', description: 'A Matrix user id in the application service namespace.' },

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
 import { createDb } from '../activities/store/db.js';
 import { dataConverter } from '../lib/codec.js';
-import { ConfigError, loadConfig } from '../lib/config.js';
+import { ConfigError, loadApiConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { createApp } from './app.js';
 import { createRelayHub } from './relay/hub.js';
@@ -12,7 +12,7 @@ import { gracefulServer } from './shutdown.js';
 
 let config;
 try {
-  config = loadConfig();
+  config = loadApiConfig();
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);
@@ -27,7 +27,7 @@ const temporal = new Client({
   dataConverter: dataConverter(config.payloads),
 });
 // No query at start either: /readyz reports the database until it answers.
-const db = createDb(config.databaseUrl);
+const db = createDb(config.databaseUrl, 10, config.database);
 // The realtime relay: this instance's sockets, fed from the event log by LISTEN/NOTIFY.
 const relay = createRelayHub({ config, db, temporal, logger: log });
 const app = createApp({ config, temporal, temporalConnection: connection, db, log, relay });

@@ -58,7 +58,11 @@ const SECURITY_SCHEMES = {
     name: 'access_token',
     description: 'The `hs_token` in the query, as homeservers before Matrix 1.4 send it.',
   },
-  codecToken: { type: 'http', scheme: 'bearer', description: 'CODEC_ACCESS_TOKEN, when the service has one.' },
+  codecToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'CODEC_ACCESS_TOKEN (CODEC_AUTH=token), or the Temporal UI user\'s JWT from its identity provider (CODEC_AUTH=jwt).',
+  },
 };
 const SECURITY: Record<Security, Record<string, string[]>[]> = {
   service: [{ serviceJwt: [] }],

@@ -11,7 +11,7 @@ export type Method = 'get' | 'put' | 'post' | 'delete';
 /**
  * Who may call: `service` (the platform's service JWT), `relay` (a user JWT or a service JWT),
  * `user` (a user JWT, also in `?access_token`), `homeserver` (the appservice hs_token), `codec`
- * (CODEC_ACCESS_TOKEN when set, else an allowed origin), `public` (nobody needs to authenticate).
+ * (the credential CODEC_AUTH names, and an allowed origin), `public` (nobody needs to authenticate).
  */
 export type Security = 'service' | 'relay' | 'user' | 'homeserver' | 'codec' | 'public';
 

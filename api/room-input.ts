@@ -1,11 +1,15 @@
 /** Turning request bodies into room changes: shared by the resource routes and the event intake. */
+import type { Config } from '../lib/config.js';
 import {
   dmSlug,
   isRoomKind,
   roleProblem,
+  roomAliasProblem,
   roomSlugProblem,
   slugProblem,
   tenantProblem,
+  userIdProblem,
+  type InvalidReason,
   type RoomKind,
 } from '../workflows/ids.js';
 import type { RoomChange, RoomRef, RoomSettings } from '../workflows/messages.js';
@@ -22,6 +26,27 @@ export function roomRef(principal: ServicePrincipal, tenant: string, kind: strin
     throw new ApiError('M_INVALID_PARAM', `room kind must be event, group or dm, not ${JSON.stringify(kind)}`);
   assertValid(roomSlugProblem(kind, slug));
   return { tenant, kind, slug };
+}
+
+/**
+ * Why a change cannot be made on Matrix because a name it derives is too long: the room's alias,
+ * the member's user id, a DM's two users. Checked before anything reaches the homeserver, whose
+ * refusal would otherwise come back as a failed workflow (a 502) instead of a 400 naming the limit.
+ */
+export function matrixNamesProblem(
+  matrix: Pick<Config['matrix'], 'userPrefix' | 'serverName'>,
+  ref: RoomRef,
+  change: RoomChange,
+): InvalidReason | null {
+  const { userPrefix: prefix, serverName: server } = matrix;
+  const user = (slug: string, field: string) => userIdProblem(prefix, server, ref.tenant, slug, field);
+  const users =
+    change.type === 'addMember' || change.type === 'removeMember'
+      ? [user(change.userSlug, 'userSlug')]
+      : ref.kind === 'dm'
+        ? ref.slug.split('~').map((s) => user(s, 'DM user slug'))
+        : [];
+  return users.find((p) => p !== null) ?? roomAliasProblem(prefix, server, ref.tenant, ref.kind, ref.slug);
 }
 
 /** `PUT …/rooms/{kind}/{slug}`: the room's settings (an empty body is `{}`). */

@@ -1935,7 +1935,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description A workflow id this API answered with, e.g. `user:acme:alice`, `room:acme:event:summer-meetup`, `msg:acme:<txnId>`. */
+        /** @description A workflow id this API answered with, e.g. `user:acme:alice`, `room:acme:event:summer-meetup`, `msg:acme:alice:<txnId>`. */
         workflowId: string;
       };
       cookie?: never;
@@ -2121,7 +2121,7 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
-          /** @description Chosen by the client (e.g. a UUID): one message per transaction id and tenant, however often it is sent. */
+          /** @description Chosen by the client (e.g. a UUID): one message per transaction id and user, however often it is sent. */
           txnId: string;
           /** @description The message text. */
           body: string;

@@ -13,6 +13,8 @@ export interface EncryptionKey {
 export interface Config {
   /** PostgreSQL connection string. */
   databaseUrl: string;
+  /** Bounds on every wait for PostgreSQL (decision 0024). */
+  database: DatabaseConfig;
   temporal: {
     address: string;
     namespace: string;
@@ -48,8 +50,11 @@ export interface Config {
   codec: {
     /** Origins allowed by CORS (the Temporal UI's), comma-separated. */
     corsOrigins: readonly string[];
-    /** When set, callers must send `Authorization: Bearer <it>` (the UI's passAccessToken). */
-    accessToken: string | null;
+    /**
+     * How callers prove who they are (`CODEC_AUTH`, derived from the variables set when absent).
+     * Null: nothing chosen — the API refuses to start (loadApiConfig) and the routes refuse every call.
+     */
+    auth: CodecAuth | null;
   };
   serviceJwt: {
     /** HS256 shared secret, or (exclusive) a JWKS URL. */
@@ -57,6 +62,8 @@ export interface Config {
     jwksUrl: URL | null;
     audience: string;
     issuer: string;
+    /** Tokens issued (`iat`) longer ago than this are refused, whatever their `exp`. */
+    maxAgeSeconds: number;
   };
   api: {
     host: string;
@@ -88,11 +95,23 @@ export interface Config {
     audience: string;
     /** Checked only when set. */
     issuer: string | null;
+    /** Tokens issued (`iat`) longer ago than this are refused, whatever their `exp`. */
+    maxAgeSeconds: number;
   };
   /** The realtime relay (api/relay/). */
   relay: RelayConfig;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 }
+
+/**
+ * The codec's credential: `token`, a shared bearer token (CODEC_ACCESS_TOKEN); `jwt`, the Temporal
+ * UI user's access token verified against its identity provider's keys (CODEC_JWKS_URL); `none`,
+ * no credential, only the CORS origin check — an explicit opt-out for a loopback-only stack.
+ */
+export type CodecAuth =
+  | { mode: 'token'; token: string }
+  | { mode: 'jwt'; jwksUrl: URL; audience: string | null; issuer: string | null }
+  | { mode: 'none' };
 
 export interface RelayConfig {
   /** How long events stay in the log; a client resuming from further back is told to refetch. */
@@ -108,6 +127,28 @@ export interface RelayConfig {
   rateBurst: number;
   /** Refuse a transaction that shows a gap in the homeserver's ids, once, so it sends what it held back (decision 0020). */
   gapSweep: boolean;
+}
+
+/**
+ * How long we wait for our own database. The server-side settings stop work PostgreSQL is doing;
+ * the client-side ones (connect, query) also hold when the server does not answer at all (paused,
+ * partitioned). Migrations are exempt from the statement, lock and query bounds (activities/store/db.ts).
+ */
+export interface DatabaseConfig {
+  /** Opening a connection, or waiting for a free one in the pool (`DATABASE_CONNECT_TIMEOUT_MS`, 5000). */
+  connectTimeoutMs: number;
+  /** PostgreSQL's `statement_timeout` (`DATABASE_STATEMENT_TIMEOUT_MS`, 10000). */
+  statementTimeoutMs: number;
+  /** PostgreSQL's `lock_timeout` (`DATABASE_LOCK_TIMEOUT_MS`, 5000). */
+  lockTimeoutMs: number;
+  /** PostgreSQL's `idle_in_transaction_session_timeout` (`DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS`, 60000). */
+  idleInTransactionTimeoutMs: number;
+  /**
+   * How long a query may go without an answer before the client gives up and drops the connection
+   * (`DATABASE_QUERY_TIMEOUT_MS`, default the statement timeout + 2000: a slow statement is
+   * cancelled by the server first, on a connection that stays usable).
+   */
+  queryTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -220,12 +261,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (!payloadKeys.some((k) => k.id === payloadActive)) {
     throw new ConfigError('PAYLOAD_ENCRYPTION_ACTIVE_KEY', `names "${payloadActive}", which PAYLOAD_ENCRYPTION_KEYS does not list`);
   }
-  const corsOrigins = optional(env, 'CODEC_CORS_ORIGINS', '')
-    .split(',')
-    .map((o) => o.trim())
-    .filter(Boolean);
-  for (const o of corsOrigins) url(env, 'CODEC_CORS_ORIGINS', o);
-
   const secretRaw = env.SERVICE_JWT_SECRET?.trim() || '';
   const jwksRaw = env.SERVICE_JWT_JWKS_URL?.trim() || '';
   if (!secretRaw && !jwksRaw) throw new ConfigError('SERVICE_JWT_SECRET', 'or SERVICE_JWT_JWKS_URL must be set');
@@ -239,6 +274,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 
   const config: Config = {
     databaseUrl: required(env, 'DATABASE_URL'),
+    database: database(env),
     temporal: {
       address: optional(env, 'TEMPORAL_ADDRESS', '127.0.0.1:7233'),
       namespace: optional(env, 'TEMPORAL_NAMESPACE', 'default'),
@@ -257,12 +293,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     },
     tokens: { keys, activeKeyId },
     payloads: { keys: payloadKeys, activeKeyId: payloadActive },
-    codec: { corsOrigins, accessToken: env.CODEC_ACCESS_TOKEN?.trim() || null },
+    codec: codec(env),
     serviceJwt: {
       secret: secretRaw ? new TextEncoder().encode(secretRaw) : null,
       jwksUrl: jwksRaw ? url(env, 'SERVICE_JWT_JWKS_URL', jwksRaw) : null,
       audience: optional(env, 'SERVICE_JWT_AUDIENCE', 'matrix-orchestrator'),
       issuer: optional(env, 'SERVICE_JWT_ISSUER', 'openmeet-api'),
+      maxAgeSeconds: integer(env, 'SERVICE_JWT_MAX_AGE_SECONDS', 86_400, 60, 2_592_000),
     },
     api: {
       host: optional(env, 'API_HOST', '127.0.0.1'),
@@ -284,7 +321,58 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     relay: relay(env),
     logLevel: logLevel as Config['logLevel'],
   };
+  // relayAuth tells a user JWT from a service JWT by its audience: equal audiences would let one pass for the other.
+  if (config.userJwt.audience === config.serviceJwt.audience) {
+    throw new ConfigError('USER_JWT_AUDIENCE', `must differ from SERVICE_JWT_AUDIENCE (both are "${config.userJwt.audience}")`);
+  }
   return deepFreeze(config);
+}
+
+/**
+ * loadConfig plus what only the API needs: a codec credential chosen. The codec decrypts every
+ * workflow payload (message bodies, users' names), so it is never open by omission.
+ */
+export function loadApiConfig(env: Env = process.env): Readonly<Config> {
+  const config = loadConfig(env);
+  if (!config.codec.auth) {
+    throw new ConfigError(
+      'CODEC_AUTH',
+      'is not set, nor CODEC_ACCESS_TOKEN or CODEC_JWKS_URL: /codec/* would decrypt payloads for anyone. ' +
+        'Set CODEC_ACCESS_TOKEN or CODEC_JWKS_URL, or CODEC_AUTH=none to serve it without a credential (loopback only)',
+    );
+  }
+  return config;
+}
+
+function codec(env: Env): Config['codec'] {
+  const corsOrigins = optional(env, 'CODEC_CORS_ORIGINS', '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const o of corsOrigins) url(env, 'CODEC_CORS_ORIGINS', o);
+  const token = optional(env, 'CODEC_ACCESS_TOKEN', '');
+  const jwksRaw = optional(env, 'CODEC_JWKS_URL', '');
+  const mode = optional(env, 'CODEC_AUTH', token ? 'token' : jwksRaw ? 'jwt' : '');
+  // The unused one would look like protection it is not.
+  if (mode !== 'token' && token) throw new ConfigError('CODEC_ACCESS_TOKEN', `is set but CODEC_AUTH is "${mode}"`);
+  if (mode !== 'jwt' && jwksRaw) throw new ConfigError('CODEC_JWKS_URL', `is set but CODEC_AUTH is "${mode}"`);
+  const audience = optional(env, 'CODEC_JWT_AUDIENCE', '') || null;
+  const issuer = optional(env, 'CODEC_JWT_ISSUER', '') || null;
+  switch (mode) {
+    case '':
+      return { corsOrigins, auth: null };
+    case 'none':
+      return { corsOrigins, auth: { mode } };
+    case 'token':
+      if (!token) throw new ConfigError('CODEC_ACCESS_TOKEN', 'is required when CODEC_AUTH=token');
+      if (Buffer.byteLength(token) < 32) throw new ConfigError('CODEC_ACCESS_TOKEN', 'must be at least 32 bytes');
+      return { corsOrigins, auth: { mode, token } };
+    case 'jwt':
+      if (!jwksRaw) throw new ConfigError('CODEC_JWKS_URL', 'is required when CODEC_AUTH=jwt');
+      return { corsOrigins, auth: { mode, jwksUrl: url(env, 'CODEC_JWKS_URL', jwksRaw), audience, issuer } };
+    default:
+      throw new ConfigError('CODEC_AUTH', `must be token, jwt or none, got "${mode}"`);
+  }
 }
 
 function userJwt(env: Env): Config['userJwt'] {
@@ -297,6 +385,40 @@ function userJwt(env: Env): Config['userJwt'] {
     jwksUrl: jwksRaw ? url(env, 'USER_JWT_JWKS_URL', jwksRaw) : null,
     audience: optional(env, 'USER_JWT_AUDIENCE', 'matrix-orchestrator-realtime'),
     issuer: optional(env, 'USER_JWT_ISSUER', '') || null,
+    maxAgeSeconds: integer(env, 'USER_JWT_MAX_AGE_SECONDS', 86_400, 60, 2_592_000),
+  };
+}
+
+/** Slack between the server's statement timeout and the client's own bound on a query. */
+const QUERY_TIMEOUT_SLACK_MS = 2_000;
+
+/** The database bounds of an empty environment, for tools that build a pool without a Config. */
+export function defaultDatabaseConfig(): Readonly<DatabaseConfig> {
+  return Object.freeze(database({}));
+}
+
+function database(env: Env): DatabaseConfig {
+  const statementTimeoutMs = integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000);
+  const queryTimeoutMs = integer(
+    env,
+    'DATABASE_QUERY_TIMEOUT_MS',
+    statementTimeoutMs + QUERY_TIMEOUT_SLACK_MS,
+    100,
+    3_600_000 + QUERY_TIMEOUT_SLACK_MS,
+  );
+  if (queryTimeoutMs < statementTimeoutMs) {
+    // The client would drop connections the server was about to answer on; say so instead.
+    throw new ConfigError(
+      'DATABASE_QUERY_TIMEOUT_MS',
+      `must be at least DATABASE_STATEMENT_TIMEOUT_MS (${statementTimeoutMs}), got ${queryTimeoutMs}`,
+    );
+  }
+  return {
+    connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000),
+    statementTimeoutMs,
+    lockTimeoutMs: integer(env, 'DATABASE_LOCK_TIMEOUT_MS', 5_000, 100, 3_600_000),
+    idleInTransactionTimeoutMs: integer(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, 1_000, 86_400_000),
+    queryTimeoutMs,
   };
 }
 

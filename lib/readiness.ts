@@ -5,6 +5,8 @@
  * with nothing secret in the reason.
  */
 
+import { isDatabaseTimeout } from '../activities/store/db-errors.js';
+
 /** A dependency probe: resolves when the dependency answers, rejects (or times out) otherwise. */
 export type ReadinessCheck = () => Promise<void>;
 
@@ -60,12 +62,26 @@ export async function checkReadiness(
   return { status: results.every((r) => r === 'ok') ? 'ready' : 'unready', checks: report };
 }
 
-/** `SELECT 1` through a pg pool (or anything with the same `query`). */
-export function databaseCheck(db: {
-  query(q: { text: string; query_timeout?: number }): Promise<unknown>;
-}): ReadinessCheck {
+/**
+ * `SELECT 1` through a pg pool (or anything with the same `query`). A server that does not answer
+ * (paused, partitioned) is reported as such, whichever bound ran out first: the pool's connect
+ * timeout, pg's query timeout, or this check's.
+ */
+export function databaseCheck(
+  db: { query(q: { text: string; query_timeout?: number }): Promise<unknown> },
+  timeoutMs = READINESS_CHECK_TIMEOUT_MS,
+): ReadinessCheck {
   return async () => {
-    await db.query({ text: 'SELECT 1', query_timeout: READINESS_CHECK_TIMEOUT_MS });
+    const started = Date.now();
+    try {
+      await db.query({ text: 'SELECT 1', query_timeout: timeoutMs });
+    } catch (err) {
+      const ms = Date.now() - started;
+      if (isDatabaseTimeout(err) || ms >= timeoutMs) {
+        throw new Error(`not answering: timed out after ${ms} ms`, { cause: err });
+      }
+      throw err;
+    }
   };
 }
 

@@ -167,7 +167,7 @@ export async function startSendMessage(
   input: SendMessageInput,
   requestId?: string,
 ): Promise<SendMessageStart> {
-  const workflowId = messageWorkflowId(input.tenant, input.clientTxnId);
+  const workflowId = messageWorkflowId(input.tenant, input.userSlug, input.clientTxnId);
   const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.userSlug);
   try {
     const handle = await client.workflow.start<typeof sendMessageWorkflow>('sendMessageWorkflow', {
@@ -183,7 +183,7 @@ export async function startSendMessage(
         { key: MatrixUserIdKey, value: userId },
         { key: MatrixRoomIdKey, value: input.roomId },
       ],
-      // Read back when a transaction id is reused, to tell a repeat from another sender's message.
+      // Read back when a transaction id is reused, to tell a repeat from the same user's message elsewhere.
       memo: { userSlug: input.userSlug, roomId: input.roomId, requestId },
       staticSummary: `Message from ${input.tenant}/${input.userSlug} to ${input.kind} ${input.slug}`,
     });

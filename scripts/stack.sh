@@ -332,6 +332,9 @@ stop_pidfile() {
 # --- the environment the worker, the API and the tests read ---------------------------------------
 write_env() {
   local db="${DATABASE_URL:-$(own_database_url)}"
+  # CODEC_AUTH=none: an explicit opt-out for this stack only. The dev UI has no login, so it has no
+  # token to pass to /codec, and everything here binds to 127.0.0.1. A deployment sets
+  # CODEC_AUTH=jwt or a CODEC_ACCESS_TOKEN (docker-compose.yml, .env.example); unset, the API refuses to start.
   umask 077
   cat >"$DIR/stack.env" <<EOF
 export STACK_NAME='$NAME'
@@ -351,6 +354,7 @@ export SERVICE_JWT_SECRET='$SERVICE_JWT_SECRET'
 export PAYLOAD_ENCRYPTION_KEYS='$PAYLOAD_ENCRYPTION_KEYS'
 export USER_JWT_SECRET='$USER_JWT_SECRET'
 export CODEC_CORS_ORIGINS='http://127.0.0.1:$TEMPORAL_UI_PORT,http://localhost:$TEMPORAL_UI_PORT'
+export CODEC_AUTH='none'
 export API_PORT='$API_PORT'
 export WORKER_HTTP_PORT='$WORKER_HTTP_PORT'
 export STACK_DIR='$DIR'

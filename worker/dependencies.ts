@@ -21,7 +21,7 @@ export interface WorkerDependencies {
 
 /** Builds the real dependencies of the activities from configuration, applying migrations first. */
 export async function createWorkerDependencies(config: Config): Promise<WorkerDependencies> {
-  const db = createDb(config.databaseUrl);
+  const db = createDb(config.databaseUrl, 10, config.database);
   await migrate(db);
   const cipher = new TokenCipher(config.tokens.keys, config.tokens.activeKeyId);
   await verifyTokenKeys(db, cipher);

@@ -13,6 +13,10 @@ export const SLUG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const SLUG_MAX_LENGTH = 100;
 /** Matrix user ids are at most 255 bytes including '@' and ':server'. */
 export const USER_ID_MAX_LENGTH = 255;
+/** Matrix room aliases are at most 255 bytes including '#' and ':server'. */
+export const ROOM_ALIAS_MAX_LENGTH = 255;
+
+const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
 
 export type InvalidReason = string;
 
@@ -59,10 +63,16 @@ export function matrixUserId(prefix: string, serverName: string, tenant: string,
 }
 
 /** Returns why (tenant, slug) cannot be a Matrix user on this server, or null. */
-export function userIdProblem(prefix: string, serverName: string, tenant: string, slug: string): InvalidReason | null {
-  const id = matrixUserId(prefix, serverName, tenant, slug);
-  if (new TextEncoder().encode(id).length > USER_ID_MAX_LENGTH) {
-    return `slug is too long: the Matrix user id would exceed ${USER_ID_MAX_LENGTH} bytes`;
+export function userIdProblem(
+  prefix: string,
+  serverName: string,
+  tenant: string,
+  slug: string,
+  field = 'slug',
+): InvalidReason | null {
+  const bytes = utf8Length(matrixUserId(prefix, serverName, tenant, slug));
+  if (bytes > USER_ID_MAX_LENGTH) {
+    return `${field} is too long: its Matrix user id would be ${bytes} bytes, over Matrix's limit of ${USER_ID_MAX_LENGTH} (with "@", the tenant and ":${serverName}")`;
   }
   return null;
 }
@@ -97,6 +107,21 @@ export function roomAliasLocalpart(prefix: string, tenant: string, kind: RoomKin
   return `${prefix}_${tenant}_${kind}_${slug.split('~').map(escapeSlug).join('=7e')}`;
 }
 
+/** Returns why the room's alias cannot exist on this server (too long), or null. */
+export function roomAliasProblem(
+  prefix: string,
+  serverName: string,
+  tenant: string,
+  kind: RoomKind,
+  slug: string,
+): InvalidReason | null {
+  const bytes = utf8Length(`#${roomAliasLocalpart(prefix, tenant, kind, slug)}:${serverName}`);
+  if (bytes > ROOM_ALIAS_MAX_LENGTH) {
+    return `${kind === 'dm' ? 'the DM\'s user slugs are' : 'slug is'} too long: the room alias would be ${bytes} bytes, over Matrix's limit of ${ROOM_ALIAS_MAX_LENGTH} (with "#", the tenant, the kind and ":${serverName}")`;
+  }
+  return null;
+}
+
 export const roomWorkflowId = (tenant: string, kind: RoomKind, slug: string): string => `room:${tenant}:${kind}:${slug}`;
 export const reconcileWorkflowId = (tenant: string): string => `reconcile:${tenant}`;
 
@@ -107,20 +132,29 @@ export function clientTxnIdProblem(txnId: string): InvalidReason | null {
   return CLIENT_TXN_ID_PATTERN.test(txnId) ? null : 'txnId must be 1-64 characters of A-Z a-z 0-9 . _ ~ -';
 }
 
-/** The durable send of one message; the client's transaction id makes it idempotent per tenant. */
-export const messageWorkflowId = (tenant: string, clientTxnId: string): string => `msg:${tenant}:${clientTxnId}`;
+/**
+ * The durable send of one message; the client's transaction id makes it idempotent per user, as
+ * Matrix scopes transaction ids per device: one user's id never blocks (or answers) another's.
+ */
+export const messageWorkflowId = (tenant: string, userSlug: string, clientTxnId: string): string =>
+  `msg:${tenant}:${userSlug}:${clientTxnId}`;
 /** Typing and read receipts of one user in one room (serialized, debounced). */
 export const ephemeralWorkflowId = (tenant: string, userSlug: string, kind: RoomKind, slug: string): string =>
   `ephemeral:${tenant}:${userSlug}:${kind}:${slug}`;
 
-export type WorkflowKind = 'user' | 'user-auth' | 'room' | 'reconcile' | 'msg';
+export type WorkflowKind = 'user' | 'user-auth' | 'room' | 'reconcile' | 'msg' | 'ephemeral';
 
 export interface ParsedWorkflowId {
   kind: WorkflowKind;
   tenant: string;
-  /** The entity's slug; for `msg`, the client transaction id. */
+  /**
+   * The entity's slug; for `msg`, the client transaction id; for `ephemeral`, the room's slug; for
+   * `reconcile`, the scheduled time of one run ('' for the schedule itself).
+   */
   slug: string;
   roomKind?: RoomKind;
+  /** `msg` and `ephemeral`: the user it acts as (absent from a `msg` id of the per-tenant shape before it). */
+  userSlug?: string;
 }
 
 /** Splits one of our workflow ids into its parts; null for anything else. */
@@ -131,10 +165,22 @@ export function parseWorkflowId(id: string): ParsedWorkflowId | null {
     if (tenantProblem(tenant) || !isRoomKind(roomKind) || roomSlugProblem(roomKind, slug)) return null;
     return { kind: 'room', tenant, slug, roomKind };
   }
-  const msg = /^msg:([^:]+):(.+)$/.exec(id);
-  if (msg) return tenantProblem(msg[1]!) || clientTxnIdProblem(msg[2]!) ? null : { kind: 'msg', tenant: msg[1]!, slug: msg[2]! };
-  const rec = /^reconcile:([^:]+)$/.exec(id);
-  if (rec) return tenantProblem(rec[1]!) ? null : { kind: 'reconcile', tenant: rec[1]!, slug: '' };
+  const msg = /^msg:([^:]+):(?:([^:]+):)?([^:]+)$/.exec(id);
+  if (msg) {
+    // Without a user: `msg:{tenant}:{txnId}`, the shape of sends started before ids were per user.
+    const [, tenant, userSlug, txnId] = msg as unknown as [string, string, string | undefined, string];
+    if (tenantProblem(tenant) || clientTxnIdProblem(txnId) || (userSlug !== undefined && slugProblem(userSlug))) return null;
+    return userSlug === undefined ? { kind: 'msg', tenant, slug: txnId } : { kind: 'msg', tenant, slug: txnId, userSlug };
+  }
+  const eph = /^ephemeral:([^:]+):([^:]+):([a-z]+):([^:]+)$/.exec(id);
+  if (eph) {
+    const [, tenant, userSlug, roomKind, slug] = eph as unknown as [string, string, string, string, string];
+    if (tenantProblem(tenant) || slugProblem(userSlug) || !isRoomKind(roomKind) || roomSlugProblem(roomKind, slug)) return null;
+    return { kind: 'ephemeral', tenant, slug, roomKind, userSlug };
+  }
+  // The schedule's id, or a run it started: Temporal appends the scheduled time to the schedule's workflow id.
+  const rec = /^reconcile:([a-z0-9-]+?)(-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)?$/.exec(id);
+  if (rec) return tenantProblem(rec[1]!) ? null : { kind: 'reconcile', tenant: rec[1]!, slug: rec[2] ? rec[2].slice(1) : '' };
   const m = /^(user|user-auth):([^:]+):(.+)$/.exec(id);
   if (!m) return null;
   const [, kind, tenant, slug] = m as unknown as [string, WorkflowKind, string, string];

@@ -167,7 +167,7 @@ export const MESSAGE_BODY_MAX_LENGTH = 16_000;
 /** The content key carrying the client's transaction id, so clients can match their own echo. */
 export const CLIENT_TXN_ID_KEY = 'org.openmeet.txn_id';
 
-/** One message sent as a platform user (`msg:{tenant}:{clientTxnId}`). */
+/** One message sent as a platform user (`msg:{tenant}:{userSlug}:{clientTxnId}`). */
 export interface SendMessageInput {
   tenant: string;
   userSlug: string;

@@ -61,7 +61,7 @@ async function send(args: Parameters<MessageActivities['sendMessageAsUser']>[0])
 }
 
 /**
- * `msg:{tenant}:{clientTxnId}`: a message accepted by the API reaches the room exactly once. The
+ * `msg:{tenant}:{userSlug}:{clientTxnId}`: a message accepted by the API reaches the room exactly once. The
  * workflow id is the idempotency key; the Matrix transaction id is derived from it, so a retried
  * send is deduplicated by the homeserver.
  */

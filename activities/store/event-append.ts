@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db } from './db.js';
+import { rollback, type Db } from './db.js';
 import type { AppendResult, IncomingEvent } from './events.js';
 
 /** The NOTIFY channel; the payload is the new last sequence. */
@@ -132,7 +132,7 @@ export async function appendTransaction(db: Db, txnId: string, events: IncomingE
     await client.query('COMMIT');
     return { duplicate: false, stored: fresh.length, head: last };
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await rollback(client, err);
     throw err;
   } finally {
     client.release();

@@ -117,8 +117,8 @@ export function createRelayActions(deps: {
         },
         requestId,
       );
-      // Transaction ids are per tenant: one another user (or another room) already used is refused.
-      // A run this call started carries this sender and room; only a repeated id needs its memo read.
+      // Transaction ids are per user (the workflow id names the sender): one the same user already
+      // used in another room is refused. Only a repeated id needs its memo read.
       let handle = start.handle;
       if (!start.started) {
         const run = await handle.describe();

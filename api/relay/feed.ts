@@ -1,13 +1,16 @@
 import pg from 'pg';
+import { connectionBounds } from '../../activities/store/db.js';
 import { LOG_CHANNEL, type EventLog, type LogRow } from '../../activities/store/events.js';
 import { SENT_CHANNEL } from '../../activities/store/sent-notices.js';
+import { defaultDatabaseConfig, type DatabaseConfig } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
 
 /** Rows read per query; a burst is dispatched page by page, in order. */
 const PAGE = 500;
 /** A read every so often even without a notification: NOTIFY is the fast path, not the only one. */
 const POLL_MS = 5_000;
-const RECONNECT_MAX_MS = 30_000;
+/** Kept short: sends wait on the notices this connection hears (the poll only covers the log). */
+const RECONNECT_MAX_MS = 5_000;
 
 /**
  * This instance's reader of the event log. A dedicated connection LISTENs for the NOTIFY every
@@ -28,6 +31,8 @@ export interface LogFeed {
 
 export function createLogFeed(opts: {
   databaseUrl: string;
+  /** Bounds on the LISTEN connection's connect and queries (default: the documented defaults). */
+  limits?: DatabaseConfig;
   log: EventLog;
   logger: Logger;
   /** Whether any socket is live; with none, the head jumps forward without reading rows. */
@@ -35,6 +40,8 @@ export function createLogFeed(opts: {
   dispatch: (rows: LogRow[]) => void;
   /** Payloads of `om_message_sent`, heard on the same connection (api/relay/sent.ts). */
   onSent?: (payload: string | undefined) => void;
+  /** Called when LISTEN works again after the connection was lost: the database is back. */
+  onReconnect?: () => void;
 }): LogFeed {
   let head = -1;
   let markReady: () => void = () => undefined;
@@ -43,6 +50,11 @@ export function createLogFeed(opts: {
   let again = false;
   let closed = false;
   let listener: pg.Client | null = null;
+  /** Drops `listener` and schedules a new connection. */
+  let dropListener: ((err: unknown) => void) | null = null;
+  let probing = false;
+  /** The LISTEN connection was lost and has not been re-established yet. */
+  let lostSince: number | null = null;
   let poll: NodeJS.Timeout | undefined;
   let reconnect: NodeJS.Timeout | undefined;
   let backoff = 500;
@@ -91,7 +103,10 @@ export function createLogFeed(opts: {
 
   async function listen(): Promise<void> {
     if (closed) return;
-    const client = new pg.Client({ connectionString: opts.databaseUrl });
+    const client = new pg.Client({
+      connectionString: opts.databaseUrl,
+      ...connectionBounds(opts.limits ?? defaultDatabaseConfig()),
+    });
     let lost = false;
     const retry = (err: unknown): void => {
       // 'error' and 'end' may both fire for one loss: reconnect once.
@@ -102,6 +117,7 @@ export function createLogFeed(opts: {
       client.on('error', () => undefined);
       void client.end().catch(() => undefined);
       if (closed) return;
+      lostSince ??= Date.now();
       opts.logger.warn({ err, retryInMs: backoff }, 'relay: LISTEN connection lost; reconnecting');
       reconnect = setTimeout(() => void listen(), backoff);
       backoff = Math.min(backoff * 2, RECONNECT_MAX_MS);
@@ -117,12 +133,37 @@ export function createLogFeed(opts: {
       await client.query(`LISTEN ${LOG_CHANNEL}`);
       if (opts.onSent) await client.query(`LISTEN ${SENT_CHANNEL}`);
       listener = client;
+      dropListener = retry;
       backoff = 500;
       // Anything stored while we were not listening is read now.
       kick();
+      if (lostSince !== null) {
+        opts.logger.info({ downMs: Date.now() - lostSince }, 'relay: LISTEN connection re-established');
+        lostSince = null;
+        opts.onReconnect?.();
+      }
     } catch (err) {
       retry(err);
     }
+  }
+
+  /**
+   * A LISTEN connection hears nothing when the server is paused or the network is cut without a
+   * FIN, and nothing ends it: a bounded query on it, each poll, finds such a connection dead, and
+   * it is replaced (the new one reads everything missed meanwhile).
+   */
+  function probe(): void {
+    const client = listener;
+    const drop = dropListener;
+    if (!client || !drop || closed || probing) return;
+    probing = true;
+    client.query('SELECT 1').then(
+      () => (probing = false),
+      (err: unknown) => {
+        probing = false;
+        if (listener === client) drop(err);
+      },
+    );
   }
 
   return {
@@ -132,7 +173,10 @@ export function createLogFeed(opts: {
     ready,
     start() {
       void listen();
-      poll = setInterval(kick, POLL_MS);
+      poll = setInterval(() => {
+        kick();
+        probe();
+      }, POLL_MS);
       kick();
     },
     kick,

@@ -63,6 +63,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
 
   const feed = createLogFeed({
     databaseUrl: config.databaseUrl,
+    limits: config.database,
     log,
     logger,
     hasListeners: () => sessions.size > 0,
@@ -70,6 +71,8 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
       for (const session of [...sessions.values()]) session.deliver(rows);
     },
     onSent: (payload) => sent.deliver(payload),
+    // The database is back: have Synapse resend now what we refused meanwhile, not after its back-off.
+    onReconnect: () => hub.requestResend(),
   });
 
   // One set of listeners for every socket (`this` is the socket), and one deps object for every
@@ -133,7 +136,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     }
   }
 
-  return {
+  const hub: RelayHub = {
     log,
     feed,
     actions,
@@ -187,4 +190,5 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
       for (const ws of sockets) if (ws.readyState !== ws.CLOSED) ws.terminate();
     },
   };
+  return hub;
 }

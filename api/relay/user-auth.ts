@@ -1,20 +1,14 @@
 /**
  * User JWTs: minted by the platform backend for one user of one tenant (`sub` = the user's slug,
- * `tenant`, `aud` = USER_JWT_AUDIENCE, a required `exp`; `iss` checked when USER_JWT_ISSUER is set),
+ * `tenant`, `aud` = USER_JWT_AUDIENCE, a required `exp`, a required `iat` no older than
+ * USER_JWT_MAX_AGE_SECONDS; `iss` checked when USER_JWT_ISSUER is set),
  * verified with jose against USER_JWT_SECRET (HS256) or the keys at USER_JWT_JWKS_URL.
  */
 import type { MiddlewareHandler } from 'hono';
-import {
-  createRemoteJWKSet,
-  decodeJwt,
-  errors as joseErrors,
-  jwtVerify,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../../lib/config.js';
-import { matrixUserId, slugProblem, tenantProblem } from '../../workflows/ids.js';
-import { serviceAuth, type ServicePrincipal } from '../auth.js';
+import { matrixUserId, slugProblem, tenantProblem, userIdProblem } from '../../workflows/ids.js';
+import { describeJoseError, serviceAuth, tokenAgeProblem, type ServicePrincipal } from '../auth.js';
 import type { ApiEnv } from '../context.js';
 import { ApiError } from '../errors.js';
 import { TOKEN_PROTOCOL_PREFIX } from './protocol.js';
@@ -23,22 +17,11 @@ export interface UserPrincipal {
   tenant: string;
   userSlug: string;
   userId: string;
-  /** `exp`, in seconds since the epoch. */
+  /** `exp`, or `iat` + USER_JWT_MAX_AGE_SECONDS when sooner, in seconds since the epoch. */
   expiresAt: number;
 }
 
 export type UserVerifier = (token: string) => Promise<UserPrincipal>;
-
-function reason(err: unknown): string {
-  if (err instanceof joseErrors.JWTExpired) return 'token has expired';
-  if (err instanceof joseErrors.JWTClaimValidationFailed)
-    return `claim "${err.claim}" ${err.reason === 'missing' ? 'is missing' : 'is invalid'}`;
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature does not verify';
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'algorithm not allowed';
-  if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return 'malformed token';
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'no matching key in the JWKS';
-  return 'invalid token';
-}
 
 /** Verifies a user JWT into the user it speaks for; throws `M_UNKNOWN_TOKEN` naming the problem. */
 export function createUserVerifier(config: Pick<Config, 'userJwt' | 'matrix'>): UserVerifier {
@@ -54,7 +37,8 @@ export function createUserVerifier(config: Pick<Config, 'userJwt' | 'matrix'>): 
     try {
       const options = {
         audience: cfg.audience,
-        requiredClaims: ['exp', 'sub'],
+        // `iat` required: a long-lived token without it would never age out (tokenAgeProblem).
+        requiredClaims: ['exp', 'sub', 'iat'],
         ...(cfg.issuer ? { issuer: cfg.issuer } : {}),
       };
       payload = (
@@ -63,18 +47,23 @@ export function createUserVerifier(config: Pick<Config, 'userJwt' | 'matrix'>): 
           : await jwtVerify(token, cfg.secret!, { ...options, algorithms: ['HS256'] })
       ).payload;
     } catch (err) {
-      throw new ApiError('M_UNKNOWN_TOKEN', `user JWT rejected: ${reason(err)}`);
+      throw new ApiError('M_UNKNOWN_TOKEN', `user JWT rejected: ${describeJoseError(err)}`);
     }
+    const tooOld = tokenAgeProblem(payload.iat, cfg.maxAgeSeconds, 'USER_JWT_MAX_AGE_SECONDS');
+    if (tooOld) throw new ApiError('M_UNKNOWN_TOKEN', `user JWT rejected: ${tooOld}`);
     const { sub, tenant, exp } = payload;
     if (typeof tenant !== 'string' || tenantProblem(tenant))
       throw new ApiError('M_UNKNOWN_TOKEN', 'user JWT rejected: claim "tenant" must be a tenant id');
     if (typeof sub !== 'string' || slugProblem(sub))
       throw new ApiError('M_UNKNOWN_TOKEN', 'user JWT rejected: claim "sub" must be a user slug');
+    const tooLong = userIdProblem(config.matrix.userPrefix, config.matrix.serverName, tenant, sub, 'claim "sub"');
+    if (tooLong) throw new ApiError('M_UNKNOWN_TOKEN', `user JWT rejected: ${tooLong}`);
     return {
       tenant,
       userSlug: sub,
       userId: matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, sub),
-      expiresAt: exp!,
+      // A socket lives on the token it opened with: it ends when the token ends or ages out, whichever is first.
+      expiresAt: Math.min(exp!, (payload.iat as number) + cfg.maxAgeSeconds),
     };
   };
 }

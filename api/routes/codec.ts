@@ -1,10 +1,14 @@
 import type { Payload } from '@temporalio/common';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import { timingSafeEqual } from 'node:crypto';
 import { EncryptionCodec } from '../../lib/codec.js';
+import type { CodecAuth } from '../../lib/config.js';
+import { describeJoseError } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
-import { ApiError } from '../errors.js';
+import { ApiError, respondError } from '../errors.js';
 import { operation, ref } from '../operation.js';
 import { readJsonObject } from '../validation.js';
 
@@ -46,15 +50,61 @@ const codecOp = (op: 'encode' | 'decode') =>
 const ops = { encode: codecOp('encode'), decode: codecOp('decode') };
 export const codecOperations = Object.values(ops);
 
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+/** The JWKS could not be had (down, slow, not a key set): our side's problem, not the caller's token. */
+const keysUnavailable = (err: unknown): boolean =>
+  !(err instanceof joseErrors.JOSEError) ||
+  ['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC'].includes(err.code);
+
+/** Checks the caller's credential as CODEC_AUTH says; with none chosen, refuses everyone (fail closed). */
+function codecAuth(auth: CodecAuth | null, corsOrigins: readonly string[]): MiddlewareHandler<ApiEnv> {
+  const expected = auth?.mode === 'token' ? Buffer.from(auth.token) : null;
+  const jwks = auth?.mode === 'jwt' ? createRemoteJWKSet(auth.jwksUrl) : null;
+  return async (c, next) => {
+    const origin = c.req.header('origin');
+    if (origin && !corsOrigins.includes(origin)) {
+      throw new ApiError('M_FORBIDDEN', 'codec: origin not allowed (CODEC_CORS_ORIGINS)');
+    }
+    if (!auth) throw new ApiError('M_FORBIDDEN', 'codec: no credential is configured on this server (CODEC_AUTH)');
+    if (auth.mode === 'none') return next();
+    const given = BEARER.exec(c.req.header('authorization') ?? '')?.[1];
+    if (!given) throw new ApiError('M_MISSING_TOKEN', 'codec: missing Authorization: Bearer <token>');
+    if (expected) {
+      const bytes = Buffer.from(given);
+      if (bytes.length !== expected.length || !timingSafeEqual(bytes, expected)) {
+        throw new ApiError('M_UNKNOWN_TOKEN', 'codec: wrong access token');
+      }
+    } else if (auth.mode === 'jwt') {
+      try {
+        await jwtVerify(given, jwks!, {
+          requiredClaims: ['exp'],
+          ...(auth.audience ? { audience: auth.audience } : {}),
+          ...(auth.issuer ? { issuer: auth.issuer } : {}),
+        });
+      } catch (err) {
+        if (keysUnavailable(err)) {
+          throw new ApiError(
+            'OM_UNAVAILABLE',
+            "codec: the identity provider's keys (CODEC_JWKS_URL) could not be fetched; retry later",
+          );
+        }
+        throw new ApiError('M_UNKNOWN_TOKEN', `codec: JWT rejected: ${describeJoseError(err)}`);
+      }
+    }
+    await next();
+  };
+}
+
 /**
  * The remote codec the Temporal UI and CLI call (`POST /codec/decode`, `/codec/encode`, the
  * proto-JSON `{payloads: [...]}` format) to show our encrypted payloads. CORS admits the UI's
- * origins; with CODEC_ACCESS_TOKEN set, callers must present it (the UI's passAccessToken).
+ * origins; callers present the credential CODEC_AUTH names (a shared token, or the UI user's JWT
+ * passed with TEMPORAL_CODEC_PASS_ACCESS_TOKEN), unless the operator chose `none`.
  */
 export function codecRoutes(deps: AppDeps) {
   const codec = new EncryptionCodec(deps.config.payloads.keys, deps.config.payloads.activeKeyId);
-  const { corsOrigins, accessToken } = deps.config.codec;
-  const expected = accessToken ? Buffer.from(`Bearer ${accessToken}`) : null;
+  const { corsOrigins, auth } = deps.config.codec;
   const app = new Hono<ApiEnv>();
   app.use(
     '/codec/*',
@@ -65,16 +115,16 @@ export function codecRoutes(deps: AppDeps) {
       credentials: true,
     }),
   );
-  app.use('/codec/*', async (c, next) => {
-    if (expected) {
-      const given = Buffer.from(c.req.header('authorization') ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected))
-        throw new ApiError('M_UNKNOWN_TOKEN', 'codec: missing or wrong access token');
-    } else if (c.req.header('origin') && !corsOrigins.includes(c.req.header('origin')!)) {
-      throw new ApiError('M_FORBIDDEN', 'codec: origin not allowed (CODEC_CORS_ORIGINS)');
-    }
-    await next();
-  });
+  app.use('/codec/*', codecAuth(auth, corsOrigins));
+  // After the credential check, so only a caller who may use the codec makes it read a body; counts
+  // streamed bytes too, so a chunked body without Content-Length stops at the limit, not at its end.
+  app.use(
+    '/codec/*',
+    bodyLimit({
+      maxSize: CODEC_MAX_BYTES,
+      onError: (c) => respondError(c, 'M_TOO_LARGE', `request body exceeds ${CODEC_MAX_BYTES} bytes`),
+    }),
+  );
   for (const op of ['encode', 'decode'] as const) {
     app.post(ops[op].path, async (c) => {
       const body = await readJsonObject(c, CODEC_MAX_BYTES);

@@ -1,6 +1,13 @@
 import { Hono, type Context } from 'hono';
 import { MatrixHttpError, MatrixUnreachableError } from '../../activities/matrix/errors.js';
-import { isRoomKind, matrixUserId, roomSlugProblem, slugProblem, tenantProblem } from '../../workflows/ids.js';
+import {
+  isRoomKind,
+  matrixUserId,
+  roomSlugProblem,
+  slugProblem,
+  tenantProblem,
+  userIdProblem,
+} from '../../workflows/ids.js';
 import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES } from '../../workflows/messages.js';
 import { assertTenant } from '../auth.js';
 import type { AppDeps } from '../context.js';
@@ -155,6 +162,8 @@ export function messagesRoutes(deps: AppDeps) {
       throw new ApiError('M_INVALID_PARAM', `room kind must be event, group or dm, not ${JSON.stringify(kind)}`);
     assertValid(roomSlugProblem(kind, slug));
     const who = sender(c, tenant, requested);
+    const { userPrefix, serverName } = deps.config.matrix;
+    assertValid(userIdProblem(userPrefix, serverName, tenant, who.userSlug, 'userSlug'));
     const room = await actions.resolveRoom(tenant, { kind, slug });
     if (!(await actions.isJoined(matrixId(who), room.roomId)))
       throw new ApiError('M_FORBIDDEN', `${who.userSlug} is not joined to ${kind} ${slug}`);

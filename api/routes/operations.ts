@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { Hono } from 'hono';
 import { parseWorkflowId } from '../../workflows/ids.js';
 import { roomStateQuery, userStateQuery, type RoomState, type UserState } from '../../workflows/messages.js';
@@ -35,27 +35,46 @@ const getOperation = operation({
 });
 export const operationsOperations = [getOperation];
 
+const notFound = (err: unknown): boolean =>
+  err instanceof WorkflowNotFoundError ||
+  err instanceof ScheduleNotFoundError ||
+  ['WorkflowNotFoundError', 'ScheduleNotFoundError'].includes((err as Error).name);
+
+/** `reconcile:{tenant}` names the tenant's schedule, not a run: its latest run answers for it. */
+async function latestReconcileRun(deps: AppDeps, scheduleId: string): Promise<string> {
+  let info;
+  try {
+    info = (await deps.temporal.schedule.getHandle(scheduleId).describe()).info;
+  } catch (err) {
+    if (notFound(err)) throw new ApiError('M_NOT_FOUND', `no workflow "${scheduleId}"`);
+    throw err;
+  }
+  const latest = info.runningActions.at(-1) ?? info.recentActions.at(-1)?.action;
+  if (!latest) throw new ApiError('M_NOT_FOUND', `"${scheduleId}" has not run yet`);
+  return latest.workflow.workflowId;
+}
+
 /** `GET /v1/operations/{workflowId}`: where a workflow started through the API stands. */
 export function operationsRoutes(deps: AppDeps) {
   return new Hono<ApiEnv>().get(getOperation.path, async (c) => {
-    const workflowId = c.req.param('workflowId');
-    const parsed = parseWorkflowId(workflowId);
-    if (!parsed) throw new ApiError('M_INVALID_PARAM', `"${workflowId}" is not a workflow id of this service`);
+    const asked = c.req.param('workflowId');
+    const parsed = parseWorkflowId(asked);
+    if (!parsed) throw new ApiError('M_INVALID_PARAM', `"${asked}" is not a workflow id of this service`);
     assertTenant(c.get('principal'), parsed.tenant);
+    const workflowId =
+      parsed.kind === 'reconcile' && parsed.slug === '' ? await latestReconcileRun(deps, asked) : asked;
     const handle = deps.temporal.workflow.getHandle(workflowId);
     let description;
     try {
       description = await handle.describe();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowNotFoundError') {
-        throw new ApiError('M_NOT_FOUND', `no workflow "${workflowId}"`);
-      }
+      if (notFound(err)) throw new ApiError('M_NOT_FOUND', `no workflow "${workflowId}"`);
       throw err;
     }
     const workflowStatus = description.status.name;
     const base = { workflowId, runId: description.runId, kind: parsed.kind, workflowStatus };
-    // Reconcile runs and message sends have no state query: running, or their result.
-    const resultOnly = parsed.kind === 'reconcile' || parsed.kind === 'msg';
+    // Only the user and room entities answer a state query; the others are running, or their result.
+    const resultOnly = parsed.kind !== 'user' && parsed.kind !== 'room';
     if (workflowStatus === 'RUNNING' && !resultOnly) {
       const state = parsed.kind === 'room' ? await handle.query(roomStateQuery) : await handle.query(userStateQuery);
       return c.json({ ...base, status: statusOf(state), state });

@@ -47,6 +47,7 @@ describe('service JWT', () => {
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuer(config.serviceJwt.issuer)
       .setAudience(config.serviceJwt.audience)
+      .setIssuedAt()
       .sign(config.serviceJwt.secret!);
     await expectError(await send(`Bearer ${t}`), 401, 'M_UNKNOWN_TOKEN', /"exp" is missing/);
   });

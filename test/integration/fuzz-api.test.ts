@@ -141,7 +141,14 @@ const routePath = fc.oneof(
   fc
     .tuple(
       fc.oneof(
-        fc.constantFrom(`user:${tenant}:alice`, `room:${tenant}:event:alpha`, `msg:${tenant}:x`, 'user:::'),
+        fc.constantFrom(
+          `user:${tenant}:alice`,
+          `room:${tenant}:event:alpha`,
+          `msg:${tenant}:x`,
+          `msg:${tenant}:alice:x`,
+          `ephemeral:${tenant}:alice:event:alpha`,
+          'user:::',
+        ),
         hostileSegment,
       ),
     )

@@ -212,7 +212,7 @@ describe('acting from the socket', () => {
     const txnId = randomUUID();
     alice.send({ type: 'send', id: 's1', kind: 'event', slug: 'chat', txnId, body: 'from the socket' });
     const queued = await alice.waitFor((f) => f.type === 'queued' && f.id === 's1');
-    expect(queued).toMatchObject({ txnId, workflowId: `msg:${tenant}:${txnId}` });
+    expect(queued).toMatchObject({ txnId, workflowId: `msg:${tenant}:alice:${txnId}` });
     const sent = await alice.waitFor((f) => f.type === 'sent' && f.id === 's1');
     const echo = await bob.waitFor((f) => f.event?.event_id === sent.eventId);
     expect(echo.event).toMatchObject({

@@ -7,7 +7,9 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
+import { loadApiConfig } from '../../lib/config.js';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/search-attributes.js';
+import { MINIMAL_ENV } from '../helpers/minimal-env.js';
 
 // Compiled to dist/test/unit/, three levels below the repository root.
 const repoPath = (p: string): string => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
@@ -302,6 +304,33 @@ describe('docker-compose.yml and lib/config.ts', () => {
       expect(passed.has('SERVICE_JWT_SECRET') || passed.has('SERVICE_JWT_JWKS_URL')).toBe(true);
     },
   );
+});
+
+describe('docker-compose.yml: the codec is not open by default', () => {
+  const api = environmentOf(services.api ?? {});
+  const ui = environmentOf(services['temporal-ui'] ?? {});
+  // What the API reads when the operator sets nothing beyond the required secrets.
+  const apiDefaults = Object.fromEntries([...api].map(([k, v]) => [k, withDefaults(v)]));
+
+  it('asks for a JWT from the Temporal UI, which signs operators in and passes their token', () => {
+    expect(apiDefaults.CODEC_AUTH).toBe('jwt');
+    expect(withDefaults(ui.get('TEMPORAL_CODEC_PASS_ACCESS_TOKEN') ?? '')).toBe('true');
+    expect(withDefaults(ui.get('TEMPORAL_AUTH_ENABLED') ?? '')).toBe('true');
+  });
+
+  it('makes the API refuse to start until the JWKS (or a token) is given, and start once it is', () => {
+    const env = { ...apiDefaults, ...MINIMAL_ENV };
+    expect(() => loadApiConfig(env)).toThrow(/CODEC_JWKS_URL is required when CODEC_AUTH=jwt/);
+    expect(loadApiConfig({ ...env, CODEC_JWKS_URL: 'https://idp.example/jwks' }).codec.auth?.mode).toBe('jwt');
+    expect(loadApiConfig({ ...env, CODEC_AUTH: 'token', CODEC_ACCESS_TOKEN: 't'.repeat(32) }).codec.auth?.mode).toBe(
+      'token',
+    );
+  });
+
+  it('shows the same way in .env.example', () => {
+    expect(readRepoFile('.env.example')).toMatch(/^CODEC_AUTH=jwt$/m);
+    expect(readRepoFile('.env.example')).toMatch(/^TEMPORAL_CODEC_PASS_ACCESS_TOKEN=true$/m);
+  });
 });
 
 describe('docker-compose.yml and .env.example', () => {

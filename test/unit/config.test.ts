@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadConfig } from '../../lib/config.js';
+import { loadApiConfig, loadConfig } from '../../lib/config.js';
 import { MINIMAL_ENV } from '../helpers/minimal-env.js';
 
 const base = MINIMAL_ENV;
@@ -30,7 +30,93 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ WORKER_HTTP_PORT: '-1' }, /WORKER_HTTP_PORT must be a whole number/],
     [{ API_SHUTDOWN_GRACE_MS: '1e4' }, /API_SHUTDOWN_GRACE_MS must be a whole number/],
+    [{ CODEC_AUTH: 'open' }, /CODEC_AUTH must be token, jwt or none, got "open"/],
+    [{ CODEC_AUTH: 'token' }, /CODEC_ACCESS_TOKEN is required when CODEC_AUTH=token/],
+    [{ CODEC_ACCESS_TOKEN: 'short' }, /CODEC_ACCESS_TOKEN must be at least 32 bytes/],
+    [{ CODEC_AUTH: 'jwt' }, /CODEC_JWKS_URL is required when CODEC_AUTH=jwt/],
+    [{ CODEC_JWKS_URL: 'idp.example/jwks' }, /CODEC_JWKS_URL must be an http\(s\) URL/],
+    [{ CODEC_AUTH: 'none', CODEC_ACCESS_TOKEN: 'c'.repeat(32) }, /CODEC_ACCESS_TOKEN is set but CODEC_AUTH is "none"/],
+    [{ CODEC_ACCESS_TOKEN: 'c'.repeat(32), CODEC_JWKS_URL: 'https://idp.example/jwks' }, /CODEC_JWKS_URL is set but CODEC_AUTH is "token"/],
+    [{ USER_JWT_AUDIENCE: 'matrix-orchestrator' }, /USER_JWT_AUDIENCE must differ from SERVICE_JWT_AUDIENCE/],
+    [{ SERVICE_JWT_AUDIENCE: 'shared', USER_JWT_AUDIENCE: 'shared' }, /USER_JWT_AUDIENCE must differ from SERVICE_JWT_AUDIENCE \(both are "shared"\)/],
+    [{ SERVICE_JWT_MAX_AGE_SECONDS: '0' }, /SERVICE_JWT_MAX_AGE_SECONDS must be between 60 and 2592000/],
+    [{ USER_JWT_MAX_AGE_SECONDS: '1d' }, /USER_JWT_MAX_AGE_SECONDS must be a whole number/],
   ])('fails fast naming the variable: %j', (patch, message) => {
+    expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
+  });
+
+  it('limits service and user JWTs to 24 hours since their iat by default', () => {
+    const c = loadConfig(base);
+    expect(c.serviceJwt.maxAgeSeconds).toBe(86_400);
+    expect(c.userJwt.maxAgeSeconds).toBe(86_400);
+    expect(loadConfig({ ...base, USER_JWT_MAX_AGE_SECONDS: '3600' }).userJwt.maxAgeSeconds).toBe(3600);
+  });
+
+  it('derives the codec credential from what is set, and leaves it unchosen when nothing is', () => {
+    expect(loadConfig(base).codec.auth).toBeNull();
+    expect(loadConfig({ ...base, CODEC_ACCESS_TOKEN: 'c'.repeat(32) }).codec.auth).toEqual({ mode: 'token', token: 'c'.repeat(32) });
+    const jwt = loadConfig({ ...base, CODEC_JWKS_URL: 'https://idp.example/jwks', CODEC_JWT_AUDIENCE: 'ui' }).codec.auth;
+    expect(jwt).toMatchObject({ mode: 'jwt', audience: 'ui', issuer: null });
+    expect(jwt?.mode === 'jwt' && jwt.jwksUrl.href).toBe('https://idp.example/jwks');
+    expect(loadConfig({ ...base, CODEC_AUTH: 'none' }).codec.auth).toEqual({ mode: 'none' });
+  });
+
+  it('refuses an API configuration with no codec credential, naming the ways to give one', () => {
+    expect(() => loadApiConfig(base)).toThrow(/CODEC_AUTH is not set, nor CODEC_ACCESS_TOKEN or CODEC_JWKS_URL.*CODEC_AUTH=none/);
+    expect(loadApiConfig({ ...base, CODEC_AUTH: 'none' }).codec.auth?.mode).toBe('none');
+  });
+});
+
+describe('loadConfig: database bounds', () => {
+  it('defaults to bounds that never cut a request-path query, the client waiting 2 s past the server', () => {
+    expect(loadConfig(base).database).toEqual({
+      connectTimeoutMs: 5000,
+      statementTimeoutMs: 10000,
+      lockTimeoutMs: 5000,
+      idleInTransactionTimeoutMs: 60000,
+      queryTimeoutMs: 12000,
+    });
+    expect(Object.isFrozen(loadConfig(base).database)).toBe(true);
+  });
+
+  it('reads each variable, and derives the query timeout from the statement timeout unless set', () => {
+    const c = loadConfig({
+      ...base,
+      DATABASE_CONNECT_TIMEOUT_MS: '250',
+      DATABASE_STATEMENT_TIMEOUT_MS: '800',
+      DATABASE_LOCK_TIMEOUT_MS: '300',
+      DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '1500',
+    });
+    expect(c.database).toEqual({
+      connectTimeoutMs: 250,
+      statementTimeoutMs: 800,
+      lockTimeoutMs: 300,
+      idleInTransactionTimeoutMs: 1500,
+      queryTimeoutMs: 2800,
+    });
+    const explicit = loadConfig({ ...base, DATABASE_STATEMENT_TIMEOUT_MS: '800', DATABASE_QUERY_TIMEOUT_MS: '900' });
+    expect(explicit.database.queryTimeoutMs).toBe(900);
+    // Empty means the default (compose passes `${DATABASE_QUERY_TIMEOUT_MS:-}`).
+    expect(loadConfig({ ...base, DATABASE_QUERY_TIMEOUT_MS: '' }).database.queryTimeoutMs).toBe(12000);
+  });
+
+  it.each([
+    [{ DATABASE_CONNECT_TIMEOUT_MS: '5s' }, /DATABASE_CONNECT_TIMEOUT_MS must be a whole number, got "5s"/],
+    [{ DATABASE_CONNECT_TIMEOUT_MS: '0' }, /DATABASE_CONNECT_TIMEOUT_MS must be between 100 and 600000/],
+    [{ DATABASE_STATEMENT_TIMEOUT_MS: '0' }, /DATABASE_STATEMENT_TIMEOUT_MS must be between 100/],
+    [{ DATABASE_STATEMENT_TIMEOUT_MS: '-1' }, /DATABASE_STATEMENT_TIMEOUT_MS must be a whole number/],
+    [{ DATABASE_LOCK_TIMEOUT_MS: '1.5' }, /DATABASE_LOCK_TIMEOUT_MS must be a whole number/],
+    [{ DATABASE_LOCK_TIMEOUT_MS: '99' }, /DATABASE_LOCK_TIMEOUT_MS must be between 100/],
+    [
+      { DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '999' },
+      /DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS must be between 1000 and/,
+    ],
+    [{ DATABASE_QUERY_TIMEOUT_MS: 'never' }, /DATABASE_QUERY_TIMEOUT_MS must be a whole number/],
+    [
+      { DATABASE_STATEMENT_TIMEOUT_MS: '5000', DATABASE_QUERY_TIMEOUT_MS: '4000' },
+      /DATABASE_QUERY_TIMEOUT_MS must be at least DATABASE_STATEMENT_TIMEOUT_MS \(5000\), got 4000/,
+    ],
+  ])('fails fast naming the database variable: %j', (patch, message) => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
   });
 });

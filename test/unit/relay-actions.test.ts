@@ -114,9 +114,9 @@ describe('a durable send', () => {
   it('starts the workflow and reads nothing back when the start created the run', async () => {
     const s = setup();
     const ticket = await s.send('alice', '!r:x');
-    expect(ticket.workflowId).toBe('msg:acme:t1');
-    expect(s.calls).toEqual(['start msg:acme:t1 FAIL']);
-    expect(s.runs.get('msg:acme:t1')!.memo).toMatchObject({ userSlug: 'alice', roomId: '!r:x' });
+    expect(ticket.workflowId).toBe('msg:acme:alice:t1');
+    expect(s.calls).toEqual(['start msg:acme:alice:t1 FAIL']);
+    expect(s.runs.get('msg:acme:alice:t1')!.memo).toMatchObject({ userSlug: 'alice', roomId: '!r:x' });
     expect(await ticket.result()).toMatchObject({ eventId: '$run1' });
   });
 
@@ -124,29 +124,41 @@ describe('a durable send', () => {
     const s = setup();
     await s.send('alice', '!r:x');
     const again = await s.send('alice', '!r:x');
-    expect(again.workflowId).toBe('msg:acme:t1');
+    expect(again.workflowId).toBe('msg:acme:alice:t1');
     expect(await again.result()).toMatchObject({ eventId: '$run1' });
-    expect(s.calls.slice(1)).toEqual(['start msg:acme:t1 FAIL', 'describe msg:acme:t1', 'result msg:acme:t1 run1']);
-    s.runs.get('msg:acme:t1')!.status = 'COMPLETED';
+    expect(s.calls.slice(1)).toEqual([
+      'start msg:acme:alice:t1 FAIL',
+      'describe msg:acme:alice:t1',
+      'result msg:acme:alice:t1 run1',
+    ]);
+    s.runs.get('msg:acme:alice:t1')!.status = 'COMPLETED';
     expect(await (await s.send('alice', '!r:x')).result()).toMatchObject({ eventId: '$run1' });
   });
 
-  it('refuses a transaction id another user or another room already used', async () => {
+  it('refuses a transaction id the same user already used in another room', async () => {
     const s = setup();
     await s.send('alice', '!r:x');
-    await expect(s.send('bob', '!r:x')).rejects.toMatchObject({ errcode: 'OM_TXN_CONFLICT' });
     await expect(s.send('alice', '!other:x')).rejects.toMatchObject({ errcode: 'OM_TXN_CONFLICT' });
-    s.runs.get('msg:acme:t1')!.status = 'COMPLETED';
-    await expect(s.send('bob', '!r:x')).rejects.toMatchObject({ errcode: 'OM_TXN_CONFLICT' });
+    s.runs.get('msg:acme:alice:t1')!.status = 'COMPLETED';
+    await expect(s.send('alice', '!other:x')).rejects.toMatchObject({ errcode: 'OM_TXN_CONFLICT' });
   });
 
-  it('lets a failed run be tried again, by whoever repeats the id (a new run, with their memo)', async () => {
+  it("gives another user's same transaction id its own run: never refused, never answered with alice's", async () => {
     const s = setup();
     await s.send('alice', '!r:x');
-    s.runs.get('msg:acme:t1')!.status = 'FAILED';
-    const retry = await s.send('bob', '!r:x');
-    expect(s.runs.get('msg:acme:t1')!.memo).toMatchObject({ userSlug: 'bob' });
-    expect(await retry.result()).toMatchObject({ eventId: '$run2', userSlug: 'bob' });
+    const bobs = await s.send('bob', '!r:x');
+    expect(bobs.workflowId).toBe('msg:acme:bob:t1');
+    expect(s.runs.get('msg:acme:bob:t1')!.memo).toMatchObject({ userSlug: 'bob' });
+    expect(await bobs.result()).toMatchObject({ eventId: '$run2', userSlug: 'bob' });
+    expect(s.calls.filter((c) => c.startsWith('describe'))).toHaveLength(0);
+  });
+
+  it('lets a failed run be tried again by its user (a new run)', async () => {
+    const s = setup();
+    await s.send('alice', '!r:x');
+    s.runs.get('msg:acme:alice:t1')!.status = 'FAILED';
+    const retry = await s.send('alice', '!r:x');
+    expect(await retry.result()).toMatchObject({ eventId: '$run2', userSlug: 'alice' });
     expect(s.calls.filter((c) => c.startsWith('describe'))).toHaveLength(0);
   });
 });
@@ -161,7 +173,7 @@ describe("a durable send answered by the worker's notice (decision 0018)", () =>
       finish = (eventId) => resolve({ eventId });
       fail = reject;
     });
-    const handle = { workflowId: 'msg:acme:t1', result: () => result };
+    const handle = { workflowId: 'msg:acme:alice:t1', result: () => result };
     const temporal = { workflow: { start: async () => handle, getHandle: () => handle } } as unknown as Client;
     return { temporal, finish: (e: string) => finish(e), fail: (e: Error) => fail(e) };
   };
@@ -179,9 +191,9 @@ describe("a durable send answered by the worker's notice (decision 0018)", () =>
     const s = setup();
     const result = (await s.send()).result();
     expect(s.sent.size).toBe(1);
-    s.sent.deliver(notice('msg:acme:other', '$not-ours'));
+    s.sent.deliver(notice('msg:acme:alice:other', '$not-ours'));
     s.sent.deliver('not json');
-    s.sent.deliver(notice('msg:acme:t1', '$early'));
+    s.sent.deliver(notice('msg:acme:alice:t1', '$early'));
     await expect(result).resolves.toEqual({ eventId: '$early', roomId: '!r:x', userSlug: 'alice', clientTxnId: 't1' });
     expect(s.sent.size).toBe(0);
     s.finish('$early');

@@ -15,13 +15,14 @@ const secret = new TextEncoder().encode('u'.repeat(32));
 
 function token(
   claims: Record<string, unknown>,
-  opts: { aud?: string; exp?: number; sub?: string | null; iss?: string; key?: Uint8Array } = {},
+  opts: { aud?: string; exp?: number; iat?: number | null; sub?: string | null; iss?: string; key?: Uint8Array } = {},
 ): Promise<string> {
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setAudience(opts.aud ?? 'matrix-orchestrator-realtime');
   if (opts.sub !== null) jwt.setSubject(opts.sub ?? 'alice');
   if (opts.iss) jwt.setIssuer(opts.iss);
+  if (opts.iat !== null) jwt.setIssuedAt(opts.iat);
   jwt.setExpirationTime(opts.exp ?? Math.floor(Date.now() / 1000) + 60);
   return jwt.sign(opts.key ?? secret);
 }
@@ -78,8 +79,44 @@ describe('user JWT verification', () => {
       'M_UNKNOWN_TOKEN: user JWT rejected: claim "sub" must be a user slug',
     ],
     ['garbage', Promise.resolve('not.a.jwt'), 'M_UNKNOWN_TOKEN: user JWT rejected: malformed token'],
+    ['no iat', token({ tenant: 'acme' }, { iat: null }), 'M_UNKNOWN_TOKEN: user JWT rejected: claim "iat" is missing'],
+    [
+      'one issued more than 24 h ago, though not expired',
+      token({ tenant: 'acme' }, { iat: Math.floor(Date.now() / 1000) - 86_400 - 60 }),
+      'M_UNKNOWN_TOKEN: user JWT rejected: token was issued more than 86400 s (USER_JWT_MAX_AGE_SECONDS) ago',
+    ],
+    [
+      'one issued in the future',
+      token({ tenant: 'acme' }, { iat: Math.floor(Date.now() / 1000) + 600 }),
+      'M_UNKNOWN_TOKEN: user JWT rejected: claim "iat" is in the future',
+    ],
   ])('refuses %s, naming why', async (_what, t, message) => {
     expect(await rejection(verify(await t))).toBe(message);
+  });
+
+  it('takes a token up to USER_JWT_MAX_AGE_SECONDS old, and no older', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect((await verify(await token({ tenant: 'acme' }, { iat: now - 86_400 + 60 }))).userSlug).toBe('alice');
+    const short = createUserVerifier(loadConfig({ ...env, USER_JWT_MAX_AGE_SECONDS: '600' }));
+    expect((await short(await token({ tenant: 'acme' }, { iat: now - 540 }))).userSlug).toBe('alice');
+    expect(await rejection(short(await token({ tenant: 'acme' }, { iat: now - 660 })))).toMatch(
+      /issued more than 600 s/,
+    );
+    // A socket opened with it closes when it ages out, if that comes before its exp.
+    expect((await short(await token({ tenant: 'acme' }, { iat: now - 540, exp: now + 3600 }))).expiresAt).toBe(
+      now + 60,
+    );
+    // The issuer's clock a little ahead of ours: a fresh token's iat a few seconds in our future is fine.
+    expect((await verify(await token({ tenant: 'acme' }, { iat: now + 5 }))).userSlug).toBe('alice');
+  });
+
+  it('refuses a sub whose Matrix user id would be over 255 bytes on this server', async () => {
+    // @om_acme_{slug}:{server}: 9 + slug + 1 + server bytes.
+    const long = createUserVerifier(loadConfig({ ...env, MATRIX_SERVER_NAME: 's'.repeat(146) }));
+    expect((await long(await token({ tenant: 'acme' }, { sub: 'u'.repeat(99) }))).userId).toHaveLength(255);
+    expect(await rejection(long(await token({ tenant: 'acme' }, { sub: 'u'.repeat(100) })))).toMatch(
+      /user JWT rejected: claim "sub" is too long: its Matrix user id would be 256 bytes, over Matrix's limit of 255/,
+    );
   });
 
   it('checks the issuer only when one is configured', async () => {

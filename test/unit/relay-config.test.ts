@@ -17,7 +17,13 @@ describe('relay configuration', () => {
       gapSweep: true,
     });
     expect(loadConfig({ ...base, RELAY_GAP_SWEEP: 'false' }).relay.gapSweep).toBe(false);
-    expect(c.userJwt).toEqual({ secret: null, jwksUrl: null, audience: 'matrix-orchestrator-realtime', issuer: null });
+    expect(c.userJwt).toEqual({
+      secret: null,
+      jwksUrl: null,
+      audience: 'matrix-orchestrator-realtime',
+      issuer: null,
+      maxAgeSeconds: 86_400,
+    });
     expect(c.matrix.appserviceId).toBe('matrix-orchestrator');
     expect(loadConfig({ ...base, USER_JWT_JWKS_URL: 'https://idp.example/jwks' }).userJwt.jwksUrl?.href).toBe(
       'https://idp.example/jwks',
