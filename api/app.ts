@@ -28,7 +28,7 @@ export function createApp(deps: AppDeps) {
   const app = new Hono<ApiEnv>();
   const relay = deps.relay;
   const metrics = createHttpMetrics(
-    relay ? { openSockets: () => relay.size, gapCounts: () => relay.gaps.counts } : undefined,
+    relay ? { openSockets: () => relay.size, gapCounts: () => relay.gaps.counts, limits: relay.limits } : undefined,
   );
   app.use(metrics.middleware);
   app.use(async (c, next) => {

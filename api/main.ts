@@ -43,15 +43,25 @@ attachRealtime(server, { config, relay, logger: log });
 const graceful = gracefulServer(server);
 
 const graceMs = config.api.shutdownGraceMs;
+/** After the grace period, what releasing the pools may take before the process exits anyway. */
+const RELEASE_MS = 2_000;
 let stopping = false;
 /** Stop accepting, let in-flight requests finish within the grace period, release, exit. */
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal, graceMs }, 'api shutting down');
-  // Sockets first (1001): their clients reconnect to another instance and resume.
+  // Whatever hangs (a pool that does not end, a feed that does not close), the process is gone in time.
+  setTimeout(() => {
+    log.error({ graceMs }, 'api shutdown overran its grace period: exiting');
+    process.exit(1);
+  }, graceMs + RELEASE_MS).unref();
+  // Sockets first: new ones are refused at once (an error frame, then 1001), open ones closed with
+  // 1001; their clients reconnect to another instance and resume.
+  const started = Date.now();
   await relay.close();
-  const outcome = await graceful.close(graceMs);
+  // One grace period for both: the requests get what closing the sockets left of it.
+  const outcome = await graceful.close(Math.max(0, graceMs - (Date.now() - started)));
   if (outcome === 'forced') log.warn({ graceMs }, 'grace period over: cut the requests still open');
   await Promise.allSettled([connection.close(), db.end()]);
   log.info({ outcome }, 'api stopped');

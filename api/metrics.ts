@@ -2,6 +2,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ApiEnv } from './context.js';
+import { LIMITS, type RelayLimits } from './relay/limits.js';
 import type { GapCounts } from './relay/txn-gaps.js';
 import { operation } from './operation.js';
 
@@ -47,6 +48,8 @@ function routeOf(c: Parameters<MiddlewareHandler>[0]): string {
 export function createHttpMetrics(relay?: {
   openSockets: () => number;
   gapCounts: () => Readonly<GapCounts>;
+  /** The relay's limits and what they refused (decision 0023); absent: no such metrics. */
+  limits?: RelayLimits;
 }): HttpMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -83,6 +86,7 @@ export function createHttpMetrics(relay?: {
       'Transactions the homeserver had held back (stored, never sent) that a sweep brought into the log.',
       (c) => c.recovered,
     );
+    if (relay.limits) limitMetrics(registry, relay.limits);
   }
   const requests = new Counter<Labels>({
     name: 'http_requests_total',
@@ -125,4 +129,54 @@ export function createHttpMetrics(relay?: {
     );
 
   return { registry, middleware, routes };
+}
+
+/** Refusals by limit, and how close users and addresses are to theirs (read at each scrape). */
+function limitMetrics(registry: Registry, limits: RelayLimits): void {
+  const reported = new Map<string, number>();
+  new Counter<'limit'>({
+    name: 'relay_limit_refusals_total',
+    help: 'Sockets, handshakes, frames and HTTP requests refused (or sockets cut off) by a relay limit, by limit.',
+    labelNames: ['limit'],
+    registers: [registry],
+    collect() {
+      for (const limit of LIMITS) {
+        const now = limits.refusalCounts.get(limit) ?? 0;
+        // inc(0) too: every limit has a series from the first scrape on.
+        this.inc({ limit }, now - (reported.get(limit) ?? 0));
+        reported.set(limit, now);
+      }
+    },
+  });
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  };
+  const { maxSocketsPerUser, maxSocketsPerAddress } = limits.config;
+  gauge(
+    'relay_socket_users',
+    'Users with at least one relay socket open on this API process.',
+    () => limits.users.size,
+  );
+  gauge(
+    'relay_socket_users_at_limit',
+    'Users holding RELAY_MAX_SOCKETS_PER_USER sockets on this API process (their next one is refused).',
+    () => limits.users.atLeast(maxSocketsPerUser),
+  );
+  gauge(
+    'relay_socket_addresses',
+    'Client addresses with at least one relay socket open on this API process.',
+    () => limits.addresses.size,
+  );
+  gauge(
+    'relay_socket_addresses_at_limit',
+    'Client addresses holding RELAY_MAX_SOCKETS_PER_ADDRESS sockets on this API process (0 when that limit is off).',
+    () => (maxSocketsPerAddress > 0 ? limits.addresses.atLeast(maxSocketsPerAddress) : 0),
+  );
 }

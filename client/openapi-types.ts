@@ -204,7 +204,7 @@ export interface paths {
     };
     /**
      * The user's WebSocket (subprotocol `om-relay.v1`)
-     * @description A WebSocket upgrade (`Upgrade: websocket`, subprotocol `om-relay.v1`). Frames are JSON objects of the `om-relay.v1` protocol (api/relay/protocol.ts; README, "Realtime relay"): the server pushes the events of the rooms the user is in now, resumable from `since`; the client sends messages, typing and receipts. The user JWT goes in `Authorization`, a `bearer.<jwt>` subprotocol entry, or `?access_token=`; authentication problems are told on the socket (an `error` frame, then close 4401).
+     * @description A WebSocket upgrade (`Upgrade: websocket`, subprotocol `om-relay.v1`). Frames are JSON objects of the `om-relay.v1` protocol (api/relay/protocol.ts; README, "Realtime relay"): the server pushes the events of the rooms the user is in now, resumable from `since`; the client sends messages, typing and receipts. The user JWT goes in `Authorization`, a `bearer.<jwt>` subprotocol entry, or `?access_token=`; authentication problems are told on the socket (an `error` frame, then close 4401). Limits are told the same way: too many sockets for the user or the client address, or too many handshakes (an `error` frame `M_LIMIT_EXCEEDED` with `retryAfterMs`, then close 4429); while the server shuts down, an `error` frame `OM_UNAVAILABLE`, then close 1001 (reconnect, to another instance, with `since`).
      */
     get: operations['realtime'];
     put?: never;
@@ -2210,6 +2210,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description `M_LIMIT_EXCEEDED` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `M_UNKNOWN` */
       500: {
         headers: {
@@ -2318,6 +2327,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description `M_LIMIT_EXCEEDED` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `M_UNKNOWN` */
       500: {
         headers: {
@@ -2419,6 +2437,15 @@ export interface operations {
       };
       /** @description `M_TOO_LARGE` */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_LIMIT_EXCEEDED` */
+      429: {
         headers: {
           [name: string]: unknown;
         };

@@ -3,6 +3,7 @@
  * and in the README's configuration table; a bad value fails fast with a message naming it.
  */
 
+import { isIP } from 'node:net';
 import { DEFAULT_POWER_LEVELS, SIMPLE_POWER_LEVELS, type PowerLevelTable } from './roles.js';
 
 export interface EncryptionKey {
@@ -127,6 +128,19 @@ export interface RelayConfig {
   rateBurst: number;
   /** Refuse a transaction that shows a gap in the homeserver's ids, once, so it sends what it held back (decision 0020). */
   gapSweep: boolean;
+  /** Sockets one user may hold open on this instance (decision 0023). */
+  maxSocketsPerUser: number;
+  /** Sockets one client address may hold open on this instance; 0: no limit. */
+  maxSocketsPerAddress: number;
+  /** WebSocket handshakes this instance accepts per second, all clients together. */
+  handshakesPerSecond: number;
+  /** WebSocket handshakes per second from one client address; 0: no limit. */
+  addressHandshakesPerSecond: number;
+  /** HTTP sends, typing and receipts per user on this instance: sustained rate and burst. */
+  httpRatePerSecond: number;
+  httpRateBurst: number;
+  /** Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client address; empty: none. */
+  trustedProxies: readonly string[];
 }
 
 /**
@@ -431,7 +445,31 @@ function relay(env: Env): RelayConfig {
     ratePerSecond: integer(env, 'RELAY_RATE_PER_SECOND', 10, 1, 1_000),
     rateBurst: integer(env, 'RELAY_RATE_BURST', 30, 1, 10_000),
     gapSweep: bool(env, 'RELAY_GAP_SWEEP', true),
+    maxSocketsPerUser: integer(env, 'RELAY_MAX_SOCKETS_PER_USER', 10, 1, 10_000),
+    maxSocketsPerAddress: integer(env, 'RELAY_MAX_SOCKETS_PER_ADDRESS', 100, 0, 1_000_000),
+    handshakesPerSecond: integer(env, 'RELAY_HANDSHAKES_PER_SECOND', 100, 1, 100_000),
+    addressHandshakesPerSecond: integer(env, 'RELAY_ADDRESS_HANDSHAKES_PER_SECOND', 10, 0, 100_000),
+    httpRatePerSecond: integer(env, 'RELAY_HTTP_RATE_PER_SECOND', 10, 1, 1_000),
+    httpRateBurst: integer(env, 'RELAY_HTTP_RATE_BURST', 30, 1, 10_000),
+    trustedProxies: trustedProxies(optional(env, 'RELAY_TRUSTED_PROXIES', '')),
   };
+}
+
+/** `RELAY_TRUSTED_PROXIES`: comma-separated IP addresses or CIDR ranges (`10.0.0.0/8`, `::1`). */
+function trustedProxies(raw: string): string[] {
+  const entries = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 6 ? 128 : 32;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (!family || !prefixOk || rest.length > 0)
+      throw new ConfigError('RELAY_TRUSTED_PROXIES', `must list IP addresses or CIDR ranges, got "${entry}"`);
+  }
+  return entries;
 }
 
 function deepFreeze<T>(o: T): Readonly<T> {

@@ -18,8 +18,11 @@ export interface ResolvedRoom extends RoomInfo {
 
 export interface SendTicket {
   workflowId: string;
-  /** The event id once sent; rejects with an ApiError naming why it could not be. */
-  result(): Promise<SendMessageResult>;
+  /**
+   * The event id once sent; rejects with an ApiError naming why it could not be, or with the
+   * signal's reason once `signal` is aborted (the wait on Temporal and the notice are both dropped).
+   */
+  result(signal?: AbortSignal): Promise<SendMessageResult>;
 }
 
 export interface Sender {
@@ -132,25 +135,41 @@ export function createRelayActions(deps: {
         // The answer is the run whose memo was just checked, whatever starts under the id later.
         handle = temporal.workflow.getHandle<typeof sendMessageWorkflow>(handle.workflowId, run.runId);
       }
-      const fromWorkflow = (): Promise<SendMessageResult> =>
-        handle.result().catch((err: unknown) => {
+      const fromWorkflow = (poll: AbortSignal | null, signal: AbortSignal | undefined): Promise<SendMessageResult> =>
+        (poll ? temporal.withAbortSignal(poll, () => handle.result()) : handle.result()).catch((err: unknown) => {
+          if (signal?.aborted) throw signal.reason;
           throw sendFailure(err);
         });
       const sent = deps.sent;
       return {
         workflowId: handle.workflowId,
-        result: () => {
-          if (!sent) return fromWorkflow();
+        result: (signal) => {
+          if (signal?.aborted) return Promise.reject(signal.reason as Error);
+          // A controller per send: Temporal adds a listener to the signal of every call made under
+          // it and never removes it, so the session's signal, which outlives many sends, is not
+          // handed to it. Aborting cancels the long poll rather than leaving it to run to the end.
+          const poll = signal ? new AbortController() : null;
+          const onAbort = (): void => poll?.abort(signal?.reason);
+          signal?.addEventListener('abort', onAbort, { once: true });
+          const waits: Promise<SendMessageResult>[] = [fromWorkflow(poll?.signal ?? null, signal)];
           // Whichever says it first: the worker's notice (the PUT has answered) or the workflow's
           // result (also the only one for a repeat of a finished send, and for every failure).
-          const early = sent.wait(handle.workflowId);
-          const announced = early.eventId.then((eventId): SendMessageResult => ({
-            eventId,
-            roomId: room.roomId,
-            userSlug: sender.userSlug,
-            clientTxnId: message.txnId,
-          }));
-          return Promise.race([fromWorkflow(), announced]).finally(early.cancel);
+          const early = sent?.wait(handle.workflowId);
+          if (early)
+            waits.push(
+              early.eventId.then((eventId): SendMessageResult => ({
+                eventId,
+                roomId: room.roomId,
+                userSlug: sender.userSlug,
+                clientTxnId: message.txnId,
+              })),
+            );
+          return Promise.race(waits).finally(() => {
+            early?.cancel();
+            signal?.removeEventListener('abort', onAbort);
+            // Answered by the notice: the poll for the workflow's result has nobody left to tell.
+            poll?.abort();
+          });
         },
       };
     },

@@ -2,7 +2,7 @@ import type { Logger } from '../../lib/log.js';
 import type { RelayConfig } from '../../lib/config.js';
 import { ApiError, type ErrorCode } from '../errors.js';
 import type { RelayActions, ResolvedRoom } from './actions.js';
-import { TokenBucket } from './limits.js';
+import { TokenBucket, type LimitName } from './limits.js';
 import { errorFrame, frame, parseClientFrame, type RoomTarget } from './protocol.js';
 import type { UserPrincipal } from './user-auth.js';
 
@@ -20,6 +20,10 @@ export interface FrameContext {
   send: (text: string) => void;
   /** The socket's own view of the user's membership (the log at its position). */
   joinedNow: (roomId: string) => boolean;
+  /** Aborted when the socket closes: its sends stop waiting for their outcome. */
+  closed: AbortSignal;
+  /** Counts a limit the client ran into (for `/metrics`). */
+  refused?: (limit: LimitName) => void;
 }
 
 /** What went wrong, as a socket client is told: API errors keep their code, the rest is not leaked. */
@@ -75,6 +79,7 @@ export function createFrameHandler(ctx: FrameContext): (data: unknown) => void {
     }
     const wait = bucket.take();
     if (wait > 0) {
+      ctx.refused?.('frames_per_socket');
       ctx.send(
         errorFrame(
           'M_LIMIT_EXCEEDED',
@@ -111,9 +116,11 @@ export function createFrameHandler(ctx: FrameContext): (data: unknown) => void {
           const room = await joinedRoom(f.room);
           const ticket = await ctx.actions.send(ctx.user, room, { txnId: f.txnId, body: f.body, msgtype: f.msgtype });
           ctx.send(frame('queued', { ...ids, txnId: f.txnId, workflowId: ticket.workflowId }));
-          const result = await ticket.result();
+          // Ends with the socket: nobody is left to tell, and the send goes on without us (resume shows it).
+          const result = await ticket.result(ctx.closed);
           ctx.send(frame('sent', { ...ids, txnId: f.txnId, roomId: result.roomId, eventId: result.eventId }));
         } catch (err) {
+          if (ctx.closed.aborted) return;
           fail(err, { ...ids, txnId: f.txnId });
         } finally {
           pendingSends -= 1;

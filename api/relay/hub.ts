@@ -7,7 +7,8 @@ import type { Logger } from '../../lib/log.js';
 import { createRelayActions, type RelayActions } from './actions.js';
 import { createLogFeed, type LogFeed } from './feed.js';
 import { createRelayHomeserver, type RelayHomeserver } from './homeserver.js';
-import { CloseCode } from './protocol.js';
+import { RelayLimits, type LimitRefusal } from './limits.js';
+import { CloseCode, errorFrame } from './protocol.js';
 import { createSentWaiters } from './sent.js';
 import { createSession, type Session, type SessionDeps } from './session.js';
 import { createTxnGapWatch, type TxnGapWatch } from './txn-gaps.js';
@@ -27,6 +28,19 @@ const RESEND_PING_DELAY_MS = 250;
 const EXPIRY_SWEEP_MS = 1_000;
 /** On shutdown, how long clients get to answer the close frame. */
 const CLOSE_WAIT_MS = 1_000;
+/** What a client connecting while this instance shuts down is told; with a load balancer, it reaches another. */
+export const SHUTTING_DOWN = 'server shutting down: reconnect with since=<last seq>';
+const SHUTDOWN_RETRY_MS = 1_000;
+/** How long a refused socket may take to answer our close before it is cut (ws would wait 30 s). */
+const REFUSED_CLOSE_MS = 1_000;
+
+/**
+ * Cuts a refused socket whose peer does not answer the close: a client refused again and again
+ * would otherwise hold a socket for ws's 30 s close timeout each time.
+ */
+export function dropUnanswered(ws: WebSocket): void {
+  setTimeout(() => ws.terminate(), REFUSED_CLOSE_MS).unref();
+}
 
 /** This instance's sockets and the feed that serves them. */
 export interface RelayHub {
@@ -40,11 +54,18 @@ export interface RelayHub {
   requestResend(): void;
   /** Number of open sockets. */
   readonly size: number;
-  /** Takes over an authenticated WebSocket. */
-  open(ws: WebSocket, user: UserPrincipal, since: number | null): Session;
+  /** Sockets per user and per address, handshake rates, and the refusals counted by limit. */
+  readonly limits: RelayLimits;
+  /** False once `close` has begun: new sockets are refused (decision 0023). */
+  readonly accepting: boolean;
+  /**
+   * Takes over an authenticated WebSocket from `address`, or refuses it (an `error` frame, then
+   * 4429, or 1001 once closing) when the user or the address already holds as many as allowed.
+   */
+  open(ws: WebSocket, user: UserPrincipal, since: number | null, address?: string): Session | null;
   /** Starts the feed, keepalive and pruning; `requestPing` asks Synapse to retry its backlog now. */
   start(opts?: { requestPing?: boolean }): void;
-  /** Closes every socket (1001: reconnect elsewhere and resume) and stops. */
+  /** Refuses new sockets, closes every open one (1001: reconnect elsewhere and resume) and stops. */
   close(): Promise<void>;
 }
 
@@ -56,6 +77,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
   const sent = createSentWaiters();
   const actions = createRelayActions({ config, db: deps.db, temporal: deps.temporal, log, homeserver, sent });
   const sessions = new Map<WebSocket, Session>();
+  const limits = new RelayLimits(config.relay);
   const timers: NodeJS.Timeout[] = [];
   let stopped = false;
   const gaps = createTxnGapWatch({ enabled: config.relay.gapSweep, seed: () => log.lastTransactionNumber() });
@@ -77,8 +99,29 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
 
   // One set of listeners for every socket (`this` is the socket), and one deps object for every
   // session: an idle socket costs its fields, not a copy of these (decision 0017).
-  const sessionDeps: SessionDeps = { log, feed, actions, homeserver, limits: config.relay, logger };
-  const forget = (session: Session): void => void sessions.delete(session.socket as WebSocket);
+  const sessionDeps: SessionDeps = {
+    log,
+    feed,
+    actions,
+    homeserver,
+    limits: config.relay,
+    logger,
+    refused: (limit) => limits.refused(limit),
+  };
+  const forget = (session: Session): void => {
+    if (sessions.delete(session.socket as WebSocket)) limits.close(session.user.userId, session.address);
+  };
+  /** A socket refused before it had a session: told why on the socket, as a browser cannot read a refused handshake. */
+  const refuse = (ws: WebSocket, code: number, refusal: Pick<LimitRefusal, 'error' | 'retryAfterMs'>): void => {
+    ws.on('error', () => undefined);
+    ws.send(
+      errorFrame(code === CloseCode.LimitExceeded ? 'M_LIMIT_EXCEEDED' : 'OM_UNAVAILABLE', refusal.error, {
+        retryAfterMs: refusal.retryAfterMs,
+      }),
+    );
+    ws.close(code, refusal.error);
+    dropUnanswered(ws);
+  };
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
     // Text frames as strings; binary ones are refused by the frame handler.
     sessions.get(this)?.receive(isBinary ? data : data.toString());
@@ -155,9 +198,23 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     get size() {
       return sessions.size;
     },
-    open(ws, user, since) {
-      const session = createSession(ws, user, sessionDeps, forget);
+    limits,
+    get accepting() {
+      return !stopped;
+    },
+    open(ws, user, since, address = '') {
+      if (stopped) {
+        refuse(ws, CloseCode.GoingAway, { error: SHUTTING_DOWN, retryAfterMs: SHUTDOWN_RETRY_MS });
+        return null;
+      }
+      const refusal = limits.admit(user.userId, address);
+      if (refusal) {
+        refuse(ws, CloseCode.LimitExceeded, refusal);
+        return null;
+      }
+      const session = createSession(ws, user, sessionDeps, forget, address);
       sessions.set(ws, session);
+      limits.open(user.userId, address);
       ws.on('message', onMessage);
       ws.on('close', onClose);
       // An error is followed by 'close'; a listener must exist or the socket's error would throw.
@@ -182,8 +239,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
       timers.forEach(clearInterval);
       if (resendPing) clearTimeout(resendPing);
       const sockets = [...sessions.keys()];
-      for (const session of [...sessions.values()])
-        session.close(CloseCode.GoingAway, 'server shutting down: reconnect with since=<last seq>');
+      for (const session of [...sessions.values()]) session.close(CloseCode.GoingAway, SHUTTING_DOWN);
       await feed.close();
       // A peer that does not answer the close handshake would hold the shutdown for ws's 30 s.
       if (sockets.some((ws) => ws.readyState !== ws.CLOSED)) await new Promise((r) => setTimeout(r, CLOSE_WAIT_MS));

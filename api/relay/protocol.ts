@@ -23,6 +23,7 @@ export const CloseCode = {
   BadRequest: 4400,
   Unauthorized: 4401,
   SlowConsumer: 4408,
+  LimitExceeded: 4429,
 } as const;
 
 /** A room as the client names it: its Matrix id, or the platform's kind and slug. */

@@ -5,6 +5,7 @@ import type { RelayActions } from './actions.js';
 import { createFrameHandler } from './client-frames.js';
 import type { LogFeed } from './feed.js';
 import type { RelayHomeserver } from './homeserver.js';
+import type { LimitName } from './limits.js';
 import { CloseCode, errorFrame, frame, PROTOCOL, rowFrame } from './protocol.js';
 import { route, type Audience } from './routing.js';
 import type { UserPrincipal } from './user-auth.js';
@@ -23,11 +24,15 @@ export interface SessionDeps {
   homeserver: Pick<RelayHomeserver, 'joinedRooms'>;
   limits: RelayConfig;
   logger: Logger;
+  /** Counts a limit this socket ran into (for `/metrics`). */
+  refused?: (limit: LimitName) => void;
 }
 
 export interface Session {
   readonly user: UserPrincipal;
   readonly socket: SocketLike;
+  /** The client address the socket counts against (limits.ts). */
+  readonly address: string;
   /** Sends `hello`, replays what the client missed since `since` (or nothing), then goes live. */
   start(since: number | null): Promise<void>;
   /** Live rows from this instance's feed, in order. */
@@ -55,7 +60,9 @@ type Mode = 'starting' | 'replaying' | 'live' | 'closed';
  * effect exactly where it happened. Replay (after a resume, or while catching up to this instance's
  * feed) reads the database page by page and waits for the client to drain; once caught up it
  * switches to live rows synchronously, so nothing falls between the two. Live, a socket whose
- * unread data exceeds the limit is cut off (4408): it resumes from its last sequence.
+ * unread data exceeds the limit is cut off (4408): it resumes from its last sequence. Answers to
+ * the client's own frames are bounded the same way in every mode (a client that floods and reads
+ * nothing while it replays is cut off too); the replay keeps to the lower half of the buffer.
  *
  * A class, not a closure: an idle socket is most of what a relay holds (decision 0017), so its
  * state is a handful of fields, its methods are shared, and what only a talking client needs (the
@@ -71,12 +78,15 @@ class RelaySession implements Session, Audience {
   private mode: Mode = 'starting';
   private position = 0;
   private handler: ((data: unknown) => void) | null = null;
+  /** Ends the waits of this socket's sends when it closes; made with the frame handler. */
+  private ended: AbortController | null = null;
 
   constructor(
     readonly socket: SocketLike,
     readonly user: UserPrincipal,
     private readonly deps: SessionDeps,
     private readonly onEnd: (session: Session) => void,
+    readonly address: string,
   ) {
     this.userId = user.userId;
     this.tenant = user.tenant;
@@ -87,14 +97,28 @@ class RelaySession implements Session, Audience {
     return this.mode === 'closed';
   }
 
+  /**
+   * Sends a live row or an answer to the client's own frame. In every mode, not only live: a
+   * client that floods frames while it is replaying and reads nothing would otherwise have its
+   * answers held in memory without bound (the replay waits for it to drain, forever).
+   */
   private send(text: string): boolean {
     if (this.mode === 'closed') return false;
-    if (this.mode === 'live' && this.socket.bufferedAmount > this.deps.limits.maxBufferedBytes) {
+    if (this.socket.bufferedAmount > this.deps.limits.maxBufferedBytes) {
+      this.deps.refused?.('buffered_bytes');
       this.close(CloseCode.SlowConsumer, 'slow consumer: reconnect with since=<last seq>');
       return false;
     }
     this.socket.send(text);
     return true;
+  }
+
+  /**
+   * Sends what the server paces itself (hello, resync, replayed rows, live): the replay waits for
+   * the client to drain before each row instead, so a slow client is waited for, not cut off.
+   */
+  private write(text: string): void {
+    if (this.mode !== 'closed') this.socket.send(text);
   }
 
   close(code: number, reason: string): void {
@@ -106,6 +130,7 @@ class RelaySession implements Session, Audience {
   end(): void {
     if (this.mode === 'closed') return;
     this.mode = 'closed';
+    this.ended?.abort();
     this.onEnd(this);
   }
 
@@ -133,9 +158,10 @@ class RelaySession implements Session, Audience {
     }
   }
 
+  /** Waits until a quarter of the limit is left unread: room for many rows before the next wait. */
   private async drain(): Promise<void> {
-    const half = this.deps.limits.maxBufferedBytes / 2;
-    while (!this.isClosed() && this.socket.bufferedAmount > half) await sleep(20);
+    const quarter = this.deps.limits.maxBufferedBytes / 4;
+    while (!this.isClosed() && this.socket.bufferedAmount > quarter) await sleep(20);
   }
 
   private async replay(): Promise<void> {
@@ -148,14 +174,16 @@ class RelaySession implements Session, Audience {
         // Retention caught up with this replay: what was under it may be gone. Say so, go on from now.
         this.position = feed.head;
         await this.loadMembership();
-        this.send(frame('resync', { reason: 'beyond_retention', seq: this.position }));
+        this.write(frame('resync', { reason: 'beyond_retention', seq: this.position }));
         continue;
       }
       for (const row of rows) {
+        // The replay keeps to the lower half of the buffer: the upper half is for answers to the
+        // client's own frames, which a client that reads nothing fills until it is cut off (send).
+        if (this.socket.bufferedAmount > limits.maxBufferedBytes / 2) await this.drain();
         if (this.mode !== 'replaying') return;
-        if (route(this, row, true)) this.send(rowFrame(row));
+        if (route(this, row, true)) this.write(rowFrame(row));
         this.position = row.seq;
-        if (this.socket.bufferedAmount > limits.maxBufferedBytes) await this.drain();
       }
       if (rows.length < REPLAY_PAGE) this.position = upTo;
     }
@@ -171,7 +199,7 @@ class RelaySession implements Session, Audience {
     clearTimeout(timer);
     if (this.isClosed()) return;
     if (!ready) {
-      this.send(errorFrame('OM_UNAVAILABLE', 'the event log is unavailable; reconnect shortly'));
+      this.write(errorFrame('OM_UNAVAILABLE', 'the event log is unavailable; reconnect shortly'));
       this.close(CloseCode.Internal, 'event log unavailable');
       return;
     }
@@ -192,7 +220,7 @@ class RelaySession implements Session, Audience {
       ratePerSecond: relayLimits.ratePerSecond,
       rateBurst: relayLimits.rateBurst,
     };
-    this.send(
+    this.write(
       frame('hello', {
         protocol: PROTOCOL,
         tenant: this.tenant,
@@ -203,13 +231,13 @@ class RelaySession implements Session, Audience {
         limits,
       }),
     );
-    if (resync) this.send(frame('resync', { reason: resync, seq: this.position }));
+    if (resync) this.write(frame('resync', { reason: resync, seq: this.position }));
     this.mode = 'replaying';
     await this.replay();
     if (this.isClosed()) return;
     // No await between the last check of feed.head and this switch: every later row is delivered live.
     this.mode = 'live';
-    this.send(frame('live', { seq: this.position }));
+    this.write(frame('live', { seq: this.position }));
   }
 
   deliver(rows: readonly LogRow[]): void {
@@ -223,6 +251,7 @@ class RelaySession implements Session, Audience {
 
   receive(data: unknown): void {
     if (this.mode === 'closed') return;
+    this.ended ??= new AbortController();
     this.handler ??= createFrameHandler({
       user: this.user,
       limits: this.deps.limits,
@@ -230,6 +259,8 @@ class RelaySession implements Session, Audience {
       logger: this.deps.logger,
       send: (text) => void this.send(text),
       joinedNow: (roomId) => this.joined.has(roomId),
+      closed: this.ended.signal,
+      refused: this.deps.refused,
     });
     this.handler(data);
   }
@@ -240,6 +271,7 @@ export function createSession(
   user: UserPrincipal,
   deps: SessionDeps,
   onEnd: (session: Session) => void = () => undefined,
+  address = '',
 ): Session {
-  return new RelaySession(socket, user, deps, onEnd);
+  return new RelaySession(socket, user, deps, onEnd, address);
 }

@@ -7,7 +7,8 @@ import type { Logger } from '../../lib/log.js';
 import type { ApiEnv } from '../context.js';
 import { ApiError, respondError, type ErrorCode } from '../errors.js';
 import { operation } from '../operation.js';
-import type { RelayHub } from './hub.js';
+import { createClientAddress } from './client-address.js';
+import { dropUnanswered, SHUTTING_DOWN, type RelayHub } from './hub.js';
 import { CloseCode, errorFrame, PROTOCOL } from './protocol.js';
 import { createUserVerifier, socketToken, type UserPrincipal } from './user-auth.js';
 
@@ -37,6 +38,9 @@ const realtime = operation({
     'the rooms the user is in now, resumable from `since`; the client sends messages, typing and receipts.',
     'The user JWT goes in `Authorization`, a `bearer.<jwt>` subprotocol entry, or `?access_token=`;',
     'authentication problems are told on the socket (an `error` frame, then close 4401).',
+    'Limits are told the same way: too many sockets for the user or the client address, or too many handshakes',
+    '(an `error` frame `M_LIMIT_EXCEEDED` with `retryAfterMs`, then close 4429); while the server shuts down, an',
+    '`error` frame `OM_UNAVAILABLE`, then close 1001 (reconnect, to another instance, with `since`).',
   ].join(' '),
   tags: ['realtime'],
   security: 'user',
@@ -56,9 +60,11 @@ interface Refusal {
   code: number;
   errcode: ErrorCode;
   error: string;
+  retryAfterMs?: number;
 }
 
 const WS_PATH = realtime.path;
+
 const ignore = (): void => undefined;
 
 /** An HTTP answer on a socket that asked to upgrade somewhere we have no WebSocket. */
@@ -75,8 +81,10 @@ function refuseUpgrade(socket: Duplex, status: number, errcode: ErrorCode, error
  * `GET /v1/realtime[?since=N]` with `Upgrade: websocket`: the user's socket, handled on the HTTP
  * server's `upgrade` event rather than through the Hono app, so nothing of the handshake request
  * stays alive with the socket (decision 0017). Authentication problems are told on the socket (an
- * `error` frame, then close 4401) because a browser cannot read a refused handshake. A plain GET
- * of the path (no upgrade) is answered by the app: 426 (`realtimeRoutes`).
+ * `error` frame, then close 4401) because a browser cannot read a refused handshake; so are limits
+ * (4429, decision 0023) and a shutdown under way (1001). Handshake rates are checked before the
+ * token is read, sockets per user and per address once it is. A plain GET of the path (no upgrade)
+ * is answered by the app: 426 (`realtimeRoutes`).
  */
 export function attachRealtime(
   server: Server,
@@ -84,6 +92,22 @@ export function attachRealtime(
 ): WebSocketServer {
   const wss = createWebSocketServer(deps.config);
   const verify = createUserVerifier(deps.config);
+  const addressOf = createClientAddress(deps.config.relay.trustedProxies);
+
+  /** Refusals before the token is even read: shutting down, or too many handshakes. */
+  async function admit(address: string): Promise<Refusal | null> {
+    if (!deps.relay) return null;
+    if (!deps.relay.accepting)
+      return { code: CloseCode.GoingAway, errcode: 'OM_UNAVAILABLE', error: SHUTTING_DOWN, retryAfterMs: 1_000 };
+    const refusal = await deps.relay.limits.handshake(address);
+    if (!refusal) return null;
+    return {
+      code: CloseCode.LimitExceeded,
+      errcode: 'M_LIMIT_EXCEEDED',
+      error: refusal.error,
+      retryAfterMs: refusal.retryAfterMs,
+    };
+  }
 
   async function authenticate(
     req: IncomingMessage,
@@ -144,9 +168,12 @@ export function attachRealtime(
       refuseUpgrade(socket, 405, 'M_UNRECOGNIZED', `${WS_PATH} takes GET, not ${req.method}`);
       return;
     }
+    const forwarded = req.headers['x-forwarded-for'];
+    const address = addressOf(req.socket.remoteAddress, Array.isArray(forwarded) ? forwarded.join(',') : forwarded);
     let outcome: Awaited<ReturnType<typeof authenticate>>;
     try {
-      outcome = await authenticate(req);
+      const early = await admit(address);
+      outcome = early ? { refusal: early } : await authenticate(req);
     } catch (err) {
       deps.logger.error({ err }, 'relay: socket authentication failed');
       refuseUpgrade(socket, 500, 'M_UNKNOWN', 'internal error');
@@ -162,11 +189,13 @@ export function attachRealtime(
             : { code: CloseCode.Internal, errcode: 'M_UNKNOWN' as const, error: 'internal error' };
         // Until the close handshake ends, an error on this socket is nothing to act on.
         ws.on('error', ignore);
-        ws.send(errorFrame(r.errcode, r.error));
-        ws.close(r.code, r.errcode);
+        ws.send(errorFrame(r.errcode, r.error, r.retryAfterMs === undefined ? {} : { retryAfterMs: r.retryAfterMs }));
+        // A limit's reason says which; an authentication problem's is its code.
+        ws.close(r.code, r.retryAfterMs === undefined ? r.errcode : r.error);
+        dropUnanswered(ws);
         return;
       }
-      deps.relay.open(ws, outcome.user, outcome.since);
+      deps.relay.open(ws, outcome.user, outcome.since, address);
     });
   }
 

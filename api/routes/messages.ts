@@ -12,6 +12,7 @@ import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES } from '../../workflows/messages
 import { assertTenant } from '../auth.js';
 import type { AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
+import { userRateLimit } from '../rate-limit.js';
 import { createRelayActions, type ResolvedRoom, type Sender } from '../relay/actions.js';
 import { createEventLog } from '../../activities/store/events.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
@@ -89,7 +90,7 @@ const ops = {
         headers: { Location: 'The operation.' },
       },
     },
-    errors: [...RELAY_ERRORS, 'OM_TXN_CONFLICT'],
+    errors: [...RELAY_ERRORS, 'OM_TXN_CONFLICT', 'M_LIMIT_EXCEEDED'],
   }),
   typing: operation({
     ...relayOp,
@@ -99,6 +100,7 @@ const ops = {
     summary: 'The user is typing, or stopped',
     body: { schema: TYPING_BODY.json },
     responses: { 202: emptyAnswer('Accepted.') },
+    errors: [...RELAY_ERRORS, 'M_LIMIT_EXCEEDED'],
   }),
   receipt: operation({
     ...relayOp,
@@ -108,6 +110,7 @@ const ops = {
     summary: 'The user has read up to the event',
     body: { schema: RECEIPT_BODY.json },
     responses: { 202: emptyAnswer('Accepted.') },
+    errors: [...RELAY_ERRORS, 'M_LIMIT_EXCEEDED'],
   }),
 };
 export const messagesOperations: Operation[] = Object.values(ops);
@@ -172,6 +175,8 @@ export function messagesRoutes(deps: AppDeps) {
 
   // Per route, not `use`: a wildcard here would also run on the rooms routes mounted beside these.
   const auth = relayAuth(deps.config);
+  // Sends, typing and receipts with a user JWT: per user, before the body is even read.
+  const limited = userRateLimit(deps.config.relay, () => deps.relay?.limits.refused('http_per_user'));
   return new Hono<RelayEnv>()
     .get(ops.history.path, auth, async (c) => {
       const limitRaw = c.req.query('limit') ?? '20';
@@ -186,7 +191,7 @@ export function messagesRoutes(deps: AppDeps) {
         .catch(upstream);
       return c.json({ roomId: room.roomId, events: page.events, next: page.next });
     })
-    .post(ops.send.path, auth, async (c) => {
+    .post(ops.send.path, auth, limited, async (c) => {
       const { txnId, body: text, msgtype = 'm.text', userSlug } = MESSAGE_BODY.parse(await readJsonObject(c));
       const { who, room } = await joinedRoom(c, userSlug);
       const ticket = await actions.send(who, room, { txnId, body: text, msgtype }, c.get('requestId'));
@@ -205,13 +210,13 @@ export function messagesRoutes(deps: AppDeps) {
         operation,
       });
     })
-    .put(ops.typing.path, auth, async (c) => {
+    .put(ops.typing.path, auth, limited, async (c) => {
       const { typing, userSlug } = TYPING_BODY.parse(await readJsonObject(c));
       const { who, room } = await joinedRoom(c, userSlug);
       await actions.ephemeral(who, room, { typing });
       return c.json({}, 202);
     })
-    .post(ops.receipt.path, auth, async (c) => {
+    .post(ops.receipt.path, auth, limited, async (c) => {
       const { eventId, userSlug } = RECEIPT_BODY.parse(await readJsonObject(c));
       const { who, room } = await joinedRoom(c, userSlug);
       await actions.ephemeral(who, room, { readEventId: eventId });

@@ -92,6 +92,12 @@ async function main(): Promise<number> {
     // Scheduled reconciliation (one membership read per desired membership, each tenant, every
     // interval) would fire inside whichever measurement its time falls in: once a week here.
     RECONCILE_INTERVAL_MINUTES: '10080',
+    // Every bench socket comes from 127.0.0.1, many per user (fan-out: sockets / users of them):
+    // the relay's per-address, per-user and handshake limits (decision 0023) would refuse the load.
+    RELAY_MAX_SOCKETS_PER_ADDRESS: '0',
+    RELAY_ADDRESS_HANDSHAKES_PER_SECOND: '0',
+    RELAY_HANDSHAKES_PER_SECOND: '100000',
+    RELAY_MAX_SOCKETS_PER_USER: '10000',
   };
   const config = loadConfig(env);
   const stackDir = stackEnv.STACK_DIR!;

@@ -74,11 +74,21 @@ export async function sayAsBob(api: TestApi, tenant: string, slug: string, text:
   return ((await res.json()) as { eventId: string }).eventId;
 }
 
+/**
+ * Every test client comes from 127.0.0.1: limits per client address would count the whole suite as
+ * one client. Off unless a test sets them (relay-limits.test.ts does, from several loopback addresses).
+ */
+export const ONE_ADDRESS_ENV = {
+  RELAY_MAX_SOCKETS_PER_ADDRESS: '0',
+  RELAY_ADDRESS_HANDSHAKES_PER_SECOND: '0',
+  RELAY_HANDSHAKES_PER_SECOND: '10000',
+};
+
 /** A real API process (dist/api/main.js) on `port`, its workflows on `taskQueue`. */
 export function startApi(port: number, taskQueue: string, env: Record<string, string> = {}): Promise<RunningProcess> {
   return startProcess(
     'dist/api/main.js',
-    { API_PORT: String(port), TEMPORAL_TASK_QUEUE: taskQueue, ...env },
+    { API_PORT: String(port), TEMPORAL_TASK_QUEUE: taskQueue, ...ONE_ADDRESS_ENV, ...env },
     /api listening/,
   );
 }
@@ -104,7 +114,7 @@ export class RelayClient {
   static connect(
     baseUrl: string,
     token: string | null,
-    opts: { since?: number; via?: 'protocol' | 'header' | 'query'; autoPong?: boolean } = {},
+    opts: { since?: number; via?: 'protocol' | 'header' | 'query'; autoPong?: boolean; from?: string } = {},
   ): Promise<RelayClient> {
     const url = new URL('/v1/realtime', baseUrl.replace(/^http/, 'ws'));
     if (opts.since !== undefined) url.searchParams.set('since', String(opts.since));
@@ -112,7 +122,8 @@ export class RelayClient {
     if (token && via === 'query') url.searchParams.set('access_token', token);
     const protocols = ['om-relay.v1', ...(token && via === 'protocol' ? [`bearer.${token}`] : [])];
     const headers = token && via === 'header' ? { authorization: `Bearer ${token}` } : undefined;
-    const ws = new WebSocket(url, protocols, { headers, autoPong: opts.autoPong ?? true });
+    // `from`: a local address of the client (127.0.0.x: another client address on one machine).
+    const ws = new WebSocket(url, protocols, { headers, autoPong: opts.autoPong ?? true, localAddress: opts.from });
     const client = new RelayClient(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client));

@@ -3,7 +3,8 @@
  * request already in flight finish with its real answer (none reset), closes idle keep-alive
  * sockets instead of waiting for them, and exits 0. The worker lets the SDK drain, closes its
  * HTTP server and database pool, and exits 0. A request still open when the API's grace period
- * runs out is cut, and the API exits 1.
+ * runs out is cut, and the API exits 1. Realtime sockets: new ones are refused from the signal on,
+ * open ones closed with 1001, within the grace period.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { Agent, request, type IncomingMessage } from 'node:http';
@@ -11,6 +12,7 @@ import { connect, createServer } from 'node:net';
 import { serviceToken } from '../helpers/api.js';
 import { sleep, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { startProcess, startWorker, workerHttpUrl, type RunningProcess } from '../helpers/processes.js';
+import { RelayClient, userToken } from '../helpers/relay.js';
 
 const taskQueue = uniqueTaskQueue('shutdown');
 const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue });
@@ -189,6 +191,40 @@ it('cuts a request still open when API_SHUTDOWN_GRACE_MS runs out, and exits 1 s
     await cut;
     expect(proc.output()).toMatch(/grace period over/);
     agent.destroy();
+  } finally {
+    await proc.stop('SIGKILL');
+  }
+});
+
+it('on SIGTERM refuses new sockets at once (error frame, then 1001), closes the open ones with 1001, and exits 0 within the grace period', async () => {
+  const port = await freePort();
+  const proc = await startProcess(
+    'dist/api/main.js',
+    { API_PORT: String(port), TEMPORAL_TASK_QUEUE: taskQueue, API_SHUTDOWN_GRACE_MS: '5000' },
+    /api listening/,
+  );
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    const token = await userToken(config, tenant, 'alice');
+    const polite = await RelayClient.connect(url, token);
+    // A client that has stopped reading: it never answers the close, so closing the sockets takes a while.
+    const deaf = await RelayClient.connect(url, token);
+    await Promise.all([polite, deaf].map((c) => c.waitFor((f) => f.type === 'live')));
+    (deaf.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const exited = new Promise<number | null>((resolve) => proc.child.once('exit', (code) => resolve(code)));
+
+    const signalled = Date.now();
+    proc.child.kill('SIGTERM');
+    expect(await polite.closed).toEqual({ code: 1001, reason: expect.stringMatching(/shutting down/) });
+    // Reconnecting at once, as a client told 1001 does: refused, and told so.
+    const again = await RelayClient.connect(url, token);
+    expect(await again.closed).toEqual({ code: 1001, reason: expect.stringMatching(/shutting down/) });
+    expect(again.frames).toEqual([
+      expect.objectContaining({ type: 'error', errcode: 'OM_UNAVAILABLE', retryAfterMs: expect.any(Number) }),
+    ]);
+    expect(await exited).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(5000);
+    expect(proc.output()).toMatch(/"outcome":"drained"/);
   } finally {
     await proc.stop('SIGKILL');
   }

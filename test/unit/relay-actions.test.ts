@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { getEventListeners } from 'node:events';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { EventLog } from '../../activities/store/events.js';
 import type { Db } from '../../activities/store/db.js';
@@ -174,8 +175,19 @@ describe("a durable send answered by the worker's notice (decision 0018)", () =>
       fail = reject;
     });
     const handle = { workflowId: 'msg:acme:alice:t1', result: () => result };
-    const temporal = { workflow: { start: async () => handle, getHandle: () => handle } } as unknown as Client;
-    return { temporal, finish: (e: string) => finish(e), fail: (e: Error) => fail(e) };
+    const polls = { open: 0 };
+    const temporal = {
+      workflow: { start: async () => handle, getHandle: () => handle },
+      // As the real client does: the call made under the signal is cancelled when it aborts.
+      withAbortSignal: <R>(signal: AbortSignal, fn: () => Promise<R>): Promise<R> => {
+        polls.open += 1;
+        const cancelled = new Promise<never>((_, reject) =>
+          signal.addEventListener('abort', () => reject(new Error('cancelled')), { once: true }),
+        );
+        return Promise.race([fn(), cancelled]).finally(() => (polls.open -= 1));
+      },
+    } as unknown as Client;
+    return { temporal, polls, finish: (e: string) => finish(e), fail: (e: Error) => fail(e) };
   };
   const setup = () => {
     const t = slowTemporal();
@@ -205,6 +217,32 @@ describe("a durable send answered by the worker's notice (decision 0018)", () =>
     s.finish('$from-workflow');
     await expect(result).resolves.toMatchObject({ eventId: '$from-workflow' });
     expect(s.sent.size).toBe(0);
+  });
+
+  it('stops waiting when the signal aborts (the socket closed): the notice wait, the Temporal poll and the listener are gone', async () => {
+    const s = setup();
+    const closed = new AbortController();
+    const result = (await s.send()).result(closed.signal);
+    expect([s.sent.size, s.polls.open]).toEqual([1, 1]);
+    closed.abort(new Error('socket closed'));
+    await expect(result).rejects.toThrow('socket closed');
+    expect([s.sent.size, s.polls.open]).toEqual([0, 0]);
+    expect(getEventListeners(closed.signal, 'abort')).toHaveLength(0);
+    await expect((await s.send()).result(closed.signal)).rejects.toThrow('socket closed');
+    expect(s.sent.size).toBe(0);
+  });
+
+  it('leaves no listener on a signal that outlives the send, nor a poll on Temporal', async () => {
+    const s = setup();
+    const session = new AbortController();
+    const result = (await s.send()).result(session.signal);
+    expect(s.polls.open).toBe(1);
+    s.sent.deliver(notice('msg:acme:alice:t1', '$early'));
+    await expect(result).resolves.toMatchObject({ eventId: '$early' });
+    expect(getEventListeners(session.signal, 'abort')).toHaveLength(0);
+    // The poll for the workflow's result is cancelled once the notice has answered.
+    await new Promise((r) => setImmediate(r));
+    expect(s.polls.open).toBe(0);
   });
 
   it("reports the workflow's failure (a refused send is never announced)", async () => {

@@ -15,7 +15,19 @@ describe('relay configuration', () => {
       ratePerSecond: 10,
       rateBurst: 30,
       gapSweep: true,
+      maxSocketsPerUser: 10,
+      maxSocketsPerAddress: 100,
+      handshakesPerSecond: 100,
+      addressHandshakesPerSecond: 10,
+      httpRatePerSecond: 10,
+      httpRateBurst: 30,
+      trustedProxies: [],
     });
+    expect(loadConfig({ ...base, RELAY_TRUSTED_PROXIES: ' 10.0.0.0/8, ::1 ,192.0.2.7' }).relay.trustedProxies).toEqual([
+      '10.0.0.0/8',
+      '::1',
+      '192.0.2.7',
+    ]);
     expect(loadConfig({ ...base, RELAY_GAP_SWEEP: 'false' }).relay.gapSweep).toBe(false);
     expect(c.userJwt).toEqual({
       secret: null,
@@ -43,6 +55,17 @@ describe('relay configuration', () => {
     [{ RELAY_RATE_PER_SECOND: '0' }, /RELAY_RATE_PER_SECOND must be between/],
     [{ RELAY_PING_INTERVAL_MS: '10' }, /RELAY_PING_INTERVAL_MS must be between/],
     [{ RELAY_GAP_SWEEP: 'sometimes' }, /RELAY_GAP_SWEEP must be true or false/],
+    [{ RELAY_MAX_SOCKETS_PER_USER: '0' }, /RELAY_MAX_SOCKETS_PER_USER must be between 1 and/],
+    [{ RELAY_MAX_SOCKETS_PER_ADDRESS: '-1' }, /RELAY_MAX_SOCKETS_PER_ADDRESS must be a whole number/],
+    [{ RELAY_HANDSHAKES_PER_SECOND: '0' }, /RELAY_HANDSHAKES_PER_SECOND must be between 1 and/],
+    [{ RELAY_ADDRESS_HANDSHAKES_PER_SECOND: 'lots' }, /RELAY_ADDRESS_HANDSHAKES_PER_SECOND must be a whole number/],
+    [{ RELAY_HTTP_RATE_PER_SECOND: '0' }, /RELAY_HTTP_RATE_PER_SECOND must be between/],
+    [{ RELAY_HTTP_RATE_BURST: '0' }, /RELAY_HTTP_RATE_BURST must be between/],
+    [
+      { RELAY_TRUSTED_PROXIES: '10.0.0.0/33' },
+      /RELAY_TRUSTED_PROXIES must list IP addresses or CIDR ranges, got "10.0.0.0\/33"/,
+    ],
+    [{ RELAY_TRUSTED_PROXIES: 'proxy.local' }, /RELAY_TRUSTED_PROXIES must list IP addresses or CIDR ranges/],
   ])('fails fast naming the variable: %j', (patch, message) => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
   });

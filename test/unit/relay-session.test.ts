@@ -26,6 +26,13 @@ const limits = {
   ratePerSecond: 10,
   rateBurst: 30,
   gapSweep: true,
+  maxSocketsPerUser: 10,
+  maxSocketsPerAddress: 100,
+  handshakesPerSecond: 100,
+  addressHandshakesPerSecond: 10,
+  httpRatePerSecond: 10,
+  httpRateBurst: 30,
+  trustedProxies: [],
 };
 
 class FakeSocket implements SocketLike {
@@ -62,19 +69,21 @@ const member = (roomId: string, who: string, membership: string): IncomingEvent 
 });
 const actions = { roomsInfo: async () => [] } as unknown as RelayActions;
 
-function setup() {
+function setup(sessionActions: RelayActions = actions) {
   const log = new MemoryEventLog();
   log.tenantOf.set('!a', 'acme');
   log.tenantOf.set('!b', 'acme');
   const feed = { head: 0, ready: Promise.resolve() };
   const socket = new FakeSocket();
+  const refused: string[] = [];
   const session = createSession(socket, user, {
     log,
     feed,
-    actions,
+    actions: sessionActions,
     homeserver: { joinedRooms: async () => [] },
     limits,
     logger: createLogger('test', 'silent'),
+    refused: (limit) => void refused.push(limit),
   });
   /** What the instance's feed does: store, move the head, dispatch. */
   const publish = (...events: IncomingEvent[]) => {
@@ -82,7 +91,7 @@ function setup() {
     feed.head = rows.at(-1)!.seq;
     session.deliver(rows);
   };
-  return { log, feed, socket, session, publish };
+  return { log, feed, socket, session, publish, refused };
 }
 
 describe('relay session', () => {
@@ -148,15 +157,74 @@ describe('relay session', () => {
     publish(member('!a', ME, 'join'));
     const position = feed.head;
     publish(msg('!a', 'one'), msg('!a', 'two'));
-    socket.bufferedAmount = limits.maxBufferedBytes + 1;
     const started = session.start(position);
+    // The replay keeps to the lower half of the buffer, and waits while it is above.
+    socket.bufferedAmount = limits.maxBufferedBytes / 2 + 1;
     await new Promise((r) => setTimeout(r, 100));
     expect(socket.closedWith).toBeNull();
-    expect(socket.bodies()).toEqual(['one']);
+    expect(socket.bodies()).toEqual([]);
     socket.bufferedAmount = 0;
     await started;
     expect(socket.bodies()).toEqual(['one', 'two']);
     expect(socket.frames.at(-1)?.type).toBe('live');
+  });
+
+  it('cuts off (4408) a client that floods frames while replaying and reads nothing, instead of holding the answers', async () => {
+    const { socket, session, publish, feed, refused } = setup();
+    publish(member('!a', ME, 'join'));
+    const position = feed.head;
+    publish(msg('!a', 'one'), msg('!a', 'two'));
+    // The client reads nothing: what the server sends stays buffered.
+    const send = socket.send.bind(socket);
+    socket.send = (data) => {
+      send(data);
+      socket.bufferedAmount += Buffer.byteLength(data);
+    };
+    socket.bufferedAmount = limits.maxBufferedBytes / 2 + 1;
+    const started = session.start(position);
+    await new Promise((r) => setTimeout(r, 50));
+    let answered = 0;
+    for (let i = 0; i < 10_000 && !socket.closedWith; i++) {
+      session.receive(JSON.stringify({ type: 'nonsense', id: `f${i}` }));
+      answered = socket.frames.filter((f) => f.type === 'error').length;
+    }
+    await started;
+    expect(socket.closedWith).toEqual([4408, expect.stringMatching(/slow consumer/)]);
+    // Answers stopped at the limit, not at the end of the flood.
+    expect(socket.bufferedAmount).toBeLessThanOrEqual(limits.maxBufferedBytes + 200);
+    expect(answered).toBeLessThan(1_000);
+    expect(socket.bodies()).toEqual([]);
+    // Counted once, as the limit the socket ran into (the frames over the rate are counted too).
+    expect(refused.filter((l) => l === 'buffered_bytes')).toHaveLength(1);
+    expect(new Set(refused)).toEqual(new Set(['frames_per_socket', 'buffered_bytes']));
+  });
+
+  it("ends the wait of a send still pending when the socket closes (the session's signal aborts it)", async () => {
+    let signalOfSend: AbortSignal | undefined;
+    const sendActions = {
+      ...actions,
+      resolveRoom: async () => ({ tenant: 'acme', roomId: '!a', kind: 'event', slug: 's', name: null }),
+      send: async () => ({
+        workflowId: 'msg:acme:t1',
+        // A send that never finishes unless its wait is ended.
+        result: (signal?: AbortSignal) =>
+          new Promise((_, reject) => {
+            signalOfSend = signal;
+            signal?.addEventListener('abort', () => reject(signal.reason as Error));
+          }),
+      }),
+    } as unknown as RelayActions;
+    const { socket, session, publish } = setup(sendActions);
+    publish(member('!a', ME, 'join'));
+    await session.start(null);
+    session.receive(JSON.stringify({ type: 'send', id: 's', roomId: '!a', txnId: 't1', body: 'hi' }));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(socket.frames.find((f) => f.type === 'queued')).toMatchObject({ id: 's', workflowId: 'msg:acme:t1' });
+    expect(signalOfSend?.aborted).toBe(false);
+    session.close(1000, 'bye');
+    expect(signalOfSend?.aborted).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(socket.frames.filter((f) => f.type === 'error' || f.type === 'sent')).toEqual([]);
   });
 
   it('closes with 4401 once its token has expired, and only then, and ends the session once', async () => {
