@@ -25,7 +25,6 @@ const PENDING = new Set([
   'adapters/matrix/client.ts createMatrixBot',
   'adapters/store/event-append.ts appendTransaction',
   'adapters/store/events.ts createEventLog',
-  'activities/users.ts createUserActivities',
 ]);
 
 interface Oversized {
