@@ -23,31 +23,32 @@ export interface UserActivityDeps {
   serverName: string;
 }
 
-/** Provisioning activities. Each is idempotent: it reads the homeserver's state before changing it. */
-export function createUserActivities(deps: UserActivityDeps) {
-  /** Makes sure the account exists and is active (same localpart, reactivated if it was deactivated). */
-  async function ensureAccount(
-    userId: string,
-    displayName: string,
-  ): Promise<{ created: boolean; reactivated: boolean; changed: boolean }> {
-    const existing = await matrixCall(() => deps.admin.getUser(userId));
-    const reactivate = existing?.deactivated === true;
-    const changed = !existing || reactivate || existing.displayName !== displayName;
-    if (changed) await matrixCall(() => deps.admin.upsertUser(userId, { displayName, reactivate }));
-    return { created: !existing, reactivated: reactivate, changed };
-  }
+/** Makes sure the account exists and is active (same localpart, reactivated if it was deactivated). */
+async function ensureAccount(
+  admin: MatrixAdmin,
+  userId: string,
+  displayName: string,
+): Promise<{ created: boolean; reactivated: boolean; changed: boolean }> {
+  const existing = await matrixCall(() => admin.getUser(userId));
+  const reactivate = existing?.deactivated === true;
+  const changed = !existing || reactivate || existing.displayName !== displayName;
+  if (changed) await matrixCall(() => admin.upsertUser(userId, { displayName, reactivate }));
+  return { created: !existing, reactivated: reactivate, changed };
+}
 
-  async function login(userId: string): Promise<string> {
-    return matrixCall(() => deps.admin.loginAs(userId));
-  }
+async function login(admin: MatrixAdmin, userId: string): Promise<string> {
+  return matrixCall(() => admin.loginAs(userId));
+}
 
+/** The two steps of provisioning: provisionMatrixUser runs both, and each is an activity of its own too. */
+function createProvisionSteps(deps: UserActivityDeps) {
   /**
    * Creates the Matrix user, updates the display name when it differs, reactivates a user who
    * was deactivated on the homeserver; otherwise changes nothing.
    */
   async function ensureMatrixUser(input: EnsureUserInput): Promise<EnsureUserResult> {
     const userId = matrixUserId(deps.userPrefix, deps.serverName, input.tenant, input.slug);
-    const account = await ensureAccount(userId, input.displayName);
+    const account = await ensureAccount(deps.admin, userId, input.displayName);
     await deps.users.upsert({ tenant: input.tenant, slug: input.slug, userId, displayName: input.displayName });
     return {
       userId,
@@ -67,7 +68,7 @@ export function createUserActivities(deps: UserActivityDeps) {
   ): Promise<EnsureCredentialResult> {
     const stored = await deps.users.get(input.tenant, input.slug);
     if (stored?.hasToken && !input.renew) return { issued: false };
-    const token = await login(input.userId);
+    const token = await login(deps.admin, input.userId);
     if (stored?.hasToken) {
       return {
         issued: (await deps.users.replaceToken(input.tenant, input.slug, token, stored.tokenGeneration)) !== null,
@@ -76,6 +77,12 @@ export function createUserActivities(deps: UserActivityDeps) {
     return { issued: await deps.users.storeTokenIfAbsent(input.tenant, input.slug, token) };
   }
 
+  return { ensureMatrixUser, ensureUserCredential };
+}
+
+/** Provisioning activities. Each is idempotent: it reads the homeserver's state before changing it. */
+export function createUserActivities(deps: UserActivityDeps) {
+  const { ensureMatrixUser, ensureUserCredential } = createProvisionSteps(deps);
   return {
     /**
      * Both steps of provisioning in one activity (one task round trip through Temporal instead of
@@ -108,8 +115,8 @@ export function createUserActivities(deps: UserActivityDeps) {
       if (stored.tokenGeneration !== input.staleGeneration) {
         return { userId: stored.userId, renewed: false, reprovisioned: false, generation: stored.tokenGeneration };
       }
-      const account = await ensureAccount(stored.userId, stored.displayName ?? input.slug);
-      const token = await login(stored.userId);
+      const account = await ensureAccount(deps.admin, stored.userId, stored.displayName ?? input.slug);
+      const token = await login(deps.admin, stored.userId);
       const generation = await deps.users.replaceToken(input.tenant, input.slug, token, input.staleGeneration);
       return {
         userId: stored.userId,

@@ -53,24 +53,29 @@ const isStatus = (err: unknown, ...statuses: number[]): boolean => {
   return typeof s === 'number' && statuses.includes(s);
 };
 
-export function createMatrixBot(opts: { homeserverUrl: string; asToken: string; userId: string }): MatrixBot {
-  const client: MatrixClient = createClient({ baseUrl: opts.homeserverUrl, accessToken: opts.asToken, userId: opts.userId });
-  const state = async <T>(roomId: string, type: string, key = ''): Promise<T | null> => {
-    try {
-      return (await client.getStateEvent(roomId, type, key)) as T;
-    } catch (err) {
-      if (isStatus(err, 404)) return null;
-      throw err;
-    }
-  };
+/** A state event's content, or null when the room has none of that type and key. */
+async function stateEvent<T>(client: MatrixClient, roomId: string, type: string, key = ''): Promise<T | null> {
+  try {
+    return (await client.getStateEvent(roomId, type, key)) as T;
+  } catch (err) {
+    if (isStatus(err, 404)) return null;
+    throw err;
+  }
+}
+
+type RoomCalls = Pick<MatrixBot, 'createRoom' | 'resolveAlias' | 'deleteAlias' | 'roomIsComplete' | 'roomIsReachable'>;
+
+/** The bot's calls on a room as a whole: creating it, its alias, whether it is there. */
+function roomCalls(client: MatrixClient): RoomCalls {
   return {
-    userId: opts.userId,
     async createRoom(o) {
       const initialState: ICreateRoomOpts['initial_state'] = [
         { type: 'm.room.guest_access', state_key: '', content: { guest_access: 'forbidden' } },
         { type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'shared' } },
       ];
-      if (o.encrypted) initialState.push({ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } });
+      if (o.encrypted) {
+        initialState.push({ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } });
+      }
       const res = await client.createRoom({
         room_alias_name: o.aliasLocalpart,
         name: o.name,
@@ -100,7 +105,7 @@ export function createMatrixBot(opts: { homeserverUrl: string; asToken: string; 
     },
     async roomIsComplete(roomId) {
       for (const type of ['m.room.power_levels', 'm.room.join_rules', 'm.room.history_visibility']) {
-        if (!(await state(roomId, type))) return false;
+        if (!(await stateEvent(client, roomId, type))) return false;
       }
       return true;
     },
@@ -114,8 +119,14 @@ export function createMatrixBot(opts: { homeserverUrl: string; asToken: string; 
         throw err;
       }
     },
+  };
+}
+
+/** The bot's calls on a room's members and state: memberships, power levels, name and topic. */
+function memberAndStateCalls(client: MatrixClient): Omit<MatrixBot, 'userId' | keyof RoomCalls> {
+  return {
     async membership(roomId, userId) {
-      const ev = await state<{ membership?: Membership }>(roomId, 'm.room.member', userId);
+      const ev = await stateEvent<{ membership?: Membership }>(client, roomId, 'm.room.member', userId);
       return ev?.membership ?? null;
     },
     async memberships(roomId) {
@@ -134,8 +145,17 @@ export function createMatrixBot(opts: { homeserverUrl: string; asToken: string; 
       await client.kick(roomId, userId, reason);
     },
     async powerLevels(roomId) {
-      const pl = await state<PowerLevelsContent>(roomId, 'm.room.power_levels');
-      if (!pl) throw new MatrixHttpError(404, 'M_NOT_FOUND', 'room has no power levels', undefined, 'GET', 'm.room.power_levels');
+      const pl = await stateEvent<PowerLevelsContent>(client, roomId, 'm.room.power_levels');
+      if (!pl) {
+        throw new MatrixHttpError(
+          404,
+          'M_NOT_FOUND',
+          'room has no power levels',
+          undefined,
+          'GET',
+          'm.room.power_levels',
+        );
+      }
       return pl;
     },
     async setPowerLevels(roomId, content) {
@@ -148,10 +168,22 @@ export function createMatrixBot(opts: { homeserverUrl: string; asToken: string; 
       await client.sendStateEvent(roomId, 'm.room.topic' as never, { topic } as never, '');
     },
     async roomSettings(roomId) {
-      const [n, t] = await Promise.all([state<{ name?: string }>(roomId, 'm.room.name'), state<{ topic?: string }>(roomId, 'm.room.topic')]);
+      const [n, t] = await Promise.all([
+        stateEvent<{ name?: string }>(client, roomId, 'm.room.name'),
+        stateEvent<{ topic?: string }>(client, roomId, 'm.room.topic'),
+      ]);
       return { name: n?.name ?? null, topic: t?.topic ?? null };
     },
   };
+}
+
+export function createMatrixBot(opts: { homeserverUrl: string; asToken: string; userId: string }): MatrixBot {
+  const client: MatrixClient = createClient({
+    baseUrl: opts.homeserverUrl,
+    accessToken: opts.asToken,
+    userId: opts.userId,
+  });
+  return { userId: opts.userId, ...roomCalls(client), ...memberAndStateCalls(client) };
 }
 
 /**

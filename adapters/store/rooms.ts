@@ -36,6 +36,42 @@ interface RoomRow {
   status: 'active' | 'archived';
 }
 
+/** RoomStore.applyMembers: one transaction, on a client of its own. */
+async function applyMembers(
+  db: Db,
+  tenant: string,
+  kind: RoomKind,
+  slug: string,
+  upserts: Record<string, string>,
+  removals: string[],
+): Promise<void> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const entries = Object.entries(upserts);
+    if (entries.length) {
+      await client.query(
+        `INSERT INTO room_members (tenant, kind, slug, user_slug, role)
+         SELECT $1, $2, $3, u, r FROM unnest($4::text[], $5::text[]) AS t(u, r)
+         ON CONFLICT (tenant, kind, slug, user_slug) DO UPDATE SET role = EXCLUDED.role, updated_at = now()`,
+        [tenant, kind, slug, entries.map((e) => e[0]), entries.map((e) => e[1])],
+      );
+    }
+    if (removals.length) {
+      await client.query(
+        'DELETE FROM room_members WHERE tenant = $1 AND kind = $2 AND slug = $3 AND user_slug = ANY($4::text[])',
+        [tenant, kind, slug, removals],
+      );
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
 export function createRoomStore(db: Db): RoomStore {
   return {
     async get(tenant, kind, slug) {
@@ -75,35 +111,7 @@ export function createRoomStore(db: Db): RoomStore {
     async setRoomId(tenant, kind, slug, roomId) {
       await db.query('UPDATE rooms SET room_id = $4, updated_at = now() WHERE tenant = $1 AND kind = $2 AND slug = $3', [tenant, kind, slug, roomId]);
     },
-    async applyMembers(tenant, kind, slug, upserts, removals) {
-      const client = await db.connect();
-      try {
-        await client.query('BEGIN');
-        const entries = Object.entries(upserts);
-        if (entries.length) {
-          await client.query(
-            `INSERT INTO room_members (tenant, kind, slug, user_slug, role)
-             SELECT $1, $2, $3, u, r FROM unnest($4::text[], $5::text[]) AS t(u, r)
-             ON CONFLICT (tenant, kind, slug, user_slug) DO UPDATE SET role = EXCLUDED.role, updated_at = now()`,
-            [tenant, kind, slug, entries.map((e) => e[0]), entries.map((e) => e[1])],
-          );
-        }
-        if (removals.length) {
-          await client.query('DELETE FROM room_members WHERE tenant = $1 AND kind = $2 AND slug = $3 AND user_slug = ANY($4::text[])', [
-            tenant,
-            kind,
-            slug,
-            removals,
-          ]);
-        }
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
+    applyMembers: (tenant, kind, slug, upserts, removals) => applyMembers(db, tenant, kind, slug, upserts, removals),
     async archive(tenant, kind, slug) {
       await db.query(`UPDATE rooms SET status = 'archived', updated_at = now() WHERE tenant = $1 AND kind = $2 AND slug = $3`, [tenant, kind, slug]);
     },
