@@ -21,6 +21,7 @@ import { eventually, stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from 
 import { applyDamage, damage, mutate, mutation } from '../helpers/hostile-json.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
 import { eventRoomWith, RelayClient, startApi, userToken, type Frame } from '../helpers/relay.js';
+import { messageWorkflowId } from '../../vocabulary/ids.js';
 
 const SEED = process.env.FUZZ_SEED && /^-?\d+$/.test(process.env.FUZZ_SEED) ? Number(process.env.FUZZ_SEED) : 20261205;
 const RUNS = process.env.FUZZ_RUNS && /^\d+$/.test(process.env.FUZZ_RUNS) ? Number(process.env.FUZZ_RUNS) : 10_000;
@@ -199,9 +200,12 @@ function checkFrames(frames: readonly Frame[], what: string): void {
   }
 }
 
+/** The user every frame case is sent as (its message workflows are `msg:{tenant}:alice:{txnId}`). */
+const SENDER = 'alice';
+
 async function liveSocket(): Promise<RelayClient> {
   if (socket && socket.ws.readyState === socket.ws.OPEN) return socket;
-  socket = await RelayClient.connect(url, tokens.alice!);
+  socket = await RelayClient.connect(url, tokens[SENDER]!);
   sockets.push({ client: socket, checked: 0 });
   await socket.waitFor((f) => f.type === 'live', 30_000);
   return socket;
@@ -363,7 +367,7 @@ async function afterBatch(): Promise<void> {
   await Promise.all(
     refused.map(async (txnId) => {
       const described = await api.temporal.workflow
-        .getHandle(`msg:${tenant}:${txnId}`)
+        .getHandle(messageWorkflowId(tenant, SENDER, txnId))
         .describe()
         .then(() => 'exists')
         .catch((err: unknown) => (err instanceof WorkflowNotFoundError ? 'none' : err));
@@ -398,7 +402,7 @@ it(`${RUNS} hostile socket frames and handshakes: never M_UNKNOWN, only bad tran
   );
   const started: string[] = [];
   for await (const w of api.temporal.workflow.list({ query }))
-    started.push(w.workflowId.slice(`msg:${tenant}:`.length));
+    started.push(w.workflowId.slice(messageWorkflowId(tenant, SENDER, '').length));
   expect(queued.filter((t) => !started.includes(t))).toEqual([]);
   expect(started.filter((t) => allRefused.has(t))).toEqual([]);
   console.log(
