@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
 import { createDb } from '../adapters/store/db.js';
 import { dataConverter } from '../lib/codec.js';
-import { ConfigError, loadApiConfig } from '../lib/config.js';
+import { configOrExit, loadApiConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { createApp } from './app.js';
 import { createRelayHub } from './relay/hub.js';
@@ -11,14 +11,7 @@ import { attachRealtime } from './routes/realtime.js';
 import { recordEscapedError } from './request-context.js';
 import { gracefulServer } from './shutdown.js';
 
-let config;
-try {
-  config = loadApiConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  console.error(err.message);
-  process.exit(2);
-}
+const config = configOrExit(loadApiConfig);
 const log = createLogger('api', config.logLevel);
 // The last line (issue #15): every entry point answers what it is sent, so nothing should get here;
 // what does is logged with the request id it escaped from and counted (api_escaped_errors_total),

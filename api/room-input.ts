@@ -3,7 +3,6 @@ import type { Config } from '../lib/config.js';
 import {
   dmSlug,
   isRoomKind,
-  roleProblem,
   roomAliasProblem,
   roomSlugProblem,
   slugProblem,
@@ -13,7 +12,7 @@ import {
   type RoomKind,
 } from '../vocabulary/ids.js';
 import type { RoomChange, RoomRef, RoomSettings } from '../vocabulary/contract.js';
-import { describeValue } from '../vocabulary/describe.js';
+import { memberChangeProblem, roomKindMessage, settingsProblem } from '../vocabulary/room-rules.js';
 import { assertTenant, type ServicePrincipal } from './auth.js';
 import { ApiError } from './errors.js';
 import { displayName, encrypted, role, settingsFields, SLUG_JSON } from './spec/fields.js';
@@ -24,7 +23,7 @@ export function roomRef(principal: ServicePrincipal, tenant: string, kind: strin
   assertValid(tenantProblem(tenant));
   assertTenant(principal, tenant);
   if (!isRoomKind(kind))
-    throw new ApiError('M_INVALID_PARAM', `room kind must be event, group or dm, not ${describeValue(kind)}`);
+    throw new ApiError('M_INVALID_PARAM', roomKindMessage(kind));
   assertValid(roomSlugProblem(kind, slug));
   return { tenant, kind, slug };
 }
@@ -82,14 +81,9 @@ export function settingsFrom(kind: RoomKind, input: RoomSettings): RoomSettings 
   const { name, topic, visibility, encrypted: e } = input;
   if (name !== undefined) settings.name = name;
   if (topic !== undefined) settings.topic = topic;
-  if (visibility !== undefined) {
-    if (kind === 'dm' && visibility === 'public') throw new ApiError('M_INVALID_PARAM', 'a DM cannot be public');
-    settings.visibility = visibility;
-  }
-  if (e !== undefined) {
-    if (kind !== 'dm' && e) throw new ApiError('M_INVALID_PARAM', 'encryption can only be asked for DMs');
-    settings.encrypted = e;
-  }
+  if (visibility !== undefined) settings.visibility = visibility;
+  if (e !== undefined) settings.encrypted = e;
+  assertValid(settingsProblem(kind, settings));
   return settings;
 }
 
@@ -98,11 +92,8 @@ export function addMemberFrom(
   userSlug: string,
   input: { role?: string; displayName?: string },
 ): RoomChange {
-  if (kind === 'dm')
-    throw new ApiError('M_INVALID_PARAM', 'a DM is between exactly its two users; members cannot be added or removed');
-  assertValid(slugProblem(userSlug, 'userSlug'));
   const r = input.role ?? 'member';
-  assertValid(roleProblem(kind, r));
+  assertValid(memberChangeProblem(kind, userSlug, r));
   const name = input.displayName;
   return name === undefined
     ? { type: 'addMember', userSlug, role: r }
@@ -110,9 +101,7 @@ export function addMemberFrom(
 }
 
 export function removeMemberFrom(kind: RoomKind, userSlug: string): RoomChange {
-  if (kind === 'dm')
-    throw new ApiError('M_INVALID_PARAM', 'a DM is between exactly its two users; members cannot be added or removed');
-  assertValid(slugProblem(userSlug, 'userSlug'));
+  assertValid(memberChangeProblem(kind, userSlug));
   return { type: 'removeMember', userSlug };
 }
 

@@ -13,7 +13,7 @@ import {
   ConfigError,
   integer,
   optional,
-  parseKeys,
+  keyring,
   required,
   url,
   type EncryptionKey,
@@ -118,23 +118,14 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const userPrefix = optional(env, 'MATRIX_USER_PREFIX', 'om');
   if (!/^[a-z0-9]{1,16}$/.test(userPrefix)) throw new ConfigError('MATRIX_USER_PREFIX', 'must be 1-16 of a-z0-9');
 
-  const keys = parseKeys('TOKEN_ENCRYPTION_KEYS', required(env, 'TOKEN_ENCRYPTION_KEYS'));
-  const activeKeyId = optional(env, 'TOKEN_ENCRYPTION_ACTIVE_KEY', keys[0]!.id);
-  if (!keys.some((k) => k.id === activeKeyId)) {
-    throw new ConfigError(
-      'TOKEN_ENCRYPTION_ACTIVE_KEY',
-      `names "${activeKeyId}", which TOKEN_ENCRYPTION_KEYS does not list`,
-    );
-  }
-
-  const payloadKeys = parseKeys('PAYLOAD_ENCRYPTION_KEYS', required(env, 'PAYLOAD_ENCRYPTION_KEYS'));
-  const payloadActive = optional(env, 'PAYLOAD_ENCRYPTION_ACTIVE_KEY', payloadKeys[0]!.id);
-  if (!payloadKeys.some((k) => k.id === payloadActive)) {
-    throw new ConfigError(
-      'PAYLOAD_ENCRYPTION_ACTIVE_KEY',
-      `names "${payloadActive}", which PAYLOAD_ENCRYPTION_KEYS does not list`,
-    );
-  }
+  const tokens = keyring(
+    ['TOKEN_ENCRYPTION_KEYS', required(env, 'TOKEN_ENCRYPTION_KEYS')],
+    ['TOKEN_ENCRYPTION_ACTIVE_KEY', optional(env, 'TOKEN_ENCRYPTION_ACTIVE_KEY', '')],
+  );
+  const payloads = keyring(
+    ['PAYLOAD_ENCRYPTION_KEYS', required(env, 'PAYLOAD_ENCRYPTION_KEYS')],
+    ['PAYLOAD_ENCRYPTION_ACTIVE_KEY', optional(env, 'PAYLOAD_ENCRYPTION_ACTIVE_KEY', '')],
+  );
   const secretRaw = env.SERVICE_JWT_SECRET?.trim() || '';
   const jwksRaw = env.SERVICE_JWT_JWKS_URL?.trim() || '';
   if (!secretRaw && !jwksRaw) throw new ConfigError('SERVICE_JWT_SECRET', 'or SERVICE_JWT_JWKS_URL must be set');
@@ -166,8 +157,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       botLocalpart: optional(env, 'MATRIX_BOT_LOCALPART', 'openmeet-bot'),
       appserviceId: optional(env, 'MATRIX_APPSERVICE_ID', 'matrix-orchestrator'),
     },
-    tokens: { keys, activeKeyId },
-    payloads: { keys: payloadKeys, activeKeyId: payloadActive },
+    tokens,
+    payloads,
     codec: codec(env),
     serviceJwt: {
       secret: secretRaw ? new TextEncoder().encode(secretRaw) : null,
@@ -228,4 +219,15 @@ function deepFreeze<T>(o: T): Readonly<T> {
     Object.freeze(o);
   }
   return o;
+}
+
+/** For a process's entry point: the configuration, or its one-line reason on stderr and exit code 2. */
+export function configOrExit(load: () => Readonly<Config>): Readonly<Config> {
+  try {
+    return load();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
 }

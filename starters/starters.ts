@@ -10,7 +10,13 @@ import {
   type Client,
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
-import { matrixUserId, provisionUserWorkflowId, reauthUserWorkflowId, reconcileWorkflowId, roomWorkflowId } from '../vocabulary/ids.js';
+import {
+  matrixUserId,
+  provisionUserWorkflowId,
+  reauthUserWorkflowId,
+  reconcileWorkflowId,
+  roomWorkflowId,
+} from '../vocabulary/ids.js';
 import {
   provisionUserUpdate,
   roomChangeUpdate,
@@ -25,15 +31,24 @@ import type { provisionUserWorkflow } from '../workflows/provision-user.js';
 import type { reauthUserWorkflow } from '../workflows/reauth-user.js';
 import type { reconcileTenantWorkflow } from '../workflows/reconcile.js';
 import type { roomWorkflow } from '../workflows/room.js';
-import { EntityKindKey, EntitySlugKey, MatrixUserIdKey, TenantKey } from '../vocabulary/search-attributes.js';
+import { entityAttributes } from '../vocabulary/search-attributes.js';
 import type { Config } from '../lib/config.js';
-import { reauthStartMetadata, reconcileStartMetadata, roomStartMetadata, userStartMetadata } from './workflow-metadata.js';
+import {
+  reauthStartMetadata,
+  reconcileStartMetadata,
+  roomStartMetadata,
+  userStartMetadata,
+} from './workflow-metadata.js';
 
 import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import type { ephemeralWorkflow } from '../workflows/ephemeral.js';
 import { ephemeralWorkflowId, messageWorkflowId } from '../vocabulary/ids.js';
-import { ephemeralSignal, type EphemeralInput, type EphemeralRequest, type SendMessageInput } from '../vocabulary/contract.js';
-import { MatrixRoomIdKey } from '../vocabulary/search-attributes.js';
+import {
+  ephemeralSignal,
+  type EphemeralInput,
+  type EphemeralRequest,
+  type SendMessageInput,
+} from '../vocabulary/contract.js';
 import type { sendMessageWorkflow } from '../workflows/send-message.js';
 
 type StarterConfig = Pick<Config, 'temporal' | 'matrix' | 'rooms'>;
@@ -51,12 +66,7 @@ export function provisionUser(
     taskQueue: config.temporal.taskQueue,
     args: [{ tenant, slug }],
     workflowIdConflictPolicy: 'USE_EXISTING',
-    typedSearchAttributes: [
-      { key: TenantKey, value: tenant },
-      { key: EntityKindKey, value: 'user' },
-      { key: EntitySlugKey, value: slug },
-      { key: MatrixUserIdKey, value: userId },
-    ],
+    typedSearchAttributes: entityAttributes({ tenant, kind: 'user', slug, userId }),
     memo: { summary: `Provision Matrix user ${userId} for ${tenant}/${slug}`, requestId: req.requestId },
     ...userStartMetadata(tenant, slug, userId),
   });
@@ -68,19 +78,18 @@ export function provisionUser(
 }
 
 /** Runs the user's re-auth workflow, or joins the run already renewing the same token, and waits for it. */
-export async function reauthUser(client: Client, config: StarterConfig, input: ReauthUserInput): Promise<ReauthUserResult> {
+export async function reauthUser(
+  client: Client,
+  config: StarterConfig,
+  input: ReauthUserInput,
+): Promise<ReauthUserResult> {
   const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.slug);
   const handle = await client.workflow.start<typeof reauthUserWorkflow>('reauthUserWorkflow', {
     workflowId: reauthUserWorkflowId(input.tenant, input.slug),
     taskQueue: config.temporal.taskQueue,
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
-    typedSearchAttributes: [
-      { key: TenantKey, value: input.tenant },
-      { key: EntityKindKey, value: 'user-auth' },
-      { key: EntitySlugKey, value: input.slug },
-      { key: MatrixUserIdKey, value: userId },
-    ],
+    typedSearchAttributes: entityAttributes({ tenant: input.tenant, kind: 'user-auth', slug: input.slug, userId }),
     memo: { summary: `Re-authenticate ${userId} (token generation ${input.staleGeneration} was refused)` },
     ...reauthStartMetadata(input.tenant, input.slug, userId, input.staleGeneration),
   });
@@ -99,11 +108,7 @@ export function changeRoom(
     taskQueue: config.temporal.taskQueue,
     args: [ref],
     workflowIdConflictPolicy: 'USE_EXISTING',
-    typedSearchAttributes: [
-      { key: TenantKey, value: ref.tenant },
-      { key: EntityKindKey, value: ref.kind },
-      { key: EntitySlugKey, value: ref.slug },
-    ],
+    typedSearchAttributes: entityAttributes(ref),
     memo: { summary: `Matrix room of ${ref.kind} ${ref.tenant}/${ref.slug}`, requestId: change.requestId },
     ...roomStartMetadata(ref, config.matrix.userPrefix, config.matrix.serverName),
   });
@@ -126,15 +131,14 @@ export async function ensureReconcileSchedule(client: Client, config: StarterCon
         workflowId: reconcileWorkflowId(tenant),
         taskQueue: config.temporal.taskQueue,
         args: [{ tenant }],
-        typedSearchAttributes: [
-          { key: TenantKey, value: tenant },
-          { key: EntityKindKey, value: 'reconcile' },
-        ],
+        typedSearchAttributes: entityAttributes({ tenant, kind: 'reconcile' }),
         memo: { summary: `Reconcile the Matrix rooms of ${tenant}` },
         ...reconcileStartMetadata(tenant, config.rooms.reconcileIntervalMinutes),
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
-      memo: { summary: `Reconcile the Matrix rooms of ${tenant} every ${config.rooms.reconcileIntervalMinutes} minutes` },
+      memo: {
+        summary: `Reconcile the Matrix rooms of ${tenant} every ${config.rooms.reconcileIntervalMinutes} minutes`,
+      },
     });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning) && (err as Error).name !== 'ScheduleAlreadyRunning') throw err;
@@ -176,20 +180,23 @@ export async function startSendMessage(
       args: [input],
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-      typedSearchAttributes: [
-        { key: TenantKey, value: input.tenant },
-        { key: EntityKindKey, value: 'msg' },
-        { key: EntitySlugKey, value: input.userSlug },
-        { key: MatrixUserIdKey, value: userId },
-        { key: MatrixRoomIdKey, value: input.roomId },
-      ],
+      typedSearchAttributes: entityAttributes({
+        tenant: input.tenant,
+        kind: 'msg',
+        slug: input.userSlug,
+        userId,
+        roomId: input.roomId,
+      }),
       // Read back when a transaction id is reused, to tell a repeat from the same user's message elsewhere.
       memo: { userSlug: input.userSlug, roomId: input.roomId, requestId },
       staticSummary: `Message from ${input.tenant}/${input.userSlug} to ${input.kind} ${input.slug}`,
     });
     return { handle, started: true };
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError || (err as Error).name === 'WorkflowExecutionAlreadyStartedError') {
+    if (
+      err instanceof WorkflowExecutionAlreadyStartedError ||
+      (err as Error).name === 'WorkflowExecutionAlreadyStartedError'
+    ) {
       return { handle: client.workflow.getHandle<typeof sendMessageWorkflow>(workflowId), started: false };
     }
     throw err;
@@ -197,7 +204,12 @@ export async function startSendMessage(
 }
 
 /** Hands a typing or read-receipt request to the user's ephemeral workflow for the room, starting it if needed. */
-export async function signalEphemeral(client: Client, config: StarterConfig, input: EphemeralInput, request: EphemeralRequest): Promise<void> {
+export async function signalEphemeral(
+  client: Client,
+  config: StarterConfig,
+  input: EphemeralInput,
+  request: EphemeralRequest,
+): Promise<void> {
   const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.userSlug);
   await client.workflow.signalWithStart<typeof ephemeralWorkflow, [EphemeralRequest]>('ephemeralWorkflow', {
     workflowId: ephemeralWorkflowId(input.tenant, input.userSlug, input.kind, input.slug),
@@ -205,13 +217,13 @@ export async function signalEphemeral(client: Client, config: StarterConfig, inp
     args: [input],
     signal: ephemeralSignal,
     signalArgs: [request],
-    typedSearchAttributes: [
-      { key: TenantKey, value: input.tenant },
-      { key: EntityKindKey, value: 'ephemeral' },
-      { key: EntitySlugKey, value: input.userSlug },
-      { key: MatrixUserIdKey, value: userId },
-      { key: MatrixRoomIdKey, value: input.roomId },
-    ],
+    typedSearchAttributes: entityAttributes({
+      tenant: input.tenant,
+      kind: 'ephemeral',
+      slug: input.userSlug,
+      userId,
+      roomId: input.roomId,
+    }),
     staticSummary: `Typing and read receipts of ${input.tenant}/${input.userSlug} in ${input.kind} ${input.slug}`,
   });
 }

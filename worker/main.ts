@@ -1,5 +1,5 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { ConfigError, loadConfig } from '../lib/config.js';
+import { configOrExit, loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { checkReadiness, databaseCheck, homeserverCheck, temporalCheck } from '../adapters/readiness.js';
 import { createWorkerDependencies } from './dependencies.js';
@@ -8,14 +8,7 @@ import { createWorkerMetrics, freeLoopbackPort } from './metrics.js';
 import { sdkLogger } from './sdk-logger.js';
 import { createWorker } from './worker.js';
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  console.error(err.message);
-  process.exit(2);
-}
+const config = configOrExit(loadConfig);
 const log = createLogger('worker', config.logLevel);
 
 // Before any connection: the SDK's runtime (and its metrics exporter) is created once. Its

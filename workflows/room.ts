@@ -9,7 +9,8 @@ import {
 } from '@temporalio/workflow';
 import { FailureType } from '../vocabulary/failures.js';
 import { describeValue } from '../vocabulary/describe.js';
-import { roleProblem, slugProblem, type RoomKind } from '../vocabulary/ids.js';
+import { memberChangeProblem, settingsProblem } from '../vocabulary/room-rules.js';
+import type { RoomKind } from '../vocabulary/ids.js';
 import {
   roomChangeUpdate,
   roomStateQuery,
@@ -49,19 +50,15 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
       if (s.name !== undefined && (typeof s.name !== 'string' || s.name.length > NAME_MAX)) throw invalid('name must be a string of at most 255 characters');
       if (s.topic !== undefined && (typeof s.topic !== 'string' || s.topic.length > 4096)) throw invalid('topic must be a string of at most 4096 characters');
       if (s.visibility !== undefined && s.visibility !== 'public' && s.visibility !== 'private') throw invalid('visibility must be public or private');
-      if (s.encrypted !== undefined && (typeof s.encrypted !== 'boolean' || (s.encrypted && kind !== 'dm'))) throw invalid('encryption can only be asked for DMs');
-      if (kind === 'dm' && s.visibility === 'public') throw invalid('a DM cannot be public');
+      if (s.encrypted !== undefined && typeof s.encrypted !== 'boolean') throw invalid('encryption can only be asked for DMs');
+      const p = settingsProblem(kind, s);
+      if (p) throw invalid(p);
       return;
     }
     case 'addMember':
     case 'removeMember': {
-      if (kind === 'dm') throw invalid('a DM is between exactly its two users; members cannot be added or removed');
-      const p = slugProblem(String(c.userSlug ?? ''), 'userSlug');
+      const p = memberChangeProblem(kind, String(c.userSlug ?? ''), c.type === 'addMember' ? String(c.role) : undefined);
       if (p) throw invalid(p);
-      if (c.type === 'addMember') {
-        const r = roleProblem(kind, String(c.role));
-        if (r) throw invalid(r);
-      }
       return;
     }
     case 'archive':

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type pg from 'pg';
 import { rollback, type Db } from './db.js';
 
 /** One event as the appservice received it: a room timeline event, or an ephemeral one (typing, receipts). */
@@ -30,6 +31,100 @@ const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 export const transactionDigest = (events: IncomingEvent[]): Buffer =>
   createHash('sha256').update(JSON.stringify(events)).digest();
 
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** The events not stored before (by event id, also within this transaction); ephemeral ones always. */
+async function freshEvents(client: Queryable, events: IncomingEvent[]): Promise<IncomingEvent[]> {
+  const ids = events.map((e) => str(e.event.event_id)).filter((id): id is string => id !== null);
+  const known = new Set(
+    ids.length
+      ? (
+          await client.query<{ event_id: string }>('SELECT event_id FROM relay_events WHERE event_id = ANY($1)', [ids])
+        ).rows.map((r) => r.event_id)
+      : [],
+  );
+  const fresh: IncomingEvent[] = [];
+  for (const e of events) {
+    const id = str(e.event.event_id);
+    if (!e.ephemeral && id !== null) {
+      // The same event twice (even within one transaction) is stored once.
+      if (known.has(id)) continue;
+      known.add(id);
+    }
+    fresh.push(e);
+  }
+  return fresh;
+}
+
+/** Reserves each room's next sequences for `fresh`; returns the first one of each room. */
+async function reserveRoomSequences(client: Queryable, fresh: IncomingEvent[]): Promise<Map<string, number>> {
+  const perRoom = new Map<string, number>();
+  for (const e of fresh) perRoom.set(e.event.room_id, (perRoom.get(e.event.room_id) ?? 0) + 1);
+  const roomRows = await client.query<{ room_id: string; last_seq: string }>(
+    `INSERT INTO relay_rooms (room_id, last_seq) SELECT * FROM unnest($1::text[], $2::bigint[])
+     ON CONFLICT (room_id) DO UPDATE SET last_seq = relay_rooms.last_seq + EXCLUDED.last_seq
+     RETURNING room_id, last_seq`,
+    [[...perRoom.keys()], [...perRoom.values()]],
+  );
+  return new Map(roomRows.rows.map((r) => [r.room_id, Number(r.last_seq) - perRoom.get(r.room_id)! + 1]));
+}
+
+/** The rows of `fresh` as columns for `unnest`, numbered after `after`; membership changes beside them. */
+export function logColumns(fresh: IncomingEvent[], nextRoomSeq: Map<string, number>, after: number) {
+  const events = {
+    seq: [] as number[],
+    room: [] as string[],
+    roomSeq: [] as number[],
+    id: [] as (string | null)[],
+    eph: [] as boolean[],
+    type: [] as string[],
+    sender: [] as (string | null)[],
+    stateKey: [] as (string | null)[],
+    json: [] as string[],
+  };
+  const members = { user: [] as string[], room: [] as string[], seq: [] as number[], membership: [] as string[] };
+  let last = after;
+  for (const e of fresh) {
+    const ev = e.event;
+    const roomSeq = nextRoomSeq.get(ev.room_id)!;
+    nextRoomSeq.set(ev.room_id, roomSeq + 1);
+    last += 1;
+    events.seq.push(last);
+    events.room.push(ev.room_id);
+    events.roomSeq.push(roomSeq);
+    events.id.push(e.ephemeral ? null : str(ev.event_id));
+    events.eph.push(e.ephemeral);
+    events.type.push(ev.type);
+    events.sender.push(str(ev.sender));
+    events.stateKey.push(str(ev.state_key));
+    events.json.push(jsonForPg(ev));
+    const membership = str((ev.content as Record<string, unknown> | undefined)?.membership);
+    if (!e.ephemeral && ev.type === 'm.room.member' && str(ev.state_key) && membership) {
+      members.user.push(str(ev.state_key)!);
+      members.room.push(ev.room_id);
+      members.seq.push(last);
+      members.membership.push(membership);
+    }
+  }
+  return { events, members, last };
+}
+
+async function insertRows(client: Queryable, { events: c, members }: ReturnType<typeof logColumns>): Promise<void> {
+  await client.query(
+    `INSERT INTO relay_events (seq, room_id, room_seq, event_id, ephemeral, type, sender, state_key, event)
+     SELECT s, r, rs, i, e, t, se, sk, j::jsonb
+     FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::boolean[], $6::text[], $7::text[], $8::text[], $9::text[])
+       AS x(s, r, rs, i, e, t, se, sk, j)`,
+    [c.seq, c.room, c.roomSeq, c.id, c.eph, c.type, c.sender, c.stateKey, c.json],
+  );
+  if (members.user.length) {
+    await client.query(
+      `INSERT INTO relay_memberships (user_id, room_id, seq, membership) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[])`,
+      [members.user, members.room, members.seq, members.membership],
+    );
+  }
+}
+
 /**
  * Stores one appservice transaction: its id and its events in one database transaction, with the
  * next global and per-room sequences, membership changes beside them, and a NOTIFY delivered on
@@ -55,96 +150,19 @@ export async function appendTransaction(db: Db, txnId: string, events: IncomingE
     }
     // Locking the head row orders every writer: sequences are handed out and committed in one order.
     const headRow = await client.query<{ last_seq: string }>('SELECT last_seq FROM relay_log_head FOR UPDATE');
-    let last = Number(headRow.rows[0]!.last_seq);
-    const ids = events.map((e) => str(e.event.event_id)).filter((id): id is string => id !== null);
-    const known = new Set(
-      ids.length
-        ? (
-            await client.query<{ event_id: string }>('SELECT event_id FROM relay_events WHERE event_id = ANY($1)', [
-              ids,
-            ])
-          ).rows.map((r) => r.event_id)
-        : [],
-    );
-    const fresh: IncomingEvent[] = [];
-    for (const e of events) {
-      const id = str(e.event.event_id);
-      if (!e.ephemeral && id !== null) {
-        // The same event twice (even within one transaction) is stored once.
-        if (known.has(id)) continue;
-        known.add(id);
-      }
-      fresh.push(e);
-    }
+    const head = Number(headRow.rows[0]!.last_seq);
+    const fresh = await freshEvents(client, events);
     if (fresh.length === 0) {
       await client.query('COMMIT');
-      return { duplicate: false, stored: 0, head: last };
+      return { duplicate: false, stored: 0, head };
     }
-    const perRoom = new Map<string, number>();
-    for (const e of fresh) perRoom.set(e.event.room_id, (perRoom.get(e.event.room_id) ?? 0) + 1);
-    const roomRows = await client.query<{ room_id: string; last_seq: string }>(
-      `INSERT INTO relay_rooms (room_id, last_seq) SELECT * FROM unnest($1::text[], $2::bigint[])
-       ON CONFLICT (room_id) DO UPDATE SET last_seq = relay_rooms.last_seq + EXCLUDED.last_seq
-       RETURNING room_id, last_seq`,
-      [[...perRoom.keys()], [...perRoom.values()]],
-    );
-    const nextRoomSeq = new Map(
-      roomRows.rows.map((r) => [r.room_id, Number(r.last_seq) - perRoom.get(r.room_id)! + 1]),
-    );
-    const cols = {
-      seq: [] as number[],
-      room: [] as string[],
-      roomSeq: [] as number[],
-      id: [] as (string | null)[],
-      eph: [] as boolean[],
-    };
-    const more = {
-      type: [] as string[],
-      sender: [] as (string | null)[],
-      stateKey: [] as (string | null)[],
-      json: [] as string[],
-    };
-    const members = { user: [] as string[], room: [] as string[], seq: [] as number[], membership: [] as string[] };
-    for (const e of fresh) {
-      const ev = e.event;
-      const roomSeq = nextRoomSeq.get(ev.room_id)!;
-      nextRoomSeq.set(ev.room_id, roomSeq + 1);
-      last += 1;
-      cols.seq.push(last);
-      cols.room.push(ev.room_id);
-      cols.roomSeq.push(roomSeq);
-      cols.id.push(e.ephemeral ? null : str(ev.event_id));
-      cols.eph.push(e.ephemeral);
-      more.type.push(ev.type);
-      more.sender.push(str(ev.sender));
-      more.stateKey.push(str(ev.state_key));
-      more.json.push(jsonForPg(ev));
-      const membership = str((ev.content as Record<string, unknown> | undefined)?.membership);
-      if (!e.ephemeral && ev.type === 'm.room.member' && str(ev.state_key) && membership) {
-        members.user.push(str(ev.state_key)!);
-        members.room.push(ev.room_id);
-        members.seq.push(last);
-        members.membership.push(membership);
-      }
-    }
-    await client.query(
-      `INSERT INTO relay_events (seq, room_id, room_seq, event_id, ephemeral, type, sender, state_key, event)
-       SELECT s, r, rs, i, e, t, se, sk, j::jsonb
-       FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::boolean[], $6::text[], $7::text[], $8::text[], $9::text[])
-         AS x(s, r, rs, i, e, t, se, sk, j)`,
-      [cols.seq, cols.room, cols.roomSeq, cols.id, cols.eph, more.type, more.sender, more.stateKey, more.json],
-    );
-    if (members.user.length) {
-      await client.query(
-        `INSERT INTO relay_memberships (user_id, room_id, seq, membership) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[])`,
-        [members.user, members.room, members.seq, members.membership],
-      );
-    }
-    await client.query('UPDATE relay_log_head SET last_seq = $1', [last]);
+    const columns = logColumns(fresh, await reserveRoomSequences(client, fresh), head);
+    await insertRows(client, columns);
+    await client.query('UPDATE relay_log_head SET last_seq = $1', [columns.last]);
     // Delivered to every listening API instance when (and only if) this transaction commits.
-    await client.query('SELECT pg_notify($1, $2)', [LOG_CHANNEL, String(last)]);
+    await client.query('SELECT pg_notify($1, $2)', [LOG_CHANNEL, String(columns.last)]);
     await client.query('COMMIT');
-    return { duplicate: false, stored: fresh.length, head: last };
+    return { duplicate: false, stored: fresh.length, head: columns.last };
   } catch (err) {
     await rollback(client, err);
     throw err;

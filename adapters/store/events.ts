@@ -106,6 +106,16 @@ export function createEventLog(db: Db): EventLog {
       return r.rows.map(toRow);
     },
 
+    ...membershipReads(db),
+    prune: (cutoff) => pruneLog(db, cutoff),
+  };
+}
+
+/** Who was joined where, as the log says: the session's view of membership at its position. */
+function membershipReads(
+  db: Db,
+): Pick<EventLog, 'membershipAt' | 'roomsChangedAfter' | 'latestMembership' | 'addBaseline'> {
+  return {
     async membershipAt(userId, seq) {
       const r = await db.query<{ room_id: string; membership: string }>(
         `SELECT DISTINCT ON (room_id) room_id, membership FROM relay_memberships
@@ -142,29 +152,30 @@ export function createEventLog(db: Db): EventLog {
       );
       return r.rowCount ?? 0;
     },
-
-    async prune(cutoff) {
-      const found = await db.query<{ seq: string | null }>(
-        'SELECT max(seq) AS seq FROM relay_events WHERE received_at < $1',
-        [cutoff],
-      );
-      const through = Number(found.rows[0]?.seq ?? 0);
-      // Raise the mark first: a resume that reads it afterwards is told to refetch instead of
-      // silently missing rows deleted under it (api/relay/session.ts re-checks it per page).
-      const head = await db.query<{ pruned_through: string }>(
-        'UPDATE relay_log_head SET pruned_through = GREATEST(pruned_through, $1) RETURNING pruned_through',
-        [through],
-      );
-      const prunedThrough = Number(head.rows[0]!.pruned_through);
-      const gone = await db.query('DELETE FROM relay_events WHERE seq <= $1', [prunedThrough]);
-      // Only the latest membership at or below the mark is needed to know who was joined there.
-      await db.query(
-        `DELETE FROM relay_memberships m WHERE m.seq <= $1 AND EXISTS (
-           SELECT 1 FROM relay_memberships n WHERE n.user_id = m.user_id AND n.room_id = m.room_id AND n.seq > m.seq AND n.seq <= $1)`,
-        [prunedThrough],
-      );
-      await db.query('DELETE FROM appservice_transactions WHERE received_at < $1', [cutoff]);
-      return { events: gone.rowCount ?? 0, prunedThrough };
-    },
   };
+}
+
+/** Deletes events received before `cutoff` (a prefix of the log) and transactions as old. */
+async function pruneLog(db: Db, cutoff: Date): Promise<{ events: number; prunedThrough: number }> {
+  const found = await db.query<{ seq: string | null }>(
+    'SELECT max(seq) AS seq FROM relay_events WHERE received_at < $1',
+    [cutoff],
+  );
+  const through = Number(found.rows[0]?.seq ?? 0);
+  // Raise the mark first: a resume that reads it afterwards is told to refetch instead of
+  // silently missing rows deleted under it (api/relay/session.ts re-checks it per page).
+  const head = await db.query<{ pruned_through: string }>(
+    'UPDATE relay_log_head SET pruned_through = GREATEST(pruned_through, $1) RETURNING pruned_through',
+    [through],
+  );
+  const prunedThrough = Number(head.rows[0]!.pruned_through);
+  const gone = await db.query('DELETE FROM relay_events WHERE seq <= $1', [prunedThrough]);
+  // Only the latest membership at or below the mark is needed to know who was joined there.
+  await db.query(
+    `DELETE FROM relay_memberships m WHERE m.seq <= $1 AND EXISTS (
+       SELECT 1 FROM relay_memberships n WHERE n.user_id = m.user_id AND n.room_id = m.room_id AND n.seq > m.seq AND n.seq <= $1)`,
+    [prunedThrough],
+  );
+  await db.query('DELETE FROM appservice_transactions WHERE received_at < $1', [cutoff]);
+  return { events: gone.rowCount ?? 0, prunedThrough };
 }

@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { MatrixHttpError, MatrixUnreachableError } from '../../adapters/matrix/errors.js';
-import { describeValue } from '../../vocabulary/describe.js';
+import { roomKindMessage } from '../../vocabulary/room-rules.js';
 import {
   isRoomKind,
   matrixUserId,
@@ -159,7 +159,7 @@ export function messagesRoutes(deps: AppDeps) {
     const { tenant, kind, slug } = c.req.param() as { tenant: string; kind: string; slug: string };
     assertValid(tenantProblem(tenant));
     if (!isRoomKind(kind))
-      throw new ApiError('M_INVALID_PARAM', `room kind must be event, group or dm, not ${describeValue(kind)}`);
+      throw new ApiError('M_INVALID_PARAM', roomKindMessage(kind));
     assertValid(roomSlugProblem(kind, slug));
     const who = sender(c, tenant, requested);
     const { userPrefix, serverName } = deps.config.matrix;

@@ -68,3 +68,18 @@ export function parseKeys(name: string, raw: string): EncryptionKey[] {
   if (keys.length === 0) throw new ConfigError(name, 'must list at least one key');
   return keys;
 }
+
+/**
+ * A keyring: the keys of `KEYS` (every one decrypts) and the one `ACTIVE` names (it encrypts; the
+ * first listed when unset). Each pair is `[variable, value]`.
+ */
+export function keyring(
+  [keysName, keysRaw]: [string, string],
+  [activeName, activeRaw]: [string, string],
+): { keys: EncryptionKey[]; activeKeyId: string } {
+  const keys = parseKeys(keysName, keysRaw);
+  const activeKeyId = activeRaw || keys[0]!.id;
+  if (!keys.some((k) => k.id === activeKeyId))
+    throw new ConfigError(activeName, `names "${activeKeyId}", which ${keysName} does not list`);
+  return { keys, activeKeyId };
+}

@@ -17,15 +17,6 @@ const CHECKED = ['vocabulary', 'adapters', 'workflows', 'activities'];
 const FILES_ONLY = ['lib', 'starters', 'api', 'worker', 'client', 'scripts'];
 const NOT_PRODUCT = (path: string): boolean => path.startsWith('scripts/bench/') || path === 'client/openapi-types.ts';
 
-/**
- * Over the limit when this check was written, in files outside the room work that brought it: each
- * entry must still be over (fix the code, then remove its line here); nothing else may join them.
- */
-const PENDING = new Set([
-  'adapters/store/event-append.ts appendTransaction',
-  'adapters/store/events.ts createEventLog',
-]);
-
 interface Oversized {
   /** `path` for a file, `path name` for a function. */
   what: string;
@@ -91,10 +82,9 @@ describe('size limits', () => {
     expect(found.filter((o) => !o.what.includes(' '))).toEqual([]);
   });
 
-  it('hold in vocabulary/, adapters/, workflows/ and activities/, apart from the listed ones still pending', () => {
-    const found = CHECKED.flatMap(sources).flatMap((path) => oversized(path, readFileSync(`${ROOT}${path}`, 'utf8')));
-    expect(found.filter((o) => !PENDING.has(o.what))).toEqual([]);
-    // A pending entry that now fits comes off the list, so it cannot grow back unnoticed.
-    expect([...PENDING].filter((p) => !found.some((o) => o.what === p))).toEqual([]);
+  it('hold in vocabulary/, adapters/, workflows/ and activities/', () => {
+    const files = CHECKED.flatMap(sources);
+    expect(files.length).toBeGreaterThan(30);
+    expect(files.flatMap((path) => oversized(path, readFileSync(`${ROOT}${path}`, 'utf8')))).toEqual([]);
   });
 });
