@@ -11,6 +11,7 @@ import { createClientAddress } from '../relay/client-address.js';
 import { dropUnanswered, SHUTTING_DOWN, type RelayHub } from '../relay/hub.js';
 import { CloseCode, errorFrame, PROTOCOL } from '../relay/protocol.js';
 import { createUserVerifier, socketToken, type UserPrincipal } from '../relay/user-auth.js';
+import { quoteBounded } from '../../vocabulary/describe.js';
 
 /**
  * The `ws` server behind `GET /v1/realtime` (passed to `serve`): frames above the size limit close
@@ -161,7 +162,7 @@ export function attachRealtime(
     socket.on('error', ignore);
     const path = (req.url ?? '/').split('?')[0]!;
     if (path !== WS_PATH) {
-      refuseUpgrade(socket, 404, 'M_UNRECOGNIZED', `no WebSocket at ${path}: the realtime socket is GET ${WS_PATH}`);
+      refuseUpgrade(socket, 404, 'M_UNRECOGNIZED', `no WebSocket at ${quoteBounded(path)}: the realtime socket is GET ${WS_PATH}`);
       return;
     }
     if (req.method !== 'GET') {

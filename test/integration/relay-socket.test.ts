@@ -131,7 +131,7 @@ describe('authentication', () => {
     expect(answer.status).toBe(404);
     expect(JSON.parse(answer.body)).toEqual({
       errcode: 'M_UNRECOGNIZED',
-      error: 'no WebSocket at /v1/healthz: the realtime socket is GET /v1/realtime',
+      error: 'no WebSocket at "/v1/healthz": the realtime socket is GET /v1/realtime',
     });
   });
 
