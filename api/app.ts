@@ -7,18 +7,18 @@ import type { ApiEnv, AppDeps } from './context.js';
 import { respondError, toErrorResponse } from './errors.js';
 import { createHttpMetrics } from './metrics.js';
 import { healthRoutes } from './routes/health.js';
-import { codecRoutes } from './routes/codec.js';
-import { eventsRoutes } from './routes/events.js';
-import { operationsRoutes } from './routes/operations.js';
-import { roomsRoutes } from './routes/rooms.js';
-import { usersRoutes } from './routes/users.js';
+import { CODEC_PREFIX, codecRoutes } from './routes/codec.js';
+import { EVENTS_PREFIX, eventsRoutes } from './routes/events.js';
+import { OPERATIONS_PREFIX, operationsRoutes } from './routes/operations.js';
+import { ROOMS_PREFIX, roomsRoutes } from './routes/rooms.js';
+import { USERS_PREFIX, usersRoutes } from './routes/users.js';
 import { MAX_BODY_BYTES } from './spec/validation.js';
 import { boundedError, requestContext } from './request-context.js';
-import { appserviceRoutes } from './routes/appservice.js';
+import { APPSERVICE_PREFIX, appserviceRoutes } from './routes/appservice.js';
 import { demoRoutes } from './routes/demo.js';
 import { realtimeRoutes } from './routes/realtime.js';
 import { relayAuthenticates } from './relay/user-auth.js';
-import { messagesRoutes } from './routes/messages.js';
+import { MESSAGES_PREFIX, messagesRoutes } from './routes/messages.js';
 import { docsRoutes } from './routes/docs.js';
 import { openApiDocument } from './spec/openapi.js';
 
@@ -68,15 +68,15 @@ export function createApp(deps: AppDeps) {
   );
   app.route('/', healthRoutes(deps));
   app.route('/', metrics.routes());
-  // Each router registers the full paths of the operations it declares (api/spec/operation.ts).
-  app.route('/', codecRoutes(deps));
-  app.route('/', usersRoutes(deps));
-  app.route('/', roomsRoutes(deps));
-  app.route('/', eventsRoutes(deps));
-  app.route('/', operationsRoutes(deps));
-  app.route('/', messagesRoutes(deps));
+  // Each resource's router is mounted at its prefix and registers its operations below it (api/spec/operation.ts `below`).
+  app.route(CODEC_PREFIX, codecRoutes(deps));
+  app.route(USERS_PREFIX, usersRoutes(deps));
+  app.route(ROOMS_PREFIX, roomsRoutes(deps));
+  app.route(EVENTS_PREFIX, eventsRoutes(deps));
+  app.route(OPERATIONS_PREFIX, operationsRoutes(deps));
+  app.route(MESSAGES_PREFIX, messagesRoutes(deps));
   app.route('/', realtimeRoutes());
-  app.route('/', appserviceRoutes(deps));
+  app.route(APPSERVICE_PREFIX, appserviceRoutes(deps));
   app.route(
     '/',
     docsRoutes(() => openApiDocument()),

@@ -4,13 +4,17 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono, type MiddlewareHandler } from 'hono';
+import type { BlankSchema } from 'hono/types';
 import { bodyLimit } from 'hono/body-limit';
 import { createEventLog, type IncomingEvent } from '../../adapters/store/events.js';
 import { quoteBounded } from '../../vocabulary/describe.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, respondError } from '../errors.js';
 import { JsonBoundsError, parseBoundedJson, TRANSACTION_JSON_BOUNDS } from '../json-bounds.js';
-import { emptyAnswer, operation, type Operation } from '../spec/operation.js';
+import { emptyAnswer, operation, type Operation, below } from '../spec/operation.js';
+
+/** Where api/app.ts mounts this router; its routes are registered below it. */
+export const APPSERVICE_PREFIX = '/_matrix/app';
 
 /** Synapse sends up to 100 events per transaction, each at most 64 KiB, plus ephemeral ones. */
 export const MAX_TRANSACTION_BYTES = 32 * 1024 * 1024;
@@ -143,16 +147,16 @@ export const appserviceOperations: Operation[] = Object.values(ops);
 
 export function appserviceRoutes(deps: Pick<AppDeps, 'config' | 'db' | 'log' | 'relay'>) {
   const eventLog = deps.relay?.log ?? createEventLog(deps.db);
-  return new Hono<ApiEnv>()
+  return new Hono<ApiEnv, BlankSchema, typeof APPSERVICE_PREFIX>()
     .use(
-      '/_matrix/app/*',
+      '/*',
       bodyLimit({
         maxSize: MAX_TRANSACTION_BYTES,
         onError: (c) => respondError(c, 'M_TOO_LARGE', `request body exceeds ${MAX_TRANSACTION_BYTES} bytes`),
       }),
       hsTokenCheck(deps.config.matrix.hsToken),
     )
-    .put(ops.transaction.path, async (c) => {
+    .put(below(APPSERVICE_PREFIX, ops.transaction), async (c) => {
       const txnId = c.req.param('txnId');
       if (txnId.length === 0 || txnId.length > 255)
         throw new ApiError('M_INVALID_PARAM', 'transaction id must be 1-255 characters');
@@ -206,14 +210,14 @@ export function appserviceRoutes(deps: Pick<AppDeps, 'config' | 'db' | 'log' | '
       if (!result.duplicate) deps.relay?.feed.kick();
       return c.json({}, 200);
     })
-    .get(ops.user.path, async (c) => {
+    .get(below(APPSERVICE_PREFIX, ops.user), async (c) => {
       // Users are created by their workflows, never on the homeserver's demand: known ones exist.
       const userId = c.req.param('userId');
       const r = hasNul(userId) ? null : await deps.db.query('SELECT 1 FROM matrix_users WHERE user_id = $1', [userId]);
       if (!r?.rowCount) throw new ApiError('M_NOT_FOUND', 'no such user in this application service');
       return c.json({}, 200);
     })
-    .get(ops.alias.path, async (c) => {
+    .get(below(APPSERVICE_PREFIX, ops.alias), async (c) => {
       // Likewise rooms: an alias exists when a room workflow created the room behind it.
       const alias = c.req.param('alias');
       const r = hasNul(alias)
@@ -222,5 +226,5 @@ export function appserviceRoutes(deps: Pick<AppDeps, 'config' | 'db' | 'log' | '
       if (!r?.rowCount) throw new ApiError('M_NOT_FOUND', 'no such room alias in this application service');
       return c.json({}, 200);
     })
-    .post(ops.ping.path, (c) => c.json({}, 200));
+    .post(below(APPSERVICE_PREFIX, ops.ping), (c) => c.json({}, 200));
 }

@@ -1,5 +1,6 @@
 import type { Payload } from '@temporalio/common';
 import { Hono, type MiddlewareHandler } from 'hono';
+import type { BlankSchema } from 'hono/types';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
@@ -9,9 +10,12 @@ import type { CodecAuth } from '../../lib/config.js';
 import { describeJoseError } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, respondError } from '../errors.js';
-import { operation, ref } from '../spec/operation.js';
+import { operation, ref, below } from '../spec/operation.js';
 import { CODEC_JSON_BOUNDS } from '../json-bounds.js';
 import { readJsonObject } from '../spec/validation.js';
+
+/** Where api/app.ts mounts this router; its routes are registered below it. */
+export const CODEC_PREFIX = '/codec';
 
 /** The UI sends whole histories' payloads in one request. */
 const CODEC_MAX_BYTES = 8 * 1024 * 1024;
@@ -106,9 +110,9 @@ function codecAuth(auth: CodecAuth | null, corsOrigins: readonly string[]): Midd
 export function codecRoutes(deps: AppDeps) {
   const codec = new EncryptionCodec(deps.config.payloads.keys, deps.config.payloads.activeKeyId);
   const { corsOrigins, auth } = deps.config.codec;
-  const app = new Hono<ApiEnv>();
+  const app = new Hono<ApiEnv, BlankSchema, typeof CODEC_PREFIX>();
   app.use(
-    '/codec/*',
+    '/*',
     cors({
       origin: (origin) => (corsOrigins.includes(origin) ? origin : null),
       allowMethods: ['POST', 'OPTIONS'],
@@ -116,18 +120,18 @@ export function codecRoutes(deps: AppDeps) {
       credentials: true,
     }),
   );
-  app.use('/codec/*', codecAuth(auth, corsOrigins));
+  app.use('/*', codecAuth(auth, corsOrigins));
   // After the credential check, so only a caller who may use the codec makes it read a body; counts
   // streamed bytes too, so a chunked body without Content-Length stops at the limit, not at its end.
   app.use(
-    '/codec/*',
+    '/*',
     bodyLimit({
       maxSize: CODEC_MAX_BYTES,
       onError: (c) => respondError(c, 'M_TOO_LARGE', `request body exceeds ${CODEC_MAX_BYTES} bytes`),
     }),
   );
   for (const op of ['encode', 'decode'] as const) {
-    app.post(ops[op].path, async (c) => {
+    app.post(below(CODEC_PREFIX, ops[op]), async (c) => {
       const body = await readJsonObject(c, CODEC_MAX_BYTES, CODEC_JSON_BOUNDS);
       // Proto3 JSON omits empty lists: the temporal CLI sends `{}` when there is nothing to decode.
       if (body.payloads === undefined) body.payloads = [];

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { BlankSchema } from 'hono/types';
 import { describeValue } from '../../vocabulary/describe.js';
 import type { RoomKind } from '../../vocabulary/ids.js';
 import type { RoomChange } from '../../vocabulary/contract.js';
@@ -6,10 +7,13 @@ import { roomChange } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
 import { displayName, role, settingsFields, slug } from '../spec/fields.js';
-import { operation, outcomeAnswers } from '../spec/operation.js';
+import { operation, outcomeAnswers, below } from '../spec/operation.js';
 import { addMemberFrom, dmFrom, DM_BODY, removeMemberFrom, roomRef, settingsFrom } from '../room-input.js';
 import { anyObject, object, optional, text, type JsonSchema } from '../spec/schema.js';
 import { readJsonObject, requireString } from '../spec/validation.js';
+
+/** Where api/app.ts mounts this router; its routes are registered below it. */
+export const EVENTS_PREFIX = '/v1/tenants/:tenant/events';
 
 /** The data of one kind of event, and the room change it maps to. */
 interface Mapping {
@@ -83,7 +87,7 @@ export const eventsOperations = [intake];
 
 /** `POST /v1/tenants/{tenant}/events` `{type, data}`: intake of the platform's chat events. */
 export function eventsRoutes(deps: AppDeps) {
-  return new Hono<ApiEnv>().post(intake.path, async (c) => {
+  return new Hono<ApiEnv, BlankSchema, typeof EVENTS_PREFIX>().post(below(EVENTS_PREFIX, intake), async (c) => {
     const tenant = c.req.param('tenant');
     const { type, data } = ENVELOPE.parse(await readJsonObject(c));
     if (type === DM_CREATED) {

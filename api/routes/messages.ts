@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import type { BlankSchema } from 'hono/types';
 import { MatrixHttpError, MatrixUnreachableError } from '../../adapters/matrix/errors.js';
 import { roomKindMessage } from '../../vocabulary/room-rules.js';
 import {
@@ -19,10 +20,13 @@ import { createRelayHomeserver } from '../relay/homeserver.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
 import { actingUser } from '../spec/fields.js';
 import { MESSAGE_FIELDS, readMessage } from '../message-input.js';
-import { emptyAnswer, operation, ref, type Operation } from '../spec/operation.js';
+import { emptyAnswer, operation, ref, type Operation, below } from '../spec/operation.js';
 import { flag, formatted, object } from '../spec/schema.js';
 import { assertValid, readJsonObject, rejectUnknownFields } from '../spec/validation.js';
 import { waitForResult } from '../wait.js';
+
+/** Where api/app.ts mounts this router; its routes are registered below it. */
+export const MESSAGES_PREFIX = '/v1/tenants/:tenant/rooms/:kind/:slug';
 
 const PAGE_TOKEN = /^[A-Za-z0-9_~.-]{1,256}$/;
 
@@ -158,8 +162,7 @@ export function messagesRoutes(deps: AppDeps) {
   async function joinedRoom(c: Context<RelayEnv>, requested: unknown): Promise<{ who: Sender; room: ResolvedRoom }> {
     const { tenant, kind, slug } = c.req.param() as { tenant: string; kind: string; slug: string };
     assertValid(tenantProblem(tenant));
-    if (!isRoomKind(kind))
-      throw new ApiError('M_INVALID_PARAM', roomKindMessage(kind));
+    if (!isRoomKind(kind)) throw new ApiError('M_INVALID_PARAM', roomKindMessage(kind));
     assertValid(roomSlugProblem(kind, slug));
     const who = sender(c, tenant, requested);
     const { userPrefix, serverName } = deps.config.matrix;
@@ -174,8 +177,8 @@ export function messagesRoutes(deps: AppDeps) {
   const auth = relayAuth(deps.config);
   // Sends, typing and receipts with a user JWT: per user, before the body is even read.
   const limited = userRateLimit(deps.config.relay, () => deps.relay?.limits.refused('http_per_user'));
-  return new Hono<RelayEnv>()
-    .get(ops.history.path, auth, async (c) => {
+  return new Hono<RelayEnv, BlankSchema, typeof MESSAGES_PREFIX>()
+    .get(below(MESSAGES_PREFIX, ops.history), auth, async (c) => {
       const limitRaw = c.req.query('limit') ?? '20';
       if (!/^\d{1,3}$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > 100)
         throw new ApiError('M_INVALID_PARAM', 'limit must be a whole number from 1 to 100');
@@ -188,7 +191,7 @@ export function messagesRoutes(deps: AppDeps) {
         .catch(upstream);
       return c.json({ roomId: room.roomId, events: page.events, next: page.next });
     })
-    .post(ops.send.path, auth, limited, async (c) => {
+    .post(below(MESSAGES_PREFIX, ops.send), auth, limited, async (c) => {
       const raw = await readJsonObject(c);
       rejectUnknownFields(raw, Object.keys(MESSAGE_BODY.fields));
       const { txnId, body: text, msgtype } = readMessage(raw);
@@ -210,13 +213,13 @@ export function messagesRoutes(deps: AppDeps) {
         operation,
       });
     })
-    .put(ops.typing.path, auth, limited, async (c) => {
+    .put(below(MESSAGES_PREFIX, ops.typing), auth, limited, async (c) => {
       const { typing, userSlug } = TYPING_BODY.parse(await readJsonObject(c));
       const { who, room } = await joinedRoom(c, userSlug);
       await actions.ephemeral(who, room, { typing });
       return c.json({}, 202);
     })
-    .post(ops.receipt.path, auth, limited, async (c) => {
+    .post(below(MESSAGES_PREFIX, ops.receipt), auth, limited, async (c) => {
       const { eventId, userSlug } = RECEIPT_BODY.parse(await readJsonObject(c));
       const { who, room } = await joinedRoom(c, userSlug);
       await actions.ephemeral(who, room, { readEventId: eventId });

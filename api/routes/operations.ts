@@ -1,11 +1,15 @@
 import { ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { Hono } from 'hono';
+import type { BlankSchema } from 'hono/types';
 import { parseWorkflowId } from '../../vocabulary/ids.js';
 import { roomStateQuery, userStateQuery, type RoomState, type UserState } from '../../vocabulary/contract.js';
 import { assertTenant } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
-import { operation, ref } from '../spec/operation.js';
+import { operation, ref, below } from '../spec/operation.js';
+
+/** Where api/app.ts mounts this router; its routes are registered below it. */
+export const OPERATIONS_PREFIX = '/v1/operations';
 
 type OperationStatus = 'running' | 'completed' | 'failed';
 
@@ -56,43 +60,46 @@ async function latestReconcileRun(deps: AppDeps, scheduleId: string): Promise<st
 
 /** `GET /v1/operations/{workflowId}`: where a workflow started through the API stands. */
 export function operationsRoutes(deps: AppDeps) {
-  return new Hono<ApiEnv>().get(getOperation.path, async (c) => {
-    const asked = c.req.param('workflowId');
-    const parsed = parseWorkflowId(asked);
-    if (!parsed) throw new ApiError('M_INVALID_PARAM', `"${asked}" is not a workflow id of this service`);
-    assertTenant(c.get('principal'), parsed.tenant);
-    const workflowId =
-      parsed.kind === 'reconcile' && parsed.slug === '' ? await latestReconcileRun(deps, asked) : asked;
-    const handle = deps.temporal.workflow.getHandle(workflowId);
-    let description;
-    try {
-      description = await handle.describe();
-    } catch (err) {
-      if (notFound(err)) throw new ApiError('M_NOT_FOUND', `no workflow "${workflowId}"`);
-      throw err;
-    }
-    const workflowStatus = description.status.name;
-    const base = { workflowId, runId: description.runId, kind: parsed.kind, workflowStatus };
-    // Only the user and room entities answer a state query; the others are running, or their result.
-    const resultOnly = parsed.kind !== 'user' && parsed.kind !== 'room';
-    if (workflowStatus === 'RUNNING' && !resultOnly) {
-      const state = parsed.kind === 'room' ? await handle.query(roomStateQuery) : await handle.query(userStateQuery);
-      return c.json({ ...base, status: statusOf(state), state });
-    }
-    if (workflowStatus === 'RUNNING') return c.json({ ...base, status: 'running' as OperationStatus });
-    if (workflowStatus === 'COMPLETED' || workflowStatus === 'CONTINUED_AS_NEW') {
-      const result = await handle.result();
-      if (resultOnly) return c.json({ ...base, status: 'completed' as OperationStatus, result });
-      const state = result as UserState | RoomState;
-      return c.json({ ...base, status: statusOf(state), state });
-    }
-    let failure: string = workflowStatus.toLowerCase();
-    try {
-      await handle.result();
-    } catch (err) {
-      const e = err as { cause?: { message?: string }; message?: string };
-      failure = e.cause?.message ?? e.message ?? failure;
-    }
-    return c.json({ ...base, status: 'failed' as OperationStatus, failure });
-  });
+  return new Hono<ApiEnv, BlankSchema, typeof OPERATIONS_PREFIX>().get(
+    below(OPERATIONS_PREFIX, getOperation),
+    async (c) => {
+      const asked = c.req.param('workflowId');
+      const parsed = parseWorkflowId(asked);
+      if (!parsed) throw new ApiError('M_INVALID_PARAM', `"${asked}" is not a workflow id of this service`);
+      assertTenant(c.get('principal'), parsed.tenant);
+      const workflowId =
+        parsed.kind === 'reconcile' && parsed.slug === '' ? await latestReconcileRun(deps, asked) : asked;
+      const handle = deps.temporal.workflow.getHandle(workflowId);
+      let description;
+      try {
+        description = await handle.describe();
+      } catch (err) {
+        if (notFound(err)) throw new ApiError('M_NOT_FOUND', `no workflow "${workflowId}"`);
+        throw err;
+      }
+      const workflowStatus = description.status.name;
+      const base = { workflowId, runId: description.runId, kind: parsed.kind, workflowStatus };
+      // Only the user and room entities answer a state query; the others are running, or their result.
+      const resultOnly = parsed.kind !== 'user' && parsed.kind !== 'room';
+      if (workflowStatus === 'RUNNING' && !resultOnly) {
+        const state = parsed.kind === 'room' ? await handle.query(roomStateQuery) : await handle.query(userStateQuery);
+        return c.json({ ...base, status: statusOf(state), state });
+      }
+      if (workflowStatus === 'RUNNING') return c.json({ ...base, status: 'running' as OperationStatus });
+      if (workflowStatus === 'COMPLETED' || workflowStatus === 'CONTINUED_AS_NEW') {
+        const result = await handle.result();
+        if (resultOnly) return c.json({ ...base, status: 'completed' as OperationStatus, result });
+        const state = result as UserState | RoomState;
+        return c.json({ ...base, status: statusOf(state), state });
+      }
+      let failure: string = workflowStatus.toLowerCase();
+      try {
+        await handle.result();
+      } catch (err) {
+        const e = err as { cause?: { message?: string }; message?: string };
+        failure = e.cause?.message ?? e.message ?? failure;
+      }
+      return c.json({ ...base, status: 'failed' as OperationStatus, failure });
+    },
+  );
 }

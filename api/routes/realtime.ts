@@ -162,7 +162,12 @@ export function attachRealtime(
     socket.on('error', ignore);
     const path = (req.url ?? '/').split('?')[0]!;
     if (path !== WS_PATH) {
-      refuseUpgrade(socket, 404, 'M_UNRECOGNIZED', `no WebSocket at ${quoteBounded(path)}: the realtime socket is GET ${WS_PATH}`);
+      refuseUpgrade(
+        socket,
+        404,
+        'M_UNRECOGNIZED',
+        `no WebSocket at ${quoteBounded(path)}: the realtime socket is GET ${WS_PATH}`,
+      );
       return;
     }
     if (req.method !== 'GET') {

@@ -1,11 +1,12 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Hono } from 'hono';
+import type { BlankSchema } from 'hono/types';
 import { roomWorkflowId } from '../../vocabulary/ids.js';
 import { roomStateQuery, type RoomState } from '../../vocabulary/contract.js';
 import { roomChange } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, type ErrorCode } from '../errors.js';
-import { operation, outcomeAnswers, ref, type Operation } from '../spec/operation.js';
+import { operation, outcomeAnswers, ref, type Operation, below } from '../spec/operation.js';
 import {
   addMemberFrom,
   dmFrom,
@@ -17,6 +18,9 @@ import {
   settingsFrom,
 } from '../room-input.js';
 import { readJsonObject, readOptionalJsonObject } from '../spec/validation.js';
+
+/** Where api/app.ts mounts this router; its routes are registered below it. */
+export const ROOMS_PREFIX = '/v1/tenants/:tenant';
 
 const ROOM = '/v1/tenants/:tenant/rooms/:kind/:slug';
 const MEMBER = `${ROOM}/members/:userSlug` as const;
@@ -106,15 +110,19 @@ export function roomsRoutes(deps: AppDeps) {
   const ref = (c: { req: { param(k: string): string } }, principal: Parameters<typeof roomRef>[0]) =>
     roomRef(principal, c.req.param('tenant'), c.req.param('kind'), c.req.param('slug'));
 
-  return new Hono<ApiEnv>()
-    .put(ops.ensure.path, async (c) => {
+  return new Hono<ApiEnv, BlankSchema, typeof ROOMS_PREFIX>()
+    .put(below(ROOMS_PREFIX, ops.ensure), async (c) => {
       const r = ref(c, c.get('principal'));
       const settings = settingsFrom(r.kind, ROOM_SETTINGS_BODY.parse(await readOptionalJsonObject(c)));
       return roomChange(c, deps, r, { type: 'ensure', settings });
     })
-    .delete(ops.archive.path, async (c) => roomChange(c, deps, ref(c, c.get('principal')), { type: 'archive' }))
-    .post(ops.reconcile.path, async (c) => roomChange(c, deps, ref(c, c.get('principal')), { type: 'reconcile' }))
-    .get(ops.get.path, async (c) => {
+    .delete(below(ROOMS_PREFIX, ops.archive), async (c) =>
+      roomChange(c, deps, ref(c, c.get('principal')), { type: 'archive' }),
+    )
+    .post(below(ROOMS_PREFIX, ops.reconcile), async (c) =>
+      roomChange(c, deps, ref(c, c.get('principal')), { type: 'reconcile' }),
+    )
+    .get(below(ROOMS_PREFIX, ops.get), async (c) => {
       const r = ref(c, c.get('principal'));
       const handle = deps.temporal.workflow.getHandle(roomWorkflowId(r.tenant, r.kind, r.slug));
       try {
@@ -131,16 +139,16 @@ export function roomsRoutes(deps: AppDeps) {
         throw err;
       }
     })
-    .put(ops.setMember.path, async (c) => {
+    .put(below(ROOMS_PREFIX, ops.setMember), async (c) => {
       const r = ref(c, c.get('principal'));
       const input = MEMBER_BODY.parse(await readOptionalJsonObject(c));
       return roomChange(c, deps, r, addMemberFrom(r.kind, c.req.param('userSlug'), input));
     })
-    .delete(ops.removeMember.path, async (c) => {
+    .delete(below(ROOMS_PREFIX, ops.removeMember), async (c) => {
       const r = ref(c, c.get('principal'));
       return roomChange(c, deps, r, removeMemberFrom(r.kind, c.req.param('userSlug')));
     })
-    .post(ops.dm.path, async (c) => {
+    .post(below(ROOMS_PREFIX, ops.dm), async (c) => {
       const { ref: r, settings } = dmFrom(c.get('principal'), c.req.param('tenant'), await readJsonObject(c));
       return roomChange(c, deps, r, { type: 'ensure', settings });
     });

@@ -1,13 +1,17 @@
 import { Hono } from 'hono';
+import type { BlankSchema } from 'hono/types';
 import { provisionUser } from '../../starters/starters.js';
 import { matrixUserId, provisionUserWorkflowId, tenantProblem, userIdProblem } from '../../vocabulary/ids.js';
 import { assertTenant } from '../auth.js';
 import { respondWithOutcome } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { displayName, slug } from '../spec/fields.js';
-import { operation, outcomeAnswers } from '../spec/operation.js';
+import { operation, outcomeAnswers, below } from '../spec/operation.js';
 import { object } from '../spec/schema.js';
 import { assertValid, readJsonObject } from '../spec/validation.js';
+
+/** Where api/app.ts mounts this router; its routes are registered below it. */
+export const USERS_PREFIX = '/v1/tenants/:tenant/users';
 
 export const USER_BODY = object({
   slug: slug("The user's platform slug; the Matrix localpart is `om_{tenant}_{slug}`, escaped."),
@@ -31,7 +35,7 @@ export const usersOperations = [provision];
 /** `POST /v1/tenants/{tenant}/users`: provision (or update) a platform user's Matrix account. */
 export function usersRoutes(deps: AppDeps) {
   const { config } = deps;
-  return new Hono<ApiEnv>().post(provision.path, async (c) => {
+  return new Hono<ApiEnv, BlankSchema, typeof USERS_PREFIX>().post(below(USERS_PREFIX, provision), async (c) => {
     const tenant = c.req.param('tenant');
     assertValid(tenantProblem(tenant));
     assertTenant(c.get('principal'), tenant);

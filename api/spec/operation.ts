@@ -70,3 +70,19 @@ export function outcomeAnswers(completed: string, running = 'Running'): Record<n
 }
 
 export const emptyAnswer = (description: string): Answer => ({ description, json: ref('Empty') });
+
+/**
+ * An operation's path below the prefix its router is mounted at (`app.route(prefix, router)` in
+ * api/app.ts): the spec keeps whole paths, each router registers the part below its own prefix.
+ */
+export function below<const Pre extends string, const P extends string>(
+  prefix: Pre,
+  op: Pick<Operation<P>, 'path'>,
+): P extends `${Pre}${infer Rest}` ? (Rest extends '' ? '/' : Rest) : never {
+  if (!op.path.startsWith(prefix)) throw new Error(`operation ${op.path} is not under ${prefix}`);
+  return (op.path.slice(prefix.length) || '/') as P extends `${Pre}${infer Rest}`
+    ? Rest extends ''
+      ? '/'
+      : Rest
+    : never;
+}
