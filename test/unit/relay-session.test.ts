@@ -8,7 +8,9 @@ import type { RelayActions } from '../../api/relay/actions.js';
 import { createSession, type SocketLike } from '../../api/relay/session.js';
 import type { UserPrincipal } from '../../api/relay/user-auth.js';
 import type { IncomingEvent } from '../../adapters/store/events.js';
+import { loadConfig } from '../../lib/config.js';
 import { createLogger } from '../../lib/log.js';
+import { MINIMAL_ENV } from '../helpers/minimal-env.js';
 import { MemoryEventLog } from '../helpers/memory-event-log.js';
 
 const ME = '@om_acme_alice:hs';
@@ -18,22 +20,8 @@ const user: UserPrincipal = {
   userId: ME,
   expiresAt: Math.floor(Date.now() / 1000) + 3600,
 };
-const limits = {
-  retentionHours: 1,
-  pingIntervalMs: 30_000,
-  maxMessageBytes: 65_536,
-  maxBufferedBytes: 16_384,
-  ratePerSecond: 10,
-  rateBurst: 30,
-  gapSweep: true,
-  maxSocketsPerUser: 10,
-  maxSocketsPerAddress: 100,
-  handshakesPerSecond: 100,
-  addressHandshakesPerSecond: 10,
-  httpRatePerSecond: 10,
-  httpRateBurst: 30,
-  trustedProxies: [],
-};
+// The defaults, with a small buffer so a test fills it quickly.
+const limits = { ...loadConfig(MINIMAL_ENV).relay, retentionHours: 1, maxBufferedBytes: 16_384 };
 
 class FakeSocket implements SocketLike {
   frames: Record<string, unknown>[] = [];
