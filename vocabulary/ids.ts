@@ -1,7 +1,7 @@
 /**
  * Identifiers shared by the API, activities and workflows. Pure: safe inside the workflow sandbox.
  *
- * Workflow ids are the idempotency keys (ARCHITECTURE.md "Workflows"), and Matrix localparts are
+ * Workflow ids are the idempotency keys (docs/architecture.md), and Matrix localparts are
  * derived from (tenant, slug) by an injective mapping, so two platform users can never share a
  * Matrix account and the same user always maps to the same one.
  */

@@ -1,7 +1,7 @@
 /**
  * The few homeserver calls the API makes itself, all with the appservice token: reads (history,
  * membership) and the appservice ping. Nothing here changes a room; every change goes through a
- * workflow, as the user (ARCHITECTURE.md).
+ * workflow, as the user (docs/architecture.md).
  */
 import { MatrixHttpError } from '../../adapters/matrix/errors.js';
 import { enc, matrixRequest } from '../../adapters/matrix/http.js';

@@ -1,6 +1,6 @@
 /**
  * The relay's WebSocket protocol, version 1 (subprotocol `om-relay.v1`): JSON text frames, each an
- * object with a `type`. Documented in the README ("Realtime relay"); parsing is pure and strict,
+ * object with a `type`. Documented in docs/api.md ("Realtime relay"); parsing is pure and strict,
  * and every rejection names the problem.
  */
 import type { LogRow } from '../../adapters/store/events.js';

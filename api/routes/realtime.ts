@@ -35,7 +35,7 @@ const realtime = operation({
   summary: "The user's WebSocket (subprotocol `om-relay.v1`)",
   description: [
     'A WebSocket upgrade (`Upgrade: websocket`, subprotocol `om-relay.v1`). Frames are JSON objects of the',
-    '`om-relay.v1` protocol (api/relay/protocol.ts; README, "Realtime relay"): the server pushes the events of',
+    '`om-relay.v1` protocol (api/relay/protocol.ts; docs/api.md, "Realtime relay"): the server pushes the events of',
     'the rooms the user is in now, resumable from `since`; the client sends messages, typing and receipts.',
     'The user JWT goes in `Authorization`, a `bearer.<jwt>` subprotocol entry, or `?access_token=`;',
     'authentication problems are told on the socket (an `error` frame, then close 4401).',
@@ -216,7 +216,7 @@ export function realtimeRoutes() {
     respondError(
       c,
       'OM_UPGRADE_REQUIRED',
-      'GET /v1/realtime is a WebSocket: connect with "Upgrade: websocket" (README, "Realtime relay")',
+      'GET /v1/realtime is a WebSocket: connect with "Upgrade: websocket" (docs/api.md, "Realtime relay")',
     ),
   );
 }

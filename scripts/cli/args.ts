@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { isRoomKind, roomSlugProblem, slugProblem, tenantProblem } from '../../vocabulary/ids.js';
 import type { RoomRef } from '../../vocabulary/contract.js';
 
-/** Exit codes, documented in the usage text and the README. */
+/** Exit codes, documented in the usage text and docs/operations.md. */
 export const EXIT = {
   ok: 0,
   /** The operation failed (a service unreachable, a reconcile refused). */
