@@ -1,6 +1,6 @@
 /**
  * Benchmark 4 (issue 7): fan-out. One room; N sockets on the one API process the harness started,
- * spread over U member users (the relay has no per-user socket cap, so U < N real Matrix members
+ * spread over U member users (the bench API lifts the per-user socket cap, so U < N real Matrix members
  * suffice); a member sends M messages through the Matrix client-server API, one every GAP ms.
  * Time per message = the last of the N sockets has it − just before the PUT was issued. The
  * baseline is the same room, sender and pacing with a single socket: what fanning out to N costs.
@@ -237,7 +237,7 @@ export async function fanoutBench(o: FanoutOptions): Promise<Comparison> {
       },
     });
     result.notes = [
-      `Fan-out: ${o.sockets} sockets of ${users} member users (the relay has no per-user socket cap; open-file limit ${openFiles()}), in a child process of the bench; ` +
+      `Fan-out: ${o.sockets} sockets of ${users} member users (the bench API lifts the per-user and per-address socket caps; open-file limit ${openFiles()}), in a child process of the bench; ` +
         `time = PUT issued → the last socket has the message; baseline = the same with 1 socket. ` +
         `PUT answered after ${p50p99(answered)}; PUT issued → push stored ${p50p99(pushStored)}; push stored → first socket ${p50p99(relayFirst)}, → last socket ${p50p99(relayLast)} (the relay's share); ` +
         `first → last socket ${p50p99(spread)}; the API process's CPU ${apiCpuMs.toFixed(1)} ms per message (${((apiCpuMs * 1000) / o.sockets).toFixed(1)} µs per socket); the socket process's CPU per message from its first to its last arrival p50 ${busy.p50.toFixed(1)} ms (${((busy.p50 * 1000) / o.sockets).toFixed(1)} µs per socket).`,

@@ -98,6 +98,10 @@ async function main(): Promise<number> {
     RELAY_ADDRESS_HANDSHAKES_PER_SECOND: '0',
     RELAY_HANDSHAKES_PER_SECOND: '100000',
     RELAY_MAX_SOCKETS_PER_USER: '10000',
+    // Durable sends go through the HTTP message route as one user, hundreds at a time: the per-user
+    // HTTP limit (10/s) would answer 429s instead of measuring the send.
+    RELAY_HTTP_RATE_PER_SECOND: '1000',
+    RELAY_HTTP_RATE_BURST: '10000',
   };
   const config = loadConfig(env);
   const stackDir = stackEnv.STACK_DIR!;
