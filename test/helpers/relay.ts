@@ -4,7 +4,7 @@
  */
 import { SignJWT } from 'jose';
 import { createServer } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import type { Config } from '../../lib/config.js';
 import type { TestApi } from './api.js';
@@ -176,3 +176,13 @@ export class RelayClient {
     );
   }
 }
+
+/** A room message as Synapse pushes it in an appservice transaction, with a fresh event id. */
+export const pushedMessage = (roomId: string, body: string) => ({
+  type: 'm.room.message',
+  event_id: `$${randomBytes(8).toString('hex')}`,
+  room_id: roomId,
+  sender: '@someone:localhost',
+  origin_server_ts: Date.now(),
+  content: { msgtype: 'm.text', body },
+});

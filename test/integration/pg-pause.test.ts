@@ -17,7 +17,7 @@ import { eventually, sleep, testConfig, uniqueTaskQueue, uniqueTenant } from '..
 import { pausePostgres, processState, type PausedPostgres } from '../helpers/pg-pause.js';
 import type { RunningProcess } from '../helpers/processes.js';
 import { stack } from '../helpers/stack.js';
-import { freePort, RelayClient, startApi, userToken } from '../helpers/relay.js';
+import { freePort, pushedMessage, RelayClient, startApi, userToken } from '../helpers/relay.js';
 
 /** Short bounds so the test measures them (the defaults are 5 s connect, 10 s statement, 12 s query). */
 const BOUNDS = {
@@ -39,14 +39,7 @@ let url: string;
 let paused: PausedPostgres | undefined;
 let stopped = false;
 
-const message = (body: string) => ({
-  type: 'm.room.message',
-  event_id: `$${randomBytes(8).toString('hex')}`,
-  room_id: roomId,
-  sender: '@someone:localhost',
-  origin_server_ts: Date.now(),
-  content: { msgtype: 'm.text', body },
-});
+const message = (body: string) => pushedMessage(roomId, body);
 type Body = { events: object[] };
 
 /** What Synapse does: PUT with the hs_token, giving up on an answer after `timeoutMs`. */

@@ -10,6 +10,7 @@ import { createEventLog } from '../../adapters/store/events.js';
 import { migrate } from '../../adapters/store/db.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { testConfig, uniqueTenant } from '../helpers/env.js';
+import { pushedMessage } from '../helpers/relay.js';
 
 const config = testConfig();
 const tenant = uniqueTenant('as');
@@ -28,14 +29,7 @@ afterAll(async () => {
 
 const room = (): string => `!${randomBytes(6).toString('hex')}:localhost`;
 const txn = (): string => `t${randomBytes(6).toString('hex')}`;
-const message = (roomId: string, n: number, body = `m${n}`) => ({
-  type: 'm.room.message',
-  event_id: `$${randomBytes(8).toString('hex')}`,
-  room_id: roomId,
-  sender: '@someone:localhost',
-  origin_server_ts: Date.now(),
-  content: { msgtype: 'm.text', body },
-});
+const message = (roomId: string, n: number, body = `m${n}`) => pushedMessage(roomId, body);
 
 function put(
   txnId: string,
