@@ -56,19 +56,37 @@ export function respondError(c: Context, errcode: ErrorCode, message: string): R
 /** gRPC codes that mean Temporal could not be reached or is overloaded. */
 const UNAVAILABLE_GRPC_CODES = new Set([4, 8, 14]);
 
-/** Maps anything thrown to a response; unknown errors become a 500 without internals. */
-export function toErrorResponse(c: Context, err: unknown, log: (obj: object, msg: string) => void): Response {
-  if (err instanceof ApiError) return respondError(c, err.errcode, err.message);
+/**
+ * What anything thrown means to a caller, for an HTTP answer and a socket's error frame alike: an
+ * ApiError keeps its code; a database or Temporal that does not answer is 503 `OM_UNAVAILABLE`
+ * (retry); anything else is `M_UNKNOWN` without internals. `log` hears every error that is not an
+ * ApiError.
+ */
+export function failureOf(
+  err: unknown,
+  log: (obj: { err: unknown }, msg: string) => void,
+): { errcode: ErrorCode; error: string } {
+  if (err instanceof ApiError) return { errcode: err.errcode, error: err.message };
   if (isDatabaseUnavailable(err)) {
     // 503, not 500: the caller (Synapse for a transaction) retries, and nothing was half-stored.
     log({ err }, 'database unavailable');
-    return respondError(c, 'OM_UNAVAILABLE', 'the database did not answer in time or is unreachable; retry later');
+    return { errcode: 'OM_UNAVAILABLE', error: 'the database did not answer in time or is unreachable; retry later' };
   }
   const e = err as { name?: string; code?: unknown };
-  if (e?.name === 'ServiceError' || e?.name === 'ConnectionError' || (typeof e?.code === 'number' && UNAVAILABLE_GRPC_CODES.has(e.code))) {
+  if (
+    e?.name === 'ServiceError' ||
+    e?.name === 'ConnectionError' ||
+    (typeof e?.code === 'number' && UNAVAILABLE_GRPC_CODES.has(e.code))
+  ) {
     log({ err }, 'temporal unavailable');
-    return respondError(c, 'OM_UNAVAILABLE', 'the workflow service is unavailable; retry later');
+    return { errcode: 'OM_UNAVAILABLE', error: 'the workflow service is unavailable; retry later' };
   }
   log({ err }, 'unhandled error');
-  return respondError(c, 'M_UNKNOWN', 'internal error');
+  return { errcode: 'M_UNKNOWN', error: 'internal error' };
+}
+
+/** Maps anything thrown to a response; unknown errors become a 500 without internals. */
+export function toErrorResponse(c: Context, err: unknown, log: (obj: object, msg: string) => void): Response {
+  const { errcode, error } = failureOf(err, log);
+  return respondError(c, errcode, error);
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '../../lib/log.js';
 import type { RelayConfig } from '../../lib/config.js';
-import { ApiError, type ErrorCode } from '../errors.js';
+import { ApiError, failureOf, type ErrorCode } from '../errors.js';
+import { boundedError } from '../request-context.js';
 import type { RelayActions, ResolvedRoom } from './actions.js';
 import { TokenBucket, type LimitName } from './limits.js';
 import { errorFrame, frame, parseClientFrame, type RoomTarget } from './protocol.js';
@@ -26,15 +27,11 @@ export interface FrameContext {
   refused?: (limit: LimitName) => void;
 }
 
-/** What went wrong, as a socket client is told: API errors keep their code, the rest is not leaked. */
+/** What went wrong, as a socket client is told: the same answer as over HTTP (api/errors.ts `failureOf`). */
 export function socketError(err: unknown, logger: Logger): { errcode: ErrorCode; error: string } {
-  if (err instanceof ApiError) return { errcode: err.errcode, error: err.message };
-  const e = err as { name?: string; code?: unknown };
-  if (e?.name === 'ServiceError' || e?.name === 'ConnectionError' || typeof e?.code === 'number') {
-    return { errcode: 'OM_UNAVAILABLE', error: 'the workflow service is unavailable; retry later' };
-  }
-  logger.error({ err }, 'relay: frame handling failed');
-  return { errcode: 'M_UNKNOWN', error: 'internal error' };
+  return failureOf(err, ({ err: e }, msg) =>
+    logger.error({ error: boundedError(e) }, `relay: frame handling failed: ${msg}`),
+  );
 }
 
 /** Handles the client → server frames of one socket: limits, parsing, then send / typing / read. */

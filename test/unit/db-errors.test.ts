@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import pg from 'pg';
 import { isDatabaseTimeout, isDatabaseUnavailable } from '../../adapters/store/db-errors.js';
 import { toErrorResponse } from '../../api/errors.js';
+import { socketError as frameError } from '../../api/relay/client-frames.js';
 
 const sqlError = (code: string): pg.DatabaseError =>
   Object.assign(new pg.DatabaseError('server said no', 0, 'error'), { code });
@@ -67,5 +68,17 @@ describe('toErrorResponse', () => {
       status: 500,
       body: { errcode: 'M_UNKNOWN', error: 'internal error' },
     });
+  });
+});
+
+describe('socketError', () => {
+  const logger = { error: () => undefined } as unknown as Parameters<typeof frameError>[1];
+
+  it('tells a socket what HTTP would say: a database that did not answer is OM_UNAVAILABLE, not an internal error', () => {
+    expect(frameError(new Error('Query read timeout'), logger)).toEqual({
+      errcode: 'OM_UNAVAILABLE',
+      error: expect.stringMatching(/^the database /),
+    });
+    expect(frameError(sqlError('23505'), logger)).toEqual({ errcode: 'M_UNKNOWN', error: 'internal error' });
   });
 });
