@@ -3,17 +3,20 @@
  * and the socket's `send` frame take the same txnId, body and msgtype, refused with the same errors.
  */
 import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES, type MessageType } from '../vocabulary/contract.js';
-import { ApiError } from './errors.js';
 import { txnId } from './spec/fields.js';
 import { choice, optional, type Body, type Field } from './spec/schema.js';
+import { requireString } from './spec/validation.js';
 
 /**
  * Non-blank, without control characters except tab and line breaks (a message may have several
  * lines; NUL and the rest have no place in text and corrupt what shows it).
  */
 export const MESSAGE_TEXT_PATTERN = String.raw`^(?!\s*$)[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$`;
-// eslint-disable-next-line no-control-regex
-const FORBIDDEN_IN_MESSAGE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const MESSAGE_CONTROL = {
+  // eslint-disable-next-line no-control-regex
+  forbidden: /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/,
+  problem: 'contains control characters other than tab and line breaks',
+};
 
 /** The message text: at most MESSAGE_BODY_MAX_LENGTH characters (UTF-16 code units). */
 export const messageText: Field<string> = {
@@ -25,20 +28,7 @@ export const messageText: Field<string> = {
     pattern: MESSAGE_TEXT_PATTERN,
     description: 'The message text.',
   },
-  read(body, name) {
-    const v = body[name];
-    if (v === undefined) throw new ApiError('M_BAD_JSON', `missing field "${name}"`);
-    if (typeof v !== 'string') throw new ApiError('M_BAD_JSON', `field "${name}" must be a string`);
-    if (v.trim() === '') throw new ApiError('M_INVALID_PARAM', `field "${name}" must not be empty`);
-    if (v.length > MESSAGE_BODY_MAX_LENGTH)
-      throw new ApiError('M_INVALID_PARAM', `field "${name}" is longer than ${MESSAGE_BODY_MAX_LENGTH} characters`);
-    if (FORBIDDEN_IN_MESSAGE.test(v))
-      throw new ApiError(
-        'M_INVALID_PARAM',
-        `field "${name}" contains control characters other than tab and line breaks`,
-      );
-    return v;
-  },
+  read: (body, name) => requireString(body, name, MESSAGE_BODY_MAX_LENGTH, MESSAGE_CONTROL),
 };
 
 /** The fields of a message, in the order they are read (the HTTP body adds `userSlug`). */

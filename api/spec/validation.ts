@@ -9,7 +9,11 @@ export const MAX_BODY_BYTES = 64 * 1024;
  * Parses JSON text from a client within `bounds` (api/json-bounds.ts) into a JSON object; anything
  * else is an ApiError naming what is wrong (`what` names the text: "request body", "frame").
  */
-export function parseJsonObject(text: string, what: string, bounds: JsonBounds = CLIENT_JSON_BOUNDS): Record<string, unknown> {
+export function parseJsonObject(
+  text: string,
+  what: string,
+  bounds: JsonBounds = CLIENT_JSON_BOUNDS,
+): Record<string, unknown> {
   let body: unknown;
   try {
     body = parseBoundedJson(text, bounds, what);
@@ -49,15 +53,29 @@ export function rejectUnknownFields(body: Record<string, unknown>, allowed: read
   }
 }
 
-export function requireString(body: Record<string, unknown>, field: string, maxLength: number): string {
+/** Which characters a text field refuses, and how the refusal is worded after `field "x" `. */
+export interface ControlCharacters {
+  readonly forbidden: RegExp;
+  readonly problem: string;
+}
+
+/** Control characters have no place in names and would corrupt logs and Matrix profiles. */
+// eslint-disable-next-line no-control-regex
+const NO_CONTROL: ControlCharacters = { forbidden: /[\u0000-\u001f\u007f]/, problem: 'contains control characters' };
+
+export function requireString(
+  body: Record<string, unknown>,
+  field: string,
+  maxLength: number,
+  control: ControlCharacters = NO_CONTROL,
+): string {
   const v = body[field];
   if (v === undefined) throw new ApiError('M_BAD_JSON', `missing field "${field}"`);
   if (typeof v !== 'string') throw new ApiError('M_BAD_JSON', `field "${field}" must be a string`);
   if (v.trim() === '') throw new ApiError('M_INVALID_PARAM', `field "${field}" must not be empty`);
-  if (v.length > maxLength) throw new ApiError('M_INVALID_PARAM', `field "${field}" is longer than ${maxLength} characters`);
-  // Control characters have no place in names and would corrupt logs and Matrix profiles.
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(v)) throw new ApiError('M_INVALID_PARAM', `field "${field}" contains control characters`);
+  if (v.length > maxLength)
+    throw new ApiError('M_INVALID_PARAM', `field "${field}" is longer than ${maxLength} characters`);
+  if (control.forbidden.test(v)) throw new ApiError('M_INVALID_PARAM', `field "${field}" ${control.problem}`);
   return v;
 }
 
@@ -77,11 +95,18 @@ export function optionalBoolean(body: Record<string, unknown>, field: string): b
   return v;
 }
 
-export function optionalEnum<T extends string>(body: Record<string, unknown>, field: string, allowed: readonly T[]): T | undefined {
+export function optionalEnum<T extends string>(
+  body: Record<string, unknown>,
+  field: string,
+  allowed: readonly T[],
+): T | undefined {
   const v = body[field];
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new ApiError('M_INVALID_PARAM', `field "${field}" must be one of ${allowed.map((a) => describeValue(a)).join(', ')}`);
+    throw new ApiError(
+      'M_INVALID_PARAM',
+      `field "${field}" must be one of ${allowed.map((a) => describeValue(a)).join(', ')}`,
+    );
   }
   return v as T;
 }
