@@ -1,8 +1,7 @@
 import { serve } from '@hono/node-server';
-import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../adapters/temporal.js';
 import type { Server } from 'node:http';
 import { createDb } from '../adapters/store/db.js';
-import { dataConverter } from '../lib/codec.js';
 import { configOrExit, loadApiConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { createApp } from './app.js';
@@ -19,12 +18,7 @@ const log = createLogger('api', config.logLevel);
 process.on('uncaughtException', (err) => recordEscapedError(log, 'uncaughtException', err));
 process.on('unhandledRejection', (err) => recordEscapedError(log, 'unhandledRejection', err));
 // Lazy: the API starts (and answers /healthz) even while Temporal is still coming up.
-const connection = Connection.lazy({ address: config.temporal.address });
-const temporal = new Client({
-  connection,
-  namespace: config.temporal.namespace,
-  dataConverter: dataConverter(config.payloads),
-});
+const { client: temporal, connection, close: closeTemporal } = await connectTemporal(config, { lazy: true });
 // No query at start either: /readyz reports the database until it answers.
 const db = createDb(config.databaseUrl, 10, config.database);
 // The realtime relay: this instance's sockets, fed from the event log by LISTEN/NOTIFY.
@@ -62,7 +56,7 @@ async function shutdown(signal: string): Promise<void> {
   // One grace period for both: the requests get what closing the sockets left of it.
   const outcome = await graceful.close(Math.max(0, graceMs - (Date.now() - started)));
   if (outcome === 'forced') log.warn({ graceMs }, 'grace period over: cut the requests still open');
-  await Promise.allSettled([connection.close(), db.end()]);
+  await Promise.allSettled([closeTemporal(), db.end()]);
   log.info({ outcome }, 'api stopped');
   await new Promise<void>((resolve) => log.flush(() => resolve()));
   process.exit(outcome === 'drained' ? 0 : 1);

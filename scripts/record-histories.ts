@@ -6,17 +6,16 @@
  * With a suffix (e.g. `local-first`), the files are `provision-user-local-first.json` …: the
  * histories of earlier code stay beside them, proving that runs started before a patch still replay.
  */
-import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../adapters/temporal.js';
 import { historyToJSON, JSONToPayload, payloadToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { dataConverter, EncryptionCodec, ENCRYPTED_ENCODING } from '../lib/codec.js';
+import { EncryptionCodec, ENCRYPTED_ENCODING } from '../lib/codec.js';
 import { loadConfig } from '../lib/config.js';
 
 const config = loadConfig();
 const dir = fileURLToPath(new URL('../../test/fixtures/histories/', import.meta.url));
-const connection = await Connection.connect({ address: config.temporal.address });
-const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config.payloads) });
+const { client, close: closeTemporal } = await connectTemporal(config);
 const stamp = Date.now().toString(36);
 const taskQueue = config.temporal.taskQueue;
 const suffix = process.argv[2] ? `-${process.argv[2].replace(/[^a-z0-9-]/gi, '')}` : '';
@@ -71,4 +70,4 @@ async function save(name: string, workflowId: string): Promise<void> {
   await h.result();
   await save('room', workflowId);
 }
-await connection.close();
+await closeTemporal();

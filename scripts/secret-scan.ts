@@ -4,12 +4,12 @@
  * token, in plain, hex and base64 forms. Exits 1 naming where anything was found.
  *   node dist/scripts/secret-scan.js   (with a stack's stack.env sourced)
  */
-import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../adapters/temporal.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import pg from 'pg';
 import { loadConfig } from '../lib/config.js';
-import { dataConverter, EncryptionCodec } from '../lib/codec.js';
+import { EncryptionCodec } from '../lib/codec.js';
 import { TokenCipher } from '../lib/token-cipher.js';
 import { findSecrets, secretsOfEnv, withDecodedData, type Finding } from './secret-scan-lib.js';
 
@@ -39,9 +39,8 @@ for (const { tablename } of (await db.query(`SELECT tablename FROM pg_tables WHE
 await db.end();
 
 // 2. Temporal: every workflow's history as stored, and decoded.
-const connection = await Connection.connect({ address: config.temporal.address });
 // The codec only decodes listing memos; fetchHistory returns histories exactly as stored.
-const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config.payloads) });
+const { client, close: closeTemporal } = await connectTemporal(config);
 const codec = new EncryptionCodec(config.payloads.keys, config.payloads.activeKeyId);
 for await (const wf of client.workflow.list()) {
   const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
@@ -55,7 +54,7 @@ for await (const wf of client.workflow.list()) {
   }
   searched.histories += 1;
 }
-await connection.close();
+await closeTemporal();
 
 // 3. Every log file of the stack.
 async function* files(dir: string): AsyncGenerator<string> {

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../adapters/temporal.js';
 import type { ActivityDeps } from '../activities/index.js';
 import { createSynapseAdmin } from '../adapters/matrix/admin.js';
 import { createMatrixBot } from '../adapters/matrix/client.js';
@@ -8,7 +8,6 @@ import { createRoomStore } from '../adapters/store/rooms.js';
 import { sentNotifier } from '../adapters/store/sent-notices.js';
 import { createUserStore } from '../adapters/store/users.js';
 import { createUserSessions } from '../activities/user-session.js';
-import { dataConverter } from '../lib/codec.js';
 import type { Config } from '../lib/config.js';
 import { TokenCipher } from '../lib/token-cipher.js';
 import { createWorkflowGateway } from './gateway.js';
@@ -26,12 +25,7 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
   const cipher = new TokenCipher(config.tokens.keys, config.tokens.activeKeyId);
   await verifyTokenKeys(db, cipher);
   const users = createUserStore(db, cipher);
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({
-    connection,
-    namespace: config.temporal.namespace,
-    dataConverter: dataConverter(config.payloads),
-  });
+  const { client, close: closeTemporal } = await connectTemporal(config);
   return {
     db,
     activities: {
@@ -57,7 +51,7 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
       purgeOnArchive: config.rooms.purgeOnArchive,
     },
     async close() {
-      await connection.close();
+      await closeTemporal();
       await db.end();
     },
   };

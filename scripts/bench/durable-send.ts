@@ -8,7 +8,7 @@
  * latency durability adds to a message — the figure the goal is judged by), and at --concurrency
  * (where a saturated Synapse queues the requests and the difference is mostly queueing).
  */
-import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../../adapters/temporal.js';
 import proto from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../lib/config.js';
@@ -61,9 +61,8 @@ interface Sampled {
 
 /** Sampled workflows' histories, from the Temporal server: where the time of a durable send goes. */
 async function phases(config: Config, workflows: Map<string, Request>, sample: number): Promise<Sampled[]> {
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const { client, close } = await connectTemporal(config);
   try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
     const ids = [...workflows.keys()];
     const step = Math.max(1, Math.floor(ids.length / sample));
     const out: Sampled[] = [];
@@ -93,7 +92,7 @@ async function phases(config: Config, workflows: Map<string, Request>, sample: n
     }
     return out;
   } finally {
-    await connection.close();
+    await close();
   }
 }
 

@@ -14,7 +14,7 @@ import { matrixUserId, roomWorkflowId } from '../../vocabulary/ids.js';
 import type { RoomRef } from '../../vocabulary/contract.js';
 import { CliError, EXIT } from './args.js';
 import { readRoomAsBot, resolveAlias } from './homeserver.js';
-import { connectTemporal, glance, type WorkflowGlance } from './temporal.js';
+import { connectCli, glance, type WorkflowGlance } from './temporal.js';
 
 export interface MemberLine {
   /** Platform user slug (desired members and managed users of this tenant). */
@@ -188,7 +188,7 @@ export async function reconcileRoom(
     );
   const requestId = `cli-${randomUUID()}`;
   const workflowId = roomWorkflowId(ref.tenant, ref.kind, ref.slug);
-  const temporal = await connectTemporal(config);
+  const temporal = await connectCli(config);
   let timer: NodeJS.Timeout | undefined;
   try {
     const handle = await changeRoom(temporal.client, config, ref, { type: 'reconcile', requestId });

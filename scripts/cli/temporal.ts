@@ -1,22 +1,10 @@
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { dataConverter } from '../../lib/codec.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { connectTemporal, type TemporalSession } from '../../adapters/temporal.js';
 import type { Config } from '../../lib/config.js';
 
-export interface TemporalSession {
-  client: Client;
-  close: () => Promise<void>;
-}
-
 /** A Temporal client like the API's (same namespace and payload codec), failing fast when the server is away. */
-export async function connectTemporal(config: Config): Promise<TemporalSession> {
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5 seconds' });
-  const client = new Client({
-    connection,
-    namespace: config.temporal.namespace,
-    dataConverter: dataConverter(config.payloads),
-  });
-  return { client, close: () => connection.close() };
-}
+export const connectCli = (config: Config): Promise<TemporalSession> =>
+  connectTemporal(config, { connectTimeout: '5 seconds' });
 
 export interface WorkflowGlance {
   workflowId: string;
@@ -33,7 +21,7 @@ export interface WorkflowGlance {
 export async function glance(config: Config, workflowId: string): Promise<WorkflowGlance | null | { error: string }> {
   let session: TemporalSession | undefined;
   try {
-    session = await connectTemporal(config);
+    session = await connectCli(config);
     const d = await session.client.workflow.getHandle(workflowId).describe();
     return {
       workflowId,

@@ -1,8 +1,8 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../../adapters/temporal.js';
 import { SignJWT } from 'jose';
 import { createApp } from '../../api/app.js';
 import { createDb, type Db } from '../../adapters/store/db.js';
-import { dataConverter } from '../../lib/codec.js';
 import type { Config } from '../../lib/config.js';
 import { createLogger } from '../../lib/log.js';
 
@@ -35,8 +35,7 @@ export async function serviceToken(
 
 /** The real API app (in-process, through app.request) talking to the real Temporal server. */
 export async function createTestApi(config: Config): Promise<TestApi> {
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config.payloads) });
+  const { client: temporal, connection, close: closeTemporal } = await connectTemporal(config);
   const db = createDb(config.databaseUrl, 4);
   const app = createApp({
     config,
@@ -52,7 +51,7 @@ export async function createTestApi(config: Config): Promise<TestApi> {
     db,
     token,
     close: async () => {
-      await Promise.all([connection.close(), db.end()]);
+      await Promise.all([closeTemporal(), db.end()]);
     },
     post: async (path, body, t = token) =>
       app.request(path, {

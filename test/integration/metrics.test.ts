@@ -4,9 +4,8 @@
  * and run by the worker on this file's own task queue.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Client, Connection } from '@temporalio/client';
+import { connectTemporal } from '../../adapters/temporal.js';
 import { createApp } from '../../api/app.js';
-import { dataConverter } from '../../lib/codec.js';
 import { createLogger } from '../../lib/log.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { eventually, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
@@ -85,15 +84,11 @@ describe('the API /metrics', () => {
   it('counts server-side failures in http_request_errors_total by route and status', async () => {
     // An app whose homeserver cannot be reached: its /readyz answers 503.
     const broken = testConfig({ MATRIX_HOMESERVER_URL: 'http://127.0.0.1:9' });
-    const connection = await Connection.connect({ address: broken.temporal.address });
+    const temporal = await connectTemporal(broken);
     const app = createApp({
       config: broken,
-      temporal: new Client({
-        connection,
-        namespace: broken.temporal.namespace,
-        dataConverter: dataConverter(broken.payloads),
-      }),
-      temporalConnection: connection,
+      temporal: temporal.client,
+      temporalConnection: temporal.connection,
       db: api.db,
       log: createLogger('api-test', 'silent'),
     });
@@ -103,7 +98,7 @@ describe('the API /metrics', () => {
       expect(sumOf(m, 'http_request_errors_total', { method: 'GET', route: '/readyz', status: '503' })).toBe(1);
       expect(sumOf(m, 'http_requests_total', { method: 'GET', route: '/readyz', status: '503' })).toBe(1);
     } finally {
-      await connection.close();
+      await temporal.close();
     }
   });
 });

@@ -7,7 +7,7 @@
 import { WithStartWorkflowOperation, WorkflowUpdateStage } from '@temporalio/client';
 import type { Config } from '../../../lib/config.js';
 import { EntityKindKey, EntitySlugKey, TenantKey } from '../../../vocabulary/search-attributes.js';
-import { connectTemporal } from '../../cli/temporal.js';
+import { connectCli } from '../../cli/temporal.js';
 import { measurement, runPool, type Measurement } from '../stats.js';
 import type { floorEntityWorkflow } from './workflows.js';
 import { floorUpdate } from './workflows.js';
@@ -20,7 +20,7 @@ export async function temporalFloor(
   concurrency: number,
 ): Promise<Measurement> {
   // Connected like the API: same namespace and payload codec.
-  const { client, close } = await connectTemporal(config);
+  const { client, close } = await connectCli(config);
   try {
     const list = Array.from({ length: n }, (_, i) => `user${String(i).padStart(4, '0')}`);
     const started = performance.now();
