@@ -4,6 +4,7 @@
  * value fails fast with a message naming it.
  */
 
+import { IDENTITY_MODES, type IdentityMode } from '../vocabulary/identity.js';
 import type { PowerLevelTable } from '../vocabulary/roles.js';
 import { codec, userJwt, type CodecConfig, type UserJwtConfig } from './config/credentials.js';
 import { database, type DatabaseConfig } from './config/database.js';
@@ -12,6 +13,7 @@ import {
   bool,
   ConfigError,
   integer,
+  oneOf,
   optional,
   keyring,
   required,
@@ -51,6 +53,8 @@ export interface Config {
     botLocalpart: string;
     /** The appservice registration's `id` (Synapse's ping endpoint names it). */
     appserviceId: string;
+    /** How the service acts as users (vocabulary/identity.ts): `admin` (default) or `appservice`. */
+    identityMode: IdentityMode;
   };
   tokens: {
     /** Keys for tokens at rest; `activeKeyId` encrypts, every listed key can decrypt. */
@@ -156,6 +160,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       hsToken: required(env, 'MATRIX_HS_TOKEN'),
       botLocalpart: optional(env, 'MATRIX_BOT_LOCALPART', 'openmeet-bot'),
       appserviceId: optional(env, 'MATRIX_APPSERVICE_ID', 'matrix-orchestrator'),
+      identityMode: oneOf(env, 'MATRIX_IDENTITY_MODE', IDENTITY_MODES, 'admin'),
     },
     tokens,
     payloads,

@@ -43,6 +43,14 @@ export function url(env: Env, name: string, value: string): URL {
   }
 }
 
+/** One of a fixed set of words; anything else names the variable and the words it accepts. */
+export function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw.slice(0, 40)}"`);
+}
+
 export function bool(env: Env, name: string, fallback: boolean): boolean {
   const v = optional(env, name, String(fallback)).toLowerCase();
   if (v === 'true' || v === '1') return true;
