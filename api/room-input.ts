@@ -6,22 +6,21 @@ import {
   roomAliasProblem,
   roomSlugProblem,
   slugProblem,
-  tenantProblem,
   userIdProblem,
   type InvalidReason,
   type RoomKind,
 } from '../vocabulary/ids.js';
 import type { RoomChange, RoomRef, RoomSettings } from '../vocabulary/contract.js';
 import { memberChangeProblem, roomKindMessage, settingsProblem } from '../vocabulary/room-rules.js';
-import { assertTenant, type ServicePrincipal } from './auth.js';
+import { authorizedTenant, type ServicePrincipal } from './auth.js';
 import { ApiError } from './errors.js';
 import { displayName, encrypted, role, settingsFields, SLUG_JSON } from './spec/fields.js';
 import { list, object, optional } from './spec/schema.js';
 import { assertValid, requireString } from './spec/validation.js';
 
-export function roomRef(principal: ServicePrincipal, tenant: string, kind: string, slug: string): RoomRef {
-  assertValid(tenantProblem(tenant));
-  assertTenant(principal, tenant);
+/** The room a request names, its tenant in canonical form (decision 0033). */
+export function roomRef(principal: ServicePrincipal, rawTenant: string, kind: string, slug: string): RoomRef {
+  const tenant = authorizedTenant(principal, rawTenant);
   if (!isRoomKind(kind))
     throw new ApiError('M_INVALID_PARAM', roomKindMessage(kind));
   assertValid(roomSlugProblem(kind, slug));

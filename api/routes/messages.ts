@@ -3,6 +3,7 @@ import type { BlankSchema } from 'hono/types';
 import { MatrixHttpError, MatrixUnreachableError } from '../../adapters/matrix/errors.js';
 import { roomKindMessage } from '../../vocabulary/room-rules.js';
 import {
+  canonicalTenant,
   isRoomKind,
   matrixUserId,
   roomSlugProblem,
@@ -160,7 +161,9 @@ export function messagesRoutes(deps: AppDeps) {
     matrixUserId(deps.config.matrix.userPrefix, deps.config.matrix.serverName, s.tenant, s.userSlug);
 
   async function joinedRoom(c: Context<RelayEnv>, requested: unknown): Promise<{ who: Sender; room: ResolvedRoom }> {
-    const { tenant, kind, slug } = c.req.param() as { tenant: string; kind: string; slug: string };
+    const params = c.req.param() as { tenant: string; kind: string; slug: string };
+    const { kind, slug } = params;
+    const tenant = canonicalTenant(params.tenant);
     assertValid(tenantProblem(tenant));
     if (!isRoomKind(kind)) throw new ApiError('M_INVALID_PARAM', roomKindMessage(kind));
     assertValid(roomSlugProblem(kind, slug));

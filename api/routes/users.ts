@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import type { BlankSchema } from 'hono/types';
 import { provisionUser } from '../../starters/starters.js';
-import { matrixUserId, provisionUserWorkflowId, tenantProblem, userIdProblem } from '../../vocabulary/ids.js';
-import { assertTenant } from '../auth.js';
+import { matrixUserId, provisionUserWorkflowId, userIdProblem } from '../../vocabulary/ids.js';
+import { authorizedTenant } from '../auth.js';
 import { respondWithOutcome } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { displayName, slug } from '../spec/fields.js';
@@ -36,9 +36,7 @@ export const usersOperations = [provision];
 export function usersRoutes(deps: AppDeps) {
   const { config } = deps;
   return new Hono<ApiEnv, BlankSchema, typeof USERS_PREFIX>().post(below(USERS_PREFIX, provision), async (c) => {
-    const tenant = c.req.param('tenant');
-    assertValid(tenantProblem(tenant));
-    assertTenant(c.get('principal'), tenant);
+    const tenant = authorizedTenant(c.get('principal'), c.req.param('tenant'));
     const { slug, displayName } = USER_BODY.parse(await readJsonObject(c));
     assertValid(userIdProblem(config.matrix.userPrefix, config.matrix.serverName, tenant, slug));
     const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, slug);
