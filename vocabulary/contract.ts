@@ -104,7 +104,14 @@ export interface RoomSettings {
 /** One change to a room. Member changes are upserts/deletes: repeating one changes nothing. */
 export type RoomChange =
   | { type: 'ensure'; settings?: RoomSettings; members?: string[] }
-  | { type: 'addMember'; userSlug: string; role: string; displayName?: string }
+  | {
+      type: 'addMember';
+      userSlug: string;
+      role: string;
+      displayName?: string;
+      /** A member already in the room keeps their role; `role` is a newcomer's (the platform's roleless adds). */
+      keepRole?: boolean;
+    }
   | { type: 'removeMember'; userSlug: string }
   | { type: 'archive' }
   | { type: 'reconcile' };
