@@ -16,6 +16,7 @@ import {
   oneOf,
   optional,
   keyring,
+  origins,
   required,
   url,
   type EncryptionKey,
@@ -86,6 +87,8 @@ export interface Config {
     acceptTimeoutMs: number;
     /** On SIGTERM, how long in-flight requests may take before their connections are cut. */
     shutdownGraceMs: number;
+    /** Browser origins allowed to call `/v1` (CORS); empty: none. */
+    corsOrigins: readonly string[];
   };
   worker: {
     /** Bind address and port of the worker's /metrics, /healthz, /readyz server (port 0: any free one). */
@@ -178,6 +181,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       waitMs: integer(env, 'API_WAIT_MS', 10_000, 0, 120_000),
       acceptTimeoutMs: integer(env, 'API_ACCEPT_TIMEOUT_MS', 30_000, 1_000, 600_000),
       shutdownGraceMs: integer(env, 'API_SHUTDOWN_GRACE_MS', 15_000, 0, 600_000),
+      corsOrigins: origins(env, 'API_CORS_ORIGINS'),
     },
     worker: {
       httpHost: optional(env, 'WORKER_HTTP_HOST', '127.0.0.1'),
