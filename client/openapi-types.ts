@@ -114,7 +114,7 @@ export interface paths {
     put?: never;
     /**
      * One of the platform's chat events, applied as one room change
-     * @description `chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role}` and `chat.dm.created`.
+     * @description `chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role}` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`) and `chat.group.member.role.update` (docs/api.md, "The platform's own events").
      */
     post: operations['sendPlatformEvent'];
     delete?: never;
@@ -716,7 +716,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
       };
       cookie?: never;
@@ -822,7 +822,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -912,7 +912,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -1047,7 +1047,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -1157,7 +1157,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -1267,7 +1267,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -1282,10 +1282,10 @@ export interface operations {
       content: {
         'application/json': {
           /**
-           * @description The member's role, one of its room kind's (event: host, moderator, speaker, member; group: owner, admin, moderator, member; dm: member).
+           * @description The member's role, one of its room kind's (event: host, moderator, speaker, member, participant, guest; group: owner, admin, moderator, member, guest; dm: member).
            * @enum {string}
            */
-          role?: 'host' | 'moderator' | 'speaker' | 'member' | 'owner' | 'admin';
+          role?: 'host' | 'moderator' | 'speaker' | 'member' | 'participant' | 'guest' | 'owner' | 'admin';
           /** @description Used when the member has no Matrix account yet (default: the slug). */
           displayName?: string;
         };
@@ -1400,7 +1400,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -1512,7 +1512,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
       };
       cookie?: never;
@@ -1637,7 +1637,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
       };
       cookie?: never;
@@ -1699,7 +1699,7 @@ export interface operations {
                  * @description The member's role in the event.
                  * @enum {string}
                  */
-                role?: 'host' | 'moderator' | 'speaker' | 'member';
+                role?: 'host' | 'moderator' | 'speaker' | 'member' | 'participant' | 'guest';
                 /** @description Used when the member has no Matrix account yet (default: the slug). */
                 displayName?: string;
               };
@@ -1724,7 +1724,7 @@ export interface operations {
                  * @description The member's role in the event.
                  * @enum {string}
                  */
-                role: 'host' | 'moderator' | 'speaker' | 'member';
+                role: 'host' | 'moderator' | 'speaker' | 'member' | 'participant' | 'guest';
                 /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
                 userSlug: string;
               };
@@ -1783,7 +1783,7 @@ export interface operations {
                  * @description The member's role in the group.
                  * @enum {string}
                  */
-                role?: 'owner' | 'admin' | 'moderator' | 'member';
+                role?: 'owner' | 'admin' | 'moderator' | 'member' | 'guest';
                 /** @description Used when the member has no Matrix account yet (default: the slug). */
                 displayName?: string;
               };
@@ -1808,7 +1808,7 @@ export interface operations {
                  * @description The member's role in the group.
                  * @enum {string}
                  */
-                role: 'owner' | 'admin' | 'moderator' | 'member';
+                role: 'owner' | 'admin' | 'moderator' | 'member' | 'guest';
                 /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
                 userSlug: string;
               };
@@ -1822,6 +1822,83 @@ export interface operations {
                 encrypted?: boolean;
                 /** @description The room name. */
                 name?: string;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.event.member.add';
+              data: {
+                /** @description The event's slug. */
+                eventSlug: string;
+                /** @description The member's slug. */
+                userSlug: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+                /**
+                 * @description The role to give. Without it a newcomer is a `participant` and a member keeps their role.
+                 * @enum {string}
+                 */
+                userRole?: 'host' | 'moderator' | 'speaker' | 'member' | 'participant' | 'guest';
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.event.member.remove';
+              data: {
+                /** @description The event's slug. */
+                eventSlug: string;
+                /** @description The member's slug. */
+                userSlug: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.group.member.add';
+              data: {
+                /** @description The group's slug. */
+                groupSlug: string;
+                /** @description The member's slug. */
+                userSlug: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+                /**
+                 * @description The role to give. Without it a newcomer is a `member` and a member keeps their role.
+                 * @enum {string}
+                 */
+                userRole?: 'owner' | 'admin' | 'moderator' | 'member' | 'guest';
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.group.member.remove';
+              data: {
+                /** @description The group's slug. */
+                groupSlug: string;
+                /** @description The member's slug. */
+                userSlug: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.group.member.role.update';
+              data: {
+                /** @description The group's slug. */
+                groupSlug: string;
+                /** @description The member's slug. */
+                userSlug: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+                /**
+                 * @description The member's new role; `guest` takes them out of the room.
+                 * @enum {string}
+                 */
+                newRole: 'owner' | 'admin' | 'moderator' | 'member' | 'guest';
+                /** @description Not read: the room's own state says where the member stands. */
+                oldRole?: unknown;
               };
             };
       };
@@ -2019,7 +2096,7 @@ export interface operations {
       };
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -2109,7 +2186,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -2253,7 +2330,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -2370,7 +2447,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
