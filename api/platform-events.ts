@@ -61,10 +61,15 @@ const tenantId = optional(
 /** A field of the platform's shape that the mapping does not read (documented, never refused). */
 const notRead = (description: string): Field<undefined> => ({ optional: true, json: { description }, read: () => undefined });
 
-/** A roleless add: a newcomer gets the platform's default role, a member already in the room keeps theirs. */
+/**
+ * A roleless add: a member already in the room keeps their role, a newcomer gets the platform's
+ * default one, and so does a guest — the platform's roleless adds of a group are its approvals of
+ * guests (approveMember makes them members) and re-announcements of approved members.
+ */
 function rolelessAdd(kind: EntityKind, userSlug: string): RoomChange {
   const change = addMemberFrom(kind, userSlug, { role: NEWCOMER_ROLE[kind] });
-  return change.type === 'addMember' ? { ...change, keepRole: true } : change;
+  const keepRoles = ROLES_BY_KIND[kind].filter((r) => r !== LEAVES_THE_ROOM);
+  return change.type === 'addMember' ? { ...change, keepRoles } : change;
 }
 
 function mappingsOf(kind: EntityKind): Record<string, PlatformMapping> {

@@ -143,8 +143,8 @@ type PlatformShapesOf<K extends EntityKind> =
 
 /**
  * The platform's own shapes, as it emits them (fields the service does not read are ignored): a
- * roleless add keeps a member's role (a newcomer is a `participant` or `member`); a group role
- * update to `guest` takes the member out of the room. docs/api.md, "The platform's own events".
+ * roleless add keeps a member's role (a newcomer or a guest becomes a `participant` or `member`); a
+ * group role update to `guest` takes the member out of the room. docs/api.md, "The platform's own events".
  */
 export type PlatformShapedEvent =
   | PlatformShapesOf<'event'>

@@ -109,8 +109,11 @@ export type RoomChange =
       userSlug: string;
       role: string;
       displayName?: string;
-      /** A member already in the room keeps their role; `role` is a newcomer's (the platform's roleless adds). */
-      keepRole?: boolean;
+      /**
+       * A member already holding one of these roles keeps it; anyone else gets `role` (the
+       * platform's roleless adds: a host stays a host, a newcomer or a guest gets `role`).
+       */
+      keepRoles?: string[];
     }
   | { type: 'removeMember'; userSlug: string }
   | { type: 'archive' }

@@ -99,8 +99,9 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
     } else if (c.type === 'addMember' || c.type === 'removeMember') {
       if (!(c.userSlug in fold.previousRoles)) fold.previousRoles[c.userSlug] = state.members[c.userSlug] ?? null;
       if (c.type === 'addMember') {
-        // A roleless add of someone already in the room (e.g. the platform re-announcing a host) keeps their role.
-        const role = (c.keepRole === true && state.members[c.userSlug]) || c.role;
+        // A roleless add of someone holding a role to keep (the platform re-announcing a host) keeps it.
+        const current = state.members[c.userSlug];
+        const role = current !== undefined && Array.isArray(c.keepRoles) && c.keepRoles.includes(current) ? current : c.role;
         state.members[c.userSlug] = role;
         fold.upserts[c.userSlug] = role;
         fold.removals.delete(c.userSlug);

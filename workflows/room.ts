@@ -59,6 +59,9 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
     case 'removeMember': {
       const p = memberChangeProblem(kind, String(c.userSlug ?? ''), c.type === 'addMember' ? String(c.role) : undefined);
       if (p) throw invalid(p);
+      const keep: unknown = c.type === 'addMember' ? c.keepRoles : undefined;
+      if (keep !== undefined && !(Array.isArray(keep) && keep.every((r) => typeof r === 'string')))
+        throw invalid('keepRoles must be a list of roles');
       return;
     }
     case 'archive':

@@ -61,18 +61,23 @@ describe("the platform's events map to room changes", () => {
     expect(Object.keys(PLATFORM_EVENTS).sort()).toEqual(Object.keys(PLATFORM).sort());
   });
 
-  it('a roleless add makes a newcomer a participant (event) or member (group), and keeps the role of one already in', () => {
+  it('a roleless add makes a newcomer (or a guest) a participant or member, and keeps any other role of one already in', () => {
     expect(read('chat.event.member.add', PLATFORM['chat.event.member.add']!)).toEqual({
       slug: 'summer-meetup-x1y2',
       tenantId: 'Acme',
-      change: { type: 'addMember', userSlug: 'bob-k9', role: 'participant', keepRole: true },
+      change: {
+        type: 'addMember',
+        userSlug: 'bob-k9',
+        role: 'participant',
+        keepRoles: ['host', 'moderator', 'speaker', 'member', 'participant'],
+      },
     });
     const { userRole: _, ...approved } = PLATFORM['chat.group.member.add']!; // approveMember sends no role
     expect(read('chat.group.member.add', approved).change).toEqual({
       type: 'addMember',
       userSlug: 'bob-k9',
       role: 'member',
-      keepRole: true,
+      keepRoles: ['owner', 'admin', 'moderator', 'member'],
     });
   });
 

@@ -59,13 +59,14 @@ describe('foldBatch', () => {
     expect(fold).toMatchObject({ membersOnly: true, archive: false, reconcile: false, settingsChanged: false });
   });
 
-  it("a roleless add (keepRole) keeps a member's role and gives a newcomer the change's role; a plain add sets it", () => {
-    const keep = (userSlug: string, role: string): RoomChangeRequest => ({ type: 'addMember', userSlug, role, keepRole: true });
-    const state = roomState({ members: { hana: 'host', ivo: 'speaker' } });
-    const fold = foldBatch(state, [keep('hana', 'participant'), keep('jan', 'participant'), add('ivo', 'member'), remove('jan'), keep('jan', 'participant')]);
-    expect(state.members).toEqual({ hana: 'host', ivo: 'member', jan: 'participant' });
-    expect(fold.upserts).toEqual({ hana: 'host', ivo: 'member', jan: 'participant' });
-    expect([...fold.targets.keys()]).toEqual(['hana', 'jan', 'ivo']);
+  it("an add with keepRoles keeps a member's role among them, else gives the change's role; a plain add sets it", () => {
+    const keepRoles = ['host', 'speaker', 'participant'];
+    const keep = (userSlug: string): RoomChangeRequest => ({ type: 'addMember', userSlug, role: 'participant', keepRoles });
+    const state = roomState({ members: { hana: 'host', ivo: 'speaker', kim: 'guest' } });
+    const fold = foldBatch(state, [keep('hana'), keep('jan'), add('ivo', 'member'), keep('kim'), remove('jan'), keep('jan')]);
+    expect(state.members).toEqual({ hana: 'host', ivo: 'member', jan: 'participant', kim: 'participant' });
+    expect(fold.upserts).toEqual({ hana: 'host', ivo: 'member', jan: 'participant', kim: 'participant' });
+    expect([...fold.targets.keys()]).toEqual(['hana', 'jan', 'ivo', 'kim']);
   });
 
   it('an add then a remove in the same batch leaves the member out and only records the removal', () => {
