@@ -2,9 +2,11 @@ import { connectTemporal } from '../adapters/temporal.js';
 import { requireSearchAttributes } from '../adapters/search-attribute-check.js';
 import type { ActivityDeps } from '../activities/index.js';
 import { createSynapseAdmin } from '../adapters/matrix/admin.js';
+import { createMatrixAliases } from '../adapters/matrix/aliases.js';
 import { createMatrixBot } from '../adapters/matrix/client.js';
 import { createDb, migrate, type Db } from '../adapters/store/db.js';
 import { verifyTokenKeys } from '../adapters/store/keys.js';
+import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
 import { createRoomStore } from '../adapters/store/rooms.js';
 import { sentNotifier } from '../adapters/store/sent-notices.js';
 import { createUserStore } from '../adapters/store/users.js';
@@ -60,6 +62,9 @@ export async function createWorkerDependencies(
       serverName: config.matrix.serverName,
       powerLevels: config.rooms.powerLevels,
       purgeOnArchive: config.rooms.purgeOnArchive,
+      aliases: createMatrixAliases({ homeserverUrl: config.matrix.homeserverUrl, asToken: config.matrix.asToken }),
+      slugs: createRoomSlugStore(db),
+      oldAliasKeepMs: config.rooms.oldAliasKeepSeconds * 1000,
     },
     async close() {
       await closeTemporal();

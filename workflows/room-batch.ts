@@ -31,6 +31,8 @@ export interface BatchFold {
   membersOnly: boolean;
   archive: boolean;
   reconcile: boolean;
+  /** A rename: the room's aliases follow the entity's slugs (decision 0031). */
+  aliases: boolean;
 }
 
 /** What the homeserver work of one batch did; filled in as it goes (a failure keeps what was done). */
@@ -38,6 +40,8 @@ export interface BatchEffects {
   /** Room-level actions (found or created, renamed): reported to the batch's first live change. */
   roomActions: string[];
   archiveActions: string[];
+  /** What bringing the aliases in line did: reported to the batch's renames. */
+  aliasActions: string[];
   powerLevels: PowerLevelChanges;
   /** Per member slug (or Matrix id, for drift removed by reconciliation): actions or a failure. */
   perUser: Map<string, MemberResult>;
@@ -55,7 +59,13 @@ export type ChangeOutcome = { ok: true; actions: string[] } | { ok: false; failu
 
 /** Nothing done yet. */
 export function emptyEffects(): BatchEffects {
-  return { roomActions: [], archiveActions: [], powerLevels: { bySlug: {}, other: [] }, perUser: new Map() };
+  return {
+    roomActions: [],
+    archiveActions: [],
+    aliasActions: [],
+    powerLevels: { bySlug: {}, other: [] },
+    perUser: new Map(),
+  };
 }
 
 /**
@@ -74,6 +84,7 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
     membersOnly: true,
     archive: false,
     reconcile: false,
+    aliases: false,
   };
   const before = { name: state.settings.name, topic: state.settings.topic };
   for (const c of changes) {
@@ -111,6 +122,8 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
       }
     } else if (c.type === 'archive') {
       fold.archive = true;
+    } else if (c.type === 'rename') {
+      fold.aliases = true;
     } else {
       fold.reconcile = true;
     }
@@ -126,7 +139,7 @@ const memberOf = (c: RoomChangeRequest): string | null =>
  * Every caller learns the outcome of its own change: a refused change its refusal, a live one the
  * batch's failure or its member's. Room-level actions belong to the first live change (later ones
  * found them done); a member's actions and power levels to the last change that touched that
- * member; the archive's to the archive. A reconcile, and a DM's ensure (which brings both users
+ * member; the archive's to the archive; the aliases' to every rename. A reconcile, and a DM's ensure (which brings both users
  * in), report everything the batch did.
  */
 export function distributeOutcomes(
@@ -141,12 +154,13 @@ export function distributeOutcomes(
     if (slug !== null) lastTouch.set(slug, i);
   });
   const firstLive = fold.refusals.findIndex((r) => r === undefined);
-  const { roomActions, perUser, powerLevels, archiveActions } = effects;
+  const { roomActions, perUser, powerLevels, archiveActions, aliasActions } = effects;
   const everything = (): string[] => [
     ...roomActions,
     ...[...perUser.values()].flatMap((v) => v.actions),
     ...Object.values(powerLevels.bySlug).flat(),
     ...powerLevels.other,
+    ...aliasActions,
     ...archiveActions,
   ];
   return changes.map((c, i): ChangeOutcome => {
@@ -159,6 +173,7 @@ export function distributeOutcomes(
     if (slug !== null && lastTouch.get(slug) === i)
       actions.push(...(mine?.actions ?? []), ...(powerLevels.bySlug[slug] ?? []));
     if (c.type === 'archive') actions.push(...archiveActions);
+    if (c.type === 'rename') actions.push(...aliasActions);
     return { ok: true, actions };
   });
 }
