@@ -46,6 +46,8 @@ export class MatrixOrchestratorError extends Error implements ErrorBody {
     readonly error: string,
     /** The request's `x-request-id`: find it in the API's logs and the workflow's memo. */
     readonly requestId: string | null,
+    /** `OM_ROOM_RENAMED`: the room's slug now; send the request again with it. */
+    readonly newSlug?: string,
   ) {
     super(`${status} ${errcode}: ${error}`);
   }
@@ -162,6 +164,9 @@ export function createClient(options: ClientOptions) {
       /** `POST …/rooms/{kind}/{slug}/reconcile`: compares with the desired state now and repairs drift. */
       reconcile: (ref: RoomRef, opts?: CallOptions) =>
         outcome<RoomChangeResult>('POST', `${roomPath(ref)}/reconcile`, undefined, opts),
+      /** `POST …/rooms/{kind}/{slug}/rename`: the same room under `newSlug`; the old slug then answers `OM_ROOM_RENAMED`. */
+      rename: (ref: RoomRef<Exclude<RoomKind, 'dm'>>, newSlug: string, opts?: CallOptions) =>
+        outcome<RoomChangeResult>('POST', `${roomPath(ref)}/rename`, { newSlug }, opts),
     },
     members: {
       /** `PUT …/members/{userSlug}`: adds the member (provisioned first if needed) or changes their role. */
@@ -208,8 +213,10 @@ async function errorFrom(res: Response): Promise<MatrixOrchestratorError> {
     // not JSON: a proxy or load balancer answered
   }
   const requestId = res.headers.get('x-request-id');
-  if (typeof body?.errcode === 'string')
-    return new MatrixOrchestratorError(res.status, body.errcode, String(body.error ?? ''), requestId);
+  if (typeof body?.errcode === 'string') {
+    const newSlug = typeof body.newSlug === 'string' ? body.newSlug : undefined;
+    return new MatrixOrchestratorError(res.status, body.errcode, String(body.error ?? ''), requestId, newSlug);
+  }
   const detail = text ? `: ${text.replace(/\s+/g, ' ').slice(0, 200)}` : '';
   return new MatrixOrchestratorError(res.status, 'M_UNKNOWN', `HTTP ${res.status}${detail}`, requestId);
 }

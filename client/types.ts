@@ -57,6 +57,8 @@ export const ERROR_CODES = [
   'OM_UPGRADE_REQUIRED',
   'OM_ROOM_ARCHIVED',
   'OM_ROOM_MISSING',
+  'OM_ROOM_RENAMED',
+  'OM_SLUG_TAKEN',
   'OM_UPSTREAM_FAILED',
   'OM_UNAVAILABLE',
   'M_UNKNOWN',
@@ -68,6 +70,8 @@ export type ErrorCode = KnownErrorCode | (string & {});
 export interface ErrorBody {
   errcode: ErrorCode;
   error: string;
+  /** `OM_ROOM_RENAMED`: the room's slug now; send the request again with it. */
+  newSlug?: string;
 }
 
 // --- answers of the start endpoints: 200 with the outcome, or 202 with the operation to follow ---
@@ -129,7 +133,8 @@ type EventsOf<K extends EntityKind> =
   | Entity<K, 'deleted', { slug: string }>
   | Entity<K, 'member.add', { slug: string; userSlug: string; role?: RoleOf<K>; displayName?: string }>
   | Entity<K, 'member.remove', { slug: string; userSlug: string }>
-  | Entity<K, 'member.role', { slug: string; userSlug: string; role: RoleOf<K> }>;
+  | Entity<K, 'member.role', { slug: string; userSlug: string; role: RoleOf<K> }>
+  | Entity<K, 'renamed', { slug: string; newSlug: string }>;
 
 /** The platform's chat events, each applied as one room change. Idempotent: delivering one twice changes nothing. */
 export type PlatformEvent = EventsOf<'event'> | EventsOf<'group'> | { type: 'chat.dm.created'; data: DmInput };
