@@ -19,14 +19,20 @@ export interface ServiceFixture {
   readonly db: pg.Pool;
 }
 
-export function serviceFixture(name: string, env: Record<string, string> = {}, tenantPrefix = name): ServiceFixture {
+/** `env` configures the in-process API; `workerEnv` is added to the worker process's environment. */
+export function serviceFixture(
+  name: string,
+  env: Record<string, string> = {},
+  tenantPrefix = name,
+  workerEnv: Record<string, string> = {},
+): ServiceFixture {
   const taskQueue = uniqueTaskQueue(name);
   const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, ...env });
   let api: TestApi | undefined;
   let worker: RunningProcess | undefined;
   let db: pg.Pool | undefined;
   beforeAll(async () => {
-    worker = await startWorker(taskQueue);
+    worker = await startWorker(taskQueue, workerEnv);
     api = await createTestApi(config);
     db = new pg.Pool({ connectionString: config.databaseUrl });
   });
