@@ -47,6 +47,8 @@ export interface BatchEffects {
   perUser: Map<string, MemberResult>;
   /** A failure of the batch as a whole: every live change of the batch reports it. */
   batchError?: ApplicationFailure;
+  /** The aliases could not be brought along: the renames (and a reconcile) report it, member changes do not. */
+  aliasError?: ApplicationFailure;
 }
 
 export interface MemberResult {
@@ -166,7 +168,8 @@ export function distributeOutcomes(
   return changes.map((c, i): ChangeOutcome => {
     const slug = memberOf(c);
     const mine = slug !== null ? perUser.get(slug) : undefined;
-    const failure = fold.refusals[i] ?? effects.batchError ?? mine?.error;
+    const aliasFailure = c.type === 'rename' || c.type === 'reconcile' ? effects.aliasError : undefined;
+    const failure = fold.refusals[i] ?? effects.batchError ?? mine?.error ?? aliasFailure;
     if (failure) return { ok: false, failure };
     if (c.type === 'reconcile' || (c.type === 'ensure' && kind === 'dm')) return { ok: true, actions: everything() };
     const actions = i === firstLive ? [...roomActions] : [];

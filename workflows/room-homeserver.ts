@@ -202,8 +202,14 @@ export async function applyToHomeserver(run: RoomRun, fold: BatchFold): Promise<
   const onePass = patched(ONE_PASS_PATCH);
   try {
     const roomId = await ensureTheRoom(run, fold, onePass, effects);
-    if (fold.aliases || (fold.reconcile && patched(ALIASES_PATCH)))
-      effects.aliasActions.push(...(await syncTheAliases(run, roomId)));
+    if (fold.aliases || (fold.reconcile && patched(ALIASES_PATCH))) {
+      // A refusal here is the renames' (an alias held by another room): the members still go ahead.
+      try {
+        effects.aliasActions.push(...(await syncTheAliases(run, roomId)));
+      } catch (err) {
+        effects.aliasError = failureOf(err);
+      }
+    }
     // Members leaving in this batch: their power levels are named in their own answers.
     const removed = [...fold.targets].filter(([, t]) => t.to === 'leave').map(([slug]) => slug);
     if (onePass && !fold.reconcile) await onePassMembers(run, fold, roomId, removed, effects);

@@ -205,6 +205,19 @@ describe('distributeOutcomes', () => {
     ]);
   });
 
+  it("the aliases' failure reaches the renames and a reconcile, not the member changes beside them", () => {
+    const changes: RoomChangeRequest[] = [add('alice', 'host'), { type: 'rename', newSlug: 'b' }, { type: 'reconcile' }];
+    const fold = foldBatch(roomState(), changes);
+    const effects = emptyEffects();
+    effects.perUser.set('alice', { actions: ['joined @alice'] });
+    effects.aliasError = ApplicationFailure.create({ type: FailureType.RoomInUse, message: 'held', nonRetryable: true });
+    expect(distributeOutcomes('event', changes, fold, effects).map(actionsOf)).toEqual([
+      ['joined @alice'],
+      ['failed: MatrixRoomInUse'],
+      ['failed: MatrixRoomInUse'],
+    ]);
+  });
+
   it('a reconcile, and a DM ensure, report everything the batch did', () => {
     const changes: RoomChangeRequest[] = [{ type: 'ensure' }, { type: 'reconcile' }];
     const fold = foldBatch(roomState({}, 'dm'), changes);

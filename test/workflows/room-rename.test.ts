@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
@@ -18,6 +19,7 @@ import {
 import { fileURLToPath } from 'node:url';
 import type { AliasSync } from '../../activities/rooms.js';
 import { roomStateQuery, type RoomChangeResult, type RoomInput } from '../../vocabulary/contract.js';
+import { FailureType } from '../../vocabulary/failures.js';
 import { EntitySlugsKey } from '../../vocabulary/search-attributes.js';
 import { uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { accepted, gate, storedRoom, stubRoom, type StubRoom } from './room-stubs.js';
@@ -104,6 +106,30 @@ describe('the room workflow, renamed', () => {
       });
       const described = await handle.describe();
       expect(described.typedSearchAttributes.get(EntitySlugsKey)).toEqual(['meetup', 'meetup-2']);
+    });
+  });
+
+  it("aliases that cannot follow fail the rename, not the member change beside it", async () => {
+    const loading = gate();
+    const stub = stubRoom('group', storedRoom('x', 'group', 'meetup', {}), {
+      loadRoom: async (ref) => {
+        await loading.wait();
+        return storedRoom(ref.tenant, 'group', 'meetup', {});
+      },
+      syncAliases: async () => {
+        throw ApplicationFailure.create({ type: FailureType.RoomInUse, message: 'alias held elsewhere', nonRetryable: true });
+      },
+    });
+    await withRoom(stub, async (handle) => {
+      const rename = await accepted(handle, { type: 'rename', newSlug: 'meetup-2' });
+      const add = await accepted(handle, { type: 'addMember', userSlug: 'alice', role: 'owner' });
+      loading.open();
+      const [renamed, added] = await Promise.allSettled([rename(), add()]);
+      expect(renamed.status).toBe('rejected');
+      const cause = ((renamed as PromiseRejectedResult).reason as { cause?: { type?: string; message?: string } }).cause;
+      expect(cause).toMatchObject({ type: FailureType.RoomInUse, message: 'alias held elsewhere' });
+      expect(added).toMatchObject({ status: 'fulfilled', value: { actions: ['joined alice', expect.any(String)] } });
+      expect(stub.types()).toEqual(['loadRoom', 'ensureRoom', 'syncAliases', 'applyMembers']);
     });
   });
 
