@@ -10,7 +10,9 @@ import { roomWorkflowId } from '../vocabulary/ids.js';
 import type { RoomChange, RoomChangeResult, RoomRef } from '../vocabulary/contract.js';
 import type { ApiEnv, AppDeps } from './context.js';
 import { ApiError, type ErrorCode } from './errors.js';
+import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
 import { matrixNamesProblem } from './room-input.js';
+import { entityOf, renameEntity } from './room-slugs.js';
 import { assertValid } from './spec/validation.js';
 import { waitForResult } from './wait.js';
 
@@ -74,7 +76,12 @@ export async function respondWithOutcome<T extends object>(
   return c.json({ workflowId, status: 'completed', ...extra, ...outcome.value, operation }, 200);
 }
 
-/** Sends one change to a room and answers with its outcome. */
+/**
+ * Sends one change to a room and answers with its outcome. `ref` names the room as the request
+ * did; the change goes to the entity behind that slug (api/room-slugs.ts), a new one claiming it.
+ * A rename is committed in PostgreSQL first, so requests naming either slug route right at once;
+ * the workflow then brings the room's aliases along (decision 0031).
+ */
 export async function roomChange(
   c: Context<ApiEnv>,
   deps: AppDeps,
@@ -83,7 +90,12 @@ export async function roomChange(
 ): Promise<Response> {
   // Every route that makes a room, a member or a DM comes through here: check the Matrix names once.
   assertValid(matrixNamesProblem(deps.config.matrix, ref, change));
-  return respondWithOutcome<RoomChangeResult>(c, deps, roomWorkflowId(ref.tenant, ref.kind, ref.slug), () =>
-    changeRoom(deps.temporal, deps.config, ref, { ...change, requestId: c.get('requestId') }),
+  const slugs = createRoomSlugStore(deps.db);
+  const entity =
+    change.type === 'rename'
+      ? await renameEntity(slugs, ref, change.newSlug)
+      : await entityOf(slugs, ref, { claim: true });
+  return respondWithOutcome<RoomChangeResult>(c, deps, roomWorkflowId(entity.tenant, entity.kind, entity.slug), () =>
+    changeRoom(deps.temporal, deps.config, entity, { ...change, requestId: c.get('requestId') }),
   );
 }

@@ -6,7 +6,7 @@
  */
 import type { RoomChange } from '../vocabulary/contract.js';
 import { canonicalTenant, roleProblem, ROLES_BY_KIND, TENANT_INPUT_PATTERN, tenantProblem } from '../vocabulary/ids.js';
-import { addMemberFrom, removeMemberFrom } from './room-input.js';
+import { addMemberFrom, removeMemberFrom, renameFrom } from './room-input.js';
 import { slug } from './spec/fields.js';
 import { formatted, openObject, optional, type Body, type Field, type JsonSchema } from './spec/schema.js';
 
@@ -59,7 +59,11 @@ const tenantId = optional(
 );
 
 /** A field of the platform's shape that the mapping does not read (documented, never refused). */
-const notRead = (description: string): Field<undefined> => ({ optional: true, json: { description }, read: () => undefined });
+const notRead = (description: string): Field<undefined> => ({
+  optional: true,
+  json: { description },
+  read: () => undefined,
+});
 
 /**
  * A roleless add: a member already in the room keeps their role, a newcomer gets the platform's
@@ -71,6 +75,23 @@ function rolelessAdd(kind: EntityKind, userSlug: string): RoomChange {
   const keepRoles = ROLES_BY_KIND[kind].filter((r) => r !== LEAVES_THE_ROOM);
   return change.type === 'addMember' ? { ...change, keepRoles } : change;
 }
+
+/** The platform's `group.slug.changed` (src/group/group.service.ts update()): the group's room is renamed. */
+const slugChangedData = openObject({
+  oldSlug: slug("The group's slug until now."),
+  newSlug: slug("The group's new slug."),
+  tenantId,
+  groupId: notRead("Not read: the platform's database id."),
+});
+const slugChanged: PlatformMapping = {
+  kind: 'group',
+  entityField: 'oldSlug',
+  data: slugChangedData.json,
+  read(data) {
+    const p = slugChangedData.parse(data);
+    return { slug: p.oldSlug, tenantId: p.tenantId, change: renameFrom('group', { newSlug: p.newSlug }) };
+  },
+};
 
 function mappingsOf(kind: EntityKind): Record<string, PlatformMapping> {
   const entityField = kind === 'event' ? 'eventSlug' : 'groupSlug';
@@ -89,13 +110,20 @@ function mappingsOf(kind: EntityKind): Record<string, PlatformMapping> {
     read(data) {
       const p = schema.parse(data) as Record<string, unknown>;
       const userSlug = p.userSlug as string;
-      return { slug: p[entityField] as string, tenantId: p.tenantId as string | undefined, change: change(p, userSlug) };
+      return {
+        slug: p[entityField] as string,
+        tenantId: p.tenantId as string | undefined,
+        change: change(p, userSlug),
+      };
     },
   });
   const add = openObject({
     ...base,
     userRole: optional(
-      platformRole(kind, 'The role to give. Without it a newcomer is a `' + NEWCOMER_ROLE[kind] + '` and a member keeps their role.'),
+      platformRole(
+        kind,
+        'The role to give. Without it a newcomer is a `' + NEWCOMER_ROLE[kind] + '` and a member keeps their role.',
+      ),
     ),
   });
   const mappings: Record<string, PlatformMapping> = {
@@ -113,16 +141,19 @@ function mappingsOf(kind: EntityKind): Record<string, PlatformMapping> {
     mappings['chat.group.member.role.update'] = map(update, (p, u) =>
       p.newRole === LEAVES_THE_ROOM ? removeMemberFrom(kind, u) : addMemberFrom(kind, u, { role: p.newRole as string }),
     );
+    mappings['group.slug.changed'] = slugChanged;
   }
   return mappings;
 }
 
 /** The platform's events this service maps, by type. */
-export const PLATFORM_EVENTS: Readonly<Record<string, PlatformMapping>> = { ...mappingsOf('event'), ...mappingsOf('group') };
+export const PLATFORM_EVENTS: Readonly<Record<string, PlatformMapping>> = {
+  ...mappingsOf('event'),
+  ...mappingsOf('group'),
+};
 
 /** Events the platform emits that are not mapped, and why: the 400 for one says so. */
 export const NOT_MAPPED: Readonly<Record<string, string>> = {
-  'group.slug.changed': 'room renames (a new slug) are not taken from platform events yet',
   'matrix.sync.event.attendees':
     'it names no attendees (the platform reads them from its database): send each as chat.event.member.add',
   'event.attendee.status.changed':

@@ -14,7 +14,7 @@ import type { RoomChange, RoomRef, RoomSettings } from '../vocabulary/contract.j
 import { memberChangeProblem, roomKindMessage, settingsProblem } from '../vocabulary/room-rules.js';
 import { authorizedTenant, type ServicePrincipal } from './auth.js';
 import { ApiError } from './errors.js';
-import { displayName, encrypted, role, settingsFields, SLUG_JSON } from './spec/fields.js';
+import { displayName, encrypted, role, settingsFields, slug, SLUG_JSON } from './spec/fields.js';
 import { list, object, optional } from './spec/schema.js';
 import { assertValid, requireString } from './spec/validation.js';
 
@@ -45,7 +45,11 @@ export function matrixNamesProblem(
       : ref.kind === 'dm'
         ? ref.slug.split('~').map((s) => user(s, 'DM user slug'))
         : [];
-  return users.find((p) => p !== null) ?? roomAliasProblem(prefix, server, ref.tenant, ref.kind, ref.slug);
+  const renamedTo =
+    change.type === 'rename'
+      ? roomAliasProblem(prefix, server, ref.tenant, ref.kind, change.newSlug)?.replace(/^slug/, 'newSlug')
+      : null;
+  return users.find((p) => p !== null) ?? roomAliasProblem(prefix, server, ref.tenant, ref.kind, ref.slug) ?? renamedTo ?? null;
 }
 
 /** `PUT …/rooms/{kind}/{slug}`: the room's settings (an empty body is `{}`). */
@@ -53,6 +57,17 @@ export const ROOM_SETTINGS_BODY = object(
   { ...settingsFields, encrypted },
   'The settings the room should have; left-out ones keep their value (or the default at creation).',
 );
+
+/** `POST …/rooms/{kind}/{slug}/rename`. */
+export const RENAME_BODY = object({
+  newSlug: slug('The slug the platform gives the entity from now on (any slug it has had before is fine too).'),
+});
+
+/** The parsed rename body → the change; DMs are never renamed (their slug is their two users). */
+export function renameFrom(kind: RoomKind, input: { newSlug: string }): RoomChange {
+  if (kind === 'dm') throw new ApiError('M_INVALID_PARAM', "a DM's slug is its two users: it is not renamed");
+  return { type: 'rename', newSlug: input.newSlug };
+}
 
 /** `PUT …/rooms/{kind}/{slug}/members/{userSlug}` (an empty body is `{}`). */
 export const MEMBER_BODY = object({

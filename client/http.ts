@@ -17,6 +17,8 @@ export class MatrixOrchestratorError extends Error implements ErrorBody {
     readonly error: string,
     /** The request's `x-request-id`: find it in the API's logs and the workflow's memo. */
     readonly requestId: string | null,
+    /** `OM_ROOM_RENAMED`: the room's slug now; send the request again with it. */
+    readonly newSlug?: string,
   ) {
     super(`${status} ${errcode}: ${error}`);
   }
@@ -111,8 +113,10 @@ async function errorFrom(res: Response): Promise<MatrixOrchestratorError> {
     // not JSON: a proxy or load balancer answered
   }
   const requestId = res.headers.get('x-request-id');
-  if (typeof body?.errcode === 'string')
-    return new MatrixOrchestratorError(res.status, body.errcode, String(body.error ?? ''), requestId);
+  if (typeof body?.errcode === 'string') {
+    const newSlug = typeof body.newSlug === 'string' ? body.newSlug : undefined;
+    return new MatrixOrchestratorError(res.status, body.errcode, String(body.error ?? ''), requestId, newSlug);
+  }
   const detail = text ? `: ${text.replace(/\s+/g, ' ').slice(0, 200)}` : '';
   return new MatrixOrchestratorError(res.status, 'M_UNKNOWN', `HTTP ${res.status}${detail}`, requestId);
 }

@@ -83,6 +83,9 @@ export function createClient(options: ClientOptions) {
       /** `POST …/rooms/{kind}/{slug}/reconcile`: compares with the desired state now and repairs drift. */
       reconcile: (ref: RoomRef, opts?: CallOptions) =>
         outcome<RoomChangeResult>('POST', `${roomPath(ref)}/reconcile`, undefined, opts),
+      /** `POST …/rooms/{kind}/{slug}/rename`: the same room under `newSlug`; the old slug then answers `OM_ROOM_RENAMED`. */
+      rename: (ref: RoomRef<Exclude<RoomKind, 'dm'>>, newSlug: string, opts?: CallOptions) =>
+        outcome<RoomChangeResult>('POST', `${roomPath(ref)}/rename`, { newSlug }, opts),
     },
     members: {
       /** `PUT …/members/{userSlug}`: adds the member (provisioned first if needed) or changes their role. */

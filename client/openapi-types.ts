@@ -48,6 +48,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants/{tenant}/rooms/{kind}/{slug}/rename': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Move the entity to a new slug: same room, same members, the new alias canonical
+     * @description The old alias stays an alternative alias for `ROOM_OLD_ALIAS_KEEP_SECONDS`, then is removed. From the answer on, requests naming the old slug answer `409 OM_ROOM_RENAMED` with `newSlug`. Repeating the rename changes nothing; taking back a slug the entity had before is fine; another entity's slug answers `409 OM_SLUG_TAKEN`. Not for DMs.
+     */
+    post: operations['renameRoom'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/tenants/{tenant}/rooms/{kind}/{slug}/reconcile': {
     parameters: {
       query?: never;
@@ -114,7 +134,7 @@ export interface paths {
     put?: never;
     /**
      * One of the platform's chat events, applied as one room change
-     * @description `chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role}` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`) and `chat.group.member.role.update` (docs/api.md, "The platform's own events").
+     * @description `chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role,renamed}` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`), `chat.group.member.role.update` and `group.slug.changed` (docs/api.md, "The platform's own events").
      */
     post: operations['sendPlatformEvent'];
     delete?: never;
@@ -497,11 +517,15 @@ export interface components {
         | 'OM_UPGRADE_REQUIRED'
         | 'OM_ROOM_ARCHIVED'
         | 'OM_ROOM_MISSING'
+        | 'OM_ROOM_RENAMED'
+        | 'OM_SLUG_TAKEN'
         | 'OM_UPSTREAM_FAILED'
         | 'OM_UNAVAILABLE'
         | 'M_UNKNOWN';
       /** @description What is wrong. */
       error: string;
+      /** @description `OM_ROOM_RENAMED`: the slug the room has now; send the request again with it. */
+      newSlug?: string;
     };
     Empty: Record<string, never>;
     /** @description The workflow has not finished within `API_WAIT_MS`: poll `operation`. */
@@ -538,6 +562,8 @@ export interface components {
       operation: string;
       roomId: string;
       alias: string;
+      /** @description The entity's slug now (it differs from the request's after a rename). */
+      slug?: string;
       /** @description What this change did on the homeserver; empty when nothing needed doing. */
       actions: string[];
     };
@@ -552,7 +578,12 @@ export interface components {
       tenant: string;
       /** @enum {string} */
       kind: 'event' | 'group' | 'dm';
+      /** @description The entity's current slug. */
       slug: string;
+      /** @description Every slug the entity has had, in the order it took them (once renamed). */
+      slugs?: string[];
+      /** @description When the next old alias of a renamed entity comes off the homeserver (epoch ms). */
+      aliasRemovalAt?: number | null;
       roomId: string | null;
       alias: string | null;
       settings: components['schemas']['RoomSettings'];
@@ -584,7 +615,12 @@ export interface components {
       tenant: string;
       /** @enum {string} */
       kind: 'event' | 'group' | 'dm';
+      /** @description The entity's current slug. */
       slug: string;
+      /** @description Every slug the entity has had, in the order it took them (once renamed). */
+      slugs?: string[];
+      /** @description When the next old alias of a renamed entity comes off the homeserver (epoch ms). */
+      aliasRemovalAt?: number | null;
       roomId: string | null;
       alias: string | null;
       settings: components['schemas']['RoomSettings'];
@@ -878,6 +914,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description `OM_ROOM_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `OM_ROOM_MISSING` */
       410: {
         headers: {
@@ -986,7 +1031,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1105,7 +1150,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1116,6 +1161,141 @@ export interface operations {
       };
       /** @description `OM_ROOM_MISSING` */
       410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UPSTREAM_FAILED` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  renameRoom: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The room kind. */
+        kind: 'event' | 'group' | 'dm';
+        /** @description The room's slug; a DM's is its two users' slugs, sorted, joined by "~" (e.g. `ann~bob`). */
+        slug: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The slug the platform gives the entity from now on (any slug it has had before is fine too). */
+          newSlug: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Done within `API_WAIT_MS`: the outcome. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RoomChangeResult'];
+        };
+      };
+      /** @description Still running after `API_WAIT_MS`: follow the operation. */
+      202: {
+        headers: {
+          /** @description The operation: `/v1/operations/{workflowId}`. */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Running'];
+        };
+      };
+      /** @description `M_NOT_JSON`, `M_BAD_JSON`, `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_SLUG_TAKEN` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_MISSING` */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_TOO_LARGE` */
+      413: {
         headers: {
           [name: string]: unknown;
         };
@@ -1215,7 +1395,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1339,7 +1519,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1460,7 +1640,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1576,7 +1756,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1731,6 +1911,16 @@ export interface operations {
             }
           | {
               /** @constant */
+              type: 'chat.event.renamed';
+              data: {
+                /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
+                slug: string;
+                /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
+                newSlug: string;
+              };
+            }
+          | {
+              /** @constant */
               type: 'chat.group.created';
               data: {
                 /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
@@ -1811,6 +2001,16 @@ export interface operations {
                 role: 'owner' | 'admin' | 'moderator' | 'member' | 'guest';
                 /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
                 userSlug: string;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.group.renamed';
+              data: {
+                /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
+                slug: string;
+                /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
+                newSlug: string;
               };
             }
           | {
@@ -1900,6 +2100,20 @@ export interface operations {
                 /** @description Not read: the room's own state says where the member stands. */
                 oldRole?: unknown;
               };
+            }
+          | {
+              /** @constant */
+              type: 'group.slug.changed';
+              data: {
+                /** @description The group's slug until now. */
+                oldSlug: string;
+                /** @description The group's new slug. */
+                newSlug: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+                /** @description Not read: the platform's database id. */
+                groupId?: unknown;
+              };
             };
       };
     };
@@ -1951,7 +2165,16 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_ARCHIVED`, `OM_ROOM_RENAMED`, `OM_SLUG_TAKEN` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2152,6 +2375,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description `OM_ROOM_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `M_UNKNOWN` */
       500: {
         headers: {
@@ -2269,7 +2501,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_TXN_CONFLICT` */
+      /** @description `OM_ROOM_RENAMED`, `OM_TXN_CONFLICT` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2395,6 +2627,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description `OM_ROOM_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `M_TOO_LARGE` */
       413: {
         headers: {
@@ -2505,6 +2746,15 @@ export interface operations {
       };
       /** @description `M_NOT_FOUND` */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED` */
+      409: {
         headers: {
           [name: string]: unknown;
         };

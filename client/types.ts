@@ -57,6 +57,8 @@ export const ERROR_CODES = [
   'OM_UPGRADE_REQUIRED',
   'OM_ROOM_ARCHIVED',
   'OM_ROOM_MISSING',
+  'OM_ROOM_RENAMED',
+  'OM_SLUG_TAKEN',
   'OM_UPSTREAM_FAILED',
   'OM_UNAVAILABLE',
   'M_UNKNOWN',
@@ -68,6 +70,8 @@ export type ErrorCode = KnownErrorCode | (string & {});
 export interface ErrorBody {
   errcode: ErrorCode;
   error: string;
+  /** `OM_ROOM_RENAMED`: the room's slug now; send the request again with it. */
+  newSlug?: string;
 }
 
 // --- answers of the start endpoints: 200 with the outcome, or 202 with the operation to follow ---
@@ -129,7 +133,8 @@ type EventsOf<K extends EntityKind> =
   | Entity<K, 'deleted', { slug: string }>
   | Entity<K, 'member.add', { slug: string; userSlug: string; role?: RoleOf<K>; displayName?: string }>
   | Entity<K, 'member.remove', { slug: string; userSlug: string }>
-  | Entity<K, 'member.role', { slug: string; userSlug: string; role: RoleOf<K> }>;
+  | Entity<K, 'member.role', { slug: string; userSlug: string; role: RoleOf<K> }>
+  | Entity<K, 'renamed', { slug: string; newSlug: string }>;
 
 /** A member event as the platform (openmeet-api) emits it: `eventSlug` / `groupSlug`, its `tenantId`. */
 type PlatformMember<K extends EntityKind> = (K extends 'event' ? { eventSlug: string } : { groupSlug: string }) & {
@@ -138,8 +143,7 @@ type PlatformMember<K extends EntityKind> = (K extends 'event' ? { eventSlug: st
   tenantId?: string;
 };
 type PlatformShapesOf<K extends EntityKind> =
-  | Entity<K, 'member.add', PlatformMember<K> & { userRole?: RoleOf<K> }>
-  | Entity<K, 'member.remove', PlatformMember<K>>;
+  Entity<K, 'member.add', PlatformMember<K> & { userRole?: RoleOf<K> }> | Entity<K, 'member.remove', PlatformMember<K>>;
 
 /**
  * The platform's own shapes, as it emits them (fields the service does not read are ignored): a
@@ -149,14 +153,13 @@ type PlatformShapesOf<K extends EntityKind> =
 export type PlatformShapedEvent =
   | PlatformShapesOf<'event'>
   | PlatformShapesOf<'group'>
-  | Entity<'group', 'member.role.update', PlatformMember<'group'> & { newRole: GroupRole; oldRole?: unknown }>;
+  | Entity<'group', 'member.role.update', PlatformMember<'group'> & { newRole: GroupRole; oldRole?: unknown }>
+  /** The group was renamed: its room moves to `newSlug` (the same room). */
+  | { type: 'group.slug.changed'; data: { oldSlug: string; newSlug: string; tenantId?: string; groupId?: unknown } };
 
 /** The chat events, each applied as one room change. Idempotent: delivering one twice changes nothing. */
 export type PlatformEvent =
-  | EventsOf<'event'>
-  | EventsOf<'group'>
-  | { type: 'chat.dm.created'; data: DmInput }
-  | PlatformShapedEvent;
+  EventsOf<'event'> | EventsOf<'group'> | { type: 'chat.dm.created'; data: DmInput } | PlatformShapedEvent;
 
 // --- a room's messages, as one user: /v1/tenants/{tenant}/rooms/{kind}/{slug}/messages|typing|receipts ---
 

@@ -102,6 +102,8 @@ export interface Config {
     purgeOnArchive: boolean;
     /** How often each tenant's reconciliation schedule runs. */
     reconcileIntervalMinutes: number;
+    /** How long a renamed room's old alias stays an alternative alias before it is removed. */
+    oldAliasKeepSeconds: number;
   };
   /** User JWTs (minted by the platform backend) for the realtime relay; null secret and URL: disabled. */
   userJwt: UserJwtConfig;
@@ -191,6 +193,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       powerLevels: powerLevels(env),
       purgeOnArchive: bool(env, 'ROOM_PURGE_ON_ARCHIVE', false),
       reconcileIntervalMinutes: integer(env, 'RECONCILE_INTERVAL_MINUTES', 15, 1, 10_080),
+      oldAliasKeepSeconds: integer(env, 'ROOM_OLD_ALIAS_KEEP_SECONDS', 2_592_000, 0, 315_360_000),
     },
     userJwt: userJwt(env),
     relay: relay(env),

@@ -37,7 +37,9 @@ METRICS="${SYNAPSE_METRICS:-off}"
 ACCESS_LOG_LEVEL=WARNING
 [[ "${SYNAPSE_ACCESS_LOG:-off}" == on ]] && ACCESS_LOG_LEVEL=INFO
 SERVER_NAME=localhost
-SEARCH_ATTRIBUTES=(Tenant EntityKind EntitySlug MatrixUserId MatrixRoomId)
+# vocabulary/search-attributes.ts SEARCH_ATTRIBUTES, as Name=Type.
+SEARCH_ATTRIBUTES=(Tenant=Keyword EntityKind=Keyword EntitySlug=Keyword MatrixUserId=Keyword MatrixRoomId=Keyword
+  EntitySlugs=KeywordList)
 
 log() { printf '[stack:%s] %s\n' "$NAME" "$*" >&2; }
 die() { printf '[stack:%s] ERROR: %s\n' "$NAME" "$*" >&2; exit 1; }
@@ -181,7 +183,7 @@ up_temporal() {
       --sqlite-pragma journal_mode=WAL --sqlite-pragma synchronous=OFF
       --ui-disable-news-fetch --log-format json --log-level warn
       --dynamic-config-value system.enableActivityEagerExecution=true)
-    local sa; for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa=Keyword"); done
+    local sa; for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa"); done
     # The UI decodes our encrypted payloads through the API's codec endpoint.
     args+=(--ui-codec-endpoint "${TEMPORAL_UI_CODEC_ENDPOINT:-http://127.0.0.1:$API_PORT/codec}")
     setsid "$VENV/bin/temporal" "${args[@]}" >"$logf" 2>&1 </dev/null &

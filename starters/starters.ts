@@ -108,7 +108,8 @@ export function changeRoom(
     taskQueue: config.temporal.taskQueue,
     args: [ref],
     workflowIdConflictPolicy: 'USE_EXISTING',
-    typedSearchAttributes: entityAttributes(ref),
+    // EntitySlugs: every slug the entity has had; the workflow adds the later ones (decision 0031).
+    typedSearchAttributes: entityAttributes({ ...ref, slugs: [ref.slug] }),
     memo: { summary: `Matrix room of ${ref.kind} ${ref.tenant}/${ref.slug}`, requestId: change.requestId },
     ...roomStartMetadata(ref, config.matrix.userPrefix, config.matrix.serverName),
   });

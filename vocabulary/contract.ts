@@ -117,17 +117,28 @@ export type RoomChange =
     }
   | { type: 'removeMember'; userSlug: string }
   | { type: 'archive' }
-  | { type: 'reconcile' };
+  | { type: 'reconcile' }
+  /**
+   * The entity was moved to `newSlug` in PostgreSQL (the API does that first, decision 0031): its
+   * aliases follow — the new one canonical, the old one kept as an alternative for a while.
+   */
+  | { type: 'rename'; newSlug: string };
 
 export type RoomChangeRequest = RoomChange & { requestId?: string };
 
 export interface RoomChangeResult {
   roomId: string;
   alias: string;
+  /** The entity's slug now (absent from answers of workflows that never learnt of renames). */
+  slug?: string;
   /** What was done on the homeserver for this change (empty: nothing needed doing). */
   actions: string[];
 }
 
+/**
+ * A room entity. In workflow ids, inputs and the rooms table `slug` is the entity's first slug,
+ * which never changes (decision 0031); requests may name it by its current slug.
+ */
 export interface RoomRef {
   tenant: string;
   kind: RoomKind;
@@ -140,6 +151,10 @@ export interface RoomInput extends RoomRef {
 }
 
 export interface RoomState extends RoomRef {
+  /** `slug` here is the entity's current slug; `slugs` every slug it has had, when it was renamed. */
+  slugs?: string[];
+  /** When the next old alias comes off the homeserver (epoch ms); the workflow waits for it. */
+  aliasRemovalAt?: number | null;
   roomId: string | null;
   alias: string | null;
   settings: RoomSettings;

@@ -1,9 +1,12 @@
 import { connectTemporal } from '../adapters/temporal.js';
+import { requireSearchAttributes } from '../adapters/search-attribute-check.js';
 import type { ActivityDeps } from '../activities/index.js';
 import { createSynapseAdmin } from '../adapters/matrix/admin.js';
+import { createMatrixAliases } from '../adapters/matrix/aliases.js';
 import { createMatrixBot } from '../adapters/matrix/client.js';
 import { createDb, migrate, type Db } from '../adapters/store/db.js';
 import { verifyTokenKeys } from '../adapters/store/keys.js';
+import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
 import { createRoomStore } from '../adapters/store/rooms.js';
 import { sentNotifier } from '../adapters/store/sent-notices.js';
 import { createUserStore } from '../adapters/store/users.js';
@@ -18,14 +21,24 @@ export interface WorkerDependencies {
   close(): Promise<void>;
 }
 
-/** Builds the real dependencies of the activities from configuration, applying migrations first. */
-export async function createWorkerDependencies(config: Config): Promise<WorkerDependencies> {
+/**
+ * Builds the real dependencies of the activities from configuration, applying migrations first
+ * and checking that the Temporal namespace has our search attributes (`warn` hears what it cannot check).
+ */
+export async function createWorkerDependencies(
+  config: Config,
+  warn: (message: string) => void = () => undefined,
+): Promise<WorkerDependencies> {
   const db = createDb(config.databaseUrl, 10, config.database);
   await migrate(db);
   const cipher = new TokenCipher(config.tokens.keys, config.tokens.activeKeyId);
   await verifyTokenKeys(db, cipher);
   const users = createUserStore(db, cipher);
   const { client, close: closeTemporal } = await connectTemporal(config);
+  await requireSearchAttributes(client, config.temporal.namespace, warn).catch(async (err: unknown) => {
+    await Promise.allSettled([closeTemporal(), db.end()]);
+    throw err;
+  });
   return {
     db,
     activities: {
@@ -49,6 +62,9 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
       serverName: config.matrix.serverName,
       powerLevels: config.rooms.powerLevels,
       purgeOnArchive: config.rooms.purgeOnArchive,
+      aliases: createMatrixAliases({ homeserverUrl: config.matrix.homeserverUrl, asToken: config.matrix.asToken }),
+      slugs: createRoomSlugStore(db),
+      oldAliasKeepMs: config.rooms.oldAliasKeepSeconds * 1000,
     },
     async close() {
       await closeTemporal();

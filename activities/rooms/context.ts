@@ -5,8 +5,10 @@ import { matrixUserId, roomAliasLocalpart } from '../../vocabulary/ids.js';
 import type { RoomRef } from '../../vocabulary/contract.js';
 import type { WorkflowGateway } from '../gateway.js';
 import type { MatrixAdmin } from '../../adapters/matrix/admin.js';
+import type { MatrixAliases } from '../../adapters/matrix/aliases.js';
 import type { MatrixBot } from '../../adapters/matrix/client.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
+import type { RoomSlugStore } from '../../adapters/store/room-slugs.js';
 import type { RoomStore } from '../../adapters/store/rooms.js';
 import type { UserStore } from '../../adapters/store/users.js';
 import type { UserSessions } from '../user-session.js';
@@ -24,6 +26,11 @@ export interface RoomActivityDeps {
   serverName: string;
   powerLevels: PowerLevelTable;
   purgeOnArchive: boolean;
+  /** A renamed room's aliases beyond the first, and the slugs they follow (decision 0031). */
+  aliases: MatrixAliases;
+  slugs: RoomSlugStore;
+  /** How long an old slug's alias stays an alternative alias (ROOM_OLD_ALIAS_KEEP_SECONDS). */
+  oldAliasKeepMs: number;
 }
 
 /** The dependencies plus the naming rules every room activity shares. */

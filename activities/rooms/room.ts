@@ -3,7 +3,7 @@ import { FailureType } from '../../vocabulary/failures.js';
 import { roomAliasLocalpart } from '../../vocabulary/ids.js';
 import type { RoomChangeResult, RoomRef, RoomSettings } from '../../vocabulary/contract.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
-import type { RoomRecord } from '../../adapters/store/rooms.js';
+import { loadRoom } from './aliases.js';
 import { reachableOrFail, type RoomContext } from './context.js';
 import type { EnsureRoomResult } from './types.js';
 
@@ -73,7 +73,8 @@ export async function ensureRoom(
   await rooms.upsert({ ...ref, alias, settings });
   if (stored?.roomId) {
     await reachableOrFail(ctx, ref, stored.roomId);
-    return { roomId: stored.roomId, alias, actions: [] };
+    // The stored alias: after a rename it is the current slug's (activities/rooms/aliases.ts).
+    return { roomId: stored.roomId, alias: stored.alias, actions: [] };
   }
   let roomId = await matrixCall(() => bot.resolveAlias(alias));
   const actions: string[] = [];
@@ -137,8 +138,8 @@ async function archiveRoom(ctx: RoomContext, input: { ref: RoomRef; roomId: stri
 export function createRoomLevelActivities(ctx: RoomContext) {
   const { rooms, gateway } = ctx.deps;
   return {
-    /** The room's record and desired membership as stored, or null for a new entity. */
-    loadRoom: (ref: RoomRef): Promise<RoomRecord | null> => rooms.get(ref.tenant, ref.kind, ref.slug),
+    /** The room's record and desired membership as stored (and its slugs, once renamed), or null for a new entity. */
+    loadRoom: (ref: RoomRef) => loadRoom(ctx, ref),
     ensureRoom: (input: { ref: RoomRef; settings: RoomSettings; dmUsers?: string[] }): Promise<EnsureRoomResult> =>
       ensureRoom(ctx, input),
     applyRoomSettings: (input: { roomId: string; settings: RoomSettings }): Promise<string[]> =>

@@ -9,7 +9,7 @@ import { ApiError } from '../errors.js';
 import { NOT_MAPPED, PLATFORM_EVENTS, type PlatformMapping } from '../platform-events.js';
 import { displayName, role, settingsFields, slug } from '../spec/fields.js';
 import { operation, outcomeAnswers, below } from '../spec/operation.js';
-import { addMemberFrom, dmFrom, DM_BODY, removeMemberFrom, roomRef, settingsFrom } from '../room-input.js';
+import { addMemberFrom, dmFrom, DM_BODY, removeMemberFrom, renameFrom, roomRef, settingsFrom } from '../room-input.js';
 import { anyObject, object, optional, text, type JsonSchema } from '../spec/schema.js';
 import { readJsonObject, requireString } from '../spec/validation.js';
 
@@ -34,6 +34,7 @@ function mappings(kind: 'event' | 'group'): Record<string, Mapping> {
   });
   const setRole = object({ slug: slug(), role: role(kind), userSlug: slug() });
   const remove = object({ slug: slug(), userSlug: slug() });
+  const rename = object({ slug: slug(), newSlug: slug() });
   const ensureMapping: Mapping = {
     data: ensure,
     change: (k, d) => ({ type: 'ensure', settings: settingsFrom(k, ensure.parse(d)) }),
@@ -45,6 +46,7 @@ function mappings(kind: 'event' | 'group'): Record<string, Mapping> {
     'member.add': { data: add, change: (k, d) => ((p) => addMemberFrom(k, p.userSlug, p))(add.parse(d)) },
     'member.remove': { data: remove, change: (k, d) => removeMemberFrom(k, remove.parse(d).userSlug) },
     'member.role': { data: setRole, change: (k, d) => ((p) => addMemberFrom(k, p.userSlug, p))(setRole.parse(d)) },
+    renamed: { data: rename, change: (k, d) => renameFrom(k, rename.parse(d)) },
   };
 }
 
@@ -83,12 +85,20 @@ const intake = operation({
   operationId: 'sendPlatformEvent',
   summary: "One of the platform's chat events, applied as one room change",
   description:
-    "`chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role}` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`) and `chat.group.member.role.update` (docs/api.md, \"The platform's own events\").",
+    "`chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role,renamed}` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`), `chat.group.member.role.update` and `group.slug.changed` (docs/api.md, \"The platform's own events\").",
   tags: ['events'],
   security: 'service',
   body: { schema: EVENT_BODY_JSON },
   responses: outcomeAnswers('RoomChangeResult'),
-  errors: ['OM_ROOM_ARCHIVED', 'OM_ROOM_MISSING', 'OM_UPSTREAM_FAILED', 'OM_UNAVAILABLE'],
+  errors: [
+    'OM_ROOM_ARCHIVED',
+    'OM_ROOM_RENAMED',
+    'OM_SLUG_TAKEN',
+    'M_NOT_FOUND',
+    'OM_ROOM_MISSING',
+    'OM_UPSTREAM_FAILED',
+    'OM_UNAVAILABLE',
+  ],
 });
 export const eventsOperations = [intake];
 

@@ -49,7 +49,7 @@ const eventId = formatted(
 export const RECEIPT_BODY = object({ eventId, userSlug: actingUser });
 
 const ROOM = '/v1/tenants/:tenant/rooms/:kind/:slug';
-const RELAY_ERRORS = ['M_INVALID_PARAM', 'M_NOT_FOUND', 'OM_UNAVAILABLE', 'OM_UPSTREAM_FAILED'] as const;
+const RELAY_ERRORS = ['M_INVALID_PARAM', 'M_NOT_FOUND', 'OM_ROOM_RENAMED', 'OM_UNAVAILABLE', 'OM_UPSTREAM_FAILED'] as const;
 const relayOp = { security: 'relay', tags: ['messages'], errors: [...RELAY_ERRORS] } as const;
 const ops = {
   history: operation({

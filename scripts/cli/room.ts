@@ -5,6 +5,7 @@
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { createRoomSlugStore } from '../../adapters/store/room-slugs.js';
 import { createRoomStore } from '../../adapters/store/rooms.js';
 import type { Db } from '../../adapters/store/db.js';
 import type { Config } from '../../lib/config.js';
@@ -50,8 +51,15 @@ export interface RoomInspection {
   drift: string[];
 }
 
+/** The entity any slug it has had names (decision 0031): its rows and workflow go by its first slug. */
+async function entityOf(db: Db, ref: RoomRef): Promise<RoomRef> {
+  const route = await createRoomSlugStore(db).find(ref.tenant, ref.kind, ref.slug);
+  return route ? { ...ref, slug: route.entity } : ref;
+}
+
 /** Reads both sides and compares them; CliError(3) when PostgreSQL has no such room. */
-export async function inspectRoom(config: Config, db: Db, ref: RoomRef): Promise<RoomInspection> {
+export async function inspectRoom(config: Config, db: Db, named: RoomRef): Promise<RoomInspection> {
+  const ref = await entityOf(db, named);
   const stored = await createRoomStore(db).get(ref.tenant, ref.kind, ref.slug);
   if (!stored)
     throw new CliError(EXIT.notFound, `no ${ref.kind} room "${ref.slug}" for tenant ${ref.tenant} in PostgreSQL`);
@@ -172,9 +180,10 @@ export interface ReconcileOutcome {
 export async function reconcileRoom(
   config: Config,
   db: Db,
-  ref: RoomRef,
+  named: RoomRef,
   timeoutMs: number,
 ): Promise<ReconcileOutcome> {
+  const ref = await entityOf(db, named);
   const stored = await createRoomStore(db).get(ref.tenant, ref.kind, ref.slug);
   if (!stored)
     throw new CliError(

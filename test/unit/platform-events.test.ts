@@ -40,9 +40,15 @@ const PLATFORM: Record<string, Json> = {
     newRole: 'moderator',
     tenantId: 'Acme',
   },
+  // src/group/group.service.ts update(): emit('group.slug.changed', {groupId, oldSlug, newSlug, tenantId})
+  'group.slug.changed': { groupId: 12, oldSlug: 'hikers-4f', newSlug: 'trail-hikers-4f', tenantId: 'Acme' },
 };
 
-async function post(body: unknown, path = '/v1/tenants/acme/events', jwt = token): Promise<{ status: number; error: string }> {
+async function post(
+  body: unknown,
+  path = '/v1/tenants/acme/events',
+  jwt = token,
+): Promise<{ status: number; error: string }> {
   const res = await app.request(path, {
     method: 'POST',
     headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
@@ -103,7 +109,17 @@ describe("the platform's events map to room changes", () => {
       userSlug: 'bob-k9',
     });
     // oldRole is not read: whatever it says, the room's state decides.
-    expect(read('chat.group.member.role.update', { ...update, oldRole: 42 }).change).toMatchObject({ role: 'moderator' });
+    expect(read('chat.group.member.role.update', { ...update, oldRole: 42 }).change).toMatchObject({
+      role: 'moderator',
+    });
+  });
+
+  it("a group's changed slug renames its room, from the old slug to the new one", () => {
+    expect(read('group.slug.changed', PLATFORM['group.slug.changed']!)).toEqual({
+      slug: 'hikers-4f',
+      tenantId: 'Acme',
+      change: { type: 'rename', newSlug: 'trail-hikers-4f' },
+    });
   });
 
   it('fields the mapping does not read are ignored', () => {
@@ -115,17 +131,28 @@ describe("the platform's events map to room changes", () => {
 });
 
 describe('the intake takes them as they are', () => {
-  it.each(Object.entries(PLATFORM))('%s: valid per the spec, with extra fields too, and gets past validation', async (type, data) => {
-    for (const body of [{ type, data }, { type, data: { ...data, eventId: 7, createdAt: '2026-01-01' } }]) {
-      expect(isValid(schema, body, doc)).toBe(true);
-      expect(await post(body)).toEqual(ACCEPTED);
-    }
-  });
+  it.each(Object.entries(PLATFORM))(
+    '%s: valid per the spec, with extra fields too, and gets past validation',
+    async (type, data) => {
+      for (const body of [
+        { type, data },
+        { type, data: { ...data, eventId: 7, createdAt: '2026-01-01' } },
+      ]) {
+        expect(isValid(schema, body, doc)).toBe(true);
+        expect(await post(body)).toEqual(ACCEPTED);
+      }
+    },
+  );
 
   it('an unknown role is a 400 naming the field, the role and the roles there are', async () => {
-    const add = await post({ type: 'chat.group.member.add', data: { ...PLATFORM['chat.group.member.add'], userRole: 'overlord' } });
+    const add = await post({
+      type: 'chat.group.member.add',
+      data: { ...PLATFORM['chat.group.member.add'], userRole: 'overlord' },
+    });
     expect(add.status).toBe(400);
-    expect(add.error).toBe(`field "userRole": role "overlord" is not one of ${ROLES_BY_KIND.group.join(', ')} for group rooms`);
+    expect(add.error).toBe(
+      `field "userRole": role "overlord" is not one of ${ROLES_BY_KIND.group.join(', ')} for group rooms`,
+    );
     const update = await post({
       type: 'chat.group.member.role.update',
       data: { ...PLATFORM['chat.group.member.role.update'], newRole: 'host' },
@@ -137,16 +164,14 @@ describe('the intake takes them as they are', () => {
   it('an unknown event type is a 400 naming it and the known ones; a platform type not mapped says why', async () => {
     const unknown = await post({ type: 'chat.event.member.promote', data: { eventSlug: 'x', userSlug: 'y' } });
     expect(unknown.status).toBe(400);
-    expect(unknown.error).toMatch(/^unknown event type "chat\.event\.member\.promote"; known: .*chat\.group\.member\.role\.update/);
-    // src/group/group.service.ts update(): emit('group.slug.changed', {groupId, oldSlug, newSlug, tenantId})
-    const rename = await post({
-      type: 'group.slug.changed',
-      data: { groupId: 12, oldSlug: 'hikers-4f', newSlug: 'trail-hikers-4f', tenantId: 'Acme' },
-    });
-    expect(rename).toEqual({
-      status: 400,
-      error: 'event type "group.slug.changed" is not mapped: room renames (a new slug) are not taken from platform events yet',
-    });
+    expect(unknown.error).toMatch(
+      /^unknown event type "chat\.event\.member\.promote"; known: .*chat\.group\.member\.role\.update/,
+    );
+    const attendees = await post({ type: 'matrix.sync.event.attendees', data: { eventSlug: 'x', tenantId: 'Acme' } });
+    expect(attendees.status).toBe(400);
+    expect(attendees.error).toMatch(
+      /^event type "matrix\.sync\.event\.attendees" is not mapped: it names no attendees/,
+    );
   });
 
   it("the event's tenantId must name the path's tenant, in either case", async () => {
@@ -165,27 +190,49 @@ describe('the intake takes them as they are', () => {
   it('our shape and the platform\'s are told apart by "slug"; a body with neither names both', async () => {
     const both = await post({ type: 'chat.event.member.add', data: { slug: 'm', eventSlug: 'm', userSlug: 'bob' } });
     expect(both).toEqual({ status: 400, error: 'unknown field: "eventSlug"' });
-    expect(isValid(schema, { type: 'chat.event.member.add', data: { slug: 'm', eventSlug: 'm', userSlug: 'bob' } }, doc)).toBe(false);
+    expect(
+      isValid(schema, { type: 'chat.event.member.add', data: { slug: 'm', eventSlug: 'm', userSlug: 'bob' } }, doc),
+    ).toBe(false);
     const neither = await post({ type: 'chat.group.member.add', data: { userSlug: 'bob', userRole: 'member' } });
     expect(neither).toEqual({ status: 400, error: 'missing field "slug" (or, in the platform\'s shape, "groupSlug")' });
   });
 
   /** Values probing each field's grammar; a `tenantId` naming another tenant is the one rule the spec states in words. */
-  const PROBES: unknown[] = ['', ' ', 'a\u0000b', 'al ice', '-a', 'Acme', 'ACME', 'other', 'a_b', 'x'.repeat(33), 'x'.repeat(101)];
+  const PROBES: unknown[] = [
+    '',
+    ' ',
+    'a\u0000b',
+    'al ice',
+    '-a',
+    'Acme',
+    'ACME',
+    'other',
+    'a_b',
+    'x'.repeat(33),
+    'x'.repeat(101),
+  ];
   PROBES.push(...ROLES_BY_KIND.event, ...ROLES_BY_KIND.group, 'overlord', true, 0, null, [], {});
   const CROSS_FIELD = /^field "tenantId" names tenant/;
 
-  it.each(Object.entries(PLATFORM))('%s: each field set to each probe is refused with 400 exactly when the spec calls it invalid', async (type, data) => {
-    for (const field of [...Object.keys(data), 'unexpected']) {
-      for (const value of PROBES) {
-        const body = { type, data: { ...data, [field]: value } };
-        const valid = isValid(schema, body, doc);
-        const answer = await post(body);
-        const agrees = valid ? answer.status === 500 || (answer.status === 400 && CROSS_FIELD.test(answer.error)) : answer.status === 400;
-        if (!agrees) throw new Error(`${type} with ${field}=${JSON.stringify(value)}: spec says ${valid}, route answered ${answer.status} ${answer.error}`);
+  it.each(Object.entries(PLATFORM))(
+    '%s: each field set to each probe is refused with 400 exactly when the spec calls it invalid',
+    async (type, data) => {
+      for (const field of [...Object.keys(data), 'unexpected']) {
+        for (const value of PROBES) {
+          const body = { type, data: { ...data, [field]: value } };
+          const valid = isValid(schema, body, doc);
+          const answer = await post(body);
+          const agrees = valid
+            ? answer.status === 500 || (answer.status === 400 && CROSS_FIELD.test(answer.error))
+            : answer.status === 400;
+          if (!agrees)
+            throw new Error(
+              `${type} with ${field}=${JSON.stringify(value)}: spec says ${valid}, route answered ${answer.status} ${answer.error}`,
+            );
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe('tenant ids in upper case', () => {

@@ -122,6 +122,21 @@ describe('foldBatch', () => {
     const fold = foldBatch(roomState(), [add('alice', 'host'), { type: 'reconcile' }]);
     expect(fold).toMatchObject({ reconcile: true, membersOnly: false });
   });
+
+  it('a rename asks for the aliases to follow, keeps the members folded around it, and is refused once archived', () => {
+    const state = roomState({ members: { bob: 'member' } });
+    const fold = foldBatch(state, [add('alice', 'host'), { type: 'rename', newSlug: 'meetup-2' }, remove('bob')]);
+    expect(fold).toMatchObject({ aliases: true, membersOnly: false, archive: false, reconcile: false });
+    expect(state.members).toEqual({ alice: 'host' });
+    expect(fold.refusals).toEqual([undefined, undefined, undefined]);
+
+    const plain = foldBatch(roomState(), [add('alice', 'host')]);
+    expect(plain.aliases).toBe(false);
+
+    const archived = foldBatch(roomState(), [{ type: 'archive' }, { type: 'rename', newSlug: 'meetup-2' }]);
+    expect(archived.refusals.map((r) => r?.type)).toEqual([undefined, FailureType.RoomArchived]);
+    expect(archived.aliases).toBe(false);
+  });
 });
 
 describe('distributeOutcomes', () => {
@@ -178,6 +193,38 @@ describe('distributeOutcomes', () => {
       ['failed: MatrixForbidden'],
       ['joined @bob'],
       ['failed: MatrixForbidden'],
+    ]);
+  });
+
+  it("the aliases' actions go to every rename of the batch, and a reconcile hears them too", () => {
+    const changes: RoomChangeRequest[] = [
+      add('alice', 'host'),
+      { type: 'rename', newSlug: 'b' },
+      { type: 'rename', newSlug: 'c' },
+      { type: 'reconcile' },
+    ];
+    const fold = foldBatch(roomState(), changes);
+    const effects = emptyEffects();
+    effects.perUser.set('alice', { actions: ['joined @alice'] });
+    effects.aliasActions.push('alias #c added', 'canonical alias #c (also #meetup)');
+    expect(distributeOutcomes('event', changes, fold, effects).map(actionsOf)).toEqual([
+      ['joined @alice'],
+      ['alias #c added', 'canonical alias #c (also #meetup)'],
+      ['alias #c added', 'canonical alias #c (also #meetup)'],
+      ['joined @alice', 'alias #c added', 'canonical alias #c (also #meetup)'],
+    ]);
+  });
+
+  it("the aliases' failure reaches the renames and a reconcile, not the member changes beside them", () => {
+    const changes: RoomChangeRequest[] = [add('alice', 'host'), { type: 'rename', newSlug: 'b' }, { type: 'reconcile' }];
+    const fold = foldBatch(roomState(), changes);
+    const effects = emptyEffects();
+    effects.perUser.set('alice', { actions: ['joined @alice'] });
+    effects.aliasError = ApplicationFailure.create({ type: FailureType.RoomInUse, message: 'held', nonRetryable: true });
+    expect(distributeOutcomes('event', changes, fold, effects).map(actionsOf)).toEqual([
+      ['joined @alice'],
+      ['failed: MatrixRoomInUse'],
+      ['failed: MatrixRoomInUse'],
     ]);
   });
 
