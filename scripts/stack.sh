@@ -197,6 +197,13 @@ up_temporal() {
     sleep 0.5
   done
   ((i < 120)) || die "Temporal frontend did not answer on 127.0.0.1:$TEMPORAL_PORT; see its log: $logf"
+  # --search-attribute registers only in a new database: a stack kept from an older version gets the
+  # attributes added since (creating one that exists with its type is a no-op).
+  local sa
+  for sa in "${SEARCH_ATTRIBUTES[@]}"; do
+    "$VENV/bin/temporal" operator search-attribute create --namespace default --name "${sa%%=*}" --type "${sa#*=}" \
+      --address "127.0.0.1:$TEMPORAL_PORT" >>"$logf" 2>&1 || die "could not register the search attribute $sa; see $logf"
+  done
   log "Temporal ready on 127.0.0.1:$TEMPORAL_PORT, UI http://127.0.0.1:$TEMPORAL_UI_PORT"
 }
 
