@@ -497,6 +497,7 @@ export interface components {
         | 'OM_UPGRADE_REQUIRED'
         | 'OM_ROOM_ARCHIVED'
         | 'OM_ROOM_MISSING'
+        | 'OM_USER_DEACTIVATED'
         | 'OM_UPSTREAM_FAILED'
         | 'OM_UNAVAILABLE'
         | 'M_UNKNOWN';
@@ -779,6 +780,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description `OM_USER_DEACTIVATED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `M_TOO_LARGE` */
       413: {
         headers: {
@@ -986,7 +996,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1105,7 +1115,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1215,7 +1225,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1339,7 +1349,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1460,7 +1470,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1576,7 +1586,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1874,7 +1884,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;

@@ -1,13 +1,12 @@
 import { connectTemporal } from '../adapters/temporal.js';
 import type { ActivityDeps } from '../activities/index.js';
-import { createSynapseAdmin } from '../adapters/matrix/admin.js';
+import { identityFor } from '../adapters/identity/index.js';
 import { createMatrixBot } from '../adapters/matrix/client.js';
 import { createDb, migrate, type Db } from '../adapters/store/db.js';
 import { verifyTokenKeys } from '../adapters/store/keys.js';
 import { createRoomStore } from '../adapters/store/rooms.js';
 import { sentNotifier } from '../adapters/store/sent-notices.js';
 import { createUserStore } from '../adapters/store/users.js';
-import { createUserSessions } from '../activities/user-session.js';
 import type { Config } from '../lib/config.js';
 import { TokenCipher } from '../lib/token-cipher.js';
 import { createWorkflowGateway } from './gateway.js';
@@ -25,22 +24,20 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
   const cipher = new TokenCipher(config.tokens.keys, config.tokens.activeKeyId);
   await verifyTokenKeys(db, cipher);
   const users = createUserStore(db, cipher);
+  // The one place the identity mode is looked at: everything else acts through `identity`.
+  const { identity, admin } = identityFor(config, users);
   const { client, close: closeTemporal } = await connectTemporal(config);
   return {
     db,
     activities: {
-      admin: createSynapseAdmin({
-        homeserverUrl: config.matrix.homeserverUrl,
-        adminUserId: config.matrix.adminUserId,
-        adminPassword: config.matrix.adminPassword,
-      }),
+      identity,
+      admin,
       bot: createMatrixBot({
         homeserverUrl: config.matrix.homeserverUrl,
         asToken: config.matrix.asToken,
         userId: `@${config.matrix.botLocalpart}:${config.matrix.serverName}`,
       }),
       users,
-      sessions: createUserSessions(users),
       rooms: createRoomStore(db),
       gateway: createWorkflowGateway(client, config),
       homeserverUrl: config.matrix.homeserverUrl,

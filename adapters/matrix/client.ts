@@ -1,7 +1,7 @@
 import { createClient, type ICreateRoomOpts, type MatrixClient } from 'matrix-js-sdk';
 import { logger as sdkLogger } from 'matrix-js-sdk/lib/logger.js';
 import { MatrixHttpError } from './errors.js';
-import { matrixRequest } from './http.js';
+import { authorized, matrixRequest, type RequestAuth } from './http.js';
 
 // The SDK logs every request at debug level; our own logs say what matters.
 (sdkLogger as { setLevel?: (l: string) => void }).setLevel?.('warn');
@@ -187,9 +187,13 @@ export function createMatrixBot(opts: { homeserverUrl: string; asToken: string; 
 }
 
 /**
- * Joins a room as the user, with the user's own token (joining twice is fine). One plain request:
- * a matrix-js-sdk client per join cost the worker more CPU than the call itself.
+ * Joins a room as the user (`auth`: their own token, or the appservice's with identity assertion);
+ * joining twice is fine. One plain request: a matrix-js-sdk client per join cost the worker more
+ * CPU than the call itself.
  */
-export async function joinAsUser(homeserverUrl: string, accessToken: string, roomId: string): Promise<void> {
-  await matrixRequest(homeserverUrl, { method: 'POST', path: `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, token: accessToken, body: {} });
+export async function joinAsUser(homeserverUrl: string, auth: RequestAuth, roomId: string): Promise<void> {
+  await matrixRequest(
+    homeserverUrl,
+    authorized(auth, { method: 'POST', path: `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, body: {} }),
+  );
 }

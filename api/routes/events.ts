@@ -81,7 +81,7 @@ const intake = operation({
   security: 'service',
   body: { schema: EVENT_BODY_JSON },
   responses: outcomeAnswers('RoomChangeResult'),
-  errors: ['OM_ROOM_ARCHIVED', 'OM_ROOM_MISSING', 'OM_UPSTREAM_FAILED', 'OM_UNAVAILABLE'],
+  errors: ['OM_ROOM_ARCHIVED', 'OM_ROOM_MISSING', 'OM_USER_DEACTIVATED', 'OM_UPSTREAM_FAILED', 'OM_UNAVAILABLE'],
 });
 export const eventsOperations = [intake];
 
