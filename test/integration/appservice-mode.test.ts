@@ -8,12 +8,13 @@
  * and that a wrong appservice token fails for good, naming it, instead of starting a token renewal.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { MatrixHttpError } from '../../adapters/matrix/errors.js';
 import { matrixRequest } from '../../adapters/matrix/http.js';
 import { ACCOUNT_CHECK_DEVICE } from '../../adapters/identity/appservice-accounts.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
-import { testConfig, uniqueTaskQueue } from '../helpers/env.js';
+import { ROOT, stackEnv, testConfig, uniqueTaskQueue } from '../helpers/env.js';
 import { serviceFixture } from '../helpers/fixture.js';
 import { accountOnServer } from '../helpers/matrix.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
@@ -170,6 +171,32 @@ describe('the service on it', () => {
       body: { type: 'm.login.application_service', identifier: { type: 'm.id.user', user: uid('carol') } },
     });
     expect(login).toMatchObject({ status: 403, errcode: 'M_USER_DEACTIVATED' });
+  });
+
+  it('the operator CLI inspects users through the appservice, with no Admin API and no token to check', async () => {
+    const inspect = (slug: string) =>
+      new Promise<{ code: number; out: Record<string, unknown> }>((resolve) =>
+        execFile(
+          process.execPath,
+          [`${ROOT}dist/scripts/cli.js`, 'user', 'inspect', slug, '--tenant', tenant, '--json'],
+          { cwd: ROOT, env: stackEnv(), timeout: 60_000 },
+          (err, stdout) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, out: JSON.parse(stdout || '{}') }),
+        ),
+      );
+    const alice = await inspect('alice');
+    expect(alice).toMatchObject({
+      code: 0,
+      out: {
+        identityMode: 'appservice',
+        stored: { userId: uid('alice'), token: { present: false } },
+        homeserver: { seenThrough: 'appservice', displayName: 'Alice L.', deactivated: false, joinedRooms: 1 },
+        tokenWorks: null,
+        problems: [],
+      },
+    });
+    const carol = await inspect('carol');
+    expect(carol.out.problems).toEqual([`${uid('carol')} is deactivated on the homeserver`]);
   });
 
   describe('with a wrong appservice token', () => {
