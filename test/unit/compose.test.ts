@@ -86,7 +86,7 @@ const configText = ['lib/config.ts', ...readdirSync(repoPath('lib/config')).map(
   .filter((f) => f.endsWith('.ts'))
   .map(readRepoFile)
   .join('\n');
-const READ_WITH_HELPER = /\b(required|optional|integer|url|bool)\(\s*env\s*,\s*'([A-Z][A-Z0-9_]*)'/g;
+const READ_WITH_HELPER = /\b(required|optional|integer|url|bool|oneOf)\(\s*env\s*,\s*'([A-Z][A-Z0-9_]*)'/g;
 const READ_DIRECTLY = /\benv(?:\.([A-Z][A-Z0-9_]*)\b|\[\s*'([A-Z][A-Z0-9_]*)'\s*\])/g;
 
 const configVars = new Set<string>();
