@@ -126,9 +126,8 @@ async function archiveRoom(ctx: RoomContext, input: { ref: RoomRef; roomId: stri
   }
   await rooms.archive(ref.tenant, ref.kind, ref.slug);
   actions.push('archived');
-  if (purgeOnArchive) {
-    // lib/config.ts refuses ROOM_PURGE_ON_ARCHIVE without the Admin API (appservice mode).
-    if (!admin) throw new Error('ROOM_PURGE_ON_ARCHIVE needs the Admin API, which this identity mode does not have');
+  // No Admin API in appservice mode, where lib/config.ts refuses ROOM_PURGE_ON_ARCHIVE at start.
+  if (purgeOnArchive && admin) {
     await matrixCall(() => admin.deleteRoom(roomId));
     actions.push('purged');
   }
