@@ -1,5 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../vocabulary/failures.js';
 import { matrixUserId } from '../vocabulary/ids.js';
 import type {
   EnsureCredentialResult,
@@ -11,70 +9,44 @@ import type {
   UserRef,
 } from '../vocabulary/contract.js';
 import type { WorkflowGateway } from './gateway.js';
-import type { MatrixAdmin } from '../adapters/matrix/admin.js';
-import { matrixCall } from '../adapters/matrix/errors.js';
+import type { Identity } from '../adapters/identity/index.js';
 import type { UserStore } from '../adapters/store/users.js';
 
 export interface UserActivityDeps {
-  admin: MatrixAdmin;
+  /** How accounts are made and acted as, in the configured identity mode (adapters/identity/). */
+  identity: Identity;
   users: UserStore;
   gateway: WorkflowGateway;
   userPrefix: string;
   serverName: string;
 }
 
-/** Makes sure the account exists and is active (same localpart, reactivated if it was deactivated). */
-async function ensureAccount(
-  admin: MatrixAdmin,
-  userId: string,
-  displayName: string,
-): Promise<{ created: boolean; reactivated: boolean; changed: boolean }> {
-  const existing = await matrixCall(() => admin.getUser(userId));
-  const reactivate = existing?.deactivated === true;
-  const changed = !existing || reactivate || existing.displayName !== displayName;
-  if (changed) await matrixCall(() => admin.upsertUser(userId, { displayName, reactivate }));
-  return { created: !existing, reactivated: reactivate, changed };
-}
-
-async function login(admin: MatrixAdmin, userId: string): Promise<string> {
-  return matrixCall(() => admin.loginAs(userId));
-}
-
 /** The two steps of provisioning: provisionMatrixUser runs both, and each is an activity of its own too. */
 function createProvisionSteps(deps: UserActivityDeps) {
   /**
    * Creates the Matrix user, updates the display name when it differs, reactivates a user who
-   * was deactivated on the homeserver; otherwise changes nothing.
+   * was deactivated on the homeserver where the identity mode can; otherwise changes nothing.
    */
   async function ensureMatrixUser(input: EnsureUserInput): Promise<EnsureUserResult> {
     const userId = matrixUserId(deps.userPrefix, deps.serverName, input.tenant, input.slug);
-    const account = await ensureAccount(deps.admin, userId, input.displayName);
+    const account = await deps.identity.ensureAccount(userId, input.displayName);
     await deps.users.upsert({ tenant: input.tenant, slug: input.slug, userId, displayName: input.displayName });
     return {
       userId,
       created: account.created,
-      displayNameChanged: !account.created && !account.reactivated && account.changed,
+      displayNameChanged: account.displayNameChanged,
       reactivated: account.reactivated,
     };
   }
 
   /**
-   * Makes sure a token for the user is stored, encrypted. An existing token is kept (it is
-   * validated when a call fails with it, not on every use), so repeats create no new token;
-   * `renew` replaces it (after a reactivation, which invalidated it).
+   * Stores what acting as the user needs, if the identity mode stores anything (admin mode: a
+   * login token, encrypted; kept when there is one, replaced when `renew`; appservice mode: nothing).
    */
   async function ensureUserCredential(
     input: UserRef & { userId: string; renew?: boolean },
   ): Promise<EnsureCredentialResult> {
-    const stored = await deps.users.get(input.tenant, input.slug);
-    if (stored?.hasToken && !input.renew) return { issued: false };
-    const token = await login(deps.admin, input.userId);
-    if (stored?.hasToken) {
-      return {
-        issued: (await deps.users.replaceToken(input.tenant, input.slug, token, stored.tokenGeneration)) !== null,
-      };
-    }
-    return { issued: await deps.users.storeTokenIfAbsent(input.tenant, input.slug, token) };
+    return deps.identity.ensureCredential(input);
   }
 
   return { ensureMatrixUser, ensureUserCredential };
@@ -86,7 +58,7 @@ export function createUserActivities(deps: UserActivityDeps) {
   return {
     /**
      * Both steps of provisioning in one activity (one task round trip through Temporal instead of
-     * two): the account as ensureMatrixUser makes it, then the token as ensureUserCredential
+     * two): the account as ensureMatrixUser makes it, then the credential as ensureUserCredential
      * stores it — a reactivated user's old token is replaced. Idempotent like each of them.
      */
     async provisionMatrixUser(input: EnsureUserInput): Promise<ProvisionMatrixUserResult> {
@@ -99,31 +71,12 @@ export function createUserActivities(deps: UserActivityDeps) {
     ensureUserCredential,
 
     /**
-     * Replaces the token of generation `staleGeneration`, which the homeserver refused, keeping the
-     * Matrix user id; re-provisions (reactivates) the same user if the homeserver no longer has
-     * them active. A token that was already replaced is left alone: one re-login per dead token.
+     * Replaces the credential of generation `staleGeneration`, which the homeserver refused, keeping
+     * the Matrix user id (admin mode; see the identity adapter). A credential that was already
+     * replaced is left alone: one renewal per dead token.
      */
     async renewUserToken(input: ReauthUserInput): Promise<ReauthUserResult> {
-      const stored = await deps.users.get(input.tenant, input.slug);
-      if (!stored) {
-        throw ApplicationFailure.create({
-          type: FailureType.NotFound,
-          message: `${input.tenant}/${input.slug} was never provisioned`,
-          nonRetryable: true,
-        });
-      }
-      if (stored.tokenGeneration !== input.staleGeneration) {
-        return { userId: stored.userId, renewed: false, reprovisioned: false, generation: stored.tokenGeneration };
-      }
-      const account = await ensureAccount(deps.admin, stored.userId, stored.displayName ?? input.slug);
-      const token = await login(deps.admin, stored.userId);
-      const generation = await deps.users.replaceToken(input.tenant, input.slug, token, input.staleGeneration);
-      return {
-        userId: stored.userId,
-        renewed: generation !== null,
-        reprovisioned: account.reactivated || account.created,
-        generation: generation ?? (await deps.users.get(input.tenant, input.slug))!.tokenGeneration,
-      };
+      return deps.identity.renewCredential(input);
     },
 
     /** Runs (or joins the running) `user-auth:{tenant}:{slug}` workflow and waits for it. */

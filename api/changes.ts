@@ -23,6 +23,7 @@ const FAILURE_ERRCODES: Readonly<Record<string, ErrorCode>> = {
   [FailureType.InvalidChange]: 'M_INVALID_PARAM',
   [FailureType.RoomArchived]: 'OM_ROOM_ARCHIVED',
   [FailureType.RoomMissing]: 'OM_ROOM_MISSING',
+  [FailureType.UserDeactivated]: 'OM_USER_DEACTIVATED',
 };
 
 /**

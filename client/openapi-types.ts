@@ -519,6 +519,7 @@ export interface components {
         | 'OM_ROOM_MISSING'
         | 'OM_ROOM_RENAMED'
         | 'OM_SLUG_TAKEN'
+        | 'OM_USER_DEACTIVATED'
         | 'OM_UPSTREAM_FAILED'
         | 'OM_UNAVAILABLE'
         | 'M_UNKNOWN';
@@ -815,6 +816,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description `OM_USER_DEACTIVATED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `M_TOO_LARGE` */
       413: {
         headers: {
@@ -1031,7 +1041,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1150,7 +1160,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1276,7 +1286,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_SLUG_TAKEN` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_SLUG_TAKEN` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1395,7 +1405,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1519,7 +1529,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1640,7 +1650,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1756,7 +1766,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2174,7 +2184,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED`, `OM_ROOM_RENAMED`, `OM_SLUG_TAKEN` */
+      /** @description `OM_ROOM_ARCHIVED`, `OM_ROOM_RENAMED`, `OM_SLUG_TAKEN`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;

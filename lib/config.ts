@@ -4,16 +4,15 @@
  * value fails fast with a message naming it.
  */
 
-import { IDENTITY_MODES, type IdentityMode } from '../vocabulary/identity.js';
 import type { PowerLevelTable } from '../vocabulary/roles.js';
 import { codec, userJwt, type CodecConfig, type UserJwtConfig } from './config/credentials.js';
 import { database, type DatabaseConfig } from './config/database.js';
+import { matrix, type MatrixConfig } from './config/matrix.js';
 import { powerLevels } from './config/power-levels.js';
 import {
   bool,
   ConfigError,
   integer,
-  oneOf,
   optional,
   keyring,
   origins,
@@ -27,6 +26,7 @@ import { relay, type RelayConfig } from './config/relay.js';
 export { ConfigError, parseKeys, type EncryptionKey } from './config/read.js';
 export type { CodecAuth, CodecConfig, UserJwtConfig } from './config/credentials.js';
 export { defaultDatabaseConfig, type DatabaseConfig } from './config/database.js';
+export type { MatrixConfig } from './config/matrix.js';
 export type { RelayConfig } from './config/relay.js';
 
 export interface Config {
@@ -39,24 +39,7 @@ export interface Config {
     namespace: string;
     taskQueue: string;
   };
-  matrix: {
-    /** Client-server base URL of the homeserver, also serving the Synapse Admin API. */
-    homeserverUrl: string;
-    serverName: string;
-    /** A server admin's Matrix user id; the worker logs in as it for the Admin API. */
-    adminUserId: string;
-    adminPassword: string;
-    /** Prefix of every platform user's localpart: `{prefix}_{tenant}_{slug}`. */
-    userPrefix: string;
-    /** Application service tokens (the bot acts with asToken; Synapse pushes with hsToken). */
-    asToken: string;
-    hsToken: string;
-    botLocalpart: string;
-    /** The appservice registration's `id` (Synapse's ping endpoint names it). */
-    appserviceId: string;
-    /** How the service acts as users (vocabulary/identity.ts): `admin` (default) or `appservice`. */
-    identityMode: IdentityMode;
-  };
+  matrix: MatrixConfig;
   tokens: {
     /** Keys for tokens at rest; `activeKeyId` encrypts, every listed key can decrypt. */
     keys: readonly EncryptionKey[];
@@ -116,17 +99,6 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'
 
 /** Parses an environment (default: the process's) into a frozen Config, or throws ConfigError. */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
-  const homeserverUrl = url(
-    env,
-    'MATRIX_HOMESERVER_URL',
-    optional(env, 'MATRIX_HOMESERVER_URL', 'http://127.0.0.1:8008'),
-  );
-  const serverName = optional(env, 'MATRIX_SERVER_NAME', 'localhost');
-  const adminUser = optional(env, 'MATRIX_ADMIN_USER', 'admin');
-  const adminUserId = adminUser.startsWith('@') ? adminUser : `@${adminUser}:${serverName}`;
-  const userPrefix = optional(env, 'MATRIX_USER_PREFIX', 'om');
-  if (!/^[a-z0-9]{1,16}$/.test(userPrefix)) throw new ConfigError('MATRIX_USER_PREFIX', 'must be 1-16 of a-z0-9');
-
   const tokens = keyring(
     ['TOKEN_ENCRYPTION_KEYS', required(env, 'TOKEN_ENCRYPTION_KEYS')],
     ['TOKEN_ENCRYPTION_ACTIVE_KEY', optional(env, 'TOKEN_ENCRYPTION_ACTIVE_KEY', '')],
@@ -155,18 +127,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       namespace: optional(env, 'TEMPORAL_NAMESPACE', 'default'),
       taskQueue: optional(env, 'TEMPORAL_TASK_QUEUE', 'matrix-orchestrator'),
     },
-    matrix: {
-      homeserverUrl: homeserverUrl.toString().replace(/\/$/, ''),
-      serverName,
-      adminUserId,
-      adminPassword: required(env, 'MATRIX_ADMIN_PASSWORD'),
-      userPrefix,
-      asToken: required(env, 'MATRIX_AS_TOKEN'),
-      hsToken: required(env, 'MATRIX_HS_TOKEN'),
-      botLocalpart: optional(env, 'MATRIX_BOT_LOCALPART', 'openmeet-bot'),
-      appserviceId: optional(env, 'MATRIX_APPSERVICE_ID', 'matrix-orchestrator'),
-      identityMode: oneOf(env, 'MATRIX_IDENTITY_MODE', IDENTITY_MODES, 'admin'),
-    },
+    matrix: matrix(env),
     tokens,
     payloads,
     codec: codec(env),
@@ -199,6 +160,12 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     relay: relay(env),
     logLevel: logLevel as Config['logLevel'],
   };
+  if (config.rooms.purgeOnArchive && config.matrix.identityMode === 'appservice') {
+    throw new ConfigError(
+      'ROOM_PURGE_ON_ARCHIVE',
+      'needs the Synapse Admin API, which MATRIX_IDENTITY_MODE=appservice does not use: leave it false (archived rooms are emptied and kept) or run in admin mode',
+    );
+  }
   // relayAuth tells a user JWT from a service JWT by its audience: equal audiences would let one pass for the other.
   if (config.userJwt.audience === config.serviceJwt.audience) {
     throw new ConfigError(

@@ -68,6 +68,13 @@ export interface ReauthUserInput extends UserRef {
   staleGeneration: number;
 }
 
+/** The details carried by a `MatrixUnknownToken` failure: which stored token generation stopped working. */
+export interface UnknownTokenDetails {
+  tenant: string;
+  slug: string;
+  generation: number;
+}
+
 export interface ReauthUserResult {
   userId: string;
   renewed: boolean;

@@ -1,7 +1,7 @@
 import { connectTemporal } from '../adapters/temporal.js';
 import { requireSearchAttributes } from '../adapters/search-attribute-check.js';
 import type { ActivityDeps } from '../activities/index.js';
-import { createSynapseAdmin } from '../adapters/matrix/admin.js';
+import { identityFor } from '../adapters/identity/index.js';
 import { createMatrixAliases } from '../adapters/matrix/aliases.js';
 import { createMatrixBot } from '../adapters/matrix/client.js';
 import { createDb, migrate, type Db } from '../adapters/store/db.js';
@@ -10,7 +10,6 @@ import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
 import { createRoomStore } from '../adapters/store/rooms.js';
 import { sentNotifier } from '../adapters/store/sent-notices.js';
 import { createUserStore } from '../adapters/store/users.js';
-import { createUserSessions } from '../activities/user-session.js';
 import type { Config } from '../lib/config.js';
 import { TokenCipher } from '../lib/token-cipher.js';
 import { createWorkflowGateway } from './gateway.js';
@@ -34,6 +33,8 @@ export async function createWorkerDependencies(
   const cipher = new TokenCipher(config.tokens.keys, config.tokens.activeKeyId);
   await verifyTokenKeys(db, cipher);
   const users = createUserStore(db, cipher);
+  // The one place the identity mode is looked at: everything else acts through `identity`.
+  const { identity, admin } = identityFor(config, users);
   const { client, close: closeTemporal } = await connectTemporal(config);
   await requireSearchAttributes(client, config.temporal.namespace, warn).catch(async (err: unknown) => {
     await Promise.allSettled([closeTemporal(), db.end()]);
@@ -42,18 +43,14 @@ export async function createWorkerDependencies(
   return {
     db,
     activities: {
-      admin: createSynapseAdmin({
-        homeserverUrl: config.matrix.homeserverUrl,
-        adminUserId: config.matrix.adminUserId,
-        adminPassword: config.matrix.adminPassword,
-      }),
+      identity,
+      admin,
       bot: createMatrixBot({
         homeserverUrl: config.matrix.homeserverUrl,
         asToken: config.matrix.asToken,
         userId: `@${config.matrix.botLocalpart}:${config.matrix.serverName}`,
       }),
       users,
-      sessions: createUserSessions(users),
       rooms: createRoomStore(db),
       gateway: createWorkflowGateway(client, config),
       homeserverUrl: config.matrix.homeserverUrl,

@@ -4,6 +4,7 @@ import type { PowerLevelTable } from '../../vocabulary/roles.js';
 import { matrixUserId, roomAliasLocalpart } from '../../vocabulary/ids.js';
 import type { RoomRef } from '../../vocabulary/contract.js';
 import type { WorkflowGateway } from '../gateway.js';
+import type { Identity } from '../../adapters/identity/index.js';
 import type { MatrixAdmin } from '../../adapters/matrix/admin.js';
 import type { MatrixAliases } from '../../adapters/matrix/aliases.js';
 import type { MatrixBot } from '../../adapters/matrix/client.js';
@@ -11,15 +12,16 @@ import { matrixCall } from '../../adapters/matrix/errors.js';
 import type { RoomSlugStore } from '../../adapters/store/room-slugs.js';
 import type { RoomStore } from '../../adapters/store/rooms.js';
 import type { UserStore } from '../../adapters/store/users.js';
-import type { UserSessions } from '../user-session.js';
 
 /** What the room activities are built from (the worker wires the real ones). */
 export interface RoomActivityDeps {
   bot: MatrixBot;
-  admin: MatrixAdmin;
+  /** The Synapse Admin API, for room purges: admin identity mode only (null in appservice mode). */
+  admin: MatrixAdmin | null;
   rooms: RoomStore;
   users: UserStore;
-  sessions: UserSessions;
+  /** How accounts are made and users acted as, in the configured identity mode. */
+  identity: Identity;
   gateway: WorkflowGateway;
   homeserverUrl: string;
   userPrefix: string;

@@ -20,8 +20,8 @@ async function removeMember(ctx: RoomContext, roomId: string, userId: string): P
 }
 
 /**
- * About to bring a user with a stored token in: make sure the account is still active.
- * Admin-login tokens keep working for a deactivated user, so no failure would ever tell us.
+ * About to bring a provisioned user in: make sure the account is still active, as far as the
+ * identity mode can tell (admin mode asks the Admin API), re-provisioning it when it is not.
  */
 async function activeAccount(
   ctx: RoomContext,
@@ -31,8 +31,7 @@ async function activeAccount(
   displayName: string | undefined,
   actions: string[],
 ): Promise<string> {
-  const account = await matrixCall(() => ctx.deps.admin.getUser(userId));
-  if (account && !account.deactivated) return userId;
+  if (await ctx.deps.identity.accountActive(userId)) return userId;
   const renewed = await ctx.deps.gateway.provisionUser(ref.tenant, t.userSlug, displayName ?? t.userSlug);
   actions.push(`re-provisioned ${renewed}`);
   return renewed;
@@ -40,7 +39,7 @@ async function activeAccount(
 
 /**
  * The bot's half of getting a member in, for both the one pass and the per-member way: an account
- * with a token (provisioned when missing, re-provisioned when deactivated), then an invite where
+ * the service can act as (provisioned when missing, re-provisioned when deactivated), then an invite where
  * the room is invite only. `lookFirst` reads the membership before anything else, so a member
  * already joined costs nothing more (the per-member way, used by reconciliation, where most are).
  * Otherwise a first join is assumed, and only an invite refused with 403 leads to a look: "already
@@ -55,16 +54,17 @@ async function prepare(
   lookFirst: boolean,
   actions: string[],
 ): Promise<PreparedMember> {
-  const { bot, users, gateway } = ctx.deps;
+  const { bot, users, gateway, identity } = ctx.deps;
   const stored = await users.get(ref.tenant, t.userSlug);
   let userId = stored?.userId ?? ctx.userIdOf(ref.tenant, t.userSlug);
-  if (!stored?.hasToken) {
+  const provisioned = identity.isProvisioned(stored);
+  if (!provisioned) {
     userId = await gateway.provisionUser(ref.tenant, t.userSlug, t.displayName ?? t.userSlug);
     actions.push(`provisioned ${userId}`);
   }
   const membership = lookFirst ? await matrixCall(() => bot.membership(roomId, userId)) : null;
   if (membership === 'join') return { userId, joined: true, actions };
-  if (stored?.hasToken) userId = await activeAccount(ctx, ref, t, userId, stored.displayName ?? t.displayName, actions);
+  if (provisioned) userId = await activeAccount(ctx, ref, t, userId, stored?.displayName ?? t.displayName, actions);
   if (!inviteOnly || membership === 'invite') return { userId, joined: false, actions };
   try {
     await matrixCall(() => bot.invite(roomId, userId));
@@ -79,7 +79,7 @@ async function prepare(
   return { userId, joined: false, actions };
 }
 
-/** Prepared, then joined with the user's own token. */
+/** Prepared, then joined as the user. */
 async function bringIn(
   ctx: RoomContext,
   ref: RoomRef,
@@ -90,8 +90,8 @@ async function bringIn(
 ): Promise<void> {
   const prepared = await prepare(ctx, ref, roomId, t, inviteOnly, false, actions);
   if (prepared.joined) return;
-  await ctx.deps.sessions.run(ref.tenant, t.userSlug, ({ accessToken }) =>
-    joinAsUser(ctx.deps.homeserverUrl, accessToken, roomId),
+  await ctx.deps.identity.actAs({ tenant: ref.tenant, slug: t.userSlug }, (as) =>
+    joinAsUser(ctx.deps.homeserverUrl, as, roomId),
   );
   actions.push(`joined ${prepared.userId}`);
 }
@@ -184,10 +184,10 @@ export function createMemberActivities(ctx: RoomContext) {
         [],
       ),
     applyMembers: (input: MemberPassInput): Promise<MemberPassResult> => applyMembers(ctx, input),
-    /** The user joins the room with their own token (joining twice is fine). */
+    /** The user joins the room, acting as themselves (joining twice is fine). */
     joinAsMember: async (input: { ref: RoomRef; roomId: string; userSlug: string }): Promise<void> => {
-      await ctx.deps.sessions.run(input.ref.tenant, input.userSlug, ({ accessToken }) =>
-        joinAsUser(ctx.deps.homeserverUrl, accessToken, input.roomId),
+      await ctx.deps.identity.actAs({ tenant: input.ref.tenant, slug: input.userSlug }, (as) =>
+        joinAsUser(ctx.deps.homeserverUrl, as, input.roomId),
       );
     },
     /** Removes the user (by slug, or by Matrix id) from the room; nothing to do when they are not in it. */

@@ -127,7 +127,8 @@ async function archiveRoom(ctx: RoomContext, input: { ref: RoomRef; roomId: stri
   }
   await rooms.archive(ref.tenant, ref.kind, ref.slug);
   actions.push('archived');
-  if (purgeOnArchive) {
+  // No Admin API in appservice mode, where lib/config.ts refuses ROOM_PURGE_ON_ARCHIVE at start.
+  if (purgeOnArchive && admin) {
     await matrixCall(() => admin.deleteRoom(roomId));
     actions.push('purged');
   }

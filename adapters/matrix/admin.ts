@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { MatrixConfig } from '../../lib/config.js';
 import { MatrixHttpError } from './errors.js';
 import { enc, matrixRequest, type MatrixRequest } from './http.js';
 
@@ -113,4 +114,22 @@ export function createSynapseAdmin(opts: SynapseAdminOptions): MatrixAdmin {
       await call({ method: 'DELETE', path: `/_synapse/admin/v2/rooms/${enc(roomId)}`, body: { purge: true } });
     },
   };
+}
+
+/**
+ * The Admin API as the configured admin (MATRIX_ADMIN_USER / MATRIX_ADMIN_PASSWORD). lib/config.ts
+ * requires the password in admin mode only; elsewhere (appservice mode) this fails naming it.
+ */
+export function configuredAdmin(matrix: MatrixConfig, deviceId?: string): MatrixAdmin {
+  if (matrix.adminPassword === null) {
+    throw new Error(
+      `the Synapse Admin API needs MATRIX_ADMIN_PASSWORD, which is not set (MATRIX_IDENTITY_MODE=${matrix.identityMode})`,
+    );
+  }
+  return createSynapseAdmin({
+    homeserverUrl: matrix.homeserverUrl,
+    adminUserId: matrix.adminUserId,
+    adminPassword: matrix.adminPassword,
+    deviceId,
+  });
 }

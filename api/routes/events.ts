@@ -96,6 +96,7 @@ const intake = operation({
     'OM_SLUG_TAKEN',
     'M_NOT_FOUND',
     'OM_ROOM_MISSING',
+    'OM_USER_DEACTIVATED',
     'OM_UPSTREAM_FAILED',
     'OM_UNAVAILABLE',
   ],

@@ -28,7 +28,7 @@ const provision = operation({
   security: 'service',
   body: { schema: USER_BODY.json },
   responses: outcomeAnswers('ProvisionedUser', 'UserRunning'),
-  errors: ['OM_UPSTREAM_FAILED', 'OM_UNAVAILABLE'],
+  errors: ['OM_USER_DEACTIVATED', 'OM_UPSTREAM_FAILED', 'OM_UNAVAILABLE'],
 });
 export const usersOperations = [provision];
 
