@@ -1,6 +1,7 @@
 import { createMessageActivities, type MessageActivityDeps } from './messages.js';
 import { createRoomActivities, type RoomActivityDeps } from './rooms.js';
 import { createUserActivities, type UserActivityDeps } from './users.js';
+import { createUsersBatchActivities } from './users-batch.js';
 
 export type ActivityDeps = UserActivityDeps & RoomActivityDeps & MessageActivityDeps;
 
@@ -8,6 +9,7 @@ export type ActivityDeps = UserActivityDeps & RoomActivityDeps & MessageActivity
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createUserActivities(deps),
+    ...createUsersBatchActivities(deps),
     ...createRoomActivities(deps),
     ...createMessageActivities(deps),
   };

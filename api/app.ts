@@ -13,6 +13,7 @@ import { EVENTS_PREFIX, eventsRoutes } from './routes/events.js';
 import { OPERATIONS_PREFIX, operationsRoutes } from './routes/operations.js';
 import { ROOMS_PREFIX, roomsRoutes } from './routes/rooms.js';
 import { USERS_PREFIX, usersRoutes } from './routes/users.js';
+import { isUsersBatchPath, usersBatchRoutes } from './routes/users-batch.js';
 import { MAX_BODY_BYTES } from './spec/validation.js';
 import { boundedError, requestContext } from './request-context.js';
 import { APPSERVICE_PREFIX, appserviceRoutes } from './routes/appservice.js';
@@ -59,10 +60,14 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', corsFor(deps.config.api.corsOrigins, V1_CORS));
   app.use(
     '/v1/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => respondError(c, 'M_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`),
-    }),
+    // The users batch has a larger limit of its own (api/routes/users-batch.ts).
+    except(
+      (c) => isUsersBatchPath(c.req.path),
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: (c) => respondError(c, 'M_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`),
+      }),
+    ),
   );
   // The relay's routes take a user JWT too, and check whichever token they get themselves.
   app.use(
@@ -74,6 +79,7 @@ export function createApp(deps: AppDeps) {
   // Each resource's router is mounted at its prefix and registers its operations below it (api/spec/operation.ts `below`).
   app.route(CODEC_PREFIX, codecRoutes(deps));
   app.route(USERS_PREFIX, usersRoutes(deps));
+  app.route('/', usersBatchRoutes(deps));
   app.route(ROOMS_PREFIX, roomsRoutes(deps));
   app.route(EVENTS_PREFIX, eventsRoutes(deps));
   app.route(OPERATIONS_PREFIX, operationsRoutes(deps));

@@ -23,6 +23,7 @@ import type {
   PlatformEvent,
   ProvisionedUser,
   ProvisionUserInput,
+  ProvisionUsersBatchInput,
   Readiness,
   ReceiptInput,
   RoomChangeResult,
@@ -32,6 +33,7 @@ import type {
   RoomView,
   SendMessageInput,
   TypingInput,
+  UsersBatchResult,
 } from './types.js';
 
 export * from './types.js';
@@ -70,6 +72,14 @@ export function createClient(options: ClientOptions) {
       /** `POST /v1/tenants/{tenant}/users`: provisions the user, or updates the display name. Idempotent. */
       provision: (tenant: string, input: ProvisionUserInput, opts?: CallOptions) =>
         outcome<ProvisionedUser, { userId: string }>('POST', `/v1/tenants/${seg(tenant)}/users`, input, opts),
+      /** `POST /v1/tenants/{tenant}/users:batch`: up to 1,000 users at once, an outcome each. Idempotent. */
+      provisionBatch: (tenant: string, input: ProvisionUsersBatchInput, opts?: CallOptions) =>
+        outcome<UsersBatchResult, { batchId: string; total: number }>(
+          'POST',
+          `/v1/tenants/${seg(tenant)}/users:batch`,
+          input,
+          opts,
+        ),
     },
     rooms: {
       /** `PUT …/rooms/{kind}/{slug}`: the room exists with these settings (renames and topic changes apply). */

@@ -23,6 +23,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants/{tenant}/users:batch': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Provision up to 1,000 platform users' Matrix accounts, or update their display names
+     * @description Each user as `POST /v1/tenants/{tenant}/users` would (idempotent: repeating the batch changes nothing), with an outcome per user; one user failing does not fail the others. The workflow is `users-batch:{tenant}:{batchId}`, a new one per request.
+     */
+    post: operations['provisionUsersBatch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/tenants/{tenant}/rooms/{kind}/{slug}': {
     parameters: {
       query?: never;
@@ -556,6 +576,89 @@ export interface components {
       displayNameChanged: boolean;
       tokenIssued: boolean;
     };
+    /** @description Every user of the batch, provisioned or failed. */
+    UsersBatchResult: {
+      /** @constant */
+      status: 'completed';
+      workflowId: string;
+      operation: string;
+      tenant: string;
+      /** @description The batch id: the workflow is `users-batch:{tenant}:{batchId}`. */
+      batchId: string;
+      total: number;
+      /** @description How many users had each outcome. */
+      counts: {
+        created: number;
+        displayNameChanged: number;
+        reactivated: number;
+        unchanged: number;
+        failed: number;
+      };
+      /** @description Every user's outcome, in the order of the request. */
+      users: {
+        slug: string;
+        userId: string;
+        /** @enum {string} */
+        outcome: 'created' | 'displayNameChanged' | 'reactivated' | 'unchanged' | 'failed';
+        /** @description `failed`: why (a failure type and its message). */
+        error?: {
+          type: string;
+          message: string;
+        };
+      }[];
+    };
+    /** @description Still provisioning: poll `operation`. */
+    UsersBatchRunning: {
+      /** @constant */
+      status: 'running';
+      workflowId: string;
+      operation: string;
+      batchId: string;
+      total: number;
+    };
+    /** @description A users batch's result. */
+    UsersBatchOutcome: {
+      tenant: string;
+      /** @description The batch id: the workflow is `users-batch:{tenant}:{batchId}`. */
+      batchId: string;
+      total: number;
+      /** @description How many users had each outcome. */
+      counts: {
+        created: number;
+        displayNameChanged: number;
+        reactivated: number;
+        unchanged: number;
+        failed: number;
+      };
+      /** @description Every user's outcome, in the order of the request. */
+      users: {
+        slug: string;
+        userId: string;
+        /** @enum {string} */
+        outcome: 'created' | 'displayNameChanged' | 'reactivated' | 'unchanged' | 'failed';
+        /** @description `failed`: why (a failure type and its message). */
+        error?: {
+          type: string;
+          message: string;
+        };
+      }[];
+    };
+    /** @description Where a running users batch stands. */
+    UsersBatchProgress: {
+      tenant: string;
+      batchId: string;
+      total: number;
+      /** @description Users done so far. */
+      done: number;
+      /** @description How many users had each outcome. */
+      counts: {
+        created: number;
+        displayNameChanged: number;
+        reactivated: number;
+        unchanged: number;
+        failed: number;
+      };
+    };
     RoomChangeResult: {
       /** @constant */
       status: 'completed';
@@ -672,7 +775,7 @@ export interface components {
       workflowId: string;
       runId: string;
       /** @enum {string} */
-      kind: 'user' | 'user-auth' | 'room' | 'reconcile' | 'msg';
+      kind: 'user' | 'user-auth' | 'users-batch' | 'room' | 'reconcile' | 'msg';
       /** @enum {string} */
       workflowStatus:
         | 'RUNNING'
@@ -687,10 +790,16 @@ export interface components {
         | 'UNSPECIFIED';
       /** @enum {string} */
       status: 'running' | 'completed' | 'failed';
-      /** @description The entity's state (user and room workflows). */
-      state?: components['schemas']['UserState'] | components['schemas']['RoomState'];
-      /** @description A finished run's result: a reconciliation's, or a message send's. */
-      result?: components['schemas']['ReconcileResult'] | components['schemas']['SendMessageResult'];
+      /** @description The entity's state (user and room workflows), or a running users batch's progress. */
+      state?:
+        | components['schemas']['UserState']
+        | components['schemas']['RoomState']
+        | components['schemas']['UsersBatchProgress'];
+      /** @description A finished run's result: a reconciliation's, a message send's, or a users batch's. */
+      result?:
+        | components['schemas']['ReconcileResult']
+        | components['schemas']['SendMessageResult']
+        | components['schemas']['UsersBatchOutcome'];
       /** @description Why the workflow failed, when it did. */
       failure?: string;
     };
@@ -845,6 +954,105 @@ export interface operations {
       };
       /** @description `OM_UPSTREAM_FAILED` */
       502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  provisionUsersBatch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          users: {
+            /** @description The user's platform slug; the Matrix localpart is `om_{tenant}_{slug}`, escaped. */
+            slug: string;
+            /** @description The Matrix display name. */
+            displayName: string;
+          }[];
+        };
+      };
+    };
+    responses: {
+      /** @description Done within `API_WAIT_MS`: the outcome. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UsersBatchResult'];
+        };
+      };
+      /** @description Still running after `API_WAIT_MS`: follow the operation. */
+      202: {
+        headers: {
+          /** @description The operation: `/v1/operations/{workflowId}`. */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UsersBatchRunning'];
+        };
+      };
+      /** @description `M_NOT_JSON`, `M_BAD_JSON`, `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_TOO_LARGE` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
         headers: {
           [name: string]: unknown;
         };

@@ -94,6 +94,11 @@ export type ProvisionUserInput = RequestBody<'provisionUser'>;
 /** What this request changed on the homeserver (`created`, `displayNameChanged`, `tokenIssued`). */
 export type ProvisionedUser = Omit<Schemas['ProvisionedUser'], CompletedFields>;
 
+export type ProvisionUsersBatchInput = RequestBody<'provisionUsersBatch'>;
+
+/** Every user's outcome in request order (`created`, `displayNameChanged`, `reactivated`, `unchanged`, `failed` with `error`). */
+export type UsersBatchResult = Omit<Schemas['UsersBatchResult'], CompletedFields>;
+
 /** `actions`: what this change did on the homeserver (`created …`, `invited …`, `power level @u 0→50`); empty: nothing needed doing. */
 export type RoomChangeResult = Omit<Schemas['RoomChangeResult'], CompletedFields>;
 
@@ -190,5 +195,7 @@ export type _SpecAlignment = [
   Assert<Same<Completed<ProvisionedUser>, Schemas['ProvisionedUser']>>,
   Assert<Same<Running<{ userId: string }>, Schemas['UserRunning']>>,
   Assert<Same<Completed<RoomChangeResult>, Schemas['RoomChangeResult']>>,
+  Assert<Same<Completed<UsersBatchResult>, Schemas['UsersBatchResult']>>,
+  Assert<Same<Running<{ batchId: string; total: number }>, Schemas['UsersBatchRunning']>>,
   Assert<Fits<Readiness, Schemas['Readiness']>>,
 ];

@@ -157,13 +157,13 @@ export const messageWorkflowId = (tenant: string, userSlug: string, clientTxnId:
 export const ephemeralWorkflowId = (tenant: string, userSlug: string, kind: RoomKind, slug: string): string =>
   `ephemeral:${tenant}:${userSlug}:${kind}:${slug}`;
 
-export type WorkflowKind = 'user' | 'user-auth' | 'room' | 'reconcile' | 'msg' | 'ephemeral';
+export type WorkflowKind = 'user' | 'user-auth' | 'users-batch' | 'room' | 'reconcile' | 'msg' | 'ephemeral';
 
 export interface ParsedWorkflowId {
   kind: WorkflowKind;
   tenant: string;
   /**
-   * The entity's slug; for `msg`, the client transaction id; for `ephemeral`, the room's slug; for
+   * The entity's slug; for `msg`, the client transaction id; for `users-batch`, the batch id; for `ephemeral`, the room's slug; for
    * `reconcile`, the scheduled time of one run ('' for the schedule itself).
    */
   slug: string;
@@ -196,7 +196,7 @@ export function parseWorkflowId(id: string): ParsedWorkflowId | null {
   // The schedule's id, or a run it started: Temporal appends the scheduled time to the schedule's workflow id.
   const rec = /^reconcile:([a-z0-9-]+?)(-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)?$/.exec(id);
   if (rec) return tenantProblem(rec[1]!) ? null : { kind: 'reconcile', tenant: rec[1]!, slug: rec[2] ? rec[2].slice(1) : '' };
-  const m = /^(user|user-auth):([^:]+):(.+)$/.exec(id);
+  const m = /^(user|user-auth|users-batch):([^:]+):(.+)$/.exec(id);
   if (!m) return null;
   const [, kind, tenant, slug] = m as unknown as [string, WorkflowKind, string, string];
   if (tenantProblem(tenant) || slugProblem(slug)) return null;

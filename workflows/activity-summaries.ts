@@ -32,6 +32,9 @@ interface Arg {
   clientTxnId?: string;
   eventId?: string;
   typing?: boolean;
+  batchId?: string;
+  offset?: number;
+  users?: unknown[];
 }
 
 const room = (r: Arg['ref'] | Arg | undefined): string => `${r?.kind ?? 'room'} ${r?.tenant ?? '?'}/${r?.slug ?? '?'}`;
@@ -46,6 +49,8 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
   // users
   provisionMatrixUser: (a) =>
     `Create or update Matrix user ${user(a.tenant, a.slug)} (display name ${JSON.stringify(a.displayName ?? '')}) and make sure it has a stored access token`,
+  provisionMatrixUsersChunk: (a) =>
+    `Create or update Matrix users ${(a.offset ?? 0) + 1}-${(a.offset ?? 0) + (a.users?.length ?? 0)} of batch ${a.tenant ?? '?'}/${a.batchId ?? '?'}, each with a stored access token`,
   ensureMatrixUser: (a) =>
     `Create or update Matrix user ${user(a.tenant, a.slug)} (display name ${JSON.stringify(a.displayName ?? '')})`,
   ensureUserCredential: (a) =>

@@ -5,3 +5,4 @@ export { roomWorkflow } from './room.js';
 export { reconcileTenantWorkflow } from './reconcile.js';
 export { sendMessageWorkflow } from './send-message.js';
 export { ephemeralWorkflow } from './ephemeral.js';
+export { provisionUsersBatchWorkflow } from './provision-users-batch.js';

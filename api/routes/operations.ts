@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { BlankSchema } from 'hono/types';
 import { parseWorkflowId } from '../../vocabulary/ids.js';
 import { roomStateQuery, userStateQuery, type RoomState, type UserState } from '../../vocabulary/contract.js';
+import { usersBatchProgressQuery } from '../../vocabulary/users-batch.js';
 import { assertTenant } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -79,11 +80,15 @@ export function operationsRoutes(deps: AppDeps) {
       }
       const workflowStatus = description.status.name;
       const base = { workflowId, runId: description.runId, kind: parsed.kind, workflowStatus };
-      // Only the user and room entities answer a state query; the others are running, or their result.
+      // The user and room entities answer a state query, a users batch its progress; the others are running, or their result.
       const resultOnly = parsed.kind !== 'user' && parsed.kind !== 'room';
       if (workflowStatus === 'RUNNING' && !resultOnly) {
         const state = parsed.kind === 'room' ? await handle.query(roomStateQuery) : await handle.query(userStateQuery);
         return c.json({ ...base, status: statusOf(state), state });
+      }
+      if (workflowStatus === 'RUNNING' && parsed.kind === 'users-batch') {
+        const state = await handle.query(usersBatchProgressQuery);
+        return c.json({ ...base, status: 'running' as OperationStatus, state });
       }
       if (workflowStatus === 'RUNNING') return c.json({ ...base, status: 'running' as OperationStatus });
       if (workflowStatus === 'COMPLETED' || workflowStatus === 'CONTINUED_AS_NEW') {

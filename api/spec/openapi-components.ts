@@ -82,6 +82,28 @@ const userState = {
   pendingRequests: int,
   lastError,
 };
+const outcomeKinds = ['created', 'displayNameChanged', 'reactivated', 'unchanged', 'failed'];
+const counts = obj(Object.fromEntries(outcomeKinds.map((k) => [k, int])), 'How many users had each outcome.');
+const usersBatch = {
+  tenant: str,
+  batchId: { ...str, description: 'The batch id: the workflow is `users-batch:{tenant}:{batchId}`.' },
+  total: int,
+  counts,
+  users: {
+    type: 'array',
+    description: "Every user's outcome, in the order of the request.",
+    items: obj(
+      {
+        slug: str,
+        userId: str,
+        outcome: { type: 'string', enum: outcomeKinds },
+        error: obj({ type: str, message: str }, '`failed`: why (a failure type and its message).'),
+      },
+      undefined,
+      ['error'],
+    ),
+  },
+};
 const check: JsonSchema = { type: 'string', pattern: '^(ok|error: .*)$', description: '`ok`, or `error: <why>`.' };
 
 export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
@@ -101,6 +123,13 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     { ...completed, userId: str, displayName: str, created: bool, displayNameChanged: bool, tokenIssued: bool },
     'What this request changed on the homeserver.',
   ),
+  UsersBatchResult: obj({ ...completed, ...usersBatch }, 'Every user of the batch, provisioned or failed.'),
+  UsersBatchRunning: obj({ ...running, batchId: str, total: int }, 'Still provisioning: poll `operation`.'),
+  UsersBatchOutcome: obj(usersBatch, "A users batch's result."),
+  UsersBatchProgress: obj(
+    { tenant: str, batchId: str, total: int, done: { ...int, description: 'Users done so far.' }, counts },
+    'Where a running users batch stands.',
+  ),
   RoomChangeResult: obj({ ...completed, ...changeResult }, undefined, ['slug']),
   RoomSettings: settings,
   RoomView: obj({ ...roomState, workflowStatus: { type: 'string', enum: WORKFLOW_STATUSES } }, undefined, ROOM_OPTIONAL),
@@ -117,16 +146,16 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     {
       workflowId: str,
       runId: str,
-      kind: { type: 'string', enum: ['user', 'user-auth', 'room', 'reconcile', 'msg'] },
+      kind: { type: 'string', enum: ['user', 'user-auth', 'users-batch', 'room', 'reconcile', 'msg'] },
       workflowStatus: { type: 'string', enum: WORKFLOW_STATUSES },
       status: { type: 'string', enum: ['running', 'completed', 'failed'] },
       state: {
-        anyOf: [ref('UserState'), ref('RoomState')],
-        description: "The entity's state (user and room workflows).",
+        anyOf: [ref('UserState'), ref('RoomState'), ref('UsersBatchProgress')],
+        description: "The entity's state (user and room workflows), or a running users batch's progress.",
       },
       result: {
-        anyOf: [ref('ReconcileResult'), ref('SendMessageResult')],
-        description: "A finished run's result: a reconciliation's, or a message send's.",
+        anyOf: [ref('ReconcileResult'), ref('SendMessageResult'), ref('UsersBatchOutcome')],
+        description: "A finished run's result: a reconciliation's, a message send's, or a users batch's.",
       },
       failure: { type: 'string', description: 'Why the workflow failed, when it did.' },
     },

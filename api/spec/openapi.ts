@@ -19,12 +19,14 @@ import { metricsOperations } from '../metrics.js';
 import { operationsOperations } from '../routes/operations.js';
 import { roomsOperations } from '../routes/rooms.js';
 import { usersOperations } from '../routes/users.js';
+import { usersBatchOperations } from '../routes/users-batch.js';
 import type { JsonSchema } from './schema.js';
 
 /** Every documented operation; test/unit/openapi.test.ts checks these are exactly the app's routes. */
 export function apiOperations(): Operation[] {
   return [
     ...usersOperations,
+    ...usersBatchOperations,
     ...roomsOperations,
     ...eventsOperations,
     ...operationsOperations,
@@ -118,7 +120,7 @@ function errorAnswers(op: Operation): Record<string, JsonSchema> {
 }
 
 function parameters(op: Operation): JsonSchema[] {
-  const path = [...op.path.matchAll(/:([A-Za-z0-9_]+)/g)].map(([, name]) => {
+  const path = [...op.path.matchAll(/\/:([A-Za-z0-9_]+)/g)].map(([, name]) => {
     const schema = PATH_PARAMS[name!];
     if (!schema) throw new Error(`${op.operationId}: path parameter "${name}" is not described in api/spec/fields.ts`);
     const { description, ...rest } = schema;

@@ -52,8 +52,11 @@ export function operation<const P extends string>(op: Operation<P>): Operation<P
   return op;
 }
 
-/** `/v1/tenants/:tenant/users` → `/v1/tenants/{tenant}/users`. */
-export const specPath = (honoPath: string): string => honoPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+/**
+ * `/v1/tenants/:tenant/users` → `/v1/tenants/{tenant}/users`. Only a whole segment is a parameter:
+ * the `:batch` of `users:batch` stays literal (a custom method, as in Google's AIP-136).
+ */
+export const specPath = (honoPath: string): string => honoPath.replace(/\/:([A-Za-z0-9_]+)/g, '/{$1}');
 
 export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 

@@ -15,6 +15,7 @@ const event = { tenant: 'acme', kind: 'event', slug: 'meetup' } as const;
 /** One call of each client function, keyed by the operation it is for. */
 const CALLS: Record<string, (om: Om) => Promise<unknown>> = {
   provisionUser: (om) => om.users.provision('acme', { slug: 'alice', displayName: 'Alice' }),
+  provisionUsersBatch: (om) => om.users.provisionBatch('acme', { users: [{ slug: 'alice', displayName: 'Alice' }] }),
   ensureRoom: (om) => om.rooms.ensure(event, { name: 'Meetup' }),
   getRoom: (om) => om.rooms.get(event),
   archiveRoom: (om) => om.rooms.archive(event),

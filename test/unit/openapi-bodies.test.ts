@@ -20,6 +20,7 @@ const PARAMS: Record<string, string> = { tenant: 'acme', kind: 'event', slug: 'm
 /** A valid body per operation (the relay's name the user, as a service JWT must). */
 const VALID: Record<string, Json> = {
   provisionUser: { slug: 'alice', displayName: 'Alice' },
+  provisionUsersBatch: { users: [{ slug: 'alice', displayName: 'Alice' }] },
   ensureRoom: { name: 'Meetup', topic: 'Summer', visibility: 'public' },
   setMember: { role: 'host', displayName: 'Alice' },
   renameRoom: { newSlug: 'meetup-2027' },
@@ -48,7 +49,7 @@ const bodyOps = apiOperations().filter((op) => op.body && op.path.startsWith('/v
 
 async function send(operationId: string, body: unknown): Promise<{ status: number; error: string }> {
   const op = apiOperations().find((o) => o.operationId === operationId)!;
-  const path = op.path.replace(/:([A-Za-z]+)/g, (_m, name: string) => PARAMS[name]!);
+  const path = op.path.replace(/\/:([A-Za-z]+)/g, (_m, name: string) => `/${PARAMS[name]!}`);
   const res = await app.request(path, {
     method: op.method.toUpperCase(),
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
