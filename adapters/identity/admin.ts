@@ -25,13 +25,27 @@ export interface AdminIdentityDeps {
   scope: IdentityScope;
 }
 
-/** Creates the account, updates its display name, or reactivates it (same localpart); else changes nothing. */
-async function ensureAccount(admin: MatrixAdmin, userId: string, displayName: string): Promise<AccountChange> {
+/**
+ * Creates the account, updates its display name, or reactivates it (same localpart); else changes
+ * nothing. Synapse refuses a creation racing another (M_USER_IN_USE: a batch beside the user's own
+ * workflow, decision 0035): the account is there now, so it is read again and left or updated.
+ */
+async function ensureAccount(
+  admin: MatrixAdmin,
+  userId: string,
+  displayName: string,
+  reread = false,
+): Promise<AccountChange> {
   const existing = await matrixCall(() => admin.getUser(userId));
   const reactivated = existing?.deactivated === true;
   const displayNameChanged = existing !== null && !reactivated && existing.displayName !== displayName;
   if (!existing || reactivated || displayNameChanged) {
-    await matrixCall(() => admin.upsertUser(userId, { displayName, reactivate: reactivated }));
+    try {
+      await matrixCall(() => admin.upsertUser(userId, { displayName, reactivate: reactivated }));
+    } catch (err) {
+      if (existing || reread || (err as ApplicationFailure).type !== FailureType.UserInUse) throw err;
+      return ensureAccount(admin, userId, displayName, true);
+    }
   }
   return { created: !existing, reactivated, displayNameChanged };
 }
