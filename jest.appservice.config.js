@@ -7,7 +7,15 @@
 // appservice-mode.test.js runs here only. See docs/decisions/0027-one-identity-adapter.md.
 import base from './jest.config.js';
 
-export const APPSERVICE_FILES = ['appservice-mode', 'provision', 'rooms', 'relay-http', 'relay-socket', 'txn-per-user'];
+export const APPSERVICE_FILES = [
+  'appservice-mode',
+  'provision',
+  'users-batch',
+  'rooms',
+  'relay-http',
+  'relay-socket',
+  'txn-per-user',
+];
 
 export default {
   ...base,
