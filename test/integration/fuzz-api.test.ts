@@ -146,6 +146,7 @@ const slugSeg = fc.oneof(
 
 const routePath = fc.oneof(
   { weight: 2, arbitrary: fc.tuple(tenantSeg).map(([t]) => `/v1/tenants/${t}/users`) },
+  fc.tuple(tenantSeg).map(([t]) => `/v1/tenants/${t}/users:batch`),
   fc.tuple(tenantSeg, kindSeg, slugSeg).map(([t, k, s]) => `/v1/tenants/${t}/rooms/${k}/${s}`),
   fc.tuple(tenantSeg, kindSeg, slugSeg, slugSeg).map(([t, k, s, u]) => `/v1/tenants/${t}/rooms/${k}/${s}/members/${u}`),
   fc
@@ -413,7 +414,8 @@ function plausibleBody(
   p: typeof plausible extends fc.Arbitrary<infer T> ? T : never,
 ): Record<string, unknown> {
   let o: Record<string, unknown>;
-  if (/\/users$/.test(path)) o = { slug: p.slug, displayName: p.name };
+  if (/\/users:batch$/.test(path)) o = { users: [{ slug: p.slug, displayName: p.name }, { slug: 'bob', displayName: 'Bob' }] };
+  else if (/\/users$/.test(path)) o = { slug: p.slug, displayName: p.name };
   else if (/\/members\/[^/]+$/.test(path)) o = { role: p.role, displayName: p.name };
   else if (/\/messages$/.test(path)) o = { txnId: p.txnId, body: p.name, userSlug: p.slug };
   else if (/\/typing$/.test(path)) o = { typing: p.name.length % 2 === 0, userSlug: p.slug };
@@ -618,6 +620,12 @@ const bodyRoutes = (): { method: string; path: string; token: string; body: unkn
       path: `/v1/tenants/${tenant}/users`,
       token: 'all',
       body: { slug: 'alice', displayName: 'Alice' },
+    },
+    {
+      method: 'POST',
+      path: `/v1/tenants/${tenant}/users:batch`,
+      token: 'all',
+      body: { users: [{ slug: 'alice', displayName: 'Alice' }, { slug: 'bob', displayName: 'Bob' }] },
     },
     {
       method: 'PUT',
