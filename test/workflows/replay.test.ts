@@ -43,7 +43,8 @@ describe('saved workflow histories', () => {
     const { code, lines } = await replay();
     // provision-user.json is from before provisionMatrixUser (two activities), room.json from before
     // member changes went in one pass (decision 0019): runs of both kinds replay. room-renamed.json:
-    // a rename, the reconcile-aliases patch and the old alias's timer (decision 0031).
+    // a rename, the reconcile-aliases patch and the old alias's timer (decision 0031). users-batch.json:
+    // 150 users in two chunks (decision 0035), payloads decoded from the stack's codec.
     expect(lines.map((l) => l.file.split('/').pop())).toEqual(
       expect.arrayContaining([
         'provision-user.json',
@@ -51,6 +52,7 @@ describe('saved workflow histories', () => {
         'room.json',
         'room-one-pass.json',
         'room-renamed.json',
+        'users-batch.json',
       ]),
     );
     expect(lines.every((l) => l.ok && (l.events ?? 0) > 10)).toBe(true);
