@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../vocabulary/failures.js';
+import { canActAs, type IdentityMode } from '../vocabulary/identity.js';
 import { matrixUserId } from '../vocabulary/ids.js';
 import type {
   EnsureCredentialResult,
@@ -13,7 +14,7 @@ import type {
 import type { WorkflowGateway } from './gateway.js';
 import type { MatrixAdmin } from '../adapters/matrix/admin.js';
 import { matrixCall } from '../adapters/matrix/errors.js';
-import type { UserStore } from '../adapters/store/users.js';
+import type { StoredUser, UserStore } from '../adapters/store/users.js';
 
 export interface UserActivityDeps {
   admin: MatrixAdmin;
@@ -21,6 +22,7 @@ export interface UserActivityDeps {
   gateway: WorkflowGateway;
   userPrefix: string;
   serverName: string;
+  identityMode: IdentityMode;
 }
 
 /** Makes sure the account exists and is active (same localpart, reactivated if it was deactivated). */
@@ -40,16 +42,57 @@ async function login(admin: MatrixAdmin, userId: string): Promise<string> {
   return matrixCall(() => admin.loginAs(userId));
 }
 
+const failure = (type: string, message: string): ApplicationFailure =>
+  ApplicationFailure.create({ type, message, nonRetryable: true });
+
+/** Whether the service can act as the account in its identity mode (vocabulary/identity.ts). */
+const actable = (deps: UserActivityDeps, userId: string): boolean =>
+  canActAs({ mode: deps.identityMode, serverName: deps.serverName, userPrefix: deps.userPrefix }, userId);
+
+/**
+ * An adopted account (vocabulary/identity.ts): bound to the user, never created, renamed,
+ * deactivated or reactivated. One the service acts as must exist and be active.
+ */
+async function adopt(deps: UserActivityDeps, input: EnsureUserInput, bound: StoredUser | null): Promise<EnsureUserResult> {
+  const userId = input.matrixUserId ?? bound!.userId;
+  if (bound && bound.userId !== userId)
+    throw failure(FailureType.UserBindingConflict, `${input.slug} is bound to ${bound.userId}, not ${userId}`);
+  if (actable(deps, userId)) {
+    const account = await matrixCall(() => deps.admin.getUser(userId));
+    if (!account || account.deactivated)
+      throw failure(
+        FailureType.AccountMissing,
+        `${userId} ${account ? 'is deactivated' : 'does not exist'} on this homeserver; adopted accounts are never created or reactivated`,
+      );
+  }
+  if (!bound) {
+    const now = await deps.users.bindAdopted(input.tenant, input.slug, userId);
+    if (now && (now.tenant !== input.tenant || now.slug !== input.slug || now.userId !== userId))
+      throw failure(
+        FailureType.UserBindingConflict,
+        now.userId !== userId
+          ? `${input.slug} is bound to ${now.userId}, not ${userId}`
+          : `${userId} is already bound to ${now.tenant === input.tenant ? `user ${now.slug}` : 'a user of another tenant'}`,
+      );
+  }
+  return { userId, created: false, displayNameChanged: false, reactivated: false, adopted: true };
+}
+
 /** The two steps of provisioning: provisionMatrixUser runs both, and each is an activity of its own too. */
 function createProvisionSteps(deps: UserActivityDeps) {
   /**
    * Creates the Matrix user, updates the display name when it differs, reactivates a user who
-   * was deactivated on the homeserver; otherwise changes nothing.
+   * was deactivated on the homeserver; otherwise changes nothing. The user's stored binding is
+   * their account (a renamed user keeps theirs); an adopted one is only ever bound (`adopt`).
    */
   async function ensureMatrixUser(input: EnsureUserInput): Promise<EnsureUserResult> {
-    const userId = matrixUserId(deps.userPrefix, deps.serverName, input.tenant, input.slug);
+    const bound = await deps.users.get(input.tenant, input.slug);
+    const derived = matrixUserId(deps.userPrefix, deps.serverName, input.tenant, input.slug);
+    const adopting = input.matrixUserId !== undefined && input.matrixUserId !== (bound?.userId ?? derived);
+    if (bound?.adopted || adopting) return adopt(deps, input, bound);
+    const userId = bound?.userId ?? derived;
     const account = await ensureAccount(deps.admin, userId, input.displayName);
-    await deps.users.upsert({ tenant: input.tenant, slug: input.slug, userId, displayName: input.displayName });
+    await deps.users.upsert({ tenant: input.tenant, slug: bound?.slug ?? input.slug, userId, displayName: input.displayName });
     return {
       userId,
       created: account.created,
@@ -68,6 +111,8 @@ function createProvisionSteps(deps: UserActivityDeps) {
   ): Promise<EnsureCredentialResult> {
     const stored = await deps.users.get(input.tenant, input.slug);
     if (stored?.hasToken && !input.renew) return { issued: false };
+    // Someone the service cannot act as gets no token: their own client is how they take part.
+    if (!actable(deps, input.userId)) return { issued: false };
     const token = await login(deps.admin, input.userId);
     if (stored?.hasToken) {
       return {
@@ -115,7 +160,14 @@ export function createUserActivities(deps: UserActivityDeps) {
       if (stored.tokenGeneration !== input.staleGeneration) {
         return { userId: stored.userId, renewed: false, reprovisioned: false, generation: stored.tokenGeneration };
       }
-      const account = await ensureAccount(deps.admin, stored.userId, stored.displayName ?? input.slug);
+      if (!actable(deps, stored.userId))
+        throw failure(
+          FailureType.UserNotManaged,
+          `the service cannot act as ${stored.userId} (${input.slug}): only their own Matrix client can`,
+        );
+      const account = stored.adopted
+        ? await adopt(deps, { ...input, displayName: stored.displayName ?? input.slug }, stored)
+        : await ensureAccount(deps.admin, stored.userId, stored.displayName ?? input.slug);
       const token = await login(deps.admin, stored.userId);
       const generation = await deps.users.replaceToken(input.tenant, input.slug, token, input.staleGeneration);
       return {

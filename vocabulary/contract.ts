@@ -21,6 +21,11 @@ export interface ProvisionUserInput extends UserRef {
 
 export interface ProvisionUserRequest {
   displayName: string;
+  /**
+   * Bind the user to this existing Matrix account (adoption) instead of creating one. Never created,
+   * renamed or deactivated by the service; acted as only where the identity mode can (canActAs).
+   */
+  matrixUserId?: string;
   /** The API request that asked for it, for following one request into Temporal. */
   requestId?: string;
 }
@@ -32,6 +37,8 @@ export interface ProvisionUserResult {
   created: boolean;
   displayNameChanged: boolean;
   tokenIssued: boolean;
+  /** The account existed before the service and is only bound to the user (absent from older runs). */
+  adopted?: boolean;
 }
 
 export interface UserState extends UserRef {
@@ -48,6 +55,8 @@ export interface UserState extends UserRef {
 
 export interface EnsureUserInput extends UserRef {
   displayName: string;
+  /** Adoption: bind to this existing account (see ProvisionUserRequest). */
+  matrixUserId?: string;
 }
 
 export interface EnsureUserResult {
@@ -56,6 +65,8 @@ export interface EnsureUserResult {
   displayNameChanged: boolean;
   /** The user had been deactivated on the homeserver and was brought back (same id). */
   reactivated: boolean;
+  /** An adopted account: bound, never created, renamed or deactivated by the service. */
+  adopted?: boolean;
 }
 
 /** The user as ensured, and whether a new token was issued and stored. */
@@ -99,15 +110,28 @@ export interface RoomSettings {
   visibility?: Visibility;
   /** Only for DMs, and only at creation: Matrix cannot turn encryption off again. */
   encrypted?: boolean;
+  /**
+   * Reconciliation removes everyone in the room who is not a desired member (and whom the bot can
+   * remove); otherwise only the tenant's own managed accounts count as drift. For adopted rooms.
+   */
+  prune?: boolean;
 }
+
+/** An existing room to take over instead of creating one: by room id or by one of its aliases. */
+export type RoomAdoption = { roomId: string } | { alias: string };
 
 /** One change to a room. Member changes are upserts/deletes: repeating one changes nothing. */
 export type RoomChange =
-  | { type: 'ensure'; settings?: RoomSettings; members?: string[] }
+  | { type: 'ensure'; settings?: RoomSettings; members?: string[]; adopt?: RoomAdoption }
   | { type: 'addMember'; userSlug: string; role: string; displayName?: string }
   | { type: 'removeMember'; userSlug: string }
   | { type: 'archive' }
-  | { type: 'reconcile' };
+  | { type: 'reconcile' }
+  /**
+   * The platform user `userSlug` is now `newSlug` (same Matrix account): the desired members follow.
+   * Sent by the user rename (the database is already renamed); nothing changes on the homeserver.
+   */
+  | { type: 'renameMember'; userSlug: string; newSlug: string };
 
 export type RoomChangeRequest = RoomChange & { requestId?: string };
 

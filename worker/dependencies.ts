@@ -47,6 +47,7 @@ export async function createWorkerDependencies(config: Config): Promise<WorkerDe
       announceSent: sentNotifier(db),
       userPrefix: config.matrix.userPrefix,
       serverName: config.matrix.serverName,
+      identityMode: config.matrix.identityMode,
       powerLevels: config.rooms.powerLevels,
       purgeOnArchive: config.rooms.purgeOnArchive,
     },
