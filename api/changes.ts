@@ -13,6 +13,7 @@ import { ApiError, type ErrorCode } from './errors.js';
 import { matrixNamesProblem } from './room-input.js';
 import { assertValid } from './spec/validation.js';
 import { waitForResult } from './wait.js';
+import { createUserDirectory, type UserDirectory } from './user-directory.js';
 
 class AcceptTimeout extends Error {}
 
@@ -21,6 +22,11 @@ const FAILURE_ERRCODES: Readonly<Record<string, ErrorCode>> = {
   [FailureType.InvalidChange]: 'M_INVALID_PARAM',
   [FailureType.RoomArchived]: 'OM_ROOM_ARCHIVED',
   [FailureType.RoomMissing]: 'OM_ROOM_MISSING',
+  [FailureType.UserBindingConflict]: 'OM_USER_BINDING_CONFLICT',
+  [FailureType.AccountMissing]: 'M_NOT_FOUND',
+  [FailureType.UserNotManaged]: 'OM_USER_NOT_MANAGED',
+  [FailureType.RoomAdoptionConflict]: 'OM_ROOM_ADOPTION_CONFLICT',
+  [FailureType.RoomNotAdoptable]: 'OM_ROOM_NOT_ADOPTABLE',
 };
 
 /**
@@ -74,6 +80,16 @@ export async function respondWithOutcome<T extends object>(
   return c.json({ workflowId, status: 'completed', ...extra, ...outcome.value, operation }, 200);
 }
 
+const directories = new WeakMap<AppDeps, UserDirectory>();
+
+/** The user slugs a change names: its member, or a DM's two users. */
+const usersOf = (ref: RoomRef, change: RoomChange): string[] =>
+  change.type === 'addMember' || change.type === 'removeMember'
+    ? [change.userSlug]
+    : ref.kind === 'dm' && change.type === 'ensure'
+      ? ref.slug.split('~')
+      : [];
+
 /** Sends one change to a room and answers with its outcome. */
 export async function roomChange(
   c: Context<ApiEnv>,
@@ -83,6 +99,13 @@ export async function roomChange(
 ): Promise<Response> {
   // Every route that makes a room, a member or a DM comes through here: check the Matrix names once.
   assertValid(matrixNamesProblem(deps.config.matrix, ref, change));
+  // A user named by a slug renamed since is told the new one (409 OM_USER_RENAMED), not made anew.
+  const users = usersOf(ref, change);
+  if (users.length) {
+    let directory = directories.get(deps);
+    if (!directory) directories.set(deps, (directory = createUserDirectory(deps.config, deps.db)));
+    await directory.assertCurrent(ref.tenant, users);
+  }
   return respondWithOutcome<RoomChangeResult>(c, deps, roomWorkflowId(ref.tenant, ref.kind, ref.slug), () =>
     changeRoom(deps.temporal, deps.config, ref, { ...change, requestId: c.get('requestId') }),
   );

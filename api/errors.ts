@@ -23,6 +23,11 @@ export const ERROR_STATUS = {
   OM_UPGRADE_REQUIRED: 426,
   OM_ROOM_ARCHIVED: 409,
   OM_ROOM_MISSING: 410,
+  OM_ROOM_ADOPTION_CONFLICT: 409,
+  OM_ROOM_NOT_ADOPTABLE: 409,
+  OM_USER_BINDING_CONFLICT: 409,
+  OM_USER_NOT_MANAGED: 403,
+  OM_USER_RENAMED: 409,
   OM_UPSTREAM_FAILED: 502,
   OM_UNAVAILABLE: 503,
   M_UNKNOWN: 500,
@@ -35,6 +40,8 @@ export class ApiError extends Error {
   constructor(
     readonly errcode: ErrorCode,
     message: string,
+    /** Fields of the answer beside `errcode` and `error` (e.g. `newSlug` of OM_USER_RENAMED). */
+    readonly extra: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -65,8 +72,8 @@ const UNAVAILABLE_GRPC_CODES = new Set([4, 8, 14]);
 export function failureOf(
   err: unknown,
   log: (obj: { err: unknown }, msg: string) => void,
-): { errcode: ErrorCode; error: string } {
-  if (err instanceof ApiError) return { errcode: err.errcode, error: err.message };
+): { errcode: ErrorCode; error: string; [extra: string]: string } {
+  if (err instanceof ApiError) return { ...err.extra, errcode: err.errcode, error: err.message };
   if (isDatabaseUnavailable(err)) {
     // 503, not 500: the caller (Synapse for a transaction) retries, and nothing was half-stored.
     log({ err }, 'database unavailable');
@@ -87,6 +94,6 @@ export function failureOf(
 
 /** Maps anything thrown to a response; unknown errors become a 500 without internals. */
 export function toErrorResponse(c: Context, err: unknown, log: (obj: object, msg: string) => void): Response {
-  const { errcode, error } = failureOf(err, log);
-  return respondError(c, errcode, error);
+  const { errcode, error, ...extra } = failureOf(err, log);
+  return c.json({ errcode, error, ...extra }, ERROR_STATUS[errcode]);
 }

@@ -13,10 +13,30 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Provision a platform user's Matrix account, or update its display name
-     * @description Idempotent: repeating it changes nothing. The workflow is `user:{tenant}:{slug}`.
+     * Provision a platform user's Matrix account (or adopt an existing one), or update its display name
+     * @description Idempotent: repeating it changes nothing. The workflow is `user:{tenant}:{slug}`. With `matrixUserId`, the user is bound to that existing account instead (adoption): never created, renamed or deactivated; acted as only where the identity mode can (`canActAs` in the answer). A binding never changes: another `matrixUserId` for the slug, or one bound to another user, is `409 OM_USER_BINDING_CONFLICT`.
      */
     post: operations['provisionUser'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenant}/users/{userSlug}/rename': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Give a platform user a new slug; they keep their Matrix account
+     * @description Same Matrix account and stored token; the rooms the user is a member of follow (not DMs, which are named by their users' slugs). From then on, requests naming the old slug answer `409 OM_USER_RENAMED` with `newSlug`, and the old slug stays reserved for this user. Repeating a rename that is done changes nothing (and finishes telling the rooms, after a `503`).
+     */
+    post: operations['renameUser'];
     delete?: never;
     options?: never;
     head?: never;
@@ -33,8 +53,8 @@ export interface paths {
     /** The room's state: room id, alias, settings, desired members and roles */
     get: operations['getRoom'];
     /**
-     * Ensure the room exists with these settings
-     * @description Renames and topic changes apply to an existing room. `encrypted` only for DMs; a DM cannot be public.
+     * Ensure the room exists with these settings, or take over an existing one (`adopt`)
+     * @description Renames and topic changes apply to an existing room. `encrypted` only for DMs; a DM cannot be public. `adopt: {roomId}` or `{alias}` takes over that room instead of creating one: same room, history kept, the service's alias added beside the room's own; the bot needs the top power level there (admin mode obtains it through make-room-admin; otherwise `409 OM_ROOM_NOT_ADOPTABLE` says what is missing). An entity never gets a second room: another room for one that has a room is `409 OM_ROOM_ADOPTION_CONFLICT`.
      */
     put: operations['ensureRoom'];
     post?: never;
@@ -497,6 +517,11 @@ export interface components {
         | 'OM_UPGRADE_REQUIRED'
         | 'OM_ROOM_ARCHIVED'
         | 'OM_ROOM_MISSING'
+        | 'OM_ROOM_ADOPTION_CONFLICT'
+        | 'OM_ROOM_NOT_ADOPTABLE'
+        | 'OM_USER_BINDING_CONFLICT'
+        | 'OM_USER_NOT_MANAGED'
+        | 'OM_USER_RENAMED'
         | 'OM_UPSTREAM_FAILED'
         | 'OM_UNAVAILABLE'
         | 'M_UNKNOWN';
@@ -518,6 +543,10 @@ export interface components {
       workflowId: string;
       operation: string;
       userId: string;
+      /** @description Bound to an account that existed before (never created, renamed or deactivated). */
+      adopted?: boolean;
+      /** @description The service acts as the account (joins, sends); false: it invites the user, whose own client accepts, and sends as them are refused (`OM_USER_NOT_MANAGED`). */
+      canActAs?: boolean;
     };
     /** @description What this request changed on the homeserver. */
     ProvisionedUser: {
@@ -530,6 +559,21 @@ export interface components {
       created: boolean;
       displayNameChanged: boolean;
       tokenIssued: boolean;
+      /** @description Bound to an account that existed before (never created, renamed or deactivated). */
+      adopted?: boolean;
+      /** @description The service acts as the account (joins, sends); false: it invites the user, whose own client accepts, and sends as them are refused (`OM_USER_NOT_MANAGED`). */
+      canActAs?: boolean;
+    };
+    /** @description The user under their new slug. */
+    RenamedUser: {
+      slug: string;
+      previousSlug: string;
+      /** @description The Matrix account, the same as before. */
+      userId: string;
+      /** @description False: it was renamed so already (a repeat). */
+      renamed: boolean;
+      /** @description The rooms (`kind/slug`) whose desired members followed. */
+      rooms: string[];
     };
     RoomChangeResult: {
       /** @constant */
@@ -726,8 +770,10 @@ export interface operations {
         'application/json': {
           /** @description The user's platform slug; the Matrix localpart is `om_{tenant}_{slug}`, escaped. */
           slug: string;
-          /** @description The Matrix display name. */
+          /** @description The Matrix display name (never applied to an adopted account). */
           displayName: string;
+          /** @description Bind the user to this existing Matrix account instead of creating one (adoption), e.g. `@alice:example.org`. Not in the service's own namespace (`@om_…` of this server), nor the bot or the admin. */
+          matrixUserId?: string;
         };
       };
     };
@@ -779,6 +825,24 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_USER_BINDING_CONFLICT`, `OM_USER_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `M_TOO_LARGE` */
       413: {
         headers: {
@@ -799,6 +863,110 @@ export interface operations {
       };
       /** @description `OM_UPSTREAM_FAILED` */
       502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  renameUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        tenant: string;
+        /** @description The member's platform slug. */
+        userSlug: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The user's new platform slug. */
+          newSlug: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Renamed (or renamed so already). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RenamedUser'];
+        };
+      };
+      /** @description `M_NOT_JSON`, `M_BAD_JSON`, `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_USER_BINDING_CONFLICT`, `OM_USER_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_TOO_LARGE` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
         headers: {
           [name: string]: unknown;
         };
@@ -935,6 +1103,16 @@ export interface operations {
           visibility?: 'public' | 'private';
           /** @description End-to-end encryption, for DMs only and only at creation. */
           encrypted?: boolean;
+          /** @description Take over this existing room instead of creating one: `{roomId: "!abc:example.org"}` or `{alias: "#general:example.org"}`. */
+          adopt?:
+            | {
+                roomId: string;
+              }
+            | {
+                alias: string;
+              };
+          /** @description Reconciliation also removes people in the room who are not desired members (default: only the tenant's own managed accounts). For adopted rooms. */
+          prune?: boolean;
         };
       };
     };
@@ -977,7 +1155,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -986,7 +1164,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_RENAMED`, `OM_ROOM_ADOPTION_CONFLICT`, `OM_ROOM_NOT_ADOPTABLE` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1096,7 +1274,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1105,7 +1283,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1206,7 +1384,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1215,7 +1393,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1330,7 +1508,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1339,7 +1517,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1451,7 +1629,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1460,7 +1638,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1567,7 +1745,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1576,7 +1754,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2075,6 +2253,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description `OM_USER_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `M_UNKNOWN` */
       500: {
         headers: {
@@ -2174,7 +2361,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2192,7 +2379,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_TXN_CONFLICT` */
+      /** @description `OM_USER_RENAMED`, `OM_TXN_CONFLICT` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2300,7 +2487,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2311,6 +2498,15 @@ export interface operations {
       };
       /** @description `M_NOT_FOUND` */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_USER_RENAMED` */
+      409: {
         headers: {
           [name: string]: unknown;
         };
@@ -2417,7 +2613,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2428,6 +2624,15 @@ export interface operations {
       };
       /** @description `M_NOT_FOUND` */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_USER_RENAMED` */
+      409: {
         headers: {
           [name: string]: unknown;
         };

@@ -36,8 +36,16 @@ export interface RoomRef<K extends RoomKind = RoomKind> {
   slug: string;
 }
 
-/** `visibility` public: anyone may join, in the directory; private (default): invite only. `encrypted`: DMs only, at creation. */
-export type RoomSettings = RequestBody<'ensureRoom'>;
+/**
+ * `PUT …/rooms/{kind}/{slug}`: the settings, and `adopt` — an existing room to take over instead of
+ * creating one (`{roomId}` or `{alias}`).
+ */
+export type EnsureRoomInput = RequestBody<'ensureRoom'>;
+/**
+ * `visibility` public: anyone may join, in the directory; private (default): invite only. `encrypted`: DMs only,
+ * at creation. `prune`: reconciliation also removes people who are not desired members (adopted rooms).
+ */
+export type RoomSettings = Omit<EnsureRoomInput, 'adopt'>;
 
 /** Every error code the API answers with (Matrix-style `{errcode, error}` bodies). */
 export const ERROR_CODES = [
@@ -57,6 +65,11 @@ export const ERROR_CODES = [
   'OM_UPGRADE_REQUIRED',
   'OM_ROOM_ARCHIVED',
   'OM_ROOM_MISSING',
+  'OM_ROOM_ADOPTION_CONFLICT',
+  'OM_ROOM_NOT_ADOPTABLE',
+  'OM_USER_BINDING_CONFLICT',
+  'OM_USER_NOT_MANAGED',
+  'OM_USER_RENAMED',
   'OM_UPSTREAM_FAILED',
   'OM_UNAVAILABLE',
   'M_UNKNOWN',
@@ -88,6 +101,12 @@ export type ProvisionUserInput = RequestBody<'provisionUser'>;
 
 /** What this request changed on the homeserver (`created`, `displayNameChanged`, `tokenIssued`). */
 export type ProvisionedUser = Omit<Schemas['ProvisionedUser'], CompletedFields>;
+/** What a provisioning still running already tells: the account, whether adopted, whether the service acts as it. */
+export type UserKnown = { userId: string; adopted?: boolean; canActAs?: boolean };
+
+/** `POST …/users/{userSlug}/rename`: the new slug; the same Matrix account. */
+export type RenameUserInput = RequestBody<'renameUser'>;
+export type RenamedUser = Schemas['RenamedUser'];
 
 /** `actions`: what this change did on the homeserver (`created …`, `invited …`, `power level @u 0→50`); empty: nothing needed doing. */
 export type RoomChangeResult = Omit<Schemas['RoomChangeResult'], CompletedFields>;
@@ -148,7 +167,7 @@ export type _SpecAlignment = [
   // Every event of the spec is one of the client's (DMs aside: the client types `users` as a pair).
   Assert<Fits<Exclude<RequestBody<'sendPlatformEvent'>, { type: 'chat.dm.created' }>, PlatformEvent>>,
   Assert<Same<Completed<ProvisionedUser>, Schemas['ProvisionedUser']>>,
-  Assert<Same<Running<{ userId: string }>, Schemas['UserRunning']>>,
+  Assert<Same<Running<UserKnown>, Schemas['UserRunning']>>,
   Assert<Same<Completed<RoomChangeResult>, Schemas['RoomChangeResult']>>,
   Assert<Fits<Readiness, Schemas['Readiness']>>,
 ];

@@ -57,10 +57,19 @@ type StarterConfig = Pick<Config, 'temporal' | 'matrix' | 'rooms'>;
 export function provisionUser(
   client: Client,
   config: StarterConfig,
-  req: { tenant: string; slug: string; displayName: string; requestId?: string },
+  req: {
+    tenant: string;
+    slug: string;
+    displayName: string;
+    requestId?: string;
+    /** The user's account as bound (adopted, renamed); the id derived from the slug when not given. */
+    userId?: string;
+    /** Adoption: bind the user to this existing account. */
+    matrixUserId?: string;
+  },
 ): Promise<WorkflowUpdateHandle<ProvisionUserResult>> {
   const { tenant, slug } = req;
-  const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, slug);
+  const userId = req.userId ?? matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, slug);
   const start = new WithStartWorkflowOperation<typeof provisionUserWorkflow>('provisionUserWorkflow', {
     workflowId: provisionUserWorkflowId(tenant, slug),
     taskQueue: config.temporal.taskQueue,
@@ -71,7 +80,13 @@ export function provisionUser(
     ...userStartMetadata(tenant, slug, userId),
   });
   return client.workflow.startUpdateWithStart(provisionUserUpdate, {
-    args: [{ displayName: req.displayName, requestId: req.requestId }],
+    args: [
+      {
+        displayName: req.displayName,
+        requestId: req.requestId,
+        ...(req.matrixUserId ? { matrixUserId: req.matrixUserId } : {}),
+      },
+    ],
     waitForStage: WorkflowUpdateStage.ACCEPTED,
     startWorkflowOperation: start,
   });
@@ -170,9 +185,12 @@ export async function startSendMessage(
   config: StarterConfig,
   input: SendMessageInput,
   requestId?: string,
+  /** The sender's account as bound; derived from the slug when not given. */
+  senderId?: string,
 ): Promise<SendMessageStart> {
   const workflowId = messageWorkflowId(input.tenant, input.userSlug, input.clientTxnId);
-  const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.userSlug);
+  const userId =
+    senderId ?? matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.userSlug);
   try {
     const handle = await client.workflow.start<typeof sendMessageWorkflow>('sendMessageWorkflow', {
       workflowId,
@@ -209,8 +227,11 @@ export async function signalEphemeral(
   config: StarterConfig,
   input: EphemeralInput,
   request: EphemeralRequest,
+  /** The user's account as bound; derived from the slug when not given. */
+  senderId?: string,
 ): Promise<void> {
-  const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.userSlug);
+  const userId =
+    senderId ?? matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.userSlug);
   await client.workflow.signalWithStart<typeof ephemeralWorkflow, [EphemeralRequest]>('ephemeralWorkflow', {
     workflowId: ephemeralWorkflowId(input.tenant, input.userSlug, input.kind, input.slug),
     taskQueue: config.temporal.taskQueue,

@@ -28,7 +28,7 @@ export interface FrameContext {
 }
 
 /** What went wrong, as a socket client is told: the same answer as over HTTP (api/errors.ts `failureOf`). */
-export function socketError(err: unknown, logger: Logger): { errcode: ErrorCode; error: string } {
+export function socketError(err: unknown, logger: Logger): { errcode: ErrorCode; error: string; [extra: string]: string } {
   return failureOf(err, ({ err: e }, msg) =>
     logger.error({ error: boundedError(e) }, `relay: frame handling failed: ${msg}`),
   );
@@ -61,8 +61,16 @@ export function createFrameHandler(ctx: FrameContext): (data: unknown) => void {
   }
 
   const fail = (err: unknown, extra: Record<string, unknown>): void => {
-    const { errcode, error } = socketError(err, ctx.logger);
-    ctx.send(errorFrame(errcode, error, extra));
+    const { errcode, error, ...more } = socketError(err, ctx.logger);
+    ctx.send(errorFrame(errcode, error, { ...more, ...extra }));
+  };
+  /** Sends, typing and receipts act as the user: refused for one the service cannot act as. */
+  const assertActable = (): void => {
+    if (!ctx.user.canActAs)
+      throw new ApiError(
+        'OM_USER_NOT_MANAGED',
+        `the service cannot act as ${ctx.user.userId}: only your own Matrix client can send, type or read for you`,
+      );
   };
 
   return (data) => {
@@ -110,6 +118,7 @@ export function createFrameHandler(ctx: FrameContext): (data: unknown) => void {
       pendingSends += 1;
       void (async () => {
         try {
+          assertActable();
           const room = await joinedRoom(f.room);
           const ticket = await ctx.actions.send(ctx.user, room, { txnId: f.txnId, body: f.body, msgtype: f.msgtype });
           ctx.send(frame('queued', { ...ids, txnId: f.txnId, workflowId: ticket.workflowId }));
@@ -127,6 +136,7 @@ export function createFrameHandler(ctx: FrameContext): (data: unknown) => void {
     }
     ephemeralChain = ephemeralChain.then(async () => {
       try {
+        assertActable();
         const room = await joinedRoom(f.room);
         if (f.type === 'typing') {
           const last = lastTyping.get(room.roomId);

@@ -11,11 +11,11 @@ import {
   addMemberFrom,
   dmFrom,
   DM_BODY,
+  ensureFrom,
   MEMBER_BODY,
   removeMemberFrom,
   roomRef,
   ROOM_SETTINGS_BODY,
-  settingsFrom,
 } from '../room-input.js';
 import { readJsonObject, readOptionalJsonObject } from '../spec/validation.js';
 
@@ -28,6 +28,8 @@ const CHANGE_ERRORS: ErrorCode[] = [
   'M_INVALID_PARAM',
   'OM_ROOM_ARCHIVED',
   'OM_ROOM_MISSING',
+  'OM_USER_RENAMED',
+  'OM_USER_NOT_MANAGED',
   'OM_UPSTREAM_FAILED',
   'OM_UNAVAILABLE',
 ];
@@ -39,11 +41,17 @@ const ops = {
     method: 'put',
     path: ROOM,
     operationId: 'ensureRoom',
-    summary: 'Ensure the room exists with these settings',
-    description:
+    summary: 'Ensure the room exists with these settings, or take over an existing one (`adopt`)',
+    description: [
       'Renames and topic changes apply to an existing room. `encrypted` only for DMs; a DM cannot be public.',
+      '`adopt: {roomId}` or `{alias}` takes over that room instead of creating one: same room, history kept, the',
+      "service's alias added beside the room's own; the bot needs the top power level there (admin mode obtains it",
+      'through make-room-admin; otherwise `409 OM_ROOM_NOT_ADOPTABLE` says what is missing). An entity never gets a',
+      'second room: another room for one that has a room is `409 OM_ROOM_ADOPTION_CONFLICT`.',
+    ].join(' '),
     tags: ['rooms'],
     body: { schema: ROOM_SETTINGS_BODY.json, required: false },
+    errors: [...CHANGE_ERRORS, 'OM_ROOM_ADOPTION_CONFLICT', 'OM_ROOM_NOT_ADOPTABLE'],
   }),
   get: operation({
     method: 'get',
@@ -113,8 +121,7 @@ export function roomsRoutes(deps: AppDeps) {
   return new Hono<ApiEnv, BlankSchema, typeof ROOMS_PREFIX>()
     .put(below(ROOMS_PREFIX, ops.ensure), async (c) => {
       const r = ref(c, c.get('principal'));
-      const settings = settingsFrom(r.kind, ROOM_SETTINGS_BODY.parse(await readOptionalJsonObject(c)));
-      return roomChange(c, deps, r, { type: 'ensure', settings });
+      return roomChange(c, deps, r, ensureFrom(r.kind, await readOptionalJsonObject(c)));
     })
     .delete(below(ROOMS_PREFIX, ops.archive), async (c) =>
       roomChange(c, deps, ref(c, c.get('principal')), { type: 'archive' }),

@@ -74,6 +74,14 @@ const userState = {
   pendingRequests: int,
   lastError,
 };
+const binding = {
+  adopted: { ...bool, description: 'Bound to an account that existed before (never created, renamed or deactivated).' },
+  canActAs: {
+    ...bool,
+    description:
+      'The service acts as the account (joins, sends); false: it invites the user, whose own client accepts, and sends as them are refused (`OM_USER_NOT_MANAGED`).',
+  },
+};
 const check: JsonSchema = { type: 'string', pattern: '^(ok|error: .*)$', description: '`ok`, or `error: <why>`.' };
 
 export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
@@ -86,10 +94,33 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   ),
   Empty: { type: 'object', additionalProperties: false },
   Running: obj(running, 'The workflow has not finished within `API_WAIT_MS`: poll `operation`.'),
-  UserRunning: obj({ ...running, userId: str }, 'Still provisioning; the Matrix user id is already known.'),
+  UserRunning: obj(
+    { ...running, userId: str, ...binding },
+    'Still provisioning; the Matrix user id is already known.',
+    ['adopted', 'canActAs'],
+  ),
   ProvisionedUser: obj(
-    { ...completed, userId: str, displayName: str, created: bool, displayNameChanged: bool, tokenIssued: bool },
+    {
+      ...completed,
+      userId: str,
+      displayName: str,
+      created: bool,
+      displayNameChanged: bool,
+      tokenIssued: bool,
+      ...binding,
+    },
     'What this request changed on the homeserver.',
+    ['adopted', 'canActAs'],
+  ),
+  RenamedUser: obj(
+    {
+      slug: str,
+      previousSlug: str,
+      userId: { ...str, description: 'The Matrix account, the same as before.' },
+      renamed: { ...bool, description: 'False: it was renamed so already (a repeat).' },
+      rooms: { ...strings, description: 'The rooms (`kind/slug`) whose desired members followed.' },
+    },
+    'The user under their new slug.',
   ),
   RoomChangeResult: obj({ ...completed, ...changeResult }),
   RoomSettings: settings,
