@@ -26,7 +26,8 @@ export function serviceFixture(name: string, env: Record<string, string> = {}, t
   let worker: RunningProcess | undefined;
   let db: pg.Pool | undefined;
   beforeAll(async () => {
-    worker = await startWorker(taskQueue);
+    // The worker gets the overrides too: some change how it behaves (MATRIX_IDENTITY_MODE).
+    worker = await startWorker(taskQueue, env);
     api = await createTestApi(config);
     db = new pg.Pool({ connectionString: config.databaseUrl });
   });
