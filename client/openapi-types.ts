@@ -50,7 +50,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The room's state: room id, alias, settings, desired members and roles */
+    /** The room's state: room id, alias, settings, desired members and roles, and their memberships now */
     get: operations['getRoom'];
     /**
      * Ensure the room exists with these settings, or take over an existing one (`adopt`)
@@ -623,6 +623,10 @@ export interface components {
         | 'PAUSED'
         | 'UNKNOWN'
         | 'UNSPECIFIED';
+      /** @description Each desired member's membership on the homeserver now: `invite` until their own client accepts (an adopted account the service cannot act as), `none` without one. Left out when the homeserver does not answer. */
+      memberships?: {
+        [key: string]: 'join' | 'invite' | 'leave' | 'ban' | 'knock' | 'none';
+      };
     };
     RoomState: {
       tenant: string;

@@ -72,6 +72,13 @@ async function applyMembers(
     const renamed: Record<string, string> = {};
     if (kind !== 'dm') {
       const slugs = [...Object.keys(upserts), ...removals];
+      // A rename holds its user's row (FOR UPDATE) until it commits: waiting for it here means either
+      // it renamed the rows this writes (it came first) or this sees its pointer (it came after).
+      if (slugs.length)
+        await client.query('SELECT 1 FROM matrix_users WHERE tenant = $1 AND slug = ANY($2::text[]) ORDER BY slug FOR SHARE', [
+          tenant,
+          slugs,
+        ]);
       const r = slugs.length
         ? await client.query<{ old_slug: string; new_slug: string }>(
             'SELECT old_slug, new_slug FROM user_renames WHERE tenant = $1 AND old_slug = ANY($2::text[])',

@@ -22,6 +22,8 @@ export interface RelayHomeserver {
   joinedRooms(userId: string, among?: () => Promise<readonly string[]>): Promise<string[]>;
   /** The user's membership in the room, read by the bot (null: none). */
   membership(roomId: string, userId: string): Promise<string | null>;
+  /** Every membership in the room, read by the bot: user id → membership. */
+  memberships(roomId: string): Promise<Record<string, string>>;
   /** Timeline events, newest first, as the user sees them (the homeserver applies history visibility). */
   history(roomId: string, userId: string, opts: { before?: string; limit: number }): Promise<HistoryPage>;
   /** Asks the homeserver to ping us; on success it retries at once what it queued while we were down. */
@@ -71,6 +73,16 @@ export function createRelayHomeserver(config: Pick<Config, 'matrix'>): RelayHome
       return r.joined_rooms ?? [];
     },
     membership,
+    async memberships(roomId) {
+      const r = await matrixRequest<{ chunk?: { state_key?: string; content?: { membership?: string } }[] }>(hs, {
+        method: 'GET',
+        path: `/_matrix/client/v3/rooms/${enc(roomId)}/members`,
+        token,
+      });
+      const out: Record<string, string> = {};
+      for (const ev of r.chunk ?? []) if (ev.state_key && ev.content?.membership) out[ev.state_key] = ev.content.membership;
+      return out;
+    },
     async history(roomId, userId, opts) {
       // As the user where the appservice may (their history visibility applies); an adopted account
       // outside its namespace only where every member sees the whole history, read by the bot.

@@ -18,6 +18,9 @@ import {
   ROOM_SETTINGS_BODY,
 } from '../room-input.js';
 import { readJsonObject, readOptionalJsonObject } from '../spec/validation.js';
+import { createRelayHomeserver } from '../relay/homeserver.js';
+import { createUserLookup } from '../../adapters/store/user-bindings.js';
+import { matrixUserId } from '../../vocabulary/ids.js';
 
 /** Where api/app.ts mounts this router; its routes are registered below it. */
 export const ROOMS_PREFIX = '/v1/tenants/:tenant';
@@ -57,7 +60,7 @@ const ops = {
     method: 'get',
     path: ROOM,
     operationId: 'getRoom',
-    summary: "The room's state: room id, alias, settings, desired members and roles",
+    summary: "The room's state: room id, alias, settings, desired members and roles, and their memberships now",
     tags: ['rooms'],
     security: 'service',
     responses: { 200: { description: "The room workflow's state.", json: ref('RoomView') } },
@@ -118,6 +121,27 @@ export function roomsRoutes(deps: AppDeps) {
   const ref = (c: { req: { param(k: string): string } }, principal: Parameters<typeof roomRef>[0]) =>
     roomRef(principal, c.req.param('tenant'), c.req.param('kind'), c.req.param('slug'));
 
+  const homeserver = deps.relay?.homeserver ?? createRelayHomeserver(deps.config);
+  const users = createUserLookup(deps.db);
+  /**
+   * Each desired member's membership on the homeserver now (`none` when they have none): `invite`
+   * for one who has not joined yet, e.g. an adopted account the service cannot act as, until their
+   * own client accepts. Left out when the homeserver does not answer: the state is still worth having.
+   */
+  async function membershipsOf(state: RoomState): Promise<{ memberships?: Record<string, string> }> {
+    if (!state.roomId) return {};
+    try {
+      const slugs = Object.keys(state.members);
+      const [all, bound] = await Promise.all([homeserver.memberships(state.roomId), users.many(state.tenant, slugs)]);
+      const { userPrefix, serverName } = deps.config.matrix;
+      const idOf = (s: string) => bound.get(s)?.userId ?? matrixUserId(userPrefix, serverName, state.tenant, s);
+      return { memberships: Object.fromEntries(slugs.map((s) => [s, all[idOf(s)] ?? 'none'])) };
+    } catch (err) {
+      deps.log.warn({ err }, 'room view: memberships not read from the homeserver');
+      return {};
+    }
+  }
+
   return new Hono<ApiEnv, BlankSchema, typeof ROOMS_PREFIX>()
     .put(below(ROOMS_PREFIX, ops.ensure), async (c) => {
       const r = ref(c, c.get('principal'));
@@ -136,7 +160,7 @@ export function roomsRoutes(deps: AppDeps) {
         const d = await handle.describe();
         const state =
           d.status.name === 'RUNNING' ? await handle.query(roomStateQuery) : ((await handle.result()) as RoomState);
-        return c.json({ workflowStatus: d.status.name, ...state });
+        return c.json({ workflowStatus: d.status.name, ...state, ...(await membershipsOf(state)) });
       } catch (err) {
         if (err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowNotFoundError') {
           throw new ApiError('M_NOT_FOUND', `no room for ${r.kind} ${r.slug}`);

@@ -124,7 +124,20 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   ),
   RoomChangeResult: obj({ ...completed, ...changeResult }),
   RoomSettings: settings,
-  RoomView: obj({ ...roomState, workflowStatus: { type: 'string', enum: WORKFLOW_STATUSES } }),
+  RoomView: obj(
+    {
+      ...roomState,
+      workflowStatus: { type: 'string', enum: WORKFLOW_STATUSES },
+      memberships: {
+        type: 'object',
+        additionalProperties: { type: 'string', enum: ['join', 'invite', 'leave', 'ban', 'knock', 'none'] },
+        description:
+          "Each desired member's membership on the homeserver now: `invite` until their own client accepts (an adopted account the service cannot act as), `none` without one. Left out when the homeserver does not answer.",
+      },
+    },
+    undefined,
+    ['memberships'],
+  ),
   RoomState: obj(roomState),
   UserState: obj(userState),
   ReconcileResult: obj({

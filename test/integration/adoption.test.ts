@@ -202,6 +202,7 @@ describe('managing the adopted room through the API', () => {
     expect(rob.body.error).toContain(`the invite to ${REMOTE} could not be delivered`);
     const view = await call('GET', '/rooms/group/general');
     expect((view.body.members as Record<string, string>).rob).toBe('member');
+    expect((view.body.memberships as Record<string, string>).rob).toBe('none');
     expect((await membershipsAsBot(config, before.roomId))[REMOTE]).toBeUndefined();
   });
 
@@ -244,6 +245,7 @@ describe('managing the adopted room through the API', () => {
     expect(view.body).toMatchObject({
       roomId,
       members: { alice: 'owner', bob: 'member', carol: 'moderator', erin: 'admin', frank: 'member', rob: 'member' },
+      memberships: { alice: 'join', bob: 'join', carol: 'join', erin: 'join', frank: 'join', rob: 'none' },
     });
   });
 });
