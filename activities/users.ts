@@ -53,7 +53,11 @@ const actable = (deps: UserActivityDeps, userId: string): boolean =>
  * An adopted account (vocabulary/identity.ts): bound to the user, never created, renamed,
  * deactivated or reactivated. One the service acts as must exist and be active.
  */
-async function adopt(deps: UserActivityDeps, input: EnsureUserInput, bound: StoredUser | null): Promise<EnsureUserResult> {
+async function adopt(
+  deps: UserActivityDeps,
+  input: EnsureUserInput,
+  bound: StoredUser | null,
+): Promise<EnsureUserResult> {
   const userId = input.matrixUserId ?? bound!.userId;
   if (bound && bound.userId !== userId)
     throw failure(FailureType.UserBindingConflict, `${input.slug} is bound to ${bound.userId}, not ${userId}`);
@@ -92,7 +96,12 @@ function createProvisionSteps(deps: UserActivityDeps) {
     if (bound?.adopted || adopting) return adopt(deps, input, bound);
     const userId = bound?.userId ?? derived;
     const account = await ensureAccount(deps.admin, userId, input.displayName);
-    await deps.users.upsert({ tenant: input.tenant, slug: bound?.slug ?? input.slug, userId, displayName: input.displayName });
+    await deps.users.upsert({
+      tenant: input.tenant,
+      slug: bound?.slug ?? input.slug,
+      userId,
+      displayName: input.displayName,
+    });
     return {
       userId,
       created: account.created,

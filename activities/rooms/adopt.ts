@@ -60,7 +60,9 @@ async function takeOver(ctx: RoomContext, ref: RoomRef, roomId: string, actions:
     try {
       await matrixCall(() => admin.makeRoomAdmin(roomId, bot.userId));
     } catch (err) {
-      throw refuse(`make-room-admin could not put the bot ${bot.userId} in charge of ${roomId}: ${(err as Error).message}`);
+      throw refuse(
+        `make-room-admin could not put the bot ${bot.userId} in charge of ${roomId}: ${(err as Error).message}`,
+      );
     }
     granted = true;
     actions.push(`made ${bot.userId} room admin through the Admin API`);
@@ -97,12 +99,15 @@ async function addAlias(ctx: RoomContext, roomId: string, alias: string, actions
     await matrixCall(() => bot.createAlias(alias, roomId));
   } catch (err) {
     const elsewhere = await matrixCall(() => bot.resolveAlias(alias));
-    if (elsewhere && elsewhere !== roomId) throw conflict(`the entity's alias ${alias} already points at room ${elsewhere}`);
+    if (elsewhere && elsewhere !== roomId)
+      throw conflict(`the entity's alias ${alias} already points at room ${elsewhere}`);
     throw err;
   }
   const content = await matrixCall(() => bot.canonicalAlias(roomId));
   if (content.alias === alias || content.alt_aliases?.includes(alias)) return;
-  const next = content.alias ? { ...content, alt_aliases: [...(content.alt_aliases ?? []), alias] } : { ...content, alias };
+  const next = content.alias
+    ? { ...content, alt_aliases: [...(content.alt_aliases ?? []), alias] }
+    : { ...content, alias };
   await matrixCall(() => bot.setCanonicalAlias(roomId, next));
   actions.push(`added alias ${alias}${content.alias ? ` beside ${content.alias}` : ''}`);
 }
@@ -160,7 +165,9 @@ export async function adoptRoom(
     throw conflict(`${ref.kind} ${ref.slug} already has room ${stored.roomId}; it cannot adopt another (${roomId})`);
   const owner = await rooms.ownerOf(roomId);
   if (owner && (owner.tenant !== ref.tenant || owner.kind !== ref.kind || owner.slug !== ref.slug))
-    throw conflict(`room ${roomId} already belongs to ${owner.tenant === ref.tenant ? `${owner.kind} ${owner.slug}` : 'another tenant'}`);
+    throw conflict(
+      `room ${roomId} already belongs to ${owner.tenant === ref.tenant ? `${owner.kind} ${owner.slug}` : 'another tenant'}`,
+    );
   if (stored?.roomId) {
     await reachableOrFail(ctx, ref, roomId);
     return { roomId, alias, actions: [] };

@@ -47,7 +47,8 @@ export interface RoomContext {
 
 /** The naming rules bound to `deps`. */
 export function roomContext(deps: RoomActivityDeps): RoomContext {
-  const derived = (tenant: string, slug: string): string => matrixUserId(deps.userPrefix, deps.serverName, tenant, slug);
+  const derived = (tenant: string, slug: string): string =>
+    matrixUserId(deps.userPrefix, deps.serverName, tenant, slug);
   const userIds = async (tenant: string, slugs: readonly string[]): Promise<Map<string, string>> => {
     const bound = await deps.users.bindings(tenant, slugs);
     return new Map(slugs.map((s) => [s, bound.get(s)?.userId ?? derived(tenant, s)]));

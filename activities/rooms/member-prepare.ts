@@ -42,7 +42,11 @@ async function activeAccount(
       nonRetryable: true,
     });
   }
-  const renewed = await ctx.deps.gateway.provisionUser(ref.tenant, t.userSlug, stored.displayName ?? t.displayName ?? t.userSlug);
+  const renewed = await ctx.deps.gateway.provisionUser(
+    ref.tenant,
+    t.userSlug,
+    stored.displayName ?? t.displayName ?? t.userSlug,
+  );
   actions.push(`re-provisioned ${renewed}`);
   return renewed;
 }

@@ -99,8 +99,15 @@ export function createMemberActivities(ctx: RoomContext) {
       upserts: Record<string, string>;
       removals: string[];
     }): Promise<Record<string, string>> =>
-      (await ctx.deps.rooms.applyMembers(input.ref.tenant, input.ref.kind, input.ref.slug, input.upserts, input.removals))
-        .renamed,
+      (
+        await ctx.deps.rooms.applyMembers(
+          input.ref.tenant,
+          input.ref.kind,
+          input.ref.slug,
+          input.upserts,
+          input.removals,
+        )
+      ).renamed,
     /**
      * The bot's half of getting a member in (see `prepare`, looking first). `joined` when nothing
      * is left to do; otherwise the user joins with their own token (joinAsMember).

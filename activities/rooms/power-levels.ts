@@ -56,7 +56,10 @@ async function mergeLevels(ctx: RoomContext, input: PowerLevelsInput, current: P
   const fixed = (id: string, from: number, to: number): boolean => {
     if (reach.creators.has(id)) return true;
     if (id !== bot && from >= reach.botLevel) {
-      note(id, `power level ${id} stays ${from}: not below the bot's ${reach.botLevel}, which Matrix requires to change it`);
+      note(
+        id,
+        `power level ${id} stays ${from}: not below the bot's ${reach.botLevel}, which Matrix requires to change it`,
+      );
       return true;
     }
     if (to > reach.botLevel) {

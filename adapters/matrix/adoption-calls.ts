@@ -84,7 +84,8 @@ export function adoptionCalls(client: MatrixClient): AdoptionCalls {
       const creators = creatorsOutrank(roomVersion) && create.sender ? [create.sender, ...extra] : [];
       return { roomVersion, creators };
     },
-    joinRule: async (roomId) => (await state<{ join_rule?: string }>(client, roomId, 'm.room.join_rules'))?.join_rule ?? null,
+    joinRule: async (roomId) =>
+      (await state<{ join_rule?: string }>(client, roomId, 'm.room.join_rules'))?.join_rule ?? null,
     isEncrypted: async (roomId) => (await state(client, roomId, 'm.room.encryption')) !== null,
   };
 }

@@ -151,10 +151,10 @@ export async function renameUser(
       await client.query('ROLLBACK');
       if (to === undefined) return { ok: false, reason: 'unknown' };
       if (to !== newSlug) return { ok: false, reason: 'renamed', newSlug: to };
-      const now = await db.query<{ user_id: string }>('SELECT user_id FROM matrix_users WHERE tenant = $1 AND slug = $2', [
-        tenant,
-        newSlug,
-      ]);
+      const now = await db.query<{ user_id: string }>(
+        'SELECT user_id FROM matrix_users WHERE tenant = $1 AND slug = $2',
+        [tenant, newSlug],
+      );
       const rooms = await roomsOf(client, tenant, newSlug);
       return { ok: true, userId: now.rows[0]?.user_id ?? '', already: true, rooms };
     }
@@ -165,7 +165,10 @@ export async function renameUser(
     }
     const sealed =
       row.token_ciphertext && row.token_key_id
-        ? cipher.seal(cipher.open({ keyId: row.token_key_id, ciphertext: row.token_ciphertext }, aad(tenant, slug)), aad(tenant, newSlug))
+        ? cipher.seal(
+            cipher.open({ keyId: row.token_key_id, ciphertext: row.token_ciphertext }, aad(tenant, slug)),
+            aad(tenant, newSlug),
+          )
         : null;
     await client.query(
       `UPDATE matrix_users SET slug = $3, token_ciphertext = COALESCE($4, token_ciphertext),
@@ -175,13 +178,20 @@ export async function renameUser(
     );
     // Renaming back frees the new slug's own pointer; every earlier slug now names the new one.
     await client.query('DELETE FROM user_renames WHERE tenant = $1 AND old_slug = $2', [tenant, newSlug]);
-    await client.query('UPDATE user_renames SET new_slug = $3 WHERE tenant = $1 AND new_slug = $2', [tenant, slug, newSlug]);
-    await client.query('INSERT INTO user_renames (tenant, old_slug, new_slug) VALUES ($1, $2, $3)', [tenant, slug, newSlug]);
-    await client.query(`UPDATE room_members SET user_slug = $3, updated_at = now() WHERE tenant = $1 AND user_slug = $2 AND kind <> 'dm'`, [
+    await client.query('UPDATE user_renames SET new_slug = $3 WHERE tenant = $1 AND new_slug = $2', [
       tenant,
       slug,
       newSlug,
     ]);
+    await client.query('INSERT INTO user_renames (tenant, old_slug, new_slug) VALUES ($1, $2, $3)', [
+      tenant,
+      slug,
+      newSlug,
+    ]);
+    await client.query(
+      `UPDATE room_members SET user_slug = $3, updated_at = now() WHERE tenant = $1 AND user_slug = $2 AND kind <> 'dm'`,
+      [tenant, slug, newSlug],
+    );
     const rooms = await roomsOf(client, tenant, newSlug);
     await client.query('COMMIT');
     return { ok: true, userId: row.user_id, already: false, rooms };

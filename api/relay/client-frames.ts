@@ -28,7 +28,10 @@ export interface FrameContext {
 }
 
 /** What went wrong, as a socket client is told: the same answer as over HTTP (api/errors.ts `failureOf`). */
-export function socketError(err: unknown, logger: Logger): { errcode: ErrorCode; error: string; [extra: string]: string } {
+export function socketError(
+  err: unknown,
+  logger: Logger,
+): { errcode: ErrorCode; error: string; [extra: string]: string } {
   return failureOf(err, ({ err: e }, msg) =>
     logger.error({ error: boundedError(e) }, `relay: frame handling failed: ${msg}`),
   );

@@ -80,7 +80,8 @@ export function createRelayHomeserver(config: Pick<Config, 'matrix'>): RelayHome
         token,
       });
       const out: Record<string, string> = {};
-      for (const ev of r.chunk ?? []) if (ev.state_key && ev.content?.membership) out[ev.state_key] = ev.content.membership;
+      for (const ev of r.chunk ?? [])
+        if (ev.state_key && ev.content?.membership) out[ev.state_key] = ev.content.membership;
       return out;
     },
     async history(roomId, userId, opts) {
@@ -89,7 +90,14 @@ export function createRelayHomeserver(config: Pick<Config, 'matrix'>): RelayHome
       const query: Record<string, string> = { dir: 'b', limit: String(opts.limit) };
       if (asserts(userId)) query.user_id = userId;
       else if (!['shared', 'world_readable'].includes(await historyVisibility(roomId))) {
-        throw new MatrixHttpError(403, 'M_FORBIDDEN', 'history not readable for this user', undefined, 'GET', 'messages');
+        throw new MatrixHttpError(
+          403,
+          'M_FORBIDDEN',
+          'history not readable for this user',
+          undefined,
+          'GET',
+          'messages',
+        );
       }
       if (opts.before) query.from = opts.before;
       const r = await matrixRequest<{ chunk?: Record<string, unknown>[]; end?: string }>(hs, {

@@ -33,7 +33,10 @@ export type UserVerifier = (token: string) => Promise<UserPrincipal>;
  * `OM_USER_RENAMED` for a slug renamed since. The account is looked up in `directory` (without one,
  * in unit tests, it is the id the slug derives).
  */
-export function createUserVerifier(config: Pick<Config, 'userJwt' | 'matrix'>, directory?: UserDirectory): UserVerifier {
+export function createUserVerifier(
+  config: Pick<Config, 'userJwt' | 'matrix'>,
+  directory?: UserDirectory,
+): UserVerifier {
   const cfg = config.userJwt;
   const jwks: JWTVerifyGetKey | null = cfg.jwksUrl ? createRemoteJWKSet(cfg.jwksUrl) : null;
   return async (token) => {

@@ -42,7 +42,13 @@ const eventId = formatted(
 export const RECEIPT_BODY = object({ eventId, userSlug: actingUser });
 
 const ROOM = '/v1/tenants/:tenant/rooms/:kind/:slug';
-const RELAY_ERRORS = ['M_INVALID_PARAM', 'M_NOT_FOUND', 'OM_USER_RENAMED', 'OM_UNAVAILABLE', 'OM_UPSTREAM_FAILED'] as const;
+const RELAY_ERRORS = [
+  'M_INVALID_PARAM',
+  'M_NOT_FOUND',
+  'OM_USER_RENAMED',
+  'OM_UNAVAILABLE',
+  'OM_UPSTREAM_FAILED',
+] as const;
 /** Acting as the user: refused for one the service cannot act as (an adopted account outside its reach). */
 const ACTING_ERRORS = [...RELAY_ERRORS, 'OM_USER_NOT_MANAGED', 'M_LIMIT_EXCEEDED'] as const;
 const relayOp = { security: 'relay', tags: ['messages'], errors: [...RELAY_ERRORS] } as const;

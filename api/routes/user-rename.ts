@@ -22,7 +22,7 @@ export const renameOperation = operation({
   summary: 'Give a platform user a new slug; they keep their Matrix account',
   description: [
     'Same Matrix account and stored token; the rooms the user is a member of follow (not DMs, which are named by',
-    'their users\' slugs). From then on, requests naming the old slug answer `409 OM_USER_RENAMED` with `newSlug`,',
+    "their users' slugs). From then on, requests naming the old slug answer `409 OM_USER_RENAMED` with `newSlug`,",
     'and the old slug stays reserved for this user. Repeating a rename that is done changes nothing (and finishes',
     'telling the rooms, after a `503`).',
   ].join(' '),
@@ -47,7 +47,9 @@ async function tellRooms(
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(), deps.config.api.acceptTimeoutMs);
       try {
-        await deps.temporal.withAbortSignal(abort.signal, () => tellRoomOfRename(deps.temporal, { tenant, ...r }, from, to));
+        await deps.temporal.withAbortSignal(abort.signal, () =>
+          tellRoomOfRename(deps.temporal, { tenant, ...r }, from, to),
+        );
       } catch (err) {
         deps.log.warn({ err, room: `${r.kind}/${r.slug}` }, 'user rename: a room workflow was not told');
         failed.push(`${r.kind} ${r.slug}`);

@@ -38,7 +38,14 @@ const provision = operation({
   security: 'service',
   body: { schema: USER_BODY.json },
   responses: outcomeAnswers('ProvisionedUser', 'UserRunning'),
-  errors: ['M_INVALID_PARAM', 'M_NOT_FOUND', 'OM_USER_BINDING_CONFLICT', 'OM_USER_RENAMED', 'OM_UPSTREAM_FAILED', 'OM_UNAVAILABLE'],
+  errors: [
+    'M_INVALID_PARAM',
+    'M_NOT_FOUND',
+    'OM_USER_BINDING_CONFLICT',
+    'OM_USER_RENAMED',
+    'OM_UPSTREAM_FAILED',
+    'OM_UNAVAILABLE',
+  ],
 });
 export const usersOperations = [provision, renameOperation];
 
@@ -68,7 +75,8 @@ export function usersRoutes(deps: AppDeps) {
         throw new ApiError('OM_USER_BINDING_CONFLICT', `${slug} is bound to ${bound.userId}, not ${userId}`);
       const adopting = userId !== derived && !bound;
       const holder = adopting ? await directory.slugBoundTo(tenant, userId) : null;
-      if (holder !== null) throw new ApiError('OM_USER_BINDING_CONFLICT', `${userId} is already bound to user ${holder}`);
+      if (holder !== null)
+        throw new ApiError('OM_USER_BINDING_CONFLICT', `${userId} is already bound to user ${holder}`);
       return respondWithOutcome(
         c,
         deps,
@@ -87,4 +95,3 @@ export function usersRoutes(deps: AppDeps) {
     })
     .post(below(USERS_PREFIX, renameOperation), renameRoute(deps));
 }
-

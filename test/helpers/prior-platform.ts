@@ -36,8 +36,12 @@ export function ownClient(config: Config, userId: string, token: string): OwnCli
     },
     join: async (room) => (await call<{ room_id: string }>('POST', `/join/${e(room)}`, {})).room_id,
     send: async (roomId, txnId, body) =>
-      (await call<{ event_id: string }>('PUT', `/rooms/${e(roomId)}/send/m.room.message/${e(txnId)}`, { msgtype: 'm.text', body }))
-        .event_id,
+      (
+        await call<{ event_id: string }>('PUT', `/rooms/${e(roomId)}/send/m.room.message/${e(txnId)}`, {
+          msgtype: 'm.text',
+          body,
+        })
+      ).event_id,
     powerLevels: (roomId) => call<Record<string, unknown>>('GET', `/rooms/${e(roomId)}/state/m.room.power_levels/`),
     setPowerLevels: async (roomId, content) => {
       await call('PUT', `/rooms/${e(roomId)}/state/m.room.power_levels/`, content);
@@ -77,7 +81,12 @@ export async function accountWithPassword(
 }
 
 /** A room's state event content as the service bot reads it (null: none). */
-export async function stateAsBot(config: Config, roomId: string, type: string, key = ''): Promise<Record<string, unknown> | null> {
+export async function stateAsBot(
+  config: Config,
+  roomId: string,
+  type: string,
+  key = '',
+): Promise<Record<string, unknown> | null> {
   return matrixRequest<Record<string, unknown>>(config.matrix.homeserverUrl, {
     method: 'GET',
     path: `/_matrix/client/v3/rooms/${e(roomId)}/state/${type}/${e(key)}`,

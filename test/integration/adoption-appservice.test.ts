@@ -41,7 +41,9 @@ let roomId: string;
 
 describe('adopting a room without the Admin API', () => {
   it('answers 409 OM_ROOM_NOT_ADOPTABLE saying what is missing, until the bot is in at the top level', async () => {
-    const [a, c, d] = await Promise.all(['alice', 'carl', 'dina'].map((n) => accountWithPassword(config, `${pre}_${n}`, n)));
+    const [a, c, d] = await Promise.all(
+      ['alice', 'carl', 'dina'].map((n) => accountWithPassword(config, `${pre}_${n}`, n)),
+    );
     [alice, carl, dina] = [a!, c!, d!];
     roomId = await alice.createRoom({ preset: 'private_chat', name: 'Launch' });
     await alice.send(roomId, 'b1', 'from before');
@@ -70,7 +72,10 @@ describe('adopted users the service cannot act as', () => {
       ['dina', dina],
     ] as const) {
       const r = await call('POST', '/users', { slug, displayName: slug, matrixUserId: c.userId });
-      expect(r).toMatchObject({ status: 200, body: { userId: c.userId, adopted: true, canActAs: false, tokenIssued: false } });
+      expect(r).toMatchObject({
+        status: 200,
+        body: { userId: c.userId, adopted: true, canActAs: false, tokenIssued: false },
+      });
     }
   });
 
@@ -107,7 +112,9 @@ describe('adopted users the service cannot act as', () => {
     expect(now[carl.userId]).toBe('join');
     // The platform asking again is another matter: that invites them again.
     const again = await call('PUT', '/rooms/event/launch/members/dina', { role: 'member' });
-    expect(again.body.actions).toContain(`invited ${dina.userId} (joins from their own client: the service cannot act as them)`);
+    expect(again.body.actions).toContain(
+      `invited ${dina.userId} (joins from their own client: the service cannot act as them)`,
+    );
   });
 
   it('cannot be sent, typed or read as: 403 OM_USER_NOT_MANAGED, never a 5xx', async () => {

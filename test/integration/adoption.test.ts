@@ -57,12 +57,18 @@ interface Before {
 let before: Before;
 
 describe('a platform that came before', () => {
-  it('is built with the users\' own clients: a room with members, roles and 50 messages', async () => {
+  it("is built with the users' own clients: a room with members, roles and 50 messages", async () => {
     const [alice, bob, carol, dave, frank, gina] = await Promise.all(
-      ['alice', 'bob', 'carol', 'dave', 'frank', 'gina'].map((n) => accountWithPassword(config, `${pre}_${n}`, `${n} (own name)`)),
+      ['alice', 'bob', 'carol', 'dave', 'frank', 'gina'].map((n) =>
+        accountWithPassword(config, `${pre}_${n}`, `${n} (own name)`),
+      ),
     );
     const alias = `#${pre}_general:localhost`;
-    const roomId = await alice!.createRoom({ preset: 'private_chat', name: 'General', room_alias_name: `${pre}_general` });
+    const roomId = await alice!.createRoom({
+      preset: 'private_chat',
+      name: 'General',
+      room_alias_name: `${pre}_general`,
+    });
     for (const u of [bob!, carol!, dave!, gina!]) {
       await alice!.invite(roomId, u.userId);
       await u.join(roomId);
@@ -77,19 +83,33 @@ describe('a platform that came before', () => {
       messages.push(body);
     }
     const otherRoomId = await alice!.createRoom({ preset: 'private_chat', name: 'Another' });
-    before = { alice: alice!, bob: bob!, carol: carol!, dave: dave!, frank: frank!, gina: gina!, roomId, otherRoomId, alias, messages };
+    before = {
+      alice: alice!,
+      bob: bob!,
+      carol: carol!,
+      dave: dave!,
+      frank: frank!,
+      gina: gina!,
+      roomId,
+      otherRoomId,
+      alias,
+      messages,
+    };
     expect((await roomMessagesAs(alice!, roomId)).filter((b) => b.startsWith('before the service')).length).toBe(50);
   });
 });
 
 /** The room's message bodies as one of its users reads them with their own client. */
 async function roomMessagesAs(client: OwnClient, roomId: string): Promise<string[]> {
-  const page = await matrixRequest<{ chunk: { type: string; content: { body?: string } }[] }>(config.matrix.homeserverUrl, {
-    method: 'GET',
-    path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`,
-    token: client.token,
-    query: { dir: 'b', limit: '200' },
-  });
+  const page = await matrixRequest<{ chunk: { type: string; content: { body?: string } }[] }>(
+    config.matrix.homeserverUrl,
+    {
+      method: 'GET',
+      path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`,
+      token: client.token,
+      query: { dir: 'b', limit: '200' },
+    },
+  );
   return page.chunk.filter((e) => e.type === 'm.room.message').map((e) => e.content.body ?? '');
 }
 
@@ -104,7 +124,13 @@ describe('adopting the users', () => {
     ] as const) {
       const r = await adoptUser(slug, c.userId, `Platform ${slug}`);
       expect(r.status).toBe(200);
-      expect(r.body).toMatchObject({ userId: c.userId, adopted: true, canActAs: true, created: false, displayNameChanged: false });
+      expect(r.body).toMatchObject({
+        userId: c.userId,
+        adopted: true,
+        canActAs: true,
+        created: false,
+        displayNameChanged: false,
+      });
     }
     const admin = adminFor(config);
     expect((await admin.getUser(before.alice.userId))?.displayName).toBe('alice (own name)');
@@ -153,12 +179,17 @@ describe('adopting the room', () => {
     const r = await call('PUT', '/rooms/group/general', { adopt: { alias: before.alias } });
     expect(r.status).toBe(200);
     expect(r.body.roomId).toBe(before.roomId);
-    expect(r.body.actions).toEqual(expect.arrayContaining([expect.stringMatching(/^adopted /), expect.stringMatching(/^added alias /)]));
+    expect(r.body.actions).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^adopted /), expect.stringMatching(/^added alias /)]),
+    );
     const ours = `#om_${tenant}_group_general:localhost`;
     expect(r.body.alias).toBe(ours);
     expect(await bot.resolveAlias(ours)).toBe(before.roomId);
     expect(await bot.resolveAlias(before.alias)).toBe(before.roomId);
-    expect(await stateAsBot(config, before.roomId, 'm.room.canonical_alias')).toEqual({ alias: before.alias, alt_aliases: [ours] });
+    expect(await stateAsBot(config, before.roomId, 'm.room.canonical_alias')).toEqual({
+      alias: before.alias,
+      alt_aliases: [ours],
+    });
     expect((await bot.powerLevels(before.roomId))[BOT]).toBe(100);
   });
 
@@ -189,7 +220,9 @@ describe('managing the adopted room through the API', () => {
     const erin = await set('erin', 'admin', 'Erin');
     expect(erin.status).toBe(200);
     const frank = await set('frank', 'member');
-    expect(frank.body.actions).toEqual(expect.arrayContaining([`invited ${before.frank.userId}`, `joined ${before.frank.userId}`]));
+    expect(frank.body.actions).toEqual(
+      expect.arrayContaining([`invited ${before.frank.userId}`, `joined ${before.frank.userId}`]),
+    );
     // dave was in the room before; bound now, so the platform can remove him by slug.
     expect((await set('dave', 'member')).status).toBe(200);
     const gone = await call('DELETE', '/rooms/group/general/members/dave');
@@ -214,7 +247,11 @@ describe('managing the adopted room through the API', () => {
     expect(typing).toMatchObject({ status: 403, body: { errcode: 'OM_USER_NOT_MANAGED' } });
     const receipt = await call('POST', '/rooms/group/general/receipts', { eventId: '$x', userSlug: 'rob' });
     expect(receipt).toMatchObject({ status: 403, body: { errcode: 'OM_USER_NOT_MANAGED' } });
-    const sent = await call('POST', '/rooms/group/general/messages', { txnId: 'a1', body: 'after adoption', userSlug: 'alice' });
+    const sent = await call('POST', '/rooms/group/general/messages', {
+      txnId: 'a1',
+      body: 'after adoption',
+      userSlug: 'alice',
+    });
     expect(sent).toMatchObject({ status: 200, body: { status: 'sent' } });
     const history = await roomMessages(config, before.roomId);
     expect(history.find((m) => m.eventId === sent.body.eventId)?.body).toBe('after adoption');
@@ -229,10 +266,23 @@ describe('managing the adopted room through the API', () => {
   it('ends exact on the homeserver: the same room, its 50 messages, members, power levels and aliases', async () => {
     const { roomId } = before;
     const history = await roomMessages(config, roomId);
-    expect(history.map((m) => m.body).filter((b) => b.startsWith('before the service')).sort()).toEqual([...before.messages].sort());
+    expect(
+      history
+        .map((m) => m.body)
+        .filter((b) => b.startsWith('before the service'))
+        .sort(),
+    ).toEqual([...before.messages].sort());
     const erin = `@om_${tenant}_erin:localhost`;
     expect(await bot.joined(roomId)).toEqual(
-      [BOT, before.alice.userId, before.bob.userId, before.carol.userId, erin, before.frank.userId, before.gina.userId].sort(),
+      [
+        BOT,
+        before.alice.userId,
+        before.bob.userId,
+        before.carol.userId,
+        erin,
+        before.frank.userId,
+        before.gina.userId,
+      ].sort(),
     );
     expect((await membershipsAsBot(config, roomId))[before.dave.userId]).toBe('leave');
     // alice created the room (room version 12): she outranks every level and is never listed.

@@ -26,7 +26,11 @@ let bob: OwnClient;
 let roomId: string;
 const open: RelayClient[] = [];
 
-async function call(method: 'PUT' | 'POST', path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(
+  method: 'PUT' | 'POST',
+  path: string,
+  body: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await api.app.request(`/v1/tenants/${tenant}${path}`, {
     method,
     headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
@@ -61,7 +65,9 @@ beforeAll(async () => {
   expect((await call('PUT', '/rooms/event/party', { adopt: { roomId } })).status).toBe(200);
   expect((await call('PUT', '/rooms/event/party/members/alice', { role: 'host' })).status).toBe(200);
   expect((await call('PUT', '/rooms/event/party/members/bob', { role: 'member' })).status).toBe(200);
-  expect((await call('POST', '/users', { slug: 'rob', displayName: 'Rob', matrixUserId: `@rob:${pre}.example` })).status).toBe(200);
+  expect(
+    (await call('POST', '/users', { slug: 'rob', displayName: 'Rob', matrixUserId: `@rob:${pre}.example` })).status,
+  ).toBe(200);
 }, 240_000);
 
 afterAll(async () => {
@@ -101,7 +107,10 @@ describe('an adopted user on the socket', () => {
   it('renamed: the old slug is told the new one (4401), the new slug is the same account with the same rooms', async () => {
     expect((await call('POST', '/users/alice/rename', { newSlug: 'alicia' })).status).toBe(200);
     const old = await connect('alice');
-    expect(await old.waitFor((f) => f.type === 'error')).toMatchObject({ errcode: 'OM_USER_RENAMED', newSlug: 'alicia' });
+    expect(await old.waitFor((f) => f.type === 'error')).toMatchObject({
+      errcode: 'OM_USER_RENAMED',
+      newSlug: 'alicia',
+    });
     expect((await old.closed).code).toBe(4401);
     const renamed = await connect('alicia');
     expect(await renamed.waitFor((f) => f.type === 'hello')).toMatchObject({

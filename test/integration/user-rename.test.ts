@@ -66,7 +66,9 @@ describe('renaming a user', () => {
     expect(await call('PUT', '/rooms/group/g1/members/ann', { role: 'member' })).toMatchObject(renamed);
     expect(await call('DELETE', '/rooms/group/g1/members/ann')).toMatchObject(renamed);
     expect(await call('POST', '/users', { slug: 'ann', displayName: 'Ann' })).toMatchObject(renamed);
-    expect(await call('POST', '/rooms/group/g1/messages', { txnId: 't0', body: 'x', userSlug: 'ann' })).toMatchObject(renamed);
+    expect(await call('POST', '/rooms/group/g1/messages', { txnId: 't0', body: 'x', userSlug: 'ann' })).toMatchObject(
+      renamed,
+    );
     expect(await call('POST', '/dms', { users: ['ann', 'ben'] })).toMatchObject(renamed);
     expect(await rename('ann', 'anne')).toMatchObject(renamed);
     // The rename itself again: done already, nothing changes.
@@ -76,10 +78,16 @@ describe('renaming a user', () => {
   it('manages the user under the new slug: role, send, reconcile, removal all act on the same account', async () => {
     const role = await call('PUT', '/rooms/group/g1/members/anna', { role: 'moderator' });
     expect(role.body.actions).toContain(`power level ${ANN} 75→50`);
-    const sent = await call('POST', '/rooms/group/g1/messages', { txnId: 't1', body: 'renamed and here', userSlug: 'anna' });
+    const sent = await call('POST', '/rooms/group/g1/messages', {
+      txnId: 't1',
+      body: 'renamed and here',
+      userSlug: 'anna',
+    });
     expect(sent).toMatchObject({ status: 200, body: { status: 'sent' } });
     const g1 = (await call('GET', '/rooms/group/g1')).body.roomId as string;
-    expect((await roomMessages(config, g1)).find((m) => m.eventId === sent.body.eventId)?.body).toBe('renamed and here');
+    expect((await roomMessages(config, g1)).find((m) => m.eventId === sent.body.eventId)?.body).toBe(
+      'renamed and here',
+    );
     const reconciled = await call('POST', '/rooms/group/g1/reconcile');
     expect(reconciled).toMatchObject({ status: 200, body: { actions: [] } });
     expect(await bot.joined(g1)).toContain(ANN);
@@ -88,11 +96,14 @@ describe('renaming a user', () => {
     expect(removed.body.actions).toContain(`removed ${ANN}`);
   });
 
-  it('refuses a new slug that is another user\'s, an unknown user, and lets the user take their old slug back', async () => {
+  it("refuses a new slug that is another user's, an unknown user, and lets the user take their old slug back", async () => {
     expect(await rename('ben', 'anna')).toMatchObject({ status: 409, body: { errcode: 'OM_USER_BINDING_CONFLICT' } });
     expect(await rename('nobody', 'somebody')).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
     expect(await rename('anna', 'bad slug')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
-    expect(await rename('anna', 'ann')).toMatchObject({ status: 200, body: { slug: 'ann', userId: ANN, renamed: true } });
+    expect(await rename('anna', 'ann')).toMatchObject({
+      status: 200,
+      body: { slug: 'ann', userId: ANN, renamed: true },
+    });
     expect(await call('PUT', '/rooms/group/g1/members/anna', {})).toMatchObject({
       status: 409,
       body: { errcode: 'OM_USER_RENAMED', newSlug: 'ann' },
@@ -103,7 +114,9 @@ describe('renaming a user', () => {
 
   it('renames an adopted user: the same adopted account, still never created', async () => {
     const pat = await accountWithPassword(config, `ren${randomBytes(3).toString('hex')}_pat`, 'Pat');
-    expect((await call('POST', '/users', { slug: 'pat', displayName: 'Pat', matrixUserId: pat.userId })).status).toBe(200);
+    expect((await call('POST', '/users', { slug: 'pat', displayName: 'Pat', matrixUserId: pat.userId })).status).toBe(
+      200,
+    );
     const r = await rename('pat', 'patricia');
     expect(r).toMatchObject({ status: 200, body: { userId: pat.userId } });
     const again = await call('POST', '/users', { slug: 'patricia', displayName: 'Pat' });

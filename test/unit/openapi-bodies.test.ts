@@ -21,7 +21,13 @@ const PARAMS: Record<string, string> = { tenant: 'acme', kind: 'event', slug: 'm
 const VALID: Record<string, Json> = {
   provisionUser: { slug: 'alice', displayName: 'Alice', matrixUserId: '@alice:example.org' },
   renameUser: { newSlug: 'alicia' },
-  ensureRoom: { name: 'Meetup', topic: 'Summer', visibility: 'public', adopt: { alias: '#meetup:example.org' }, prune: true },
+  ensureRoom: {
+    name: 'Meetup',
+    topic: 'Summer',
+    visibility: 'public',
+    adopt: { alias: '#meetup:example.org' },
+    prune: true,
+  },
   setMember: { role: 'host', displayName: 'Alice' },
   ensureDm: { users: ['alice', 'bob'], encrypted: true, name: 'A and B' },
   sendPlatformEvent: { type: 'chat.event.member.add', data: { slug: 'meetup', userSlug: 'bob', role: 'speaker' } },
@@ -168,8 +174,24 @@ describe('request bodies', () => {
     ...['chat.event.created', 'chat.dm.created', 'chat.nope', true, false, 0, 1, null, [], {}],
     ...[['alice'], ['alice', 'bob'], ['alice', 'alice'], ['alice', 'b c'], ['a', 'b', 'c'], [1, 2], { slug: 'meetup' }],
     // Matrix ids and the shapes of `adopt`.
-    ...['@alice:example.org', '@a:b:c', '@:x', '@a:[::1]:8448', '@a b:x', '#room:example.org', '!abc', '!abc:example.org'],
-    ...[{ roomId: '!abc' }, { alias: '#a:b' }, { roomId: '!a', alias: '#a:b' }, { alias: 'a:b' }, { roomId: 1 }, { room: '!a' }],
+    ...[
+      '@alice:example.org',
+      '@a:b:c',
+      '@:x',
+      '@a:[::1]:8448',
+      '@a b:x',
+      '#room:example.org',
+      '!abc',
+      '!abc:example.org',
+    ],
+    ...[
+      { roomId: '!abc' },
+      { alias: '#a:b' },
+      { roomId: '!a', alias: '#a:b' },
+      { alias: 'a:b' },
+      { roomId: 1 },
+      { room: '!a' },
+    ],
   ];
   const probe = fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 12 }), fc.constantFrom(...PROBES));
 

@@ -22,12 +22,19 @@ function socket(canActAs: boolean) {
       reached.push(String(name));
       if (name === 'resolveRoom') return { tenant: 'acme', roomId: '!r:hs', kind: 'event', slug: 'meetup', name: null };
       if (name === 'isJoined') return true;
-      if (name === 'send') return { workflowId: 'msg:acme:rob:t1', result: async () => ({ eventId: '$e', roomId: '!r:hs' }) };
+      if (name === 'send')
+        return { workflowId: 'msg:acme:rob:t1', result: async () => ({ eventId: '$e', roomId: '!r:hs' }) };
       return undefined;
     },
   });
   const handler = createFrameHandler({
-    user: { tenant: 'acme', userSlug: 'rob', userId: '@rob:elsewhere.example', canActAs, expiresAt: Date.now() / 1000 + 60 },
+    user: {
+      tenant: 'acme',
+      userSlug: 'rob',
+      userId: '@rob:elsewhere.example',
+      canActAs,
+      expiresAt: Date.now() / 1000 + 60,
+    },
     limits: loadConfig(MINIMAL_ENV).relay,
     actions,
     logger: pino({ level: 'silent' }),
@@ -53,7 +60,8 @@ describe('a socket of a user the service cannot act as', () => {
       v: 1,
       type: 'error',
       errcode: 'OM_USER_NOT_MANAGED',
-      error: 'the service cannot act as @rob:elsewhere.example: only your own Matrix client can send, type or read for you',
+      error:
+        'the service cannot act as @rob:elsewhere.example: only your own Matrix client can send, type or read for you',
     };
     expect(sent).toEqual(
       expect.arrayContaining([

@@ -121,7 +121,11 @@ describe('foldBatch', () => {
 });
 
 describe('foldBatch: adoption and renamed members', () => {
-  const rename = (userSlug: string, newSlug: string): RoomChangeRequest => ({ type: 'renameMember', userSlug, newSlug });
+  const rename = (userSlug: string, newSlug: string): RoomChangeRequest => ({
+    type: 'renameMember',
+    userSlug,
+    newSlug,
+  });
 
   it('takes the last room an ensure asks to adopt, and the prune setting', () => {
     const state = roomState({ roomId: null });
