@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { CLIENT_TXN_ID_KEY, type SendMessageInput } from '../vocabulary/contract.js';
-import { enc, matrixRequest } from '../adapters/matrix/http.js';
+import type { Identity } from '../adapters/identity/index.js';
+import { authorized, enc, matrixRequest } from '../adapters/matrix/http.js';
 import type { SentNotice } from '../adapters/store/sent-notices.js';
-import type { UserSessions } from './user-session.js';
 
 export interface MessageActivityDeps {
-  sessions: UserSessions;
+  identity: Identity;
   homeserverUrl: string;
   /** Tells the API a send is on the homeserver before the workflow has recorded it (decision 0018). */
   announceSent?: (notice: SentNotice) => Promise<void>;
@@ -20,20 +20,23 @@ export function matrixTxnId(workflowId: string): string {
   return `om1.${createHash('sha256').update(workflowId).digest('base64url')}`;
 }
 
-/** What users do in rooms, each with the user's own token (activities/user-session.ts). */
+/** What users do in rooms, each acting as the user (adapters/identity/: their token, or the appservice's assertion). */
 export function createMessageActivities(deps: MessageActivityDeps) {
   const hs = deps.homeserverUrl;
   return {
     /** Sends the message as the user; idempotent by the workflow's transaction id. */
     async sendMessageAsUser(input: SendMessageInput & { workflowId: string }): Promise<{ eventId: string }> {
       const content = { msgtype: input.msgtype, body: input.body, [CLIENT_TXN_ID_KEY]: input.clientTxnId };
-      const sent = await deps.sessions.run(input.tenant, input.userSlug, async ({ accessToken }) => {
-        const r = await matrixRequest<{ event_id: string }>(hs, {
-          method: 'PUT',
-          path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/send/m.room.message/${enc(matrixTxnId(input.workflowId))}`,
-          token: accessToken,
-          body: content,
-        });
+      const user = { tenant: input.tenant, slug: input.userSlug };
+      const sent = await deps.identity.actAs(user, async (as) => {
+        const r = await matrixRequest<{ event_id: string }>(
+          hs,
+          authorized(as, {
+            method: 'PUT',
+            path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/send/m.room.message/${enc(matrixTxnId(input.workflowId))}`,
+            body: content,
+          }),
+        );
         return { eventId: r.event_id };
       });
       // Best effort, not awaited: a lost notice only means the sender hears it from the workflow.
@@ -49,13 +52,15 @@ export function createMessageActivities(deps: MessageActivityDeps) {
       typing: boolean;
       timeoutMs: number;
     }): Promise<void> {
-      await deps.sessions.run(input.tenant, input.userSlug, async ({ userId, accessToken }) => {
-        await matrixRequest(hs, {
-          method: 'PUT',
-          path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/typing/${enc(userId)}`,
-          token: accessToken,
-          body: input.typing ? { typing: true, timeout: input.timeoutMs } : { typing: false },
-        });
+      await deps.identity.actAs({ tenant: input.tenant, slug: input.userSlug }, async (as) => {
+        await matrixRequest(
+          hs,
+          authorized(as, {
+            method: 'PUT',
+            path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/typing/${enc(as.userId)}`,
+            body: input.typing ? { typing: true, timeout: input.timeoutMs } : { typing: false },
+          }),
+        );
       });
     },
 
@@ -66,13 +71,15 @@ export function createMessageActivities(deps: MessageActivityDeps) {
       roomId: string;
       eventId: string;
     }): Promise<void> {
-      await deps.sessions.run(input.tenant, input.userSlug, async ({ accessToken }) => {
-        await matrixRequest(hs, {
-          method: 'POST',
-          path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/receipt/m.read/${enc(input.eventId)}`,
-          token: accessToken,
-          body: {},
-        });
+      await deps.identity.actAs({ tenant: input.tenant, slug: input.userSlug }, async (as) => {
+        await matrixRequest(
+          hs,
+          authorized(as, {
+            method: 'POST',
+            path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/receipt/m.read/${enc(input.eventId)}`,
+            body: {},
+          }),
+        );
       });
     },
   };

@@ -2,7 +2,9 @@ import { roomContext, type RoomActivityDeps } from './rooms/context.js';
 import { createMemberActivities } from './rooms/members.js';
 import { syncLevels } from './rooms/power-levels.js';
 import { createRoomLevelActivities } from './rooms/room.js';
-import type { PowerLevelChanges, PowerLevelsInput } from './rooms/types.js';
+import { syncAliases } from './rooms/aliases.js';
+import type { RoomRef } from '../vocabulary/contract.js';
+import type { AliasSync, PowerLevelChanges, PowerLevelsInput } from './rooms/types.js';
 
 export type { RoomActivityDeps } from './rooms/context.js';
 export { HUSK_AFTER_MS } from './rooms/room.js';
@@ -25,6 +27,11 @@ export function createRoomActivities(deps: RoomActivityDeps) {
      * what changed, by member slug (`removed` names slugs that just left, so they can be named too).
      */
     syncPowerLevels: (input: PowerLevelsInput): Promise<PowerLevelChanges> => syncLevels(ctx, input),
+    /**
+     * The room's aliases where the entity's slugs stand: the current one canonical, old ones kept
+     * as alternatives until ROOM_OLD_ALIAS_KEEP_SECONDS have passed, then removed (decision 0031).
+     */
+    syncAliases: (input: { ref: RoomRef; roomId: string }): Promise<AliasSync> => syncAliases(ctx, input),
   };
 }
 

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { except } from 'hono/combine';
 import { randomUUID } from 'node:crypto';
 import { serviceAuth } from './auth.js';
+import { corsFor, V1_CORS } from './cors.js';
 import type { ApiEnv, AppDeps } from './context.js';
 import { respondError, toErrorResponse } from './errors.js';
 import { createHttpMetrics } from './metrics.js';
@@ -54,6 +55,8 @@ export function createApp(deps: AppDeps) {
       'request',
     );
   });
+  // Before the body limit and authentication: preflights need no token, and refusals carry CORS headers.
+  app.use('/v1/*', corsFor(deps.config.api.corsOrigins, V1_CORS));
   app.use(
     '/v1/*',
     bodyLimit({

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../lib/config.js';
+import { canonicalTenant, tenantProblem } from '../vocabulary/ids.js';
 import { ApiError } from './errors.js';
 
 /** What a verified service JWT grants: the tenants the platform backend may act for. */
@@ -38,7 +39,9 @@ export function serviceAuth(cfg: Config['serviceJwt']): MiddlewareHandler<{ Vari
     if (!Array.isArray(tenants) || tenants.length === 0 || !tenants.every((t) => typeof t === 'string')) {
       throw new ApiError('M_UNKNOWN_TOKEN', 'service JWT rejected: claim "tenants" must be a non-empty array of strings');
     }
-    c.set('principal', { subject: payload.sub ?? null, tenants: tenants.includes('*') ? '*' : (tenants as string[]) });
+    // Compared in their canonical form, like the paths' tenants (decision 0033).
+    const listed = tenants.includes('*') ? '*' : (tenants as string[]).map(canonicalTenant);
+    c.set('principal', { subject: payload.sub ?? null, tenants: listed });
     await next();
   };
 }
@@ -73,7 +76,19 @@ export function tokenAgeProblem(iat: unknown, maxAgeSeconds: number, variable: s
   return null;
 }
 
-/** Throws 403 unless the principal may act for the tenant. */
+/**
+ * A tenant as a request names it (upper case allowed), in its canonical form (decision 0033),
+ * once the principal may act for it: a 400 naming what is wrong with it, or a 403.
+ */
+export function authorizedTenant(principal: ServicePrincipal, raw: string): string {
+  const tenant = canonicalTenant(raw);
+  const problem = tenantProblem(tenant);
+  if (problem) throw new ApiError('M_INVALID_PARAM', problem);
+  assertTenant(principal, tenant);
+  return tenant;
+}
+
+/** Throws 403 unless the principal may act for the tenant (canonical, as authorizedTenant gives it). */
 export function assertTenant(principal: ServicePrincipal, tenant: string): void {
   if (principal.tenants !== '*' && !principal.tenants.includes(tenant)) {
     throw new ApiError('M_FORBIDDEN', `this service token may not act for tenant "${tenant}"`);

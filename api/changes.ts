@@ -10,7 +10,9 @@ import { roomWorkflowId } from '../vocabulary/ids.js';
 import type { RoomChange, RoomChangeResult, RoomRef } from '../vocabulary/contract.js';
 import type { ApiEnv, AppDeps } from './context.js';
 import { ApiError, type ErrorCode } from './errors.js';
+import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
 import { matrixNamesProblem } from './room-input.js';
+import { entityOf, renameEntity } from './room-slugs.js';
 import { assertValid } from './spec/validation.js';
 import { waitForResult } from './wait.js';
 import { createUserDirectory, type UserDirectory } from './user-directory.js';
@@ -22,6 +24,7 @@ const FAILURE_ERRCODES: Readonly<Record<string, ErrorCode>> = {
   [FailureType.InvalidChange]: 'M_INVALID_PARAM',
   [FailureType.RoomArchived]: 'OM_ROOM_ARCHIVED',
   [FailureType.RoomMissing]: 'OM_ROOM_MISSING',
+  [FailureType.UserDeactivated]: 'OM_USER_DEACTIVATED',
   [FailureType.UserBindingConflict]: 'OM_USER_BINDING_CONFLICT',
   [FailureType.AccountMissing]: 'M_NOT_FOUND',
   [FailureType.UserNotManaged]: 'OM_USER_NOT_MANAGED',
@@ -90,7 +93,13 @@ const usersOf = (ref: RoomRef, change: RoomChange): string[] =>
       ? ref.slug.split('~')
       : [];
 
-/** Sends one change to a room and answers with its outcome. */
+/**
+ * Sends one change to a room and answers with its outcome. `ref` names the room as the request
+ * did; the change goes to the entity behind that slug (api/room-slugs.ts), a new one claiming it.
+ * A rename is committed in PostgreSQL first, so requests naming either slug route right at once;
+ * the workflow then brings the room's aliases along (decision 0031). A user named by a slug
+ * renamed since is told the new one (409 OM_USER_RENAMED), not made anew.
+ */
 export async function roomChange(
   c: Context<ApiEnv>,
   deps: AppDeps,
@@ -99,14 +108,18 @@ export async function roomChange(
 ): Promise<Response> {
   // Every route that makes a room, a member or a DM comes through here: check the Matrix names once.
   assertValid(matrixNamesProblem(deps.config.matrix, ref, change));
-  // A user named by a slug renamed since is told the new one (409 OM_USER_RENAMED), not made anew.
   const users = usersOf(ref, change);
   if (users.length) {
     let directory = directories.get(deps);
     if (!directory) directories.set(deps, (directory = createUserDirectory(deps.config, deps.db)));
     await directory.assertCurrent(ref.tenant, users);
   }
-  return respondWithOutcome<RoomChangeResult>(c, deps, roomWorkflowId(ref.tenant, ref.kind, ref.slug), () =>
-    changeRoom(deps.temporal, deps.config, ref, { ...change, requestId: c.get('requestId') }),
+  const slugs = createRoomSlugStore(deps.db);
+  const entity =
+    change.type === 'rename'
+      ? await renameEntity(slugs, ref, change.newSlug)
+      : await entityOf(slugs, ref, { claim: true });
+  return respondWithOutcome<RoomChangeResult>(c, deps, roomWorkflowId(entity.tenant, entity.kind, entity.slug), () =>
+    changeRoom(deps.temporal, deps.config, entity, { ...change, requestId: c.get('requestId') }),
   );
 }

@@ -23,6 +23,9 @@ export const ERROR_STATUS = {
   OM_UPGRADE_REQUIRED: 426,
   OM_ROOM_ARCHIVED: 409,
   OM_ROOM_MISSING: 410,
+  OM_ROOM_RENAMED: 409,
+  OM_SLUG_TAKEN: 409,
+  OM_USER_DEACTIVATED: 409,
   OM_ROOM_ADOPTION_CONFLICT: 409,
   OM_ROOM_NOT_ADOPTABLE: 409,
   OM_USER_BINDING_CONFLICT: 409,
@@ -35,13 +38,15 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** Fields an error answer carries beside `errcode` and `error` (e.g. `newSlug` of `OM_ROOM_RENAMED` and `OM_USER_RENAMED`). */
+export type ErrorDetails = Record<string, string | number>;
+
 /** Thrown anywhere in a handler; rendered by the one error handler. */
 export class ApiError extends Error {
   constructor(
     readonly errcode: ErrorCode,
     message: string,
-    /** Fields of the answer beside `errcode` and `error` (e.g. `newSlug` of OM_USER_RENAMED). */
-    readonly extra: Readonly<Record<string, string>> = {},
+    readonly details: ErrorDetails = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -63,17 +68,24 @@ export function respondError(c: Context, errcode: ErrorCode, message: string): R
 /** gRPC codes that mean Temporal could not be reached or is overloaded. */
 const UNAVAILABLE_GRPC_CODES = new Set([4, 8, 14]);
 
+/** What a caller is told: the code, what is wrong, and any details the code comes with. */
+export interface Failure {
+  errcode: ErrorCode;
+  error: string;
+  details?: ErrorDetails;
+}
+
 /**
  * What anything thrown means to a caller, for an HTTP answer and a socket's error frame alike: an
- * ApiError keeps its code; a database or Temporal that does not answer is 503 `OM_UNAVAILABLE`
+ * ApiError keeps its code and details; a database or Temporal that does not answer is 503 `OM_UNAVAILABLE`
  * (retry); anything else is `M_UNKNOWN` without internals. `log` hears every error that is not an
  * ApiError.
  */
 export function failureOf(
   err: unknown,
   log: (obj: { err: unknown }, msg: string) => void,
-): { errcode: ErrorCode; error: string; [extra: string]: string } {
-  if (err instanceof ApiError) return { ...err.extra, errcode: err.errcode, error: err.message };
+): Failure {
+  if (err instanceof ApiError) return { errcode: err.errcode, error: err.message, details: err.details };
   if (isDatabaseUnavailable(err)) {
     // 503, not 500: the caller (Synapse for a transaction) retries, and nothing was half-stored.
     log({ err }, 'database unavailable');
@@ -94,6 +106,6 @@ export function failureOf(
 
 /** Maps anything thrown to a response; unknown errors become a 500 without internals. */
 export function toErrorResponse(c: Context, err: unknown, log: (obj: object, msg: string) => void): Response {
-  const { errcode, error, ...extra } = failureOf(err, log);
-  return c.json({ errcode, error, ...extra }, ERROR_STATUS[errcode]);
+  const { errcode, error, details } = failureOf(err, log);
+  return c.json({ ...details, ...errorBody(errcode, error) }, ERROR_STATUS[errcode]);
 }

@@ -6,22 +6,21 @@ import {
   roomAliasProblem,
   roomSlugProblem,
   slugProblem,
-  tenantProblem,
   userIdProblem,
   type InvalidReason,
   type RoomKind,
 } from '../vocabulary/ids.js';
 import type { RoomAdoption, RoomChange, RoomRef, RoomSettings } from '../vocabulary/contract.js';
 import { memberChangeProblem, roomKindMessage, settingsProblem } from '../vocabulary/room-rules.js';
-import { assertTenant, type ServicePrincipal } from './auth.js';
+import { authorizedTenant, type ServicePrincipal } from './auth.js';
 import { ApiError } from './errors.js';
-import { adoptField, displayName, encrypted, role, settingsFields, SLUG_JSON } from './spec/fields.js';
+import { adoptField, displayName, encrypted, role, settingsFields, slug, SLUG_JSON } from './spec/fields.js';
 import { flag, list, object, optional } from './spec/schema.js';
 import { assertValid, requireString } from './spec/validation.js';
 
-export function roomRef(principal: ServicePrincipal, tenant: string, kind: string, slug: string): RoomRef {
-  assertValid(tenantProblem(tenant));
-  assertTenant(principal, tenant);
+/** The room a request names, its tenant in canonical form (decision 0033). */
+export function roomRef(principal: ServicePrincipal, rawTenant: string, kind: string, slug: string): RoomRef {
+  const tenant = authorizedTenant(principal, rawTenant);
   if (!isRoomKind(kind))
     throw new ApiError('M_INVALID_PARAM', roomKindMessage(kind));
   assertValid(roomSlugProblem(kind, slug));
@@ -46,7 +45,11 @@ export function matrixNamesProblem(
       : ref.kind === 'dm'
         ? ref.slug.split('~').map((s) => user(s, 'DM user slug'))
         : [];
-  return users.find((p) => p !== null) ?? roomAliasProblem(prefix, server, ref.tenant, ref.kind, ref.slug);
+  const renamedTo =
+    change.type === 'rename'
+      ? roomAliasProblem(prefix, server, ref.tenant, ref.kind, change.newSlug)?.replace(/^slug/, 'newSlug')
+      : null;
+  return users.find((p) => p !== null) ?? roomAliasProblem(prefix, server, ref.tenant, ref.kind, ref.slug) ?? renamedTo ?? null;
 }
 
 /** `PUT …/rooms/{kind}/{slug}`: the room's settings (an empty body is `{}`). */
@@ -63,6 +66,17 @@ export const ROOM_SETTINGS_BODY = object(
   },
   'The settings the room should have; left-out ones keep their value (or the default at creation).',
 );
+
+/** `POST …/rooms/{kind}/{slug}/rename`. */
+export const RENAME_BODY = object({
+  newSlug: slug('The slug the platform gives the entity from now on (any slug it has had before is fine too).'),
+});
+
+/** The parsed rename body → the change; DMs are never renamed (their slug is their two users). */
+export function renameFrom(kind: RoomKind, input: { newSlug: string }): RoomChange {
+  if (kind === 'dm') throw new ApiError('M_INVALID_PARAM', "a DM's slug is its two users: it is not renamed");
+  return { type: 'rename', newSlug: input.newSlug };
+}
 
 /** `PUT …/rooms/{kind}/{slug}/members/{userSlug}` (an empty body is `{}`). */
 export const MEMBER_BODY = object({

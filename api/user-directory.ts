@@ -3,6 +3,7 @@
  * a renamed user's own), else — never provisioned yet — the id their slug derives. A slug that was
  * renamed is answered `409 OM_USER_RENAMED` with the slug it is now, wherever a request names it.
  */
+import { identityScope } from '../adapters/identity/index.js';
 import { createUserLookup, type UserBinding } from '../adapters/store/user-bindings.js';
 import type { Db } from '../adapters/store/db.js';
 import type { Config } from '../lib/config.js';
@@ -34,18 +35,12 @@ export interface UserDirectory {
   slugBoundTo(tenant: string, userId: string): Promise<string | null>;
 }
 
-export const identityScope = (config: Pick<Config, 'matrix'>): IdentityScope => ({
-  mode: config.matrix.identityMode,
-  serverName: config.matrix.serverName,
-  userPrefix: config.matrix.userPrefix,
-});
-
 export const ownAccounts = (config: Pick<Config, 'matrix'>): OwnAccounts => ({
   botUserId: `@${config.matrix.botLocalpart}:${config.matrix.serverName}`,
   adminUserId: config.matrix.adminUserId,
 });
 
-export function renamedError(slug: string, newSlug: string): ApiError {
+export function userRenamedError(slug: string, newSlug: string): ApiError {
   return new ApiError('OM_USER_RENAMED', `user ${slug} was renamed to ${newSlug}: use the new slug`, { newSlug });
 }
 
@@ -54,7 +49,7 @@ export function createUserDirectory(config: Pick<Config, 'matrix'>, db: Db): Use
   const scope = identityScope(config);
   async function current(tenant: string, slug: string): Promise<UserBinding | null> {
     const { binding, renamedTo } = await lookup.find(tenant, slug);
-    if (renamedTo !== null) throw renamedError(slug, renamedTo);
+    if (renamedTo !== null) throw userRenamedError(slug, renamedTo);
     return binding;
   }
   return {

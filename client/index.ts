@@ -3,7 +3,8 @@
  * route, built on `fetch`, authenticated with the service JWT. Start endpoints answer with the
  * outcome (`status: 'completed'`) or, when the workflow takes longer than the server waits, with
  * the operation to follow (`status: 'running'`; see `operations.wait`). Every error answer becomes
- * a `MatrixOrchestratorError` carrying `{status, errcode, error}`.
+ * a `MatrixOrchestratorError` carrying `{status, errcode, error}`. Every route of the API has its
+ * function here, or a reason not to (test/unit/client-coverage.test.ts).
  *
  * ```ts
  * const om = createClient({ baseUrl: 'http://127.0.0.1:8080', token: () => mintServiceJwt() });
@@ -11,14 +12,14 @@
  * await om.members.set({ tenant: 'acme', kind: 'event', slug: 'summer-meetup' }, 'alice', { role: 'host' });
  * ```
  */
+import { transport, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 import type {
-  Completed,
   DmInput,
-  ErrorBody,
-  ErrorCode,
+  HistoryPage,
+  HistoryQuery,
   MemberInput,
+  MessageAnswer,
   Operation,
-  Outcome,
   PlatformEvent,
   EnsureRoomInput,
   ProvisionedUser,
@@ -26,109 +27,29 @@ import type {
   RenamedUser,
   RenameUserInput,
   Readiness,
+  ReceiptInput,
   RoomChangeResult,
   RoomKind,
   RoomRef,
   RoomView,
-  Running,
+  SendMessageInput,
+  TypingInput,
   UserKnown,
 } from './types.js';
 
 export * from './types.js';
-
-/** An error answer of the API (or a non-JSON answer of something in between). */
-export class MatrixOrchestratorError extends Error implements ErrorBody {
-  override readonly name = 'MatrixOrchestratorError';
-
-  constructor(
-    /** The HTTP status. */
-    readonly status: number,
-    /** The Matrix-style error code, e.g. `M_FORBIDDEN`, `OM_ROOM_ARCHIVED`. */
-    readonly errcode: ErrorCode,
-    /** What the server said is wrong. */
-    readonly error: string,
-    /** The request's `x-request-id`: find it in the API's logs and the workflow's memo. */
-    readonly requestId: string | null,
-  ) {
-    super(`${status} ${errcode}: ${error}`);
-  }
-}
-
-export interface ClientOptions {
-  /** Where the API is, e.g. `http://127.0.0.1:8080`. */
-  baseUrl: string | URL;
-  /** The service JWT, or a function giving a current one for each request (they expire). */
-  token: string | (() => string | Promise<string>);
-  /** Per-request timeout; keep it above the server's `API_WAIT_MS` (default 10 s). Default 30 s. */
-  timeoutMs?: number;
-  /** A custom fetch (tests, proxies, instrumentation). */
-  fetch?: typeof fetch;
-}
-
-export interface CallOptions {
-  /** Sent as `x-request-id` (1–64 of `A-Z a-z 0-9 . _ -`), so one request can be followed into Temporal. */
-  requestId?: string;
-  signal?: AbortSignal;
-}
-
-export interface WaitOptions extends CallOptions {
-  /** Give up after this long (default 60 s). */
-  timeoutMs?: number;
-  /** Time between polls (default 500 ms). */
-  intervalMs?: number;
-}
-
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-type NoExtra = Record<never, never>;
+export { MatrixOrchestratorError, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 
 const seg = encodeURIComponent;
 const roomPath = (r: RoomRef): string => `/v1/tenants/${seg(r.tenant)}/rooms/${seg(r.kind)}/${seg(r.slug)}`;
+/** `?a=1&b=2` of the given values (none: ''). */
+const query = (q: Record<string, string | number | undefined>): string => {
+  const given = Object.entries(q).filter((e): e is [string, string | number] => e[1] !== undefined);
+  return given.length ? `?${new URLSearchParams(given.map(([k, v]): [string, string] => [k, String(v)]))}` : '';
+};
 
 export function createClient(options: ClientOptions) {
-  const base = String(options.baseUrl).replace(/\/+$/, '');
-  const doFetch = options.fetch ?? fetch;
-  const timeoutMs = options.timeoutMs ?? 30_000;
-
-  /** One request; answers outside 2xx (and `alsoOk`) become MatrixOrchestratorError. */
-  async function send(
-    method: Method,
-    path: string,
-    body: unknown,
-    opts: CallOptions = {},
-    { auth = true, alsoOk = [] as number[] } = {},
-  ): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (auth)
-      headers.authorization = `Bearer ${typeof options.token === 'function' ? await options.token() : options.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (opts.requestId) headers['x-request-id'] = opts.requestId;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const res = await doFetch(base + path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
-    });
-    if (res.ok || alsoOk.includes(res.status)) return res;
-    throw await errorFrom(res);
-  }
-
-  async function json<T>(method: Method, path: string, body?: unknown, opts?: CallOptions): Promise<T> {
-    return (await (await send(method, path, body, opts)).json()) as T;
-  }
-
-  /** 200 → the outcome; 202 → the operation to follow. */
-  async function outcome<T, Extra = NoExtra>(
-    method: Method,
-    path: string,
-    body?: unknown,
-    opts?: CallOptions,
-  ): Promise<Outcome<T, Extra>> {
-    const res = await send(method, path, body, opts);
-    const data = (await res.json()) as Record<string, unknown>;
-    if (res.status === 202) return { ...data, status: 'running' } as Running<Extra>;
-    return data as Completed<T>;
-  }
+  const { send, json, outcome } = transport(options);
 
   const operations = {
     /** `GET /v1/operations/{workflowId}`: where a workflow started through the API stands. */
@@ -174,6 +95,9 @@ export function createClient(options: ClientOptions) {
       /** `POST …/rooms/{kind}/{slug}/reconcile`: compares with the desired state now and repairs drift. */
       reconcile: (ref: RoomRef, opts?: CallOptions) =>
         outcome<RoomChangeResult>('POST', `${roomPath(ref)}/reconcile`, undefined, opts),
+      /** `POST …/rooms/{kind}/{slug}/rename`: the same room under `newSlug`; the old slug then answers `OM_ROOM_RENAMED`. */
+      rename: (ref: RoomRef<Exclude<RoomKind, 'dm'>>, newSlug: string, opts?: CallOptions) =>
+        outcome<RoomChangeResult>('POST', `${roomPath(ref)}/rename`, { newSlug }, opts),
     },
     members: {
       /** `PUT …/members/{userSlug}`: adds the member (provisioned first if needed) or changes their role. */
@@ -197,6 +121,24 @@ export function createClient(options: ClientOptions) {
       send: (tenant: string, event: PlatformEvent, opts?: CallOptions) =>
         outcome<RoomChangeResult>('POST', `/v1/tenants/${seg(tenant)}/events`, event, opts),
     },
+    /**
+     * A room's messages as one user: with a service JWT name the user (`userSlug`); with a user JWT
+     * (a browser's) leave it out. The user must be joined to the room (else 403 M_FORBIDDEN).
+     */
+    messages: {
+      /** `GET …/messages`: a page of history, newest first, as the user sees it; `next` is the `before` of the older page. */
+      history: (ref: RoomRef, q: HistoryQuery = {}, opts?: CallOptions) =>
+        json<HistoryPage>('GET', `${roomPath(ref)}/messages${query(q)}`, undefined, opts),
+      /** `POST …/messages`: sends durably, once per `txnId`: `sent` with the event id, or `queued` with the operation. */
+      send: (ref: RoomRef, input: SendMessageInput, opts?: CallOptions) =>
+        json<MessageAnswer>('POST', `${roomPath(ref)}/messages`, input, opts),
+      /** `PUT …/typing`: typing (repeat while it lasts) or stopped. */
+      typing: (ref: RoomRef, input: TypingInput, opts?: CallOptions) =>
+        json<Record<string, never>>('PUT', `${roomPath(ref)}/typing`, input, opts),
+      /** `POST …/receipts`: read up to the event. */
+      receipt: (ref: RoomRef, input: ReceiptInput, opts?: CallOptions) =>
+        json<Record<string, never>>('POST', `${roomPath(ref)}/receipts`, input, opts),
+    },
     operations,
     /** `GET /healthz`: the process is alive. */
     health: async (opts?: CallOptions) =>
@@ -210,18 +152,3 @@ export function createClient(options: ClientOptions) {
 }
 
 export type MatrixOrchestratorClient = ReturnType<typeof createClient>;
-
-async function errorFrom(res: Response): Promise<MatrixOrchestratorError> {
-  const text = await res.text();
-  let body: Partial<ErrorBody> | null = null;
-  try {
-    body = JSON.parse(text) as Partial<ErrorBody>;
-  } catch {
-    // not JSON: a proxy or load balancer answered
-  }
-  const requestId = res.headers.get('x-request-id');
-  if (typeof body?.errcode === 'string')
-    return new MatrixOrchestratorError(res.status, body.errcode, String(body.error ?? ''), requestId);
-  const detail = text ? `: ${text.replace(/\s+/g, ' ').slice(0, 200)}` : '';
-  return new MatrixOrchestratorError(res.status, 'M_UNKNOWN', `HTTP ${res.status}${detail}`, requestId);
-}

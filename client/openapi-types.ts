@@ -68,6 +68,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants/{tenant}/rooms/{kind}/{slug}/rename': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Move the entity to a new slug: same room, same members, the new alias canonical
+     * @description The old alias stays an alternative alias for `ROOM_OLD_ALIAS_KEEP_SECONDS`, then is removed. From the answer on, requests naming the old slug answer `409 OM_ROOM_RENAMED` with `newSlug`. Repeating the rename changes nothing; taking back a slug the entity had before is fine; another entity's slug answers `409 OM_SLUG_TAKEN`. Not for DMs.
+     */
+    post: operations['renameRoom'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/tenants/{tenant}/rooms/{kind}/{slug}/reconcile': {
     parameters: {
       query?: never;
@@ -134,7 +154,7 @@ export interface paths {
     put?: never;
     /**
      * One of the platform's chat events, applied as one room change
-     * @description `chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role}` and `chat.dm.created`.
+     * @description `chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role,renamed}` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`), `chat.group.member.role.update` and `group.slug.changed` (docs/api.md, "The platform's own events").
      */
     post: operations['sendPlatformEvent'];
     delete?: never;
@@ -517,6 +537,9 @@ export interface components {
         | 'OM_UPGRADE_REQUIRED'
         | 'OM_ROOM_ARCHIVED'
         | 'OM_ROOM_MISSING'
+        | 'OM_ROOM_RENAMED'
+        | 'OM_SLUG_TAKEN'
+        | 'OM_USER_DEACTIVATED'
         | 'OM_ROOM_ADOPTION_CONFLICT'
         | 'OM_ROOM_NOT_ADOPTABLE'
         | 'OM_USER_BINDING_CONFLICT'
@@ -527,6 +550,8 @@ export interface components {
         | 'M_UNKNOWN';
       /** @description What is wrong. */
       error: string;
+      /** @description `OM_ROOM_RENAMED`: the slug the room has now; `OM_USER_RENAMED`: the slug the user has now. Send the request again with it. */
+      newSlug?: string;
     };
     Empty: Record<string, never>;
     /** @description The workflow has not finished within `API_WAIT_MS`: poll `operation`. */
@@ -582,6 +607,8 @@ export interface components {
       operation: string;
       roomId: string;
       alias: string;
+      /** @description The entity's slug now (it differs from the request's after a rename). */
+      slug?: string;
       /** @description What this change did on the homeserver; empty when nothing needed doing. */
       actions: string[];
     };
@@ -591,12 +618,18 @@ export interface components {
       /** @enum {string} */
       visibility?: 'public' | 'private';
       encrypted?: boolean;
+      prune?: boolean;
     };
     RoomView: {
       tenant: string;
       /** @enum {string} */
       kind: 'event' | 'group' | 'dm';
+      /** @description The entity's current slug. */
       slug: string;
+      /** @description Every slug the entity has had, in the order it took them (once renamed). */
+      slugs?: string[];
+      /** @description When the next old alias of a renamed entity comes off the homeserver (epoch ms). */
+      aliasRemovalAt?: number | null;
       roomId: string | null;
       alias: string | null;
       settings: components['schemas']['RoomSettings'];
@@ -632,7 +665,12 @@ export interface components {
       tenant: string;
       /** @enum {string} */
       kind: 'event' | 'group' | 'dm';
+      /** @description The entity's current slug. */
       slug: string;
+      /** @description Every slug the entity has had, in the order it took them (once renamed). */
+      slugs?: string[];
+      /** @description When the next old alias of a renamed entity comes off the homeserver (epoch ms). */
+      aliasRemovalAt?: number | null;
       roomId: string | null;
       alias: string | null;
       settings: components['schemas']['RoomSettings'];
@@ -764,7 +802,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
       };
       cookie?: never;
@@ -838,7 +876,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_USER_BINDING_CONFLICT`, `OM_USER_RENAMED` */
+      /** @description `OM_USER_BINDING_CONFLICT`, `OM_USER_RENAMED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -890,7 +928,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The member's platform slug. */
         userSlug: string;
@@ -994,7 +1032,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -1050,6 +1088,15 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      /** @description `OM_ROOM_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       /** @description `OM_ROOM_MISSING` */
       410: {
         headers: {
@@ -1084,7 +1131,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -1168,7 +1215,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_RENAMED`, `OM_ROOM_ADOPTION_CONFLICT`, `OM_ROOM_NOT_ADOPTABLE` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED`, `OM_ROOM_ADOPTION_CONFLICT`, `OM_ROOM_NOT_ADOPTABLE` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1229,7 +1276,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -1287,7 +1334,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_RENAMED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1334,12 +1381,147 @@ export interface operations {
       };
     };
   };
+  renameRoom: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The room kind. */
+        kind: 'event' | 'group' | 'dm';
+        /** @description The room's slug; a DM's is its two users' slugs, sorted, joined by "~" (e.g. `ann~bob`). */
+        slug: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The slug the platform gives the entity from now on (any slug it has had before is fine too). */
+          newSlug: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Done within `API_WAIT_MS`: the outcome. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RoomChangeResult'];
+        };
+      };
+      /** @description Still running after `API_WAIT_MS`: follow the operation. */
+      202: {
+        headers: {
+          /** @description The operation: `/v1/operations/{workflowId}`. */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Running'];
+        };
+      };
+      /** @description `M_NOT_JSON`, `M_BAD_JSON`, `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED`, `OM_SLUG_TAKEN` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_MISSING` */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_TOO_LARGE` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UPSTREAM_FAILED` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
   reconcileRoom: {
     parameters: {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -1397,7 +1579,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_RENAMED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1449,7 +1631,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -1464,10 +1646,10 @@ export interface operations {
       content: {
         'application/json': {
           /**
-           * @description The member's role, one of its room kind's (event: host, moderator, speaker, member; group: owner, admin, moderator, member; dm: member).
+           * @description The member's role, one of its room kind's (event: host, moderator, speaker, member, participant, guest; group: owner, admin, moderator, member, guest; dm: member).
            * @enum {string}
            */
-          role?: 'host' | 'moderator' | 'speaker' | 'member' | 'owner' | 'admin';
+          role?: 'host' | 'moderator' | 'speaker' | 'member' | 'participant' | 'guest' | 'owner' | 'admin';
           /** @description Used when the member has no Matrix account yet (default: the slug). */
           displayName?: string;
         };
@@ -1521,7 +1703,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_RENAMED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1582,7 +1764,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -1642,7 +1824,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_RENAMED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1694,7 +1876,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
       };
       cookie?: never;
@@ -1758,7 +1940,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED`, `OM_USER_RENAMED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1819,7 +2001,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
       };
       cookie?: never;
@@ -1881,7 +2063,7 @@ export interface operations {
                  * @description The member's role in the event.
                  * @enum {string}
                  */
-                role?: 'host' | 'moderator' | 'speaker' | 'member';
+                role?: 'host' | 'moderator' | 'speaker' | 'member' | 'participant' | 'guest';
                 /** @description Used when the member has no Matrix account yet (default: the slug). */
                 displayName?: string;
               };
@@ -1906,9 +2088,19 @@ export interface operations {
                  * @description The member's role in the event.
                  * @enum {string}
                  */
-                role: 'host' | 'moderator' | 'speaker' | 'member';
+                role: 'host' | 'moderator' | 'speaker' | 'member' | 'participant' | 'guest';
                 /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
                 userSlug: string;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.event.renamed';
+              data: {
+                /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
+                slug: string;
+                /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
+                newSlug: string;
               };
             }
           | {
@@ -1965,7 +2157,7 @@ export interface operations {
                  * @description The member's role in the group.
                  * @enum {string}
                  */
-                role?: 'owner' | 'admin' | 'moderator' | 'member';
+                role?: 'owner' | 'admin' | 'moderator' | 'member' | 'guest';
                 /** @description Used when the member has no Matrix account yet (default: the slug). */
                 displayName?: string;
               };
@@ -1990,9 +2182,19 @@ export interface operations {
                  * @description The member's role in the group.
                  * @enum {string}
                  */
-                role: 'owner' | 'admin' | 'moderator' | 'member';
+                role: 'owner' | 'admin' | 'moderator' | 'member' | 'guest';
                 /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
                 userSlug: string;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.group.renamed';
+              data: {
+                /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
+                slug: string;
+                /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
+                newSlug: string;
               };
             }
           | {
@@ -2004,6 +2206,97 @@ export interface operations {
                 encrypted?: boolean;
                 /** @description The room name. */
                 name?: string;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.event.member.add';
+              data: {
+                /** @description The event's slug. */
+                eventSlug: string;
+                /** @description The member's slug. */
+                userSlug: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+                /**
+                 * @description The role to give. Without it a newcomer is a `participant` and a member keeps their role.
+                 * @enum {string}
+                 */
+                userRole?: 'host' | 'moderator' | 'speaker' | 'member' | 'participant' | 'guest';
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.event.member.remove';
+              data: {
+                /** @description The event's slug. */
+                eventSlug: string;
+                /** @description The member's slug. */
+                userSlug: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.group.member.add';
+              data: {
+                /** @description The group's slug. */
+                groupSlug: string;
+                /** @description The member's slug. */
+                userSlug: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+                /**
+                 * @description The role to give. Without it a newcomer is a `member` and a member keeps their role.
+                 * @enum {string}
+                 */
+                userRole?: 'owner' | 'admin' | 'moderator' | 'member' | 'guest';
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.group.member.remove';
+              data: {
+                /** @description The group's slug. */
+                groupSlug: string;
+                /** @description The member's slug. */
+                userSlug: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.group.member.role.update';
+              data: {
+                /** @description The group's slug. */
+                groupSlug: string;
+                /** @description The member's slug. */
+                userSlug: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+                /**
+                 * @description The member's new role; `guest` takes them out of the room.
+                 * @enum {string}
+                 */
+                newRole: 'owner' | 'admin' | 'moderator' | 'member' | 'guest';
+                /** @description Not read: the room's own state says where the member stands. */
+                oldRole?: unknown;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'group.slug.changed';
+              data: {
+                /** @description The group's slug until now. */
+                oldSlug: string;
+                /** @description The group's new slug. */
+                newSlug: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+                /** @description Not read: the platform's database id. */
+                groupId?: unknown;
               };
             };
       };
@@ -2056,7 +2349,16 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_ARCHIVED` */
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_ARCHIVED`, `OM_ROOM_RENAMED`, `OM_SLUG_TAKEN`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2201,7 +2503,7 @@ export interface operations {
       };
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -2257,7 +2559,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_USER_RENAMED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2300,7 +2602,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -2383,7 +2685,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_USER_RENAMED`, `OM_TXN_CONFLICT` */
+      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED`, `OM_TXN_CONFLICT` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2444,7 +2746,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -2509,7 +2811,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_USER_RENAMED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2570,7 +2872,7 @@ export interface operations {
       query?: never;
       header?: never;
       path: {
-        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". */
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
         tenant: string;
         /** @description The room kind. */
         kind: 'event' | 'group' | 'dm';
@@ -2635,7 +2937,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_USER_RENAMED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;

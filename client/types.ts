@@ -15,15 +15,15 @@ type RequestBody<Op extends keyof operations> = NonNullable<
 >['content']['application/json'];
 
 export type RoomKind = 'event' | 'group' | 'dm';
-export type EventRole = 'host' | 'moderator' | 'speaker' | 'member';
-export type GroupRole = 'owner' | 'admin' | 'moderator' | 'member';
+export type EventRole = 'host' | 'moderator' | 'speaker' | 'member' | 'participant' | 'guest';
+export type GroupRole = 'owner' | 'admin' | 'moderator' | 'member' | 'guest';
 /** The roles a member can hold in a room of kind K (DM users are always `member`). */
 export type RoleOf<K extends RoomKind> = K extends 'event' ? EventRole : K extends 'group' ? GroupRole : 'member';
 
 /** Every role per room kind, as the API accepts them. */
 export const ROLES: { readonly [K in RoomKind]: readonly RoleOf<K>[] } = {
-  event: ['host', 'moderator', 'speaker', 'member'],
-  group: ['owner', 'admin', 'moderator', 'member'],
+  event: ['host', 'moderator', 'speaker', 'member', 'participant', 'guest'],
+  group: ['owner', 'admin', 'moderator', 'member', 'guest'],
   dm: ['member'],
 };
 
@@ -65,6 +65,9 @@ export const ERROR_CODES = [
   'OM_UPGRADE_REQUIRED',
   'OM_ROOM_ARCHIVED',
   'OM_ROOM_MISSING',
+  'OM_ROOM_RENAMED',
+  'OM_SLUG_TAKEN',
+  'OM_USER_DEACTIVATED',
   'OM_ROOM_ADOPTION_CONFLICT',
   'OM_ROOM_NOT_ADOPTABLE',
   'OM_USER_BINDING_CONFLICT',
@@ -81,6 +84,8 @@ export type ErrorCode = KnownErrorCode | (string & {});
 export interface ErrorBody {
   errcode: ErrorCode;
   error: string;
+  /** `OM_ROOM_RENAMED`: the room's slug now; `OM_USER_RENAMED`: the user's. Send the request again with it. */
+  newSlug?: string;
 }
 
 // --- answers of the start endpoints: 200 with the outcome, or 202 with the operation to follow ---
@@ -148,10 +153,45 @@ type EventsOf<K extends EntityKind> =
   | Entity<K, 'deleted', { slug: string }>
   | Entity<K, 'member.add', { slug: string; userSlug: string; role?: RoleOf<K>; displayName?: string }>
   | Entity<K, 'member.remove', { slug: string; userSlug: string }>
-  | Entity<K, 'member.role', { slug: string; userSlug: string; role: RoleOf<K> }>;
+  | Entity<K, 'member.role', { slug: string; userSlug: string; role: RoleOf<K> }>
+  | Entity<K, 'renamed', { slug: string; newSlug: string }>;
 
-/** The platform's chat events, each applied as one room change. Idempotent: delivering one twice changes nothing. */
-export type PlatformEvent = EventsOf<'event'> | EventsOf<'group'> | { type: 'chat.dm.created'; data: DmInput };
+/** A member event as the platform (openmeet-api) emits it: `eventSlug` / `groupSlug`, its `tenantId`. */
+type PlatformMember<K extends EntityKind> = (K extends 'event' ? { eventSlug: string } : { groupSlug: string }) & {
+  userSlug: string;
+  /** Must name the path's tenant (upper case is read as lower case). */
+  tenantId?: string;
+};
+type PlatformShapesOf<K extends EntityKind> =
+  Entity<K, 'member.add', PlatformMember<K> & { userRole?: RoleOf<K> }> | Entity<K, 'member.remove', PlatformMember<K>>;
+
+/**
+ * The platform's own shapes, as it emits them (fields the service does not read are ignored): a
+ * roleless add keeps a member's role (a newcomer or a guest becomes a `participant` or `member`); a
+ * group role update to `guest` takes the member out of the room. docs/api.md, "The platform's own events".
+ */
+export type PlatformShapedEvent =
+  | PlatformShapesOf<'event'>
+  | PlatformShapesOf<'group'>
+  | Entity<'group', 'member.role.update', PlatformMember<'group'> & { newRole: GroupRole; oldRole?: unknown }>
+  /** The group was renamed: its room moves to `newSlug` (the same room). */
+  | { type: 'group.slug.changed'; data: { oldSlug: string; newSlug: string; tenantId?: string; groupId?: unknown } };
+
+/** The chat events, each applied as one room change. Idempotent: delivering one twice changes nothing. */
+export type PlatformEvent =
+  EventsOf<'event'> | EventsOf<'group'> | { type: 'chat.dm.created'; data: DmInput } | PlatformShapedEvent;
+
+// --- a room's messages, as one user: /v1/tenants/{tenant}/rooms/{kind}/{slug}/messages|typing|receipts ---
+
+/** `txnId`: yours (a UUID), one message per id and user however often sent; `userSlug` with a service JWT only. */
+export type SendMessageInput = RequestBody<'sendMessage'>;
+/** Sent (`eventId`), or queued: follow `operation`. */
+export type MessageAnswer = Schemas['MessageSent'] | Schemas['MessageQueued'];
+export type TypingInput = RequestBody<'setTyping'>;
+export type ReceiptInput = RequestBody<'sendReceipt'>;
+/** `before`: the `next` of the previous page; `limit` 1–100 (default 20); `userSlug` with a service JWT only. */
+export type HistoryQuery = NonNullable<operations['roomHistory']['parameters']['query']>;
+export type HistoryPage = Schemas['HistoryPage'];
 
 // --- the refinements above still fit the spec (the build fails when they drift apart) ---
 type Assert<T extends true> = T;

@@ -4,18 +4,18 @@
  * value fails fast with a message naming it.
  */
 
-import { IDENTITY_MODES, type IdentityMode } from '../vocabulary/identity.js';
 import type { PowerLevelTable } from '../vocabulary/roles.js';
 import { codec, userJwt, type CodecConfig, type UserJwtConfig } from './config/credentials.js';
 import { database, type DatabaseConfig } from './config/database.js';
+import { matrix, type MatrixConfig } from './config/matrix.js';
 import { powerLevels } from './config/power-levels.js';
 import {
   bool,
   ConfigError,
   integer,
-  oneOf,
   optional,
   keyring,
+  origins,
   required,
   url,
   type EncryptionKey,
@@ -26,6 +26,7 @@ import { relay, type RelayConfig } from './config/relay.js';
 export { ConfigError, parseKeys, type EncryptionKey } from './config/read.js';
 export type { CodecAuth, CodecConfig, UserJwtConfig } from './config/credentials.js';
 export { defaultDatabaseConfig, type DatabaseConfig } from './config/database.js';
+export type { MatrixConfig } from './config/matrix.js';
 export type { RelayConfig } from './config/relay.js';
 
 export interface Config {
@@ -38,24 +39,7 @@ export interface Config {
     namespace: string;
     taskQueue: string;
   };
-  matrix: {
-    /** Client-server base URL of the homeserver, also serving the Synapse Admin API. */
-    homeserverUrl: string;
-    serverName: string;
-    /** A server admin's Matrix user id; the worker logs in as it for the Admin API. */
-    adminUserId: string;
-    adminPassword: string;
-    /** Prefix of every platform user's localpart: `{prefix}_{tenant}_{slug}`. */
-    userPrefix: string;
-    /** Application service tokens (the bot acts with asToken; Synapse pushes with hsToken). */
-    asToken: string;
-    hsToken: string;
-    botLocalpart: string;
-    /** The appservice registration's `id` (Synapse's ping endpoint names it). */
-    appserviceId: string;
-    /** How the service acts as users (vocabulary/identity.ts): `admin` (default) or `appservice`. */
-    identityMode: IdentityMode;
-  };
+  matrix: MatrixConfig;
   tokens: {
     /** Keys for tokens at rest; `activeKeyId` encrypts, every listed key can decrypt. */
     keys: readonly EncryptionKey[];
@@ -86,6 +70,8 @@ export interface Config {
     acceptTimeoutMs: number;
     /** On SIGTERM, how long in-flight requests may take before their connections are cut. */
     shutdownGraceMs: number;
+    /** Browser origins allowed to call `/v1` (CORS); empty: none. */
+    corsOrigins: readonly string[];
   };
   worker: {
     /** Bind address and port of the worker's /metrics, /healthz, /readyz server (port 0: any free one). */
@@ -99,6 +85,8 @@ export interface Config {
     purgeOnArchive: boolean;
     /** How often each tenant's reconciliation schedule runs. */
     reconcileIntervalMinutes: number;
+    /** How long a renamed room's old alias stays an alternative alias before it is removed. */
+    oldAliasKeepSeconds: number;
   };
   /** User JWTs (minted by the platform backend) for the realtime relay; null secret and URL: disabled. */
   userJwt: UserJwtConfig;
@@ -111,17 +99,6 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'
 
 /** Parses an environment (default: the process's) into a frozen Config, or throws ConfigError. */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
-  const homeserverUrl = url(
-    env,
-    'MATRIX_HOMESERVER_URL',
-    optional(env, 'MATRIX_HOMESERVER_URL', 'http://127.0.0.1:8008'),
-  );
-  const serverName = optional(env, 'MATRIX_SERVER_NAME', 'localhost');
-  const adminUser = optional(env, 'MATRIX_ADMIN_USER', 'admin');
-  const adminUserId = adminUser.startsWith('@') ? adminUser : `@${adminUser}:${serverName}`;
-  const userPrefix = optional(env, 'MATRIX_USER_PREFIX', 'om');
-  if (!/^[a-z0-9]{1,16}$/.test(userPrefix)) throw new ConfigError('MATRIX_USER_PREFIX', 'must be 1-16 of a-z0-9');
-
   const tokens = keyring(
     ['TOKEN_ENCRYPTION_KEYS', required(env, 'TOKEN_ENCRYPTION_KEYS')],
     ['TOKEN_ENCRYPTION_ACTIVE_KEY', optional(env, 'TOKEN_ENCRYPTION_ACTIVE_KEY', '')],
@@ -150,18 +127,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       namespace: optional(env, 'TEMPORAL_NAMESPACE', 'default'),
       taskQueue: optional(env, 'TEMPORAL_TASK_QUEUE', 'matrix-orchestrator'),
     },
-    matrix: {
-      homeserverUrl: homeserverUrl.toString().replace(/\/$/, ''),
-      serverName,
-      adminUserId,
-      adminPassword: required(env, 'MATRIX_ADMIN_PASSWORD'),
-      userPrefix,
-      asToken: required(env, 'MATRIX_AS_TOKEN'),
-      hsToken: required(env, 'MATRIX_HS_TOKEN'),
-      botLocalpart: optional(env, 'MATRIX_BOT_LOCALPART', 'openmeet-bot'),
-      appserviceId: optional(env, 'MATRIX_APPSERVICE_ID', 'matrix-orchestrator'),
-      identityMode: oneOf(env, 'MATRIX_IDENTITY_MODE', IDENTITY_MODES, 'admin'),
-    },
+    matrix: matrix(env),
     tokens,
     payloads,
     codec: codec(env),
@@ -178,6 +144,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       waitMs: integer(env, 'API_WAIT_MS', 10_000, 0, 120_000),
       acceptTimeoutMs: integer(env, 'API_ACCEPT_TIMEOUT_MS', 30_000, 1_000, 600_000),
       shutdownGraceMs: integer(env, 'API_SHUTDOWN_GRACE_MS', 15_000, 0, 600_000),
+      corsOrigins: origins(env, 'API_CORS_ORIGINS'),
     },
     worker: {
       httpHost: optional(env, 'WORKER_HTTP_HOST', '127.0.0.1'),
@@ -187,11 +154,18 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       powerLevels: powerLevels(env),
       purgeOnArchive: bool(env, 'ROOM_PURGE_ON_ARCHIVE', false),
       reconcileIntervalMinutes: integer(env, 'RECONCILE_INTERVAL_MINUTES', 15, 1, 10_080),
+      oldAliasKeepSeconds: integer(env, 'ROOM_OLD_ALIAS_KEEP_SECONDS', 2_592_000, 0, 315_360_000),
     },
     userJwt: userJwt(env),
     relay: relay(env),
     logLevel: logLevel as Config['logLevel'],
   };
+  if (config.rooms.purgeOnArchive && config.matrix.identityMode === 'appservice') {
+    throw new ConfigError(
+      'ROOM_PURGE_ON_ARCHIVE',
+      'needs the Synapse Admin API, which MATRIX_IDENTITY_MODE=appservice does not use: leave it false (archived rooms are emptied and kept) or run in admin mode',
+    );
+  }
   // relayAuth tells a user JWT from a service JWT by its audience: equal audiences would let one pass for the other.
   if (config.userJwt.audience === config.serviceJwt.audience) {
     throw new ConfigError(

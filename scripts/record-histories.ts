@@ -5,11 +5,15 @@
  *   source .stack/dev/stack.env && npm start (or a worker) && node dist/scripts/record-histories.js [suffix]
  * With a suffix (e.g. `local-first`), the files are `provision-user-local-first.json` …: the
  * histories of earlier code stay beside them, proving that runs started before a patch still replay.
+ * `--only=NAME` records one scenario (`provision-user`, `room`, `room-renamed`); `room-renamed` wants
+ * the worker started with ROOM_OLD_ALIAS_KEEP_SECONDS=3, so its timer fires within the run.
  */
 import { connectTemporal } from '../adapters/temporal.js';
 import { historyToJSON, JSONToPayload, payloadToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { createDb } from '../adapters/store/db.js';
+import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
 import { EncryptionCodec, ENCRYPTED_ENCODING } from '../lib/codec.js';
 import { loadConfig } from '../lib/config.js';
 
@@ -18,7 +22,11 @@ const dir = fileURLToPath(new URL('../../test/fixtures/histories/', import.meta.
 const { client, close: closeTemporal } = await connectTemporal(config);
 const stamp = Date.now().toString(36);
 const taskQueue = config.temporal.taskQueue;
-const suffix = process.argv[2] ? `-${process.argv[2].replace(/[^a-z0-9-]/gi, '')}` : '';
+const args = process.argv.slice(2);
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const suffixArg = args.find((a) => !a.startsWith('--'));
+const suffix = suffixArg ? `-${suffixArg.replace(/[^a-z0-9-]/gi, '')}` : '';
+const wanted = (scenario: string): boolean => only === undefined || only === scenario;
 
 const codec = new EncryptionCodec(config.payloads.keys, config.payloads.activeKeyId);
 const encrypted = Buffer.from(ENCRYPTED_ENCODING).toString('base64');
@@ -45,7 +53,7 @@ async function save(name: string, workflowId: string): Promise<void> {
 }
 
 // The user entity: provision, repeat (changes nothing), rename; then it completes after a quiet period.
-{
+if (wanted('provision-user')) {
   const workflowId = `user:replay:fixture-${stamp}`;
   const h = await client.workflow.start('provisionUserWorkflow', { taskQueue, workflowId, args: [{ tenant: 'replay', slug: `fixture-${stamp}`, idleTimeoutMs: 2000 }] });
   for (const displayName of ['Replay Fixture', 'Replay Fixture', 'Replay Fixture 2']) await h.executeUpdate('provisionUser', { args: [{ displayName }] });
@@ -54,7 +62,7 @@ async function save(name: string, workflowId: string): Promise<void> {
 }
 
 // The room entity: create, concurrent adds, role change, removal, rename, reconcile, a rejected change, archive.
-{
+if (wanted('room')) {
   const slug = `replay-${stamp}`;
   const workflowId = `room:replay:event:${slug}`;
   const h = await client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [{ tenant: 'replay', kind: 'event', slug, idleTimeoutMs: 2000 }] });
@@ -69,5 +77,25 @@ async function save(name: string, workflowId: string): Promise<void> {
   await change({ type: 'archive' });
   await h.result();
   await save('room', workflowId);
+}
+
+// A renamed group (decision 0031): created, a member, moved to a new slug (PostgreSQL first, as the
+// API does) with a member change beside it, reconciled; the old alias's timer fires; it goes idle.
+if (wanted('room-renamed')) {
+  const slug = `replay-${stamp}`;
+  const workflowId = `room:replay:group:${slug}`;
+  const db = createDb(config.databaseUrl, 2);
+  const slugs = createRoomSlugStore(db);
+  await slugs.claim('replay', 'group', slug);
+  const h = await client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [{ tenant: 'replay', kind: 'group', slug, idleTimeoutMs: 2000 }] });
+  const change = (c: object) => h.executeUpdate('roomChange', { args: [c] });
+  await change({ type: 'ensure', settings: { name: 'Replay renamed' } });
+  await change({ type: 'addMember', userSlug: `ann-${stamp}`, role: 'owner' });
+  await slugs.rename('replay', 'group', slug, `${slug}-renamed`);
+  await Promise.all([change({ type: 'rename', newSlug: `${slug}-renamed` }), change({ type: 'addMember', userSlug: `ben-${stamp}`, role: 'member' })]);
+  await change({ type: 'reconcile' });
+  await h.result();
+  await db.end();
+  await save('room-renamed', workflowId);
 }
 await closeTemporal();

@@ -2,14 +2,20 @@
 # The local stack: PostgreSQL, the Temporal dev server (with UI) and Synapse, on loopback, with all
 # state and logs under .stack/<name>/. Idempotent: `up` starts only what is not running.
 #
-#   scripts/stack.sh up [postgres] [temporal] [synapse]   (default: all three)
+#   scripts/stack.sh up [postgres] [temporal] [synapse] [synapse-as]   (default: the first three)
 #   scripts/stack.sh down | status | env
+#
+# `synapse-as` is a second Synapse of the same stack, configured as a homeserver whose login is
+# delegated elsewhere: password login off, no admin user, no shared-secret registration; only the
+# appservice's tokens exist, its user namespace exclusive. The appservice identity mode is tested
+# against it (scripts/test.sh; source stack.env, then appservice.env, to point a process at it).
 #
 # Environment (all optional):
 #   STACK_NAME            dev | test | any name; separate state, ports offset by STACK_PORT_OFFSET
 #   STACK_PORT_OFFSET     added to every default port (dev 0, test 10000, others must set it)
 #   STACK_PG_PORT STACK_TEMPORAL_PORT STACK_TEMPORAL_UI_PORT STACK_TEMPORAL_HTTP_PORT
 #   STACK_SYNAPSE_PORT STACK_API_PORT STACK_WORKER_HTTP_PORT   override single ports
+#   STACK_SYNAPSE_AS_PORT STACK_AS_MODE_API_PORT   synapse-as, and the API port it pushes to
 #   SYNAPSE_RATE_LIMITS   relaxed (default) | default (Synapse's own limits, to exercise 429s)
 #   SYNAPSE_METRICS       off (default) | on: Prometheus metrics at /_synapse/metrics on the Synapse port
 #   SYNAPSE_ACCESS_LOG    off (default) | on: one line per request in synapse.log, with its CPU time
@@ -32,12 +38,16 @@ TEMPORAL_HTTP_PORT="${STACK_TEMPORAL_HTTP_PORT:-$((7243 + OFFSET))}"
 SYNAPSE_PORT="${STACK_SYNAPSE_PORT:-$((8008 + OFFSET))}"
 API_PORT="${STACK_API_PORT:-$((8080 + OFFSET))}"
 WORKER_HTTP_PORT="${STACK_WORKER_HTTP_PORT:-$((9464 + OFFSET))}"
+SYNAPSE_AS_PORT="${STACK_SYNAPSE_AS_PORT:-$((8009 + OFFSET))}"
+AS_MODE_API_PORT="${STACK_AS_MODE_API_PORT:-$((8081 + OFFSET))}"
 RATE_LIMITS="${SYNAPSE_RATE_LIMITS:-relaxed}"
 METRICS="${SYNAPSE_METRICS:-off}"
 ACCESS_LOG_LEVEL=WARNING
 [[ "${SYNAPSE_ACCESS_LOG:-off}" == on ]] && ACCESS_LOG_LEVEL=INFO
 SERVER_NAME=localhost
-SEARCH_ATTRIBUTES=(Tenant EntityKind EntitySlug MatrixUserId MatrixRoomId)
+# vocabulary/search-attributes.ts SEARCH_ATTRIBUTES, as Name=Type.
+SEARCH_ATTRIBUTES=(Tenant=Keyword EntityKind=Keyword EntitySlug=Keyword MatrixUserId=Keyword MatrixRoomId=Keyword
+  EntitySlugs=KeywordList)
 
 log() { printf '[stack:%s] %s\n' "$NAME" "$*" >&2; }
 die() { printf '[stack:%s] ERROR: %s\n' "$NAME" "$*" >&2; exit 1; }
@@ -181,7 +191,7 @@ up_temporal() {
       --sqlite-pragma journal_mode=WAL --sqlite-pragma synchronous=OFF
       --ui-disable-news-fetch --log-format json --log-level warn
       --dynamic-config-value system.enableActivityEagerExecution=true)
-    local sa; for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa=Keyword"); done
+    local sa; for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa"); done
     # The UI decodes our encrypted payloads through the API's codec endpoint.
     args+=(--ui-codec-endpoint "${TEMPORAL_UI_CODEC_ENDPOINT:-http://127.0.0.1:$API_PORT/codec}")
     setsid "$VENV/bin/temporal" "${args[@]}" >"$logf" 2>&1 </dev/null &
@@ -195,6 +205,13 @@ up_temporal() {
     sleep 0.5
   done
   ((i < 120)) || die "Temporal frontend did not answer on 127.0.0.1:$TEMPORAL_PORT; see its log: $logf"
+  # --search-attribute registers only in a new database: a stack kept from an older version gets the
+  # attributes added since (creating one that exists with its type is a no-op).
+  local sa
+  for sa in "${SEARCH_ATTRIBUTES[@]}"; do
+    "$VENV/bin/temporal" operator search-attribute create --namespace default --name "${sa%%=*}" --type "${sa#*=}" \
+      --address "127.0.0.1:$TEMPORAL_PORT" >>"$logf" 2>&1 || die "could not register the search attribute $sa; see $logf"
+  done
   log "Temporal ready on 127.0.0.1:$TEMPORAL_PORT, UI http://127.0.0.1:$TEMPORAL_UI_PORT"
 }
 
@@ -223,12 +240,19 @@ rc_invites:
 EOF
 }
 
+# write_synapse_config DIR PORT API_PORT LOG VARIANT
+#   VARIANT admin: the development homeserver: password login, an admin user (bootstrapped by
+#     shared-secret registration in up_synapse), the appservice's user namespace not exclusive.
+#   VARIANT delegated: as under delegated login (an OIDC provider, MSC3861): password login off,
+#     no shared-secret registration, so no admin user can exist; the appservice's user namespace
+#     exclusive. Only the appservice's tokens get in.
 write_synapse_config() {
-  local d="$DIR/synapse"
+  local d="$1" port="$2" api_port="$3" logf="$4" variant="$5" exclusive=false
+  [[ "$variant" == delegated ]] && exclusive=true
   mkdir -p "$d/media"
   cat >"$d/appservice.yaml" <<EOF
 id: matrix-orchestrator
-url: http://127.0.0.1:$API_PORT
+url: http://127.0.0.1:$api_port
 as_token: "$MATRIX_AS_TOKEN"
 hs_token: "$MATRIX_HS_TOKEN"
 sender_localpart: openmeet-bot
@@ -236,7 +260,7 @@ rate_limited: false
 receive_ephemeral: true
 namespaces:
   users:
-    - {exclusive: false, regex: "@om_.*:$SERVER_NAME"}
+    - {exclusive: $exclusive, regex: "@om_.*:$SERVER_NAME"}
   aliases:
     - {exclusive: true, regex: "#om_.*:$SERVER_NAME"}
   rooms: []
@@ -249,7 +273,7 @@ handlers:
   file:
     class: logging.FileHandler
     formatter: precise
-    filename: $DIR/synapse.log
+    filename: $logf
     filters: [context]
 filters:
   context: {(): synapse.logging.context.LoggingContextFilter, request: ""}
@@ -264,9 +288,9 @@ EOF
 # Generated by scripts/stack.sh; rewritten on every start.
 server_name: "$SERVER_NAME"
 pid_file: "$d/homeserver.pid"
-public_baseurl: "http://127.0.0.1:$SYNAPSE_PORT/"
+public_baseurl: "http://127.0.0.1:$port/"
 listeners:
-  - port: $SYNAPSE_PORT
+  - port: $port
     bind_addresses: ["127.0.0.1"]
     type: http
     tls: false
@@ -280,7 +304,6 @@ database:
 log_config: "$d/log.config"
 media_store_path: "$d/media"
 signing_key_path: "$d/signing.key"
-registration_shared_secret: "$SYNAPSE_REGISTRATION_SECRET"
 macaroon_secret_key: "$SYNAPSE_MACAROON_SECRET"
 form_secret: "$SYNAPSE_FORM_SECRET"
 report_stats: false
@@ -293,27 +316,44 @@ url_preview_enabled: false
 presence: {enabled: false}
 app_service_config_files: ["$d/appservice.yaml"]
 EOF
+    if [[ "$variant" == delegated ]]; then
+      echo 'password_config: {enabled: false}'
+    else
+      echo "registration_shared_secret: \"$SYNAPSE_REGISTRATION_SECRET\""
+    fi
     rate_limits_yaml
   } >"$d/homeserver.yaml"
   chmod 600 "$d/homeserver.yaml" "$d/appservice.yaml"
 }
 
-up_synapse() {
-  local d="$DIR/synapse" pidf="$DIR/synapse.pid" logf="$DIR/synapse.log"
+# start_synapse NAME PORT API_PORT VARIANT: starts it unless it runs, then waits until it answers.
+start_synapse() {
+  local name="$1" port="$2" api_port="$3" variant="$4"
+  local d="$DIR/$name" pidf="$DIR/$name.pid" logf="$DIR/$name.log" out="$DIR/$name.stdout"
   if ! pid_alive "$pidf"; then
-    write_synapse_config
+    write_synapse_config "$d" "$port" "$api_port" "$logf" "$variant"
     if [[ ! -f "$d/signing.key" ]]; then
-      "$VENV/bin/python" -m synapse.app.homeserver -c "$d/homeserver.yaml" --generate-keys >"$DIR/synapse.stdout" 2>&1 ||
-        die "Synapse could not generate its keys; see $DIR/synapse.stdout"
+      "$VENV/bin/python" -m synapse.app.homeserver -c "$d/homeserver.yaml" --generate-keys >"$out" 2>&1 ||
+        die "$name could not generate its keys; see $out"
     fi
-    setsid "$VENV/bin/python" -m synapse.app.homeserver -c "$d/homeserver.yaml" >"$DIR/synapse.stdout" 2>&1 </dev/null &
+    setsid "$VENV/bin/python" -m synapse.app.homeserver -c "$d/homeserver.yaml" >"$out" 2>&1 </dev/null &
     echo $! >"$pidf"
   fi
-  wait_http "http://127.0.0.1:$SYNAPSE_PORT/_matrix/client/versions" 90 "Synapse" "$logf (and $DIR/synapse.stdout)"
-  "$VENV/bin/register_new_matrix_user" -c "$d/homeserver.yaml" -u admin -p "$MATRIX_ADMIN_PASSWORD" -a --exists-ok \
+  wait_http "http://127.0.0.1:$port/_matrix/client/versions" 90 "$name" "$logf (and $out)"
+}
+
+up_synapse() {
+  start_synapse synapse "$SYNAPSE_PORT" "$API_PORT" admin
+  "$VENV/bin/register_new_matrix_user" -c "$DIR/synapse/homeserver.yaml" -u admin -p "$MATRIX_ADMIN_PASSWORD" -a --exists-ok \
     "http://127.0.0.1:$SYNAPSE_PORT" >"$DIR/admin-bootstrap.log" 2>&1 ||
     die "could not bootstrap the Synapse admin user; see $DIR/admin-bootstrap.log"
   log "Synapse ready on http://127.0.0.1:$SYNAPSE_PORT (rate limits: $RATE_LIMITS)"
+}
+
+# No admin bootstrap here: this homeserver has no way to make one.
+up_synapse_as() {
+  start_synapse synapse-as "$SYNAPSE_AS_PORT" "$AS_MODE_API_PORT" delegated
+  log "synapse-as ready on http://127.0.0.1:$SYNAPSE_AS_PORT (password login off, no admin; pushes to port $AS_MODE_API_PORT)"
 }
 
 stop_pidfile() {
@@ -359,6 +399,17 @@ export API_PORT='$API_PORT'
 export WORKER_HTTP_PORT='$WORKER_HTTP_PORT'
 export STACK_DIR='$DIR'
 export STACK_SYNAPSE_LOG='$DIR/synapse.log'
+export MATRIX_AS_MODE_HOMESERVER_URL='http://127.0.0.1:$SYNAPSE_AS_PORT'
+export STACK_AS_MODE_API_PORT='$AS_MODE_API_PORT'
+EOF
+  # Sourced after stack.env: the same stack in the appservice identity mode, against synapse-as
+  # (which pushes to its own API port), with no admin credentials at all.
+  cat >"$DIR/appservice.env" <<EOF
+export MATRIX_IDENTITY_MODE='appservice'
+export MATRIX_HOMESERVER_URL='http://127.0.0.1:$SYNAPSE_AS_PORT'
+export API_PORT='$AS_MODE_API_PORT'
+export STACK_SYNAPSE_LOG='$DIR/synapse-as.log'
+unset MATRIX_ADMIN_USER MATRIX_ADMIN_PASSWORD
 EOF
   umask 022
 }
@@ -372,32 +423,35 @@ case "$cmd" in
     command -v curl >/dev/null || die "curl is required (apt-get install curl)"
     ensure_secrets
     [[ " ${comps[*]} " == *" postgres "* ]] && up_postgres
-    if [[ " ${comps[*]} " == *" temporal "* || " ${comps[*]} " == *" synapse "* ]]; then ensure_venv; fi
-    # Temporal and Synapse start in parallel: together they take about as long as the slower one.
+    if [[ " ${comps[*]} " == *" temporal "* || " ${comps[*]} " == *" synapse"* ]]; then ensure_venv; fi
+    # Temporal and the Synapses start in parallel: together they take about as long as the slowest.
     pids=()
     [[ " ${comps[*]} " == *" temporal "* ]] && { up_temporal & pids+=($!); }
     [[ " ${comps[*]} " == *" synapse "* ]] && { up_synapse & pids+=($!); }
+    [[ " ${comps[*]} " == *" synapse-as "* ]] && { up_synapse_as & pids+=($!); }
     for p in "${pids[@]}"; do wait "$p" || exit 1; done
     write_env
     log "environment: $DIR/stack.env"
     ;;
   down)
+    stop_pidfile "$DIR/synapse-as.pid" synapse-as
     stop_pidfile "$DIR/synapse.pid" Synapse
     stop_pidfile "$DIR/temporal.pid" Temporal
     down_postgres
     log "stopped"
     ;;
   stop)
-    # stop one component: scripts/stack.sh stop synapse|temporal|postgres
+    # stop one component: scripts/stack.sh stop synapse|synapse-as|temporal|postgres
     case "${1:-}" in
       synapse) stop_pidfile "$DIR/synapse.pid" Synapse ;;
+      synapse-as) stop_pidfile "$DIR/synapse-as.pid" synapse-as ;;
       temporal) stop_pidfile "$DIR/temporal.pid" Temporal ;;
       postgres) down_postgres ;;
-      *) die "usage: stack.sh stop synapse|temporal|postgres" ;;
+      *) die "usage: stack.sh stop synapse|synapse-as|temporal|postgres" ;;
     esac
     ;;
   status)
-    for c in temporal synapse; do
+    for c in temporal synapse synapse-as; do
       if pid_alive "$DIR/$c.pid"; then echo "$c: running (pid $(cat "$DIR/$c.pid"))"; else echo "$c: stopped"; fi
     done
     if [[ -f "$DIR/pg.datadir" && -f "$(cat "$DIR/pg.datadir")/postmaster.pid" ]]; then echo "postgres: running"; else echo "postgres: stopped"; fi

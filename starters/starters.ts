@@ -6,31 +6,41 @@ import {
   ScheduleAlreadyRunning,
   ScheduleOverlapPolicy,
   WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateStage,
   type Client,
+  type WorkflowHandle,
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
 import {
+  ephemeralWorkflowId,
   matrixUserId,
+  messageWorkflowId,
   provisionUserWorkflowId,
   reauthUserWorkflowId,
   reconcileWorkflowId,
   roomWorkflowId,
 } from '../vocabulary/ids.js';
 import {
+  ephemeralSignal,
   provisionUserUpdate,
   roomChangeUpdate,
+  type EphemeralInput,
+  type EphemeralRequest,
   type ProvisionUserResult,
   type ReauthUserInput,
   type ReauthUserResult,
   type RoomChangeRequest,
   type RoomChangeResult,
   type RoomRef,
+  type SendMessageInput,
 } from '../vocabulary/contract.js';
+import type { ephemeralWorkflow } from '../workflows/ephemeral.js';
 import type { provisionUserWorkflow } from '../workflows/provision-user.js';
 import type { reauthUserWorkflow } from '../workflows/reauth-user.js';
 import type { reconcileTenantWorkflow } from '../workflows/reconcile.js';
 import type { roomWorkflow } from '../workflows/room.js';
+import type { sendMessageWorkflow } from '../workflows/send-message.js';
 import { entityAttributes } from '../vocabulary/search-attributes.js';
 import type { Config } from '../lib/config.js';
 import {
@@ -39,17 +49,6 @@ import {
   roomStartMetadata,
   userStartMetadata,
 } from './workflow-metadata.js';
-
-import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
-import type { ephemeralWorkflow } from '../workflows/ephemeral.js';
-import { ephemeralWorkflowId, messageWorkflowId } from '../vocabulary/ids.js';
-import {
-  ephemeralSignal,
-  type EphemeralInput,
-  type EphemeralRequest,
-  type SendMessageInput,
-} from '../vocabulary/contract.js';
-import type { sendMessageWorkflow } from '../workflows/send-message.js';
 
 type StarterConfig = Pick<Config, 'temporal' | 'matrix' | 'rooms'>;
 
@@ -123,7 +122,8 @@ export function changeRoom(
     taskQueue: config.temporal.taskQueue,
     args: [ref],
     workflowIdConflictPolicy: 'USE_EXISTING',
-    typedSearchAttributes: entityAttributes(ref),
+    // EntitySlugs: every slug the entity has had; the workflow adds the later ones (decision 0031).
+    typedSearchAttributes: entityAttributes({ ...ref, slugs: [ref.slug] }),
     memo: { summary: `Matrix room of ${ref.kind} ${ref.tenant}/${ref.slug}`, requestId: change.requestId },
     ...roomStartMetadata(ref, config.matrix.userPrefix, config.matrix.serverName),
   });

@@ -5,97 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RoomKind } from './ids.js';
 
-export interface UserRef {
-  tenant: string;
-  slug: string;
-}
-
-export interface ProvisionUserInput extends UserRef {
-  /** When given, applied at start (an operator starting the workflow by hand). */
-  displayName?: string;
-  /** State carried over continue-as-new. */
-  carried?: UserState;
-  /** How long the workflow stays open waiting for further changes before it completes. */
-  idleTimeoutMs?: number;
-}
-
-export interface ProvisionUserRequest {
-  displayName: string;
-  /**
-   * Bind the user to this existing Matrix account (adoption) instead of creating one. Never created,
-   * renamed or deactivated by the service; acted as only where the identity mode can (canActAs).
-   */
-  matrixUserId?: string;
-  /** The API request that asked for it, for following one request into Temporal. */
-  requestId?: string;
-}
-
-export interface ProvisionUserResult {
-  userId: string;
-  displayName: string;
-  /** What this particular request changed on the homeserver. */
-  created: boolean;
-  displayNameChanged: boolean;
-  tokenIssued: boolean;
-  /** The account existed before the service and is only bound to the user (absent from older runs). */
-  adopted?: boolean;
-}
-
-export interface UserState extends UserRef {
-  userId: string | null;
-  displayName: string | null;
-  provisioned: boolean;
-  /** Number of requests applied by this workflow (across continue-as-new). */
-  requestsApplied: number;
-  /** Requests accepted but not finished yet. */
-  pendingRequests: number;
-  /** Why the most recent request failed, cleared by the next success. */
-  lastError: { type: string; message: string } | null;
-}
-
-export interface EnsureUserInput extends UserRef {
-  displayName: string;
-  /** Adoption: bind to this existing account (see ProvisionUserRequest). */
-  matrixUserId?: string;
-}
-
-export interface EnsureUserResult {
-  userId: string;
-  created: boolean;
-  displayNameChanged: boolean;
-  /** The user had been deactivated on the homeserver and was brought back (same id). */
-  reactivated: boolean;
-  /** An adopted account: bound, never created, renamed or deactivated by the service. */
-  adopted?: boolean;
-}
-
-/** The user as ensured, and whether a new token was issued and stored. */
-export interface ProvisionMatrixUserResult extends EnsureUserResult {
-  tokenIssued: boolean;
-}
-
-export interface ReauthUserInput extends UserRef {
-  /** The token generation the homeserver refused; a newer one means the work is already done. */
-  staleGeneration: number;
-}
-
-export interface ReauthUserResult {
-  userId: string;
-  renewed: boolean;
-  reprovisioned: boolean;
-  generation: number;
-}
-
-export interface EnsureCredentialResult {
-  issued: boolean;
-}
-
-/** Provision (or update) the user; the caller learns the outcome. Used with Update-with-Start. */
-export const provisionUserUpdate = defineUpdate<ProvisionUserResult, [ProvisionUserRequest]>('provisionUser');
-/** The user's current state as the workflow knows it. */
-export const userStateQuery = defineQuery<UserState>('userState');
-
-export const DISPLAY_NAME_MAX_LENGTH = 256;
+export * from './user-contract.js';
 
 // ---------------------------------------------------------------------------------------------
 // Rooms
@@ -123,10 +33,25 @@ export type RoomAdoption = { roomId: string } | { alias: string };
 /** One change to a room. Member changes are upserts/deletes: repeating one changes nothing. */
 export type RoomChange =
   | { type: 'ensure'; settings?: RoomSettings; members?: string[]; adopt?: RoomAdoption }
-  | { type: 'addMember'; userSlug: string; role: string; displayName?: string }
+  | {
+      type: 'addMember';
+      userSlug: string;
+      role: string;
+      displayName?: string;
+      /**
+       * A member already holding one of these roles keeps it; anyone else gets `role` (the
+       * platform's roleless adds: a host stays a host, a newcomer or a guest gets `role`).
+       */
+      keepRoles?: string[];
+    }
   | { type: 'removeMember'; userSlug: string }
   | { type: 'archive' }
   | { type: 'reconcile' }
+  /**
+   * The entity was moved to `newSlug` in PostgreSQL (the API does that first, decision 0031): its
+   * aliases follow — the new one canonical, the old one kept as an alternative for a while.
+   */
+  | { type: 'rename'; newSlug: string }
   /**
    * The platform user `userSlug` is now `newSlug` (same Matrix account): the desired members follow.
    * Sent by the user rename (the database is already renamed); nothing changes on the homeserver.
@@ -138,10 +63,16 @@ export type RoomChangeRequest = RoomChange & { requestId?: string };
 export interface RoomChangeResult {
   roomId: string;
   alias: string;
+  /** The entity's slug now (absent from answers of workflows that never learnt of renames). */
+  slug?: string;
   /** What was done on the homeserver for this change (empty: nothing needed doing). */
   actions: string[];
 }
 
+/**
+ * A room entity. In workflow ids, inputs and the rooms table `slug` is the entity's first slug,
+ * which never changes (decision 0031); requests may name it by its current slug.
+ */
 export interface RoomRef {
   tenant: string;
   kind: RoomKind;
@@ -154,6 +85,10 @@ export interface RoomInput extends RoomRef {
 }
 
 export interface RoomState extends RoomRef {
+  /** `slug` here is the entity's current slug; `slugs` every slug it has had, when it was renamed. */
+  slugs?: string[];
+  /** When the next old alias comes off the homeserver (epoch ms); the workflow waits for it. */
+  aliasRemovalAt?: number | null;
   roomId: string | null;
   alias: string | null;
   settings: RoomSettings;

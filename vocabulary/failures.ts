@@ -12,6 +12,16 @@ export const FailureType = {
   Unauthorized: 'MatrixUnauthorized',
   /** 403 M_FORBIDDEN and friends: permanent unless the state changes. */
   Forbidden: 'MatrixForbidden',
+  /**
+   * The homeserver refused the appservice token itself (M_UNKNOWN_TOKEN in the appservice identity
+   * mode, where no per-user token exists to renew): MATRIX_AS_TOKEN does not match the registration.
+   */
+  AppserviceTokenRefused: 'MatrixAppserviceTokenRefused',
+  /**
+   * The account is deactivated on the homeserver and the identity mode cannot bring it back (the
+   * appservice mode has no Admin API to reactivate with).
+   */
+  UserDeactivated: 'MatrixUserDeactivated',
   /** 404 / M_NOT_FOUND. */
   NotFound: 'MatrixNotFound',
   /** M_ROOM_IN_USE: the alias exists; resolve it and adopt the room. */
@@ -58,6 +68,8 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
   FailureType.UserInUse,
   FailureType.BadRequest,
   FailureType.UnknownToken,
+  FailureType.AppserviceTokenRefused,
+  FailureType.UserDeactivated,
   FailureType.Unauthorized,
   FailureType.CredentialUndecryptable,
   FailureType.RoomMissing,

@@ -28,11 +28,21 @@ export interface IdentityScope {
  * cover).
  */
 export function canActAs(scope: IdentityScope, userId: string): boolean {
+  return scope.mode === 'admin' ? localTo(scope, userId) : inNamespace(scope, userId);
+}
+
+/** A user id of the service's own homeserver. */
+function localTo(scope: Pick<IdentityScope, 'serverName'>, userId: string): boolean {
   const colon = userId.indexOf(':');
-  if (!userId.startsWith('@') || colon < 2) return false;
-  if (userId.slice(colon + 1) !== scope.serverName) return false;
-  if (scope.mode === 'admin') return true;
-  return userId.slice(1, colon).startsWith(`${scope.userPrefix}_`);
+  return userId.startsWith('@') && colon >= 2 && userId.slice(colon + 1) === scope.serverName;
+}
+
+/**
+ * A user id in the appservice's user namespace, `@{prefix}_…:{serverName}`, whatever the identity
+ * mode: the accounts the service creates, and those the appservice may assert (`?user_id=`).
+ */
+export function inNamespace(scope: Omit<IdentityScope, 'mode'>, userId: string): boolean {
+  return localTo(scope, userId) && userId.slice(1).startsWith(`${scope.userPrefix}_`);
 }
 
 /**
@@ -67,8 +77,7 @@ export function bindingProblem(
   if (userId === own.botUserId || userId === own.adminUserId) {
     return `${field} ${userId} is one of the service's own accounts, not a platform user's`;
   }
-  const inNamespace = canActAs({ ...scope, mode: 'appservice' }, userId);
-  if (inNamespace && userId !== derivedId) {
+  if (inNamespace(scope, userId) && userId !== derivedId) {
     return `${field} ${userId} is in the service's own namespace (@${scope.userPrefix}_…:${scope.serverName}), where it creates the accounts of other platform users; bind an account outside it`;
   }
   return null;

@@ -22,13 +22,26 @@ const utf8Length = (s: string): number => new TextEncoder().encode(s).length;
 
 export type InvalidReason = string;
 
-/** Returns why a tenant id is unusable, or null when it is fine. */
+/** Returns why a tenant id (in its canonical, lower-case form) is unusable, or null when it is fine. */
 export function tenantProblem(tenant: string): InvalidReason | null {
   if (tenant.length === 0) return 'tenant must not be empty';
   if (!TENANT_PATTERN.test(tenant)) {
-    return 'tenant must be 1-32 characters of a-z, 0-9 and "-", not starting or ending with "-"';
+    return 'tenant must be 1-32 characters of a-z (A-Z is read as a-z), 0-9 and "-", not starting or ending with "-"';
   }
   return null;
+}
+
+/** A tenant id as the platform may send it: ASCII upper case allowed (decision 0033). */
+export const TENANT_INPUT_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/;
+
+/**
+ * The one canonical form of a tenant id wherever one comes in (a path, a JWT claim, an event's
+ * `tenantId`): ASCII upper-case letters read as lower case, nothing else changed, so "Acme" and
+ * "acme" are the same tenant and Matrix localparts stay lower case (decision 0033). Only A-Z is
+ * mapped: `toLowerCase()` would also fold characters such as the Kelvin sign into "k".
+ */
+export function canonicalTenant(raw: string): string {
+  return raw.replace(/[A-Z]/g, (ch) => ch.toLowerCase());
 }
 
 /** Returns why a slug is unusable, or null when it is fine. */
@@ -190,13 +203,20 @@ export function parseWorkflowId(id: string): ParsedWorkflowId | null {
   return { kind, tenant, slug };
 }
 
-/** Platform roles per room kind; the power level of each comes from the configured table. */
+/**
+ * Platform roles per room kind; the power level of each comes from the configured table. The
+ * platform's own names (its EventAttendeeRole and GroupRole) are all here: event `participant`
+ * and `guest`, group `guest`, beside the ones this service started with.
+ */
 export const ROLES_BY_KIND: Readonly<Record<RoomKind, readonly string[]>> = {
-  event: ['host', 'moderator', 'speaker', 'member'],
-  group: ['owner', 'admin', 'moderator', 'member'],
+  event: ['host', 'moderator', 'speaker', 'member', 'participant', 'guest'],
+  group: ['owner', 'admin', 'moderator', 'member', 'guest'],
   dm: ['member'],
 };
 
-export function roleProblem(kind: RoomKind, role: string): InvalidReason | null {
-  return ROLES_BY_KIND[kind].includes(role) ? null : `role "${role}" is not one of ${ROLES_BY_KIND[kind].join(', ')} for ${kind} rooms`;
+/** Why `role` is not a role of `kind` (naming the field it came in, and the roles there are), or null. */
+export function roleProblem(kind: RoomKind, role: string, field = 'role'): InvalidReason | null {
+  return ROLES_BY_KIND[kind].includes(role)
+    ? null
+    : `${field} ${describeValue(role)} is not one of ${ROLES_BY_KIND[kind].join(', ')} for ${kind} rooms`;
 }

@@ -1,13 +1,15 @@
 import { connectTemporal } from '../adapters/temporal.js';
+import { requireSearchAttributes } from '../adapters/search-attribute-check.js';
 import type { ActivityDeps } from '../activities/index.js';
-import { createSynapseAdmin } from '../adapters/matrix/admin.js';
+import { identityFor } from '../adapters/identity/index.js';
+import { createMatrixAliases } from '../adapters/matrix/aliases.js';
 import { createMatrixBot } from '../adapters/matrix/client.js';
 import { createDb, migrate, type Db } from '../adapters/store/db.js';
 import { verifyTokenKeys } from '../adapters/store/keys.js';
+import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
 import { createRoomStore } from '../adapters/store/rooms.js';
 import { sentNotifier } from '../adapters/store/sent-notices.js';
 import { createUserStore } from '../adapters/store/users.js';
-import { createUserSessions } from '../activities/user-session.js';
 import type { Config } from '../lib/config.js';
 import { TokenCipher } from '../lib/token-cipher.js';
 import { createWorkflowGateway } from './gateway.js';
@@ -18,38 +20,48 @@ export interface WorkerDependencies {
   close(): Promise<void>;
 }
 
-/** Builds the real dependencies of the activities from configuration, applying migrations first. */
-export async function createWorkerDependencies(config: Config): Promise<WorkerDependencies> {
+/**
+ * Builds the real dependencies of the activities from configuration, applying migrations first
+ * and checking that the Temporal namespace has our search attributes (`warn` hears what it cannot check).
+ */
+export async function createWorkerDependencies(
+  config: Config,
+  warn: (message: string) => void = () => undefined,
+): Promise<WorkerDependencies> {
   const db = createDb(config.databaseUrl, 10, config.database);
   await migrate(db);
   const cipher = new TokenCipher(config.tokens.keys, config.tokens.activeKeyId);
   await verifyTokenKeys(db, cipher);
   const users = createUserStore(db, cipher);
+  // The one place the identity mode is looked at: everything else acts through `identity`.
+  const { identity, admin } = identityFor(config, users);
   const { client, close: closeTemporal } = await connectTemporal(config);
+  await requireSearchAttributes(client, config.temporal.namespace, warn).catch(async (err: unknown) => {
+    await Promise.allSettled([closeTemporal(), db.end()]);
+    throw err;
+  });
   return {
     db,
     activities: {
-      admin: createSynapseAdmin({
-        homeserverUrl: config.matrix.homeserverUrl,
-        adminUserId: config.matrix.adminUserId,
-        adminPassword: config.matrix.adminPassword,
-      }),
+      identity,
+      admin,
       bot: createMatrixBot({
         homeserverUrl: config.matrix.homeserverUrl,
         asToken: config.matrix.asToken,
         userId: `@${config.matrix.botLocalpart}:${config.matrix.serverName}`,
       }),
       users,
-      sessions: createUserSessions(users),
       rooms: createRoomStore(db),
       gateway: createWorkflowGateway(client, config),
       homeserverUrl: config.matrix.homeserverUrl,
       announceSent: sentNotifier(db),
       userPrefix: config.matrix.userPrefix,
       serverName: config.matrix.serverName,
-      identityMode: config.matrix.identityMode,
       powerLevels: config.rooms.powerLevels,
       purgeOnArchive: config.rooms.purgeOnArchive,
+      aliases: createMatrixAliases({ homeserverUrl: config.matrix.homeserverUrl, asToken: config.matrix.asToken }),
+      slugs: createRoomSlugStore(db),
+      oldAliasKeepMs: config.rooms.oldAliasKeepSeconds * 1000,
     },
     async close() {
       await closeTemporal();

@@ -24,7 +24,7 @@ const metrics = createWorkerMetrics(sdkMetricsPort);
 
 let deps;
 try {
-  deps = await createWorkerDependencies(config);
+  deps = await createWorkerDependencies(config, (message) => log.warn(message));
 } catch (err) {
   log.fatal({ err: (err as Error).message }, 'worker cannot start');
   console.error(`worker cannot start: ${(err as Error).message}`);

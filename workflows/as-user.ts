@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
-import type { UnknownTokenDetails } from '../activities/user-session.js';
 import type { UserActivities } from '../activities/users.js';
+import type { UnknownTokenDetails } from '../vocabulary/contract.js';
 import { FailureType } from '../vocabulary/failures.js';
 import { proxyActivitiesWithSummaries } from './activity-summaries.js';
 import { ACTIVITY_HEARTBEAT_TIMEOUT } from './heartbeat.js';

@@ -31,6 +31,8 @@ export interface BatchFold {
   membersOnly: boolean;
   archive: boolean;
   reconcile: boolean;
+  /** A rename: the room's aliases follow the entity's slugs (decision 0031). */
+  aliases: boolean;
   /** The existing room an `ensure` of the batch asks to take over (the last one asked). */
   adopt?: RoomAdoption;
   /** Every live change renames a member: the database is already renamed, the homeserver has nothing to do. */
@@ -42,11 +44,15 @@ export interface BatchEffects {
   /** Room-level actions (found or created, renamed): reported to the batch's first live change. */
   roomActions: string[];
   archiveActions: string[];
+  /** What bringing the aliases in line did: reported to the batch's renames. */
+  aliasActions: string[];
   powerLevels: PowerLevelChanges;
   /** Per member slug (or Matrix id, for drift removed by reconciliation): actions or a failure. */
   perUser: Map<string, MemberResult>;
   /** A failure of the batch as a whole: every live change of the batch reports it. */
   batchError?: ApplicationFailure;
+  /** The aliases could not be brought along: the renames (and a reconcile) report it, member changes do not. */
+  aliasError?: ApplicationFailure;
 }
 
 export interface MemberResult {
@@ -59,7 +65,13 @@ export type ChangeOutcome = { ok: true; actions: string[] } | { ok: false; failu
 
 /** Nothing done yet. */
 export function emptyEffects(): BatchEffects {
-  return { roomActions: [], archiveActions: [], powerLevels: { bySlug: {}, other: [] }, perUser: new Map() };
+  return {
+    roomActions: [],
+    archiveActions: [],
+    aliasActions: [],
+    powerLevels: { bySlug: {}, other: [] },
+    perUser: new Map(),
+  };
 }
 
 /**
@@ -78,6 +90,7 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
     membersOnly: true,
     archive: false,
     reconcile: false,
+    aliases: false,
     onlyRenames: true,
   };
   const before = { name: state.settings.name, topic: state.settings.topic };
@@ -113,8 +126,11 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
     } else if (c.type === 'addMember' || c.type === 'removeMember') {
       if (!(c.userSlug in fold.previousRoles)) fold.previousRoles[c.userSlug] = state.members[c.userSlug] ?? null;
       if (c.type === 'addMember') {
-        state.members[c.userSlug] = c.role;
-        fold.upserts[c.userSlug] = c.role;
+        // A roleless add of someone holding a role to keep (the platform re-announcing a host) keeps it.
+        const current = state.members[c.userSlug];
+        const role = current !== undefined && Array.isArray(c.keepRoles) && c.keepRoles.includes(current) ? current : c.role;
+        state.members[c.userSlug] = role;
+        fold.upserts[c.userSlug] = role;
         fold.removals.delete(c.userSlug);
         fold.targets.set(c.userSlug, { to: 'join', displayName: c.displayName });
       } else {
@@ -125,6 +141,8 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
       }
     } else if (c.type === 'archive') {
       fold.archive = true;
+    } else if (c.type === 'rename') {
+      fold.aliases = true;
     } else {
       fold.reconcile = true;
     }
@@ -168,7 +186,7 @@ const memberOf = (c: RoomChangeRequest): string | null =>
  * Every caller learns the outcome of its own change: a refused change its refusal, a live one the
  * batch's failure or its member's. Room-level actions belong to the first live change (later ones
  * found them done); a member's actions and power levels to the last change that touched that
- * member; the archive's to the archive. A reconcile, and a DM's ensure (which brings both users
+ * member; the archive's to the archive; the aliases' to every rename. A reconcile, and a DM's ensure (which brings both users
  * in), report everything the batch did.
  */
 export function distributeOutcomes(
@@ -183,24 +201,27 @@ export function distributeOutcomes(
     if (slug !== null) lastTouch.set(slug, i);
   });
   const firstLive = fold.refusals.findIndex((r) => r === undefined);
-  const { roomActions, perUser, powerLevels, archiveActions } = effects;
+  const { roomActions, perUser, powerLevels, archiveActions, aliasActions } = effects;
   const everything = (): string[] => [
     ...roomActions,
     ...[...perUser.values()].flatMap((v) => v.actions),
     ...Object.values(powerLevels.bySlug).flat(),
     ...powerLevels.other,
+    ...aliasActions,
     ...archiveActions,
   ];
   return changes.map((c, i): ChangeOutcome => {
     const slug = memberOf(c);
     const mine = slug !== null ? perUser.get(slug) : undefined;
-    const failure = fold.refusals[i] ?? effects.batchError ?? mine?.error;
+    const aliasFailure = c.type === 'rename' || c.type === 'reconcile' ? effects.aliasError : undefined;
+    const failure = fold.refusals[i] ?? effects.batchError ?? mine?.error ?? aliasFailure;
     if (failure) return { ok: false, failure };
     if (c.type === 'reconcile' || (c.type === 'ensure' && kind === 'dm')) return { ok: true, actions: everything() };
     const actions = i === firstLive ? [...roomActions] : [];
     if (slug !== null && lastTouch.get(slug) === i)
       actions.push(...(mine?.actions ?? []), ...(powerLevels.bySlug[slug] ?? []));
     if (c.type === 'archive') actions.push(...archiveActions);
+    if (c.type === 'rename') actions.push(...aliasActions);
     return { ok: true, actions };
   });
 }

@@ -18,7 +18,7 @@ import {
   type MemberResult,
   type Target,
 } from './room-batch.js';
-import { MatrixRoomIdKey } from '../vocabulary/search-attributes.js';
+import { EntitySlugsKey, MatrixRoomIdKey } from '../vocabulary/search-attributes.js';
 
 /** The room workflow's activities: retried with backoff for as long as the homeserver needs. */
 export const acts = proxyActivitiesWithSummaries<RoomActivities>({
@@ -35,6 +35,11 @@ const PARALLEL_MEMBERS = 8;
  * Retire when no open room workflow began before it (decision 0025).
  */
 export const ONE_PASS_PATCH = 'members-in-one-pass';
+/**
+ * Reconciliation also brings the room's aliases in line with the entity's slugs (a rename whose
+ * update never reached the workflow is finished there; decision 0031). Retire as decision 0025 says.
+ */
+export const ALIASES_PATCH = 'reconcile-aliases';
 
 /** What a batch works on: the entity, its state (updated in place) and what this run knows. */
 export interface RoomRun {
@@ -56,6 +61,22 @@ async function inChunks<T, R>(items: T[], size: number, fn: (t: T) => Promise<R>
   const out: R[] = [];
   for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
   return out;
+}
+
+/**
+ * The aliases where the entity's slugs stand (activities/rooms/aliases.ts), and the state and the
+ * `EntitySlugs` search attribute with them. Returns what it did on the homeserver.
+ */
+export async function syncTheAliases(run: RoomRun, roomId: string): Promise<string[]> {
+  const { ref, state } = run;
+  const now = await acts.syncAliases({ ref, roomId });
+  if (now.slugs.join('\n') !== (state.slugs ?? [ref.slug]).join('\n'))
+    upsertSearchAttributes([{ key: EntitySlugsKey, value: now.slugs }]);
+  state.slug = now.slug;
+  state.slugs = now.slugs;
+  state.alias = now.alias;
+  state.aliasRemovalAt = now.aliasRemovalAt;
+  return now.actions;
 }
 
 /** The per-member way: prepare, then join as the user (token renewed through asUser), or remove. */
@@ -180,7 +201,7 @@ async function perMemberWay(
 }
 
 /**
- * Brings the homeserver to the folded state: room, membership, power levels, archive last
+ * Brings the homeserver to the folded state: room, its aliases, membership, power levels, archive last
  * (everything before it in the batch has been applied). A failure stops the batch and is kept as
  * `batchError`, with whatever was done before it.
  */
@@ -189,6 +210,14 @@ export async function applyToHomeserver(run: RoomRun, fold: BatchFold): Promise<
   const onePass = patched(ONE_PASS_PATCH);
   try {
     const roomId = await ensureTheRoom(run, fold, onePass, effects);
+    if (fold.aliases || (fold.reconcile && patched(ALIASES_PATCH))) {
+      // A refusal here is the renames' (an alias held by another room): the members still go ahead.
+      try {
+        effects.aliasActions.push(...(await syncTheAliases(run, roomId)));
+      } catch (err) {
+        effects.aliasError = failureOf(err);
+      }
+    }
     // Members leaving in this batch: their power levels are named in their own answers.
     const removed = [...fold.targets].filter(([, t]) => t.to === 'leave').map(([slug]) => slug);
     if (onePass && !fold.reconcile) await onePassMembers(run, fold, roomId, removed, effects);

@@ -5,12 +5,14 @@ import {
   continueAsNew,
   log,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { FailureType } from '../vocabulary/failures.js';
 import { describeValue } from '../vocabulary/describe.js';
 import { memberChangeProblem, settingsProblem } from '../vocabulary/room-rules.js';
 import { slugProblem, type RoomKind } from '../vocabulary/ids.js';
+import { EntitySlugsKey } from '../vocabulary/search-attributes.js';
 import {
   roomChangeUpdate,
   roomStateQuery,
@@ -22,14 +24,17 @@ import {
 } from '../vocabulary/contract.js';
 import { endCleanlyOnCancel } from './cancellation.js';
 import { distributeOutcomes, emptyEffects, foldBatch } from './room-batch.js';
-import { acts, applyToHomeserver, type RoomRun } from './room-homeserver.js';
+import type { SlugsNow } from '../activities/rooms/types.js';
+import { acts, applyToHomeserver, syncTheAliases, type RoomRun } from './room-homeserver.js';
 
-export { ONE_PASS_PATCH } from './room-homeserver.js';
+export { ALIASES_PATCH, ONE_PASS_PATCH } from './room-homeserver.js';
 
 const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 /** Changes folded into one pass over the homeserver. */
 const MAX_BATCH = 500;
 const NAME_MAX = 255;
+/** The shortest wait for an old alias's removal (one already due is retried no sooner). */
+const MIN_ALIAS_WAIT_MS = 1_000;
 
 interface Pending {
   change: RoomChangeRequest;
@@ -68,6 +73,15 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
     case 'removeMember': {
       const p = memberChangeProblem(kind, String(c.userSlug ?? ''), c.type === 'addMember' ? String(c.role) : undefined);
       if (p) throw invalid(p);
+      const keep: unknown = c.type === 'addMember' ? c.keepRoles : undefined;
+      if (keep !== undefined && !(Array.isArray(keep) && keep.every((r) => typeof r === 'string')))
+        throw invalid('keepRoles must be a list of roles');
+      return;
+    }
+    case 'rename': {
+      if (kind === 'dm') throw invalid("a DM's slug is its two users: it is not renamed");
+      const p = slugProblem(String(c.newSlug ?? ''), 'newSlug');
+      if (p) throw invalid(p);
       return;
     }
     case 'archive':
@@ -100,18 +114,39 @@ async function applyBatch(run: RoomRun, batch: Pending[]): Promise<void> {
     }
     state.changesApplied += 1;
     state.lastError = null;
-    p.resolve({ roomId: state.roomId!, alias: state.alias!, actions: outcome.actions });
+    p.resolve({ roomId: state.roomId!, alias: state.alias!, slug: state.slug, actions: outcome.actions });
   });
   if (fold.reconcile && effects.perUser.size)
     log.info('reconciled', { fixes: [...effects.perUser.values()].flatMap((v) => v.actions) });
   if (effects.batchError?.type === FailureType.RoomMissing) throw effects.batchError;
 }
 
+/** A new run of a renamed entity: where its slugs stand and its search attribute, as the store says. */
+function restoreSlugs(run: RoomRun, renamed: SlugsNow | undefined): void {
+  if (!renamed) return;
+  Object.assign(run.state, { slug: renamed.slug, slugs: renamed.slugs, aliasRemovalAt: renamed.aliasRemovalAt });
+  upsertSearchAttributes([{ key: EntitySlugsKey, value: renamed.slugs }]);
+}
+
+/** Old aliases past their keep time come off (the durable timer fired); a failure is left to reconciliation. */
+async function removeDueAliases(run: RoomRun): Promise<void> {
+  const { state } = run;
+  try {
+    if (state.roomId === null) throw new Error('the entity has no room');
+    const actions = await syncTheAliases(run, state.roomId);
+    log.info('old aliases due for removal', { actions });
+  } catch (err) {
+    state.aliasRemovalAt = null;
+    log.warn('old aliases not removed; reconciliation tries again', { error: String(err) });
+  }
+}
+
 /**
  * The room entity, id `room:{tenant}:{kind}:{slug}`: exactly one Matrix room per platform entity.
  * Changes arrive as Updates and are folded into the desired state strictly in arrival order; the
  * homeserver is then brought to that state (membership, then power levels: read, merge, write,
- * verify). This workflow is the only writer of the room's power levels.
+ * verify). This workflow is the only writer of the room's power levels. The id keeps the entity's
+ * first slug through renames; while an old alias waits for removal, the workflow waits with it.
  */
 export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
   const ref: RoomRef = { tenant: input.tenant, kind: input.kind, slug: input.slug };
@@ -148,6 +183,7 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
       state.settings = stored.settings;
       state.members = stored.members;
       state.archived = stored.status === 'archived';
+      restoreSlugs(run, stored.renamed);
     }
   }
   if (ref.kind === 'dm') {
@@ -156,12 +192,15 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
   }
 
   const idleMs = input.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  // Idle, unless an old alias is waiting for its removal: then until that is due (a durable timer).
+  const wait = (): number =>
+    state.aliasRemovalAt == null ? idleMs : Math.max(MIN_ALIAS_WAIT_MS, state.aliasRemovalAt - Date.now());
   return endCleanlyOnCancel(async () => {
     for (;;) {
-      const woke = await condition(() => queue.length > 0 || workflowInfo().continueAsNewSuggested, idleMs);
+      const woke = await condition(() => queue.length > 0 || workflowInfo().continueAsNewSuggested, wait());
       if (queue.length > 0) {
         await applyBatch(run, queue.splice(0, MAX_BATCH));
-        if (state.archived && queue.length === 0) {
+        if (state.archived && queue.length === 0 && state.aliasRemovalAt == null) {
           await condition(allHandlersFinished);
           if (queue.length === 0) return state;
         }
@@ -170,6 +209,10 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
         if (queue.length === 0) await continueAsNew<typeof roomWorkflow>({ ...input, carried: state });
+        continue;
+      }
+      if (!woke && state.aliasRemovalAt != null) {
+        await removeDueAliases(run);
         continue;
       }
       if (!woke) {

@@ -11,6 +11,7 @@ import type { RoomAdoption, RoomRef, RoomSettings } from '../../vocabulary/contr
 import type { PowerLevelsContent } from '../../adapters/matrix/client.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
 import type { RoomRecord } from '../../adapters/store/rooms.js';
+import { pointAt, writeCanonical } from './aliases.js';
 import { reachableOrFail, type RoomContext } from './context.js';
 import { reachOf } from './power-levels.js';
 import type { EnsureRoomResult } from './types.js';
@@ -53,12 +54,13 @@ function neededLevel(ctx: RoomContext, ref: RoomRef, levels: PowerLevelsContent,
  * and otherwise says exactly what is missing.
  */
 async function takeOver(ctx: RoomContext, ref: RoomRef, roomId: string, actions: string[]): Promise<void> {
-  const { bot, admin, identityMode } = ctx.deps;
-  const canGrant = identityMode === 'admin';
+  const { bot, admin } = ctx.deps;
+  // The Admin API is there in admin mode only (adapters/identity/index.ts identityFor).
+  const canGrant = admin !== null;
   let granted = false;
   const grant = async (): Promise<void> => {
     try {
-      await matrixCall(() => admin.makeRoomAdmin(roomId, bot.userId));
+      await matrixCall(() => admin!.makeRoomAdmin(roomId, bot.userId));
     } catch (err) {
       throw refuse(
         `make-room-admin could not put the bot ${bot.userId} in charge of ${roomId}: ${(err as Error).message}`,
@@ -92,24 +94,18 @@ async function takeOver(ctx: RoomContext, ref: RoomRef, roomId: string, actions:
   }
 }
 
-/** Our alias on the room, and in its canonical alias event: canonical when it has none, else an alternative. */
-async function addAlias(ctx: RoomContext, roomId: string, alias: string, actions: string[]): Promise<void> {
-  const { bot } = ctx.deps;
+/**
+ * Our alias on the room, and in its canonical alias event: canonical when it has none, else the
+ * first alternative (writeCanonical: the room's own canonical alias stays).
+ */
+async function addAlias(ctx: RoomContext, ref: RoomRef, roomId: string, alias: string, actions: string[]) {
   try {
-    await matrixCall(() => bot.createAlias(alias, roomId));
+    await pointAt(ctx, alias, roomId, actions);
   } catch (err) {
-    const elsewhere = await matrixCall(() => bot.resolveAlias(alias));
-    if (elsewhere && elsewhere !== roomId)
-      throw conflict(`the entity's alias ${alias} already points at room ${elsewhere}`);
-    throw err;
+    if ((err as ApplicationFailure).type !== FailureType.RoomInUse) throw err;
+    throw conflict(`the entity's alias ${alias} already points at another room: ${(err as Error).message}`);
   }
-  const content = await matrixCall(() => bot.canonicalAlias(roomId));
-  if (content.alias === alias || content.alt_aliases?.includes(alias)) return;
-  const next = content.alias
-    ? { ...content, alt_aliases: [...(content.alt_aliases ?? []), alias] }
-    : { ...content, alias };
-  await matrixCall(() => bot.setCanonicalAlias(roomId, next));
-  actions.push(`added alias ${alias}${content.alias ? ` beside ${content.alias}` : ''}`);
+  actions.push(...(await writeCanonical(ctx, ref, roomId, alias, [])));
 }
 
 /**
@@ -170,11 +166,12 @@ export async function adoptRoom(
     );
   if (stored?.roomId) {
     await reachableOrFail(ctx, ref, roomId);
-    return { roomId, alias, actions: [] };
+    // The stored alias: after a rename it is the current slug's (activities/rooms/aliases.ts).
+    return { roomId, alias: stored.alias, actions: [] };
   }
   const actions: string[] = [`adopted ${roomId}${named === roomId ? '' : ` (${named})`}`];
   await takeOver(ctx, ref, roomId, actions);
-  await addAlias(ctx, roomId, alias, actions);
+  await addAlias(ctx, ref, roomId, alias, actions);
   const actual = await takeSettings(ctx, roomId, settings, actions);
   await rooms.upsert({ ...ref, alias, settings: actual });
   await rooms.setRoomId(ref.tenant, ref.kind, ref.slug, roomId, true);

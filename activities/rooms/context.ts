@@ -1,32 +1,38 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../vocabulary/failures.js';
-import { canActAs, type IdentityMode } from '../../vocabulary/identity.js';
 import type { PowerLevelTable } from '../../vocabulary/roles.js';
 import { matrixUserId, roomAliasLocalpart } from '../../vocabulary/ids.js';
 import type { RoomRef } from '../../vocabulary/contract.js';
 import type { WorkflowGateway } from '../gateway.js';
+import type { Identity } from '../../adapters/identity/index.js';
 import type { MatrixAdmin } from '../../adapters/matrix/admin.js';
+import type { MatrixAliases } from '../../adapters/matrix/aliases.js';
 import type { MatrixBot } from '../../adapters/matrix/client.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
+import type { RoomSlugStore } from '../../adapters/store/room-slugs.js';
 import type { RoomStore } from '../../adapters/store/rooms.js';
 import type { UserStore } from '../../adapters/store/users.js';
-import type { UserSessions } from '../user-session.js';
 
 /** What the room activities are built from (the worker wires the real ones). */
 export interface RoomActivityDeps {
   bot: MatrixBot;
-  admin: MatrixAdmin;
+  /** The Synapse Admin API, for room purges: admin identity mode only (null in appservice mode). */
+  admin: MatrixAdmin | null;
   rooms: RoomStore;
   users: UserStore;
-  sessions: UserSessions;
+  /** How accounts are made and users acted as, in the configured identity mode. */
+  identity: Identity;
   gateway: WorkflowGateway;
   homeserverUrl: string;
   userPrefix: string;
   serverName: string;
   powerLevels: PowerLevelTable;
   purgeOnArchive: boolean;
-  /** How the service acts as users (vocabulary/identity.ts): whom it can act as, and how it takes over rooms. */
-  identityMode: IdentityMode;
+  /** A renamed room's aliases beyond the first, and the slugs they follow (decision 0031). */
+  aliases: MatrixAliases;
+  slugs: RoomSlugStore;
+  /** How long an old slug's alias stays an alternative alias (ROOM_OLD_ALIAS_KEEP_SECONDS). */
+  oldAliasKeepMs: number;
 }
 
 /** The dependencies plus the naming rules every room activity shares. */
@@ -41,8 +47,6 @@ export interface RoomContext {
   aliasOf(ref: RoomRef): string;
   /** A Matrix id in this tenant's managed namespace (the accounts the service creates). */
   isManaged(tenant: string, userId: string): boolean;
-  /** Whether the service can act as the user (join, send) in its identity mode; otherwise it invites them. */
-  canActAs(userId: string): boolean;
 }
 
 /** The naming rules bound to `deps`. */
@@ -53,7 +57,6 @@ export function roomContext(deps: RoomActivityDeps): RoomContext {
     const bound = await deps.users.bindings(tenant, slugs);
     return new Map(slugs.map((s) => [s, bound.get(s)?.userId ?? derived(tenant, s)]));
   };
-  const scope = { mode: deps.identityMode, serverName: deps.serverName, userPrefix: deps.userPrefix };
   return {
     deps,
     userIds,
@@ -61,7 +64,6 @@ export function roomContext(deps: RoomActivityDeps): RoomContext {
     aliasOf: (r) => `#${roomAliasLocalpart(deps.userPrefix, r.tenant, r.kind, r.slug)}:${deps.serverName}`,
     isManaged: (tenant, userId) =>
       userId.startsWith(`@${deps.userPrefix}_${tenant}_`) && userId.endsWith(`:${deps.serverName}`),
-    canActAs: (userId) => canActAs(scope, userId),
   };
 }
 

@@ -21,9 +21,10 @@ export async function removeMember(ctx: RoomContext, roomId: string, userId: str
 }
 
 /**
- * About to bring a user with a stored token in: make sure the account is still active.
- * Admin-login tokens keep working for a deactivated user, so no failure would ever tell us. An
- * adopted account is never brought back: that is its owner's (or the homeserver admin's) call.
+ * About to bring a provisioned user in: make sure the account is still active, as far as the
+ * identity mode can tell (admin mode asks the Admin API: its login tokens keep working for a
+ * deactivated user), re-provisioning it when it is not. An adopted account is never brought back:
+ * that is its owner's (or the homeserver admin's) call.
  */
 async function activeAccount(
   ctx: RoomContext,
@@ -33,12 +34,11 @@ async function activeAccount(
   actions: string[],
 ): Promise<string> {
   const { userId } = stored;
-  const account = await matrixCall(() => ctx.deps.admin.getUser(userId));
-  if (account && !account.deactivated) return userId;
+  if (await ctx.deps.identity.accountActive(userId)) return userId;
   if (stored.adopted) {
     throw ApplicationFailure.create({
       type: FailureType.AccountMissing,
-      message: `the adopted account ${userId} of ${stored.slug} is ${account ? 'deactivated' : 'gone'}; the service never creates or reactivates adopted accounts`,
+      message: `the adopted account ${userId} of ${stored.slug} is deactivated or gone; the service never creates or reactivates adopted accounts`,
       nonRetryable: true,
     });
   }
@@ -86,7 +86,7 @@ async function inviteOnly(
 
 /**
  * The bot's half of getting a member in, for both the one pass and the per-member way: an account
- * with a token (provisioned when missing, re-provisioned when deactivated), then an invite where
+ * the service can act as (provisioned when missing, re-provisioned when deactivated), then an invite where
  * the room is invite only. `lookFirst` reads the membership before anything else, so a member
  * already joined costs nothing more (the per-member way, used by reconciliation, where most are).
  * Otherwise a first join is assumed, and only an invite refused with 403 leads to a look: "already
@@ -101,17 +101,18 @@ export async function prepare(
   lookFirst: boolean,
   actions: string[],
 ): Promise<PreparedMember> {
-  const { bot, users, gateway } = ctx.deps;
+  const { bot, users, gateway, identity } = ctx.deps;
   const stored = await users.get(ref.tenant, t.userSlug);
-  if (stored && !ctx.canActAs(stored.userId)) return inviteOnly(ctx, roomId, stored.userId, lookFirst, actions);
+  if (stored && !identity.canActAs(stored.userId)) return inviteOnly(ctx, roomId, stored.userId, lookFirst, actions);
   let userId = stored?.userId ?? (await ctx.userIdOf(ref.tenant, t.userSlug));
-  if (!stored?.hasToken) {
+  const provisioned = identity.isProvisioned(stored);
+  if (!provisioned) {
     userId = await gateway.provisionUser(ref.tenant, t.userSlug, t.displayName ?? t.userSlug);
     actions.push(`provisioned ${userId}`);
   }
   const membership = lookFirst ? await matrixCall(() => bot.membership(roomId, userId)) : null;
   if (membership === 'join') return { userId, joined: true, actions };
-  if (stored?.hasToken) userId = await activeAccount(ctx, ref, t, stored, actions);
+  if (provisioned) userId = await activeAccount(ctx, ref, t, stored!, actions);
   if (!inviteOnlyRoom || membership === 'invite') return { userId, joined: false, actions };
   try {
     await matrixCall(() => bot.invite(roomId, userId));

@@ -11,7 +11,7 @@ import type { MemberOutcome, MemberPassInput, MemberPassResult, MemberTarget, Pr
 /** Members a pass works on at once: enough to be quick, few enough not to starve the homeserver. */
 const PASS_PARALLEL = 8;
 
-/** Prepared, then joined with the user's own token. */
+/** Prepared, then joined as the user. */
 async function bringIn(
   ctx: RoomContext,
   ref: RoomRef,
@@ -22,8 +22,8 @@ async function bringIn(
 ): Promise<void> {
   const prepared = await prepare(ctx, ref, roomId, t, inviteOnly, false, actions);
   if (prepared.joined) return;
-  await ctx.deps.sessions.run(ref.tenant, t.userSlug, ({ accessToken }) =>
-    joinAsUser(ctx.deps.homeserverUrl, accessToken, roomId),
+  await ctx.deps.identity.actAs({ tenant: ref.tenant, slug: t.userSlug }, (as) =>
+    joinAsUser(ctx.deps.homeserverUrl, as, roomId),
   );
   actions.push(`joined ${prepared.userId}`);
 }
@@ -129,10 +129,10 @@ export function createMemberActivities(ctx: RoomContext) {
         [],
       ),
     applyMembers: (input: MemberPassInput): Promise<MemberPassResult> => applyMembers(ctx, input),
-    /** The user joins the room with their own token (joining twice is fine). */
+    /** The user joins the room, acting as themselves (joining twice is fine). */
     joinAsMember: async (input: { ref: RoomRef; roomId: string; userSlug: string }): Promise<void> => {
-      await ctx.deps.sessions.run(input.ref.tenant, input.userSlug, ({ accessToken }) =>
-        joinAsUser(ctx.deps.homeserverUrl, accessToken, input.roomId),
+      await ctx.deps.identity.actAs({ tenant: input.ref.tenant, slug: input.userSlug }, (as) =>
+        joinAsUser(ctx.deps.homeserverUrl, as, input.roomId),
       );
     },
     /** Removes the user (by slug, or by Matrix id) from the room; nothing to do when they are not in it. */

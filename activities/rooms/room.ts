@@ -3,8 +3,8 @@ import { FailureType } from '../../vocabulary/failures.js';
 import { roomAliasLocalpart } from '../../vocabulary/ids.js';
 import type { RoomAdoption, RoomChangeResult, RoomRef, RoomSettings } from '../../vocabulary/contract.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
-import type { RoomRecord } from '../../adapters/store/rooms.js';
 import { adoptRoom } from './adopt.js';
+import { loadRoom } from './aliases.js';
 import { reachableOrFail, type RoomContext } from './context.js';
 import type { EnsureRoomResult } from './types.js';
 
@@ -81,7 +81,8 @@ export async function ensureRoom(ctx: RoomContext, input: EnsureRoomInput): Prom
   await rooms.upsert({ ...ref, alias, settings });
   if (stored?.roomId) {
     await reachableOrFail(ctx, ref, stored.roomId);
-    return { roomId: stored.roomId, alias, actions: [] };
+    // The stored alias: after a rename it is the current slug's (activities/rooms/aliases.ts).
+    return { roomId: stored.roomId, alias: stored.alias, actions: [] };
   }
   let roomId = await matrixCall(() => bot.resolveAlias(alias));
   const actions: string[] = [];
@@ -134,7 +135,8 @@ async function archiveRoom(ctx: RoomContext, input: { ref: RoomRef; roomId: stri
   }
   await rooms.archive(ref.tenant, ref.kind, ref.slug);
   actions.push('archived');
-  if (purgeOnArchive) {
+  // No Admin API in appservice mode, where lib/config.ts refuses ROOM_PURGE_ON_ARCHIVE at start.
+  if (purgeOnArchive && admin) {
     await matrixCall(() => admin.deleteRoom(roomId));
     actions.push('purged');
   }
@@ -145,8 +147,8 @@ async function archiveRoom(ctx: RoomContext, input: { ref: RoomRef; roomId: stri
 export function createRoomLevelActivities(ctx: RoomContext) {
   const { rooms, gateway } = ctx.deps;
   return {
-    /** The room's record and desired membership as stored, or null for a new entity. */
-    loadRoom: (ref: RoomRef): Promise<RoomRecord | null> => rooms.get(ref.tenant, ref.kind, ref.slug),
+    /** The room's record and desired membership as stored (and its slugs, once renamed), or null for a new entity. */
+    loadRoom: (ref: RoomRef) => loadRoom(ctx, ref),
     ensureRoom: (input: EnsureRoomInput): Promise<EnsureRoomResult> => ensureRoom(ctx, input),
     applyRoomSettings: (input: { roomId: string; settings: RoomSettings }): Promise<string[]> =>
       applyRoomSettings(ctx, input),

@@ -71,3 +71,19 @@ export interface PowerLevelsInput {
   members: Record<string, string>;
   removed?: string[];
 }
+
+/** Where a renamed entity's slugs stand (decision 0031). */
+export interface SlugsNow {
+  /** Its current slug. */
+  slug: string;
+  /** Every slug it has had, in the order it took them. */
+  slugs: string[];
+  /** When the next old alias is due to come off the homeserver (epoch ms), or null. */
+  aliasRemovalAt: number | null;
+}
+
+/** What syncAliases did: the slugs as they stand, the canonical alias, and what changed. */
+export interface AliasSync extends SlugsNow {
+  alias: string;
+  actions: string[];
+}

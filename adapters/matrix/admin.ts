@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { MatrixConfig } from '../../lib/config.js';
 import { MatrixHttpError } from './errors.js';
 import { enc, matrixRequest, type MatrixRequest } from './http.js';
 
@@ -121,4 +122,22 @@ export function createSynapseAdmin(opts: SynapseAdminOptions): MatrixAdmin {
       await call({ method: 'POST', path: `/_synapse/admin/v1/rooms/${enc(roomId)}/make_room_admin`, body: { user_id: userId } });
     },
   };
+}
+
+/**
+ * The Admin API as the configured admin (MATRIX_ADMIN_USER / MATRIX_ADMIN_PASSWORD). lib/config.ts
+ * requires the password in admin mode only; elsewhere (appservice mode) this fails naming it.
+ */
+export function configuredAdmin(matrix: MatrixConfig, deviceId?: string): MatrixAdmin {
+  if (matrix.adminPassword === null) {
+    throw new Error(
+      `the Synapse Admin API needs MATRIX_ADMIN_PASSWORD, which is not set (MATRIX_IDENTITY_MODE=${matrix.identityMode})`,
+    );
+  }
+  return createSynapseAdmin({
+    homeserverUrl: matrix.homeserverUrl,
+    adminUserId: matrix.adminUserId,
+    adminPassword: matrix.adminPassword,
+    deviceId,
+  });
 }

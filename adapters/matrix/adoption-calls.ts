@@ -1,14 +1,8 @@
 /**
- * The bot's calls for taking over a room that exists (adoption): joining it, its aliases, and what
- * its creation and state say about who outranks whom.
+ * The bot's calls for taking over a room that exists (adoption): joining it, and what its creation
+ * and state say about who outranks whom (its aliases: ./aliases.ts).
  */
 import { Method, type MatrixClient } from 'matrix-js-sdk';
-
-export interface CanonicalAlias {
-  alias?: string;
-  alt_aliases?: string[];
-  [key: string]: unknown;
-}
 
 export interface RoomCreation {
   roomVersion: string;
@@ -22,11 +16,6 @@ export interface RoomCreation {
 export interface AdoptionCalls {
   /** The bot joins the room (already joined: fine). */
   join(roomId: string): Promise<void>;
-  /** Points the alias at the room; the alias pointing elsewhere fails as M_ROOM_IN_USE (RoomInUse). */
-  createAlias(alias: string, roomId: string): Promise<void>;
-  /** The room's `m.room.canonical_alias` content (`{}` when it has none). */
-  canonicalAlias(roomId: string): Promise<CanonicalAlias>;
-  setCanonicalAlias(roomId: string, content: CanonicalAlias): Promise<void>;
   creation(roomId: string): Promise<RoomCreation>;
   /** `public`, `invite`, `knock`, … ; null when the room has no join rules. */
   joinRule(roomId: string): Promise<string | null>;
@@ -54,20 +43,6 @@ export function adoptionCalls(client: MatrixClient): AdoptionCalls {
     async join(roomId) {
       // A plain request: the SDK's joinRoom expects a syncing client.
       await client.http.authedRequest(Method.Post, `/join/${encodeURIComponent(roomId)}`, undefined, {});
-    },
-    async createAlias(alias, roomId) {
-      try {
-        await client.createAlias(alias, roomId);
-      } catch (err) {
-        // Already ours (a retried call): fine. Pointing at another room: the caller's conflict.
-        if (status(err) !== 409) throw err;
-        const current = await client.getRoomIdForAlias(alias);
-        if (current.room_id !== roomId) throw err;
-      }
-    },
-    canonicalAlias: async (roomId) => (await state<CanonicalAlias>(client, roomId, 'm.room.canonical_alias')) ?? {},
-    async setCanonicalAlias(roomId, content) {
-      await client.sendStateEvent(roomId, 'm.room.canonical_alias' as never, content as never, '');
     },
     async creation(roomId) {
       // The whole event: in room version 12 the creator is its sender, not a field of its content.

@@ -2,7 +2,7 @@ import { createClient, type ICreateRoomOpts, type MatrixClient } from 'matrix-js
 import { logger as sdkLogger } from 'matrix-js-sdk/lib/logger.js';
 import { adoptionCalls, type AdoptionCalls } from './adoption-calls.js';
 import { MatrixHttpError } from './errors.js';
-import { matrixRequest } from './http.js';
+import { authorized, matrixRequest, type RequestAuth } from './http.js';
 
 // The SDK logs every request at debug level; our own logs say what matters.
 (sdkLogger as { setLevel?: (l: string) => void }).setLevel?.('warn');
@@ -67,7 +67,7 @@ async function stateEvent<T>(client: MatrixClient, roomId: string, type: string,
 type RoomCalls = Pick<MatrixBot, 'createRoom' | 'resolveAlias' | 'deleteAlias' | 'roomIsComplete' | 'roomIsReachable'>;
 
 /** The bot's calls on a room as a whole: creating it, its alias, whether it is there. */
-function roomCalls(client: MatrixClient): RoomCalls {
+function roomCalls(client: MatrixClient, botUserId: string): RoomCalls {
   return {
     async createRoom(o) {
       const initialState: ICreateRoomOpts['initial_state'] = [
@@ -111,11 +111,13 @@ function roomCalls(client: MatrixClient): RoomCalls {
       return true;
     },
     async roomIsReachable(roomId) {
+      // The bot's own membership, not any state event: a member who left (or was kicked) still reads
+      // the room's state as it was when they left, so the room would look reachable.
       try {
-        await client.getStateEvent(roomId, 'm.room.create', '');
-        return true;
+        const own = (await client.getStateEvent(roomId, 'm.room.member', botUserId)) as { membership?: string };
+        return own.membership === 'join';
       } catch (err) {
-        // 404: no such room; 403: the bot is no longer in it (kicked, or the room was purged/blocked).
+        // 404: no such room; 403: the bot was never in it, or the room was purged/blocked.
         if (isStatus(err, 403, 404)) return false;
         throw err;
       }
@@ -184,13 +186,22 @@ export function createMatrixBot(opts: { homeserverUrl: string; asToken: string; 
     accessToken: opts.asToken,
     userId: opts.userId,
   });
-  return { userId: opts.userId, ...roomCalls(client), ...memberAndStateCalls(client), ...adoptionCalls(client) };
+  return {
+    userId: opts.userId,
+    ...roomCalls(client, opts.userId),
+    ...memberAndStateCalls(client),
+    ...adoptionCalls(client),
+  };
 }
 
 /**
- * Joins a room as the user, with the user's own token (joining twice is fine). One plain request:
- * a matrix-js-sdk client per join cost the worker more CPU than the call itself.
+ * Joins a room as the user (`auth`: their own token, or the appservice's with identity assertion);
+ * joining twice is fine. One plain request: a matrix-js-sdk client per join cost the worker more
+ * CPU than the call itself.
  */
-export async function joinAsUser(homeserverUrl: string, accessToken: string, roomId: string): Promise<void> {
-  await matrixRequest(homeserverUrl, { method: 'POST', path: `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, token: accessToken, body: {} });
+export async function joinAsUser(homeserverUrl: string, auth: RequestAuth, roomId: string): Promise<void> {
+  await matrixRequest(
+    homeserverUrl,
+    authorized(auth, { method: 'POST', path: `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, body: {} }),
+  );
 }

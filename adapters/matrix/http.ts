@@ -9,6 +9,20 @@ export interface MatrixRequest {
   timeoutMs?: number;
 }
 
+/**
+ * How one request acts as a user: a bearer token, and for identity assertion (appservice) the
+ * `user_id` query parameter with it.
+ */
+export interface RequestAuth {
+  token: string;
+  query?: Record<string, string>;
+}
+
+/** `req` made with `auth`; the assertion's parameters win over any of the same name in `req.query`. */
+export function authorized(auth: RequestAuth, req: Omit<MatrixRequest, 'token'>): MatrixRequest {
+  return { ...req, token: auth.token, query: { ...req.query, ...auth.query } };
+}
+
 const DEFAULT_TIMEOUT_MS = 15_000;
 
 function retryAfterMs(body: Record<string, unknown>, header: string | null): number | undefined {

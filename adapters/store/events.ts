@@ -97,8 +97,11 @@ export function createEventLog(db: Db): EventLog {
 
     async read(after, { upTo, limit, rooms }) {
       const r = await db.query<RowShape>(
-        `SELECT e.seq, e.room_id, e.room_seq, e.ephemeral, e.type, e.sender, e.state_key, e.event, r.tenant, r.kind, r.slug
+        `SELECT e.seq, e.room_id, e.room_seq, e.ephemeral, e.type, e.sender, e.state_key, e.event, r.tenant, r.kind,
+           COALESCE(c.slug, r.slug) AS slug
          FROM relay_events e LEFT JOIN rooms r ON r.room_id = e.room_id
+         -- The room's current slug (decision 0031).
+         LEFT JOIN room_slugs c ON c.tenant = r.tenant AND c.kind = r.kind AND c.entity = r.slug AND c.renamed_at IS NULL
          WHERE e.seq > $1 AND ($2::bigint IS NULL OR e.seq <= $2) AND ($3::text[] IS NULL OR e.room_id = ANY($3))
          ORDER BY e.seq LIMIT $4`,
         [after, upTo ?? null, rooms ? [...rooms] : null, limit],

@@ -8,12 +8,15 @@ import type { RoomKind } from '../../vocabulary/ids.js';
 import type { EphemeralRequest, MessageType, SendMessageResult } from '../../vocabulary/contract.js';
 import type { sendMessageWorkflow } from '../../workflows/send-message.js';
 import { ApiError, type ErrorCode } from '../errors.js';
+import { renamedError } from '../room-slugs.js';
 import type { RelayHomeserver } from './homeserver.js';
 import type { RoomInfo, RoomTarget } from './protocol.js';
 import type { SentWaiters } from './sent.js';
 
 export interface ResolvedRoom extends RoomInfo {
   tenant: string;
+  /** The entity's first slug, which names its workflows (decision 0031); `slug` is its current one. */
+  entitySlug?: string;
 }
 
 export interface SendTicket {
@@ -66,10 +69,21 @@ export function sendFailure(err: unknown): ApiError {
 interface RoomRow {
   room_id: string | null;
   kind: RoomKind;
+  /** The current slug. */
   slug: string;
+  entity: string;
   name: string | null;
   status: string;
 }
+
+/**
+ * Rooms with their current slug (a room whose slug was never claimed in room_slugs, e.g. started
+ * by hand, keeps its own). `$3` is a room id, or a slug: the entity it leads to, or itself.
+ */
+const ROOMS = `SELECT r.room_id, r.kind, COALESCE(c.slug, r.slug) AS slug, r.slug AS entity, r.name, r.status FROM rooms r
+  LEFT JOIN room_slugs c ON c.tenant = r.tenant AND c.kind = r.kind AND c.entity = r.slug AND c.renamed_at IS NULL`;
+const BY_SLUG = `${ROOMS} WHERE r.tenant = $1 AND r.kind = $2 AND r.slug =
+  COALESCE((SELECT entity FROM room_slugs WHERE tenant = $1 AND kind = $2 AND slug = $3), $3)`;
 
 export function createRelayActions(deps: {
   config: Config;
@@ -85,19 +99,15 @@ export function createRelayActions(deps: {
     async resolveRoom(tenant, target) {
       const r =
         'roomId' in target
-          ? await db.query<RoomRow>(
-              'SELECT room_id, kind, slug, name, status FROM rooms WHERE tenant = $1 AND room_id = $2',
-              [tenant, target.roomId],
-            )
-          : await db.query<RoomRow>(
-              'SELECT room_id, kind, slug, name, status FROM rooms WHERE tenant = $1 AND kind = $2 AND slug = $3',
-              [tenant, target.kind, target.slug],
-            );
+          ? await db.query<RoomRow>(`${ROOMS} WHERE r.tenant = $1 AND r.room_id = $2`, [tenant, target.roomId])
+          : await db.query<RoomRow>(BY_SLUG, [tenant, target.kind, target.slug]);
       const row = r.rows[0];
       const named = 'roomId' in target ? target.roomId : `${target.kind} ${target.slug}`;
       if (!row?.room_id) throw new ApiError('M_NOT_FOUND', `no room ${named} in tenant ${tenant}`);
+      // Named by an old slug: the client is told the new one, as over HTTP (api/room-slugs.ts).
+      if (!('roomId' in target) && row.slug !== target.slug) throw renamedError(target, row.slug);
       if (row.status === 'archived') throw new ApiError('OM_ROOM_ARCHIVED', `room ${named} is archived`);
-      return { tenant, roomId: row.room_id, kind: row.kind, slug: row.slug, name: row.name };
+      return { tenant, roomId: row.room_id, kind: row.kind, slug: row.slug, entitySlug: row.entity, name: row.name };
     },
 
     async isJoined(userId, roomId) {
@@ -182,7 +192,14 @@ export function createRelayActions(deps: {
       await signalEphemeral(
         temporal,
         config,
-        { tenant: sender.tenant, userSlug: sender.userSlug, kind: room.kind, slug: room.slug, roomId: room.roomId },
+        {
+          tenant: sender.tenant,
+          userSlug: sender.userSlug,
+          kind: room.kind,
+          // The entity's workflow stays the same through renames (its id names the first slug).
+          slug: room.entitySlug ?? room.slug,
+          roomId: room.roomId,
+        },
         request,
         sender.userId,
       );
@@ -191,7 +208,7 @@ export function createRelayActions(deps: {
     async roomsInfo(tenant, roomIds) {
       if (roomIds.length === 0) return [];
       const r = await db.query<RoomRow>(
-        `SELECT room_id, kind, slug, name, status FROM rooms WHERE tenant = $1 AND room_id = ANY($2) AND status = 'active' ORDER BY kind, slug`,
+        `${ROOMS} WHERE r.tenant = $1 AND r.room_id = ANY($2) AND r.status = 'active' ORDER BY r.kind, slug`,
         [tenant, [...roomIds]],
       );
       return r.rows.map((x) => ({ roomId: x.room_id!, kind: x.kind, slug: x.slug, name: x.name }));

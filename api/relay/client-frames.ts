@@ -1,6 +1,6 @@
 import type { Logger } from '../../lib/log.js';
 import type { RelayConfig } from '../../lib/config.js';
-import { ApiError, failureOf, type ErrorCode } from '../errors.js';
+import { ApiError, failureOf, type Failure } from '../errors.js';
 import { boundedError } from '../request-context.js';
 import type { RelayActions, ResolvedRoom } from './actions.js';
 import { TokenBucket, type LimitName } from './limits.js';
@@ -28,10 +28,7 @@ export interface FrameContext {
 }
 
 /** What went wrong, as a socket client is told: the same answer as over HTTP (api/errors.ts `failureOf`). */
-export function socketError(
-  err: unknown,
-  logger: Logger,
-): { errcode: ErrorCode; error: string; [extra: string]: string } {
+export function socketError(err: unknown, logger: Logger): Failure {
   return failureOf(err, ({ err: e }, msg) =>
     logger.error({ error: boundedError(e) }, `relay: frame handling failed: ${msg}`),
   );
@@ -47,11 +44,12 @@ export function createFrameHandler(ctx: FrameContext): (data: unknown) => void {
   let ephemeralChain: Promise<void> = Promise.resolve();
 
   async function resolve(target: RoomTarget): Promise<ResolvedRoom> {
-    const key = 'roomId' in target ? target.roomId : `${target.kind}/${target.slug}`;
-    const known = rooms.get(key);
+    // A slug is looked up every time: once the room is renamed, the old one answers OM_ROOM_RENAMED.
+    if (!('roomId' in target)) return ctx.actions.resolveRoom(ctx.user.tenant, target);
+    const known = rooms.get(target.roomId);
     if (known) return known;
     const room = await ctx.actions.resolveRoom(ctx.user.tenant, target);
-    if (rooms.size < 1_000) rooms.set(key, room);
+    if (rooms.size < 1_000) rooms.set(target.roomId, room);
     return room;
   }
 
@@ -64,8 +62,8 @@ export function createFrameHandler(ctx: FrameContext): (data: unknown) => void {
   }
 
   const fail = (err: unknown, extra: Record<string, unknown>): void => {
-    const { errcode, error, ...more } = socketError(err, ctx.logger);
-    ctx.send(errorFrame(errcode, error, { ...more, ...extra }));
+    const { errcode, error, details } = socketError(err, ctx.logger);
+    ctx.send(errorFrame(errcode, error, { ...details, ...extra }));
   };
   /** Sends, typing and receipts act as the user: refused for one the service cannot act as. */
   const assertActable = (): void => {

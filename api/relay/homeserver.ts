@@ -6,7 +6,7 @@
 import { MatrixHttpError } from '../../adapters/matrix/errors.js';
 import { enc, matrixRequest } from '../../adapters/matrix/http.js';
 import type { Config } from '../../lib/config.js';
-import { canActAs } from '../../vocabulary/identity.js';
+import { inNamespace } from '../../vocabulary/identity.js';
 
 export interface HistoryPage {
   events: Record<string, unknown>[];
@@ -41,7 +41,7 @@ export function createRelayHomeserver(config: Pick<Config, 'matrix'>): RelayHome
   };
   const { homeserverUrl: hs, asToken: token, appserviceId, serverName, userPrefix } = config.matrix;
   /** Whether the appservice may act as the id (`?user_id=`): inside its user namespace. */
-  const asserts = (userId: string): boolean => canActAs({ mode: 'appservice', serverName, userPrefix }, userId);
+  const asserts = (userId: string): boolean => inNamespace({ serverName, userPrefix }, userId);
   const membership = async (roomId: string, userId: string): Promise<string | null> => {
     try {
       const r = await matrixRequest<{ membership?: string }>(hs, {

@@ -8,9 +8,10 @@ import type { MiddlewareHandler } from 'hono';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../../lib/config.js';
 import { canActAs } from '../../vocabulary/identity.js';
-import { matrixUserId, slugProblem, tenantProblem, userIdProblem } from '../../vocabulary/ids.js';
+import { canonicalTenant, matrixUserId, slugProblem, tenantProblem, userIdProblem } from '../../vocabulary/ids.js';
 import { describeJoseError, serviceAuth, tokenAgeProblem, type ServicePrincipal } from '../auth.js';
-import { identityScope, type UserDirectory } from '../user-directory.js';
+import { identityScope } from '../../adapters/identity/index.js';
+import type { UserDirectory } from '../user-directory.js';
 import type { ApiEnv } from '../env.js';
 import { ApiError } from '../errors.js';
 import { TOKEN_PROTOCOL_PREFIX } from './protocol.js';
@@ -63,7 +64,9 @@ export function createUserVerifier(
     }
     const tooOld = tokenAgeProblem(payload.iat, cfg.maxAgeSeconds, 'USER_JWT_MAX_AGE_SECONDS');
     if (tooOld) throw new ApiError('M_UNKNOWN_TOKEN', `user JWT rejected: ${tooOld}`);
-    const { sub, tenant, exp } = payload;
+    const { sub, exp } = payload;
+    // The claim's tenant in its canonical form, as the paths' (decision 0033).
+    const tenant = typeof payload.tenant === 'string' ? canonicalTenant(payload.tenant) : payload.tenant;
     if (typeof tenant !== 'string' || tenantProblem(tenant))
       throw new ApiError('M_UNKNOWN_TOKEN', 'user JWT rejected: claim "tenant" must be a tenant id');
     if (typeof sub !== 'string' || slugProblem(sub))

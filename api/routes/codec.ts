@@ -2,12 +2,12 @@ import type { Payload } from '@temporalio/common';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { BlankSchema } from 'hono/types';
 import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import { timingSafeEqual } from 'node:crypto';
 import { EncryptionCodec } from '../../lib/codec.js';
 import type { CodecAuth } from '../../lib/config.js';
 import { describeJoseError } from '../auth.js';
+import { corsFor } from '../cors.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, respondError } from '../errors.js';
 import { operation, ref, below } from '../spec/operation.js';
@@ -113,8 +113,7 @@ export function codecRoutes(deps: AppDeps) {
   const app = new Hono<ApiEnv, BlankSchema, typeof CODEC_PREFIX>();
   app.use(
     '/*',
-    cors({
-      origin: (origin) => (corsOrigins.includes(origin) ? origin : null),
+    corsFor(corsOrigins, {
       allowMethods: ['POST', 'OPTIONS'],
       allowHeaders: ['content-type', 'x-namespace', 'authorization'],
       credentials: true,

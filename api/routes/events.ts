@@ -1,14 +1,15 @@
 import { Hono } from 'hono';
 import type { BlankSchema } from 'hono/types';
 import { describeValue } from '../../vocabulary/describe.js';
-import type { RoomKind } from '../../vocabulary/ids.js';
+import { canonicalTenant, type RoomKind } from '../../vocabulary/ids.js';
 import type { RoomChange } from '../../vocabulary/contract.js';
 import { roomChange } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
+import { NOT_MAPPED, PLATFORM_EVENTS, type PlatformMapping } from '../platform-events.js';
 import { displayName, role, settingsFields, slug } from '../spec/fields.js';
 import { operation, outcomeAnswers, below } from '../spec/operation.js';
-import { addMemberFrom, dmFrom, DM_BODY, removeMemberFrom, roomRef, settingsFrom } from '../room-input.js';
+import { addMemberFrom, dmFrom, DM_BODY, removeMemberFrom, renameFrom, roomRef, settingsFrom } from '../room-input.js';
 import { anyObject, object, optional, text, type JsonSchema } from '../spec/schema.js';
 import { readJsonObject, requireString } from '../spec/validation.js';
 
@@ -33,6 +34,7 @@ function mappings(kind: 'event' | 'group'): Record<string, Mapping> {
   });
   const setRole = object({ slug: slug(), role: role(kind), userSlug: slug() });
   const remove = object({ slug: slug(), userSlug: slug() });
+  const rename = object({ slug: slug(), newSlug: slug() });
   const ensureMapping: Mapping = {
     data: ensure,
     change: (k, d) => ({ type: 'ensure', settings: settingsFrom(k, ensure.parse(d)) }),
@@ -44,6 +46,7 @@ function mappings(kind: 'event' | 'group'): Record<string, Mapping> {
     'member.add': { data: add, change: (k, d) => ((p) => addMemberFrom(k, p.userSlug, p))(add.parse(d)) },
     'member.remove': { data: remove, change: (k, d) => removeMemberFrom(k, remove.parse(d).userSlug) },
     'member.role': { data: setRole, change: (k, d) => ((p) => addMemberFrom(k, p.userSlug, p))(setRole.parse(d)) },
+    renamed: { data: rename, change: (k, d) => renameFrom(k, rename.parse(d)) },
   };
 }
 
@@ -62,13 +65,19 @@ const variant = (type: string, data: JsonSchema): JsonSchema => ({
   required: ['type', 'data'],
   additionalProperties: false,
 });
+/** A type in both shapes is told apart by `slug`: ours has it, the platform's never does. */
+const platformData = (type: string, m: PlatformMapping): JsonSchema =>
+  EVENTS[type] ? { ...m.data, not: { required: ['slug'] } } : m.data;
 export const EVENT_BODY_JSON: JsonSchema = {
-  description: "One of the platform's `chat.*` events. Idempotent: delivering one twice changes nothing.",
+  description:
+    "One of the `chat.*` events, in this service's shape or as the platform emits them (fields it does not read ignored). Idempotent: delivering one twice changes nothing.",
   oneOf: [
     ...Object.entries(EVENTS).map(([type, [, m]]) => variant(type, m.data.json)),
     variant(DM_CREATED, DM_BODY.json),
+    ...Object.entries(PLATFORM_EVENTS).map(([type, m]) => variant(type, platformData(type, m))),
   ],
 };
+const KNOWN_TYPES = [...new Set([...Object.keys(EVENTS), DM_CREATED, ...Object.keys(PLATFORM_EVENTS)])];
 
 const intake = operation({
   method: 'post',
@@ -76,12 +85,21 @@ const intake = operation({
   operationId: 'sendPlatformEvent',
   summary: "One of the platform's chat events, applied as one room change",
   description:
-    '`chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role}` and `chat.dm.created`.',
+    "`chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role,renamed}` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`), `chat.group.member.role.update` and `group.slug.changed` (docs/api.md, \"The platform's own events\").",
   tags: ['events'],
   security: 'service',
   body: { schema: EVENT_BODY_JSON },
   responses: outcomeAnswers('RoomChangeResult'),
-  errors: ['OM_ROOM_ARCHIVED', 'OM_ROOM_MISSING', 'OM_UPSTREAM_FAILED', 'OM_UNAVAILABLE'],
+  errors: [
+    'OM_ROOM_ARCHIVED',
+    'OM_ROOM_RENAMED',
+    'OM_SLUG_TAKEN',
+    'M_NOT_FOUND',
+    'OM_ROOM_MISSING',
+    'OM_USER_DEACTIVATED',
+    'OM_UPSTREAM_FAILED',
+    'OM_UNAVAILABLE',
+  ],
 });
 export const eventsOperations = [intake];
 
@@ -95,11 +113,28 @@ export function eventsRoutes(deps: AppDeps) {
       return roomChange(c, deps, ref, { type: 'ensure', settings });
     }
     const entry = EVENTS[type];
-    if (!entry)
+    const platform = PLATFORM_EVENTS[type];
+    if (platform && !Object.hasOwn(data, 'slug')) {
+      if (entry && !Object.hasOwn(data, platform.entityField))
+        throw new ApiError('M_BAD_JSON', `missing field "slug" (or, in the platform's shape, "${platform.entityField}")`);
+      const { slug, tenantId, change } = platform.read(data);
+      const ref = roomRef(c.get('principal'), tenant, platform.kind, slug);
+      if (tenantId !== undefined && canonicalTenant(tenantId) !== ref.tenant)
+        throw new ApiError(
+          'M_INVALID_PARAM',
+          `field "tenantId" names tenant ${describeValue(canonicalTenant(tenantId))}, not the path's "${ref.tenant}"`,
+        );
+      return roomChange(c, deps, ref, change);
+    }
+    if (!entry) {
+      const why = NOT_MAPPED[type];
       throw new ApiError(
         'M_INVALID_PARAM',
-        `unknown event type ${describeValue(type)}; known: ${[...Object.keys(EVENTS), DM_CREATED].join(', ')}`,
+        why
+          ? `event type ${describeValue(type)} is not mapped: ${why}`
+          : `unknown event type ${describeValue(type)}; known: ${KNOWN_TYPES.join(', ')}`,
       );
+    }
     const [kind, mapping] = entry;
     const ref = roomRef(c.get('principal'), tenant, kind, requireString(data, 'slug', 1000));
     return roomChange(c, deps, ref, mapping.change(kind, data));

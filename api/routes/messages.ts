@@ -2,7 +2,14 @@ import { Hono, type Context } from 'hono';
 import type { BlankSchema } from 'hono/types';
 import { MatrixHttpError, MatrixUnreachableError } from '../../adapters/matrix/errors.js';
 import { roomKindMessage } from '../../vocabulary/room-rules.js';
-import { isRoomKind, roomSlugProblem, slugProblem, tenantProblem, userIdProblem } from '../../vocabulary/ids.js';
+import {
+  canonicalTenant,
+  isRoomKind,
+  roomSlugProblem,
+  slugProblem,
+  tenantProblem,
+  userIdProblem,
+} from '../../vocabulary/ids.js';
 import { assertTenant } from '../auth.js';
 import type { AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -11,10 +18,8 @@ import { createRelayActions, type ResolvedRoom, type Sender } from '../relay/act
 import { createEventLog } from '../../adapters/store/events.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
-import { actingUser } from '../spec/fields.js';
-import { MESSAGE_FIELDS, readMessage } from '../message-input.js';
+import { MESSAGE_BODY, readMessage, RECEIPT_BODY, TYPING_BODY } from '../message-input.js';
 import { emptyAnswer, operation, ref, type Operation, below } from '../spec/operation.js';
-import { flag, formatted, object } from '../spec/schema.js';
 import { assertValid, readJsonObject, rejectUnknownFields } from '../spec/validation.js';
 import { waitForResult } from '../wait.js';
 import { createUserDirectory } from '../user-directory.js';
@@ -24,27 +29,12 @@ export const MESSAGES_PREFIX = '/v1/tenants/:tenant/rooms/:kind/:slug';
 
 const PAGE_TOKEN = /^[A-Za-z0-9_~.-]{1,256}$/;
 
-/** A message sent over HTTP: the socket's `send` frame reads the same fields with the same function. */
-export const MESSAGE_BODY = object({ ...MESSAGE_FIELDS, userSlug: actingUser });
-export const TYPING_BODY = object({
-  typing: flag('Typing now (repeat while it lasts), or stopped.'),
-  userSlug: actingUser,
-});
-const eventId = formatted(
-  255,
-  (v, name) => (v.startsWith('$') ? null : `field "${name}" must be a Matrix event id like "$abc"`),
-  {
-    maxLength: 255,
-    pattern: String.raw`^\$[^\u0000-\u001f\u007f]*$`,
-    description: 'The Matrix event id read up to.',
-  },
-);
-export const RECEIPT_BODY = object({ eventId, userSlug: actingUser });
 
 const ROOM = '/v1/tenants/:tenant/rooms/:kind/:slug';
 const RELAY_ERRORS = [
   'M_INVALID_PARAM',
   'M_NOT_FOUND',
+  'OM_ROOM_RENAMED',
   'OM_USER_RENAMED',
   'OM_UNAVAILABLE',
   'OM_UPSTREAM_FAILED',
@@ -169,7 +159,9 @@ export function messagesRoutes(deps: AppDeps) {
     requested: unknown,
     acting: boolean,
   ): Promise<{ who: Sender & { userId: string }; room: ResolvedRoom }> {
-    const { tenant, kind, slug } = c.req.param() as { tenant: string; kind: string; slug: string };
+    const params = c.req.param() as { tenant: string; kind: string; slug: string };
+    const { kind, slug } = params;
+    const tenant = canonicalTenant(params.tenant);
     assertValid(tenantProblem(tenant));
     if (!isRoomKind(kind)) throw new ApiError('M_INVALID_PARAM', roomKindMessage(kind));
     assertValid(roomSlugProblem(kind, slug));

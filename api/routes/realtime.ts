@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
 import type { ApiEnv } from '../context.js';
-import { ApiError, respondError, type ErrorCode } from '../errors.js';
+import { ApiError, respondError, type ErrorCode, type ErrorDetails } from '../errors.js';
 import { operation } from '../spec/operation.js';
 import { createClientAddress } from '../relay/client-address.js';
 import { dropUnanswered, SHUTTING_DOWN, type RelayHub } from '../relay/hub.js';
@@ -63,7 +63,7 @@ interface Refusal {
   error: string;
   retryAfterMs?: number;
   /** More fields of the error frame (the `newSlug` of OM_USER_RENAMED). */
-  extra?: Readonly<Record<string, string>>;
+  extra?: ErrorDetails;
 }
 
 const WS_PATH = realtime.path;
@@ -145,7 +145,9 @@ export function attachRealtime(
       user = await verify(token);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      return { refusal: { code: CloseCode.Unauthorized, errcode: err.errcode, error: err.message, extra: err.extra } };
+      return {
+        refusal: { code: CloseCode.Unauthorized, errcode: err.errcode, error: err.message, extra: err.details },
+      };
     }
     const sinceRaw = query.get('since');
     if (sinceRaw === null) return { user, since: null };

@@ -14,13 +14,17 @@ import {
   ensureFrom,
   MEMBER_BODY,
   removeMemberFrom,
+  RENAME_BODY,
+  renameFrom,
   roomRef,
   ROOM_SETTINGS_BODY,
 } from '../room-input.js';
 import { readJsonObject, readOptionalJsonObject } from '../spec/validation.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
 import { createUserLookup } from '../../adapters/store/user-bindings.js';
+import { createRoomSlugStore } from '../../adapters/store/room-slugs.js';
 import { matrixUserId } from '../../vocabulary/ids.js';
+import { entityOf } from '../room-slugs.js';
 
 /** Where api/app.ts mounts this router; its routes are registered below it. */
 export const ROOMS_PREFIX = '/v1/tenants/:tenant';
@@ -29,8 +33,10 @@ const ROOM = '/v1/tenants/:tenant/rooms/:kind/:slug';
 const MEMBER = `${ROOM}/members/:userSlug` as const;
 const CHANGE_ERRORS: ErrorCode[] = [
   'M_INVALID_PARAM',
+  'OM_ROOM_RENAMED',
   'OM_ROOM_ARCHIVED',
   'OM_ROOM_MISSING',
+  'OM_USER_DEACTIVATED',
   'OM_USER_RENAMED',
   'OM_USER_NOT_MANAGED',
   'OM_UPSTREAM_FAILED',
@@ -64,7 +70,21 @@ const ops = {
     tags: ['rooms'],
     security: 'service',
     responses: { 200: { description: "The room workflow's state.", json: ref('RoomView') } },
-    errors: ['M_INVALID_PARAM', 'M_NOT_FOUND', 'OM_ROOM_MISSING', 'OM_UNAVAILABLE'],
+    errors: ['M_INVALID_PARAM', 'M_NOT_FOUND', 'OM_ROOM_RENAMED', 'OM_ROOM_MISSING', 'OM_UNAVAILABLE'],
+  }),
+  rename: operation({
+    ...change,
+    method: 'post',
+    path: `${ROOM}/rename`,
+    operationId: 'renameRoom',
+    summary: 'Move the entity to a new slug: same room, same members, the new alias canonical',
+    description:
+      'The old alias stays an alternative alias for `ROOM_OLD_ALIAS_KEEP_SECONDS`, then is removed. From the answer on, ' +
+      'requests naming the old slug answer `409 OM_ROOM_RENAMED` with `newSlug`. Repeating the rename changes nothing; ' +
+      'taking back a slug the entity had before is fine; another entity\'s slug answers `409 OM_SLUG_TAKEN`. Not for DMs.',
+    tags: ['rooms'],
+    body: { schema: RENAME_BODY.json },
+    errors: [...CHANGE_ERRORS, 'M_NOT_FOUND', 'OM_SLUG_TAKEN'],
   }),
   archive: operation({
     ...change,
@@ -153,8 +173,12 @@ export function roomsRoutes(deps: AppDeps) {
     .post(below(ROOMS_PREFIX, ops.reconcile), async (c) =>
       roomChange(c, deps, ref(c, c.get('principal')), { type: 'reconcile' }),
     )
-    .get(below(ROOMS_PREFIX, ops.get), async (c) => {
+    .post(below(ROOMS_PREFIX, ops.rename), async (c) => {
       const r = ref(c, c.get('principal'));
+      return roomChange(c, deps, r, renameFrom(r.kind, RENAME_BODY.parse(await readJsonObject(c))));
+    })
+    .get(below(ROOMS_PREFIX, ops.get), async (c) => {
+      const r = await entityOf(createRoomSlugStore(deps.db), ref(c, c.get('principal')), { claim: false });
       const handle = deps.temporal.workflow.getHandle(roomWorkflowId(r.tenant, r.kind, r.slug));
       try {
         const d = await handle.describe();

@@ -1,17 +1,18 @@
 /** `POST /v1/tenants/{tenant}/users/{userSlug}/rename {newSlug}`: a platform user gets a new slug, keeping their account. */
 import type { Context } from 'hono';
+import { createRoomSlugStore, type RoomSlugStore } from '../../adapters/store/room-slugs.js';
 import { renameUser } from '../../adapters/store/user-bindings.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 import { tellRoomOfRename } from '../../starters/room-notices.js';
-import { slugProblem, tenantProblem } from '../../vocabulary/ids.js';
-import { assertTenant } from '../auth.js';
+import { slugProblem, type RoomKind } from '../../vocabulary/ids.js';
+import { authorizedTenant } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
 import { slug } from '../spec/fields.js';
 import { operation, ref } from '../spec/operation.js';
 import { object } from '../spec/schema.js';
 import { assertValid, readJsonObject } from '../spec/validation.js';
-import { renamedError } from '../user-directory.js';
+import { userRenamedError } from '../user-directory.js';
 
 export const RENAME_BODY = object({ newSlug: slug("The user's new platform slug.") });
 
@@ -37,7 +38,7 @@ export const renameOperation = operation({
 async function tellRooms(
   deps: AppDeps,
   tenant: string,
-  rooms: { kind: 'event' | 'group' | 'dm'; slug: string }[],
+  rooms: { kind: RoomKind; slug: string }[],
   from: string,
   to: string,
 ): Promise<string[]> {
@@ -61,19 +62,24 @@ async function tellRooms(
   return failed;
 }
 
+/** The rooms as `kind/slug` under the slugs they have now (a room entity is known by its first, decision 0031). */
+async function currentSlugs(slugs: RoomSlugStore, tenant: string, rooms: { kind: RoomKind; slug: string }[]) {
+  return Promise.all(
+    rooms.map(async (r) => `${r.kind}/${(await slugs.find(tenant, r.kind, r.slug))?.current ?? r.slug}`),
+  );
+}
+
 export function renameRoute(deps: AppDeps) {
   const cipher = new TokenCipher(deps.config.tokens.keys, deps.config.tokens.activeKeyId);
   return async (c: Context<ApiEnv>): Promise<Response> => {
-    const tenant = c.req.param('tenant')!;
+    const tenant = authorizedTenant(c.get('principal'), c.req.param('tenant')!);
     const userSlug = c.req.param('userSlug')!;
-    assertValid(tenantProblem(tenant));
-    assertTenant(c.get('principal'), tenant);
     assertValid(slugProblem(userSlug, 'userSlug'));
     const { newSlug } = RENAME_BODY.parse(await readJsonObject(c));
     const outcome = await renameUser(deps.db, cipher, tenant, userSlug, newSlug);
     if (!outcome.ok) {
       if (outcome.reason === 'unknown') throw new ApiError('M_NOT_FOUND', `no user ${userSlug} in tenant ${tenant}`);
-      if (outcome.reason === 'renamed') throw renamedError(userSlug, outcome.newSlug);
+      if (outcome.reason === 'renamed') throw userRenamedError(userSlug, outcome.newSlug);
       throw new ApiError('OM_USER_BINDING_CONFLICT', `cannot rename ${userSlug} to ${newSlug}: ${outcome.detail}`);
     }
     const failed = await tellRooms(deps, tenant, outcome.rooms, userSlug, newSlug);
@@ -87,7 +93,7 @@ export function renameRoute(deps: AppDeps) {
       previousSlug: userSlug,
       userId: outcome.userId,
       renamed: !outcome.already,
-      rooms: outcome.rooms.map((r) => `${r.kind}/${r.slug}`),
+      rooms: await currentSlugs(createRoomSlugStore(deps.db), tenant, outcome.rooms),
     });
   };
 }

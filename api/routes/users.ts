@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import type { BlankSchema } from 'hono/types';
 import { provisionUser } from '../../starters/starters.js';
 import { bindingProblem, canActAs } from '../../vocabulary/identity.js';
-import { matrixUserId, provisionUserWorkflowId, tenantProblem, userIdProblem } from '../../vocabulary/ids.js';
-import { assertTenant } from '../auth.js';
+import { matrixUserId, provisionUserWorkflowId, userIdProblem } from '../../vocabulary/ids.js';
+import { authorizedTenant } from '../auth.js';
 import { respondWithOutcome } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -43,6 +43,7 @@ const provision = operation({
     'M_NOT_FOUND',
     'OM_USER_BINDING_CONFLICT',
     'OM_USER_RENAMED',
+    'OM_USER_DEACTIVATED',
     'OM_UPSTREAM_FAILED',
     'OM_UNAVAILABLE',
   ],
@@ -58,9 +59,7 @@ export function usersRoutes(deps: AppDeps) {
   const directory = createUserDirectory(config, deps.db);
   return new Hono<ApiEnv, BlankSchema, typeof USERS_PREFIX>()
     .post(below(USERS_PREFIX, provision), async (c) => {
-      const tenant = c.req.param('tenant');
-      assertValid(tenantProblem(tenant));
-      assertTenant(c.get('principal'), tenant);
+      const tenant = authorizedTenant(c.get('principal'), c.req.param('tenant'));
       const input = USER_BODY.parse(await readJsonObject(c));
       const { slug, displayName } = input;
       const { userPrefix, serverName } = config.matrix;

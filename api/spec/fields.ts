@@ -10,7 +10,7 @@ import {
   SLUG_MAX_LENGTH,
   SLUG_PATTERN,
   slugProblem,
-  TENANT_PATTERN,
+  TENANT_INPUT_PATTERN,
   type RoomKind,
 } from '../../vocabulary/ids.js';
 import { DISPLAY_NAME_MAX_LENGTH } from '../../vocabulary/contract.js';
@@ -139,8 +139,9 @@ export const PATH_PARAMS: Readonly<Record<string, JsonSchema>> = {
   tenant: {
     type: 'string',
     maxLength: 32,
-    pattern: TENANT_PATTERN.source,
-    description: 'The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-".',
+    pattern: TENANT_INPUT_PATTERN.source,
+    description:
+      'The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant.',
   },
   kind: { type: 'string', enum: [...ROOM_KINDS], description: 'The room kind.' },
   slug: {

@@ -40,21 +40,27 @@ const lastError = nullable(
   obj({ type: str, message: str }, 'Why the latest request failed; cleared by the next success.'),
 );
 const settings = obj(
-  { name: str, topic: str, visibility: { type: 'string', enum: ['public', 'private'] }, encrypted: bool },
+  { name: str, topic: str, visibility: { type: 'string', enum: ['public', 'private'] }, encrypted: bool, prune: bool },
   undefined,
-  ['name', 'topic', 'visibility', 'encrypted'],
+  ['name', 'topic', 'visibility', 'encrypted', 'prune'],
 );
 const completed = { status: { type: 'string', const: 'completed' }, workflowId: str, operation: str };
 const running = { status: { type: 'string', const: 'running' }, workflowId: str, operation: str };
 const changeResult = {
   roomId: str,
   alias: str,
+  slug: { ...str, description: "The entity's slug now (it differs from the request's after a rename)." },
   actions: { ...strings, description: 'What this change did on the homeserver; empty when nothing needed doing.' },
 };
 const roomState = {
   tenant: str,
   kind: { type: 'string', enum: [...ROOM_KINDS] },
-  slug: str,
+  slug: { ...str, description: "The entity's current slug." },
+  slugs: { ...strings, description: 'Every slug the entity has had, in the order it took them (once renamed).' },
+  aliasRemovalAt: {
+    ...nullable(int),
+    description: 'When the next old alias of a renamed entity comes off the homeserver (epoch ms).',
+  },
   roomId: nullable(str),
   alias: nullable(str),
   settings: ref('RoomSettings'),
@@ -64,6 +70,8 @@ const roomState = {
   pendingChanges: int,
   lastError,
 };
+/** Absent from the state of a room never renamed (and of runs from before renames). */
+const ROOM_OPTIONAL = ['slugs', 'aliasRemovalAt'];
 const userState = {
   tenant: str,
   slug: str,
@@ -89,8 +97,14 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     {
       errcode: { type: 'string', enum: Object.keys(ERROR_STATUS) },
       error: { type: 'string', description: 'What is wrong.' },
+      newSlug: {
+        type: 'string',
+        description:
+          '`OM_ROOM_RENAMED`: the slug the room has now; `OM_USER_RENAMED`: the slug the user has now. Send the request again with it.',
+      },
     },
     'A Matrix-style error; the codes and their statuses are the table in api/errors.ts.',
+    ['newSlug'],
   ),
   Empty: { type: 'object', additionalProperties: false },
   Running: obj(running, 'The workflow has not finished within `API_WAIT_MS`: poll `operation`.'),
@@ -122,7 +136,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     },
     'The user under their new slug.',
   ),
-  RoomChangeResult: obj({ ...completed, ...changeResult }),
+  RoomChangeResult: obj({ ...completed, ...changeResult }, undefined, ['slug']),
   RoomSettings: settings,
   RoomView: obj(
     {
@@ -136,9 +150,9 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       },
     },
     undefined,
-    ['memberships'],
+    [...ROOM_OPTIONAL, 'memberships'],
   ),
-  RoomState: obj(roomState),
+  RoomState: obj(roomState, undefined, ROOM_OPTIONAL),
   UserState: obj(userState),
   ReconcileResult: obj({
     tenant: str,

@@ -182,3 +182,17 @@ export function object<const F extends Fields>(fields: F, description?: string):
     },
   };
 }
+
+/**
+ * Like `object`, for a shape someone else owns (the platform's events): fields it does not name
+ * are ignored, not refused, and the spec allows them; the named ones are read as in `object`.
+ */
+export function openObject<const F extends Fields>(fields: F, description?: string): ObjectSchema<F> {
+  const { additionalProperties: _closed, ...json } = object(fields, description).json;
+  const names = Object.keys(fields);
+  return {
+    fields,
+    json,
+    parse: (body) => Object.fromEntries(names.map((n) => [n, fields[n]!.read(body, n)])) as Parsed<F>,
+  };
+}

@@ -8,7 +8,12 @@ its YAML literally, without expanding environment variables, so:
                   each ${NAME} with that environment variable (refusing to start when one is
                   unset), then hand over to the image's /start.py, which drops to uid 991.
   register-admin  create the server admin the worker logs in as, through the shared-secret
-                  registration API of the running homeserver; a no-op when it already exists.
+                  registration API of the running homeserver; a no-op when it already exists,
+                  and when MATRIX_IDENTITY_MODE=appservice (that mode uses no admin).
+
+The appservice's user namespace is exclusive in appservice mode (nobody else may register an id
+the service acts as) and not in admin mode (Synapse refuses Admin-API user creation inside an
+exclusive namespace): MATRIX_USERS_EXCLUSIVE, derived here from MATRIX_IDENTITY_MODE.
 """
 import json
 import os
@@ -63,7 +68,15 @@ def render(name: str) -> None:
     write_private(f"{OUT}/{name}", "".join(out))
 
 
+def identity_mode() -> str:
+    mode = os.environ.get("MATRIX_IDENTITY_MODE", "") or "admin"
+    if mode not in ("admin", "appservice"):
+        fail(f"MATRIX_IDENTITY_MODE must be admin or appservice, not {mode!r}")
+    return mode
+
+
 def run() -> None:
+    os.environ["MATRIX_USERS_EXCLUSIVE"] = "true" if identity_mode() == "appservice" else "false"
     for name in TEMPLATES:
         render(name)
     # A fresh named volume is root-owned; Synapse writes its signing key and media there.
@@ -75,6 +88,9 @@ def run() -> None:
 
 
 def register_admin() -> None:
+    if identity_mode() == "appservice":
+        print("synapse entrypoint: MATRIX_IDENTITY_MODE=appservice uses no admin; none created")
+        return
     user = env("MATRIX_ADMIN_USER")
     if user.startswith("@"):  # lib/config.ts accepts a full user id too; registration wants the localpart
         user = user[1:].split(":", 1)[0]

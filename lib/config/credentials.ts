@@ -1,5 +1,5 @@
 /** Who may call the codec, and how user JWTs are checked (`CODEC_*`, `USER_JWT_*`). */
-import { ConfigError, integer, optional, url, type Env } from './read.js';
+import { ConfigError, integer, optional, origins, url, type Env } from './read.js';
 
 /**
  * The codec's credential: `token`, a shared bearer token (CODEC_ACCESS_TOKEN); `jwt`, the Temporal
@@ -34,11 +34,7 @@ export interface UserJwtConfig {
 }
 
 export function codec(env: Env): CodecConfig {
-  const corsOrigins = optional(env, 'CODEC_CORS_ORIGINS', '')
-    .split(',')
-    .map((o) => o.trim())
-    .filter(Boolean);
-  for (const o of corsOrigins) url(env, 'CODEC_CORS_ORIGINS', o);
+  const corsOrigins = origins(env, 'CODEC_CORS_ORIGINS');
   const token = optional(env, 'CODEC_ACCESS_TOKEN', '');
   const jwksRaw = optional(env, 'CODEC_JWKS_URL', '');
   const mode = optional(env, 'CODEC_AUTH', token ? 'token' : jwksRaw ? 'jwt' : '');

@@ -43,6 +43,25 @@ export function url(env: Env, name: string, value: string): URL {
   }
 }
 
+/**
+ * A comma-separated list of browser origins allowed by CORS (`https://app.example`, scheme, host
+ * and port only), each written as browsers send it in `Origin`. `*` is refused: origins are
+ * always named, so a credentialed request can never be allowed from anywhere. Empty: none.
+ */
+export function origins(env: Env, name: string): readonly string[] {
+  const listed = optional(env, name, '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  return listed.map((o) => {
+    if (o === '*') throw new ConfigError(name, 'must name each origin; "*" is not allowed');
+    const u = url(env, name, o);
+    if (u.pathname !== '/' || u.search || u.hash || u.username)
+      throw new ConfigError(name, `lists "${o.slice(0, 80)}", which is not an origin (scheme://host[:port], nothing after)`);
+    return u.origin;
+  });
+}
+
 /** One of a fixed set of words; anything else names the variable and the words it accepts. */
 export function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = env[name]?.trim();

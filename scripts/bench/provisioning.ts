@@ -3,7 +3,7 @@
  * completed, versus a plain script making the same Synapse Admin API calls directly (GET user,
  * PUT user, POST admin login), at the same concurrency, each side on its own tenant.
  */
-import { createSynapseAdmin } from '../../adapters/matrix/admin.js';
+import { configuredAdmin } from '../../adapters/matrix/admin.js';
 import type { Config } from '../../lib/config.js';
 import { matrixUserId } from '../../vocabulary/ids.js';
 import type { ApiClient } from './clients.js';
@@ -42,12 +42,7 @@ export async function provisionViaApi(api: ApiClient, tenant: string, n: number,
 
 /** Directly: what the provisioning activities do on the homeserver, nothing else (no database, no Temporal). */
 export async function provisionDirect(config: Config, tenant: string, n: number, concurrency: number): Promise<{ m: Measurement; tokens: Map<string, string> }> {
-  const admin = createSynapseAdmin({
-    homeserverUrl: config.matrix.homeserverUrl,
-    adminUserId: config.matrix.adminUserId,
-    adminPassword: config.matrix.adminPassword,
-    deviceId: 'BENCH_DIRECT',
-  });
+  const admin = configuredAdmin(config.matrix, 'BENCH_DIRECT');
   await admin.getUser(config.matrix.adminUserId); // the admin login, outside the timed part
   const list = slugs(n);
   const tokens = new Map<string, string>();

@@ -5,7 +5,7 @@
  */
 import { SignJWT } from 'jose';
 import pg from 'pg';
-import { createSynapseAdmin } from '../../adapters/matrix/admin.js';
+import { configuredAdmin } from '../../adapters/matrix/admin.js';
 import { enc, matrixRequest } from '../../adapters/matrix/http.js';
 import type { Config } from '../../lib/config.js';
 import { matrixUserId } from '../../vocabulary/ids.js';
@@ -64,12 +64,7 @@ export const userIdOf = (config: Config, tenant: string, slug: string): string =
 
 /** Matrix access tokens of the users, each a fresh login of that user (Synapse Admin API). */
 export async function matrixTokens(config: Config, userIds: readonly string[]): Promise<string[]> {
-  const admin = createSynapseAdmin({
-    homeserverUrl: config.matrix.homeserverUrl,
-    adminUserId: config.matrix.adminUserId,
-    adminPassword: config.matrix.adminPassword,
-    deviceId: 'BENCH_RELAY',
-  });
+  const admin = configuredAdmin(config.matrix, 'BENCH_RELAY');
   const tokens: string[] = [];
   for (const u of userIds) tokens.push(await admin.loginAs(u));
   return tokens;

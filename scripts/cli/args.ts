@@ -1,6 +1,6 @@
 /** Command line of the operator CLI: parsing, validation and the exit codes it promises. */
 import { parseArgs } from 'node:util';
-import { isRoomKind, roomSlugProblem, slugProblem, tenantProblem } from '../../vocabulary/ids.js';
+import { canonicalTenant, isRoomKind, roomSlugProblem, slugProblem, tenantProblem } from '../../vocabulary/ids.js';
 import type { RoomRef } from '../../vocabulary/contract.js';
 
 /** Exit codes, documented in the usage text and docs/operations.md. */
@@ -54,9 +54,10 @@ const usageError = (message: string): CliError =>
 
 function tenantOf(value: string | undefined): string {
   if (value === undefined) throw usageError('--tenant <tenant> is required');
-  const problem = tenantProblem(value);
+  const tenant = canonicalTenant(value);
+  const problem = tenantProblem(tenant);
   if (problem) throw usageError(problem);
-  return value;
+  return tenant;
 }
 
 function roomOf(target: string | undefined, tenant: string): RoomRef {

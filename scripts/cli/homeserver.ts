@@ -1,8 +1,10 @@
 /**
  * What the homeserver itself says, read independently of the worker: room state as the service
  * bot (as_token), users through the Synapse Admin API (as the configured admin, on a device of
- * the CLI's own that is logged out again afterwards).
+ * the CLI's own that is logged out again afterwards) in admin mode, or through the appservice in
+ * appservice mode, where no admin exists.
  */
+import { appserviceAccounts } from '../../adapters/identity/appservice-accounts.js';
 import { MatrixHttpError } from '../../adapters/matrix/errors.js';
 import { enc, matrixRequest } from '../../adapters/matrix/http.js';
 import type { Config } from '../../lib/config.js';
@@ -81,15 +83,59 @@ export async function resolveAlias(config: Config, alias: string): Promise<strin
   }
 }
 
+/** A user as the homeserver shows them; null where the way it was read cannot see (the appservice). */
 export interface AdminUserView {
+  /** How it was read: the Synapse Admin API (admin mode), or the appservice acting as the user. */
+  seenThrough: 'Synapse Admin API' | 'appservice';
   displayName: string | null;
-  deactivated: boolean;
-  admin: boolean;
-  locked: boolean;
-  shadowBanned: boolean;
+  deactivated: boolean | null;
+  admin: boolean | null;
+  locked: boolean | null;
+  shadowBanned: boolean | null;
   createdAt: string | null;
   devices: number;
   joinedRooms: number;
+}
+
+/**
+ * The user as the appservice sees them (appservice mode: no Admin API): their display name, devices
+ * and rooms, acting as them; deactivation from the appservice login (null where the homeserver has
+ * none); null when the homeserver has no such account.
+ */
+export async function appserviceUser(config: Config, userId: string): Promise<AdminUserView | null> {
+  const get = <T>(path: string) =>
+    matrixRequest<T>(config.matrix.homeserverUrl, {
+      method: 'GET',
+      path,
+      token: config.matrix.asToken,
+      query: { user_id: userId },
+    });
+  try {
+    await get('/_matrix/client/v3/account/whoami');
+  } catch (err) {
+    // 403: "Application service has not registered this user".
+    if (err instanceof MatrixHttpError && err.status === 403) return null;
+    throw err;
+  }
+  const [profile, devices, rooms, deactivated] = await Promise.all([
+    get<{ displayname?: string }>(`/_matrix/client/v3/profile/${enc(userId)}`).catch(
+      () => ({}) as { displayname?: string },
+    ),
+    get<{ devices?: unknown[] }>('/_matrix/client/v3/devices'),
+    get<{ joined_rooms?: unknown[] }>('/_matrix/client/v3/joined_rooms'),
+    appserviceAccounts(config.matrix.homeserverUrl, config.matrix.asToken).deactivated(userId),
+  ]);
+  return {
+    seenThrough: 'appservice',
+    displayName: profile.displayname ?? null,
+    deactivated,
+    admin: null,
+    locked: null,
+    shadowBanned: null,
+    createdAt: null,
+    devices: devices.devices?.length ?? 0,
+    joinedRooms: rooms.joined_rooms?.length ?? 0,
+  };
 }
 
 /** Runs `fn` with a fresh admin token, and logs that session out again. */
@@ -131,6 +177,7 @@ export async function adminUser(config: Config, token: string, userId: string): 
     get<{ total?: number; joined_rooms?: unknown[] }>(`/_synapse/admin/v1/users/${enc(userId)}/joined_rooms`),
   ]);
   return {
+    seenThrough: 'Synapse Admin API',
     displayName: typeof u.displayname === 'string' ? u.displayname : null,
     deactivated: u.deactivated === true || u.deactivated === 1,
     admin: u.admin === true || u.admin === 1,

@@ -77,7 +77,9 @@ export function renderUser(u: UserInspection): string {
     ? '(no stored user)'
     : s.token.present
       ? `stored, generation ${s.token.generation}, key ${s.token.keyId}, issued ${s.token.issuedAt}; ${u.tokenWorks ? 'works (whoami answers as the user)' : 'does NOT work'}`
-      : `none stored (generation ${s.token.generation})`;
+      : u.identityMode === 'appservice'
+        ? 'none (the appservice identity mode acts with the appservice token)'
+        : `none stored (generation ${s.token.generation})`;
   return [
     `User ${u.slug} of tenant ${u.tenant}: ${u.problems.length ? `${MARK} ${u.problems.length} problem${u.problems.length > 1 ? 's' : ''}` : 'in order'}`,
     `  workflow      ${workflowLine(u.workflowId, u.workflow)}`,
@@ -86,11 +88,11 @@ export function renderUser(u: UserInspection): string {
     `    display name  ${s ? q(s.displayName) : '(no row)'}`,
     `    token         ${token}`,
     ...(s ? [`    created       ${s.createdAt}, updated ${s.updatedAt}`] : []),
-    '  homeserver (Synapse Admin API)',
+    `  homeserver (${u.identityMode === 'appservice' ? 'as the appservice sees it' : 'Synapse Admin API'})`,
     ...(h
       ? [
           `    display name  ${q(h.displayName)}`,
-          `    account       ${h.deactivated ? 'DEACTIVATED' : 'active'}${h.locked ? ', locked' : ''}${h.shadowBanned ? ', shadow-banned' : ''}${h.admin ? ', server admin' : ''}; created ${h.createdAt ?? '?'}`,
+          `    account       ${h.deactivated ? 'DEACTIVATED' : h.deactivated === null ? 'active or deactivated (the homeserver does not say)' : 'active'}${h.locked ? ', locked' : ''}${h.shadowBanned ? ', shadow-banned' : ''}${h.admin ? ', server admin' : ''}; created ${h.createdAt ?? '?'}`,
           `    devices       ${h.devices}, joined rooms ${h.joinedRooms}`,
         ]
       : ['    (no such user)']),

@@ -5,9 +5,11 @@
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { createRoomSlugStore } from '../../adapters/store/room-slugs.js';
 import { createRoomStore } from '../../adapters/store/rooms.js';
 import { createUserLookup } from '../../adapters/store/user-bindings.js';
 import { canActAs } from '../../vocabulary/identity.js';
+import { identityScope } from '../../adapters/identity/index.js';
 import type { Db } from '../../adapters/store/db.js';
 import type { Config } from '../../lib/config.js';
 import { powerLevelFor } from '../../vocabulary/roles.js';
@@ -52,8 +54,15 @@ export interface RoomInspection {
   drift: string[];
 }
 
+/** The entity any slug it has had names (decision 0031): its rows and workflow go by its first slug. */
+async function entityOf(db: Db, ref: RoomRef): Promise<RoomRef> {
+  const route = await createRoomSlugStore(db).find(ref.tenant, ref.kind, ref.slug);
+  return route ? { ...ref, slug: route.entity } : ref;
+}
+
 /** Reads both sides and compares them; CliError(3) when PostgreSQL has no such room. */
-export async function inspectRoom(config: Config, db: Db, ref: RoomRef): Promise<RoomInspection> {
+export async function inspectRoom(config: Config, db: Db, named: RoomRef): Promise<RoomInspection> {
+  const ref = await entityOf(db, named);
   const stored = await createRoomStore(db).get(ref.tenant, ref.kind, ref.slug);
   if (!stored)
     throw new CliError(EXIT.notFound, `no ${ref.kind} room "${ref.slug}" for tenant ${ref.tenant} in PostgreSQL`);
@@ -93,7 +102,7 @@ export async function inspectRoom(config: Config, db: Db, ref: RoomRef): Promise
   const members = new Map<string, MemberLine>();
   const levelOf = (id: string): number => actual?.levels[id] ?? actual?.usersDefault ?? 0;
   const creatorOf = (id: string): boolean => actual?.creators.includes(id) ?? false;
-  const scope = { mode: config.matrix.identityMode, serverName, userPrefix };
+  const scope = identityScope(config);
   /** Desired members the service cannot act as are invited; their own client joins (decision 0029). */
   const invitedOnly = new Set<string>();
   for (const [slug, role] of Object.entries(desiredMembers)) {
@@ -181,9 +190,10 @@ export interface ReconcileOutcome {
 export async function reconcileRoom(
   config: Config,
   db: Db,
-  ref: RoomRef,
+  named: RoomRef,
   timeoutMs: number,
 ): Promise<ReconcileOutcome> {
+  const ref = await entityOf(db, named);
   const stored = await createRoomStore(db).get(ref.tenant, ref.kind, ref.slug);
   if (!stored)
     throw new CliError(

@@ -1,14 +1,15 @@
 /**
  * `user inspect`: the stored user (never the token: only whether one is stored, its generation,
- * key and age), what the Synapse Admin API says about the account, and whether the stored token
- * still acts as the user.
+ * key and age), what the homeserver says about the account (the Synapse Admin API in admin mode,
+ * the appservice in appservice mode), and whether the stored token still acts as the user (admin
+ * mode: the appservice mode stores none).
  */
 import type { Db } from '../../adapters/store/db.js';
 import { createUserStore } from '../../adapters/store/users.js';
 import type { Config } from '../../lib/config.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 import { matrixUserId, provisionUserWorkflowId } from '../../vocabulary/ids.js';
-import { adminUser, tokenWorks, withAdmin, type AdminUserView } from './homeserver.js';
+import { adminUser, appserviceUser, tokenWorks, withAdmin, type AdminUserView } from './homeserver.js';
 import { glance, type WorkflowGlance } from './temporal.js';
 
 export interface StoredUserView {
@@ -24,9 +25,11 @@ export interface UserInspection {
   slug: string;
   userId: string;
   workflowId: string;
+  /** How the service acts as users (MATRIX_IDENTITY_MODE): admin mode stores tokens, appservice mode none. */
+  identityMode: Config['matrix']['identityMode'];
   workflow: WorkflowGlance | null | { error: string };
   stored: StoredUserView | null;
-  /** The Admin API's view; null when the homeserver has no such user. */
+  /** The homeserver's view (Admin API, or the appservice's); null when it has no such user. */
   homeserver: AdminUserView | null;
   /** Whether the stored token still acts as the user (`whoami`); null when none is stored. */
   tokenWorks: boolean | null;
@@ -70,9 +73,10 @@ export async function inspectUser(config: Config, db: Db, tenant: string, slug: 
   const userId = stored?.userId ?? matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, slug);
   const workflowId = provisionUserWorkflowId(tenant, slug);
 
+  const appservice = config.matrix.identityMode === 'appservice';
   const [workflow, homeserver, works] = await Promise.all([
     glance(config, workflowId),
-    withAdmin(config, (token) => adminUser(config, token, userId)),
+    appservice ? appserviceUser(config, userId) : withAdmin(config, (token) => adminUser(config, token, userId)),
     checkToken(config, db, tenant, slug, userId, stored?.token.present ?? false),
   ]);
 
@@ -86,9 +90,21 @@ export async function inspectUser(config: Config, db: Db, tenant: string, slug: 
       `display name on the homeserver is ${JSON.stringify(homeserver.displayName)}, stored ${JSON.stringify(stored.displayName)}`,
     );
   }
-  if (stored && !stored.token.present) problems.push('no access token stored');
+  if (stored && !stored.token.present && !appservice) problems.push('no access token stored');
   if (works.works === false) problems.push(`the stored token does not work: ${works.reason}`);
-  return { tenant, slug, userId, workflowId, workflow, stored, homeserver, tokenWorks: works.works, problems };
+  const identityMode = config.matrix.identityMode;
+  return {
+    tenant,
+    slug,
+    userId,
+    workflowId,
+    identityMode,
+    workflow,
+    stored,
+    homeserver,
+    tokenWorks: works.works,
+    problems,
+  };
 }
 
 async function checkToken(

@@ -1,6 +1,9 @@
 /**
- * The test stack's environment (scripts/test.sh sources .stack/test/stack.env before jest), plus
- * per-test conveniences: unique tenants and task queues so files can run in any order.
+ * The test stack's environment (scripts/test.sh sources .stack/test/stack.env before jest, and
+ * .stack/test/appservice.env too for its appservice pass: MATRIX_IDENTITY_MODE=appservice against
+ * synapse-as, no admin credentials), plus per-test conveniences: unique tenants and task queues so
+ * files can run in any order. Every worker and API a test starts, in process or as a process, takes
+ * its configuration from this environment, so the identity mode of the pass reaches them all.
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';

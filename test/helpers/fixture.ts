@@ -19,15 +19,20 @@ export interface ServiceFixture {
   readonly db: pg.Pool;
 }
 
-export function serviceFixture(name: string, env: Record<string, string> = {}, tenantPrefix = name): ServiceFixture {
+/** `env` configures the in-process API; `workerEnv`, the worker process (e.g. POWER_LEVELS, which the worker applies). */
+export function serviceFixture(
+  name: string,
+  env: Record<string, string> = {},
+  tenantPrefix = name,
+  workerEnv: Record<string, string> = {},
+): ServiceFixture {
   const taskQueue = uniqueTaskQueue(name);
   const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, ...env });
   let api: TestApi | undefined;
   let worker: RunningProcess | undefined;
   let db: pg.Pool | undefined;
   beforeAll(async () => {
-    // The worker gets the overrides too: some change how it behaves (MATRIX_IDENTITY_MODE).
-    worker = await startWorker(taskQueue, env);
+    worker = await startWorker(taskQueue, workerEnv);
     api = await createTestApi(config);
     db = new pg.Pool({ connectionString: config.databaseUrl });
   });

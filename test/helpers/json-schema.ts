@@ -23,6 +23,7 @@ export function isValid(schema: Schema, value: unknown, root: Schema): boolean {
   if ('const' in schema && schema.const !== value) return false;
   if (schema.anyOf && !(schema.anyOf as Schema[]).some((s) => isValid(s, value, root))) return false;
   if (schema.oneOf && (schema.oneOf as Schema[]).filter((s) => isValid(s, value, root)).length !== 1) return false;
+  if (schema.not && isValid(schema.not as Schema, value, root)) return false;
   if (t === 'string') {
     const s = value as string;
     const length = [...s].length;

@@ -1,15 +1,17 @@
-import { createSynapseAdmin, type MatrixAdmin } from '../../adapters/matrix/admin.js';
-import { matrixRequest } from '../../adapters/matrix/http.js';
+import type pg from 'pg';
+import { configuredAdmin, type MatrixAdmin } from '../../adapters/matrix/admin.js';
+import { MatrixHttpError } from '../../adapters/matrix/errors.js';
+import { matrixRequest, type RequestAuth } from '../../adapters/matrix/http.js';
+import { createUserStore } from '../../adapters/store/users.js';
 import type { Config } from '../../lib/config.js';
+import { TokenCipher } from '../../lib/token-cipher.js';
 
-/** Independent eyes on the homeserver: what Synapse itself says, not what our database believes. */
+/**
+ * Independent eyes on the homeserver: what Synapse itself says, not what our database believes.
+ * Admin mode only: in the appservice mode's homeserver no admin exists (see accountOnServer).
+ */
 export function adminFor(config: Config): MatrixAdmin {
-  return createSynapseAdmin({
-    homeserverUrl: config.matrix.homeserverUrl,
-    adminUserId: config.matrix.adminUserId,
-    adminPassword: config.matrix.adminPassword,
-    deviceId: 'TEST_OBSERVER',
-  });
+  return configuredAdmin(config.matrix, 'TEST_OBSERVER');
 }
 
 export async function whoami(config: Config, token: string): Promise<string> {
@@ -47,6 +49,55 @@ export async function listUsers(config: Config, token: string, localpartPrefix: 
   return r.users.map((u) => u.name).filter((n) => n.startsWith(`@${localpartPrefix}`));
 }
 
+/**
+ * What the homeserver says about an account, in either identity mode: through the Admin API in
+ * admin mode; in appservice mode, where no admin exists, through the appservice itself (the account
+ * exists when it can be acted as; its display name as its profile shows it). null: no such account.
+ */
+export async function accountOnServer(
+  config: Config,
+  userId: string,
+): Promise<{ displayName: string | null; deactivated?: boolean } | null> {
+  if (config.matrix.identityMode === 'admin') {
+    const u = await adminFor(config).getUser(userId);
+    return u && { displayName: u.displayName, deactivated: u.deactivated };
+  }
+  const asUser = { token: config.matrix.asToken, query: { user_id: userId } };
+  try {
+    await matrixRequest(config.matrix.homeserverUrl, {
+      method: 'GET',
+      path: '/_matrix/client/v3/account/whoami',
+      ...asUser,
+    });
+  } catch (err) {
+    // 403 "Application service has not registered this user"
+    if (err instanceof MatrixHttpError && err.status === 403) return null;
+    throw err;
+  }
+  const profile = await matrixRequest<{ displayname?: string }>(config.matrix.homeserverUrl, {
+    method: 'GET',
+    path: `/_matrix/client/v3/profile/${encodeURIComponent(userId)}`,
+    ...asUser,
+  });
+  return { displayName: profile.displayname ?? null };
+}
+
+/**
+ * How a test acts as a provisioned platform user itself (drift made by hand, as their own client
+ * would): their stored token in admin mode, the appservice token with the user_id assertion in
+ * appservice mode.
+ */
+export async function asPlatformUser(config: Config, db: pg.Pool, tenant: string, slug: string): Promise<RequestAuth> {
+  const store = createUserStore(db, new TokenCipher(config.tokens.keys, config.tokens.activeKeyId));
+  const credential = await store.getCredential(tenant, slug);
+  if (!credential) throw new Error(`${tenant}/${slug} is not provisioned`);
+  if (config.matrix.identityMode === 'appservice') {
+    return { token: config.matrix.asToken, query: { user_id: credential.userId } };
+  }
+  if (!credential.accessToken) throw new Error(`no token stored for ${tenant}/${slug}`);
+  return { token: credential.accessToken };
+}
+
 /** Reads as the service bot (as_token): what the room really looks like on the homeserver. */
 export function botView(config: Config) {
   const get = <T>(path: string) =>
@@ -63,6 +114,9 @@ export function botView(config: Config) {
           `/_matrix/client/v3/rooms/${e(roomId)}/state/m.room.power_levels/`,
         )
       ).users ?? {},
+    /** Every room the bot is in: it is in each room the service made, so a new room shows up here. */
+    joinedRooms: async (): Promise<string[]> =>
+      (await get<{ joined_rooms: string[] }>('/_matrix/client/v3/joined_rooms')).joined_rooms,
     resolveAlias: async (alias: string): Promise<string | null> =>
       get<{ room_id: string }>(`/_matrix/client/v3/directory/room/${e(alias)}`).then(
         (r) => r.room_id,

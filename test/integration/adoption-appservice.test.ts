@@ -11,7 +11,10 @@ import { botView } from '../helpers/matrix.js';
 import { serviceFixture } from '../helpers/fixture.js';
 import { accountWithPassword, membershipsAsBot, type OwnClient } from '../helpers/prior-platform.js';
 
-const fx = serviceFixture('adopt-as', { API_WAIT_MS: '60000', MATRIX_IDENTITY_MODE: 'appservice' }, 'adas');
+// The stack's first Synapse (password accounts from before the service need its admin), with the
+// API and the worker in appservice mode: no Admin API, only the appservice's namespace acted as.
+const APPSERVICE = { MATRIX_IDENTITY_MODE: 'appservice' };
+const fx = serviceFixture('adopt-as', { API_WAIT_MS: '60000', ...APPSERVICE }, 'adas', APPSERVICE);
 const { config, tenant } = fx;
 const BOT = '@openmeet-bot:localhost';
 const bot = botView(config);

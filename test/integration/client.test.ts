@@ -13,7 +13,7 @@ import {
 } from '../../client/index.js';
 import { createTestApi, serviceToken, type TestApi } from '../helpers/api.js';
 import { testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
-import { adminFor, botView } from '../helpers/matrix.js';
+import { adminFor, botView, roomMessages } from '../helpers/matrix.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
 
 const taskQueue = uniqueTaskQueue('client');
@@ -120,6 +120,25 @@ describe('the typed client', () => {
     expect(await bot.joined(room.roomId)).toEqual([BOT, uid('alice')].sort());
     const rec = await om.rooms.reconcile(ref);
     expect(rec).toMatchObject({ status: 'completed', roomId: room.roomId, actions: [] });
+  });
+
+  it('sends, reads history, types and marks read through messages.*; the message is on the homeserver once', async () => {
+    const ref: RoomRef<'event'> = { tenant, kind: 'event', slug: 'launch' };
+    const input = { txnId: 'client-msg-1', body: 'Hello from the client', userSlug: 'alice' };
+    const first = await om.messages.send(ref, input);
+    if (first.status !== 'sent') throw new Error(`expected a sent message, got ${JSON.stringify(first)}`);
+    expect(first).toMatchObject({ txnId: 'client-msg-1', workflowId: `msg:${tenant}:alice:client-msg-1` });
+    expect(await om.messages.send(ref, input)).toMatchObject({ status: 'sent', eventId: first.eventId });
+    const onServer = (await roomMessages(config, first.roomId)).filter((m) => m.body === input.body);
+    expect(onServer).toEqual([{ eventId: first.eventId, txnId: 'client-msg-1', body: input.body }]);
+
+    const page = await om.messages.history(ref, { limit: 5, userSlug: 'alice' });
+    expect(page.roomId).toBe(first.roomId);
+    expect(page.events.map((e) => (e as unknown as { event_id: string }).event_id)).toContain(first.eventId);
+    expect(await om.messages.typing(ref, { typing: true, userSlug: 'alice' })).toEqual({});
+    expect(await om.messages.receipt(ref, { eventId: first.eventId, userSlug: 'alice' })).toEqual({});
+    // Not joined: refused by the route, thrown by the client.
+    await expect(om.messages.history(ref, { userSlug: 'zed' })).rejects.toMatchObject({ status: 403, errcode: 'M_FORBIDDEN' });
   });
 
   it('opens a DM, and archives a room', async () => {

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { loadApiConfig } from '../../lib/config.js';
-import { SEARCH_ATTRIBUTE_NAMES } from '../../vocabulary/search-attributes.js';
+import { SEARCH_ATTRIBUTE_NAMES, SEARCH_ATTRIBUTES } from '../../vocabulary/search-attributes.js';
 import { MINIMAL_ENV } from '../helpers/minimal-env.js';
 
 // Compiled to dist/test/unit/, three levels below the repository root.
@@ -86,7 +86,7 @@ const configText = ['lib/config.ts', ...readdirSync(repoPath('lib/config')).map(
   .filter((f) => f.endsWith('.ts'))
   .map(readRepoFile)
   .join('\n');
-const READ_WITH_HELPER = /\b(required|optional|integer|url|bool)\(\s*env\s*,\s*'([A-Z][A-Z0-9_]*)'/g;
+const READ_WITH_HELPER = /\b(required|optional|integer|url|bool|origins|oneOf)\(\s*env\s*,\s*'([A-Z][A-Z0-9_]*)'/g;
 const READ_DIRECTLY = /\benv(?:\.([A-Z][A-Z0-9_]*)\b|\[\s*'([A-Z][A-Z0-9_]*)'\s*\])/g;
 
 const configVars = new Set<string>();
@@ -270,12 +270,20 @@ describe('docker-compose.yml', () => {
     );
   });
 
-  it('registers every custom search attribute the workflows use, as Keyword', () => {
+  it('registers every custom search attribute the workflows use, with its type', () => {
     const script = JSON.stringify([services['temporal-setup']?.entrypoint, services['temporal-setup']?.command]);
     const registered = new Map([...script.matchAll(/--name\s+(\w+)\s+--type\s+(\w+)/g)].map((m) => [m[1]!, m[2]!]));
     expect(SEARCH_ATTRIBUTE_NAMES.length).toBeGreaterThan(0);
     for (const attr of SEARCH_ATTRIBUTE_NAMES)
-      expect({ attr, type: registered.get(attr) }).toEqual({ attr, type: 'Keyword' });
+      expect({ attr, type: registered.get(attr) }).toEqual({ attr, type: SEARCH_ATTRIBUTES[attr] });
+    expect(registered.get('EntitySlugs')).toBe('KeywordList');
+  });
+
+  it('registers the same search attributes on the local stack (scripts/stack.sh)', () => {
+    const script = readFileSync(repoPath('scripts/stack.sh'), 'utf8');
+    const list = /^SEARCH_ATTRIBUTES=\(([^)]*)\)/m.exec(script)?.[1] ?? '';
+    const registered = Object.fromEntries(list.split(/\s+/).filter(Boolean).map((p) => p.split('=')));
+    expect(registered).toEqual(SEARCH_ATTRIBUTES);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadApiConfig, loadConfig } from '../../lib/config.js';
+import { ROLES_BY_KIND, ROOM_KINDS } from '../../vocabulary/ids.js';
 import { MINIMAL_ENV } from '../helpers/minimal-env.js';
 
 const base = MINIMAL_ENV;
@@ -10,7 +11,7 @@ describe('loadConfig', () => {
     expect(c.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'matrix-orchestrator' });
     expect(c.matrix.homeserverUrl).toBe('http://127.0.0.1:8008');
     expect(c.matrix.adminUserId).toBe('@admin:localhost');
-    expect(c.api).toEqual({ host: '127.0.0.1', port: 8080, waitMs: 10000, acceptTimeoutMs: 30000, shutdownGraceMs: 15000 });
+    expect(c.api).toEqual({ host: '127.0.0.1', port: 8080, waitMs: 10000, acceptTimeoutMs: 30000, shutdownGraceMs: 15000, corsOrigins: [] });
     expect(c.worker).toEqual({ httpHost: '127.0.0.1', httpPort: 9464 });
     expect(c.tokens.activeKeyId).toBe('k1');
     expect(Object.isFrozen(c.matrix)).toBe(true);
@@ -41,8 +42,31 @@ describe('loadConfig', () => {
     [{ SERVICE_JWT_AUDIENCE: 'shared', USER_JWT_AUDIENCE: 'shared' }, /USER_JWT_AUDIENCE must differ from SERVICE_JWT_AUDIENCE \(both are "shared"\)/],
     [{ SERVICE_JWT_MAX_AGE_SECONDS: '0' }, /SERVICE_JWT_MAX_AGE_SECONDS must be between 60 and 2592000/],
     [{ USER_JWT_MAX_AGE_SECONDS: '1d' }, /USER_JWT_MAX_AGE_SECONDS must be a whole number/],
+    [{ API_CORS_ORIGINS: '*' }, /API_CORS_ORIGINS must name each origin; "\*" is not allowed/],
+    [{ API_CORS_ORIGINS: 'https://app.example, *' }, /API_CORS_ORIGINS must name each origin/],
+    [{ API_CORS_ORIGINS: 'app.example' }, /API_CORS_ORIGINS must be an http\(s\) URL, got "app.example"/],
+    [{ API_CORS_ORIGINS: 'https://app.example/chat' }, /API_CORS_ORIGINS lists "https:\/\/app.example\/chat", which is not an origin/],
+    [{ CODEC_CORS_ORIGINS: '*' }, /CODEC_CORS_ORIGINS must name each origin/],
+    [{ POWER_LEVELS: '{"event":{"attendee":10}}' }, /POWER_LEVELS has an unknown event role "attendee"/],
+    [{ POWER_LEVELS: '{"group":{"guest":101}}' }, /POWER_LEVELS group.guest must be an integer from 0 to 100/],
   ])('fails fast naming the variable: %j', (patch, message) => {
     expect(() => loadConfig({ ...base, ...patch })).toThrow(message);
+  });
+
+  it('reads API_CORS_ORIGINS as the origins browsers send (several, comma-separated), none by default', () => {
+    const c = loadConfig({ ...base, API_CORS_ORIGINS: 'https://app.example, http://127.0.0.1:5173' });
+    expect(c.api.corsOrigins).toEqual(['https://app.example', 'http://127.0.0.1:5173']);
+    expect(loadConfig({ ...base, API_CORS_ORIGINS: 'HTTPS://App.Example:443' }).api.corsOrigins).toEqual(['https://app.example']);
+  });
+
+  it("gives every role of each room kind a power level, the platform's own roles included, patchable by POWER_LEVELS", () => {
+    for (const mode of ['default', 'simple']) {
+      const table = loadConfig({ ...base, POWER_LEVEL_MODE: mode }).rooms.powerLevels;
+      for (const kind of ROOM_KINDS) expect(Object.keys(table[kind]).sort()).toEqual([...ROLES_BY_KIND[kind]].sort());
+    }
+    const patched = loadConfig({ ...base, POWER_LEVELS: '{"event":{"participant":10},"group":{"guest":5}}' }).rooms.powerLevels;
+    expect(patched.event).toMatchObject({ participant: 10, guest: 0, host: 100 });
+    expect(patched.group).toMatchObject({ guest: 5, member: 0, owner: 100 });
   });
 
   it('limits service and user JWTs to 24 hours since their iat by default', () => {

@@ -8,6 +8,8 @@ describe('failure type strings', () => {
     expect(FailureType).toEqual({
       RateLimited: 'MatrixRateLimited',
       UnknownToken: 'MatrixUnknownToken',
+      AppserviceTokenRefused: 'MatrixAppserviceTokenRefused',
+      UserDeactivated: 'MatrixUserDeactivated',
       Unauthorized: 'MatrixUnauthorized',
       Forbidden: 'MatrixForbidden',
       NotFound: 'MatrixNotFound',

@@ -65,3 +65,35 @@ describe('bindingProblem: which accounts a platform user may be bound to (adopti
     expect(bindingProblem(appservice, own, '@alice:example.org', derived)).toBeNull();
   });
 });
+
+describe('what each identity mode needs at start', () => {
+  const { MATRIX_ADMIN_PASSWORD: _password, ...withoutAdmin } = MINIMAL_ENV;
+
+  it('admin mode (the default) refuses to start without MATRIX_ADMIN_PASSWORD, naming the mode and the way out', () => {
+    for (const env of [withoutAdmin, { ...withoutAdmin, MATRIX_IDENTITY_MODE: 'admin' }]) {
+      expect(() => loadConfig(env)).toThrow(
+        /MATRIX_ADMIN_PASSWORD is required but not set: MATRIX_IDENTITY_MODE=admin .*Admin API.*MATRIX_IDENTITY_MODE=appservice/,
+      );
+    }
+  });
+
+  it('appservice mode needs no admin credentials at all', () => {
+    const c = loadConfig({ ...withoutAdmin, MATRIX_IDENTITY_MODE: 'appservice' });
+    expect(c.matrix.adminPassword).toBeNull();
+    expect(c.matrix.asToken).toBe('as');
+  });
+
+  it('appservice mode refuses ROOM_PURGE_ON_ARCHIVE, which only the Admin API can do', () => {
+    expect(() =>
+      loadConfig({ ...withoutAdmin, MATRIX_IDENTITY_MODE: 'appservice', ROOM_PURGE_ON_ARCHIVE: 'true' }),
+    ).toThrow(/ROOM_PURGE_ON_ARCHIVE needs the Synapse Admin API, which MATRIX_IDENTITY_MODE=appservice does not use/);
+    expect(loadConfig({ ...MINIMAL_ENV, ROOM_PURGE_ON_ARCHIVE: 'true' }).rooms.purgeOnArchive).toBe(true);
+  });
+
+  it('still requires the appservice token in either mode', () => {
+    const { MATRIX_AS_TOKEN: _as, ...noAsToken } = withoutAdmin;
+    expect(() => loadConfig({ ...noAsToken, MATRIX_IDENTITY_MODE: 'appservice' })).toThrow(
+      /MATRIX_AS_TOKEN is required/,
+    );
+  });
+});

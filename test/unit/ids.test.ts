@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  canonicalTenant,
   dmSlug,
   escapeSlug,
   roleProblem,
@@ -54,6 +55,18 @@ describe('Matrix localparts from (tenant, slug)', () => {
     expect(tenantProblem('Acme')).toMatch(/a-z/);
     expect(tenantProblem('-acme')).toMatch(/a-z/);
     expect(tenantProblem('a'.repeat(33))).toMatch(/1-32/);
+  });
+
+  it('maps a tenant to one canonical form: ASCII upper case read as lower case, nothing else touched (decision 0033)', () => {
+    expect(canonicalTenant('Acme-2')).toBe('acme-2');
+    expect(canonicalTenant('ACME')).toBe(canonicalTenant('acme'));
+    expect(userLocalpart('om', canonicalTenant('AcMe'), 'alice')).toBe('om_acme_alice');
+    // toLowerCase() would make these "k" and "i̇"; they stay, and stay refused.
+    for (const odd of ['\u212Acme', '\u0130cme']) {
+      expect(canonicalTenant(odd)).toBe(odd);
+      expect(tenantProblem(canonicalTenant(odd))).toMatch(/tenant must be/);
+    }
+    expect(tenantProblem(canonicalTenant('Bad_Tenant'))).toMatch(/tenant must be/);
   });
 });
 

@@ -29,6 +29,7 @@ const VALID: Record<string, Json> = {
     prune: true,
   },
   setMember: { role: 'host', displayName: 'Alice' },
+  renameRoom: { newSlug: 'meetup-2027' },
   ensureDm: { users: ['alice', 'bob'], encrypted: true, name: 'A and B' },
   sendPlatformEvent: { type: 'chat.event.member.add', data: { slug: 'meetup', userSlug: 'bob', role: 'speaker' } },
   sendMessage: { txnId: 'txn-1', body: 'hello', msgtype: 'm.notice', userSlug: 'alice' },
@@ -43,6 +44,7 @@ const EVENT_DATA: Record<string, Json> = {
   'chat.group.member.add': { slug: 'g', userSlug: 'bob', role: 'owner', displayName: 'Bob' },
   'chat.event.member.remove': { slug: 'meetup', userSlug: 'bob' },
   'chat.group.member.role': { slug: 'g', userSlug: 'bob', role: 'admin' },
+  'chat.event.renamed': { slug: 'meetup', newSlug: 'meetup-2027' },
   'chat.dm.created': { users: ['bob', 'alice'] },
 };
 /** Rules the spec states in words only: a body it calls valid may still be refused for these. */

@@ -71,7 +71,7 @@ describe('user JWT verification', () => {
     ['no tenant', token({}), 'M_UNKNOWN_TOKEN: user JWT rejected: claim "tenant" must be a tenant id'],
     [
       'a bad tenant',
-      token({ tenant: 'ACME' }),
+      token({ tenant: 'ac_me' }),
       'M_UNKNOWN_TOKEN: user JWT rejected: claim "tenant" must be a tenant id',
     ],
     [
@@ -93,6 +93,10 @@ describe('user JWT verification', () => {
     ],
   ])('refuses %s, naming why', async (_what, t, message) => {
     expect(await rejection(verify(await t))).toBe(message);
+  });
+
+  it('reads a tenant claim in upper case as the same tenant in lower case (decision 0033)', async () => {
+    expect(await verify(await token({ tenant: 'AcMe' }))).toMatchObject({ tenant: 'acme', userId: '@om_acme_alice:localhost' });
   });
 
   it('takes a token up to USER_JWT_MAX_AGE_SECONDS old, and no older', async () => {

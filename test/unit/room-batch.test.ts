@@ -65,6 +65,16 @@ describe('foldBatch', () => {
     expect(fold).toMatchObject({ membersOnly: true, archive: false, reconcile: false, settingsChanged: false });
   });
 
+  it("an add with keepRoles keeps a member's role among them, else gives the change's role; a plain add sets it", () => {
+    const keepRoles = ['host', 'speaker', 'participant'];
+    const keep = (userSlug: string): RoomChangeRequest => ({ type: 'addMember', userSlug, role: 'participant', keepRoles });
+    const state = roomState({ members: { hana: 'host', ivo: 'speaker', kim: 'guest' } });
+    const fold = foldBatch(state, [keep('hana'), keep('jan'), add('ivo', 'member'), keep('kim'), remove('jan'), keep('jan')]);
+    expect(state.members).toEqual({ hana: 'host', ivo: 'member', jan: 'participant', kim: 'participant' });
+    expect(fold.upserts).toEqual({ hana: 'host', ivo: 'member', jan: 'participant', kim: 'participant' });
+    expect([...fold.targets.keys()]).toEqual(['hana', 'jan', 'ivo', 'kim']);
+  });
+
   it('an add then a remove in the same batch leaves the member out and only records the removal', () => {
     const state = roomState();
     const fold = foldBatch(state, [add('dave', 'moderator'), remove('dave')]);
@@ -117,6 +127,21 @@ describe('foldBatch', () => {
   it('marks a reconcile, which is not a members-only batch', () => {
     const fold = foldBatch(roomState(), [add('alice', 'host'), { type: 'reconcile' }]);
     expect(fold).toMatchObject({ reconcile: true, membersOnly: false });
+  });
+
+  it('a rename asks for the aliases to follow, keeps the members folded around it, and is refused once archived', () => {
+    const state = roomState({ members: { bob: 'member' } });
+    const fold = foldBatch(state, [add('alice', 'host'), { type: 'rename', newSlug: 'meetup-2' }, remove('bob')]);
+    expect(fold).toMatchObject({ aliases: true, membersOnly: false, archive: false, reconcile: false });
+    expect(state.members).toEqual({ alice: 'host' });
+    expect(fold.refusals).toEqual([undefined, undefined, undefined]);
+
+    const plain = foldBatch(roomState(), [add('alice', 'host')]);
+    expect(plain.aliases).toBe(false);
+
+    const archived = foldBatch(roomState(), [{ type: 'archive' }, { type: 'rename', newSlug: 'meetup-2' }]);
+    expect(archived.refusals.map((r) => r?.type)).toEqual([undefined, FailureType.RoomArchived]);
+    expect(archived.aliases).toBe(false);
   });
 });
 
@@ -226,6 +251,38 @@ describe('distributeOutcomes', () => {
       ['failed: MatrixForbidden'],
       ['joined @bob'],
       ['failed: MatrixForbidden'],
+    ]);
+  });
+
+  it("the aliases' actions go to every rename of the batch, and a reconcile hears them too", () => {
+    const changes: RoomChangeRequest[] = [
+      add('alice', 'host'),
+      { type: 'rename', newSlug: 'b' },
+      { type: 'rename', newSlug: 'c' },
+      { type: 'reconcile' },
+    ];
+    const fold = foldBatch(roomState(), changes);
+    const effects = emptyEffects();
+    effects.perUser.set('alice', { actions: ['joined @alice'] });
+    effects.aliasActions.push('alias #c added', 'canonical alias #c (also #meetup)');
+    expect(distributeOutcomes('event', changes, fold, effects).map(actionsOf)).toEqual([
+      ['joined @alice'],
+      ['alias #c added', 'canonical alias #c (also #meetup)'],
+      ['alias #c added', 'canonical alias #c (also #meetup)'],
+      ['joined @alice', 'alias #c added', 'canonical alias #c (also #meetup)'],
+    ]);
+  });
+
+  it("the aliases' failure reaches the renames and a reconcile, not the member changes beside them", () => {
+    const changes: RoomChangeRequest[] = [add('alice', 'host'), { type: 'rename', newSlug: 'b' }, { type: 'reconcile' }];
+    const fold = foldBatch(roomState(), changes);
+    const effects = emptyEffects();
+    effects.perUser.set('alice', { actions: ['joined @alice'] });
+    effects.aliasError = ApplicationFailure.create({ type: FailureType.RoomInUse, message: 'held', nonRetryable: true });
+    expect(distributeOutcomes('event', changes, fold, effects).map(actionsOf)).toEqual([
+      ['joined @alice'],
+      ['failed: MatrixRoomInUse'],
+      ['failed: MatrixRoomInUse'],
     ]);
   });
 

@@ -42,13 +42,15 @@ describe('saved workflow histories', () => {
   it('replay without non-determinism', async () => {
     const { code, lines } = await replay();
     // provision-user.json is from before provisionMatrixUser (two activities), room.json from before
-    // member changes went in one pass (decision 0019): runs of both kinds replay.
+    // member changes went in one pass (decision 0019): runs of both kinds replay. room-renamed.json:
+    // a rename, the reconcile-aliases patch and the old alias's timer (decision 0031).
     expect(lines.map((l) => l.file.split('/').pop())).toEqual(
       expect.arrayContaining([
         'provision-user.json',
         'provision-user-one-activity.json',
         'room.json',
         'room-one-pass.json',
+        'room-renamed.json',
       ]),
     );
     expect(lines.every((l) => l.ok && (l.events ?? 0) > 10)).toBe(true);

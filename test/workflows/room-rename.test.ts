@@ -1,10 +1,13 @@
 /**
- * The room workflow and adoption/renames (issue #17), activities stubbed: a rename of a member only
- * follows the database (no activity at all), a member the database recorded under a new slug is
- * followed from the pass's answer, and an `adopt` reaches ensureRoom.
+ * The room workflow's side of a rename (decision 0031) on the stack's Temporal dev server, with
+ * its activities stubbed (room-stubs.ts): a rename brings the aliases along in order with the
+ * member changes around it and lists every slug in `EntitySlugs`; an old alias waiting for its
+ * removal keeps the workflow open (a durable timer) past its idle time; a new run picks the
+ * renamed entity's slugs up from what loadRoom stored.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
@@ -14,12 +17,16 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
-import type { MemberPassInput } from '../../activities/rooms.js';
-import { roomStateQuery, type RoomInput } from '../../vocabulary/contract.js';
+import type { AliasSync } from '../../activities/rooms.js';
+import { roomStateQuery, type RoomChangeResult, type RoomInput } from '../../vocabulary/contract.js';
+import { FailureType } from '../../vocabulary/failures.js';
+import { EntitySlugsKey } from '../../vocabulary/search-attributes.js';
 import { uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
-import { storedRoom, stubRoom, type StubRoom } from './room-stubs.js';
+import { accepted, gate, storedRoom, stubRoom, type StubRoom } from './room-stubs.js';
 
 const WORKFLOWS = fileURLToPath(new URL('../../workflows/index.js', import.meta.url));
+const IDLE_MS = 1_000;
+
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 
@@ -34,9 +41,10 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function withRoom(stub: StubRoom, body: (h: WorkflowHandle) => Promise<void>): Promise<void> {
+/** Runs a room workflow (`group` `meetup`, idle after IDLE_MS) on a worker with `stub`'s activities. */
+async function withRoom(stub: StubRoom, body: (h: WorkflowHandle, input: RoomInput) => Promise<void>) {
   const taskQueue = uniqueTaskQueue('room-rename');
-  const input: RoomInput = { tenant: uniqueTenant(), kind: 'group', slug: 'hikers', idleTimeoutMs: 60_000 };
+  const input: RoomInput = { tenant: uniqueTenant(), kind: 'group', slug: 'meetup', idleTimeoutMs: IDLE_MS };
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -44,68 +52,130 @@ async function withRoom(stub: StubRoom, body: (h: WorkflowHandle) => Promise<voi
     activities: stub.activities,
   });
   await worker.runUntil(async () => {
-    const workflowId = `room:${input.tenant}:group:hikers`;
+    const workflowId = `room:${input.tenant}:group:meetup`;
     await env.client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [input] });
     const handle = env.client.workflow.getHandle(workflowId);
     try {
-      await body(handle);
+      await body(handle, input);
     } finally {
       await handle.terminate('test over').catch(() => undefined);
     }
   });
 }
 
-const change = (handle: WorkflowHandle, c: object) => handle.executeUpdate('roomChange', { args: [c] });
+const sync = (over: Partial<AliasSync>): AliasSync => ({
+  slug: 'meetup-2',
+  slugs: ['meetup', 'meetup-2'],
+  alias: '#new:test',
+  aliasRemovalAt: null,
+  actions: [],
+  ...over,
+});
 
-describe('the room workflow, renamed members and adoption', () => {
-  it('a renameMember moves the desired member and runs no activity; later changes name the new slug', async () => {
-    const stub = stubRoom('group', storedRoom('x', 'group', 'hikers', { ann: 'admin', ben: 'member' }));
+describe('the room workflow, renamed', () => {
+  it('a rename brings the aliases along after the room, in one batch with the member changes around it; its caller hears what that did', async () => {
+    const loading = gate();
+    const stub = stubRoom('group', storedRoom('x', 'group', 'meetup', {}), {
+      loadRoom: async (ref) => {
+        await loading.wait();
+        return storedRoom(ref.tenant, 'group', 'meetup', {});
+      },
+      syncAliases: async () => sync({ actions: ['alias #new:test added', 'canonical alias #new:test (also #room:test)'] }),
+    });
     await withRoom(stub, async (handle) => {
-      const answer = await change(handle, { type: 'renameMember', userSlug: 'ann', newSlug: 'anna' });
-      expect(answer).toEqual({ roomId: '!known:test', alias: '#room:test', actions: [] });
-      expect(stub.types()).toEqual(['loadRoom']);
-      expect((await handle.query(roomStateQuery)).members).toEqual({ anna: 'admin', ben: 'member' });
-      await change(handle, { type: 'addMember', userSlug: 'anna', role: 'moderator' });
-      expect(stub.inputsOf<MemberPassInput>('applyMembers')[0]!.members).toEqual({ anna: 'moderator', ben: 'member' });
+      const before = await accepted(handle, { type: 'addMember', userSlug: 'alice', role: 'owner' });
+      const rename = await accepted(handle, { type: 'rename', newSlug: 'meetup-2' });
+      const after = await accepted(handle, { type: 'addMember', userSlug: 'bob', role: 'member' });
+      loading.open();
+      const [a, r, b] = (await Promise.all([before(), rename(), after()])) as RoomChangeResult[];
+
+      expect(stub.types()).toEqual(['loadRoom', 'ensureRoom', 'syncAliases', 'applyMembers']);
+      expect(r).toEqual({
+        roomId: '!known:test',
+        alias: '#new:test',
+        slug: 'meetup-2',
+        actions: ['alias #new:test added', 'canonical alias #new:test (also #room:test)'],
+      });
+      expect(a).toMatchObject({ slug: 'meetup-2', actions: ['joined alice', expect.stringMatching(/power level alice/)] });
+      expect(b).toMatchObject({ slug: 'meetup-2', actions: ['joined bob'] });
+      expect(await handle.query(roomStateQuery)).toMatchObject({
+        slug: 'meetup-2',
+        slugs: ['meetup', 'meetup-2'],
+        alias: '#new:test',
+        members: { alice: 'owner', bob: 'member' },
+      });
+      const described = await handle.describe();
+      expect(described.typedSearchAttributes.get(EntitySlugsKey)).toEqual(['meetup', 'meetup-2']);
     });
   });
 
-  it('follows a member the database recorded under a new slug (renamed while the change was on its way)', async () => {
-    const stub = stubRoom('group', storedRoom('x', 'group', 'hikers', {}), {
-      applyMembers: async (input) => ({
-        members: Object.fromEntries(input.targets.map((t) => [t.userSlug, { actions: [] }])),
-        powerLevels: { bySlug: {}, other: [] },
-        renamed: { cy: 'cyrus' },
+  it("aliases that cannot follow fail the rename, not the member change beside it", async () => {
+    const loading = gate();
+    const stub = stubRoom('group', storedRoom('x', 'group', 'meetup', {}), {
+      loadRoom: async (ref) => {
+        await loading.wait();
+        return storedRoom(ref.tenant, 'group', 'meetup', {});
+      },
+      syncAliases: async () => {
+        throw ApplicationFailure.create({ type: FailureType.RoomInUse, message: 'alias held elsewhere', nonRetryable: true });
+      },
+    });
+    await withRoom(stub, async (handle) => {
+      const rename = await accepted(handle, { type: 'rename', newSlug: 'meetup-2' });
+      const add = await accepted(handle, { type: 'addMember', userSlug: 'alice', role: 'owner' });
+      loading.open();
+      const [renamed, added] = await Promise.allSettled([rename(), add()]);
+      expect(renamed.status).toBe('rejected');
+      const cause = ((renamed as PromiseRejectedResult).reason as { cause?: { type?: string; message?: string } }).cause;
+      expect(cause).toMatchObject({ type: FailureType.RoomInUse, message: 'alias held elsewhere' });
+      expect(added).toMatchObject({ status: 'fulfilled', value: { actions: ['joined alice', expect.any(String)] } });
+      expect(stub.types()).toEqual(['loadRoom', 'ensureRoom', 'syncAliases', 'applyMembers']);
+    });
+  });
+
+  it('an old alias waiting for removal keeps the workflow open past its idle time; the timer removes it, then it ends', async () => {
+    let calls = 0;
+    const due = Date.now() + 4 * IDLE_MS;
+    const stub = stubRoom('group', storedRoom('x', 'group', 'meetup', {}), {
+      // The rename keeps the old alias until `due`; the call the timer makes finds it past due and removes it.
+      syncAliases: async () =>
+        ++calls === 1 ? sync({ aliasRemovalAt: due }) : sync({ actions: ['old alias #room:test removed'] }),
+    });
+    await withRoom(stub, async (handle) => {
+      await handle.executeUpdate('roomChange', { args: [{ type: 'rename', newSlug: 'meetup-2' }] });
+      await new Promise((r) => setTimeout(r, 2 * IDLE_MS));
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      expect(calls).toBe(1);
+      expect((await handle.query(roomStateQuery)).aliasRemovalAt).toBe(due);
+
+      const state = (await handle.result()) as { aliasRemovalAt: number | null; slug: string };
+      expect(calls).toBe(2);
+      expect(Date.now()).toBeGreaterThanOrEqual(due);
+      expect(state).toMatchObject({ aliasRemovalAt: null, slug: 'meetup-2' });
+      const history = await handle.fetchHistory();
+      const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes).length;
+      expect(timers).toBeGreaterThanOrEqual(2);
+    });
+  });
+
+  it('a new run of a renamed entity takes its slugs and pending removal from loadRoom, and its search attribute with them', async () => {
+    let syncs = 0;
+    const stub = stubRoom('group', null, {
+      loadRoom: async (ref) => ({
+        ...storedRoom(ref.tenant, 'group', 'meetup', { carol: 'member' }),
+        renamed: { slug: 'meetup-3', slugs: ['meetup', 'meetup-2', 'meetup-3'], aliasRemovalAt: Date.now() },
       }),
+      syncAliases: async () => {
+        syncs += 1;
+        return sync({ slug: 'meetup-3', slugs: ['meetup', 'meetup-2', 'meetup-3'], alias: '#three:test' });
+      },
     });
     await withRoom(stub, async (handle) => {
-      await change(handle, { type: 'addMember', userSlug: 'cy', role: 'member' });
-      expect((await handle.query(roomStateQuery)).members).toEqual({ cyrus: 'member' });
-    });
-  });
-
-  it('hands the room to adopt to ensureRoom, once', async () => {
-    const stub = stubRoom('group', null);
-    await withRoom(stub, async (handle) => {
-      await change(handle, { type: 'ensure', settings: { prune: true }, adopt: { alias: '#old:hs' } });
-      await change(handle, { type: 'ensure', settings: { name: 'Hikers' } });
-      expect(stub.inputsOf('ensureRoom')).toEqual([
-        expect.objectContaining({ adopt: { alias: '#old:hs' }, settings: { prune: true } }),
-        expect.not.objectContaining({ adopt: expect.anything() }),
-      ]);
-    });
-  });
-
-  it('refuses a malformed adopt or rename before it is accepted', async () => {
-    const stub = stubRoom('group', null);
-    await withRoom(stub, async (handle) => {
-      await expect(change(handle, { type: 'ensure', adopt: { room: 'x' } })).rejects.toMatchObject({
-        cause: { message: 'adopt must name the room by roomId or alias' },
-      });
-      await expect(change(handle, { type: 'renameMember', userSlug: 'ann', newSlug: 'a b' })).rejects.toMatchObject({
-        cause: { type: 'InvalidChange' },
-      });
-      expect(stub.types()).toEqual(['loadRoom']);
+      const state = (await handle.result()) as { slug: string; slugs: string[]; alias: string };
+      expect(state).toMatchObject({ slug: 'meetup-3', slugs: ['meetup', 'meetup-2', 'meetup-3'], alias: '#three:test' });
+      expect(syncs).toBe(1);
+      const described = await handle.describe();
+      expect(described.typedSearchAttributes.get(EntitySlugsKey)).toEqual(['meetup', 'meetup-2', 'meetup-3']);
     });
   });
 });

@@ -96,6 +96,14 @@ export function stubRoom(kind: RoomKind, stored: RoomRecord | null, overrides: O
     undesiredMembers: async () => [],
     syncPowerLevels: async (input: { members: Record<string, string> }) => writeLevels(input.members),
     archiveRoom: async () => ['archived'],
+    // A room never renamed: its one slug, nothing to do.
+    syncAliases: async (input: { ref: { slug: string } }) => ({
+      slug: input.ref.slug,
+      slugs: [input.ref.slug],
+      alias: '#room:test',
+      aliasRemovalAt: null,
+      actions: [],
+    }),
   };
   const activities: Record<string, Fn> = {};
   for (const [type, fn] of Object.entries({ ...defaults, ...(overrides as Record<string, Fn>) })) {
