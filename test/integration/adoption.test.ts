@@ -303,4 +303,22 @@ describe('managing the adopted room through the API', () => {
     });
   });
 
+  it("is renamed like any room: its own canonical alias stays canonical, the entity's aliases beside it", async () => {
+    const r = await call('POST', '/rooms/group/general/rename', { newSlug: 'general-chat' });
+    expect(r).toMatchObject({ status: 200, body: { roomId: before.roomId, slug: 'general-chat' } });
+    const [old, now] = [`#om_${tenant}_group_general:localhost`, `#om_${tenant}_group_general-chat:localhost`];
+    expect(r.body.actions).toEqual([
+      `alias ${now} added`,
+      `alternative alias ${now} (also ${old}) beside the canonical ${before.alias}`,
+    ]);
+    expect(await stateAsBot(config, before.roomId, 'm.room.canonical_alias')).toEqual({
+      alias: before.alias,
+      alt_aliases: [now, old],
+    });
+    expect(await bot.resolveAlias(now)).toBe(before.roomId);
+    expect((await call('GET', '/rooms/group/general-chat')).body).toMatchObject({
+      roomId: before.roomId,
+      members: { alice: 'owner', carol: 'moderator' },
+    });
+  });
 });

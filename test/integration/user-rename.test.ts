@@ -1,7 +1,9 @@
 /**
  * User renames (issue #17): a renamed platform user keeps their Matrix account and stored token,
  * their desired memberships follow, the old slug answers 409 OM_USER_RENAMED with the new one,
- * and member changes in flight during the rename end under the new slug, none lost.
+ * and member changes in flight during the rename end under the new slug, none lost. In both
+ * identity modes (jest.appservice.config.js): in appservice mode there is no token, and the account
+ * kept — the old slug's id, in the namespace — is acted as through the assertion.
  */
 import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +17,7 @@ const fx = serviceFixture('rename', { API_WAIT_MS: '60000' }, 'ren');
 const { config, tenant } = fx;
 const bot = botView(config);
 const ANN = `@om_${tenant}_ann:localhost`;
+const appservice = config.matrix.identityMode === 'appservice';
 
 interface Answer {
   status: number;
@@ -44,14 +47,15 @@ describe('renaming a user', () => {
     expect((await call('PUT', '/rooms/group/g1/members/ben', { role: 'member' })).status).toBe(200);
     expect((await call('PUT', '/rooms/group/g2/members/ann', { role: 'member' })).status).toBe(200);
     token = (await store().getToken(tenant, 'ann'))!;
-    expect(token).toBeTruthy();
+    // Admin mode stores a token per user; appservice mode none (the appservice token acts for all).
+    expect(token ?? null).toEqual(appservice ? null : expect.any(String));
 
     const r = await rename('ann', 'anna');
     expect(r).toMatchObject({
       status: 200,
       body: { slug: 'anna', previousSlug: 'ann', userId: ANN, renamed: true, rooms: ['group/g1', 'group/g2'] },
     });
-    expect(await store().getToken(tenant, 'anna')).toBe(token);
+    expect(await store().getToken(tenant, 'anna')).toBe(token ?? null);
     const rows = await fx.db.query('SELECT slug, user_id FROM matrix_users WHERE tenant = $1 ORDER BY slug', [tenant]);
     expect(rows.rows).toEqual([
       { slug: 'anna', user_id: ANN },
@@ -109,10 +113,11 @@ describe('renaming a user', () => {
       body: { errcode: 'OM_USER_RENAMED', newSlug: 'ann' },
     });
     expect((await call('GET', '/rooms/group/g1')).body.members).toEqual({ ann: 'moderator', ben: 'member' });
-    expect(await store().getToken(tenant, 'ann')).toBe(token);
+    expect(await store().getToken(tenant, 'ann')).toBe(token ?? null);
   });
 
-  it('renames an adopted user: the same adopted account, still never created', async () => {
+  // Accounts from before the service, with passwords: the first Synapse's admin makes them (not in appservice mode's).
+  (appservice ? it.skip : it)('renames an adopted user: the same adopted account, still never created', async () => {
     const pat = await accountWithPassword(config, `ren${randomBytes(3).toString('hex')}_pat`, 'Pat');
     expect((await call('POST', '/users', { slug: 'pat', displayName: 'Pat', matrixUserId: pat.userId })).status).toBe(
       200,

@@ -189,6 +189,18 @@ describe('foldBatch: adoption and renamed members', () => {
     expect(foldBatch(archived, [rename('ann', 'anna')]).refusals).toEqual([undefined]);
   });
 
+  it("a room's rename and a member's rename in one batch: the aliases follow, the member moves, the batch is live", () => {
+    const state = roomState({ members: { ann: 'host' } });
+    const fold = foldBatch(state, [
+      rename('ann', 'anna'),
+      { type: 'rename', newSlug: 'summer-meetup' },
+      { type: 'addMember', userSlug: 'bo', role: 'member', keepRoles: ['host'] },
+    ]);
+    expect(fold).toMatchObject({ aliases: true, onlyRenames: false, refusals: [undefined, undefined, undefined] });
+    expect(state.members).toEqual({ anna: 'host', bo: 'member' });
+    expect([...fold.targets.keys()]).toEqual(['bo']);
+  });
+
   it('followRenames: members the database recorded under a new slug follow it', () => {
     const state = roomState({ members: { cy: 'moderator', dee: 'member' } });
     followRenames(state, { cy: 'cyrus' });
