@@ -37,15 +37,27 @@ export function createUsersBatchActivities(deps: UserActivityDeps) {
 
   /** One user's outcome; a failure that a retry may cure is thrown (null: the attempt was the last). */
   async function provisionOne(tenant: string, user: BatchUser, lastAttempt: boolean): Promise<BatchUserOutcome> {
+    // Named in a failure: the slug's derived id (a success names the account provisioning found, an adopted one's too).
     const userId = matrixUserId(deps.userPrefix, deps.serverName, tenant, user.slug);
     try {
       const r = await provisionMatrixUser({ tenant, slug: user.slug, displayName: user.displayName });
-      const outcome = r.created ? 'created' : r.reactivated ? 'reactivated' : r.displayNameChanged ? 'displayNameChanged' : 'unchanged';
-      return { slug: user.slug, userId, outcome };
+      const outcome = r.created
+        ? 'created'
+        : r.reactivated
+          ? 'reactivated'
+          : r.displayNameChanged
+            ? 'displayNameChanged'
+            : 'unchanged';
+      return { slug: user.slug, userId: r.userId, outcome };
     } catch (err) {
       const f = toActivityFailure(err);
       if (!f.nonRetryable && !lastAttempt) throw f;
-      return { slug: user.slug, userId, outcome: 'failed', error: { type: f.type ?? FailureType.Unavailable, message: f.message } };
+      return {
+        slug: user.slug,
+        userId,
+        outcome: 'failed',
+        error: { type: f.type ?? FailureType.Unavailable, message: f.message },
+      };
     }
   }
 

@@ -1,3 +1,5 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../vocabulary/failures.js';
 import { matrixUserId } from '../vocabulary/ids.js';
 import type {
   EnsureCredentialResult,
@@ -9,8 +11,8 @@ import type {
   UserRef,
 } from '../vocabulary/contract.js';
 import type { WorkflowGateway } from './gateway.js';
-import type { Identity } from '../adapters/identity/index.js';
-import type { UserStore } from '../adapters/store/users.js';
+import { adoptedAccountMissing, type Identity } from '../adapters/identity/index.js';
+import type { StoredUser, UserStore } from '../adapters/store/users.js';
 
 export interface UserActivityDeps {
   /** How accounts are made and acted as, in the configured identity mode (adapters/identity/). */
@@ -21,16 +23,59 @@ export interface UserActivityDeps {
   serverName: string;
 }
 
+const failure = (type: string, message: string): ApplicationFailure =>
+  ApplicationFailure.create({ type, message, nonRetryable: true });
+
+/**
+ * An adopted account (docs/decisions/0029): bound to the user, never created, renamed, deactivated
+ * or reactivated. One the service acts as (identity.canActAs) must exist and be active.
+ */
+async function adopt(
+  deps: UserActivityDeps,
+  input: EnsureUserInput,
+  bound: StoredUser | null,
+): Promise<EnsureUserResult> {
+  const userId = input.matrixUserId ?? bound!.userId;
+  if (bound && bound.userId !== userId)
+    throw failure(FailureType.UserBindingConflict, `${input.slug} is bound to ${bound.userId}, not ${userId}`);
+  if (deps.identity.canActAs(userId)) {
+    const state = await deps.identity.accountState(userId);
+    if (state !== 'active') throw adoptedAccountMissing(userId, state);
+  }
+  if (!bound) {
+    const now = await deps.users.bindAdopted(input.tenant, input.slug, userId);
+    if (now && (now.tenant !== input.tenant || now.slug !== input.slug || now.userId !== userId))
+      throw failure(
+        FailureType.UserBindingConflict,
+        now.userId !== userId
+          ? `${input.slug} is bound to ${now.userId}, not ${userId}`
+          : `${userId} is already bound to ${now.tenant === input.tenant ? `user ${now.slug}` : 'a user of another tenant'}`,
+      );
+  }
+  return { userId, created: false, displayNameChanged: false, reactivated: false, adopted: true };
+}
+
 /** The two steps of provisioning: provisionMatrixUser runs both, and each is an activity of its own too. */
 function createProvisionSteps(deps: UserActivityDeps) {
   /**
    * Creates the Matrix user, updates the display name when it differs, reactivates a user who
-   * was deactivated on the homeserver where the identity mode can; otherwise changes nothing.
+   * was deactivated on the homeserver where the identity mode can; otherwise changes nothing. The
+   * user's stored binding is their account (a renamed user keeps theirs); an adopted one is only
+   * ever bound (`adopt`).
    */
   async function ensureMatrixUser(input: EnsureUserInput): Promise<EnsureUserResult> {
-    const userId = matrixUserId(deps.userPrefix, deps.serverName, input.tenant, input.slug);
+    const bound = await deps.users.get(input.tenant, input.slug);
+    const derived = matrixUserId(deps.userPrefix, deps.serverName, input.tenant, input.slug);
+    const adopting = input.matrixUserId !== undefined && input.matrixUserId !== (bound?.userId ?? derived);
+    if (bound?.adopted || adopting) return adopt(deps, input, bound);
+    const userId = bound?.userId ?? derived;
     const account = await deps.identity.ensureAccount(userId, input.displayName);
-    await deps.users.upsert({ tenant: input.tenant, slug: input.slug, userId, displayName: input.displayName });
+    await deps.users.upsert({
+      tenant: input.tenant,
+      slug: bound?.slug ?? input.slug,
+      userId,
+      displayName: input.displayName,
+    });
     return {
       userId,
       created: account.created,

@@ -15,6 +15,7 @@ import { matrixNamesProblem } from './room-input.js';
 import { entityOf, renameEntity } from './room-slugs.js';
 import { assertValid } from './spec/validation.js';
 import { waitForResult } from './wait.js';
+import { createUserDirectory, type UserDirectory } from './user-directory.js';
 
 class AcceptTimeout extends Error {}
 
@@ -24,6 +25,11 @@ const FAILURE_ERRCODES: Readonly<Record<string, ErrorCode>> = {
   [FailureType.RoomArchived]: 'OM_ROOM_ARCHIVED',
   [FailureType.RoomMissing]: 'OM_ROOM_MISSING',
   [FailureType.UserDeactivated]: 'OM_USER_DEACTIVATED',
+  [FailureType.UserBindingConflict]: 'OM_USER_BINDING_CONFLICT',
+  [FailureType.AccountMissing]: 'M_NOT_FOUND',
+  [FailureType.UserNotManaged]: 'OM_USER_NOT_MANAGED',
+  [FailureType.RoomAdoptionConflict]: 'OM_ROOM_ADOPTION_CONFLICT',
+  [FailureType.RoomNotAdoptable]: 'OM_ROOM_NOT_ADOPTABLE',
 };
 
 /**
@@ -77,11 +83,22 @@ export async function respondWithOutcome<T extends object>(
   return c.json({ workflowId, status: 'completed', ...extra, ...outcome.value, operation }, 200);
 }
 
+const directories = new WeakMap<AppDeps, UserDirectory>();
+
+/** The user slugs a change names: its member, or a DM's two users. */
+const usersOf = (ref: RoomRef, change: RoomChange): string[] =>
+  change.type === 'addMember' || change.type === 'removeMember'
+    ? [change.userSlug]
+    : ref.kind === 'dm' && change.type === 'ensure'
+      ? ref.slug.split('~')
+      : [];
+
 /**
  * Sends one change to a room and answers with its outcome. `ref` names the room as the request
  * did; the change goes to the entity behind that slug (api/room-slugs.ts), a new one claiming it.
  * A rename is committed in PostgreSQL first, so requests naming either slug route right at once;
- * the workflow then brings the room's aliases along (decision 0031).
+ * the workflow then brings the room's aliases along (decision 0031). A user named by a slug
+ * renamed since is told the new one (409 OM_USER_RENAMED), not made anew.
  */
 export async function roomChange(
   c: Context<ApiEnv>,
@@ -91,6 +108,12 @@ export async function roomChange(
 ): Promise<Response> {
   // Every route that makes a room, a member or a DM comes through here: check the Matrix names once.
   assertValid(matrixNamesProblem(deps.config.matrix, ref, change));
+  const users = usersOf(ref, change);
+  if (users.length) {
+    let directory = directories.get(deps);
+    if (!directory) directories.set(deps, (directory = createUserDirectory(deps.config, deps.db)));
+    await directory.assertCurrent(ref.tenant, users);
+  }
   const slugs = createRoomSlugStore(deps.db);
   const entity =
     change.type === 'rename'

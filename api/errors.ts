@@ -26,6 +26,11 @@ export const ERROR_STATUS = {
   OM_ROOM_RENAMED: 409,
   OM_SLUG_TAKEN: 409,
   OM_USER_DEACTIVATED: 409,
+  OM_ROOM_ADOPTION_CONFLICT: 409,
+  OM_ROOM_NOT_ADOPTABLE: 409,
+  OM_USER_BINDING_CONFLICT: 409,
+  OM_USER_NOT_MANAGED: 403,
+  OM_USER_RENAMED: 409,
   OM_UPSTREAM_FAILED: 502,
   OM_UNAVAILABLE: 503,
   M_UNKNOWN: 500,
@@ -33,7 +38,7 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-/** Fields an error answer carries beside `errcode` and `error` (e.g. `newSlug` of `OM_ROOM_RENAMED`). */
+/** Fields an error answer carries beside `errcode` and `error` (e.g. `newSlug` of `OM_ROOM_RENAMED` and `OM_USER_RENAMED`). */
 export type ErrorDetails = Record<string, string | number>;
 
 /** Thrown anywhere in a handler; rendered by the one error handler. */

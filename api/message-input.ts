@@ -3,8 +3,8 @@
  * and the socket's `send` frame take the same txnId, body and msgtype, refused with the same errors.
  */
 import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES, type MessageType } from '../vocabulary/contract.js';
-import { txnId } from './spec/fields.js';
-import { choice, optional, type Body, type Field } from './spec/schema.js';
+import { actingUser, txnId } from './spec/fields.js';
+import { choice, flag, formatted, object, optional, type Body, type Field } from './spec/schema.js';
 import { requireString } from './spec/validation.js';
 
 /**
@@ -51,3 +51,22 @@ export function readMessage(o: Body): MessageInput {
   const msgtype = MESSAGE_FIELDS.msgtype.read(o, 'msgtype') ?? 'm.text';
   return { txnId: id, body, msgtype };
 }
+
+/** `POST …/messages`: a message sent over HTTP; the socket's `send` frame reads the same fields with the same function. */
+export const MESSAGE_BODY = object({ ...MESSAGE_FIELDS, userSlug: actingUser });
+/** `PUT …/typing`. */
+export const TYPING_BODY = object({
+  typing: flag('Typing now (repeat while it lasts), or stopped.'),
+  userSlug: actingUser,
+});
+const eventId = formatted(
+  255,
+  (v, name) => (v.startsWith('$') ? null : `field "${name}" must be a Matrix event id like "$abc"`),
+  {
+    maxLength: 255,
+    pattern: String.raw`^\$[^\u0000-\u001f\u007f]*$`,
+    description: 'The Matrix event id read up to.',
+  },
+);
+/** `POST …/receipts`. */
+export const RECEIPT_BODY = object({ eventId, userSlug: actingUser });

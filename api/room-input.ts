@@ -10,12 +10,12 @@ import {
   type InvalidReason,
   type RoomKind,
 } from '../vocabulary/ids.js';
-import type { RoomChange, RoomRef, RoomSettings } from '../vocabulary/contract.js';
+import type { RoomAdoption, RoomChange, RoomRef, RoomSettings } from '../vocabulary/contract.js';
 import { memberChangeProblem, roomKindMessage, settingsProblem } from '../vocabulary/room-rules.js';
 import { authorizedTenant, type ServicePrincipal } from './auth.js';
 import { ApiError } from './errors.js';
-import { displayName, encrypted, role, settingsFields, slug, SLUG_JSON } from './spec/fields.js';
-import { list, object, optional } from './spec/schema.js';
+import { adoptField, displayName, encrypted, role, settingsFields, slug, SLUG_JSON } from './spec/fields.js';
+import { flag, list, object, optional } from './spec/schema.js';
 import { assertValid, requireString } from './spec/validation.js';
 
 /** The room a request names, its tenant in canonical form (decision 0033). */
@@ -54,7 +54,16 @@ export function matrixNamesProblem(
 
 /** `PUT …/rooms/{kind}/{slug}`: the room's settings (an empty body is `{}`). */
 export const ROOM_SETTINGS_BODY = object(
-  { ...settingsFields, encrypted },
+  {
+    ...settingsFields,
+    encrypted,
+    adopt: optional(adoptField),
+    prune: optional(
+      flag(
+        'Reconciliation also removes people in the room who are not desired members (default: only the tenant\'s own managed accounts). For adopted rooms.',
+      ),
+    ),
+  },
   'The settings the room should have; left-out ones keep their value (or the default at creation).',
 );
 
@@ -92,11 +101,12 @@ export const DM_BODY = object({
 /** The parsed settings fields → RoomSettings, refusing what the room's kind does not allow. */
 export function settingsFrom(kind: RoomKind, input: RoomSettings): RoomSettings {
   const settings: RoomSettings = {};
-  const { name, topic, visibility, encrypted: e } = input;
+  const { name, topic, visibility, encrypted: e, prune } = input;
   if (name !== undefined) settings.name = name;
   if (topic !== undefined) settings.topic = topic;
   if (visibility !== undefined) settings.visibility = visibility;
   if (e !== undefined) settings.encrypted = e;
+  if (prune !== undefined) settings.prune = prune;
   assertValid(settingsProblem(kind, settings));
   return settings;
 }
@@ -117,6 +127,14 @@ export function addMemberFrom(
 export function removeMemberFrom(kind: RoomKind, userSlug: string): RoomChange {
   assertValid(memberChangeProblem(kind, userSlug));
   return { type: 'removeMember', userSlug };
+}
+
+/** `PUT …/rooms/{kind}/{slug}`: the ensure change, taking over an existing room when `adopt` names one. */
+export function ensureFrom(kind: RoomKind, body: Record<string, unknown>): RoomChange {
+  const input = ROOM_SETTINGS_BODY.parse(body);
+  const settings = settingsFrom(kind, input);
+  const adopt: RoomAdoption | undefined = input.adopt;
+  return adopt ? { type: 'ensure', settings, adopt } : { type: 'ensure', settings };
 }
 
 /** `{users: [a, b], encrypted?, name?}` → the DM's ref and settings. */

@@ -17,7 +17,7 @@ export class MatrixOrchestratorError extends Error implements ErrorBody {
     readonly error: string,
     /** The request's `x-request-id`: find it in the API's logs and the workflow's memo. */
     readonly requestId: string | null,
-    /** `OM_ROOM_RENAMED`: the room's slug now; send the request again with it. */
+    /** `OM_ROOM_RENAMED`: the room's slug now; `OM_USER_RENAMED`: the user's. Send the request again with it. */
     readonly newSlug?: string,
   ) {
     super(`${status} ${errcode}: ${error}`);

@@ -21,19 +21,22 @@ import type {
   MessageAnswer,
   Operation,
   PlatformEvent,
+  EnsureRoomInput,
   ProvisionedUser,
   ProvisionUserInput,
   ProvisionUsersBatchInput,
+  RenamedUser,
+  RenameUserInput,
   Readiness,
   ReceiptInput,
   RoomChangeResult,
   RoomKind,
   RoomRef,
-  RoomSettings,
   RoomView,
   SendMessageInput,
   TypingInput,
   UsersBatchResult,
+  UserKnown,
 } from './types.js';
 
 export * from './types.js';
@@ -69,9 +72,15 @@ export function createClient(options: ClientOptions) {
 
   return {
     users: {
-      /** `POST /v1/tenants/{tenant}/users`: provisions the user, or updates the display name. Idempotent. */
+      /**
+       * `POST /v1/tenants/{tenant}/users`: provisions the user (or, with `matrixUserId`, binds an existing
+       * account), or updates the display name. Idempotent.
+       */
       provision: (tenant: string, input: ProvisionUserInput, opts?: CallOptions) =>
-        outcome<ProvisionedUser, { userId: string }>('POST', `/v1/tenants/${seg(tenant)}/users`, input, opts),
+        outcome<ProvisionedUser, UserKnown>('POST', `/v1/tenants/${seg(tenant)}/users`, input, opts),
+      /** `POST …/users/{userSlug}/rename`: the user gets a new slug and keeps their Matrix account. Idempotent. */
+      rename: (tenant: string, userSlug: string, input: RenameUserInput, opts?: CallOptions) =>
+        json<RenamedUser>('POST', `/v1/tenants/${seg(tenant)}/users/${seg(userSlug)}/rename`, input, opts),
       /** `POST /v1/tenants/{tenant}/users:batch`: up to 1,000 users at once, an outcome each. Idempotent. */
       provisionBatch: (tenant: string, input: ProvisionUsersBatchInput, opts?: CallOptions) =>
         outcome<UsersBatchResult, { batchId: string; total: number }>(
@@ -82,8 +91,11 @@ export function createClient(options: ClientOptions) {
         ),
     },
     rooms: {
-      /** `PUT …/rooms/{kind}/{slug}`: the room exists with these settings (renames and topic changes apply). */
-      ensure: (ref: RoomRef, settings: RoomSettings = {}, opts?: CallOptions) =>
+      /**
+       * `PUT …/rooms/{kind}/{slug}`: the room exists with these settings (renames and topic changes apply);
+       * with `adopt`, an existing room is taken over instead of creating one.
+       */
+      ensure: (ref: RoomRef, settings: EnsureRoomInput = {}, opts?: CallOptions) =>
         outcome<RoomChangeResult>('PUT', roomPath(ref), settings, opts),
       /** `GET …/rooms/{kind}/{slug}`: room id, alias, settings, desired members and roles. */
       get: (ref: RoomRef, opts?: CallOptions) => json<RoomView>('GET', roomPath(ref), undefined, opts),

@@ -13,10 +13,30 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Provision a platform user's Matrix account, or update its display name
-     * @description Idempotent: repeating it changes nothing. The workflow is `user:{tenant}:{slug}`.
+     * Provision a platform user's Matrix account (or adopt an existing one), or update its display name
+     * @description Idempotent: repeating it changes nothing. The workflow is `user:{tenant}:{slug}`. With `matrixUserId`, the user is bound to that existing account instead (adoption): never created, renamed or deactivated; acted as only where the identity mode can (`canActAs` in the answer). A binding never changes: another `matrixUserId` for the slug, or one bound to another user, is `409 OM_USER_BINDING_CONFLICT`.
      */
     post: operations['provisionUser'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenant}/users/{userSlug}/rename': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Give a platform user a new slug; they keep their Matrix account
+     * @description Same Matrix account and stored token; the rooms the user is a member of follow (not DMs, which are named by their users' slugs). From then on, requests naming the old slug answer `409 OM_USER_RENAMED` with `newSlug`, and the old slug stays reserved for this user. Repeating a rename that is done changes nothing (and finishes telling the rooms, after a `503`).
+     */
+    post: operations['renameUser'];
     delete?: never;
     options?: never;
     head?: never;
@@ -50,11 +70,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The room's state: room id, alias, settings, desired members and roles */
+    /** The room's state: room id, alias, settings, desired members and roles, and their memberships now */
     get: operations['getRoom'];
     /**
-     * Ensure the room exists with these settings
-     * @description Renames and topic changes apply to an existing room. `encrypted` only for DMs; a DM cannot be public.
+     * Ensure the room exists with these settings, or take over an existing one (`adopt`)
+     * @description Renames and topic changes apply to an existing room. `encrypted` only for DMs; a DM cannot be public. `adopt: {roomId}` or `{alias}` takes over that room instead of creating one: same room, history kept, the service's alias added beside the room's own; the bot needs the top power level there (admin mode obtains it through make-room-admin; otherwise `409 OM_ROOM_NOT_ADOPTABLE` says what is missing). An entity never gets a second room: another room for one that has a room is `409 OM_ROOM_ADOPTION_CONFLICT`.
      */
     put: operations['ensureRoom'];
     post?: never;
@@ -540,12 +560,17 @@ export interface components {
         | 'OM_ROOM_RENAMED'
         | 'OM_SLUG_TAKEN'
         | 'OM_USER_DEACTIVATED'
+        | 'OM_ROOM_ADOPTION_CONFLICT'
+        | 'OM_ROOM_NOT_ADOPTABLE'
+        | 'OM_USER_BINDING_CONFLICT'
+        | 'OM_USER_NOT_MANAGED'
+        | 'OM_USER_RENAMED'
         | 'OM_UPSTREAM_FAILED'
         | 'OM_UNAVAILABLE'
         | 'M_UNKNOWN';
       /** @description What is wrong. */
       error: string;
-      /** @description `OM_ROOM_RENAMED`: the slug the room has now; send the request again with it. */
+      /** @description `OM_ROOM_RENAMED`: the slug the room has now; `OM_USER_RENAMED`: the slug the user has now. Send the request again with it. */
       newSlug?: string;
     };
     Empty: Record<string, never>;
@@ -563,6 +588,10 @@ export interface components {
       workflowId: string;
       operation: string;
       userId: string;
+      /** @description Bound to an account that existed before (never created, renamed or deactivated). */
+      adopted?: boolean;
+      /** @description The service acts as the account (joins, sends); false: it invites the user, whose own client accepts, and sends as them are refused (`OM_USER_NOT_MANAGED`). */
+      canActAs?: boolean;
     };
     /** @description What this request changed on the homeserver. */
     ProvisionedUser: {
@@ -575,6 +604,21 @@ export interface components {
       created: boolean;
       displayNameChanged: boolean;
       tokenIssued: boolean;
+      /** @description Bound to an account that existed before (never created, renamed or deactivated). */
+      adopted?: boolean;
+      /** @description The service acts as the account (joins, sends); false: it invites the user, whose own client accepts, and sends as them are refused (`OM_USER_NOT_MANAGED`). */
+      canActAs?: boolean;
+    };
+    /** @description The user under their new slug. */
+    RenamedUser: {
+      slug: string;
+      previousSlug: string;
+      /** @description The Matrix account, the same as before. */
+      userId: string;
+      /** @description False: it was renamed so already (a repeat). */
+      renamed: boolean;
+      /** @description The rooms (`kind/slug`) whose desired members followed. */
+      rooms: string[];
     };
     /** @description Every user of the batch, provisioned or failed. */
     UsersBatchResult: {
@@ -677,6 +721,7 @@ export interface components {
       /** @enum {string} */
       visibility?: 'public' | 'private';
       encrypted?: boolean;
+      prune?: boolean;
     };
     RoomView: {
       tenant: string;
@@ -714,6 +759,10 @@ export interface components {
         | 'PAUSED'
         | 'UNKNOWN'
         | 'UNSPECIFIED';
+      /** @description Each desired member's membership on the homeserver now: `invite` until their own client accepts (an adopted account the service cannot act as), `none` without one. Left out when the homeserver does not answer. */
+      memberships?: {
+        [key: string]: 'join' | 'invite' | 'leave' | 'ban' | 'knock' | 'none';
+      };
     };
     RoomState: {
       tenant: string;
@@ -872,8 +921,10 @@ export interface operations {
         'application/json': {
           /** @description The user's platform slug; the Matrix localpart is `om_{tenant}_{slug}`, escaped. */
           slug: string;
-          /** @description The Matrix display name. */
+          /** @description The Matrix display name (never applied to an adopted account). */
           displayName: string;
+          /** @description Bind the user to this existing Matrix account instead of creating one (adoption), e.g. `@alice:example.org`. Not in the service's own namespace (`@om_…` of this server), nor the bot or the admin. */
+          matrixUserId?: string;
         };
       };
     };
@@ -925,7 +976,16 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_USER_DEACTIVATED` */
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_USER_BINDING_CONFLICT`, `OM_USER_RENAMED`, `OM_USER_DEACTIVATED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -972,6 +1032,110 @@ export interface operations {
       };
     };
   };
+  renameUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The member's platform slug. */
+        userSlug: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The user's new platform slug. */
+          newSlug: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Renamed (or renamed so already). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RenamedUser'];
+        };
+      };
+      /** @description `M_NOT_JSON`, `M_BAD_JSON`, `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_USER_BINDING_CONFLICT`, `OM_USER_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_TOO_LARGE` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
   provisionUsersBatch: {
     parameters: {
       query?: never;
@@ -988,8 +1152,10 @@ export interface operations {
           users: {
             /** @description The user's platform slug; the Matrix localpart is `om_{tenant}_{slug}`, escaped. */
             slug: string;
-            /** @description The Matrix display name. */
+            /** @description The Matrix display name (never applied to an adopted account). */
             displayName: string;
+            /** @description Bind the user to this existing Matrix account instead of creating one (adoption), e.g. `@alice:example.org`. Not in the service's own namespace (`@om_…` of this server), nor the bot or the admin. */
+            matrixUserId?: string;
           }[];
         };
       };
@@ -1198,6 +1364,16 @@ export interface operations {
           visibility?: 'public' | 'private';
           /** @description End-to-end encryption, for DMs only and only at creation. */
           encrypted?: boolean;
+          /** @description Take over this existing room instead of creating one: `{roomId: "!abc:example.org"}` or `{alias: "#general:example.org"}`. */
+          adopt?:
+            | {
+                roomId: string;
+              }
+            | {
+                alias: string;
+              };
+          /** @description Reconciliation also removes people in the room who are not desired members (default: only the tenant's own managed accounts). For adopted rooms. */
+          prune?: boolean;
         };
       };
     };
@@ -1240,7 +1416,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1249,7 +1425,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED`, `OM_ROOM_ADOPTION_CONFLICT`, `OM_ROOM_NOT_ADOPTABLE` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1359,7 +1535,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1368,7 +1544,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1476,7 +1652,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1494,7 +1670,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_SLUG_TAKEN` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED`, `OM_SLUG_TAKEN` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1604,7 +1780,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1613,7 +1789,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1728,7 +1904,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1737,7 +1913,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1849,7 +2025,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1858,7 +2034,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -1965,7 +2141,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1974,7 +2150,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2593,7 +2769,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2701,7 +2877,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2719,7 +2895,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_TXN_CONFLICT` */
+      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED`, `OM_TXN_CONFLICT` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2827,7 +3003,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2845,7 +3021,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2953,7 +3129,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `M_FORBIDDEN` */
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2971,7 +3147,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;

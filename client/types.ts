@@ -36,8 +36,16 @@ export interface RoomRef<K extends RoomKind = RoomKind> {
   slug: string;
 }
 
-/** `visibility` public: anyone may join, in the directory; private (default): invite only. `encrypted`: DMs only, at creation. */
-export type RoomSettings = RequestBody<'ensureRoom'>;
+/**
+ * `PUT …/rooms/{kind}/{slug}`: the settings, and `adopt` — an existing room to take over instead of
+ * creating one (`{roomId}` or `{alias}`).
+ */
+export type EnsureRoomInput = RequestBody<'ensureRoom'>;
+/**
+ * `visibility` public: anyone may join, in the directory; private (default): invite only. `encrypted`: DMs only,
+ * at creation. `prune`: reconciliation also removes people who are not desired members (adopted rooms).
+ */
+export type RoomSettings = Omit<EnsureRoomInput, 'adopt'>;
 
 /** Every error code the API answers with (Matrix-style `{errcode, error}` bodies). */
 export const ERROR_CODES = [
@@ -60,6 +68,11 @@ export const ERROR_CODES = [
   'OM_ROOM_RENAMED',
   'OM_SLUG_TAKEN',
   'OM_USER_DEACTIVATED',
+  'OM_ROOM_ADOPTION_CONFLICT',
+  'OM_ROOM_NOT_ADOPTABLE',
+  'OM_USER_BINDING_CONFLICT',
+  'OM_USER_NOT_MANAGED',
+  'OM_USER_RENAMED',
   'OM_UPSTREAM_FAILED',
   'OM_UNAVAILABLE',
   'M_UNKNOWN',
@@ -71,7 +84,7 @@ export type ErrorCode = KnownErrorCode | (string & {});
 export interface ErrorBody {
   errcode: ErrorCode;
   error: string;
-  /** `OM_ROOM_RENAMED`: the room's slug now; send the request again with it. */
+  /** `OM_ROOM_RENAMED`: the room's slug now; `OM_USER_RENAMED`: the user's. Send the request again with it. */
   newSlug?: string;
 }
 
@@ -93,6 +106,12 @@ export type ProvisionUserInput = RequestBody<'provisionUser'>;
 
 /** What this request changed on the homeserver (`created`, `displayNameChanged`, `tokenIssued`). */
 export type ProvisionedUser = Omit<Schemas['ProvisionedUser'], CompletedFields>;
+/** What a provisioning still running already tells: the account, whether adopted, whether the service acts as it. */
+export type UserKnown = { userId: string; adopted?: boolean; canActAs?: boolean };
+
+/** `POST …/users/{userSlug}/rename`: the new slug; the same Matrix account. */
+export type RenameUserInput = RequestBody<'renameUser'>;
+export type RenamedUser = Schemas['RenamedUser'];
 
 export type ProvisionUsersBatchInput = RequestBody<'provisionUsersBatch'>;
 
@@ -193,7 +212,7 @@ export type _SpecAlignment = [
   // Every event of the spec is one of the client's (DMs aside: the client types `users` as a pair).
   Assert<Fits<Exclude<RequestBody<'sendPlatformEvent'>, { type: 'chat.dm.created' }>, PlatformEvent>>,
   Assert<Same<Completed<ProvisionedUser>, Schemas['ProvisionedUser']>>,
-  Assert<Same<Running<{ userId: string }>, Schemas['UserRunning']>>,
+  Assert<Same<Running<UserKnown>, Schemas['UserRunning']>>,
   Assert<Same<Completed<RoomChangeResult>, Schemas['RoomChangeResult']>>,
   Assert<Same<Completed<UsersBatchResult>, Schemas['UsersBatchResult']>>,
   Assert<Same<Running<{ batchId: string; total: number }>, Schemas['UsersBatchRunning']>>,

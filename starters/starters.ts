@@ -6,31 +6,41 @@ import {
   ScheduleAlreadyRunning,
   ScheduleOverlapPolicy,
   WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateStage,
   type Client,
+  type WorkflowHandle,
   type WorkflowUpdateHandle,
 } from '@temporalio/client';
 import {
+  ephemeralWorkflowId,
   matrixUserId,
+  messageWorkflowId,
   provisionUserWorkflowId,
   reauthUserWorkflowId,
   reconcileWorkflowId,
   roomWorkflowId,
 } from '../vocabulary/ids.js';
 import {
+  ephemeralSignal,
   provisionUserUpdate,
   roomChangeUpdate,
+  type EphemeralInput,
+  type EphemeralRequest,
   type ProvisionUserResult,
   type ReauthUserInput,
   type ReauthUserResult,
   type RoomChangeRequest,
   type RoomChangeResult,
   type RoomRef,
+  type SendMessageInput,
 } from '../vocabulary/contract.js';
+import type { ephemeralWorkflow } from '../workflows/ephemeral.js';
 import type { provisionUserWorkflow } from '../workflows/provision-user.js';
 import type { reauthUserWorkflow } from '../workflows/reauth-user.js';
 import type { reconcileTenantWorkflow } from '../workflows/reconcile.js';
 import type { roomWorkflow } from '../workflows/room.js';
+import type { sendMessageWorkflow } from '../workflows/send-message.js';
 import { entityAttributes } from '../vocabulary/search-attributes.js';
 import type { Config } from '../lib/config.js';
 import {
@@ -40,27 +50,25 @@ import {
   userStartMetadata,
 } from './workflow-metadata.js';
 
-import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
-import type { ephemeralWorkflow } from '../workflows/ephemeral.js';
-import { ephemeralWorkflowId, messageWorkflowId } from '../vocabulary/ids.js';
-import {
-  ephemeralSignal,
-  type EphemeralInput,
-  type EphemeralRequest,
-  type SendMessageInput,
-} from '../vocabulary/contract.js';
-import type { sendMessageWorkflow } from '../workflows/send-message.js';
-
 type StarterConfig = Pick<Config, 'temporal' | 'matrix' | 'rooms'>;
 
 /** Sends a provisioning request to the user's workflow, starting it if needed; resolves once accepted. */
 export function provisionUser(
   client: Client,
   config: StarterConfig,
-  req: { tenant: string; slug: string; displayName: string; requestId?: string },
+  req: {
+    tenant: string;
+    slug: string;
+    displayName: string;
+    requestId?: string;
+    /** The user's account as bound (adopted, renamed); the id derived from the slug when not given. */
+    userId?: string;
+    /** Adoption: bind the user to this existing account. */
+    matrixUserId?: string;
+  },
 ): Promise<WorkflowUpdateHandle<ProvisionUserResult>> {
   const { tenant, slug } = req;
-  const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, slug);
+  const userId = req.userId ?? matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, slug);
   const start = new WithStartWorkflowOperation<typeof provisionUserWorkflow>('provisionUserWorkflow', {
     workflowId: provisionUserWorkflowId(tenant, slug),
     taskQueue: config.temporal.taskQueue,
@@ -71,7 +79,13 @@ export function provisionUser(
     ...userStartMetadata(tenant, slug, userId),
   });
   return client.workflow.startUpdateWithStart(provisionUserUpdate, {
-    args: [{ displayName: req.displayName, requestId: req.requestId }],
+    args: [
+      {
+        displayName: req.displayName,
+        requestId: req.requestId,
+        ...(req.matrixUserId ? { matrixUserId: req.matrixUserId } : {}),
+      },
+    ],
     waitForStage: WorkflowUpdateStage.ACCEPTED,
     startWorkflowOperation: start,
   });
@@ -171,9 +185,12 @@ export async function startSendMessage(
   config: StarterConfig,
   input: SendMessageInput,
   requestId?: string,
+  /** The sender's account as bound; derived from the slug when not given. */
+  senderId?: string,
 ): Promise<SendMessageStart> {
   const workflowId = messageWorkflowId(input.tenant, input.userSlug, input.clientTxnId);
-  const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.userSlug);
+  const userId =
+    senderId ?? matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.userSlug);
   try {
     const handle = await client.workflow.start<typeof sendMessageWorkflow>('sendMessageWorkflow', {
       workflowId,
@@ -210,8 +227,11 @@ export async function signalEphemeral(
   config: StarterConfig,
   input: EphemeralInput,
   request: EphemeralRequest,
+  /** The user's account as bound; derived from the slug when not given. */
+  senderId?: string,
 ): Promise<void> {
-  const userId = matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.userSlug);
+  const userId =
+    senderId ?? matrixUserId(config.matrix.userPrefix, config.matrix.serverName, input.tenant, input.userSlug);
   await client.workflow.signalWithStart<typeof ephemeralWorkflow, [EphemeralRequest]>('ephemeralWorkflow', {
     workflowId: ephemeralWorkflowId(input.tenant, input.userSlug, input.kind, input.slug),
     taskQueue: config.temporal.taskQueue,

@@ -5,93 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RoomKind } from './ids.js';
 
-export interface UserRef {
-  tenant: string;
-  slug: string;
-}
-
-export interface ProvisionUserInput extends UserRef {
-  /** When given, applied at start (an operator starting the workflow by hand). */
-  displayName?: string;
-  /** State carried over continue-as-new. */
-  carried?: UserState;
-  /** How long the workflow stays open waiting for further changes before it completes. */
-  idleTimeoutMs?: number;
-}
-
-export interface ProvisionUserRequest {
-  displayName: string;
-  /** The API request that asked for it, for following one request into Temporal. */
-  requestId?: string;
-}
-
-export interface ProvisionUserResult {
-  userId: string;
-  displayName: string;
-  /** What this particular request changed on the homeserver. */
-  created: boolean;
-  displayNameChanged: boolean;
-  tokenIssued: boolean;
-}
-
-export interface UserState extends UserRef {
-  userId: string | null;
-  displayName: string | null;
-  provisioned: boolean;
-  /** Number of requests applied by this workflow (across continue-as-new). */
-  requestsApplied: number;
-  /** Requests accepted but not finished yet. */
-  pendingRequests: number;
-  /** Why the most recent request failed, cleared by the next success. */
-  lastError: { type: string; message: string } | null;
-}
-
-export interface EnsureUserInput extends UserRef {
-  displayName: string;
-}
-
-export interface EnsureUserResult {
-  userId: string;
-  created: boolean;
-  displayNameChanged: boolean;
-  /** The user had been deactivated on the homeserver and was brought back (same id). */
-  reactivated: boolean;
-}
-
-/** The user as ensured, and whether a new token was issued and stored. */
-export interface ProvisionMatrixUserResult extends EnsureUserResult {
-  tokenIssued: boolean;
-}
-
-export interface ReauthUserInput extends UserRef {
-  /** The token generation the homeserver refused; a newer one means the work is already done. */
-  staleGeneration: number;
-}
-
-/** The details carried by a `MatrixUnknownToken` failure: which stored token generation stopped working. */
-export interface UnknownTokenDetails {
-  tenant: string;
-  slug: string;
-  generation: number;
-}
-
-export interface ReauthUserResult {
-  userId: string;
-  renewed: boolean;
-  reprovisioned: boolean;
-  generation: number;
-}
-
-export interface EnsureCredentialResult {
-  issued: boolean;
-}
-
-/** Provision (or update) the user; the caller learns the outcome. Used with Update-with-Start. */
-export const provisionUserUpdate = defineUpdate<ProvisionUserResult, [ProvisionUserRequest]>('provisionUser');
-/** The user's current state as the workflow knows it. */
-export const userStateQuery = defineQuery<UserState>('userState');
-
-export const DISPLAY_NAME_MAX_LENGTH = 256;
+export * from './user-contract.js';
 
 // ---------------------------------------------------------------------------------------------
 // Rooms
@@ -106,11 +20,19 @@ export interface RoomSettings {
   visibility?: Visibility;
   /** Only for DMs, and only at creation: Matrix cannot turn encryption off again. */
   encrypted?: boolean;
+  /**
+   * Reconciliation removes everyone in the room who is not a desired member (and whom the bot can
+   * remove); otherwise only the tenant's own managed accounts count as drift. For adopted rooms.
+   */
+  prune?: boolean;
 }
+
+/** An existing room to take over instead of creating one: by room id or by one of its aliases. */
+export type RoomAdoption = { roomId: string } | { alias: string };
 
 /** One change to a room. Member changes are upserts/deletes: repeating one changes nothing. */
 export type RoomChange =
-  | { type: 'ensure'; settings?: RoomSettings; members?: string[] }
+  | { type: 'ensure'; settings?: RoomSettings; members?: string[]; adopt?: RoomAdoption }
   | {
       type: 'addMember';
       userSlug: string;
@@ -129,7 +51,12 @@ export type RoomChange =
    * The entity was moved to `newSlug` in PostgreSQL (the API does that first, decision 0031): its
    * aliases follow — the new one canonical, the old one kept as an alternative for a while.
    */
-  | { type: 'rename'; newSlug: string };
+  | { type: 'rename'; newSlug: string }
+  /**
+   * The platform user `userSlug` is now `newSlug` (same Matrix account): the desired members follow.
+   * Sent by the user rename (the database is already renamed); nothing changes on the homeserver.
+   */
+  | { type: 'renameMember'; userSlug: string; newSlug: string };
 
 export type RoomChangeRequest = RoomChange & { requestId?: string };
 

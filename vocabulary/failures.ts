@@ -44,6 +44,18 @@ export const FailureType = {
   InvalidChange: 'InvalidChange',
   /** Power levels read back after a write differ from what was written (a concurrent writer). */
   PowerLevelsDiverged: 'PowerLevelsDiverged',
+  /** A platform user is bound to another Matrix account, or the account to another user (adoption). */
+  UserBindingConflict: 'UserBindingConflict',
+  /** An adopted account the service would act as does not exist, or is deactivated: it is never created. */
+  AccountMissing: 'AccountMissing',
+  /** The service cannot act as this user (an adopted account outside what its identity mode reaches). */
+  UserNotManaged: 'UserNotManaged',
+  /** The entity already has another room, or the room already belongs to another entity. */
+  RoomAdoptionConflict: 'RoomAdoptionConflict',
+  /** The room cannot be taken over: not found, or the bot lacks membership or power there. */
+  RoomNotAdoptable: 'RoomNotAdoptable',
+  /** The homeserver could not deliver an invite to a user of another server. */
+  InviteUndelivered: 'InviteUndelivered',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -63,4 +75,10 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
   FailureType.RoomMissing,
   FailureType.RoomArchived,
   FailureType.InvalidChange,
+  FailureType.UserBindingConflict,
+  FailureType.AccountMissing,
+  FailureType.UserNotManaged,
+  FailureType.RoomAdoptionConflict,
+  FailureType.RoomNotAdoptable,
+  FailureType.InviteUndelivered,
 ];

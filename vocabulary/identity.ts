@@ -28,9 +28,57 @@ export interface IdentityScope {
  * cover).
  */
 export function canActAs(scope: IdentityScope, userId: string): boolean {
+  return scope.mode === 'admin' ? localTo(scope, userId) : inNamespace(scope, userId);
+}
+
+/** A user id of the service's own homeserver. */
+function localTo(scope: Pick<IdentityScope, 'serverName'>, userId: string): boolean {
   const colon = userId.indexOf(':');
-  if (!userId.startsWith('@') || colon < 2) return false;
-  if (userId.slice(colon + 1) !== scope.serverName) return false;
-  if (scope.mode === 'admin') return true;
-  return userId.slice(1, colon).startsWith(`${scope.userPrefix}_`);
+  return userId.startsWith('@') && colon >= 2 && userId.slice(colon + 1) === scope.serverName;
+}
+
+/**
+ * A user id in the appservice's user namespace, `@{prefix}_…:{serverName}`, whatever the identity
+ * mode: the accounts the service creates, and those the appservice may assert (`?user_id=`).
+ */
+export function inNamespace(scope: Omit<IdentityScope, 'mode'>, userId: string): boolean {
+  return localTo(scope, userId) && userId.slice(1).startsWith(`${scope.userPrefix}_`);
+}
+
+/**
+ * Matrix user ids as the spec's grammar has them: `@localpart:server`, the localpart any printable
+ * ASCII but `:` (historical ids included), the server a host name, IPv4 or [IPv6] with an optional
+ * port; at most 255 bytes.
+ */
+export const MATRIX_USER_ID = /^@[\x21-\x39\x3b-\x7e]+:(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** The service's own accounts: never bound to a platform user. */
+export interface OwnAccounts {
+  botUserId: string;
+  adminUserId: string;
+}
+
+/**
+ * Why `userId` cannot be bound to the platform user (tenant, slug) as an adopted account, or null.
+ * Ids in the service's own namespace (`@{prefix}_…:{serverName}`) are the accounts it creates for
+ * platform users, so only this user's own derived id (`derivedId`, which is not an adoption) may
+ * name one there.
+ */
+export function bindingProblem(
+  scope: IdentityScope,
+  own: OwnAccounts,
+  userId: string,
+  derivedId: string,
+  field = 'matrixUserId',
+): string | null {
+  if (new TextEncoder().encode(userId).length > 255 || !MATRIX_USER_ID.test(userId)) {
+    return `${field} must be a Matrix user id like "@alice:example.org" (at most 255 bytes)`;
+  }
+  if (userId === own.botUserId || userId === own.adminUserId) {
+    return `${field} ${userId} is one of the service's own accounts, not a platform user's`;
+  }
+  if (inNamespace(scope, userId) && userId !== derivedId) {
+    return `${field} ${userId} is in the service's own namespace (@${scope.userPrefix}_…:${scope.serverName}), where it creates the accounts of other platform users; bind an account outside it`;
+  }
+  return null;
 }

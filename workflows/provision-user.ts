@@ -59,6 +59,9 @@ function validateProvisionRequest(req: ProvisionUserRequest): void {
   if (req.displayName.length > DISPLAY_NAME_MAX_LENGTH) {
     throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'displayName is too long' });
   }
+  if (req.matrixUserId !== undefined && (typeof req.matrixUserId !== 'string' || !req.matrixUserId.startsWith('@'))) {
+    throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'matrixUserId must be a Matrix user id' });
+  }
 }
 
 function noteUserId(state: UserState, userId: string): void {
@@ -70,8 +73,9 @@ function noteUserId(state: UserState, userId: string): void {
  * Account and token: one activity since patch ONE_ACTIVITY; runs from before replay with two.
  * Retire the old branch as decision 0025 says.
  */
-async function provision(state: UserState, displayName: string): Promise<ProvisionMatrixUserResult> {
-  const input = { tenant: state.tenant, slug: state.slug, displayName };
+async function provision(state: UserState, req: ProvisionUserRequest): Promise<ProvisionMatrixUserResult> {
+  const { displayName, matrixUserId } = req;
+  const input = { tenant: state.tenant, slug: state.slug, displayName, ...(matrixUserId ? { matrixUserId } : {}) };
   if (patched(ONE_ACTIVITY)) {
     const provisioned = await provisionMatrixUser(input);
     noteUserId(state, provisioned.userId);
@@ -102,7 +106,7 @@ export async function provisionUserWorkflow(input: ProvisionUserInput): Promise<
   let tail: Promise<unknown> = Promise.resolve();
 
   async function apply(req: ProvisionUserRequest): Promise<ProvisionUserResult> {
-    const user = await provision(state, req.displayName);
+    const user = await provision(state, req);
     state.displayName = req.displayName;
     state.provisioned = true;
     state.requestsApplied += 1;
@@ -113,6 +117,7 @@ export async function provisionUserWorkflow(input: ProvisionUserInput): Promise<
       displayNameChanged: user.displayNameChanged,
       displayName: req.displayName,
       tokenIssued: user.tokenIssued,
+      ...(user.adopted ? { adopted: true } : {}),
     };
   }
 

@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PowerLevelChanges } from '../activities/rooms/types.js';
 import { FailureType } from '../vocabulary/failures.js';
 import type { RoomKind } from '../vocabulary/ids.js';
-import type { RoomChangeRequest, RoomState } from '../vocabulary/contract.js';
+import type { RoomAdoption, RoomChangeRequest, RoomState } from '../vocabulary/contract.js';
 
 /** Where a member of the batch is to end up (their last change decides). */
 export type Target = { to: 'join'; displayName?: string } | { to: 'leave' };
@@ -33,6 +33,10 @@ export interface BatchFold {
   reconcile: boolean;
   /** A rename: the room's aliases follow the entity's slugs (decision 0031). */
   aliases: boolean;
+  /** The existing room an `ensure` of the batch asks to take over (the last one asked). */
+  adopt?: RoomAdoption;
+  /** Every live change renames a member: the database is already renamed, the homeserver has nothing to do. */
+  onlyRenames: boolean;
 }
 
 /** What the homeserver work of one batch did; filled in as it goes (a failure keeps what was done). */
@@ -87,9 +91,17 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
     archive: false,
     reconcile: false,
     aliases: false,
+    onlyRenames: true,
   };
   const before = { name: state.settings.name, topic: state.settings.topic };
   for (const c of changes) {
+    if (c.type === 'renameMember') {
+      // Never refused, archived or not: the user's rename is already done in the database.
+      fold.refusals.push(undefined);
+      renameMember(state, fold, c.userSlug, c.newSlug);
+      continue;
+    }
+    fold.onlyRenames = false;
     if (state.archived || fold.archive) {
       fold.refusals.push(
         ApplicationFailure.create({
@@ -107,8 +119,10 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
       if (s.name !== undefined) state.settings.name = s.name;
       if (s.topic !== undefined) state.settings.topic = s.topic;
       if (s.visibility !== undefined) state.settings.visibility = s.visibility;
+      if (s.prune !== undefined) state.settings.prune = s.prune;
       // Matrix cannot turn encryption off again: it is only ever chosen at creation.
       if (s.encrypted !== undefined && state.roomId === null) state.settings.encrypted = s.encrypted;
+      if (c.adopt) fold.adopt = c.adopt;
     } else if (c.type === 'addMember' || c.type === 'removeMember') {
       if (!(c.userSlug in fold.previousRoles)) fold.previousRoles[c.userSlug] = state.members[c.userSlug] ?? null;
       if (c.type === 'addMember') {
@@ -135,6 +149,34 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
   }
   fold.settingsChanged = before.name !== state.settings.name || before.topic !== state.settings.topic;
   return fold;
+}
+
+const moveKey = <T>(record: Record<string, T>, from: string, to: string): void => {
+  if (!(from in record) || to in record) return;
+  record[to] = record[from]!;
+  delete record[from];
+};
+
+/**
+ * A member the database recorded under their new slug (they were renamed while the change was on
+ * its way): the desired members follow, old → new. From an activity's result, so replay-safe.
+ */
+export function followRenames(state: RoomState, renamed: Record<string, string> | null | undefined): void {
+  for (const [from, to] of Object.entries(renamed ?? {})) moveKey(state.members, from, to);
+}
+
+/** Moves a member's desired role, and whatever the batch has folded for them so far, to their new slug. */
+function renameMember(state: RoomState, fold: BatchFold, from: string, to: string): void {
+  const move = <T>(record: Record<string, T>): void => moveKey(record, from, to);
+  move(state.members);
+  move(fold.upserts);
+  move(fold.previousRoles);
+  const target = fold.targets.get(from);
+  if (target && !fold.targets.has(to)) {
+    fold.targets.delete(from);
+    fold.targets.set(to, target);
+  }
+  if (fold.removals.delete(from)) fold.removals.add(to);
 }
 
 const memberOf = (c: RoomChangeRequest): string | null =>

@@ -10,7 +10,14 @@ import { asUser } from './as-user.js';
 import { proxyActivitiesWithSummaries } from './activity-summaries.js';
 import { ACTIVITY_HEARTBEAT_TIMEOUT } from './heartbeat.js';
 import type { RoomRef, RoomState } from '../vocabulary/contract.js';
-import { emptyEffects, type BatchEffects, type BatchFold, type MemberResult, type Target } from './room-batch.js';
+import {
+  emptyEffects,
+  followRenames,
+  type BatchEffects,
+  type BatchFold,
+  type MemberResult,
+  type Target,
+} from './room-batch.js';
 import { EntitySlugsKey, MatrixRoomIdKey } from '../vocabulary/search-attributes.js';
 
 /** The room workflow's activities: retried with backoff for as long as the homeserver needs. */
@@ -116,7 +123,7 @@ async function ensureTheRoom(run: RoomRun, fold: BatchFold, onePass: boolean, ef
   const room =
     onePass && hadRoom && fold.membersOnly && state.alias !== null
       ? { roomId: state.roomId!, alias: state.alias, actions: [] }
-      : await acts.ensureRoom({ ref, settings: state.settings });
+      : await acts.ensureRoom({ ref, settings: state.settings, ...(fold.adopt ? { adopt: fold.adopt } : {}) });
   if (state.roomId !== room.roomId) upsertSearchAttributes([{ key: MatrixRoomIdKey, value: room.roomId }]);
   state.roomId = room.roomId;
   state.alias = room.alias;
@@ -151,6 +158,7 @@ async function onePassMembers(
     previousRoles: fold.previousRoles,
     powerLevelsInSync: run.powerLevelsInSync,
   });
+  followRenames(state, pass.renamed);
   const again = new Map<string, Target>();
   for (const [slug, o] of Object.entries(pass.members)) {
     if (o.retry) again.set(slug, fold.targets.get(slug)!);
@@ -178,7 +186,7 @@ async function perMemberWay(
   const { targets } = fold;
   // Desired membership is durable before the homeserver is touched: reconciliation works from it.
   if (Object.keys(fold.upserts).length || fold.removals.size) {
-    await acts.recordMembers({ ref, upserts: fold.upserts, removals: [...fold.removals] });
+    followRenames(state, await acts.recordMembers({ ref, upserts: fold.upserts, removals: [...fold.removals] }));
   }
   let removeIds: string[] = [];
   if (fold.reconcile) {

@@ -56,7 +56,16 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
       if (s.topic !== undefined && (typeof s.topic !== 'string' || s.topic.length > 4096)) throw invalid('topic must be a string of at most 4096 characters');
       if (s.visibility !== undefined && s.visibility !== 'public' && s.visibility !== 'private') throw invalid('visibility must be public or private');
       if (s.encrypted !== undefined && typeof s.encrypted !== 'boolean') throw invalid('encryption can only be asked for DMs');
+      if (s.prune !== undefined && typeof s.prune !== 'boolean') throw invalid('prune must be true or false');
+      const a = c.adopt as Record<string, unknown> | undefined;
+      if (a !== undefined && (typeof a !== 'object' || a === null || typeof (a.roomId ?? a.alias) !== 'string'))
+        throw invalid('adopt must name the room by roomId or alias');
       const p = settingsProblem(kind, s);
+      if (p) throw invalid(p);
+      return;
+    }
+    case 'renameMember': {
+      const p = slugProblem(String(c.userSlug ?? '')) ?? slugProblem(String(c.newSlug ?? ''), 'newSlug');
       if (p) throw invalid(p);
       return;
     }
@@ -91,7 +100,8 @@ async function applyBatch(run: RoomRun, batch: Pending[]): Promise<void> {
   const { state } = run;
   const changes = batch.map((p) => p.change);
   const fold = foldBatch(state, changes);
-  const live = fold.refusals.some((r) => r === undefined);
+  // A batch of renames only follows the database: nothing to do on the homeserver.
+  const live = fold.refusals.some((r) => r === undefined) && !fold.onlyRenames;
   const effects = live ? await applyToHomeserver(run, fold) : emptyEffects();
   const outcomes = distributeOutcomes(run.ref.kind, changes, fold, effects);
   batch.forEach((p, i) => {

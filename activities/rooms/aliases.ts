@@ -7,6 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../vocabulary/failures.js';
 import type { RoomRef } from '../../vocabulary/contract.js';
+import type { CanonicalAlias } from '../../adapters/matrix/aliases.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
 import type { RoomRecord } from '../../adapters/store/rooms.js';
 import type { SlugRecord } from '../../adapters/store/room-slugs.js';
@@ -45,8 +46,8 @@ async function slugsOf(ctx: RoomContext, ref: RoomRef): Promise<{ history: SlugR
   return { history, current: history.find((s) => s.renamedAt === null)?.slug ?? ref.slug };
 }
 
-/** Makes the alias point at the room in the directory; one pointing elsewhere is a failure. */
-async function pointAt(ctx: RoomContext, alias: string, roomId: string, actions: string[]): Promise<void> {
+/** Makes the alias point at the room in the directory; one pointing elsewhere is a failure (RoomInUse). */
+export async function pointAt(ctx: RoomContext, alias: string, roomId: string, actions: string[]): Promise<void> {
   const { bot, aliases } = ctx.deps;
   if ((await matrixCall(() => bot.resolveAlias(alias))) === roomId) return;
   try {
@@ -65,16 +66,44 @@ async function pointAt(ctx: RoomContext, alias: string, roomId: string, actions:
   }
 }
 
-/** `m.room.canonical_alias`: ours canonical, our kept ones as alternatives, anyone else's left as they are. */
-async function writeCanonical(ctx: RoomContext, ref: RoomRef, roomId: string, alias: string, kept: string[]) {
+/**
+ * Pure: the `m.room.canonical_alias` content with the entity's aliases where they stand — `alias`
+ * canonical, the `kept` ones alternatives; a canonical alias not `ours` (an adopted room's own,
+ * decision 0030) stays canonical, `alias` then first among the alternatives; anyone else's
+ * alternatives are left as they are.
+ */
+export function canonicalContent(
+  now: CanonicalAlias,
+  alias: string,
+  kept: string[],
+  ours: (a: string) => boolean,
+): CanonicalAlias {
+  const others = (now.alt_aliases ?? []).filter((a) => !ours(a));
+  if (now.alias !== undefined && !ours(now.alias)) return { ...now, alt_aliases: [alias, ...kept, ...others] };
+  return { ...now, alias, alt_aliases: [...kept, ...others] };
+}
+
+/** Writes `m.room.canonical_alias` as canonicalContent has it, when it differs; returns what it did. */
+export async function writeCanonical(
+  ctx: RoomContext,
+  ref: RoomRef,
+  roomId: string,
+  alias: string,
+  kept: string[],
+): Promise<string[]> {
   const { aliases, userPrefix, serverName } = ctx.deps;
   const ours = (a: string): boolean => a.startsWith(`#${userPrefix}_${ref.tenant}_${ref.kind}_`) && a.endsWith(`:${serverName}`);
   const now = (await matrixCall(() => aliases.canonicalAlias(roomId))) ?? {};
-  const alt = [...kept, ...(now.alt_aliases ?? []).filter((a) => !ours(a))];
-  const same = now.alias === alias && (now.alt_aliases ?? []).join('\n') === alt.join('\n');
+  const next = canonicalContent(now, alias, kept, ours);
+  const same = now.alias === next.alias && (now.alt_aliases ?? []).join('\n') === (next.alt_aliases ?? []).join('\n');
   if (same) return [];
-  await matrixCall(() => aliases.setCanonicalAlias(roomId, { ...now, alias, alt_aliases: alt }));
-  return [`canonical alias ${alias}${kept.length ? ` (also ${kept.join(', ')})` : ''}`];
+  await matrixCall(() => aliases.setCanonicalAlias(roomId, next));
+  const also = kept.length ? ` (also ${kept.join(', ')})` : '';
+  return [
+    next.alias === alias
+      ? `canonical alias ${alias}${also}`
+      : `alternative alias ${alias}${also} beside the canonical ${next.alias}`,
+  ];
 }
 
 /** Brings the room's aliases to where the entity's slugs stand; a never-renamed room is left alone. */

@@ -38,17 +38,29 @@ export interface RoomActivityDeps {
 /** The dependencies plus the naming rules every room activity shares. */
 export interface RoomContext {
   deps: RoomActivityDeps;
-  userIdOf(tenant: string, slug: string): string;
+  /**
+   * The Matrix ids of user slugs, by slug: the stored binding (an adopted account, a renamed user's
+   * own), else — for a user never provisioned — the id derived from the slug.
+   */
+  userIds(tenant: string, slugs: readonly string[]): Promise<Map<string, string>>;
+  userIdOf(tenant: string, slug: string): Promise<string>;
   aliasOf(ref: RoomRef): string;
-  /** A Matrix id in this tenant's managed namespace (ours to add, remove and level). */
+  /** A Matrix id in this tenant's managed namespace (the accounts the service creates). */
   isManaged(tenant: string, userId: string): boolean;
 }
 
 /** The naming rules bound to `deps`. */
 export function roomContext(deps: RoomActivityDeps): RoomContext {
+  const derived = (tenant: string, slug: string): string =>
+    matrixUserId(deps.userPrefix, deps.serverName, tenant, slug);
+  const userIds = async (tenant: string, slugs: readonly string[]): Promise<Map<string, string>> => {
+    const bound = await deps.users.bindings(tenant, slugs);
+    return new Map(slugs.map((s) => [s, bound.get(s)?.userId ?? derived(tenant, s)]));
+  };
   return {
     deps,
-    userIdOf: (tenant, slug) => matrixUserId(deps.userPrefix, deps.serverName, tenant, slug),
+    userIds,
+    userIdOf: async (tenant, slug) => (await userIds(tenant, [slug])).get(slug)!,
     aliasOf: (r) => `#${roomAliasLocalpart(deps.userPrefix, r.tenant, r.kind, r.slug)}:${deps.serverName}`,
     isManaged: (tenant, userId) =>
       userId.startsWith(`@${deps.userPrefix}_${tenant}_`) && userId.endsWith(`:${deps.serverName}`),

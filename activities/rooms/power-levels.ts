@@ -7,59 +7,105 @@ import { matrixCall } from '../../adapters/matrix/errors.js';
 import type { RoomContext } from './context.js';
 import type { MemberPassInput, PowerLevelChanges, PowerLevelsInput } from './types.js';
 
+/** Who may not be touched, and how high the bot may go: Matrix's rules for changing power levels. */
+export interface Reach {
+  /** Creators (room version 12 on) outrank every level and are never listed. */
+  creators: Set<string>;
+  botLevel: number;
+  /** A user's level now (an entry, else `users_default`). */
+  levelOf(userId: string): number;
+}
+
+export function reachOf(bot: string, current: PowerLevelsContent, creators: string[]): Reach {
+  const users = current.users ?? {};
+  const byDefault = typeof current.users_default === 'number' ? current.users_default : 0;
+  return {
+    creators: new Set(creators),
+    botLevel: creators.includes(bot) ? Infinity : (users[bot] ?? byDefault),
+    levelOf: (userId) => users[userId] ?? byDefault,
+  };
+}
+
 /**
- * The `users` entries the room should have: managed users' entries exactly as their roles give
- * (0 is no entry), everyone else's as they are. Also what changed, by member slug.
+ * The `users` entries the room should have: the entries of the members' accounts (bound, adopted
+ * or managed) and of the tenant's managed namespace exactly as their roles give (0 is no entry),
+ * everyone else's as they are. A level the bot cannot change (a creator's, one not below its own,
+ * or one it would raise above its own) is kept and said so. Also what changed, by member slug.
  */
-function mergeLevels(ctx: RoomContext, input: PowerLevelsInput, current: Record<string, number>) {
+async function mergeLevels(ctx: RoomContext, input: PowerLevelsInput, current: PowerLevelsContent, reach: Reach) {
   const { tenant, kind } = input.ref;
+  const slugs = [...Object.keys(input.members), ...(input.removed ?? [])];
+  const ids = await ctx.userIds(tenant, slugs);
   const slugOf = new Map<string, string>();
-  for (const slug of [...Object.keys(input.members), ...(input.removed ?? [])])
-    slugOf.set(ctx.userIdOf(tenant, slug), slug);
+  for (const slug of slugs) slugOf.set(ids.get(slug)!, slug);
   const desired = new Map<string, number>();
   for (const [slug, role] of Object.entries(input.members)) {
     const level = powerLevelFor(ctx.deps.powerLevels, kind as RoomKind, role);
-    if (level !== 0) desired.set(ctx.userIdOf(tenant, slug), level);
+    if (level !== 0) desired.set(ids.get(slug)!, level);
   }
-  const users = { ...current };
+  const ours = (id: string): boolean => ctx.isManaged(tenant, id) || slugOf.has(id);
+  const users = { ...(current.users ?? {}) };
   const changes: PowerLevelChanges = { bySlug: {}, other: [] };
+  let writes = 0;
   const note = (id: string, text: string): void => {
     const slug = slugOf.get(id);
     if (slug) (changes.bySlug[slug] ??= []).push(text);
     else changes.other.push(text);
   };
+  const bot = ctx.deps.bot.userId;
+  const fixed = (id: string, from: number, to: number): boolean => {
+    if (reach.creators.has(id)) return true;
+    if (id !== bot && from >= reach.botLevel) {
+      note(
+        id,
+        `power level ${id} stays ${from}: not below the bot's ${reach.botLevel}, which Matrix requires to change it`,
+      );
+      return true;
+    }
+    if (to > reach.botLevel) {
+      note(id, `power level ${id} stays ${from}: ${to} is above the bot's own ${reach.botLevel}`);
+      return true;
+    }
+    return false;
+  };
   for (const [id, level] of Object.entries(users)) {
-    if (ctx.isManaged(tenant, id) && !desired.has(id)) {
+    if (ours(id) && !desired.has(id) && !fixed(id, level, 0)) {
       delete users[id];
       note(id, `power level ${id} ${level}→0`);
+      writes += 1;
     }
   }
   for (const [id, level] of desired) {
-    if (users[id] !== level) {
+    if (users[id] !== level && !reach.creators.has(id) && !fixed(id, users[id] ?? 0, level)) {
       note(id, `power level ${id} ${users[id] ?? 0}→${level}`);
       users[id] = level;
+      writes += 1;
     }
   }
-  return { users, changes };
+  return { users, changes, writes, ours };
 }
 
 /**
- * Read, merge, write, verify: the managed users' entries of `m.room.power_levels` become exactly
- * the levels their roles give; entries of anyone else are left as they are. The event is replaced
+ * Read, merge, write, verify: the members' entries of `m.room.power_levels` become exactly the
+ * levels their roles give; entries of anyone else are left as they are. The event is replaced
  * whole with no compare-and-swap, hence the read back: a concurrent writer is reported as
  * PowerLevelsDiverged (retried), not silently lost.
  */
 export async function syncLevels(ctx: RoomContext, input: PowerLevelsInput): Promise<PowerLevelChanges> {
   const { bot } = ctx.deps;
   const { roomId } = input;
-  const current = await matrixCall(() => bot.powerLevels(roomId));
-  const { users, changes } = mergeLevels(ctx, input, current.users ?? {});
-  if (Object.keys(changes.bySlug).length === 0 && changes.other.length === 0) return changes;
+  const [current, creation] = await Promise.all([
+    matrixCall(() => bot.powerLevels(roomId)),
+    matrixCall(() => bot.creation(roomId)),
+  ]);
+  const reach = reachOf(bot.userId, current, creation.creators);
+  const { users, changes, writes, ours } = await mergeLevels(ctx, input, current, reach);
+  if (writes === 0) return changes;
   const next: PowerLevelsContent = { ...current, users };
   await matrixCall(() => bot.setPowerLevels(roomId, next));
   const after = await matrixCall(() => bot.powerLevels(roomId));
   for (const id of new Set([...Object.keys(users), ...Object.keys(after.users ?? {})])) {
-    if (ctx.isManaged(input.ref.tenant, id) && (after.users?.[id] ?? 0) !== (users[id] ?? 0)) {
+    if (ours(id) && (after.users?.[id] ?? 0) !== (users[id] ?? 0)) {
       throw ApplicationFailure.create({
         type: FailureType.PowerLevelsDiverged,
         message: `power level of ${id} reads ${after.users?.[id] ?? 0} after writing ${users[id] ?? 0}`,
@@ -71,9 +117,10 @@ export async function syncLevels(ctx: RoomContext, input: PowerLevelsInput): Pro
 
 /**
  * The levels need no look: this run already wrote them, and no target's level changes (a
- * `member` joining changes nothing). A target of unknown previous role counts as a change.
+ * `member` joining changes nothing). A target of unknown previous role counts as a change; so does
+ * a new member of an adopted room, where people may hold levels from before the service.
  */
-export function levelsUnchanged(ctx: RoomContext, input: MemberPassInput): boolean {
+export function levelsUnchanged(ctx: RoomContext, input: MemberPassInput, adopted = false): boolean {
   const levelOf = (role: string | null | undefined): number =>
     role ? powerLevelFor(ctx.deps.powerLevels, input.ref.kind as RoomKind, role) : 0;
   return (
@@ -81,6 +128,7 @@ export function levelsUnchanged(ctx: RoomContext, input: MemberPassInput): boole
     input.targets.every(
       (t) =>
         t.userSlug in input.previousRoles &&
+        !(adopted && input.previousRoles[t.userSlug] === null) &&
         levelOf(input.previousRoles[t.userSlug]) === levelOf(input.members[t.userSlug]),
     )
   );

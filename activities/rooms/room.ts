@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../vocabulary/failures.js';
 import { roomAliasLocalpart } from '../../vocabulary/ids.js';
-import type { RoomChangeResult, RoomRef, RoomSettings } from '../../vocabulary/contract.js';
+import type { RoomAdoption, RoomChangeResult, RoomRef, RoomSettings } from '../../vocabulary/contract.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
+import { adoptRoom } from './adopt.js';
 import { loadRoom } from './aliases.js';
 import { reachableOrFail, type RoomContext } from './context.js';
 import type { EnsureRoomResult } from './types.js';
@@ -58,18 +59,25 @@ async function createOrAdopt(
   }
 }
 
+/** What ensureRoom is asked: the entity, its settings, and an existing room to take over. */
+export interface EnsureRoomInput {
+  ref: RoomRef;
+  settings: RoomSettings;
+  dmUsers?: string[];
+  adopt?: RoomAdoption;
+}
+
 /**
  * Makes sure the Matrix room exists: the stored room if there is one (and it must still be
- * there), else the room behind the deterministic alias, else a new room with that alias.
+ * there), else the room to adopt when one is named, else the room behind the deterministic alias,
+ * else a new room with that alias.
  */
-export async function ensureRoom(
-  ctx: RoomContext,
-  input: { ref: RoomRef; settings: RoomSettings; dmUsers?: string[] },
-): Promise<EnsureRoomResult> {
+export async function ensureRoom(ctx: RoomContext, input: EnsureRoomInput): Promise<EnsureRoomResult> {
   const { ref, settings } = input;
   const { bot, rooms, gateway } = ctx.deps;
   const alias = ctx.aliasOf(ref);
   const stored = await rooms.get(ref.tenant, ref.kind, ref.slug);
+  if (input.adopt) return adoptRoom(ctx, ref, settings, input.adopt, stored);
   await rooms.upsert({ ...ref, alias, settings });
   if (stored?.roomId) {
     await reachableOrFail(ctx, ref, stored.roomId);
@@ -141,8 +149,7 @@ export function createRoomLevelActivities(ctx: RoomContext) {
   return {
     /** The room's record and desired membership as stored (and its slugs, once renamed), or null for a new entity. */
     loadRoom: (ref: RoomRef) => loadRoom(ctx, ref),
-    ensureRoom: (input: { ref: RoomRef; settings: RoomSettings; dmUsers?: string[] }): Promise<EnsureRoomResult> =>
-      ensureRoom(ctx, input),
+    ensureRoom: (input: EnsureRoomInput): Promise<EnsureRoomResult> => ensureRoom(ctx, input),
     applyRoomSettings: (input: { roomId: string; settings: RoomSettings }): Promise<string[]> =>
       applyRoomSettings(ctx, input),
     archiveRoom: (input: { ref: RoomRef; roomId: string }): Promise<string[]> => archiveRoom(ctx, input),

@@ -42,6 +42,8 @@ export interface MemberPassResult {
   members: Record<string, MemberOutcome>;
   /** null: not written; the workflow runs syncPowerLevels. */
   powerLevels: PowerLevelChanges | null;
+  /** Members recorded under the slug they were renamed to meanwhile, old → new (absent: none). */
+  renamed?: Record<string, string>;
 }
 
 /** The room found or created, and what that took (created, adopted, released a husk). */
@@ -54,6 +56,10 @@ export interface EnsureRoomResult {
 /** What prepareMember leaves for the user's own join: nothing when `joined`. */
 export interface PreparedMember {
   userId: string;
+  /**
+   * Nothing is left for the workflow to do: the user is joined, or — someone the service cannot
+   * act as — invited, to accept from their own client.
+   */
   joined: boolean;
   actions: string[];
 }

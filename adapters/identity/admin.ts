@@ -17,7 +17,8 @@ import { UndecryptableTokenError } from '../../lib/token-cipher.js';
 import type { MatrixAdmin } from '../matrix/admin.js';
 import { matrixCall } from '../matrix/errors.js';
 import type { UserStore } from '../store/users.js';
-import type { AccountChange, ActingAs, Identity } from './types.js';
+import { adoptedAccountMissing, notManaged } from './refusals.js';
+import type { AccountChange, AccountState, ActingAs, Identity } from './types.js';
 
 export interface AdminIdentityDeps {
   admin: MatrixAdmin;
@@ -50,6 +51,12 @@ async function ensureAccount(
   return { created: !existing, reactivated, displayNameChanged };
 }
 
+/** The account as the Admin API has it; nothing is changed. */
+async function accountState(admin: MatrixAdmin, userId: string): Promise<AccountState> {
+  const account = await matrixCall(() => admin.getUser(userId));
+  return !account ? 'missing' : account.deactivated ? 'deactivated' : 'active';
+}
+
 /**
  * A token for the user, stored encrypted. An existing token is kept (it is validated when a call
  * fails with it, not on every use), so repeats create no new token; `renew` replaces it (after a
@@ -61,6 +68,8 @@ async function ensureToken(
 ): Promise<EnsureCredentialResult> {
   const stored = await deps.users.get(input.tenant, input.slug);
   if (stored?.hasToken && !input.renew) return { issued: false };
+  // Someone the service cannot act as (an account of another server) gets no token.
+  if (!canActAs(deps.scope, input.userId)) return { issued: false };
   const token = await matrixCall(() => deps.admin.loginAs(input.userId));
   if (stored?.hasToken) {
     return {
@@ -70,9 +79,16 @@ async function ensureToken(
   return { issued: await deps.users.storeTokenIfAbsent(input.tenant, input.slug, token) };
 }
 
+/** An adopted account is only ever logged in as: never created or reactivated (decision 0029). */
+async function adoptedAccount(admin: MatrixAdmin, userId: string): Promise<AccountChange> {
+  const state = await accountState(admin, userId);
+  if (state !== 'active') throw adoptedAccountMissing(userId, state);
+  return { created: false, reactivated: false, displayNameChanged: false };
+}
+
 /**
  * Replaces the token of generation `staleGeneration`, keeping the Matrix user id; reactivates the
- * same user if the homeserver no longer has them active. A token already replaced is left alone:
+ * same user if the homeserver no longer has them active (never an adopted one). A token already replaced is left alone:
  * one re-login per dead token.
  */
 async function renewToken(deps: AdminIdentityDeps, input: ReauthUserInput): Promise<ReauthUserResult> {
@@ -87,7 +103,10 @@ async function renewToken(deps: AdminIdentityDeps, input: ReauthUserInput): Prom
   if (stored.tokenGeneration !== input.staleGeneration) {
     return { userId: stored.userId, renewed: false, reprovisioned: false, generation: stored.tokenGeneration };
   }
-  const account = await ensureAccount(deps.admin, stored.userId, stored.displayName ?? input.slug);
+  if (!canActAs(deps.scope, stored.userId)) throw notManaged(stored.userId, input.slug);
+  const account = stored.adopted
+    ? await adoptedAccount(deps.admin, stored.userId)
+    : await ensureAccount(deps.admin, stored.userId, stored.displayName ?? input.slug);
   const token = await matrixCall(() => deps.admin.loginAs(stored.userId));
   const generation = await deps.users.replaceToken(input.tenant, input.slug, token, input.staleGeneration);
   return {
@@ -103,7 +122,11 @@ async function renewToken(deps: AdminIdentityDeps, input: ReauthUserInput): Prom
  * fails with `MatrixUnknownToken` carrying the token's generation, so the workflow renews exactly
  * that token once (workflows/as-user.ts) and retries.
  */
-async function actWithToken<T>(users: UserStore, user: UserRef, fn: (as: ActingAs) => Promise<T>): Promise<T> {
+async function actWithToken<T>(
+  { users, scope }: AdminIdentityDeps,
+  user: UserRef,
+  fn: (as: ActingAs) => Promise<T>,
+): Promise<T> {
   const { tenant, slug } = user;
   let credential;
   try {
@@ -118,6 +141,7 @@ async function actWithToken<T>(users: UserStore, user: UserRef, fn: (as: ActingA
     }
     throw err;
   }
+  if (credential && !canActAs(scope, credential.userId)) throw notManaged(credential.userId, slug);
   const details: UnknownTokenDetails = { tenant, slug, generation: credential?.generation ?? 0 };
   const token = credential?.accessToken;
   if (!credential || !token) {
@@ -155,8 +179,9 @@ export function adminIdentity(deps: AdminIdentityDeps): Identity {
       const account = await matrixCall(() => deps.admin.getUser(userId));
       return account !== null && !account.deactivated;
     },
+    accountState: (userId) => accountState(deps.admin, userId),
     ensureCredential: (input) => ensureToken(deps, input),
     renewCredential: (input) => renewToken(deps, input),
-    actAs: (user, fn) => actWithToken(deps.users, user, fn),
+    actAs: (user, fn) => actWithToken(deps, user, fn),
   };
 }

@@ -15,6 +15,11 @@ export interface AppserviceAccounts {
    * cannot (see `deactivated` below).
    */
   deactivated(userId: string): Promise<boolean | null>;
+  /**
+   * Whether the account of a user id in the namespace is registered: the homeserver refuses to
+   * assert an unregistered one (403).
+   */
+  exists(userId: string): Promise<boolean>;
   /** The user's display name (null: none set). */
   displayName(userId: string): Promise<string | null>;
   /** Sets the display name as the user (the homeserver updates their membership in every room). */
@@ -23,6 +28,39 @@ export interface AppserviceAccounts {
 
 /** The device of the deactivation check's short-lived login: one fixed id, so a lost logout leaves one device, not many. */
 export const ACCOUNT_CHECK_DEVICE = 'OM_ACCOUNT_CHECK';
+
+/**
+ * Identity assertion works for a deactivated account too (Synapse checks only that the account
+ * exists), so nothing else would tell. The appservice login does check: it is refused with
+ * M_USER_DEACTIVATED, and otherwise answers a token that is logged out at once (its device goes
+ * with it). A homeserver without that login (Matrix Authentication Service answers
+ * M_APPSERVICE_LOGIN_UNSUPPORTED) cannot tell: null.
+ */
+async function deactivated(homeserverUrl: string, asToken: string, userId: string): Promise<boolean | null> {
+  let token: string;
+  try {
+    const r = await matrixRequest<{ access_token: string }>(homeserverUrl, {
+      method: 'POST',
+      path: '/_matrix/client/v3/login',
+      token: asToken,
+      body: {
+        type: 'm.login.application_service',
+        identifier: { type: 'm.id.user', user: userId },
+        device_id: ACCOUNT_CHECK_DEVICE,
+        initial_device_display_name: 'matrix-orchestrator account check',
+      },
+    });
+    token = r.access_token;
+  } catch (err) {
+    if (!(err instanceof MatrixHttpError)) throw err;
+    if (err.errcode === 'M_USER_DEACTIVATED') return true;
+    // 401 (the as_token refused), 429 and 5xx are the caller's to translate or retry.
+    if (err.status === 401 || err.status === 429 || err.status >= 500) throw err;
+    return null;
+  }
+  await matrixRequest(homeserverUrl, { method: 'POST', path: '/_matrix/client/v3/logout', token, body: {} });
+  return false;
+}
 
 export function appserviceAccounts(homeserverUrl: string, asToken: string): AppserviceAccounts {
   const asUser = (userId: string) => ({ token: asToken, query: { user_id: userId } });
@@ -43,37 +81,20 @@ export function appserviceAccounts(homeserverUrl: string, asToken: string): Apps
       }
     },
 
-    /**
-     * Identity assertion works for a deactivated account too (Synapse checks only that the account
-     * exists), so nothing else would tell. The appservice login does check: it is refused with
-     * M_USER_DEACTIVATED, and otherwise answers a token that is logged out at once (its device goes
-     * with it). A homeserver without that login (Matrix Authentication Service answers
-     * M_APPSERVICE_LOGIN_UNSUPPORTED) cannot tell: null.
-     */
-    async deactivated(userId) {
-      let token: string;
+    deactivated: (userId) => deactivated(homeserverUrl, asToken, userId),
+
+    async exists(userId) {
       try {
-        const r = await matrixRequest<{ access_token: string }>(homeserverUrl, {
-          method: 'POST',
-          path: '/_matrix/client/v3/login',
-          token: asToken,
-          body: {
-            type: 'm.login.application_service',
-            identifier: { type: 'm.id.user', user: userId },
-            device_id: ACCOUNT_CHECK_DEVICE,
-            initial_device_display_name: 'matrix-orchestrator account check',
-          },
+        await matrixRequest(homeserverUrl, {
+          method: 'GET',
+          path: '/_matrix/client/v3/account/whoami',
+          ...asUser(userId),
         });
-        token = r.access_token;
+        return true;
       } catch (err) {
-        if (!(err instanceof MatrixHttpError)) throw err;
-        if (err.errcode === 'M_USER_DEACTIVATED') return true;
-        // 401 (the as_token refused), 429 and 5xx are the caller's to translate or retry.
-        if (err.status === 401 || err.status === 429 || err.status >= 500) throw err;
-        return null;
+        if (err instanceof MatrixHttpError && err.status === 403) return false;
+        throw err;
       }
-      await matrixRequest(homeserverUrl, { method: 'POST', path: '/_matrix/client/v3/logout', token, body: {} });
-      return false;
     },
 
     async displayName(userId) {

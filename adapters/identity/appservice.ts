@@ -10,7 +10,8 @@ import { canActAs, type IdentityScope } from '../../vocabulary/identity.js';
 import { MatrixHttpError, toActivityFailure } from '../matrix/errors.js';
 import type { UserStore } from '../store/users.js';
 import { appserviceAccounts, type AppserviceAccounts } from './appservice-accounts.js';
-import type { AccountChange, Identity } from './types.js';
+import { notManaged } from './refusals.js';
+import type { AccountChange, AccountState, Identity } from './types.js';
 
 export interface AppserviceIdentityDeps {
   homeserverUrl: string;
@@ -73,6 +74,13 @@ async function ensureAccount(
   return { created, reactivated: false, displayNameChanged };
 }
 
+/** Registered, and not deactivated as far as the homeserver tells (the check of ensureAccount); nothing changed. */
+async function accountState(accounts: AppserviceAccounts, scope: IdentityScope, userId: string): Promise<AccountState> {
+  const call = <T>(what: string, fn: () => Promise<T>) => withAsToken(`${what} ${userId}`, scope, fn);
+  if (!(await call('looking up', () => accounts.exists(userId)))) return 'missing';
+  return (await call('checking', () => accounts.deactivated(userId))) === true ? 'deactivated' : 'active';
+}
+
 export function appserviceIdentity(deps: AppserviceIdentityDeps): Identity {
   const { scope, users } = deps;
   const accounts = appserviceAccounts(deps.homeserverUrl, deps.asToken);
@@ -85,6 +93,7 @@ export function appserviceIdentity(deps: AppserviceIdentityDeps): Identity {
     // Deactivation is checked when the user is provisioned (one login and logout); before every join
     // that would cost a device per join. Identity assertion keeps working for a deactivated account.
     accountActive: async () => true,
+    accountState: (userId) => accountState(accounts, scope, userId),
     ensureCredential: async () => ({ issued: false }),
     renewCredential: async (input) => {
       throw ApplicationFailure.create({
@@ -103,6 +112,7 @@ export function appserviceIdentity(deps: AppserviceIdentityDeps): Identity {
         });
       }
       const { userId } = stored;
+      if (!canActAs(scope, userId)) throw notManaged(userId, user.slug);
       return withAsToken(`acting as ${userId}`, scope, () =>
         fn({ userId, token: deps.asToken, query: { user_id: userId } }),
       );

@@ -7,7 +7,17 @@ import { adminIdentity } from './admin.js';
 import { appserviceIdentity } from './appservice.js';
 import type { Identity } from './types.js';
 
-export type { AccountChange, ActingAs, Identity } from './types.js';
+export type { AccountChange, AccountState, ActingAs, Identity } from './types.js';
+export { adoptedAccountMissing, notManaged } from './refusals.js';
+
+/**
+ * Whom the configured mode can act as (vocabulary/identity.ts canActAs): what the API and the CLI
+ * need of the mode, without the adapter's account calls.
+ */
+export function identityScope(config: Pick<Config, 'matrix'>): IdentityScope {
+  const m = config.matrix;
+  return { mode: m.identityMode, serverName: m.serverName, userPrefix: m.userPrefix };
+}
 
 /**
  * The identity, and the Synapse Admin API where the mode uses it (admin mode: accounts, tokens, and
@@ -18,7 +28,7 @@ export function identityFor(
   users: UserStore,
 ): { identity: Identity; admin: MatrixAdmin | null } {
   const m = config.matrix;
-  const scope: IdentityScope = { mode: m.identityMode, serverName: m.serverName, userPrefix: m.userPrefix };
+  const scope = identityScope(config);
   if (m.identityMode === 'appservice') {
     return {
       identity: appserviceIdentity({ homeserverUrl: m.homeserverUrl, asToken: m.asToken, users, scope }),

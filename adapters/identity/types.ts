@@ -21,6 +21,9 @@ export interface AccountChange {
   displayNameChanged: boolean;
 }
 
+/** An existing account as the homeserver has it. */
+export type AccountState = 'active' | 'deactivated' | 'missing';
+
 export interface Identity {
   readonly mode: IdentityMode;
   /** Whether the service can act as this Matrix id at all in this mode (vocabulary/identity.ts canActAs). */
@@ -37,13 +40,25 @@ export interface Identity {
    * as far as this mode can tell without a cost per join (false: provision them again first).
    */
   accountActive(userId: string): Promise<boolean>;
-  /** Stores what acting as the user needs, if the mode stores anything; `renew` replaces it. */
+  /**
+   * An account the service must never create, rename or reactivate (an adopted one, decision 0029)
+   * and can act as: whether it is there and active, as far as this mode can tell, changing nothing.
+   */
+  accountState(userId: string): Promise<AccountState>;
+  /**
+   * Stores what acting as the user needs, if the mode stores anything; `renew` replaces it. Nothing
+   * for an account the service cannot act as (their own client is how they take part).
+   */
   ensureCredential(user: UserRef & { userId: string; renew?: boolean }): Promise<EnsureCredentialResult>;
-  /** Replaces a credential the homeserver refused (`MatrixUnknownToken` from actAs), once per generation. */
+  /**
+   * Replaces a credential the homeserver refused (`MatrixUnknownToken` from actAs), once per
+   * generation; never creates or reactivates an adopted account (`AccountMissing` instead).
+   */
   renewCredential(input: ReauthUserInput): Promise<ReauthUserResult>;
   /**
    * Runs `fn` with the credentials of one request as the stored user (their Matrix id from the
-   * store) and translates whatever it throws into an activity failure. A refused per-user token
+   * store) and translates whatever it throws into an activity failure; `UserNotManaged` for a user
+   * the service cannot act as (an adopted account outside its reach). A refused per-user token
    * fails as `MatrixUnknownToken` with its generation, which workflows/as-user.ts renews once.
    */
   actAs<T>(user: UserRef, fn: (as: ActingAs) => Promise<T>): Promise<T>;

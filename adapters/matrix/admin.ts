@@ -23,6 +23,11 @@ export interface MatrixAdmin {
   loginAs(userId: string): Promise<string>;
   /** Deletes and purges a room (everyone is removed, history is deleted). */
   deleteRoom(roomId: string): Promise<void>;
+  /**
+   * Synapse's make-room-admin: a local member with the room's highest power level (a creator in
+   * room version 12) grants `userId` that level, and invites them into a room that is not public.
+   */
+  makeRoomAdmin(roomId: string, userId: string): Promise<void>;
 }
 
 export interface SynapseAdminOptions {
@@ -112,6 +117,9 @@ export function createSynapseAdmin(opts: SynapseAdminOptions): MatrixAdmin {
     },
     async deleteRoom(roomId) {
       await call({ method: 'DELETE', path: `/_synapse/admin/v2/rooms/${enc(roomId)}`, body: { purge: true } });
+    },
+    async makeRoomAdmin(roomId, userId) {
+      await call({ method: 'POST', path: `/_synapse/admin/v1/rooms/${enc(roomId)}/make_room_admin`, body: { user_id: userId } });
     },
   };
 }

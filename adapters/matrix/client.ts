@@ -1,5 +1,6 @@
 import { createClient, type ICreateRoomOpts, type MatrixClient } from 'matrix-js-sdk';
 import { logger as sdkLogger } from 'matrix-js-sdk/lib/logger.js';
+import { adoptionCalls, type AdoptionCalls } from './adoption-calls.js';
 import { MatrixHttpError } from './errors.js';
 import { authorized, matrixRequest, type RequestAuth } from './http.js';
 
@@ -25,7 +26,7 @@ export interface CreateRoomOptions {
 }
 
 /** What the service bot (the appservice sender, acting with the as_token) does on the homeserver. */
-export interface MatrixBot {
+export interface MatrixBot extends AdoptionCalls {
   readonly userId: string;
   createRoom(opts: CreateRoomOptions): Promise<string>;
   /** The room an alias points at, or null. */
@@ -125,7 +126,7 @@ function roomCalls(client: MatrixClient, botUserId: string): RoomCalls {
 }
 
 /** The bot's calls on a room's members and state: memberships, power levels, name and topic. */
-function memberAndStateCalls(client: MatrixClient): Omit<MatrixBot, 'userId' | keyof RoomCalls> {
+function memberAndStateCalls(client: MatrixClient): Omit<MatrixBot, 'userId' | keyof RoomCalls | keyof AdoptionCalls> {
   return {
     async membership(roomId, userId) {
       const ev = await stateEvent<{ membership?: Membership }>(client, roomId, 'm.room.member', userId);
@@ -185,7 +186,12 @@ export function createMatrixBot(opts: { homeserverUrl: string; asToken: string; 
     accessToken: opts.asToken,
     userId: opts.userId,
   });
-  return { userId: opts.userId, ...roomCalls(client, opts.userId), ...memberAndStateCalls(client) };
+  return {
+    userId: opts.userId,
+    ...roomCalls(client, opts.userId),
+    ...memberAndStateCalls(client),
+    ...adoptionCalls(client),
+  };
 }
 
 /**

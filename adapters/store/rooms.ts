@@ -11,6 +11,8 @@ export interface RoomRecord {
   settings: RoomSettings;
   status: 'active' | 'archived';
   members: Record<string, string>;
+  /** Taken over (adopted) rather than created by the service. */
+  adopted: boolean;
 }
 
 /** Rooms and their desired membership. */
@@ -18,12 +20,29 @@ export interface RoomStore {
   get(tenant: string, kind: RoomKind, slug: string): Promise<RoomRecord | null>;
   /** Records the room (and its tenant) with its alias and settings; keeps an existing room id. */
   upsert(room: { tenant: string; kind: RoomKind; slug: string; alias: string; settings: RoomSettings }): Promise<void>;
-  setRoomId(tenant: string, kind: RoomKind, slug: string, roomId: string): Promise<void>;
-  /** Applies desired-membership changes in one transaction. */
-  applyMembers(tenant: string, kind: RoomKind, slug: string, upserts: Record<string, string>, removals: string[]): Promise<void>;
+  setRoomId(tenant: string, kind: RoomKind, slug: string, roomId: string, adopted?: boolean): Promise<void>;
+  /** The entity whose room this is, or null. */
+  ownerOf(roomId: string): Promise<{ tenant: string; kind: RoomKind; slug: string } | null>;
+  /**
+   * Applies desired-membership changes in one transaction. A user renamed meanwhile is recorded
+   * under their new slug (not in DMs, named by their users' slugs): `renamed` lists those, old → new.
+   * `adopted`: the room is one the service took over (its people may have levels of their own).
+   */
+  applyMembers(
+    tenant: string,
+    kind: RoomKind,
+    slug: string,
+    upserts: Record<string, string>,
+    removals: string[],
+  ): Promise<MembersApplied>;
   archive(tenant: string, kind: RoomKind, slug: string): Promise<void>;
   listActive(tenant: string): Promise<{ kind: RoomKind; slug: string }[]>;
   recordReconcile(tenant: string, startedAt: Date, rooms: number, fixes: unknown): Promise<void>;
+}
+
+export interface MembersApplied {
+  renamed: Record<string, string>;
+  adopted: boolean;
 }
 
 interface RoomRow {
@@ -34,6 +53,8 @@ interface RoomRow {
   visibility: Visibility;
   encrypted: boolean;
   status: 'active' | 'archived';
+  adopted: boolean;
+  prune: boolean;
 }
 
 /** RoomStore.applyMembers: one transaction, on a client of its own. */
@@ -44,11 +65,31 @@ async function applyMembers(
   slug: string,
   upserts: Record<string, string>,
   removals: string[],
-): Promise<void> {
+): Promise<MembersApplied> {
   const client = await db.connect();
   try {
     await client.query('BEGIN');
-    const entries = Object.entries(upserts);
+    const renamed: Record<string, string> = {};
+    if (kind !== 'dm') {
+      const slugs = [...Object.keys(upserts), ...removals];
+      // A rename holds its user's row (FOR UPDATE) until it commits: waiting for it here means either
+      // it renamed the rows this writes (it came first) or this sees its pointer (it came after).
+      if (slugs.length)
+        await client.query('SELECT 1 FROM matrix_users WHERE tenant = $1 AND slug = ANY($2::text[]) ORDER BY slug FOR SHARE', [
+          tenant,
+          slugs,
+        ]);
+      const r = slugs.length
+        ? await client.query<{ old_slug: string; new_slug: string }>(
+            'SELECT old_slug, new_slug FROM user_renames WHERE tenant = $1 AND old_slug = ANY($2::text[])',
+            [tenant, slugs],
+          )
+        : { rows: [] };
+      for (const x of r.rows) renamed[x.old_slug] = x.new_slug;
+    }
+    const current = (s: string): string => renamed[s] ?? s;
+    const entries = Object.entries(upserts).map(([u, role]) => [current(u), role] as const);
+    removals = removals.map(current);
     if (entries.length) {
       await client.query(
         `INSERT INTO room_members (tenant, kind, slug, user_slug, role)
@@ -63,7 +104,12 @@ async function applyMembers(
         [tenant, kind, slug, removals],
       );
     }
+    const room = await client.query<{ adopted: boolean }>(
+      'SELECT adopted FROM rooms WHERE tenant = $1 AND kind = $2 AND slug = $3',
+      [tenant, kind, slug],
+    );
     await client.query('COMMIT');
+    return { renamed, adopted: room.rows[0]?.adopted ?? false };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
@@ -76,7 +122,7 @@ export function createRoomStore(db: Db): RoomStore {
   return {
     async get(tenant, kind, slug) {
       const r = await db.query<RoomRow>(
-        'SELECT alias, room_id, name, topic, visibility, encrypted, status FROM rooms WHERE tenant = $1 AND kind = $2 AND slug = $3',
+        'SELECT alias, room_id, name, topic, visibility, encrypted, status, adopted, prune FROM rooms WHERE tenant = $1 AND kind = $2 AND slug = $3',
         [tenant, kind, slug],
       );
       const row = r.rows[0];
@@ -86,6 +132,7 @@ export function createRoomStore(db: Db): RoomStore {
         [tenant, kind, slug],
       );
       const settings: RoomSettings = { visibility: row.visibility, encrypted: row.encrypted };
+      if (row.prune) settings.prune = true;
       if (row.name !== null) settings.name = row.name;
       if (row.topic !== null) settings.topic = row.topic;
       return {
@@ -97,19 +144,43 @@ export function createRoomStore(db: Db): RoomStore {
         settings,
         status: row.status,
         members: Object.fromEntries(m.rows.map((x) => [x.user_slug, x.role])),
+        adopted: row.adopted,
       };
     },
     async upsert({ tenant, kind, slug, alias, settings }) {
       await db.query('INSERT INTO tenants (id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
       await db.query(
-        `INSERT INTO rooms (tenant, kind, slug, alias, name, topic, visibility, encrypted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (tenant, kind, slug) DO UPDATE SET name = EXCLUDED.name, topic = EXCLUDED.topic,
-           visibility = EXCLUDED.visibility, updated_at = now()`,
-        [tenant, kind, slug, alias, settings.name ?? null, settings.topic ?? null, settings.visibility ?? 'private', settings.encrypted ?? false],
+        // Settings left out keep what is recorded (an adopted room's own name, topic and visibility).
+        `INSERT INTO rooms (tenant, kind, slug, alias, name, topic, visibility, encrypted, prune)
+         VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, 'private'), $8, $9)
+         ON CONFLICT (tenant, kind, slug) DO UPDATE SET name = COALESCE(EXCLUDED.name, rooms.name),
+           topic = COALESCE(EXCLUDED.topic, rooms.topic), visibility = COALESCE($7, rooms.visibility),
+           prune = EXCLUDED.prune, updated_at = now()`,
+        [
+          tenant,
+          kind,
+          slug,
+          alias,
+          settings.name ?? null,
+          settings.topic ?? null,
+          settings.visibility ?? null,
+          settings.encrypted ?? false,
+          settings.prune ?? false,
+        ],
       );
     },
-    async setRoomId(tenant, kind, slug, roomId) {
-      await db.query('UPDATE rooms SET room_id = $4, updated_at = now() WHERE tenant = $1 AND kind = $2 AND slug = $3', [tenant, kind, slug, roomId]);
+    async setRoomId(tenant, kind, slug, roomId, adopted = false) {
+      await db.query(
+        'UPDATE rooms SET room_id = $4, adopted = adopted OR $5, updated_at = now() WHERE tenant = $1 AND kind = $2 AND slug = $3',
+        [tenant, kind, slug, roomId, adopted],
+      );
+    },
+    async ownerOf(roomId) {
+      const r = await db.query<{ tenant: string; kind: RoomKind; slug: string }>(
+        'SELECT tenant, kind, slug FROM rooms WHERE room_id = $1',
+        [roomId],
+      );
+      return r.rows[0] ?? null;
     },
     applyMembers: (tenant, kind, slug, upserts, removals) => applyMembers(db, tenant, kind, slug, upserts, removals),
     async archive(tenant, kind, slug) {

@@ -1,20 +1,34 @@
 import type { TokenCipher } from '../../lib/token-cipher.js';
+import { createUserLookup, CURRENT_SLUG, type UserBinding } from './user-bindings.js';
 import type { Db } from './db.js';
 
 export interface StoredUser {
   tenant: string;
+  /** The user's current slug: the one asked for, or the one it was renamed to. */
   slug: string;
   userId: string;
   displayName: string | null;
   hasToken: boolean;
   tokenGeneration: number;
+  /** Bound to an account that existed before the service (never created, renamed or deactivated by it). */
+  adopted: boolean;
 }
 
-/** Matrix users and their encrypted access tokens. */
+/**
+ * Matrix users and their encrypted access tokens. Every lookup by slug follows a rename (the old slug
+ * finds the user under their new one), so work accepted under the old slug still reaches the account.
+ */
 export interface UserStore {
   get(tenant: string, slug: string): Promise<StoredUser | null>;
-  /** Records the user (creating the tenant on first use); keeps any stored token. */
+  /** The bindings of many slugs at once (renames followed), by the slug asked for; unbound ones are absent. */
+  bindings(tenant: string, slugs: readonly string[]): Promise<Map<string, UserBinding>>;
+  /** Records the user (creating the tenant on first use); keeps any stored token and an existing binding. */
   upsert(user: { tenant: string; slug: string; userId: string; displayName: string }): Promise<void>;
+  /**
+   * Binds the user to an adopted account unless the slug or the account is bound already; returns
+   * what is bound now (this binding, or the one that was there).
+   */
+  bindAdopted(tenant: string, slug: string, userId: string): Promise<{ tenant: string; slug: string; userId: string } | null>;
   /** Stores a token only if none is stored yet; returns whether this call stored it. */
   storeTokenIfAbsent(tenant: string, slug: string, accessToken: string): Promise<boolean>;
   /** The decrypted token, or null when none is stored. */
@@ -34,19 +48,61 @@ export interface StoredCredential {
   generation: number;
 }
 
-const aad = (tenant: string, slug: string): string => `matrix-token:${tenant}:${slug}`;
+/** The associated data of a user's sealed token: it binds the ciphertext to the row (a rename re-seals it). */
+export const tokenAad = (tenant: string, slug: string): string => `matrix-token:${tenant}:${slug}`;
+
+interface UserRow {
+  slug: string;
+  user_id: string;
+  display_name: string | null;
+  has_token: boolean;
+  token_generation: number;
+  adopted: boolean;
+  token_ciphertext: Buffer | null;
+  token_key_id: string | null;
+}
+
+/** UserStore.bindAdopted: both keys are unique, so whichever is taken keeps its binding; the caller compares. */
+async function bindAdopted(db: Db, tenant: string, slug: string, userId: string) {
+  await db.query('INSERT INTO tenants (id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
+  await db.query(
+    `INSERT INTO matrix_users (tenant, slug, user_id, adopted) VALUES ($1, $2, $3, true) ON CONFLICT DO NOTHING`,
+    [tenant, slug, userId],
+  );
+  const r = await db.query<{ tenant: string; slug: string; user_id: string }>(
+    `SELECT tenant, slug, user_id FROM matrix_users WHERE (tenant = $1 AND slug = $2) OR user_id = $3
+     ORDER BY (tenant = $1 AND slug = $2) DESC LIMIT 1`,
+    [tenant, slug, userId],
+  );
+  const bound = r.rows[0];
+  return bound ? { tenant: bound.tenant, slug: bound.slug, userId: bound.user_id } : null;
+}
 
 export function createUserStore(db: Db, cipher: TokenCipher): UserStore {
+  const row = async (tenant: string, slug: string): Promise<UserRow | null> => {
+    const r = await db.query<UserRow>(
+      `SELECT slug, user_id, display_name, token_ciphertext IS NOT NULL AS has_token, token_generation, adopted,
+         token_ciphertext, token_key_id
+       FROM matrix_users WHERE tenant = $1 AND slug = ${CURRENT_SLUG}`,
+      [tenant, slug],
+    );
+    return r.rows[0] ?? null;
+  };
+  const lookup = createUserLookup(db);
   return {
+    bindings: (tenant, slugs) => lookup.many(tenant, slugs),
     async get(tenant, slug) {
-      const r = await db.query<{ user_id: string; display_name: string | null; has_token: boolean; token_generation: number }>(
-        `SELECT user_id, display_name, token_ciphertext IS NOT NULL AS has_token, token_generation
-         FROM matrix_users WHERE tenant = $1 AND slug = $2`,
-        [tenant, slug],
-      );
-      const row = r.rows[0];
-      return row
-        ? { tenant, slug, userId: row.user_id, displayName: row.display_name, hasToken: row.has_token, tokenGeneration: row.token_generation }
+      const u = await row(tenant, slug);
+      return u
+        ? {
+            tenant,
+            slug: u.slug,
+            userId: u.user_id,
+            displayName: u.display_name,
+            hasToken: u.has_token,
+            tokenGeneration: u.token_generation,
+            adopted: u.adopted,
+          }
         : null;
     },
     async upsert({ tenant, slug, userId, displayName }) {
@@ -58,13 +114,16 @@ export function createUserStore(db: Db, cipher: TokenCipher): UserStore {
         [tenant, slug, userId, displayName],
       );
     },
+    bindAdopted: (tenant, slug, userId) => bindAdopted(db, tenant, slug, userId),
     async storeTokenIfAbsent(tenant, slug, accessToken) {
-      const sealed = cipher.seal(accessToken, aad(tenant, slug));
+      const u = await row(tenant, slug);
+      if (!u) return false;
+      const sealed = cipher.seal(accessToken, tokenAad(tenant, u.slug));
       const r = await db.query(
         `UPDATE matrix_users SET token_ciphertext = $3, token_key_id = $4, token_issued_at = now(), updated_at = now(),
            token_generation = token_generation + 1
          WHERE tenant = $1 AND slug = $2 AND token_ciphertext IS NULL`,
-        [tenant, slug, sealed.ciphertext, sealed.keyId],
+        [tenant, u.slug, sealed.ciphertext, sealed.keyId],
       );
       return r.rowCount === 1;
     },
@@ -72,24 +131,24 @@ export function createUserStore(db: Db, cipher: TokenCipher): UserStore {
       return (await this.getCredential(tenant, slug))?.accessToken ?? null;
     },
     async getCredential(tenant, slug) {
-      const r = await db.query<{ user_id: string; token_ciphertext: Buffer | null; token_key_id: string | null; token_generation: number }>(
-        'SELECT user_id, token_ciphertext, token_key_id, token_generation FROM matrix_users WHERE tenant = $1 AND slug = $2',
-        [tenant, slug],
-      );
-      const row = r.rows[0];
-      if (!row) return null;
+      const u = await row(tenant, slug);
+      if (!u) return null;
       const accessToken =
-        row.token_ciphertext && row.token_key_id ? cipher.open({ keyId: row.token_key_id, ciphertext: row.token_ciphertext }, aad(tenant, slug)) : null;
-      return { userId: row.user_id, accessToken, generation: row.token_generation };
+        u.token_ciphertext && u.token_key_id
+          ? cipher.open({ keyId: u.token_key_id, ciphertext: u.token_ciphertext }, tokenAad(tenant, u.slug))
+          : null;
+      return { userId: u.user_id, accessToken, generation: u.token_generation };
     },
     async replaceToken(tenant, slug, accessToken, staleGeneration) {
-      const sealed = cipher.seal(accessToken, aad(tenant, slug));
+      const u = await row(tenant, slug);
+      if (!u) return null;
+      const sealed = cipher.seal(accessToken, tokenAad(tenant, u.slug));
       const r = await db.query<{ token_generation: number }>(
         `UPDATE matrix_users SET token_ciphertext = $3, token_key_id = $4, token_issued_at = now(), updated_at = now(),
            token_generation = token_generation + 1
          WHERE tenant = $1 AND slug = $2 AND token_generation = $5
          RETURNING token_generation`,
-        [tenant, slug, sealed.ciphertext, sealed.keyId, staleGeneration],
+        [tenant, u.slug, sealed.ciphertext, sealed.keyId, staleGeneration],
       );
       return r.rows[0]?.token_generation ?? null;
     },

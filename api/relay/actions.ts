@@ -31,6 +31,8 @@ export interface SendTicket {
 export interface Sender {
   tenant: string;
   userSlug: string;
+  /** The user's account as bound (for the workflow's search attributes); derived from the slug when absent. */
+  userId?: string;
 }
 
 /** What the socket and the HTTP routes ask of the rest of the system. */
@@ -53,6 +55,7 @@ const FAILURE_ERRCODES: Readonly<Record<string, ErrorCode>> = {
   [FailureType.Forbidden]: 'M_FORBIDDEN',
   [FailureType.NotFound]: 'M_NOT_FOUND',
   [FailureType.BadRequest]: 'M_INVALID_PARAM',
+  [FailureType.UserNotManaged]: 'OM_USER_NOT_MANAGED',
 };
 
 /** A failed send workflow as the sender is told: the Matrix refusal's own code where it has one. */
@@ -129,6 +132,7 @@ export function createRelayActions(deps: {
           body: message.body,
         },
         requestId,
+        sender.userId,
       );
       // Transaction ids are per user (the workflow id names the sender): one the same user already
       // used in another room is refused. Only a repeated id needs its memo read.
@@ -197,6 +201,7 @@ export function createRelayActions(deps: {
           roomId: room.roomId,
         },
         request,
+        sender.userId,
       );
     },
 

@@ -65,6 +65,14 @@ export function createFrameHandler(ctx: FrameContext): (data: unknown) => void {
     const { errcode, error, details } = socketError(err, ctx.logger);
     ctx.send(errorFrame(errcode, error, { ...details, ...extra }));
   };
+  /** Sends, typing and receipts act as the user: refused for one the service cannot act as. */
+  const assertActable = (): void => {
+    if (!ctx.user.canActAs)
+      throw new ApiError(
+        'OM_USER_NOT_MANAGED',
+        `the service cannot act as ${ctx.user.userId}: only your own Matrix client can send, type or read for you`,
+      );
+  };
 
   return (data) => {
     if (typeof data !== 'string') {
@@ -111,6 +119,7 @@ export function createFrameHandler(ctx: FrameContext): (data: unknown) => void {
       pendingSends += 1;
       void (async () => {
         try {
+          assertActable();
           const room = await joinedRoom(f.room);
           const ticket = await ctx.actions.send(ctx.user, room, { txnId: f.txnId, body: f.body, msgtype: f.msgtype });
           ctx.send(frame('queued', { ...ids, txnId: f.txnId, workflowId: ticket.workflowId }));
@@ -128,6 +137,7 @@ export function createFrameHandler(ctx: FrameContext): (data: unknown) => void {
     }
     ephemeralChain = ephemeralChain.then(async () => {
       try {
+        assertActable();
         const room = await joinedRoom(f.room);
         if (f.type === 'typing') {
           const last = lastTyping.get(room.roomId);

@@ -15,6 +15,7 @@ import { createTxnGapWatch, type TxnGapWatch } from './txn-gaps.js';
 import type { UserPrincipal } from './user-auth.js';
 import { runFrame } from '../request-context.js';
 import { refuse, SHUTDOWN_RETRY_MS, SHUTTING_DOWN } from './refusals.js';
+import { createUserDirectory, type UserDirectory } from '../user-directory.js';
 
 export { dropUnanswered, SHUTTING_DOWN } from './refusals.js';
 
@@ -38,6 +39,8 @@ export interface RelayHub {
   readonly feed: LogFeed;
   readonly actions: RelayActions;
   readonly homeserver: RelayHomeserver;
+  /** Who a user JWT's user is on the homeserver (their binding). */
+  readonly users: UserDirectory;
   /** Watches the homeserver's transaction ids for ones it holds back (decision 0020). */
   readonly gaps: TxnGapWatch;
   /** After refusing a transaction: has the homeserver retry what it holds at once. */
@@ -63,6 +66,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
   const { config, logger } = deps;
   const log = createEventLog(deps.db);
   const homeserver = createRelayHomeserver(config);
+  const users = createUserDirectory(config, deps.db);
   // Sends answered as soon as the worker says the homeserver has them (decision 0018).
   const sent = createSentWaiters();
   const actions = createRelayActions({ config, db: deps.db, temporal: deps.temporal, log, homeserver, sent });
@@ -94,6 +98,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     feed,
     actions,
     homeserver,
+    users,
     limits: config.relay,
     logger,
     refused: (limit) => limits.refused(limit),
@@ -169,6 +174,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     feed,
     actions,
     homeserver,
+    users,
     gaps,
     requestResend() {
       if (resendPing || stopped) return;

@@ -10,6 +10,7 @@ import type { LogFeed } from './feed.js';
 import type { RelayHomeserver } from './homeserver.js';
 import type { LimitName } from './limits.js';
 import type { UserPrincipal } from './user-auth.js';
+import type { UserDirectory } from '../user-directory.js';
 
 /** What a session needs of its WebSocket (the `ws` socket in production, a fake in unit tests). */
 export interface SocketLike {
@@ -23,6 +24,8 @@ export interface SessionDeps {
   feed: Pick<LogFeed, 'head' | 'ready'>;
   actions: RelayActions;
   homeserver: Pick<RelayHomeserver, 'joinedRooms'>;
+  /** The rooms a user is a desired member of: where to look for an account the appservice cannot assert. */
+  users?: Pick<UserDirectory, 'memberRooms'>;
   limits: RelayConfig;
   logger: Logger;
   /** Counts a limit this socket ran into (for `/metrics`). */

@@ -108,7 +108,9 @@ class RelaySession implements Session, Audience {
   /** Rooms the homeserver says the user is in and the log has never seen them join (e.g. before the relay existed). */
   private async baseline(): Promise<void> {
     try {
-      await this.deps.log.addBaseline(this.userId, await this.deps.homeserver.joinedRooms(this.userId));
+      const { users } = this.deps;
+      const among = users ? () => users.memberRooms(this.tenant, this.user.userSlug) : undefined;
+      await this.deps.log.addBaseline(this.userId, await this.deps.homeserver.joinedRooms(this.userId, among));
     } catch (err) {
       this.deps.logger.warn(
         { err, userId: this.userId },

@@ -7,8 +7,11 @@
 import type { MiddlewareHandler } from 'hono';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../../lib/config.js';
+import { canActAs } from '../../vocabulary/identity.js';
 import { canonicalTenant, matrixUserId, slugProblem, tenantProblem, userIdProblem } from '../../vocabulary/ids.js';
 import { describeJoseError, serviceAuth, tokenAgeProblem, type ServicePrincipal } from '../auth.js';
+import { identityScope } from '../../adapters/identity/index.js';
+import type { UserDirectory } from '../user-directory.js';
 import type { ApiEnv } from '../env.js';
 import { ApiError } from '../errors.js';
 import { TOKEN_PROTOCOL_PREFIX } from './protocol.js';
@@ -16,15 +19,25 @@ import { TOKEN_PROTOCOL_PREFIX } from './protocol.js';
 export interface UserPrincipal {
   tenant: string;
   userSlug: string;
+  /** The user's Matrix account: their binding (adopted, renamed), else the id their slug derives. */
   userId: string;
+  /** The service can send, type and read as the user; false: only their own client can (OM_USER_NOT_MANAGED). */
+  canActAs: boolean;
   /** `exp`, or `iat` + USER_JWT_MAX_AGE_SECONDS when sooner, in seconds since the epoch. */
   expiresAt: number;
 }
 
 export type UserVerifier = (token: string) => Promise<UserPrincipal>;
 
-/** Verifies a user JWT into the user it speaks for; throws `M_UNKNOWN_TOKEN` naming the problem. */
-export function createUserVerifier(config: Pick<Config, 'userJwt' | 'matrix'>): UserVerifier {
+/**
+ * Verifies a user JWT into the user it speaks for; throws `M_UNKNOWN_TOKEN` naming the problem, or
+ * `OM_USER_RENAMED` for a slug renamed since. The account is looked up in `directory` (without one,
+ * in unit tests, it is the id the slug derives).
+ */
+export function createUserVerifier(
+  config: Pick<Config, 'userJwt' | 'matrix'>,
+  directory?: UserDirectory,
+): UserVerifier {
   const cfg = config.userJwt;
   const jwks: JWTVerifyGetKey | null = cfg.jwksUrl ? createRemoteJWKSet(cfg.jwksUrl) : null;
   return async (token) => {
@@ -60,10 +73,16 @@ export function createUserVerifier(config: Pick<Config, 'userJwt' | 'matrix'>): 
       throw new ApiError('M_UNKNOWN_TOKEN', 'user JWT rejected: claim "sub" must be a user slug');
     const tooLong = userIdProblem(config.matrix.userPrefix, config.matrix.serverName, tenant, sub, 'claim "sub"');
     if (tooLong) throw new ApiError('M_UNKNOWN_TOKEN', `user JWT rejected: ${tooLong}`);
+    const user = directory
+      ? await directory.resolve(tenant, sub)
+      : ((id) => ({ userId: id, canActAs: canActAs(identityScope(config), id) }))(
+          matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, sub),
+        );
     return {
       tenant,
       userSlug: sub,
-      userId: matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, sub),
+      userId: user.userId,
+      canActAs: user.canActAs,
       // A socket lives on the token it opened with: it ends when the token ends or ages out, whichever is first.
       expiresAt: Math.min(exp!, (payload.iat as number) + cfg.maxAgeSeconds),
     };
@@ -102,8 +121,11 @@ export const relayAuthenticates = (path: string): boolean => RELAY_AUTH_PATHS.te
  * Accepts a user JWT (recognised by its audience) or a service JWT (checked exactly as on every
  * other `/v1` route). So the two audiences must differ.
  */
-export function relayAuth(config: Pick<Config, 'userJwt' | 'matrix' | 'serviceJwt'>): MiddlewareHandler<RelayEnv> {
-  const verifyUser = createUserVerifier(config);
+export function relayAuth(
+  config: Pick<Config, 'userJwt' | 'matrix' | 'serviceJwt'>,
+  directory?: UserDirectory,
+): MiddlewareHandler<RelayEnv> {
+  const verifyUser = createUserVerifier(config, directory);
   const service = serviceAuth(config.serviceJwt);
   return async (c, next) => {
     const token = BEARER.exec(c.req.header('authorization') ?? '')?.[1];

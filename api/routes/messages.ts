@@ -5,7 +5,6 @@ import { roomKindMessage } from '../../vocabulary/room-rules.js';
 import {
   canonicalTenant,
   isRoomKind,
-  matrixUserId,
   roomSlugProblem,
   slugProblem,
   tenantProblem,
@@ -19,37 +18,29 @@ import { createRelayActions, type ResolvedRoom, type Sender } from '../relay/act
 import { createEventLog } from '../../adapters/store/events.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
-import { actingUser } from '../spec/fields.js';
-import { MESSAGE_FIELDS, readMessage } from '../message-input.js';
+import { MESSAGE_BODY, readMessage, RECEIPT_BODY, TYPING_BODY } from '../message-input.js';
 import { emptyAnswer, operation, ref, type Operation, below } from '../spec/operation.js';
-import { flag, formatted, object } from '../spec/schema.js';
 import { assertValid, readJsonObject, rejectUnknownFields } from '../spec/validation.js';
 import { waitForResult } from '../wait.js';
+import { createUserDirectory } from '../user-directory.js';
 
 /** Where api/app.ts mounts this router; its routes are registered below it. */
 export const MESSAGES_PREFIX = '/v1/tenants/:tenant/rooms/:kind/:slug';
 
 const PAGE_TOKEN = /^[A-Za-z0-9_~.-]{1,256}$/;
 
-/** A message sent over HTTP: the socket's `send` frame reads the same fields with the same function. */
-export const MESSAGE_BODY = object({ ...MESSAGE_FIELDS, userSlug: actingUser });
-export const TYPING_BODY = object({
-  typing: flag('Typing now (repeat while it lasts), or stopped.'),
-  userSlug: actingUser,
-});
-const eventId = formatted(
-  255,
-  (v, name) => (v.startsWith('$') ? null : `field "${name}" must be a Matrix event id like "$abc"`),
-  {
-    maxLength: 255,
-    pattern: String.raw`^\$[^\u0000-\u001f\u007f]*$`,
-    description: 'The Matrix event id read up to.',
-  },
-);
-export const RECEIPT_BODY = object({ eventId, userSlug: actingUser });
 
 const ROOM = '/v1/tenants/:tenant/rooms/:kind/:slug';
-const RELAY_ERRORS = ['M_INVALID_PARAM', 'M_NOT_FOUND', 'OM_ROOM_RENAMED', 'OM_UNAVAILABLE', 'OM_UPSTREAM_FAILED'] as const;
+const RELAY_ERRORS = [
+  'M_INVALID_PARAM',
+  'M_NOT_FOUND',
+  'OM_ROOM_RENAMED',
+  'OM_USER_RENAMED',
+  'OM_UNAVAILABLE',
+  'OM_UPSTREAM_FAILED',
+] as const;
+/** Acting as the user: refused for one the service cannot act as (an adopted account outside its reach). */
+const ACTING_ERRORS = [...RELAY_ERRORS, 'OM_USER_NOT_MANAGED', 'M_LIMIT_EXCEEDED'] as const;
 const relayOp = { security: 'relay', tags: ['messages'], errors: [...RELAY_ERRORS] } as const;
 const ops = {
   history: operation({
@@ -92,7 +83,7 @@ const ops = {
         headers: { Location: 'The operation.' },
       },
     },
-    errors: [...RELAY_ERRORS, 'OM_TXN_CONFLICT', 'M_LIMIT_EXCEEDED'],
+    errors: [...ACTING_ERRORS, 'OM_TXN_CONFLICT'],
   }),
   typing: operation({
     ...relayOp,
@@ -102,7 +93,7 @@ const ops = {
     summary: 'The user is typing, or stopped',
     body: { schema: TYPING_BODY.json },
     responses: { 202: emptyAnswer('Accepted.') },
-    errors: [...RELAY_ERRORS, 'M_LIMIT_EXCEEDED'],
+    errors: [...ACTING_ERRORS],
   }),
   receipt: operation({
     ...relayOp,
@@ -112,7 +103,7 @@ const ops = {
     summary: 'The user has read up to the event',
     body: { schema: RECEIPT_BODY.json },
     responses: { 202: emptyAnswer('Accepted.') },
-    errors: [...RELAY_ERRORS, 'M_LIMIT_EXCEEDED'],
+    errors: [...ACTING_ERRORS],
   }),
 };
 export const messagesOperations: Operation[] = Object.values(ops);
@@ -157,10 +148,17 @@ function upstream(err: unknown): never {
 export function messagesRoutes(deps: AppDeps) {
   const homeserver = deps.relay?.homeserver ?? createRelayHomeserver(deps.config);
   const actions = deps.relay?.actions ?? createRelayActions({ ...deps, log: createEventLog(deps.db), homeserver });
-  const matrixId = (s: Sender): string =>
-    matrixUserId(deps.config.matrix.userPrefix, deps.config.matrix.serverName, s.tenant, s.userSlug);
+  const directory = createUserDirectory(deps.config, deps.db);
 
-  async function joinedRoom(c: Context<RelayEnv>, requested: unknown): Promise<{ who: Sender; room: ResolvedRoom }> {
+  /**
+   * The room and the user, who must be joined to it now. `acting`: the request acts as the user
+   * (send, typing, receipt), refused with OM_USER_NOT_MANAGED for one the service cannot act as.
+   */
+  async function joinedRoom(
+    c: Context<RelayEnv>,
+    requested: unknown,
+    acting: boolean,
+  ): Promise<{ who: Sender & { userId: string }; room: ResolvedRoom }> {
     const params = c.req.param() as { tenant: string; kind: string; slug: string };
     const { kind, slug } = params;
     const tenant = canonicalTenant(params.tenant);
@@ -168,16 +166,23 @@ export function messagesRoutes(deps: AppDeps) {
     if (!isRoomKind(kind)) throw new ApiError('M_INVALID_PARAM', roomKindMessage(kind));
     assertValid(roomSlugProblem(kind, slug));
     const who = sender(c, tenant, requested);
+    const actor = c.get('actor');
     const { userPrefix, serverName } = deps.config.matrix;
     assertValid(userIdProblem(userPrefix, serverName, tenant, who.userSlug, 'userSlug'));
+    const user = actor.kind === 'user' ? actor.user : await directory.resolve(tenant, who.userSlug);
+    if (acting && !user.canActAs)
+      throw new ApiError(
+        'OM_USER_NOT_MANAGED',
+        `the service cannot act as ${user.userId} (${who.userSlug}): only their own Matrix client can send, type or read for them`,
+      );
     const room = await actions.resolveRoom(tenant, { kind, slug });
-    if (!(await actions.isJoined(matrixId(who), room.roomId)))
+    if (!(await actions.isJoined(user.userId, room.roomId)))
       throw new ApiError('M_FORBIDDEN', `${who.userSlug} is not joined to ${kind} ${slug}`);
-    return { who, room };
+    return { who: { ...who, userId: user.userId }, room };
   }
 
   // Per route, not `use`: a wildcard here would also run on the rooms routes mounted beside these.
-  const auth = relayAuth(deps.config);
+  const auth = relayAuth(deps.config, directory);
   // Sends, typing and receipts with a user JWT: per user, before the body is even read.
   const limited = userRateLimit(deps.config.relay, () => deps.relay?.limits.refused('http_per_user'));
   return new Hono<RelayEnv, BlankSchema, typeof MESSAGES_PREFIX>()
@@ -188,9 +193,9 @@ export function messagesRoutes(deps: AppDeps) {
       const before = c.req.query('before');
       if (before !== undefined && !PAGE_TOKEN.test(before))
         throw new ApiError('M_INVALID_PARAM', '"before" must be the "next" token of a previous page');
-      const { who, room } = await joinedRoom(c, c.req.query('userSlug'));
+      const { who, room } = await joinedRoom(c, c.req.query('userSlug'), false);
       const page = await homeserver
-        .history(room.roomId, matrixId(who), { before, limit: Number(limitRaw) })
+        .history(room.roomId, who.userId, { before, limit: Number(limitRaw) })
         .catch(upstream);
       return c.json({ roomId: room.roomId, events: page.events, next: page.next });
     })
@@ -199,7 +204,7 @@ export function messagesRoutes(deps: AppDeps) {
       rejectUnknownFields(raw, Object.keys(MESSAGE_BODY.fields));
       const { txnId, body: text, msgtype } = readMessage(raw);
       const userSlug = MESSAGE_BODY.fields.userSlug.read(raw, 'userSlug');
-      const { who, room } = await joinedRoom(c, userSlug);
+      const { who, room } = await joinedRoom(c, userSlug, true);
       const ticket = await actions.send(who, room, { txnId, body: text, msgtype }, c.get('requestId'));
       const outcome = await waitForResult(deps.temporal, () => ticket.result(), deps.config.api.waitMs);
       const operation = `/v1/operations/${encodeURIComponent(ticket.workflowId)}`;
@@ -218,13 +223,13 @@ export function messagesRoutes(deps: AppDeps) {
     })
     .put(below(MESSAGES_PREFIX, ops.typing), auth, limited, async (c) => {
       const { typing, userSlug } = TYPING_BODY.parse(await readJsonObject(c));
-      const { who, room } = await joinedRoom(c, userSlug);
+      const { who, room } = await joinedRoom(c, userSlug, true);
       await actions.ephemeral(who, room, { typing });
       return c.json({}, 202);
     })
     .post(below(MESSAGES_PREFIX, ops.receipt), auth, limited, async (c) => {
       const { eventId, userSlug } = RECEIPT_BODY.parse(await readJsonObject(c));
-      const { who, room } = await joinedRoom(c, userSlug);
+      const { who, room } = await joinedRoom(c, userSlug, true);
       await actions.ephemeral(who, room, { readEventId: eventId });
       return c.json({}, 202);
     });

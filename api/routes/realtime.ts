@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
 import type { ApiEnv } from '../context.js';
-import { ApiError, respondError, type ErrorCode } from '../errors.js';
+import { ApiError, respondError, type ErrorCode, type ErrorDetails } from '../errors.js';
 import { operation } from '../spec/operation.js';
 import { createClientAddress } from '../relay/client-address.js';
 import { dropUnanswered, SHUTTING_DOWN, type RelayHub } from '../relay/hub.js';
@@ -62,6 +62,8 @@ interface Refusal {
   errcode: ErrorCode;
   error: string;
   retryAfterMs?: number;
+  /** More fields of the error frame (the `newSlug` of OM_USER_RENAMED). */
+  extra?: ErrorDetails;
 }
 
 const WS_PATH = realtime.path;
@@ -92,7 +94,7 @@ export function attachRealtime(
   deps: { config: Pick<Config, 'relay' | 'userJwt' | 'matrix'>; relay: RelayHub | undefined; logger: Logger },
 ): WebSocketServer {
   const wss = createWebSocketServer(deps.config);
-  const verify = createUserVerifier(deps.config);
+  const verify = createUserVerifier(deps.config, deps.relay?.users);
   const addressOf = createClientAddress(deps.config.relay.trustedProxies);
 
   /** Refusals before the token is even read: shutting down, or too many handshakes. */
@@ -143,7 +145,9 @@ export function attachRealtime(
       user = await verify(token);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      return { refusal: { code: CloseCode.Unauthorized, errcode: err.errcode, error: err.message } };
+      return {
+        refusal: { code: CloseCode.Unauthorized, errcode: err.errcode, error: err.message, extra: err.details },
+      };
     }
     const sinceRaw = query.get('since');
     if (sinceRaw === null) return { user, since: null };
@@ -195,7 +199,13 @@ export function attachRealtime(
             : { code: CloseCode.Internal, errcode: 'M_UNKNOWN' as const, error: 'internal error' };
         // Until the close handshake ends, an error on this socket is nothing to act on.
         ws.on('error', ignore);
-        ws.send(errorFrame(r.errcode, r.error, r.retryAfterMs === undefined ? {} : { retryAfterMs: r.retryAfterMs }));
+        const extra = 'extra' in r ? r.extra : undefined;
+        ws.send(
+          errorFrame(r.errcode, r.error, {
+            ...extra,
+            ...(r.retryAfterMs === undefined ? {} : { retryAfterMs: r.retryAfterMs }),
+          }),
+        );
         // A limit's reason says which; an authentication problem's is its code.
         ws.close(r.code, r.retryAfterMs === undefined ? r.errcode : r.error);
         dropUnanswered(ws);

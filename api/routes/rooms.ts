@@ -11,16 +11,19 @@ import {
   addMemberFrom,
   dmFrom,
   DM_BODY,
+  ensureFrom,
   MEMBER_BODY,
   removeMemberFrom,
   RENAME_BODY,
   renameFrom,
   roomRef,
   ROOM_SETTINGS_BODY,
-  settingsFrom,
 } from '../room-input.js';
 import { readJsonObject, readOptionalJsonObject } from '../spec/validation.js';
+import { createRelayHomeserver } from '../relay/homeserver.js';
+import { createUserLookup } from '../../adapters/store/user-bindings.js';
 import { createRoomSlugStore } from '../../adapters/store/room-slugs.js';
+import { matrixUserId } from '../../vocabulary/ids.js';
 import { entityOf } from '../room-slugs.js';
 
 /** Where api/app.ts mounts this router; its routes are registered below it. */
@@ -34,6 +37,8 @@ const CHANGE_ERRORS: ErrorCode[] = [
   'OM_ROOM_ARCHIVED',
   'OM_ROOM_MISSING',
   'OM_USER_DEACTIVATED',
+  'OM_USER_RENAMED',
+  'OM_USER_NOT_MANAGED',
   'OM_UPSTREAM_FAILED',
   'OM_UNAVAILABLE',
 ];
@@ -45,17 +50,23 @@ const ops = {
     method: 'put',
     path: ROOM,
     operationId: 'ensureRoom',
-    summary: 'Ensure the room exists with these settings',
-    description:
+    summary: 'Ensure the room exists with these settings, or take over an existing one (`adopt`)',
+    description: [
       'Renames and topic changes apply to an existing room. `encrypted` only for DMs; a DM cannot be public.',
+      '`adopt: {roomId}` or `{alias}` takes over that room instead of creating one: same room, history kept, the',
+      "service's alias added beside the room's own; the bot needs the top power level there (admin mode obtains it",
+      'through make-room-admin; otherwise `409 OM_ROOM_NOT_ADOPTABLE` says what is missing). An entity never gets a',
+      'second room: another room for one that has a room is `409 OM_ROOM_ADOPTION_CONFLICT`.',
+    ].join(' '),
     tags: ['rooms'],
     body: { schema: ROOM_SETTINGS_BODY.json, required: false },
+    errors: [...CHANGE_ERRORS, 'OM_ROOM_ADOPTION_CONFLICT', 'OM_ROOM_NOT_ADOPTABLE'],
   }),
   get: operation({
     method: 'get',
     path: ROOM,
     operationId: 'getRoom',
-    summary: "The room's state: room id, alias, settings, desired members and roles",
+    summary: "The room's state: room id, alias, settings, desired members and roles, and their memberships now",
     tags: ['rooms'],
     security: 'service',
     responses: { 200: { description: "The room workflow's state.", json: ref('RoomView') } },
@@ -130,11 +141,31 @@ export function roomsRoutes(deps: AppDeps) {
   const ref = (c: { req: { param(k: string): string } }, principal: Parameters<typeof roomRef>[0]) =>
     roomRef(principal, c.req.param('tenant'), c.req.param('kind'), c.req.param('slug'));
 
+  const homeserver = deps.relay?.homeserver ?? createRelayHomeserver(deps.config);
+  const users = createUserLookup(deps.db);
+  /**
+   * Each desired member's membership on the homeserver now (`none` when they have none): `invite`
+   * for one who has not joined yet, e.g. an adopted account the service cannot act as, until their
+   * own client accepts. Left out when the homeserver does not answer: the state is still worth having.
+   */
+  async function membershipsOf(state: RoomState): Promise<{ memberships?: Record<string, string> }> {
+    if (!state.roomId) return {};
+    try {
+      const slugs = Object.keys(state.members);
+      const [all, bound] = await Promise.all([homeserver.memberships(state.roomId), users.many(state.tenant, slugs)]);
+      const { userPrefix, serverName } = deps.config.matrix;
+      const idOf = (s: string) => bound.get(s)?.userId ?? matrixUserId(userPrefix, serverName, state.tenant, s);
+      return { memberships: Object.fromEntries(slugs.map((s) => [s, all[idOf(s)] ?? 'none'])) };
+    } catch (err) {
+      deps.log.warn({ err }, 'room view: memberships not read from the homeserver');
+      return {};
+    }
+  }
+
   return new Hono<ApiEnv, BlankSchema, typeof ROOMS_PREFIX>()
     .put(below(ROOMS_PREFIX, ops.ensure), async (c) => {
       const r = ref(c, c.get('principal'));
-      const settings = settingsFrom(r.kind, ROOM_SETTINGS_BODY.parse(await readOptionalJsonObject(c)));
-      return roomChange(c, deps, r, { type: 'ensure', settings });
+      return roomChange(c, deps, r, ensureFrom(r.kind, await readOptionalJsonObject(c)));
     })
     .delete(below(ROOMS_PREFIX, ops.archive), async (c) =>
       roomChange(c, deps, ref(c, c.get('principal')), { type: 'archive' }),
@@ -153,7 +184,7 @@ export function roomsRoutes(deps: AppDeps) {
         const d = await handle.describe();
         const state =
           d.status.name === 'RUNNING' ? await handle.query(roomStateQuery) : ((await handle.result()) as RoomState);
-        return c.json({ workflowStatus: d.status.name, ...state });
+        return c.json({ workflowStatus: d.status.name, ...state, ...(await membershipsOf(state)) });
       } catch (err) {
         if (err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowNotFoundError') {
           throw new ApiError('M_NOT_FOUND', `no room for ${r.kind} ${r.slug}`);

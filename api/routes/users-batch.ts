@@ -14,6 +14,7 @@ import {
 import { authorizedTenant } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, respondError } from '../errors.js';
+import { createUserDirectory } from '../user-directory.js';
 import { operation, outcomeAnswers } from '../spec/operation.js';
 import { CLIENT_JSON_BOUNDS, type JsonBounds } from '../json-bounds.js';
 import { readJsonObject, rejectUnknownFields } from '../spec/validation.js';
@@ -58,6 +59,7 @@ export const usersBatchOperations = [provisionBatch];
 /** `POST /v1/tenants/{tenant}/users:batch`: provisions many users in one workflow. Mounted at `/`. */
 export function usersBatchRoutes(deps: AppDeps) {
   const { config } = deps;
+  const directory = createUserDirectory(config, deps.db);
   const limit = bodyLimit({
     maxSize: USERS_BATCH_MAX_BYTES,
     onError: (c) => respondError(c, 'M_TOO_LARGE', `request body exceeds ${USERS_BATCH_MAX_BYTES} bytes`),
@@ -70,10 +72,15 @@ export function usersBatchRoutes(deps: AppDeps) {
     const scope = { prefix: config.matrix.userPrefix, serverName: config.matrix.serverName, tenant };
     const problem = usersBatchProblem(body.users, scope);
     if (problem) throw new ApiError(problem.errcode, problem.message);
+    // A renamed user's old slug is answered as on the single route; adopted and renamed users keep their account.
+    const bindings = await directory.assertCurrent(
+      tenant,
+      (body.users as BatchUser[]).map((u) => u.slug),
+    );
     const users = (body.users as BatchUser[]).map(({ slug, displayName }) => ({
       slug,
       displayName,
-      userId: matrixUserId(scope.prefix, scope.serverName, tenant, slug),
+      userId: bindings.get(slug)?.userId ?? matrixUserId(scope.prefix, scope.serverName, tenant, slug),
     }));
     const batchId = randomUUID();
     const workflowId = usersBatchWorkflowId(tenant, batchId);

@@ -14,7 +14,10 @@ import {
   type RoomKind,
 } from '../../vocabulary/ids.js';
 import { DISPLAY_NAME_MAX_LENGTH } from '../../vocabulary/contract.js';
-import { choice, flag, formatted, optional, str, text, type JsonSchema } from './schema.js';
+import { MATRIX_USER_ID } from '../../vocabulary/identity.js';
+import type { RoomAdoption } from '../../vocabulary/contract.js';
+import { ApiError } from '../errors.js';
+import { choice, flag, formatted, optional, str, text, type Field, type JsonSchema } from './schema.js';
 
 /** Slugs are read up to this length (any longer is refused as such), then checked by `slugProblem`. */
 const SLUG_READ_LIMIT = 1000;
@@ -78,6 +81,58 @@ export const actingUser = optional(
     description: 'The user to act as: required with a service JWT; with a user JWT, only its own user.',
   }),
 );
+
+/** An existing Matrix account to bind a platform user to (adoption); the route checks it further. */
+export const matrixUserIdField = str({
+  maxLength: 255,
+  pattern: MATRIX_USER_ID.source,
+  description:
+    'Bind the user to this existing Matrix account instead of creating one (adoption), e.g. `@alice:example.org`. Not in the service\'s own namespace (`@om_…` of this server), nor the bot or the admin.',
+});
+
+/** Room ids: `!` and the opaque rest (room version 12 has no `:server` part); at most 255 bytes. */
+const ROOM_ID = /^![\x21-\x7e]{1,254}$/;
+/** Room aliases: `#localpart:server`, like user ids. */
+const ROOM_ALIAS = new RegExp(`^#${MATRIX_USER_ID.source.slice(2)}`);
+
+/** `adopt`: an existing room to take over, named by its id or by one of its aliases (exactly one). */
+export const adoptField: Field<RoomAdoption> = {
+  optional: false,
+  json: {
+    type: 'object',
+    description:
+      'Take over this existing room instead of creating one: `{roomId: "!abc:example.org"}` or `{alias: "#general:example.org"}`.',
+    oneOf: [
+      {
+        properties: { roomId: { type: 'string', maxLength: 255, pattern: ROOM_ID.source } },
+        required: ['roomId'],
+        additionalProperties: false,
+      },
+      {
+        properties: { alias: { type: 'string', maxLength: 255, pattern: ROOM_ALIAS.source } },
+        required: ['alias'],
+        additionalProperties: false,
+      },
+    ],
+  },
+  read(body, name) {
+    const v = body[name];
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ApiError('M_BAD_JSON', `field "${name}" must be a JSON object`);
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length !== 1 || (keys[0] !== 'roomId' && keys[0] !== 'alias'))
+      throw new ApiError('M_BAD_JSON', `field "${name}" names the room by exactly one of "roomId" or "alias"`);
+    const key = keys[0];
+    const value = o[key];
+    const grammar = key === 'roomId' ? ROOM_ID : ROOM_ALIAS;
+    if (typeof value !== 'string' || value.length > 255 || !grammar.test(value))
+      throw new ApiError(
+        'M_INVALID_PARAM',
+        `field "${name}.${key}" must be a Matrix ${key === 'roomId' ? 'room id like "!abc:example.org"' : 'room alias like "#general:example.org"'}`,
+      );
+    return key === 'roomId' ? { roomId: value } : { alias: value };
+  },
+};
 
 /** Path parameters by name: the spec describes each `{name}` of a path with these. */
 export const PATH_PARAMS: Readonly<Record<string, JsonSchema>> = {

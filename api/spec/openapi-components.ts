@@ -40,9 +40,9 @@ const lastError = nullable(
   obj({ type: str, message: str }, 'Why the latest request failed; cleared by the next success.'),
 );
 const settings = obj(
-  { name: str, topic: str, visibility: { type: 'string', enum: ['public', 'private'] }, encrypted: bool },
+  { name: str, topic: str, visibility: { type: 'string', enum: ['public', 'private'] }, encrypted: bool, prune: bool },
   undefined,
-  ['name', 'topic', 'visibility', 'encrypted'],
+  ['name', 'topic', 'visibility', 'encrypted', 'prune'],
 );
 const completed = { status: { type: 'string', const: 'completed' }, workflowId: str, operation: str };
 const running = { status: { type: 'string', const: 'running' }, workflowId: str, operation: str };
@@ -104,6 +104,14 @@ const usersBatch = {
     ),
   },
 };
+const binding = {
+  adopted: { ...bool, description: 'Bound to an account that existed before (never created, renamed or deactivated).' },
+  canActAs: {
+    ...bool,
+    description:
+      'The service acts as the account (joins, sends); false: it invites the user, whose own client accepts, and sends as them are refused (`OM_USER_NOT_MANAGED`).',
+  },
+};
 const check: JsonSchema = { type: 'string', pattern: '^(ok|error: .*)$', description: '`ok`, or `error: <why>`.' };
 
 export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
@@ -111,17 +119,44 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     {
       errcode: { type: 'string', enum: Object.keys(ERROR_STATUS) },
       error: { type: 'string', description: 'What is wrong.' },
-      newSlug: { type: 'string', description: '`OM_ROOM_RENAMED`: the slug the room has now; send the request again with it.' },
+      newSlug: {
+        type: 'string',
+        description:
+          '`OM_ROOM_RENAMED`: the slug the room has now; `OM_USER_RENAMED`: the slug the user has now. Send the request again with it.',
+      },
     },
     'A Matrix-style error; the codes and their statuses are the table in api/errors.ts.',
     ['newSlug'],
   ),
   Empty: { type: 'object', additionalProperties: false },
   Running: obj(running, 'The workflow has not finished within `API_WAIT_MS`: poll `operation`.'),
-  UserRunning: obj({ ...running, userId: str }, 'Still provisioning; the Matrix user id is already known.'),
+  UserRunning: obj(
+    { ...running, userId: str, ...binding },
+    'Still provisioning; the Matrix user id is already known.',
+    ['adopted', 'canActAs'],
+  ),
   ProvisionedUser: obj(
-    { ...completed, userId: str, displayName: str, created: bool, displayNameChanged: bool, tokenIssued: bool },
+    {
+      ...completed,
+      userId: str,
+      displayName: str,
+      created: bool,
+      displayNameChanged: bool,
+      tokenIssued: bool,
+      ...binding,
+    },
     'What this request changed on the homeserver.',
+    ['adopted', 'canActAs'],
+  ),
+  RenamedUser: obj(
+    {
+      slug: str,
+      previousSlug: str,
+      userId: { ...str, description: 'The Matrix account, the same as before.' },
+      renamed: { ...bool, description: 'False: it was renamed so already (a repeat).' },
+      rooms: { ...strings, description: 'The rooms (`kind/slug`) whose desired members followed.' },
+    },
+    'The user under their new slug.',
   ),
   UsersBatchResult: obj({ ...completed, ...usersBatch }, 'Every user of the batch, provisioned or failed.'),
   UsersBatchRunning: obj({ ...running, batchId: str, total: int }, 'Still provisioning: poll `operation`.'),
@@ -132,7 +167,20 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   ),
   RoomChangeResult: obj({ ...completed, ...changeResult }, undefined, ['slug']),
   RoomSettings: settings,
-  RoomView: obj({ ...roomState, workflowStatus: { type: 'string', enum: WORKFLOW_STATUSES } }, undefined, ROOM_OPTIONAL),
+  RoomView: obj(
+    {
+      ...roomState,
+      workflowStatus: { type: 'string', enum: WORKFLOW_STATUSES },
+      memberships: {
+        type: 'object',
+        additionalProperties: { type: 'string', enum: ['join', 'invite', 'leave', 'ban', 'knock', 'none'] },
+        description:
+          "Each desired member's membership on the homeserver now: `invite` until their own client accepts (an adopted account the service cannot act as), `none` without one. Left out when the homeserver does not answer.",
+      },
+    },
+    undefined,
+    [...ROOM_OPTIONAL, 'memberships'],
+  ),
   RoomState: obj(roomState, undefined, ROOM_OPTIONAL),
   UserState: obj(userState),
   ReconcileResult: obj({

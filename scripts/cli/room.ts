@@ -7,6 +7,9 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { createRoomSlugStore } from '../../adapters/store/room-slugs.js';
 import { createRoomStore } from '../../adapters/store/rooms.js';
+import { createUserLookup } from '../../adapters/store/user-bindings.js';
+import { canActAs } from '../../vocabulary/identity.js';
+import { identityScope } from '../../adapters/identity/index.js';
 import type { Db } from '../../adapters/store/db.js';
 import type { Config } from '../../lib/config.js';
 import { powerLevelFor } from '../../vocabulary/roles.js';
@@ -71,10 +74,11 @@ export async function inspectRoom(config: Config, db: Db, named: RoomRef): Promi
   // An archived room keeps its member rows, but nobody but the bot should be in it any more.
   const desiredMembers = archived ? {} : stored.members;
 
-  const [workflow, actual, aliasTarget] = await Promise.all([
+  const [workflow, actual, aliasTarget, bound] = await Promise.all([
     glance(config, workflowId),
     stored.roomId ? readRoomAsBot(config, stored.roomId) : Promise.resolve(null),
     resolveAlias(config, stored.alias),
+    createUserLookup(db).many(ref.tenant, Object.keys(desiredMembers)),
   ]);
 
   const drift: string[] = [];
@@ -98,8 +102,13 @@ export async function inspectRoom(config: Config, db: Db, named: RoomRef): Promi
   const members = new Map<string, MemberLine>();
   const levelOf = (id: string): number => actual?.levels[id] ?? actual?.usersDefault ?? 0;
   const creatorOf = (id: string): boolean => actual?.creators.includes(id) ?? false;
+  const scope = identityScope(config);
+  /** Desired members the service cannot act as are invited; their own client joins (decision 0029). */
+  const invitedOnly = new Set<string>();
   for (const [slug, role] of Object.entries(desiredMembers)) {
-    const userId = matrixUserId(userPrefix, serverName, ref.tenant, slug);
+    // The user's binding (adopted, renamed) is their account; the derived id only for one never provisioned.
+    const userId = bound.get(slug)?.userId ?? matrixUserId(userPrefix, serverName, ref.tenant, slug);
+    if (!canActAs(scope, userId)) invitedOnly.add(userId);
     const wantLevel = powerLevelFor(config.rooms.powerLevels, ref.kind, role);
     const membership = actual?.memberships[userId] ?? null;
     members.set(userId, {
@@ -135,7 +144,8 @@ export async function inspectRoom(config: Config, db: Db, named: RoomRef): Promi
     }
     for (const m of members.values()) {
       if (m.role !== null) {
-        if (m.membership !== 'join') m.drift.push(`not joined (${m.membership ?? 'never in the room'})`);
+        const waiting = invitedOnly.has(m.userId) && m.membership !== null;
+        if (m.membership !== 'join' && !waiting) m.drift.push(`not joined (${m.membership ?? 'never in the room'})`);
         if (m.level !== m.wantLevel) m.drift.push(`power level ${m.level}, want ${m.wantLevel}`);
       } else if (m.who === 'managed') {
         if (m.membership === 'join' || m.membership === 'invite')

@@ -13,6 +13,9 @@ import { randomUUID } from 'node:crypto';
 import { MatrixHttpError } from '../../adapters/matrix/errors.js';
 import { matrixRequest } from '../../adapters/matrix/http.js';
 import { ACCOUNT_CHECK_DEVICE } from '../../adapters/identity/appservice-accounts.js';
+import { identityFor } from '../../adapters/identity/index.js';
+import { createUserStore } from '../../adapters/store/users.js';
+import { TokenCipher } from '../../lib/token-cipher.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { ROOT, stackEnv, testConfig, uniqueTaskQueue } from '../helpers/env.js';
 import { serviceFixture } from '../helpers/fixture.js';
@@ -171,6 +174,23 @@ describe('the service on it', () => {
       body: { type: 'm.login.application_service', identifier: { type: 'm.id.user', user: uid('carol') } },
     });
     expect(login).toMatchObject({ status: 403, errcode: 'M_USER_DEACTIVATED' });
+  });
+
+  it('looks up an account it must never create or reactivate (an adopted one) without changing it', async () => {
+    const { identity } = identityFor(
+      config,
+      createUserStore(fx.db, new TokenCipher(config.tokens.keys, config.tokens.activeKeyId)),
+    );
+    expect(await identity.accountState(uid('alice'))).toBe('active');
+    expect(await identity.accountState(uid('carol'))).toBe('deactivated');
+    expect(await identity.accountState(uid('nobody'))).toBe('missing');
+    // Looking is all it did: the account is still not registered.
+    expect(
+      await answer({ method: 'GET', path: '/_matrix/client/v3/account/whoami', ...asUser('nobody') }),
+    ).toMatchObject({
+      status: 403,
+      error: expect.stringMatching(/has not registered this user/),
+    });
   });
 
   it('the operator CLI inspects users through the appservice, with no Admin API and no token to check', async () => {

@@ -210,4 +210,22 @@ describe('the typed client', () => {
       /^http_requests_total\{method="POST",route="\/v1\/tenants\/:tenant\/users",status="200"\} [1-9]/m,
     );
   });
+
+  it('renames a user: the same account under the new slug; the old slug throws OM_USER_RENAMED with newSlug', async () => {
+    const launch: RoomRef<'event'> = { tenant, kind: 'event', slug: 'launch' };
+    expect(await om.users.rename(tenant, 'alice', { newSlug: 'alicia' })).toEqual({
+      slug: 'alicia',
+      previousSlug: 'alice',
+      userId: uid('alice'),
+      renamed: true,
+      rooms: ['event/launch'],
+    });
+    await expect(om.members.set(launch, 'alice', { role: 'host' })).rejects.toMatchObject({
+      status: 409,
+      errcode: 'OM_USER_RENAMED',
+      newSlug: 'alicia',
+    });
+    expect((await om.rooms.get(launch)).members).toEqual({ alicia: 'host' });
+    expect(await bot.joined((await om.rooms.get(launch)).roomId!)).toEqual([BOT, uid('alice')].sort());
+  });
 });

@@ -16,6 +16,7 @@ const event = { tenant: 'acme', kind: 'event', slug: 'meetup' } as const;
 const CALLS: Record<string, (om: Om) => Promise<unknown>> = {
   provisionUser: (om) => om.users.provision('acme', { slug: 'alice', displayName: 'Alice' }),
   provisionUsersBatch: (om) => om.users.provisionBatch('acme', { users: [{ slug: 'alice', displayName: 'Alice' }] }),
+  renameUser: (om) => om.users.rename('acme', 'alice', { newSlug: 'alicia' }),
   ensureRoom: (om) => om.rooms.ensure(event, { name: 'Meetup' }),
   getRoom: (om) => om.rooms.get(event),
   archiveRoom: (om) => om.rooms.archive(event),

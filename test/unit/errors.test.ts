@@ -23,6 +23,12 @@ describe('failure type strings', () => {
       RoomArchived: 'RoomArchived',
       InvalidChange: 'InvalidChange',
       PowerLevelsDiverged: 'PowerLevelsDiverged',
+      UserBindingConflict: 'UserBindingConflict',
+      AccountMissing: 'AccountMissing',
+      UserNotManaged: 'UserNotManaged',
+      RoomAdoptionConflict: 'RoomAdoptionConflict',
+      RoomNotAdoptable: 'RoomNotAdoptable',
+      InviteUndelivered: 'InviteUndelivered',
     });
   });
 });

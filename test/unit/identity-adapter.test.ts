@@ -21,12 +21,19 @@ const alice: StoredUser = {
   displayName: 'Alice',
   hasToken: false,
   tokenGeneration: 0,
+  adopted: false,
 };
-/** Only `get` is asked for in what these tests do; anything else would throw. */
-const storeWith = (...rows: StoredUser[]): UserStore =>
-  ({
-    get: async (tenant: string, slug: string) => rows.find((r) => r.tenant === tenant && r.slug === slug) ?? null,
-  }) as UserStore;
+/** Only `get` and `getCredential` (never a token) are asked for in what these tests do; anything else would throw. */
+const storeWith = (...rows: StoredUser[]): UserStore => {
+  const get = async (tenant: string, slug: string) => rows.find((r) => r.tenant === tenant && r.slug === slug) ?? null;
+  return {
+    get,
+    getCredential: async (tenant: string, slug: string) => {
+      const row = await get(tenant, slug);
+      return row && { userId: row.userId, accessToken: null, generation: row.tokenGeneration };
+    },
+  } as unknown as UserStore;
+};
 
 describe('identityFor', () => {
   it('builds the appservice identity without the Admin API in appservice mode, the admin one with it otherwise', () => {
@@ -85,6 +92,29 @@ describe('the appservice identity, on what it decides alone', () => {
       nonRetryable: true,
       message: expect.stringMatching(/no per-user token exists in the appservice identity mode.*MATRIX_AS_TOKEN/),
     });
+  });
+});
+
+describe('an adopted account the service cannot act as (decision 0029), in both modes', () => {
+  const rob: StoredUser = { ...alice, slug: 'rob', userId: '@rob:elsewhere.example', adopted: true };
+  const modes = {
+    admin: identityFor(loadConfig(MINIMAL_ENV), storeWith(rob)).identity,
+    appservice: identityFor(appserviceConfig, storeWith(rob)).identity,
+  };
+  const notManaged = { type: 'UserNotManaged', nonRetryable: true, message: expect.stringContaining(rob.userId) };
+
+  it.each(Object.entries(modes))('%s: is never acted as, and gets no credential', async (_mode, identity) => {
+    expect(identity.canActAs(rob.userId)).toBe(false);
+    await expect(identity.actAs({ tenant: 't1', slug: 'rob' }, async () => 'acted')).rejects.toMatchObject(notManaged);
+    expect(await identity.ensureCredential({ tenant: 't1', slug: 'rob', userId: rob.userId })).toEqual({
+      issued: false,
+    });
+  });
+
+  it('admin: a refused token is never renewed for it (no login as someone of another server)', async () => {
+    await expect(modes.admin.renewCredential({ tenant: 't1', slug: 'rob', staleGeneration: 0 })).rejects.toMatchObject(
+      notManaged,
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { canActAs, type IdentityScope } from '../../vocabulary/identity.js';
+import { bindingProblem, canActAs, type IdentityScope } from '../../vocabulary/identity.js';
 import { loadConfig } from '../../lib/config.js';
 import { MINIMAL_ENV } from '../helpers/minimal-env.js';
 
@@ -28,6 +28,41 @@ describe('MATRIX_IDENTITY_MODE', () => {
     expect(() => loadConfig({ ...MINIMAL_ENV, MATRIX_IDENTITY_MODE: 'oidc' })).toThrow(
       /MATRIX_IDENTITY_MODE.*must be one of admin, appservice, got "oidc"/,
     );
+  });
+});
+
+describe('bindingProblem: which accounts a platform user may be bound to (adoption)', () => {
+  const own = { botUserId: '@openmeet-bot:example.org', adminUserId: '@admin:example.org' };
+  const derived = '@om_acme_alice:example.org';
+  it.each([
+    ['@alice:example.org', null],
+    ['@alice:elsewhere.example', null],
+    ['@Old.Name=1:example.org', null],
+    ['@a:[::1]:8448', null],
+    ['@a:192.168.0.1:8008', null],
+    // This user's own derived id is no adoption, but not refused either.
+    [derived, null],
+    ['alice', /must be a Matrix user id/],
+    ['@alice', /must be a Matrix user id/],
+    ['@al ice:example.org', /must be a Matrix user id/],
+    ['@:example.org', /must be a Matrix user id/],
+    ['@a:exa mple.org', /must be a Matrix user id/],
+    [`@${'a'.repeat(250)}:example.org`, /at most 255 bytes/],
+    ['@openmeet-bot:example.org', /the service's own accounts/],
+    ['@admin:example.org', /the service's own accounts/],
+    ['@om_acme_bob:example.org', /service's own namespace \(@om_…:example\.org\)/],
+    ['@om_other_alice:example.org', /service's own namespace/],
+    // The namespace is this server's: the same localpart elsewhere is someone else's account.
+    ['@om_acme_bob:elsewhere.example', null],
+  ])('%s → %s', (userId, problem) => {
+    const p = bindingProblem(admin, own, userId, derived);
+    if (problem === null) expect(p).toBeNull();
+    else expect(p).toMatch(problem);
+  });
+
+  it('refuses the same ids in appservice mode (the namespace does not depend on the mode)', () => {
+    expect(bindingProblem(appservice, own, '@om_acme_bob:example.org', derived)).toMatch(/own namespace/);
+    expect(bindingProblem(appservice, own, '@alice:example.org', derived)).toBeNull();
   });
 });
 

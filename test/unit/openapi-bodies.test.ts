@@ -19,9 +19,16 @@ const token = await serviceToken(config);
 const PARAMS: Record<string, string> = { tenant: 'acme', kind: 'event', slug: 'meetup', userSlug: 'alice' };
 /** A valid body per operation (the relay's name the user, as a service JWT must). */
 const VALID: Record<string, Json> = {
-  provisionUser: { slug: 'alice', displayName: 'Alice' },
+  provisionUser: { slug: 'alice', displayName: 'Alice', matrixUserId: '@alice:example.org' },
   provisionUsersBatch: { users: [{ slug: 'alice', displayName: 'Alice' }] },
-  ensureRoom: { name: 'Meetup', topic: 'Summer', visibility: 'public' },
+  renameUser: { newSlug: 'alicia' },
+  ensureRoom: {
+    name: 'Meetup',
+    topic: 'Summer',
+    visibility: 'public',
+    adopt: { alias: '#meetup:example.org' },
+    prune: true,
+  },
   setMember: { role: 'host', displayName: 'Alice' },
   renameRoom: { newSlug: 'meetup-2027' },
   ensureDm: { users: ['alice', 'bob'], encrypted: true, name: 'A and B' },
@@ -169,6 +176,25 @@ describe('request bodies', () => {
     ],
     ...['chat.event.created', 'chat.dm.created', 'chat.nope', true, false, 0, 1, null, [], {}],
     ...[['alice'], ['alice', 'bob'], ['alice', 'alice'], ['alice', 'b c'], ['a', 'b', 'c'], [1, 2], { slug: 'meetup' }],
+    // Matrix ids and the shapes of `adopt`.
+    ...[
+      '@alice:example.org',
+      '@a:b:c',
+      '@:x',
+      '@a:[::1]:8448',
+      '@a b:x',
+      '#room:example.org',
+      '!abc',
+      '!abc:example.org',
+    ],
+    ...[
+      { roomId: '!abc' },
+      { alias: '#a:b' },
+      { roomId: '!a', alias: '#a:b' },
+      { alias: 'a:b' },
+      { roomId: 1 },
+      { room: '!a' },
+    ],
   ];
   const probe = fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 12 }), fc.constantFrom(...PROBES));
 

@@ -46,6 +46,7 @@ describe('user JWT verification', () => {
       tenant: 'acme',
       userSlug: 'Bob_1',
       userId: '@om_acme__bob__1:localhost',
+      canActAs: true,
       expiresAt: exp,
     });
   });

@@ -119,7 +119,7 @@ describe('createKeyedRate (rate-limiter-flexible)', () => {
           'actor',
           who === 'service'
             ? { kind: 'service', principal: { tenants: ['*'] } as never }
-            : { kind: 'user', user: { tenant: 't', userSlug: who, userId: `@${who}`, expiresAt: 0 } },
+            : { kind: 'user', user: { tenant: 't', userSlug: who, userId: `@${who}`, canActAs: true, expiresAt: 0 } },
         );
         await next();
       })

@@ -18,6 +18,7 @@ const user: UserPrincipal = {
   tenant: 'acme',
   userSlug: 'alice',
   userId: ME,
+  canActAs: true,
   expiresAt: Math.floor(Date.now() / 1000) + 3600,
 };
 // The defaults, with a small buffer so a test fills it quickly.

@@ -76,7 +76,13 @@ describe('runFrame (the hub runs each socket frame through it)', () => {
     const { logger } = capturingLogger();
     const sent: string[] = [];
     const handler = createFrameHandler({
-      user: { tenant: 'acme', userSlug: 'alice', userId: '@om_acme_alice:hs', expiresAt: Date.now() / 1000 + 60 },
+      user: {
+        tenant: 'acme',
+        userSlug: 'alice',
+        userId: '@om_acme_alice:hs',
+        canActAs: true,
+        expiresAt: Date.now() / 1000 + 60,
+      },
       limits: loadConfig(MINIMAL_ENV).relay,
       actions: {} as RelayActions,
       logger,

@@ -7,7 +7,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../vocabulary/failures.js';
 import type { RoomKind } from '../../vocabulary/ids.js';
 import type { RoomChangeRequest, RoomState } from '../../vocabulary/contract.js';
-import { distributeOutcomes, emptyEffects, foldBatch, type ChangeOutcome } from '../../workflows/room-batch.js';
+import {
+  distributeOutcomes,
+  emptyEffects,
+  foldBatch,
+  followRenames,
+  type ChangeOutcome,
+} from '../../workflows/room-batch.js';
 
 function roomState(over: Partial<RoomState> = {}, kind: RoomKind = 'event'): RoomState {
   return {
@@ -136,6 +142,70 @@ describe('foldBatch', () => {
     const archived = foldBatch(roomState(), [{ type: 'archive' }, { type: 'rename', newSlug: 'meetup-2' }]);
     expect(archived.refusals.map((r) => r?.type)).toEqual([undefined, FailureType.RoomArchived]);
     expect(archived.aliases).toBe(false);
+  });
+});
+
+describe('foldBatch: adoption and renamed members', () => {
+  const rename = (userSlug: string, newSlug: string): RoomChangeRequest => ({
+    type: 'renameMember',
+    userSlug,
+    newSlug,
+  });
+
+  it('takes the last room an ensure asks to adopt, and the prune setting', () => {
+    const state = roomState({ roomId: null });
+    const fold = foldBatch(state, [
+      { type: 'ensure', settings: {}, adopt: { alias: '#old:hs' } },
+      { type: 'ensure', settings: { prune: true }, adopt: { roomId: '!old:hs' } },
+    ]);
+    expect(fold.adopt).toEqual({ roomId: '!old:hs' });
+    expect(state.settings.prune).toBe(true);
+    expect(fold.onlyRenames).toBe(false);
+  });
+
+  it('moves a renamed member, and what the batch folded for them, to the new slug; a batch of renames only is marked so', () => {
+    const state = roomState({ members: { ann: 'host', bob: 'member' } });
+    const only = foldBatch(state, [rename('ann', 'anna'), rename('nobody', 'somebody')]);
+    expect(state.members).toEqual({ anna: 'host', bob: 'member' });
+    expect(only).toMatchObject({ onlyRenames: true, refusals: [undefined, undefined] });
+
+    const mixed = foldBatch(state, [add('cy', 'speaker'), rename('cy', 'cyrus'), remove('bob'), rename('bob', 'rob')]);
+    expect(state.members).toEqual({ anna: 'host', cyrus: 'speaker' });
+    expect([...mixed.targets]).toEqual([
+      ['cyrus', { to: 'join', displayName: undefined }],
+      ['rob', { to: 'leave' }],
+    ]);
+    expect(mixed.upserts).toEqual({ cyrus: 'speaker' });
+    expect([...mixed.removals]).toEqual(['rob']);
+    expect(mixed.previousRoles).toEqual({ cyrus: null, rob: 'member' });
+    expect(mixed.onlyRenames).toBe(false);
+  });
+
+  it('never moves a member onto a slug that is already one, and is not refused in an archived room', () => {
+    const state = roomState({ members: { ann: 'host', anna: 'member' } });
+    foldBatch(state, [rename('ann', 'anna')]);
+    expect(state.members).toEqual({ ann: 'host', anna: 'member' });
+    const archived = roomState({ archived: true, members: {} });
+    expect(foldBatch(archived, [rename('ann', 'anna')]).refusals).toEqual([undefined]);
+  });
+
+  it("a room's rename and a member's rename in one batch: the aliases follow, the member moves, the batch is live", () => {
+    const state = roomState({ members: { ann: 'host' } });
+    const fold = foldBatch(state, [
+      rename('ann', 'anna'),
+      { type: 'rename', newSlug: 'summer-meetup' },
+      { type: 'addMember', userSlug: 'bo', role: 'member', keepRoles: ['host'] },
+    ]);
+    expect(fold).toMatchObject({ aliases: true, onlyRenames: false, refusals: [undefined, undefined, undefined] });
+    expect(state.members).toEqual({ anna: 'host', bo: 'member' });
+    expect([...fold.targets.keys()]).toEqual(['bo']);
+  });
+
+  it('followRenames: members the database recorded under a new slug follow it', () => {
+    const state = roomState({ members: { cy: 'moderator', dee: 'member' } });
+    followRenames(state, { cy: 'cyrus' });
+    followRenames(state, undefined);
+    expect(state.members).toEqual({ cyrus: 'moderator', dee: 'member' });
   });
 });
 

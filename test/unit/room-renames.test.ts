@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { Hono } from 'hono';
-import { planSlugs, removalAt } from '../../activities/rooms/aliases.js';
+import { canonicalContent, planSlugs, removalAt } from '../../activities/rooms/aliases.js';
 import type { SlugRecord } from '../../adapters/store/room-slugs.js';
 import { toErrorResponse } from '../../api/errors.js';
 import { renamedError } from '../../api/room-slugs.js';
@@ -19,6 +19,34 @@ const slug = (s: string, renamedDaysAgo: number | null, removed = false): SlugRe
   slug: s,
   renamedAt: renamedDaysAgo === null ? null : new Date(NOW - renamedDaysAgo * DAY),
   aliasRemovedAt: removed ? new Date(NOW) : null,
+});
+
+describe("canonicalContent: the canonical alias event where the entity's aliases stand", () => {
+  const ours = (a: string): boolean => a.startsWith('#om_t_group_');
+  const [hikers, berlin] = ['#om_t_group_hikers:hs', '#om_t_group_hikers-berlin:hs'];
+
+  it("in a room the service made: the current alias canonical, the kept ones and anyone else's alternatives", () => {
+    expect(canonicalContent({ alias: hikers, alt_aliases: ['#x:hs', hikers] }, berlin, [hikers], ours)).toEqual({
+      alias: berlin,
+      alt_aliases: [hikers, '#x:hs'],
+    });
+    // An old alias no longer kept leaves the alternatives.
+    expect(canonicalContent({ alias: berlin, alt_aliases: [hikers] }, berlin, [], ours)).toEqual({
+      alias: berlin,
+      alt_aliases: [],
+    });
+  });
+
+  it("in an adopted room: the room's own canonical alias stays canonical, ours first among the alternatives", () => {
+    const own = { alias: '#general:hs', alt_aliases: ['#lobby:hs', hikers], extra: 1 };
+    expect(canonicalContent(own, berlin, [hikers], ours)).toEqual({
+      alias: '#general:hs',
+      alt_aliases: [berlin, hikers, '#lobby:hs'],
+      extra: 1,
+    });
+    // Adopting a room with no canonical alias makes ours the canonical one.
+    expect(canonicalContent({}, hikers, [], ours)).toEqual({ alias: hikers, alt_aliases: [] });
+  });
 });
 
 describe('planSlugs', () => {

@@ -37,7 +37,7 @@ function stubbed(fail: (slug: string) => Error | null) {
     },
     ensureCredential: async () => ({ issued: true }),
   } as unknown as Identity;
-  const users = { upsert: async () => undefined } as unknown as UserStore;
+  const users = { get: async () => null, upsert: async () => undefined } as unknown as UserStore;
   const activities = createUsersBatchActivities({
     identity,
     users,

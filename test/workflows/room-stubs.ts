@@ -132,6 +132,7 @@ export function storedRoom(tenant: string, kind: RoomKind, slug: string, members
     settings: { name: 'Known' },
     members,
     status: 'active',
+    adopted: false,
   };
 }
 
