@@ -189,6 +189,21 @@ describe('POST /v1/tenants/{tenant}/users:batch', () => {
     expect(await accountOnServer(config, userId('fresh-1'))).toBeNull();
   });
 
+  it("a renamed user: the old slug is a 409 naming the new one; under the new slug the batch keeps the user's account", async () => {
+    await provision('before-rename', 'Before');
+    const renamed = await fx.api.post(`/v1/tenants/${tenant}/users/before-rename/rename`, { newSlug: 'after-rename' });
+    expect(renamed.status).toBe(200);
+    const old = await batch([{ slug: 'before-rename', displayName: 'Before' }]);
+    expect(old.status).toBe(409);
+    expect(old.body).toMatchObject({ errcode: 'OM_USER_RENAMED', newSlug: 'after-rename' });
+    const { status, body } = await batch([{ slug: 'after-rename', displayName: 'After' }]);
+    expect(status).toBe(200);
+    // The account the user had under the old slug, its display name changed; no second account.
+    expect(body.users).toEqual([{ slug: 'after-rename', userId: userId('before-rename'), outcome: 'displayNameChanged' }]);
+    expect((await accountOnServer(config, userId('before-rename')))?.displayName).toBe('After');
+    expect(await accountOnServer(config, userId('after-rename'))).toBeNull();
+  });
+
   it('racing single provisioning of the same users: one account and one stored token each', async () => {
     const race = Array.from({ length: 30 }, (_, i) => ({ slug: `race-${i}`, displayName: `Race ${i}` }));
     const [batchAnswer, singles] = await Promise.all([
