@@ -14,6 +14,7 @@ import type { RoomRecord } from '../../adapters/store/rooms.js';
 import { pointAt, writeCanonical } from './aliases.js';
 import { reachableOrFail, type RoomContext } from './context.js';
 import { reachOf } from './power-levels.js';
+import { applyNameAndTopic } from './settings.js';
 import type { EnsureRoomResult } from './types.js';
 
 const refuse = (message: string): ApplicationFailure =>
@@ -124,14 +125,7 @@ async function takeSettings(
     matrixCall(() => bot.isEncrypted(roomId)),
     matrixCall(() => bot.roomSettings(roomId)),
   ]);
-  if (settings.name !== undefined && settings.name !== current.name) {
-    await matrixCall(() => bot.setName(roomId, settings.name!));
-    actions.push(`renamed to ${JSON.stringify(settings.name)}`);
-  }
-  if (settings.topic !== undefined && settings.topic !== current.topic) {
-    await matrixCall(() => bot.setTopic(roomId, settings.topic!));
-    actions.push('topic changed');
-  }
+  actions.push(...(await applyNameAndTopic(ctx, roomId, settings, current)));
   const taken: RoomSettings = { ...settings, visibility: joinRule === 'public' ? 'public' : 'private', encrypted };
   const name = settings.name ?? current.name;
   const topic = settings.topic ?? current.topic;

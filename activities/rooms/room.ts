@@ -6,6 +6,7 @@ import { matrixCall } from '../../adapters/matrix/errors.js';
 import { adoptRoom } from './adopt.js';
 import { loadRoom } from './aliases.js';
 import { reachableOrFail, type RoomContext } from './context.js';
+import { applyNameAndTopic } from './settings.js';
 import type { EnsureRoomResult } from './types.js';
 
 /**
@@ -110,16 +111,7 @@ async function applyRoomSettings(
   const { roomId, settings } = input;
   const { bot } = ctx.deps;
   const current = await matrixCall(() => bot.roomSettings(roomId));
-  const actions: string[] = [];
-  if (settings.name !== undefined && settings.name !== current.name) {
-    await matrixCall(() => bot.setName(roomId, settings.name!));
-    actions.push(`renamed to ${JSON.stringify(settings.name)}`);
-  }
-  if (settings.topic !== undefined && settings.topic !== current.topic) {
-    await matrixCall(() => bot.setTopic(roomId, settings.topic!));
-    actions.push('topic changed');
-  }
-  return actions;
+  return applyNameAndTopic(ctx, roomId, settings, current);
 }
 
 /** Archive: everyone but the bot leaves, the room is marked archived, and purged if configured. */

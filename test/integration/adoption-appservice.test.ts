@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { matrixRequest } from '../../adapters/matrix/http.js';
 import { botView } from '../helpers/matrix.js';
 import { serviceFixture } from '../helpers/fixture.js';
+import { tenantCaller } from '../helpers/tenant-call.js';
 import { accountWithPassword, membershipsAsBot, type OwnClient } from '../helpers/prior-platform.js';
 
 // The stack's first Synapse (password accounts from before the service need its admin), with the
@@ -20,22 +21,7 @@ const BOT = '@openmeet-bot:localhost';
 const bot = botView(config);
 const pre = `as${randomBytes(3).toString('hex')}`;
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown> & { errcode?: string; error?: string; actions?: string[]; roomId?: string };
-}
-
-async function call(method: 'PUT' | 'POST' | 'DELETE' | 'GET', path: string, body?: unknown): Promise<Answer> {
-  const res = await fx.api.app.request(`/v1/tenants/${tenant}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${fx.api.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Answer['body'] };
-}
+const call = tenantCaller(fx);
 
 let alice: OwnClient;
 let carl: OwnClient;

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { matrixRequest } from '../../adapters/matrix/http.js';
 import { adminFor, adminToken, botView, listUsers, roomMessages } from '../helpers/matrix.js';
 import { serviceFixture } from '../helpers/fixture.js';
+import { tenantCaller, type Answer } from '../helpers/tenant-call.js';
 import { accountWithPassword, membershipsAsBot, stateAsBot, type OwnClient } from '../helpers/prior-platform.js';
 
 const fx = serviceFixture('adopt', { API_WAIT_MS: '60000' }, 'adopt');
@@ -21,22 +22,7 @@ const bot = botView(config);
 const pre = `pre${randomBytes(3).toString('hex')}`;
 const REMOTE = `@rob-${pre}:elsewhere.example`;
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown> & { errcode?: string; error?: string; actions?: string[]; roomId?: string };
-}
-
-async function call(method: 'PUT' | 'POST' | 'DELETE' | 'GET', path: string, body?: unknown): Promise<Answer> {
-  const res = await fx.api.app.request(`/v1/tenants/${tenant}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${fx.api.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Answer['body'] };
-}
+const call = tenantCaller(fx);
 
 const adoptUser = (slug: string, matrixUserId: string, displayName = slug): Promise<Answer> =>
   call('POST', '/users', { slug, displayName, matrixUserId });

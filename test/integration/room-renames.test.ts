@@ -10,6 +10,7 @@ import { matrixRequest } from '../../adapters/matrix/http.js';
 import { DEFAULT_POWER_LEVELS } from '../../vocabulary/roles.js';
 import { eventually, sleep, stackEnv } from '../helpers/env.js';
 import { serviceFixture } from '../helpers/fixture.js';
+import { tenantCaller, type Answer } from '../helpers/tenant-call.js';
 import { adminRoomSearch, adminToken, botView } from '../helpers/matrix.js';
 import type { RunningProcess } from '../helpers/processes.js';
 import { RelayClient, startApi, userToken } from '../helpers/relay.js';
@@ -25,23 +26,7 @@ const uid = (slug: string): string => `@om_${tenant}_${slug}:localhost`;
 const aliasOf = (kind: string, slug: string): string => `#om_${tenant}_${kind}_${slug}:localhost`;
 const bot = botView(config);
 
-interface Answer {
-  status: number;
-  // Whatever the route answered: a change's outcome, a room view, or an error.
-  body: Record<string, unknown> & { errcode?: string; newSlug?: string; roomId?: string; actions?: string[] };
-}
-
-async function call(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<Answer> {
-  const res = await fx.api.app.request(`/v1/tenants/${tenant}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${fx.api.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Answer['body'] };
-}
+const call = tenantCaller(fx);
 
 const renamed = (newSlug: string) => ({
   status: 409,

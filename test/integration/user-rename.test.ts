@@ -11,6 +11,7 @@ import { createUserStore } from '../../adapters/store/users.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 import { botView, roomMessages } from '../helpers/matrix.js';
 import { serviceFixture } from '../helpers/fixture.js';
+import { tenantCaller } from '../helpers/tenant-call.js';
 import { accountWithPassword } from '../helpers/prior-platform.js';
 
 const fx = serviceFixture('rename', { API_WAIT_MS: '60000' }, 'ren');
@@ -19,22 +20,7 @@ const bot = botView(config);
 const ANN = `@om_${tenant}_ann:localhost`;
 const appservice = config.matrix.identityMode === 'appservice';
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown> & { errcode?: string; error?: string; actions?: string[]; roomId?: string };
-}
-
-async function call(method: 'PUT' | 'POST' | 'DELETE' | 'GET', path: string, body?: unknown): Promise<Answer> {
-  const res = await fx.api.app.request(`/v1/tenants/${tenant}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${fx.api.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Answer['body'] };
-}
+const call = tenantCaller(fx);
 
 const rename = (slug: string, newSlug: string) => call('POST', `/users/${slug}/rename`, { newSlug });
 const store = () => createUserStore(fx.db, new TokenCipher(config.tokens.keys, config.tokens.activeKeyId));

@@ -3,50 +3,30 @@
  * follows the database (no activity at all), a member the database recorded under a new slug is
  * followed from the pass's answer, and an `adopt` reaches ensureRoom.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { WorkflowHandle } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  Runtime,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
-import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
 import type { MemberPassInput } from '../../activities/rooms.js';
 import { roomStateQuery, type RoomInput } from '../../vocabulary/contract.js';
 import { uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { storedRoom, stubRoom, type StubRoom } from './room-stubs.js';
+import { stackWorkflowEnv } from './stack-env.js';
 
-const WORKFLOWS = fileURLToPath(new URL('../../workflows/index.js', import.meta.url));
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  if (!process.env.TEMPORAL_ADDRESS) throw new Error('the stack is not up: source .stack/<name>/stack.env first');
-  env = await TestWorkflowEnvironment.createFromExistingServer({ address: process.env.TEMPORAL_ADDRESS });
-  bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: new DefaultLogger('WARN') });
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const stack = stackWorkflowEnv();
 
 async function withRoom(stub: StubRoom, body: (h: WorkflowHandle) => Promise<void>): Promise<void> {
   const taskQueue = uniqueTaskQueue('member-rename');
   const input: RoomInput = { tenant: uniqueTenant(), kind: 'group', slug: 'hikers', idleTimeoutMs: 60_000 };
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: stack.env.nativeConnection,
     taskQueue,
-    workflowBundle: bundle,
+    workflowBundle: stack.bundle,
     activities: stub.activities,
   });
   await worker.runUntil(async () => {
     const workflowId = `room:${input.tenant}:group:hikers`;
-    await env.client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [input] });
-    const handle = env.client.workflow.getHandle(workflowId);
+    await stack.env.client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [input] });
+    const handle = stack.env.client.workflow.getHandle(workflowId);
     try {
       await body(handle);
     } finally {

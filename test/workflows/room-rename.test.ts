@@ -5,56 +5,36 @@
  * removal keeps the workflow open (a durable timer) past its idle time; a new run picks the
  * renamed entity's slugs up from what loadRoom stored.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  Runtime,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
-import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
 import type { AliasSync } from '../../activities/rooms.js';
 import { roomStateQuery, type RoomChangeResult, type RoomInput } from '../../vocabulary/contract.js';
 import { FailureType } from '../../vocabulary/failures.js';
 import { EntitySlugsKey } from '../../vocabulary/search-attributes.js';
 import { uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { accepted, gate, storedRoom, stubRoom, type StubRoom } from './room-stubs.js';
+import { stackWorkflowEnv } from './stack-env.js';
 
-const WORKFLOWS = fileURLToPath(new URL('../../workflows/index.js', import.meta.url));
 const IDLE_MS = 1_000;
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  if (!process.env.TEMPORAL_ADDRESS) throw new Error('the stack is not up: source .stack/<name>/stack.env first');
-  env = await TestWorkflowEnvironment.createFromExistingServer({ address: process.env.TEMPORAL_ADDRESS });
-  bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: new DefaultLogger('WARN') });
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const stack = stackWorkflowEnv();
 
 /** Runs a room workflow (`group` `meetup`, idle after IDLE_MS) on a worker with `stub`'s activities. */
 async function withRoom(stub: StubRoom, body: (h: WorkflowHandle, input: RoomInput) => Promise<void>) {
   const taskQueue = uniqueTaskQueue('room-rename');
   const input: RoomInput = { tenant: uniqueTenant(), kind: 'group', slug: 'meetup', idleTimeoutMs: IDLE_MS };
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: stack.env.nativeConnection,
     taskQueue,
-    workflowBundle: bundle,
+    workflowBundle: stack.bundle,
     activities: stub.activities,
   });
   await worker.runUntil(async () => {
     const workflowId = `room:${input.tenant}:group:meetup`;
-    await env.client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [input] });
-    const handle = env.client.workflow.getHandle(workflowId);
+    await stack.env.client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [input] });
+    const handle = stack.env.client.workflow.getHandle(workflowId);
     try {
       await body(handle, input);
     } finally {

@@ -4,56 +4,35 @@
  * hears which outcome — the layer between the pure batch functions (test/unit/room-batch.test.ts)
  * and the real homeserver (test/integration/rooms.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  Runtime,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
-import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
 import type { MemberPassInput } from '../../activities/rooms.js';
 import { FailureType } from '../../vocabulary/failures.js';
 import type { RoomKind } from '../../vocabulary/ids.js';
 import { roomStateQuery, type RoomInput } from '../../vocabulary/contract.js';
 import { uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { accepted, gate, storedRoom, stubRoom, type StubRoom } from './room-stubs.js';
+import { stackWorkflowEnv } from './stack-env.js';
 
-const WORKFLOWS = fileURLToPath(new URL('../../workflows/index.js', import.meta.url));
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  // The activity and workflow failures these tests cause on purpose are logged at WARN.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  if (!process.env.TEMPORAL_ADDRESS) throw new Error('the stack is not up: source .stack/<name>/stack.env first');
-  env = await TestWorkflowEnvironment.createFromExistingServer({ address: process.env.TEMPORAL_ADDRESS });
-  bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: new DefaultLogger('WARN') });
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const stack = stackWorkflowEnv();
 
 /** Starts a room workflow on a worker with `stub`'s activities, runs `body`, then ends it. */
 async function withRoom(kind: RoomKind, stub: StubRoom, body: (h: WorkflowHandle, input: RoomInput) => Promise<void>) {
   const taskQueue = uniqueTaskQueue('room-wf');
   const input: RoomInput = { tenant: uniqueTenant(), kind, slug: 'meetup', idleTimeoutMs: 60_000 };
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: stack.env.nativeConnection,
     taskQueue,
-    workflowBundle: bundle,
+    workflowBundle: stack.bundle,
     activities: stub.activities,
   });
   await worker.runUntil(async () => {
     const workflowId = `room:${input.tenant}:${kind}:${input.slug}`;
-    await env.client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [input] });
-    const handle = env.client.workflow.getHandle(workflowId);
+    await stack.env.client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [input] });
+    const handle = stack.env.client.workflow.getHandle(workflowId);
     try {
       await body(handle, input);
     } finally {
