@@ -5,35 +5,15 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { WorkflowHandle } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import type { MemberPassInput } from '../../activities/rooms.js';
-import { roomStateQuery, type RoomInput } from '../../vocabulary/contract.js';
-import { uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
+import { roomStateQuery } from '../../vocabulary/contract.js';
 import { storedRoom, stubRoom, type StubRoom } from './room-stubs.js';
-import { stackWorkflowEnv } from './stack-env.js';
+import { stackWorkflowEnv, withRoomWorkflow } from './stack-env.js';
 
 const stack = stackWorkflowEnv();
 
-async function withRoom(stub: StubRoom, body: (h: WorkflowHandle) => Promise<void>): Promise<void> {
-  const taskQueue = uniqueTaskQueue('member-rename');
-  const input: RoomInput = { tenant: uniqueTenant(), kind: 'group', slug: 'hikers', idleTimeoutMs: 60_000 };
-  const worker = await Worker.create({
-    connection: stack.env.nativeConnection,
-    taskQueue,
-    workflowBundle: stack.bundle,
-    activities: stub.activities,
-  });
-  await worker.runUntil(async () => {
-    const workflowId = `room:${input.tenant}:group:hikers`;
-    await stack.env.client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [input] });
-    const handle = stack.env.client.workflow.getHandle(workflowId);
-    try {
-      await body(handle);
-    } finally {
-      await handle.terminate('test over').catch(() => undefined);
-    }
-  });
-}
+const withRoom = (stub: StubRoom, body: (h: WorkflowHandle) => Promise<void>): Promise<void> =>
+  withRoomWorkflow(stack, stub.activities, { kind: 'group', slug: 'hikers', idleTimeoutMs: 60_000 }, body);
 
 const change = (handle: WorkflowHandle, c: object) => handle.executeUpdate('roomChange', { args: [c] });
 

@@ -8,40 +8,20 @@
 import { describe, expect, it } from '@jest/globals';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
 import type { AliasSync } from '../../activities/rooms.js';
 import { roomStateQuery, type RoomChangeResult, type RoomInput } from '../../vocabulary/contract.js';
 import { FailureType } from '../../vocabulary/failures.js';
 import { EntitySlugsKey } from '../../vocabulary/search-attributes.js';
-import { uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { accepted, gate, storedRoom, stubRoom, type StubRoom } from './room-stubs.js';
-import { stackWorkflowEnv } from './stack-env.js';
+import { stackWorkflowEnv, withRoomWorkflow } from './stack-env.js';
 
 const IDLE_MS = 1_000;
 
 const stack = stackWorkflowEnv();
 
 /** Runs a room workflow (`group` `meetup`, idle after IDLE_MS) on a worker with `stub`'s activities. */
-async function withRoom(stub: StubRoom, body: (h: WorkflowHandle, input: RoomInput) => Promise<void>) {
-  const taskQueue = uniqueTaskQueue('room-rename');
-  const input: RoomInput = { tenant: uniqueTenant(), kind: 'group', slug: 'meetup', idleTimeoutMs: IDLE_MS };
-  const worker = await Worker.create({
-    connection: stack.env.nativeConnection,
-    taskQueue,
-    workflowBundle: stack.bundle,
-    activities: stub.activities,
-  });
-  await worker.runUntil(async () => {
-    const workflowId = `room:${input.tenant}:group:meetup`;
-    await stack.env.client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [input] });
-    const handle = stack.env.client.workflow.getHandle(workflowId);
-    try {
-      await body(handle, input);
-    } finally {
-      await handle.terminate('test over').catch(() => undefined);
-    }
-  });
-}
+const withRoom = (stub: StubRoom, body: (h: WorkflowHandle, input: RoomInput) => Promise<void>): Promise<void> =>
+  withRoomWorkflow(stack, stub.activities, { kind: 'group', slug: 'meetup', idleTimeoutMs: IDLE_MS }, body);
 
 const sync = (over: Partial<AliasSync>): AliasSync => ({
   slug: 'meetup-2',
@@ -60,7 +40,8 @@ describe('the room workflow, renamed', () => {
         await loading.wait();
         return storedRoom(ref.tenant, 'group', 'meetup', {});
       },
-      syncAliases: async () => sync({ actions: ['alias #new:test added', 'canonical alias #new:test (also #room:test)'] }),
+      syncAliases: async () =>
+        sync({ actions: ['alias #new:test added', 'canonical alias #new:test (also #room:test)'] }),
     });
     await withRoom(stub, async (handle) => {
       const before = await accepted(handle, { type: 'addMember', userSlug: 'alice', role: 'owner' });
@@ -76,7 +57,10 @@ describe('the room workflow, renamed', () => {
         slug: 'meetup-2',
         actions: ['alias #new:test added', 'canonical alias #new:test (also #room:test)'],
       });
-      expect(a).toMatchObject({ slug: 'meetup-2', actions: ['joined alice', expect.stringMatching(/power level alice/)] });
+      expect(a).toMatchObject({
+        slug: 'meetup-2',
+        actions: ['joined alice', expect.stringMatching(/power level alice/)],
+      });
       expect(b).toMatchObject({ slug: 'meetup-2', actions: ['joined bob'] });
       expect(await handle.query(roomStateQuery)).toMatchObject({
         slug: 'meetup-2',
@@ -89,7 +73,7 @@ describe('the room workflow, renamed', () => {
     });
   });
 
-  it("aliases that cannot follow fail the rename, not the member change beside it", async () => {
+  it('aliases that cannot follow fail the rename, not the member change beside it', async () => {
     const loading = gate();
     const stub = stubRoom('group', storedRoom('x', 'group', 'meetup', {}), {
       loadRoom: async (ref) => {
@@ -97,7 +81,11 @@ describe('the room workflow, renamed', () => {
         return storedRoom(ref.tenant, 'group', 'meetup', {});
       },
       syncAliases: async () => {
-        throw ApplicationFailure.create({ type: FailureType.RoomInUse, message: 'alias held elsewhere', nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: FailureType.RoomInUse,
+          message: 'alias held elsewhere',
+          nonRetryable: true,
+        });
       },
     });
     await withRoom(stub, async (handle) => {
@@ -106,7 +94,8 @@ describe('the room workflow, renamed', () => {
       loading.open();
       const [renamed, added] = await Promise.allSettled([rename(), add()]);
       expect(renamed.status).toBe('rejected');
-      const cause = ((renamed as PromiseRejectedResult).reason as { cause?: { type?: string; message?: string } }).cause;
+      const cause = ((renamed as PromiseRejectedResult).reason as { cause?: { type?: string; message?: string } })
+        .cause;
       expect(cause).toMatchObject({ type: FailureType.RoomInUse, message: 'alias held elsewhere' });
       expect(added).toMatchObject({ status: 'fulfilled', value: { actions: ['joined alice', expect.any(String)] } });
       expect(stub.types()).toEqual(['loadRoom', 'ensureRoom', 'syncAliases', 'applyMembers']);
@@ -152,7 +141,11 @@ describe('the room workflow, renamed', () => {
     });
     await withRoom(stub, async (handle) => {
       const state = (await handle.result()) as { slug: string; slugs: string[]; alias: string };
-      expect(state).toMatchObject({ slug: 'meetup-3', slugs: ['meetup', 'meetup-2', 'meetup-3'], alias: '#three:test' });
+      expect(state).toMatchObject({
+        slug: 'meetup-3',
+        slugs: ['meetup', 'meetup-2', 'meetup-3'],
+        alias: '#three:test',
+      });
       expect(syncs).toBe(1);
       const described = await handle.describe();
       expect(described.typedSearchAttributes.get(EntitySlugsKey)).toEqual(['meetup', 'meetup-2', 'meetup-3']);

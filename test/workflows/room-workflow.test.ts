@@ -7,39 +7,21 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApplicationFailure } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import type { MemberPassInput } from '../../activities/rooms.js';
 import { FailureType } from '../../vocabulary/failures.js';
 import type { RoomKind } from '../../vocabulary/ids.js';
 import { roomStateQuery, type RoomInput } from '../../vocabulary/contract.js';
-import { uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { accepted, gate, storedRoom, stubRoom, type StubRoom } from './room-stubs.js';
-import { stackWorkflowEnv } from './stack-env.js';
-
+import { stackWorkflowEnv, withRoomWorkflow } from './stack-env.js';
 
 const stack = stackWorkflowEnv();
 
 /** Starts a room workflow on a worker with `stub`'s activities, runs `body`, then ends it. */
-async function withRoom(kind: RoomKind, stub: StubRoom, body: (h: WorkflowHandle, input: RoomInput) => Promise<void>) {
-  const taskQueue = uniqueTaskQueue('room-wf');
-  const input: RoomInput = { tenant: uniqueTenant(), kind, slug: 'meetup', idleTimeoutMs: 60_000 };
-  const worker = await Worker.create({
-    connection: stack.env.nativeConnection,
-    taskQueue,
-    workflowBundle: stack.bundle,
-    activities: stub.activities,
-  });
-  await worker.runUntil(async () => {
-    const workflowId = `room:${input.tenant}:${kind}:${input.slug}`;
-    await stack.env.client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [input] });
-    const handle = stack.env.client.workflow.getHandle(workflowId);
-    try {
-      await body(handle, input);
-    } finally {
-      await handle.terminate('test over').catch(() => undefined);
-    }
-  });
-}
+const withRoom = (
+  kind: RoomKind,
+  stub: StubRoom,
+  body: (h: WorkflowHandle, input: RoomInput) => Promise<void>,
+): Promise<void> => withRoomWorkflow(stack, stub.activities, { kind, slug: 'meetup', idleTimeoutMs: 60_000 }, body);
 
 describe('the room workflow, activities stubbed', () => {
   it('a batch of adds, removes and role changes on a known room is one applyMembers and one power-levels write; each update hears its own outcome', async () => {
@@ -194,7 +176,12 @@ describe('the room workflow, activities stubbed', () => {
       const ensured = await handle.executeUpdate('roomChange', {
         args: [{ type: 'ensure', settings: { name: 'Meetup' } }],
       });
-      expect(ensured).toEqual({ roomId: '!new:test', alias: '#room:test', slug: 'meetup', actions: ['created !new:test'] });
+      expect(ensured).toEqual({
+        roomId: '!new:test',
+        alias: '#room:test',
+        slug: 'meetup',
+        actions: ['created !new:test'],
+      });
       await handle.executeUpdate('roomChange', { args: [{ type: 'addMember', userSlug: 'alice', role: 'host' }] });
       await handle.executeUpdate('roomChange', { args: [{ type: 'addMember', userSlug: 'bob', role: 'member' }] });
       const before = stub.calls.length;

@@ -4,8 +4,17 @@
  */
 import { afterAll, beforeAll } from '@jest/globals';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
+import type { RoomInput } from '../../vocabulary/contract.js';
+import { uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 
 const WORKFLOWS = fileURLToPath(new URL('../../workflows/index.js', import.meta.url));
 
@@ -39,4 +48,34 @@ export function stackWorkflowEnv(): StackWorkflowEnv {
       return ready(bundle);
     },
   };
+}
+
+/**
+ * Runs a room workflow for `{kind}/{slug}` of a new tenant on a worker of its own with `activities`,
+ * hands its handle to `body`, then terminates it.
+ */
+export async function withRoomWorkflow(
+  stack: StackWorkflowEnv,
+  activities: object,
+  room: Pick<RoomInput, 'kind' | 'slug' | 'idleTimeoutMs'>,
+  body: (h: WorkflowHandle, input: RoomInput) => Promise<void>,
+): Promise<void> {
+  const taskQueue = uniqueTaskQueue(`room-${room.kind}`);
+  const input: RoomInput = { tenant: uniqueTenant(), ...room };
+  const worker = await Worker.create({
+    connection: stack.env.nativeConnection,
+    taskQueue,
+    workflowBundle: stack.bundle,
+    activities,
+  });
+  await worker.runUntil(async () => {
+    const workflowId = `room:${input.tenant}:${input.kind}:${input.slug}`;
+    await stack.env.client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [input] });
+    const handle = stack.env.client.workflow.getHandle(workflowId);
+    try {
+      await body(handle, input);
+    } finally {
+      await handle.terminate('test over').catch(() => undefined);
+    }
+  });
 }

@@ -6,7 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { ROOT, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import {
@@ -25,7 +31,9 @@ let bundle: WorkflowBundleWithSourceMap;
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI ?? `${ROOT}.stack/venv/bin/temporal` } },
+    server: {
+      executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI ?? `${ROOT}.stack/venv/bin/temporal` },
+    },
   });
   bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: new DefaultLogger('WARN') });
 });
@@ -35,14 +43,18 @@ afterAll(async () => {
 });
 
 describe('provisionUsersBatchWorkflow', () => {
-  it('runs the chunks in order, reports progress, and turns a chunk that failed for good into its users\' failures', async () => {
+  it("runs the chunks in order, reports progress, and turns a chunk that failed for good into its users' failures", async () => {
     const taskQueue = uniqueTaskQueue('users-batch');
     const tenant = uniqueTenant();
     const n = 2 * USERS_BATCH_CHUNK + 30;
     const input: UsersBatchInput = {
       tenant,
       batchId: 'b1',
-      users: Array.from({ length: n }, (_, i) => ({ slug: `u${i}`, displayName: `U ${i}`, userId: `@om_${tenant}_u${i}:hs` })),
+      users: Array.from({ length: n }, (_, i) => ({
+        slug: `u${i}`,
+        displayName: `U ${i}`,
+        userId: `@om_${tenant}_u${i}:hs`,
+      })),
     };
     const calls: { offset: number; size: number }[] = [];
     let releaseLast!: () => void;
@@ -57,7 +69,12 @@ describe('provisionUsersBatchWorkflow', () => {
         return chunk.users.map((u) => ({ slug: u.slug, userId: `@x_${u.slug}`, outcome: 'created' as const }));
       },
     };
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities,
+    });
     const result = await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('provisionUsersBatchWorkflow', {
         taskQueue,
@@ -71,7 +88,13 @@ describe('provisionUsersBatchWorkflow', () => {
         batchId: 'b1',
         total: n,
         done: 2 * USERS_BATCH_CHUNK,
-        counts: { created: USERS_BATCH_CHUNK, displayNameChanged: 0, reactivated: 0, unchanged: 0, failed: USERS_BATCH_CHUNK },
+        counts: {
+          created: USERS_BATCH_CHUNK,
+          displayNameChanged: 0,
+          reactivated: 0,
+          unchanged: 0,
+          failed: USERS_BATCH_CHUNK,
+        },
       });
       releaseLast();
       return (await handle.result()) as UsersBatchResult;
@@ -82,7 +105,13 @@ describe('provisionUsersBatchWorkflow', () => {
       { offset: 2 * USERS_BATCH_CHUNK, size: 30 },
     ]);
     expect(result.total).toBe(n);
-    expect(result.counts).toEqual({ created: USERS_BATCH_CHUNK + 30, displayNameChanged: 0, reactivated: 0, unchanged: 0, failed: USERS_BATCH_CHUNK });
+    expect(result.counts).toEqual({
+      created: USERS_BATCH_CHUNK + 30,
+      displayNameChanged: 0,
+      reactivated: 0,
+      unchanged: 0,
+      failed: USERS_BATCH_CHUNK,
+    });
     expect(result.users.map((u) => u.slug)).toEqual(input.users.map((u) => u.slug));
     expect(result.users[USERS_BATCH_CHUNK + 5]).toEqual({
       slug: `u${USERS_BATCH_CHUNK + 5}`,
