@@ -4,31 +4,12 @@
  * variable, before it listens or connects to anything.
  */
 import { describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runNode } from '../helpers/child.js';
 import { MINIMAL_ENV } from '../helpers/minimal-env.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-function runApi(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    // API_PORT 0: were it to start after all, it would not take a port another test uses.
-    const child = spawn(process.execPath, ['dist/api/main.js'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', API_PORT: '0', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
+// API_PORT 0: were it to start after all, it would not take a port another test uses.
+const runApi = (env: Record<string, string>) =>
+  runNode(['dist/api/main.js'], { env: { PATH: process.env.PATH ?? '', API_PORT: '0', LOG_LEVEL: 'info', ...env } });
 
 describe('dist/api/main.js', () => {
   it.each([

@@ -6,8 +6,7 @@
  * every attempt fails at once as UNAVAILABLE and a retry is always scheduled when the close comes.
  */
 import { describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import { ROOT } from '../helpers/env.js';
+import { runNode } from '../helpers/child.js';
 
 /** The script's stdout and exit code; `open` is the expression that yields `{ client, close }`. */
 function closeDuringRetry(open: string): Promise<{ code: number | null; output: string }> {
@@ -24,21 +23,7 @@ function closeDuringRetry(open: string): Promise<{ code: number | null; output: 
     // Long enough for any retry the SDK had scheduled (at most 5 s apart) to fire.
     await new Promise((r) => setTimeout(r, 5500));
     console.log('still alive');`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+  return runNode(['--input-type=module', '-e', script], { timeoutMs: 30_000 });
 }
 
 describe('closing a Temporal connection while a call is being retried', () => {
