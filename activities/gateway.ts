@@ -8,6 +8,11 @@ import type { ReauthUserInput, ReauthUserResult, RoomChangeResult, RoomRef } fro
 export interface WorkflowGateway {
   /** Provisions the user through the `user:{tenant}:{slug}` workflow and returns the Matrix user id. */
   provisionUser(tenant: string, slug: string, displayName: string): Promise<string>;
+  /**
+   * Provisions users together through one users batch (`users-batch:…`, decision 0035), waiting
+   * for its outcome; each user's failure is theirs (the caller looks again), never the call's.
+   */
+  provisionUsers(tenant: string, users: { slug: string; displayName: string; userId: string }[]): Promise<void>;
   /** Asks the room workflow to compare the room with its desired state and repair the drift. */
   reconcileRoom(room: RoomRef): Promise<RoomChangeResult>;
   /** Re-authenticates the user through the `user-auth:{tenant}:{slug}` workflow (one at a time per user). */

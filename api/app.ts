@@ -9,11 +9,12 @@ import { respondError, toErrorResponse } from './errors.js';
 import { createHttpMetrics } from './metrics.js';
 import { healthRoutes } from './routes/health.js';
 import { CODEC_PREFIX, codecRoutes } from './routes/codec.js';
-import { EVENTS_PREFIX, eventsRoutes } from './routes/events.js';
+import { EVENTS_PREFIX, eventsRoutes, isEventsPath } from './routes/events.js';
 import { OPERATIONS_PREFIX, operationsRoutes } from './routes/operations.js';
 import { ROOMS_PREFIX, roomsRoutes } from './routes/rooms.js';
 import { USERS_PREFIX, usersRoutes } from './routes/users.js';
 import { isUsersBatchPath, usersBatchRoutes } from './routes/users-batch.js';
+import { isMemberListPath, memberListRoutes } from './routes/room-members.js';
 import { MAX_BODY_BYTES } from './spec/validation.js';
 import { boundedError, requestContext } from './request-context.js';
 import { APPSERVICE_PREFIX, appserviceRoutes } from './routes/appservice.js';
@@ -60,9 +61,9 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', corsFor(deps.config.api.corsOrigins, V1_CORS));
   app.use(
     '/v1/*',
-    // The users batch has a larger limit of its own (api/routes/users-batch.ts).
+    // Batches and member lists have larger limits of their own (api/routes/users-batch.ts, room-members.ts).
     except(
-      (c) => isUsersBatchPath(c.req.path),
+      (c) => isUsersBatchPath(c.req.path) || isMemberListPath(c.req.path) || isEventsPath(c.req.path),
       bodyLimit({
         maxSize: MAX_BODY_BYTES,
         onError: (c) => respondError(c, 'M_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`),
@@ -81,6 +82,7 @@ export function createApp(deps: AppDeps) {
   app.route(USERS_PREFIX, usersRoutes(deps));
   app.route('/', usersBatchRoutes(deps));
   app.route(ROOMS_PREFIX, roomsRoutes(deps));
+  app.route(ROOMS_PREFIX, memberListRoutes(deps));
   app.route(EVENTS_PREFIX, eventsRoutes(deps));
   app.route(OPERATIONS_PREFIX, operationsRoutes(deps));
   app.route(MESSAGES_PREFIX, messagesRoutes(deps));

@@ -85,13 +85,15 @@ export async function respondWithOutcome<T extends object>(
 
 const directories = new WeakMap<AppDeps, UserDirectory>();
 
-/** The user slugs a change names: its member, or a DM's two users. */
+/** The user slugs a change names: its member, a list's members, or a DM's two users. */
 const usersOf = (ref: RoomRef, change: RoomChange): string[] =>
   change.type === 'addMember' || change.type === 'removeMember'
     ? [change.userSlug]
-    : ref.kind === 'dm' && change.type === 'ensure'
-      ? ref.slug.split('~')
-      : [];
+    : change.type === 'setMembers'
+      ? change.members.map((m) => m.userSlug)
+      : ref.kind === 'dm' && change.type === 'ensure'
+        ? ref.slug.split('~')
+        : [];
 
 /**
  * Sends one change to a room and answers with its outcome. `ref` names the room as the request

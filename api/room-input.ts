@@ -42,7 +42,9 @@ export function matrixNamesProblem(
   const users =
     change.type === 'addMember' || change.type === 'removeMember'
       ? [user(change.userSlug, 'userSlug')]
-      : ref.kind === 'dm'
+      : change.type === 'setMembers'
+        ? change.members.map((m, i) => user(m.userSlug, `members[${i}].userSlug`))
+        : ref.kind === 'dm'
         ? ref.slug.split('~').map((s) => user(s, 'DM user slug'))
         : [];
   const renamedTo =

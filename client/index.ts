@@ -17,7 +17,9 @@ import type {
   DmInput,
   HistoryPage,
   HistoryQuery,
+  ListedMember,
   MemberInput,
+  MemberListResult,
   MessageAnswer,
   Operation,
   PlatformEvent,
@@ -117,6 +119,12 @@ export function createClient(options: ClientOptions) {
         input: MemberInput<K> = {},
         opts?: CallOptions,
       ) => outcome<RoomChangeResult>('PUT', `${roomPath(ref)}/members/${seg(userSlug)}`, input, opts),
+      /**
+       * `PUT …/members`: the room's complete member list (up to 10,000): the unlisted removed, the listed
+       * added or given their role, power levels written once. The same list again changes nothing.
+       */
+      setAll: <K extends Exclude<RoomKind, 'dm'>>(ref: RoomRef<K>, members: ListedMember<K>[], opts?: CallOptions) =>
+        outcome<MemberListResult>('PUT', `${roomPath(ref)}/members`, { members }, opts),
       /** `DELETE …/members/{userSlug}`: removes the member. */
       remove: (ref: RoomRef<Exclude<RoomKind, 'dm'>>, userSlug: string, opts?: CallOptions) =>
         outcome<RoomChangeResult>('DELETE', `${roomPath(ref)}/members/${seg(userSlug)}`, undefined, opts),

@@ -163,6 +163,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants/{tenant}/rooms/{kind}/{slug}/members': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Set the room's complete member list: the unlisted removed, the listed added or given their role
+     * @description Up to 10,000 members and 1536 KiB. One room change with one outcome naming what changed; members without a Matrix account are provisioned together first; the power levels are written once. Idempotent: the same list again changes nothing and writes nothing to the homeserver (it reads the room's members once, and brings back listed members who left behind the service's back). A member the homeserver refused is listed under `members.failed`; the rest goes ahead.
+     */
+    put: operations['setMembers'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/tenants/{tenant}/events': {
     parameters: {
       query?: never;
@@ -174,7 +194,7 @@ export interface paths {
     put?: never;
     /**
      * One of the platform's chat events, applied as one room change
-     * @description `chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role,renamed}` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`), `chat.group.member.role.update` and `group.slug.changed` (docs/api.md, "The platform's own events").
+     * @description `chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role,renamed,members.set}` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`), `chat.group.member.role.update` and `group.slug.changed` (docs/api.md, "The platform's own events").
      */
     post: operations['sendPlatformEvent'];
     delete?: never;
@@ -714,6 +734,36 @@ export interface components {
       slug?: string;
       /** @description What this change did on the homeserver; empty when nothing needed doing. */
       actions: string[];
+    };
+    /** @description The members are now the list. */
+    MemberListResult: {
+      /** @constant */
+      status: 'completed';
+      workflowId: string;
+      operation: string;
+      roomId: string;
+      alias: string;
+      /** @description The entity's slug now (it differs from the request's after a rename). */
+      slug?: string;
+      /** @description What this change did on the homeserver; empty when nothing needed doing. */
+      actions: string[];
+      members: {
+        added: string[];
+        removed: string[];
+        roleChanged: {
+          userSlug: string;
+          from: string;
+          to: string;
+        }[];
+        /** @description Listed members already there with their role. */
+        unchanged: number;
+        /** @description Members the homeserver work failed for; repeating the list tries them again. */
+        failed: {
+          userSlug: string;
+          type: string;
+          message: string;
+        }[];
+      };
     };
     RoomSettings: {
       name?: string;
@@ -2206,6 +2256,142 @@ export interface operations {
       };
     };
   };
+  setMembers: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The room kind. */
+        kind: 'event' | 'group' | 'dm';
+        /** @description The room's slug; a DM's is its two users' slugs, sorted, joined by "~" (e.g. `ann~bob`). */
+        slug: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Every member the room should have, each once; an empty list empties the room. */
+          members: {
+            /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
+            userSlug: string;
+            /**
+             * @description The member's role (default `member`), one of the room kind's.
+             * @enum {string}
+             */
+            role?: 'host' | 'moderator' | 'speaker' | 'member' | 'participant' | 'guest' | 'owner' | 'admin';
+            /** @description Used when the member has no Matrix account yet (default: the slug). */
+            displayName?: string;
+          }[];
+        };
+      };
+    };
+    responses: {
+      /** @description Done within `API_WAIT_MS`: the outcome. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MemberListResult'];
+        };
+      };
+      /** @description Still running after `API_WAIT_MS`: follow the operation. */
+      202: {
+        headers: {
+          /** @description The operation: `/v1/operations/{workflowId}`. */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Running'];
+        };
+      };
+      /** @description `M_NOT_JSON`, `M_BAD_JSON`, `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_MISSING` */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_TOO_LARGE` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UPSTREAM_FAILED` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
   sendPlatformEvent: {
     parameters: {
       query?: never;
@@ -2315,6 +2501,26 @@ export interface operations {
             }
           | {
               /** @constant */
+              type: 'chat.event.members.set';
+              data: {
+                /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
+                slug: string;
+                /** @description Every member the room should have, each once; an empty list empties the room. */
+                members: {
+                  /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
+                  userSlug: string;
+                  /**
+                   * @description The member's role (default `member`), one of the room kind's.
+                   * @enum {string}
+                   */
+                  role?: 'host' | 'moderator' | 'speaker' | 'member' | 'participant' | 'guest';
+                  /** @description Used when the member has no Matrix account yet (default: the slug). */
+                  displayName?: string;
+                }[];
+              };
+            }
+          | {
+              /** @constant */
               type: 'chat.group.created';
               data: {
                 /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
@@ -2405,6 +2611,26 @@ export interface operations {
                 slug: string;
                 /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
                 newSlug: string;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.group.members.set';
+              data: {
+                /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
+                slug: string;
+                /** @description Every member the room should have, each once; an empty list empties the room. */
+                members: {
+                  /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
+                  userSlug: string;
+                  /**
+                   * @description The member's role (default `member`), one of the room kind's.
+                   * @enum {string}
+                   */
+                  role?: 'owner' | 'admin' | 'moderator' | 'member' | 'guest';
+                  /** @description Used when the member has no Matrix account yet (default: the slug). */
+                  displayName?: string;
+                }[];
               };
             }
           | {

@@ -121,6 +121,14 @@ export type UsersBatchResult = Omit<Schemas['UsersBatchResult'], CompletedFields
 /** `actions`: what this change did on the homeserver (`created …`, `invited …`, `power level @u 0→50`); empty: nothing needed doing. */
 export type RoomChangeResult = Omit<Schemas['RoomChangeResult'], CompletedFields>;
 
+/** `PUT …/rooms/{kind}/{slug}/members`: what the complete list changed (`members`) and the room-level actions. */
+export type MemberListResult = Omit<Schemas['MemberListResult'], CompletedFields>;
+
+/** One member of a complete list: `role` defaults to `member`. */
+export interface ListedMember<K extends RoomKind = RoomKind> extends MemberInput<K> {
+  userSlug: string;
+}
+
 export interface MemberInput<K extends RoomKind = RoomKind> {
   role?: RoleOf<K>;
   /** Used when the member has no Matrix account yet (defaults to the slug). */
@@ -159,7 +167,9 @@ type EventsOf<K extends EntityKind> =
   | Entity<K, 'member.add', { slug: string; userSlug: string; role?: RoleOf<K>; displayName?: string }>
   | Entity<K, 'member.remove', { slug: string; userSlug: string }>
   | Entity<K, 'member.role', { slug: string; userSlug: string; role: RoleOf<K> }>
-  | Entity<K, 'renamed', { slug: string; newSlug: string }>;
+  | Entity<K, 'renamed', { slug: string; newSlug: string }>
+  /** The complete member list, as `PUT …/members` takes it. */
+  | Entity<K, 'members.set', { slug: string; members: ListedMember<K>[] }>;
 
 /** A member event as the platform (openmeet-api) emits it: `eventSlug` / `groupSlug`, its `tenantId`. */
 type PlatformMember<K extends EntityKind> = (K extends 'event' ? { eventSlug: string } : { groupSlug: string }) & {
@@ -207,6 +217,7 @@ export type _SpecAlignment = [
   Assert<Same<RoomKind, Schemas['RoomState']['kind']>>,
   Assert<Same<RoleOf<'event'> | RoleOf<'group'>, NonNullable<RequestBody<'setMember'>['role']>>>,
   Assert<Same<MemberInput, RequestBody<'setMember'>>>,
+  Assert<Fits<{ members: ListedMember[] }, RequestBody<'setMembers'>>>,
   Assert<Fits<DmInput, RequestBody<'ensureDm'>>>,
   Assert<Fits<PlatformEvent, RequestBody<'sendPlatformEvent'>>>,
   // Every event of the spec is one of the client's (DMs aside: the client types `users` as a pair).

@@ -4,6 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RoomKind } from './ids.js';
+import type { ListedMember, MemberListOutcome } from './member-list.js';
 
 export * from './user-contract.js';
 
@@ -45,6 +46,11 @@ export type RoomChange =
       keepRoles?: string[];
     }
   | { type: 'removeMember'; userSlug: string }
+  /**
+   * The complete desired member list (vocabulary/member-list.ts): the unlisted are removed, the
+   * listed added or given their role. Repeating it changes nothing and writes nothing.
+   */
+  | { type: 'setMembers'; members: ListedMember[] }
   | { type: 'archive' }
   | { type: 'reconcile' }
   /**
@@ -67,6 +73,8 @@ export interface RoomChangeResult {
   slug?: string;
   /** What was done on the homeserver for this change (empty: nothing needed doing). */
   actions: string[];
+  /** A `setMembers` change: what the list changed, member by member (its `actions` are room-level only). */
+  members?: MemberListOutcome;
 }
 
 /**

@@ -1,7 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { WorkflowGateway } from '../activities/gateway.js';
 import type { Config } from '../lib/config.js';
+import { randomUUID } from 'node:crypto';
 import { changeRoom, ensureReconcileSchedule, provisionUser, reauthUser } from '../starters/starters.js';
+import { startUsersBatch } from '../starters/users-batch.js';
+import { USERS_BATCH_MAX } from '../vocabulary/users-batch.js';
 
 /** The activities' way to other workflows, over the Temporal client. */
 export function createWorkflowGateway(client: Client, config: Config): WorkflowGateway {
@@ -10,6 +13,13 @@ export function createWorkflowGateway(client: Client, config: Config): WorkflowG
     async provisionUser(tenant, slug, displayName) {
       const update = await provisionUser(client, config, { tenant, slug, displayName });
       return (await update.result()).userId;
+    },
+    async provisionUsers(tenant, users) {
+      for (let i = 0; i < users.length; i += USERS_BATCH_MAX) {
+        const batch = users.slice(i, i + USERS_BATCH_MAX);
+        const handle = await startUsersBatch(client, config, { tenant, batchId: randomUUID(), users: batch });
+        await handle.result();
+      }
     },
     reauthUser(input) {
       return reauthUser(client, config, input);

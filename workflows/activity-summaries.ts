@@ -27,6 +27,7 @@ interface Arg {
   upserts?: Record<string, string>;
   removals?: string[];
   members?: Record<string, string>;
+  slugs?: string[];
   targets?: { userSlug?: string; to?: string }[];
   rooms?: number;
   clientTxnId?: string;
@@ -82,6 +83,7 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
   ensureMemberRemoved: (a) =>
     `Remove ${a.userSlug ? user(a.ref?.tenant, a.userSlug) : (a.userId ?? '?')} from ${room(a.ref)}`,
   undesiredMembers: (a) => `Find managed users in ${room(a.ref)} who should not be there`,
+  listedAbsent: (a) => `Check that ${a.slugs?.length ?? 0} listed members are still in ${room(a.ref)}`,
   syncPowerLevels: (a) =>
     `Set the power levels of ${room(a.ref)} from the roles of its ${Object.keys(a.members ?? {}).length} members`,
   archiveRoom: (a) => `Archive ${room(a.ref)}: everyone but the bot leaves`,

@@ -9,6 +9,8 @@ import type { PowerLevelChanges } from '../activities/rooms/types.js';
 import { FailureType } from '../vocabulary/failures.js';
 import type { RoomKind } from '../vocabulary/ids.js';
 import type { RoomAdoption, RoomChangeRequest, RoomState } from '../vocabulary/contract.js';
+import type { MemberListOutcome } from '../vocabulary/member-list.js';
+import { addTarget, foldMemberList, listOutcome, removeTarget, type ListDiff } from './member-list-fold.js';
 
 /** Where a member of the batch is to end up (their last change decides). */
 export type Target = { to: 'join'; displayName?: string } | { to: 'leave' };
@@ -37,6 +39,10 @@ export interface BatchFold {
   adopt?: RoomAdoption;
   /** Every live change renames a member: the database is already renamed, the homeserver has nothing to do. */
   onlyRenames: boolean;
+  /** Per `setMembers` change (by its index in the batch): what its list changed in the desired members. */
+  lists: Map<number, ListDiff>;
+  /** Listed members the lists did not change: checked on the homeserver (one read), brought back if missing. */
+  verify: Set<string>;
 }
 
 /** What the homeserver work of one batch did; filled in as it goes (a failure keeps what was done). */
@@ -60,8 +66,10 @@ export interface MemberResult {
   error?: ApplicationFailure;
 }
 
-/** One caller's answer: the actions done for their change, or why it failed. */
-export type ChangeOutcome = { ok: true; actions: string[] } | { ok: false; failure: ApplicationFailure };
+/** One caller's answer: the actions done for their change (and a list's changes), or why it failed. */
+export type ChangeOutcome =
+  | { ok: true; actions: string[]; members?: MemberListOutcome }
+  | { ok: false; failure: ApplicationFailure };
 
 /** Nothing done yet. */
 export function emptyEffects(): BatchEffects {
@@ -92,6 +100,8 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
     reconcile: false,
     aliases: false,
     onlyRenames: true,
+    lists: new Map(),
+    verify: new Set(),
   };
   const before = { name: state.settings.name, topic: state.settings.topic };
   for (const c of changes) {
@@ -113,7 +123,7 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
       continue;
     }
     fold.refusals.push(undefined);
-    if (c.type !== 'addMember' && c.type !== 'removeMember') fold.membersOnly = false;
+    if (c.type !== 'addMember' && c.type !== 'removeMember' && c.type !== 'setMembers') fold.membersOnly = false;
     if (c.type === 'ensure') {
       const s = c.settings ?? {};
       if (s.name !== undefined) state.settings.name = s.name;
@@ -124,21 +134,16 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
       if (s.encrypted !== undefined && state.roomId === null) state.settings.encrypted = s.encrypted;
       if (c.adopt) fold.adopt = c.adopt;
     } else if (c.type === 'addMember' || c.type === 'removeMember') {
-      if (!(c.userSlug in fold.previousRoles)) fold.previousRoles[c.userSlug] = state.members[c.userSlug] ?? null;
       if (c.type === 'addMember') {
         // A roleless add of someone holding a role to keep (the platform re-announcing a host) keeps it.
         const current = state.members[c.userSlug];
         const role = current !== undefined && Array.isArray(c.keepRoles) && c.keepRoles.includes(current) ? current : c.role;
-        state.members[c.userSlug] = role;
-        fold.upserts[c.userSlug] = role;
-        fold.removals.delete(c.userSlug);
-        fold.targets.set(c.userSlug, { to: 'join', displayName: c.displayName });
+        addTarget(state, fold, c.userSlug, role, c.displayName);
       } else {
-        delete state.members[c.userSlug];
-        delete fold.upserts[c.userSlug];
-        fold.removals.add(c.userSlug);
-        fold.targets.set(c.userSlug, { to: 'leave' });
+        removeTarget(state, fold, c.userSlug);
       }
+    } else if (c.type === 'setMembers') {
+      fold.lists.set(fold.refusals.length - 1, foldMemberList(state, fold, c.members));
     } else if (c.type === 'archive') {
       fold.archive = true;
     } else if (c.type === 'rename') {
@@ -182,6 +187,14 @@ function renameMember(state: RoomState, fold: BatchFold, from: string, to: strin
 const memberOf = (c: RoomChangeRequest): string | null =>
   c.type === 'addMember' || c.type === 'removeMember' ? c.userSlug : null;
 
+/** The members a change touches: its member, or every member a list changed or checked. */
+const touchedBy = (c: RoomChangeRequest, diff: ListDiff | undefined): string[] => {
+  const slug = memberOf(c);
+  if (slug !== null) return [slug];
+  if (!diff) return [];
+  return [...diff.added, ...diff.removed, ...diff.roleChanged.map((r) => r.userSlug), ...diff.unchanged];
+};
+
 /**
  * Every caller learns the outcome of its own change: a refused change its refusal, a live one the
  * batch's failure or its member's. Room-level actions belong to the first live change (later ones
@@ -197,8 +210,7 @@ export function distributeOutcomes(
 ): ChangeOutcome[] {
   const lastTouch = new Map<string, number>();
   changes.forEach((c, i) => {
-    const slug = memberOf(c);
-    if (slug !== null) lastTouch.set(slug, i);
+    for (const slug of touchedBy(c, fold.lists.get(i))) lastTouch.set(slug, i);
   });
   const firstLive = fold.refusals.findIndex((r) => r === undefined);
   const { roomActions, perUser, powerLevels, archiveActions, aliasActions } = effects;
@@ -217,6 +229,8 @@ export function distributeOutcomes(
     const failure = fold.refusals[i] ?? effects.batchError ?? mine?.error ?? aliasFailure;
     if (failure) return { ok: false, failure };
     if (c.type === 'reconcile' || (c.type === 'ensure' && kind === 'dm')) return { ok: true, actions: everything() };
+    const diff = fold.lists.get(i);
+    if (diff) return listOutcome(diff, i === firstLive ? roomActions : [], effects, (s) => lastTouch.get(s) === i);
     const actions = i === firstLive ? [...roomActions] : [];
     if (slug !== null && lastTouch.get(slug) === i)
       actions.push(...(mine?.actions ?? []), ...(powerLevels.bySlug[slug] ?? []));

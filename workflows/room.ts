@@ -11,6 +11,7 @@ import {
 import { FailureType } from '../vocabulary/failures.js';
 import { describeValue } from '../vocabulary/describe.js';
 import { memberChangeProblem, settingsProblem } from '../vocabulary/room-rules.js';
+import { memberListProblem } from '../vocabulary/member-list.js';
 import { slugProblem, type RoomKind } from '../vocabulary/ids.js';
 import { EntitySlugsKey } from '../vocabulary/search-attributes.js';
 import {
@@ -25,7 +26,8 @@ import {
 import { endCleanlyOnCancel } from './cancellation.js';
 import { distributeOutcomes, emptyEffects, foldBatch } from './room-batch.js';
 import type { SlugsNow } from '../activities/rooms/types.js';
-import { acts, applyToHomeserver, syncTheAliases, type RoomRun } from './room-homeserver.js';
+import { applyToHomeserver, syncTheAliases } from './room-homeserver.js';
+import { acts, type RoomRun } from './room-acts.js';
 
 export { ALIASES_PATCH, ONE_PASS_PATCH } from './room-homeserver.js';
 
@@ -78,6 +80,11 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
         throw invalid('keepRoles must be a list of roles');
       return;
     }
+    case 'setMembers': {
+      const p = memberListProblem(kind, c.members, true);
+      if (p) throw invalid(p);
+      return;
+    }
     case 'rename': {
       if (kind === 'dm') throw invalid("a DM's slug is its two users: it is not renamed");
       const p = slugProblem(String(c.newSlug ?? ''), 'newSlug');
@@ -114,7 +121,8 @@ async function applyBatch(run: RoomRun, batch: Pending[]): Promise<void> {
     }
     state.changesApplied += 1;
     state.lastError = null;
-    p.resolve({ roomId: state.roomId!, alias: state.alias!, slug: state.slug, actions: outcome.actions });
+    const { actions, members } = outcome;
+    p.resolve({ roomId: state.roomId!, alias: state.alias!, slug: state.slug, actions, ...(members ? { members } : {}) });
   });
   if (fold.reconcile && effects.perUser.size)
     log.info('reconciled', { fixes: [...effects.perUser.values()].flatMap((v) => v.actions) });

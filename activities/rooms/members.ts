@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../vocabulary/failures.js';
 import type { RoomRef } from '../../vocabulary/contract.js';
 import { joinAsUser } from '../../adapters/matrix/client.js';
+import { matrixCall } from '../../adapters/matrix/errors.js';
 import { reachableOrFail, type RoomContext } from './context.js';
 import { prepare, removeMember } from './member-prepare.js';
 import { levelsUnchanged, syncLevels } from './power-levels.js';
@@ -10,6 +11,27 @@ import type { MemberOutcome, MemberPassInput, MemberPassResult, MemberTarget, Pr
 
 /** Members a pass works on at once: enough to be quick, few enough not to starve the homeserver. */
 const PASS_PARALLEL = 8;
+/** Members without an account, from this many on, are provisioned in one users batch before the pass. */
+const BULK_FROM = 2;
+
+/**
+ * The pass's joining members who have no account yet, provisioned together through a users batch
+ * (decision 0035) instead of one user workflow each. Best effort: whoever the batch could not
+ * provision is provisioned one at a time by the pass, as before, and fails there if it must.
+ */
+async function provisionInBulk(ctx: RoomContext, tenant: string, targets: readonly MemberTarget[]): Promise<void> {
+  const { users, identity, gateway } = ctx.deps;
+  const joining = targets.filter((t) => t.to === 'join');
+  if (joining.length < BULK_FROM) return;
+  const stored = await users.many(tenant, joining.map((t) => t.userSlug));
+  const missing = joining.filter((t) => !identity.isProvisioned(stored.get(t.userSlug) ?? null));
+  if (missing.length < BULK_FROM) return;
+  const ids = await ctx.userIds(tenant, missing.map((t) => t.userSlug));
+  await gateway.provisionUsers(
+    tenant,
+    missing.map((t) => ({ slug: t.userSlug, displayName: t.displayName ?? t.userSlug, userId: ids.get(t.userSlug)! })),
+  );
+}
 
 /** Prepared, then joined as the user. */
 async function bringIn(
@@ -63,6 +85,7 @@ export async function applyMembers(ctx: RoomContext, input: MemberPassInput): Pr
     else removals.push(t.userSlug);
   }
   const { renamed, adopted } = await ctx.deps.rooms.applyMembers(ref.tenant, ref.kind, ref.slug, upserts, removals);
+  await provisionInBulk(ctx, ref.tenant, input.targets);
 
   const members: Record<string, MemberOutcome> = {};
   for (let i = 0; i < input.targets.length; i += PASS_PARALLEL) {
@@ -78,6 +101,7 @@ export async function applyMembers(ctx: RoomContext, input: MemberPassInput): Pr
 
   const result = (powerLevels: MemberPassResult['powerLevels']): MemberPassResult =>
     Object.keys(renamed).length ? { members, powerLevels, renamed } : { members, powerLevels };
+  if (input.deferLevels) return result(null);
   if (levelsUnchanged(ctx, input, adopted)) return result({ bySlug: {}, other: [] });
   try {
     return result(await syncLevels(ctx, { ref, roomId, members: input.members, removed: removals }));
@@ -149,5 +173,20 @@ export function createMemberActivities(ctx: RoomContext) {
      */
     undesiredMembers: (input: { ref: RoomRef; roomId: string; members: Record<string, string> }): Promise<string[]> =>
       undesiredMembers(ctx, input),
+    /**
+     * Of these desired members, those the room does not have (one read of its members): not joined,
+     * or — for someone the service cannot act as — not joined or invited.
+     */
+    listedAbsent: async (input: { ref: RoomRef; roomId: string; slugs: string[] }): Promise<string[]> => {
+      const [ids, all] = await Promise.all([
+        ctx.userIds(input.ref.tenant, input.slugs),
+        matrixCall(() => ctx.deps.bot.memberships(input.roomId)),
+      ]);
+      return input.slugs.filter((slug) => {
+        const id = ids.get(slug)!;
+        const m = all[id];
+        return !(m === 'join' || (m === 'invite' && !ctx.deps.identity.canActAs(id)));
+      });
+    },
   };
 }

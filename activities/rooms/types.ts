@@ -21,6 +21,11 @@ export interface MemberPassInput {
   previousRoles: Record<string, string | null>;
   /** The room's power levels were written to match the members before this batch, in this run. */
   powerLevelsInSync: boolean;
+  /**
+   * One chunk of a long list: `members` holds only the targets' roles, and the power levels are
+   * left to the workflow's syncPowerLevels after the last chunk (`powerLevels` comes back null).
+   */
+  deferLevels?: boolean;
 }
 
 /** What the pass did for one member: actions, a permanent refusal, or `retry`. */

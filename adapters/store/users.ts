@@ -20,6 +20,8 @@ export interface StoredUser {
  */
 export interface UserStore {
   get(tenant: string, slug: string): Promise<StoredUser | null>;
+  /** `get` for many slugs in one query, by the slug asked for; unknown ones are absent. */
+  many(tenant: string, slugs: readonly string[]): Promise<Map<string, StoredUser>>;
   /** The bindings of many slugs at once (renames followed), by the slug asked for; unbound ones are absent. */
   bindings(tenant: string, slugs: readonly string[]): Promise<Map<string, UserBinding>>;
   /** Records the user (creating the tenant on first use); keeps any stored token and an existing binding. */
@@ -62,6 +64,31 @@ interface UserRow {
   token_key_id: string | null;
 }
 
+/** A row as the store answers it. */
+const stored = (tenant: string, u: Omit<UserRow, 'token_ciphertext' | 'token_key_id'>): StoredUser => ({
+  tenant,
+  slug: u.slug,
+  userId: u.user_id,
+  displayName: u.display_name,
+  hasToken: u.has_token,
+  tokenGeneration: u.token_generation,
+  adopted: u.adopted,
+});
+
+/** UserStore.many's rows, by the slug asked for (renames followed). */
+async function manyRows(db: Db, tenant: string, slugs: readonly string[]): Promise<Map<string, UserRow>> {
+  if (slugs.length === 0) return new Map();
+  const r = await db.query<UserRow & { asked: string }>(
+    `SELECT s.asked, u.slug, u.user_id, u.display_name, u.token_ciphertext IS NOT NULL AS has_token,
+       u.token_generation, u.adopted
+     FROM unnest($2::text[]) AS s(asked)
+     LEFT JOIN user_renames n ON n.tenant = $1 AND n.old_slug = s.asked
+     JOIN matrix_users u ON u.tenant = $1 AND u.slug = COALESCE(n.new_slug, s.asked)`,
+    [tenant, [...new Set(slugs)]],
+  );
+  return new Map(r.rows.map((u) => [u.asked, u]));
+}
+
 /** UserStore.bindAdopted: both keys are unique, so whichever is taken keeps its binding; the caller compares. */
 async function bindAdopted(db: Db, tenant: string, slug: string, userId: string) {
   await db.query('INSERT INTO tenants (id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
@@ -93,18 +120,9 @@ export function createUserStore(db: Db, cipher: TokenCipher): UserStore {
     bindings: (tenant, slugs) => lookup.many(tenant, slugs),
     async get(tenant, slug) {
       const u = await row(tenant, slug);
-      return u
-        ? {
-            tenant,
-            slug: u.slug,
-            userId: u.user_id,
-            displayName: u.display_name,
-            hasToken: u.has_token,
-            tokenGeneration: u.token_generation,
-            adopted: u.adopted,
-          }
-        : null;
+      return u ? stored(tenant, u) : null;
     },
+    many: async (tenant, slugs) => new Map([...(await manyRows(db, tenant, slugs))].map(([k, u]) => [k, stored(tenant, u)])),
     async upsert({ tenant, slug, userId, displayName }) {
       await db.query('INSERT INTO tenants (id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
       await db.query(

@@ -7,14 +7,22 @@ import { roomChange } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
 import { NOT_MAPPED, PLATFORM_EVENTS, type PlatformMapping } from '../platform-events.js';
-import { displayName, role, settingsFields, slug } from '../spec/fields.js';
+import { displayName, role, settingsFields, slug, SLUG_JSON } from '../spec/fields.js';
 import { operation, outcomeAnswers, below } from '../spec/operation.js';
 import { addMemberFrom, dmFrom, DM_BODY, removeMemberFrom, renameFrom, roomRef, settingsFrom } from '../room-input.js';
 import { anyObject, object, optional, text, type JsonSchema } from '../spec/schema.js';
-import { readJsonObject, requireString } from '../spec/validation.js';
+import { readJsonObject, rejectUnknownFields, requireString } from '../spec/validation.js';
+import { memberListJson, MEMBER_LIST_JSON_BOUNDS, memberListBodyLimit, setMembersFrom } from './room-members.js';
+import { MEMBER_LIST_MAX_BYTES } from '../../vocabulary/member-list.js';
+
+const missing = (field: string): never => {
+  throw new ApiError('M_BAD_JSON', `missing field "${field}"`);
+};
 
 /** Where api/app.ts mounts this router; its routes are registered below it. */
 export const EVENTS_PREFIX = '/v1/tenants/:tenant/events';
+/** The intake's path: its body limit is the member list's (an event may carry a whole list). */
+export const isEventsPath = (path: string): boolean => /^\/v1\/tenants\/[^/]+\/events$/.test(path);
 
 /** The data of one kind of event, and the room change it maps to. */
 interface Mapping {
@@ -35,6 +43,14 @@ function mappings(kind: 'event' | 'group'): Record<string, Mapping> {
   const setRole = object({ slug: slug(), role: role(kind), userSlug: slug() });
   const remove = object({ slug: slug(), userSlug: slug() });
   const rename = object({ slug: slug(), newSlug: slug() });
+  const list = {
+    json: {
+      type: 'object',
+      properties: { slug: SLUG_JSON, members: memberListJson(kind) },
+      required: ['slug', 'members'],
+      additionalProperties: false,
+    } as JsonSchema,
+  };
   const ensureMapping: Mapping = {
     data: ensure,
     change: (k, d) => ({ type: 'ensure', settings: settingsFrom(k, ensure.parse(d)) }),
@@ -47,6 +63,10 @@ function mappings(kind: 'event' | 'group'): Record<string, Mapping> {
     'member.remove': { data: remove, change: (k, d) => removeMemberFrom(k, remove.parse(d).userSlug) },
     'member.role': { data: setRole, change: (k, d) => ((p) => addMemberFrom(k, p.userSlug, p))(setRole.parse(d)) },
     renamed: { data: rename, change: (k, d) => renameFrom(k, rename.parse(d)) },
+    'members.set': {
+      data: list,
+      change: (k, d) => (rejectUnknownFields(d, ['slug', 'members']), setMembersFrom(k, d.members ?? missing('members'))),
+    },
   };
 }
 
@@ -85,7 +105,7 @@ const intake = operation({
   operationId: 'sendPlatformEvent',
   summary: "One of the platform's chat events, applied as one room change",
   description:
-    "`chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role,renamed}` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`), `chat.group.member.role.update` and `group.slug.changed` (docs/api.md, \"The platform's own events\").",
+    "`chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role,renamed,members.set}` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`), `chat.group.member.role.update` and `group.slug.changed` (docs/api.md, \"The platform's own events\").",
   tags: ['events'],
   security: 'service',
   body: { schema: EVENT_BODY_JSON },
@@ -105,9 +125,9 @@ export const eventsOperations = [intake];
 
 /** `POST /v1/tenants/{tenant}/events` `{type, data}`: intake of the platform's chat events. */
 export function eventsRoutes(deps: AppDeps) {
-  return new Hono<ApiEnv, BlankSchema, typeof EVENTS_PREFIX>().post(below(EVENTS_PREFIX, intake), async (c) => {
+  return new Hono<ApiEnv, BlankSchema, typeof EVENTS_PREFIX>().post(below(EVENTS_PREFIX, intake), memberListBodyLimit(), async (c) => {
     const tenant = c.req.param('tenant');
-    const { type, data } = ENVELOPE.parse(await readJsonObject(c));
+    const { type, data } = ENVELOPE.parse(await readJsonObject(c, MEMBER_LIST_MAX_BYTES, MEMBER_LIST_JSON_BOUNDS));
     if (type === DM_CREATED) {
       const { ref, settings } = dmFrom(c.get('principal'), tenant, data);
       return roomChange(c, deps, ref, { type: 'ensure', settings });

@@ -52,6 +52,14 @@ const changeResult = {
   slug: { ...str, description: "The entity's slug now (it differs from the request's after a rename)." },
   actions: { ...strings, description: 'What this change did on the homeserver; empty when nothing needed doing.' },
 };
+/** What a complete member list changed (`actions` of its answer: room-level, and power-level entries written). */
+const listOutcome = obj({
+  added: strings,
+  removed: strings,
+  roleChanged: { type: 'array', items: obj({ userSlug: str, from: str, to: str }) },
+  unchanged: { ...int, description: 'Listed members already there with their role.' },
+  failed: { type: 'array', items: obj({ userSlug: str, type: str, message: str }), description: 'Members the homeserver work failed for; repeating the list tries them again.' },
+});
 const roomState = {
   tenant: str,
   kind: { type: 'string', enum: [...ROOM_KINDS] },
@@ -166,6 +174,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     'Where a running users batch stands.',
   ),
   RoomChangeResult: obj({ ...completed, ...changeResult }, undefined, ['slug']),
+  MemberListResult: obj({ ...completed, ...changeResult, members: listOutcome }, 'The members are now the list.', ['slug']),
   RoomSettings: settings,
   RoomView: obj(
     {

@@ -20,6 +20,7 @@ import { operationsOperations } from '../routes/operations.js';
 import { roomsOperations } from '../routes/rooms.js';
 import { usersOperations } from '../routes/users.js';
 import { usersBatchOperations } from '../routes/users-batch.js';
+import { memberListOperations } from '../routes/room-members.js';
 import type { JsonSchema } from './schema.js';
 
 /** Every documented operation; test/unit/openapi.test.ts checks these are exactly the app's routes. */
@@ -28,6 +29,7 @@ export function apiOperations(): Operation[] {
     ...usersOperations,
     ...usersBatchOperations,
     ...roomsOperations,
+    ...memberListOperations,
     ...eventsOperations,
     ...operationsOperations,
     ...messagesOperations,

@@ -24,6 +24,7 @@ const CALLS: Record<string, (om: Om) => Promise<unknown>> = {
   renameRoom: (om) => om.rooms.rename({ tenant: 'acme', kind: 'group', slug: 'hikers' }, 'trail-hikers'),
   setMember: (om) => om.members.set(event, 'alice', { role: 'host' }),
   removeMember: (om) => om.members.remove(event, 'alice'),
+  setMembers: (om) => om.members.setAll(event, [{ userSlug: 'alice', role: 'host' }, { userSlug: 'bob' }]),
   ensureDm: (om) => om.dms.ensure('acme', { users: ['alice', 'bob'] }),
   sendPlatformEvent: (om) =>
     om.events.send('acme', { type: 'chat.event.member.add', data: { eventSlug: 'meetup', userSlug: 'bob' } }),

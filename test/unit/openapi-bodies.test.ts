@@ -21,6 +21,7 @@ const PARAMS: Record<string, string> = { tenant: 'acme', kind: 'event', slug: 'm
 const VALID: Record<string, Json> = {
   provisionUser: { slug: 'alice', displayName: 'Alice', matrixUserId: '@alice:example.org' },
   provisionUsersBatch: { users: [{ slug: 'alice', displayName: 'Alice' }] },
+  setMembers: { members: [{ userSlug: 'alice', role: 'host' }, { userSlug: 'bob', displayName: 'Bob' }] },
   renameUser: { newSlug: 'alicia' },
   ensureRoom: {
     name: 'Meetup',
