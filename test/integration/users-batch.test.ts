@@ -6,52 +6,18 @@
  *
  * Runs in both identity modes (jest.appservice.config.js).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from '@jest/globals';
 import { accountOnServer, adminToken, listUsers, whoami } from '../helpers/matrix.js';
 import { serviceFixture } from '../helpers/fixture.js';
 import { createUserStore } from '../../adapters/store/users.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 import { testConfig } from '../helpers/env.js';
-
-interface Seen {
-  method: string;
-  path: string;
-  status: number;
-}
-
-/** A transparent HTTP proxy to `target` that records each request's method, path and status. */
-function recordingProxy(target: string): { server: Server; seen: Seen[] } {
-  const seen: Seen[] = [];
-  const to = new URL(target);
-  const server = createServer((req, res) => {
-    const upstream = request(
-      { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } },
-      (up) => {
-        seen.push({ method: req.method!, path: req.url!.split('?')[0]!, status: up.statusCode! });
-        res.writeHead(up.statusCode!, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  return { server, seen };
-}
+import { recordHomeserver, type Seen } from '../helpers/recording-proxy.js';
 
 const homeserver = testConfig().matrix.homeserverUrl;
-const proxy = recordingProxy(homeserver);
-const workerEnv: Record<string, string> = {};
 // Registered before the fixture's own beforeAll, which starts the worker with workerEnv as it is then.
-beforeAll(async () => {
-  await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
-  workerEnv.MATRIX_HOMESERVER_URL = `http://127.0.0.1:${(proxy.server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  proxy.server.closeAllConnections();
-  await new Promise((resolve) => proxy.server.close(resolve));
-});
+const proxy = recordHomeserver(homeserver);
+const workerEnv = proxy.workerEnv;
 
 const fx = serviceFixture('users-batch', { API_WAIT_MS: '120000' }, 'ub', workerEnv);
 const { config, tenant } = fx;

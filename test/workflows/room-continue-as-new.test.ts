@@ -15,7 +15,7 @@ import {
 } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import type { MemberPassInput } from '../../activities/rooms.js';
-import { roomStateQuery, type RoomInput } from '../../vocabulary/contract.js';
+import { roomStateQuery, type RoomChangeResult, type RoomInput } from '../../vocabulary/contract.js';
 import { ROOT, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { storedRoom, stubRoom } from './room-stubs.js';
 
@@ -94,4 +94,54 @@ describe('the room workflow across continue-as-new', () => {
       }
     });
   });
+
+  it('sets a list of 10,000 members in chunks of 500 with one power-levels write, then carries it into a new run', async () => {
+    const taskQueue = uniqueTaskQueue('room-list');
+    const input: RoomInput = { tenant: uniqueTenant(), kind: 'group', slug: 'big', idleTimeoutMs: 60_000 };
+    const stub = stubRoom('group', storedRoom(input.tenant, 'group', 'big', { old: 'member' }));
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: stub.activities });
+    const roles = ['member', 'member', 'moderator', 'admin', 'owner'];
+    const members = Array.from({ length: 10_000 }, (_, i) => ({ userSlug: `u${i}`, role: roles[i % roles.length]! }));
+    await worker.runUntil(async () => {
+      const workflowId = `room:${input.tenant}:group:big`;
+      const first = await env.client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [input] });
+      const handle = env.client.workflow.getHandle(workflowId);
+      try {
+        const result = (await handle.executeUpdate('roomChange', { args: [{ type: 'setMembers', members }] })) as RoomChangeResult;
+        expect(result.members).toMatchObject({ removed: ['old'], roleChanged: [], unchanged: 0, failed: [] });
+        expect(result.members!.added).toHaveLength(10_000);
+        const passes = stub.inputsOf<MemberPassInput>('applyMembers');
+        // 10,001 targets (10,000 in, one out): 21 chunks of at most 500, none writing the levels itself.
+        expect(passes.map((p) => p.targets.length)).toEqual([...Array(20).fill(500), 1]);
+        expect(passes.every((p) => p.deferLevels === true && Object.keys(p.members).length <= 500)).toBe(true);
+        expect(new Set(passes.flatMap((p) => p.targets.map((t) => t.userSlug))).size).toBe(10_001);
+        expect(stub.types().filter((t) => t === 'syncPowerLevels')).toHaveLength(1);
+        expect(stub.levelWrites).toHaveLength(1);
+        expect(Object.keys(stub.levelWrites[0]!)).toHaveLength(6_000);
+
+        // The history grew past the (lowered) suggestion: the next run carries all 10,000.
+        await waitFor(async () => (await handle.describe()).runId !== first.firstExecutionRunId);
+        const carried = await handle.query(roomStateQuery);
+        expect(Object.keys(carried.members)).toHaveLength(10_000);
+        expect(carried.members.u3).toBe('admin');
+
+        // The same list again, in the new run: one read that checks them, no pass, no levels.
+        const before = stub.calls.length;
+        const again = (await handle.executeUpdate('roomChange', { args: [{ type: 'setMembers', members }] })) as RoomChangeResult;
+        expect(again.members).toMatchObject({ added: [], removed: [], roleChanged: [], unchanged: 10_000, failed: [] });
+        expect(stub.calls.slice(before).map((c) => c.type)).toEqual(['listedAbsent']);
+        expect(stub.types().filter((t) => t === 'loadRoom')).toHaveLength(1);
+      } finally {
+        await handle.terminate('test over').catch(() => undefined);
+      }
+    });
+  });
 });
+
+async function waitFor(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out waiting for the condition');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
