@@ -78,6 +78,9 @@ export async function onePassMembers(
     run.powerLevelsInSync = true;
     return;
   }
+  // The whole list is recorded before the first chunk: a batch failing halfway leaves PostgreSQL's
+  // desired members (which reconciliation works from) matching the workflow's, not half the list.
+  followRenames(state, await acts.recordMembers({ ref, upserts: fold.upserts, removals: [...fold.removals] }));
   for (let i = 0; i < all.length; i += PASS_CHUNK) {
     const targets = all.slice(i, i + PASS_CHUNK);
     const pick = <T>(from: Record<string, T>): Record<string, T> =>

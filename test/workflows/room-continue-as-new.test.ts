@@ -116,6 +116,11 @@ describe('the room workflow across continue-as-new', () => {
         expect(passes.every((p) => p.deferLevels === true && Object.keys(p.members).length <= 500)).toBe(true);
         expect(new Set(passes.flatMap((p) => p.targets.map((t) => t.userSlug))).size).toBe(10_001);
         expect(stub.types().filter((t) => t === 'syncPowerLevels')).toHaveLength(1);
+        // The whole list is recorded in PostgreSQL before the first chunk reaches the homeserver.
+        const recorded = stub.inputsOf<{ upserts: Record<string, string>; removals: string[] }>('recordMembers');
+        expect(recorded).toHaveLength(1);
+        expect([Object.keys(recorded[0]!.upserts).length, recorded[0]!.removals]).toEqual([10_000, ['old']]);
+        expect(stub.types().indexOf('recordMembers')).toBeLessThan(stub.types().indexOf('applyMembers'));
         expect(stub.levelWrites).toHaveLength(1);
         expect(Object.keys(stub.levelWrites[0]!)).toHaveLength(6_000);
 
