@@ -87,6 +87,7 @@ export async function runImport(
   };
 
   progress.users(0, plan.users.length);
+  progress.entities(0, plan.entities.length);
   for (let i = 0; i < plan.users.length; i += USERS_BATCH_MAX) {
     const chunk = plan.users.slice(i, i + USERS_BATCH_MAX);
     try {
@@ -151,7 +152,6 @@ export async function runImport(
       progress.entities(s.entities.done + s.entities.failed, plan.entities.length);
     }
   };
-  progress.entities(0, plan.entities.length);
   await Promise.all(Array.from({ length: Math.min(run.concurrency, plan.entities.length) }, worker));
   s.seconds = Math.round((Date.now() - started) / 100) / 10;
   return s;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { serve, type ServerType } from '@hono/node-server';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { matrixRequest } from '../../adapters/matrix/http.js';
@@ -314,10 +314,17 @@ describe('npm run cli -- import', () => {
   });
 
   it('stops with exit 1 and says so when the API cannot be reached', async () => {
+    // A port nothing listens on: taken from the system, then let go.
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const { port: p } = s.address() as AddressInfo;
+        s.close(() => resolve(p));
+      });
+    });
     const file = write('one.csv', `kind,slug,userSlug\nevent,x,${u(1)}\n`);
-    const run = await cli(['import', file, '--tenant', tenant, '--api', 'http://127.0.0.1:9', '--json']);
+    const run = await cli(['import', file, '--tenant', tenant, '--api', `http://127.0.0.1:${port}`, '--json']);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain('cli: cannot reach the API at http://127.0.0.1:9: fetch failed');
+    expect(run.stderr).toContain(`cli: cannot reach the API at http://127.0.0.1:${port}: fetch failed (connect ECONNREFUSED`);
   });
 });

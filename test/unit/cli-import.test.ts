@@ -8,6 +8,7 @@ import { defaultApiUrl } from '../../scripts/cli/import.js';
 import { parseImportCsv } from '../../scripts/cli/import-csv.js';
 import { parseImportJson } from '../../scripts/cli/import-json.js';
 import { ImportFileError } from '../../scripts/cli/import-plan.js';
+import { createProgress } from '../../scripts/cli/import-progress.js';
 import { renderImport } from '../../scripts/cli/render.js';
 
 /** The problems a file is refused with (fails the test when it is accepted). */
@@ -257,6 +258,20 @@ describe('the import command line', () => {
   it('finds the API on loopback when it binds every address', () => {
     expect(defaultApiUrl({ api: { host: '0.0.0.0', port: 8080 } } as never)).toBe('http://127.0.0.1:8080');
     expect(defaultApiUrl({ api: { host: '::1', port: 9 } } as never)).toBe('http://[::1]:9');
+  });
+
+  it('draws progress as a redrawn line on a terminal, as lines elsewhere, and not at all with --json', () => {
+    const drawn = (mode: 'tty' | 'lines' | 'off'): string => {
+      let out = '';
+      const p = createProgress({ write: (t: string) => (out += t) } as unknown as NodeJS.WriteStream, mode);
+      p.users(1000, 1000);
+      p.entities(12, 20);
+      p.stop();
+      return out;
+    };
+    expect(drawn('tty')).toBe('\r\x1b[2Kusers 1000/1000 · entities 12/20 · 0 s\n');
+    expect(drawn('lines')).toBe('users 1000/1000 · entities 12/20 · 0 s\n');
+    expect(drawn('off')).toBe('');
   });
 
   it('sums up with every failure named', () => {
