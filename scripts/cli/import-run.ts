@@ -61,38 +61,32 @@ const describeError = (err: unknown): { errcode: string; message: string } =>
     ? { errcode: err.errcode, message: err.newSlug ? `${err.error} (now "${err.newSlug}")` : err.error }
     : { errcode: 'M_UNKNOWN', message: (err as Error).message };
 
-export async function runImport(
-  om: MatrixOrchestratorClient,
-  run: { file: string; tenant: string; apiUrl: string; concurrency: number },
-  plan: ImportPlan,
-  progress: Progress,
-): Promise<ImportSummary> {
-  const started = Date.now();
-  const s: ImportSummary = {
-    file: run.file,
-    tenant: run.tenant,
-    seconds: 0,
-    users: { total: plan.users.length, created: 0, updated: 0, unchanged: 0, failed: 0 },
-    entities: { total: plan.entities.length, done: 0, failed: 0 },
-    members: { added: 0, removed: 0, roleChanged: 0, unchanged: 0, failed: 0 },
-    failures: [],
-  };
-  const wait = async (workflowId: string): Promise<Operation> => {
-    const op = await om.operations.wait(workflowId, { timeoutMs: OPERATION_WAIT_MS, intervalMs: 1000 });
-    if (op.status === 'failed') {
-      const last = (op.state as RoomState | undefined)?.lastError;
-      throw new MatrixOrchestratorError(500, last?.type ?? 'M_UNKNOWN', last?.message ?? op.failure ?? 'failed', null);
-    }
-    return op;
-  };
+interface Run {
+  om: MatrixOrchestratorClient;
+  tenant: string;
+  apiUrl: string;
+  s: ImportSummary;
+  progress: Progress;
+}
 
-  progress.users(0, plan.users.length);
-  progress.entities(0, plan.entities.length);
-  for (let i = 0; i < plan.users.length; i += USERS_BATCH_MAX) {
-    const chunk = plan.users.slice(i, i + USERS_BATCH_MAX);
+/** Follows an operation answered with 202 to its end; a failed one throws, naming why. */
+async function settled(run: Run, workflowId: string): Promise<Operation> {
+  const op = await run.om.operations.wait(workflowId, { timeoutMs: OPERATION_WAIT_MS, intervalMs: 1000 });
+  if (op.status === 'failed') {
+    const last = (op.state as RoomState | undefined)?.lastError;
+    throw new MatrixOrchestratorError(500, last?.type ?? 'M_UNKNOWN', last?.message ?? op.failure ?? 'failed', null);
+  }
+  return op;
+}
+
+/** Every user through users:batch, USERS_BATCH_MAX a request; a request that fails fails its users. */
+async function provisionUsers(run: Run, users: ImportPlan['users']): Promise<void> {
+  const { s } = run;
+  for (let i = 0; i < users.length; i += USERS_BATCH_MAX) {
+    const chunk = users.slice(i, i + USERS_BATCH_MAX);
     try {
-      const r = await om.users.provisionBatch(run.tenant, { users: chunk });
-      const result = r.status === 'running' ? ((await wait(r.workflowId)).result as UsersBatchResult) : r;
+      const r = await run.om.users.provisionBatch(run.tenant, { users: chunk });
+      const result = r.status === 'running' ? ((await settled(run, r.workflowId)).result as UsersBatchResult) : r;
       for (const u of result.users) {
         if (u.outcome === 'failed') {
           s.users.failed += 1;
@@ -106,45 +100,68 @@ export async function runImport(
       s.users.failed += chunk.length;
       s.failures.push({ target: `users ${i + 1}–${i + chunk.length} (${chunk[0]!.slug} … ${chunk.at(-1)!.slug})`, ...describeError(err) });
     }
-    progress.users(i + chunk.length, plan.users.length);
+    run.progress.users(i + chunk.length, users.length);
   }
+}
 
-  const applyEntity = async (e: ImportEntity): Promise<void> => {
-    const ref: RoomRef<'event' | 'group'> = { tenant: run.tenant, kind: e.kind, slug: e.slug };
-    const settings = { name: e.name, topic: e.topic, visibility: e.visibility };
-    if (e.name !== undefined || e.topic !== undefined || e.visibility !== undefined) {
-      const r = await om.rooms.ensure(ref, settings);
-      if (r.status === 'running') await wait(r.workflowId);
-    }
-    const before = await desiredMembers(om, ref);
-    let r: Outcome<MemberListResult> = await om.members.setAll(ref, e.members as never);
-    let counted: MemberListResult['members'];
-    if (r.status === 'running') {
-      // Only the room's state is left to read: count from the desired members before and the list,
-      // and send the list once more (idempotent) for the members the homeserver still refuses.
-      await wait(r.workflowId);
-      counted = { ...diff(before, e), failed: [] };
-      r = await om.members.setAll(ref, e.members as never);
-      if (r.status !== 'running') counted.failed = r.members.failed;
-    } else counted = r.members;
-    s.members.added += counted.added.length;
-    s.members.removed += counted.removed.length;
-    s.members.roleChanged += counted.roleChanged.length;
-    s.members.unchanged += counted.unchanged;
-    s.members.failed += counted.failed.length;
-    for (const f of counted.failed)
-      s.failures.push({ target: `member ${f.userSlug} of ${e.kind}/${e.slug}`, errcode: f.type, message: f.message });
+/** One entity: its room ensured when the file gives settings, then its complete list set and counted. */
+async function applyEntity(run: Run, e: ImportEntity): Promise<void> {
+  const { om, s } = run;
+  const ref: RoomRef<'event' | 'group'> = { tenant: run.tenant, kind: e.kind, slug: e.slug };
+  if (e.name !== undefined || e.topic !== undefined || e.visibility !== undefined) {
+    const r = await om.rooms.ensure(ref, { name: e.name, topic: e.topic, visibility: e.visibility });
+    if (r.status === 'running') await settled(run, r.workflowId);
+  }
+  const before = await desiredMembers(om, ref);
+  let r: Outcome<MemberListResult> = await om.members.setAll(ref, e.members as never);
+  let counted: MemberListResult['members'];
+  if (r.status === 'running') {
+    // A 202 leaves only the room's state to read: count from the desired members before and the
+    // list, and send the list once more (idempotent) for the members the homeserver still refuses.
+    await settled(run, r.workflowId);
+    counted = { ...diff(before, e), failed: [] };
+    r = await om.members.setAll(ref, e.members as never);
+    if (r.status !== 'running') counted.failed = r.members.failed;
+  } else counted = r.members;
+  s.members.added += counted.added.length;
+  s.members.removed += counted.removed.length;
+  s.members.roleChanged += counted.roleChanged.length;
+  s.members.unchanged += counted.unchanged;
+  s.members.failed += counted.failed.length;
+  for (const f of counted.failed)
+    s.failures.push({ target: `member ${f.userSlug} of ${e.kind}/${e.slug}`, errcode: f.type, message: f.message });
+}
+
+/** Applies the plan: users first, then `concurrency` entities at once. Throws CliError only when the run must stop. */
+export async function runImport(
+  om: MatrixOrchestratorClient,
+  opts: { file: string; tenant: string; apiUrl: string; concurrency: number },
+  plan: ImportPlan,
+  progress: Progress,
+): Promise<ImportSummary> {
+  const started = Date.now();
+  const s: ImportSummary = {
+    file: opts.file,
+    tenant: opts.tenant,
+    seconds: 0,
+    users: { total: plan.users.length, created: 0, updated: 0, unchanged: 0, failed: 0 },
+    entities: { total: plan.entities.length, done: 0, failed: 0 },
+    members: { added: 0, removed: 0, roleChanged: 0, unchanged: 0, failed: 0 },
+    failures: [],
   };
-
+  const run: Run = { om, tenant: opts.tenant, apiUrl: opts.apiUrl, s, progress };
+  progress.users(0, plan.users.length);
+  progress.entities(0, plan.entities.length);
+  await provisionUsers(run, plan.users);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < plan.entities.length) {
       const e = plan.entities[next++]!;
       try {
-        await applyEntity(e);
+        await applyEntity(run, e);
         s.entities.done += 1;
       } catch (err) {
-        const stop = fatal(err, run.apiUrl);
+        const stop = fatal(err, opts.apiUrl);
         if (stop) throw stop;
         s.entities.failed += 1;
         s.failures.push({ target: `${e.kind}/${e.slug}`, ...describeError(err) });
@@ -152,7 +169,7 @@ export async function runImport(
       progress.entities(s.entities.done + s.entities.failed, plan.entities.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(run.concurrency, plan.entities.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency, plan.entities.length) }, worker));
   s.seconds = Math.round((Date.now() - started) / 100) / 10;
   return s;
 }
