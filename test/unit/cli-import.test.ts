@@ -1,14 +1,18 @@
 /**
  * The import command's file reading (scripts/cli/import-*.ts) and its command line: what a CSV or
- * JSON file becomes, and every refusal naming the file's line or JSON path. Nothing is sent here.
+ * JSON file becomes, and every refusal naming the file's line or JSON path; its progress and summary;
+ * and the order of its requests, on a stand-in client that records them (the service's side of each
+ * request is tested on the real stack: test/integration/cli-import.test.ts).
  */
 import { describe, expect, it } from '@jest/globals';
+import { MatrixOrchestratorError, type MatrixOrchestratorClient } from '../../client/index.js';
 import { parseCommand } from '../../scripts/cli/args.js';
 import { defaultApiUrl } from '../../scripts/cli/import.js';
 import { parseImportCsv } from '../../scripts/cli/import-csv.js';
 import { parseImportJson } from '../../scripts/cli/import-json.js';
 import { ImportFileError } from '../../scripts/cli/import-plan.js';
 import { createProgress } from '../../scripts/cli/import-progress.js';
+import { runImport } from '../../scripts/cli/import-run.js';
 import { renderImport } from '../../scripts/cli/render.js';
 
 /** The problems a file is refused with (fails the test when it is accepted). */
@@ -296,5 +300,85 @@ describe('the import command line', () => {
       '  ✗ event/x: OM_ROOM_ARCHIVED: archived',
       'The rest was applied; importing the file again retries what failed and changes nothing else.',
     ]);
+  });
+});
+
+describe("the import's order of work (runImport, against a recording stand-in for the client)", () => {
+  /** A client that answers at once and records each call; rooms never seen before. */
+  function recording(opts: { failBatch?: number; unreachable?: boolean } = {}) {
+    const calls: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const completed = { status: 'completed', workflowId: 'w', operation: '/v1/operations/w' };
+    const om = {
+      users: {
+        provisionBatch: async (_t: string, { users }: { users: { slug: string }[] }) => {
+          calls.push(`batch ${users.length}`);
+          if (opts.unreachable) throw new TypeError('fetch failed');
+          if (calls.filter((c) => c.startsWith('batch')).length === opts.failBatch)
+            throw new MatrixOrchestratorError(503, 'OM_UNAVAILABLE', 'no worker', null);
+          return { ...completed, users: users.map((u) => ({ slug: u.slug, userId: '', outcome: 'created' })) };
+        },
+      },
+      rooms: { ensure: async (ref: { slug: string }) => (calls.push(`ensure ${ref.slug}`), completed) },
+      members: {
+        setAll: async (ref: { slug: string }, members: unknown[]) => {
+          calls.push(`set ${ref.slug}`);
+          most = Math.max(most, ++inFlight);
+          await new Promise((r) => setTimeout(r, 5));
+          inFlight -= 1;
+          const added = members.map((m) => (m as { userSlug: string }).userSlug);
+          return { ...completed, members: { added, removed: [], roleChanged: [], unchanged: 0, failed: [] } };
+        },
+      },
+      operations: {
+        get: async () => {
+          throw new MatrixOrchestratorError(404, 'M_NOT_FOUND', 'no workflow', null);
+        },
+      },
+    };
+    return { om: om as unknown as MatrixOrchestratorClient, calls, most: () => most };
+  }
+  const quiet = { users: () => undefined, entities: () => undefined, stop: () => undefined };
+  const plan = (users: number, entities: number) =>
+    ({
+      users: Array.from({ length: users }, (_, i) => ({ slug: `u${i}`, displayName: `u${i}` })),
+      entities: Array.from({ length: entities }, (_, i) => ({
+        kind: 'group' as const,
+        slug: `g${i}`,
+        ...(i === 0 ? { name: 'First' } : {}),
+        members: [{ userSlug: `u${i}`, role: 'member' }],
+      })),
+    });
+  const opts = { file: 'f.csv', tenant: 'acme', apiUrl: 'http://127.0.0.1:1', concurrency: 3 };
+
+  it('provisions users 1,000 a request before any room, then sets lists a bounded number at once', async () => {
+    const c = recording();
+    const s = await runImport(c.om, opts, plan(2500, 10), quiet);
+    expect(c.calls.slice(0, 3)).toEqual(['batch 1000', 'batch 1000', 'batch 500']);
+    expect(c.calls.slice(3).every((call) => !call.startsWith('batch'))).toBe(true);
+    // Only the entity with settings is ensured, before its list.
+    expect(c.calls.filter((call) => call.startsWith('ensure'))).toEqual(['ensure g0']);
+    expect(c.calls.indexOf('ensure g0')).toBeLessThan(c.calls.indexOf('set g0'));
+    expect(c.calls.filter((call) => call.startsWith('set'))).toHaveLength(10);
+    expect(c.most()).toBe(3);
+    expect(s).toMatchObject({
+      users: { total: 2500, created: 2500, failed: 0 },
+      entities: { total: 10, done: 10, failed: 0 },
+      members: { added: 10 },
+      failures: [],
+    });
+  });
+
+  it('names a failed request and goes on; stops when the API cannot be reached', async () => {
+    const c = recording({ failBatch: 2 });
+    const s = await runImport(c.om, opts, plan(1500, 1), quiet);
+    expect(s.users).toMatchObject({ created: 1000, failed: 500 });
+    expect(s.failures).toEqual([{ target: 'users 1001–1500 (u1000 … u1499)', errcode: 'OM_UNAVAILABLE', message: 'no worker' }]);
+    expect(s.entities.done).toBe(1);
+    await expect(runImport(recording({ unreachable: true }).om, opts, plan(1, 1), quiet)).rejects.toMatchObject({
+      exitCode: 1,
+      message: expect.stringMatching(/^cannot reach the API at http:\/\/127\.0\.0\.1:1: fetch failed/),
+    });
   });
 });
