@@ -3,13 +3,15 @@
  *   npm run cli -- room inspect event/summer-meetup --tenant acme [--json]
  *   npm run cli -- room reconcile event/summer-meetup --tenant acme [--json] [--timeout 120]
  *   npm run cli -- user inspect alice --tenant acme [--json]
+ *   npm run cli -- import members.csv --tenant acme [--api <url>] [--concurrency 4] [--json]
  * Configuration comes from the environment through lib/config.ts, as for the worker (a sourced
  * .stack/<name>/stack.env locally). Exit codes: see USAGE in cli/args.ts.
  */
 import { createDb } from '../adapters/store/db.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { CliError, EXIT, parseCommand, USAGE } from './cli/args.js';
-import { renderReconcile, renderRoom, renderUser } from './cli/render.js';
+import { importFile } from './cli/import.js';
+import { renderImport, renderReconcile, renderRoom, renderUser } from './cli/render.js';
 import { inspectRoom, reconcileRoom } from './cli/room.js';
 import { inspectUser } from './cli/user.js';
 
@@ -30,6 +32,12 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError)
       throw new CliError(EXIT.usage, `${err.message} (source a stack.env, or set it as for the worker)`);
     throw err;
+  }
+  if (command.name === 'import') {
+    // Through the API over HTTP only: no database pool, no Temporal connection.
+    const summary = await importFile(config, command);
+    print(command.json, summary, () => renderImport(summary));
+    return summary.failures.length ? EXIT.failed : EXIT.ok;
   }
   const db = createDb(config.databaseUrl, 4);
   try {

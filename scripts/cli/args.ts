@@ -37,17 +37,26 @@ Usage:
   npm run cli -- user inspect <slug> --tenant <tenant> [--json]
       the stored user (token present and its generation, never the token), what the
       Synapse Admin API says, and whether the stored token still works
+  npm run cli -- import <file.json|file.csv> --tenant <tenant> [--api <url>] [--concurrency <n>] [--json]
+      imports entities and their complete member lists through the API (default
+      http://127.0.0.1:<API_PORT>, a service JWT minted from SERVICE_JWT_SECRET): users first,
+      then <n> entities at once (default 4); a progress line on stderr, a summary on stdout
 
   <kind> is event, group or dm (a DM's slug is its two user slugs, sorted, joined by "~").
 
-Exit codes: 0 ok (in sync), 1 failed, 2 bad arguments or configuration, 3 not found,
+Exit codes: 0 ok (in sync; import: everything applied), 1 failed (import: something failed,
+the rest applied), 2 bad arguments, configuration or import file, 3 not found,
 4 drift found (inspect; reconcile when drift remains afterwards).`;
 
 export type Command =
   | { name: 'help' }
   | { name: 'room inspect'; ref: RoomRef; json: boolean }
   | { name: 'room reconcile'; ref: RoomRef; json: boolean; timeoutMs: number }
-  | { name: 'user inspect'; tenant: string; slug: string; json: boolean };
+  | { name: 'user inspect'; tenant: string; slug: string; json: boolean }
+  | { name: 'import'; file: string; tenant: string; api: string | null; concurrency: number; json: boolean };
+
+/** Entities imported at once unless --concurrency says otherwise, and its bounds. */
+export const IMPORT_CONCURRENCY = { default: 4, max: 32 } as const;
 
 const usageError = (message: string): CliError =>
   new CliError(EXIT.usage, `${message}\nRun \`npm run cli -- --help\` for usage.`);
@@ -72,6 +81,27 @@ function roomOf(target: string | undefined, tenant: string): RoomRef {
   return { tenant, kind, slug };
 }
 
+function importOf(
+  file: string | undefined,
+  values: { tenant?: string; api?: string; concurrency?: string },
+  json: boolean,
+): Command {
+  if (!file) throw usageError('which file? e.g. import members.csv --tenant acme');
+  if (!/\.(json|csv)$/i.test(file)) throw usageError(`${file}: give a .json or a .csv file`);
+  const tenant = tenantOf(values.tenant);
+  let api: string | null = null;
+  if (values.api !== undefined) {
+    const url = URL.canParse(values.api) ? new URL(values.api) : null;
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      throw usageError(`--api must be an http(s) URL such as http://127.0.0.1:8080, not ${JSON.stringify(values.api)}`);
+    api = values.api;
+  }
+  const n = values.concurrency === undefined ? IMPORT_CONCURRENCY.default : Number(values.concurrency);
+  if (!Number.isInteger(n) || n < 1 || n > IMPORT_CONCURRENCY.max)
+    throw usageError(`--concurrency must be a whole number from 1 to ${IMPORT_CONCURRENCY.max}`);
+  return { name: 'import', file, tenant, api, concurrency: n, json };
+}
+
 /** Parses `argv` (without node and the script) into a command, or throws CliError(2). */
 export function parseCommand(argv: string[]): Command {
   let parsed;
@@ -84,6 +114,8 @@ export function parseCommand(argv: string[]): Command {
         tenant: { type: 'string', short: 't' },
         json: { type: 'boolean', default: false },
         timeout: { type: 'string' },
+        api: { type: 'string' },
+        concurrency: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -98,6 +130,12 @@ export function parseCommand(argv: string[]): Command {
   const command = `${noun} ${verb ?? ''}`.trim();
   if (values.timeout !== undefined && command !== 'room reconcile')
     throw usageError('--timeout only applies to room reconcile');
+  if (noun === 'import') {
+    if (target !== undefined) throw usageError(`unexpected argument ${JSON.stringify(target)}`);
+    return importOf(verb, values, json);
+  }
+  if (values.api !== undefined || values.concurrency !== undefined)
+    throw usageError('--api and --concurrency only apply to import');
   switch (command) {
     case 'room inspect':
       return { name: command, ref: roomOf(target, tenantOf(values.tenant)), json };
@@ -115,6 +153,6 @@ export function parseCommand(argv: string[]): Command {
       return { name: command, tenant, slug: target, json };
     }
     default:
-      throw usageError(`unknown command ${JSON.stringify(command)}; known: room inspect, room reconcile, user inspect`);
+      throw usageError(`unknown command ${JSON.stringify(command)}; known: room inspect, room reconcile, user inspect, import`);
   }
 }

@@ -1,4 +1,5 @@
 /** Plain-text renderings of the CLI's results, for a terminal (`--json` prints the objects instead). */
+import type { ImportSummary } from './import-run.js';
 import type { ReconcileOutcome, RoomInspection } from './room.js';
 import type { WorkflowGlance } from './temporal.js';
 import type { UserInspection } from './user.js';
@@ -98,4 +99,19 @@ export function renderUser(u: UserInspection): string {
       : ['    (no such user)']),
     ...(u.problems.length ? ['', ...u.problems.map((p) => `${MARK} ${p}`)] : []),
   ].join('\n');
+}
+
+/** The import's summary: counts, then every failure named. */
+export function renderImport(s: ImportSummary): string {
+  const u = s.users;
+  const m = s.members;
+  const lines = [
+    `Imported ${s.file} into tenant ${s.tenant} in ${s.seconds} s: ${s.failures.length ? `✗ ${s.failures.length} failure${s.failures.length === 1 ? '' : 's'}` : 'everything applied'}`,
+    `  users     ${u.total}: ${u.created} created, ${u.updated} updated, ${u.unchanged} unchanged, ${u.failed} failed`,
+    `  entities  ${s.entities.total}: ${s.entities.done} done, ${s.entities.failed} failed`,
+    `  members   ${m.added} added, ${m.removed} removed, ${m.roleChanged} role changed, ${m.unchanged} unchanged, ${m.failed} failed`,
+    ...s.failures.map((f) => `  ✗ ${f.target}: ${f.errcode}: ${f.message}`),
+  ];
+  if (s.failures.length) lines.push('The rest was applied; importing the file again retries what failed and changes nothing else.');
+  return lines.join('\n');
 }
