@@ -73,7 +73,9 @@ async function phases(config: Config, workflows: Map<string, Request>, sample: n
         .getHandle(ids[i]!)
         .fetchHistory()
         .catch((err: unknown) => {
-          if ((err as Error).name === 'WorkflowNotFoundError') return null;
+          // fetchHistory surfaces the server's gRPC NOT_FOUND (code 5) as it is.
+          const e = err as { name?: string; code?: number };
+          if (e.name === 'WorkflowNotFoundError' || e.code === 5) return null;
           throw err;
         });
       if (!history) continue;
