@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { identityFor } from '../../adapters/identity/index.js';
 import { sendMessageAs } from '../../adapters/matrix/message-send.js';
+import { createMessageOutbox } from '../../adapters/store/outbox.js';
 import { createUserStore } from '../../adapters/store/users.js';
+import { OUTBOX_KEEP_MS } from '../../worker/outbox-sweeper.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 import { messageWorkflowId } from '../../vocabulary/ids.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
@@ -182,6 +184,20 @@ describe('a send through the outbox', () => {
     expect(await copies(txnId)).toEqual([{ eventId: repeat.body.eventId, body: 'repeated after a crash' }]);
     // In another room the same txnId is still another message: refused.
     expect(await send('bob', txnId, 'elsewhere', 'private')).toMatchObject({ status: 409, body: { errcode: 'OM_TXN_CONFLICT' } });
+  }, 60_000);
+
+  it('settled rows are pruned once old; pending ones never are', async () => {
+    const [sent, pending] = [randomUUID(), randomUUID()];
+    expect((await send('alice', sent, 'to be pruned')).status).toBe(200);
+    await leftPending('alice', pending, 'kept until sent', 'talk', 0);
+    await api.db.query(
+      `UPDATE message_outbox SET updated_at = now() - interval '8 days' WHERE tenant = $1 AND txn_id = ANY($2)`,
+      [tenant, [sent, pending]],
+    );
+    await createMessageOutbox(api.db).prune(OUTBOX_KEEP_MS);
+    expect(await row('alice', sent)).toBeUndefined();
+    // Kept (this file's sweeper may be sending it by now: pending or sent, never gone).
+    expect(await row('alice', pending)).toMatchObject({ status: expect.stringMatching(/^(pending|sent)$/) });
   }, 60_000);
 
   it('a pending send the homeserver refuses for good (not a member) is recorded failed, not retried', async () => {
