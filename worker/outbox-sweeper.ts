@@ -10,7 +10,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from '../adapters/store/db.js';
-import { createMessageOutbox, outboxInput, type OutboxRow } from '../adapters/store/outbox.js';
+import { createMessageOutbox, outboxInput, type MessageOutbox, type OutboxRow } from '../adapters/store/outbox.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/log.js';
 import { sendFailureOf } from '../starters/send-failure.js';
@@ -34,8 +34,12 @@ const notFound = (err: unknown): boolean =>
   err instanceof WorkflowNotFoundError || (err as Error | undefined)?.name === 'WorkflowNotFoundError';
 
 /** Settles one pending row from its workflow, or starts the workflow when there is none for this acceptance. */
-export async function sweepRow(client: Client, config: Config, db: Db, row: OutboxRow): Promise<SweepOutcome> {
-  const outbox = createMessageOutbox(db);
+export async function sweepRow(
+  client: Client,
+  config: Config,
+  outbox: MessageOutbox,
+  row: OutboxRow,
+): Promise<SweepOutcome> {
   const input = outboxInput(row);
   if (!input) return 'skipped';
   const handle = client.workflow.getHandle(messageWorkflowId(row.tenant, row.userSlug, row.txnId));
@@ -84,7 +88,7 @@ export function startOutboxSweeper(deps: { client: Client; config: Config; db: D
     const outcomes: SweepOutcome[] = [];
     for (const row of rows) {
       try {
-        outcomes.push(await sweepRow(deps.client, deps.config, deps.db, row));
+        outcomes.push(await sweepRow(deps.client, deps.config, outbox, row));
       } catch (err) {
         deps.log.warn({ err, tenant: row.tenant, userSlug: row.userSlug, txnId: row.txnId }, 'outbox sweep: row left pending');
       }

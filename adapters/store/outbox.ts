@@ -102,37 +102,38 @@ export function createMessageOutbox(db: Db): MessageOutbox {
     const r = await db.query<Row>(`SELECT ${COLUMNS} FROM message_outbox WHERE ${KEY}`, keyOf(key));
     return r.rows[0] ? fromRow(r.rows[0]) : null;
   };
+  const claim: MessageOutbox['claim'] = async (input, meta) => {
+    const key = { tenant: input.tenant, userSlug: input.userSlug, txnId: input.clientTxnId };
+    const values = [
+      ...keyOf(key),
+      input.roomId,
+      input.kind,
+      input.slug,
+      input.msgtype,
+      input.body,
+      meta.userId ?? null,
+      meta.requestId ?? null,
+    ];
+    const inserted = await db.query(
+      `INSERT INTO message_outbox (tenant, user_slug, txn_id, room_id, kind, slug, msgtype, body, user_id, request_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+      values,
+    );
+    if (inserted.rowCount === 1) return { owner: true };
+    const reopened = await db.query(
+      `UPDATE message_outbox SET status = 'pending', kind = $5, slug = $6, msgtype = $7, body = $8, user_id = $9,
+         request_id = $10, errcode = NULL, error = NULL, updated_at = now()
+       WHERE ${KEY} AND room_id = $4 AND status = 'failed'`,
+      values,
+    );
+    if (reopened.rowCount === 1) return { owner: true };
+    const row = await get(key);
+    // Deleted in between (pruned): the key is free again.
+    return row ? { owner: false, row } : claim(input, meta);
+  };
   return {
     get,
-    async claim(input, meta) {
-      const key = { tenant: input.tenant, userSlug: input.userSlug, txnId: input.clientTxnId };
-      const values = [
-        ...keyOf(key),
-        input.roomId,
-        input.kind,
-        input.slug,
-        input.msgtype,
-        input.body,
-        meta.userId ?? null,
-        meta.requestId ?? null,
-      ];
-      const inserted = await db.query(
-        `INSERT INTO message_outbox (tenant, user_slug, txn_id, room_id, kind, slug, msgtype, body, user_id, request_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
-        values,
-      );
-      if (inserted.rowCount === 1) return { owner: true };
-      const reopened = await db.query(
-        `UPDATE message_outbox SET status = 'pending', kind = $5, slug = $6, msgtype = $7, body = $8, user_id = $9,
-           request_id = $10, errcode = NULL, error = NULL, updated_at = now()
-         WHERE ${KEY} AND room_id = $4 AND status = 'failed'`,
-        values,
-      );
-      if (reopened.rowCount === 1) return { owner: true };
-      const row = await get(key);
-      // Deleted in between (pruned): the key is free again.
-      return row ? { owner: false, row } : this.claim(input, meta);
-    },
+    claim,
     async markSent(key, eventId) {
       const r = await db.query<{ event_id: string }>(
         `UPDATE message_outbox SET status = 'sent', event_id = $4, body = NULL, errcode = NULL, error = NULL,
