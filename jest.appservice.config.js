@@ -15,6 +15,7 @@ export const APPSERVICE_FILES = [
   'relay-http',
   'relay-socket',
   'txn-per-user',
+  'send-outbox',
   'user-rename',
 ];
 

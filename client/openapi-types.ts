@@ -872,11 +872,11 @@ export interface components {
     };
     Operation: {
       workflowId: string;
-      runId: string;
+      runId?: string;
       /** @enum {string} */
       kind: 'user' | 'user-auth' | 'users-batch' | 'room' | 'reconcile' | 'msg';
       /** @enum {string} */
-      workflowStatus:
+      workflowStatus?:
         | 'RUNNING'
         | 'COMPLETED'
         | 'FAILED'

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { connectTemporal } from '../adapters/temporal.js';
 import { requireSearchAttributes } from '../adapters/search-attribute-check.js';
 import type { ActivityDeps } from '../activities/index.js';
@@ -8,6 +9,7 @@ import { createDb, migrate, type Db } from '../adapters/store/db.js';
 import { verifyTokenKeys } from '../adapters/store/keys.js';
 import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
 import { createRoomStore } from '../adapters/store/rooms.js';
+import { createMessageOutbox } from '../adapters/store/outbox.js';
 import { sentNotifier } from '../adapters/store/sent-notices.js';
 import { createUserStore } from '../adapters/store/users.js';
 import type { Config } from '../lib/config.js';
@@ -16,6 +18,8 @@ import { createWorkflowGateway } from './gateway.js';
 
 export interface WorkerDependencies {
   db: Db;
+  /** The Temporal client the activities start other workflows with (and the outbox sweeper its sends). */
+  client: Client;
   activities: ActivityDeps;
   close(): Promise<void>;
 }
@@ -40,8 +44,10 @@ export async function createWorkerDependencies(
     await Promise.allSettled([closeTemporal(), db.end()]);
     throw err;
   });
+  const outbox = createMessageOutbox(db);
   return {
     db,
+    client,
     activities: {
       identity,
       admin,
@@ -55,6 +61,7 @@ export async function createWorkerDependencies(
       gateway: createWorkflowGateway(client, config),
       homeserverUrl: config.matrix.homeserverUrl,
       announceSent: sentNotifier(db),
+      recordSent: (key, eventId) => outbox.markSent(key, eventId),
       userPrefix: config.matrix.userPrefix,
       serverName: config.matrix.serverName,
       powerLevels: config.rooms.powerLevels,

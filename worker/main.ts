@@ -7,6 +7,7 @@ import { startWorkerHttp } from './http.js';
 import { createWorkerMetrics, freeLoopbackPort } from './metrics.js';
 import { sdkLogger } from './sdk-logger.js';
 import { createWorker } from './worker.js';
+import { startOutboxSweeper } from './outbox-sweeper.js';
 
 const config = configOrExit(loadConfig);
 const log = createLogger('worker', config.logLevel);
@@ -58,10 +59,14 @@ const http = await startWorkerHttp({
   onError: (err, path) => log.error({ err, path }, 'worker http request failed'),
 });
 
+// Accepted messages their API did not finish (decision 0036): taken up by whichever worker runs.
+const sweeper = startOutboxSweeper({ client: deps.client, config, db: deps.db, log: log.child({ component: 'outbox' }) });
+
 log.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, http: http.url }, 'worker running');
 try {
   await worker.run();
 } finally {
+  await sweeper.stop();
   await Promise.allSettled([http.close(), connection.close(), deps.close()]);
 }
 log.info('worker stopped');

@@ -2,16 +2,17 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../../adapters/store/db.js';
 import type { EventLog } from '../../adapters/store/events.js';
 import type { Config } from '../../lib/config.js';
-import { FailureType } from '../../vocabulary/failures.js';
 import { signalEphemeral, startSendMessage } from '../../starters/starters.js';
+import { sendFailureOf } from '../../starters/send-failure.js';
 import type { RoomKind } from '../../vocabulary/ids.js';
-import type { EphemeralRequest, MessageType, SendMessageResult } from '../../vocabulary/contract.js';
+import type { EphemeralRequest, MessageType, SendMessageInput, SendMessageResult } from '../../vocabulary/contract.js';
 import type { sendMessageWorkflow } from '../../workflows/send-message.js';
 import { ApiError, type ErrorCode } from '../errors.js';
 import { renamedError } from '../room-slugs.js';
 import type { RelayHomeserver } from './homeserver.js';
 import type { RoomInfo, RoomTarget } from './protocol.js';
 import type { SentWaiters } from './sent.js';
+import { sendThroughOutbox, type DirectSends, type SendTicket } from './direct-send.js';
 
 export interface ResolvedRoom extends RoomInfo {
   tenant: string;
@@ -19,14 +20,7 @@ export interface ResolvedRoom extends RoomInfo {
   entitySlug?: string;
 }
 
-export interface SendTicket {
-  workflowId: string;
-  /**
-   * The event id once sent; rejects with an ApiError naming why it could not be, or with the
-   * signal's reason once `signal` is aborted (the wait on Temporal and the notice are both dropped).
-   */
-  result(signal?: AbortSignal): Promise<SendMessageResult>;
-}
+export type { SendTicket } from './direct-send.js';
 
 export interface Sender {
   tenant: string;
@@ -51,19 +45,10 @@ export interface RelayActions {
   roomsInfo(tenant: string, roomIds: readonly string[]): Promise<RoomInfo[]>;
 }
 
-const FAILURE_ERRCODES: Readonly<Record<string, ErrorCode>> = {
-  [FailureType.Forbidden]: 'M_FORBIDDEN',
-  [FailureType.NotFound]: 'M_NOT_FOUND',
-  [FailureType.BadRequest]: 'M_INVALID_PARAM',
-  [FailureType.UserNotManaged]: 'OM_USER_NOT_MANAGED',
-};
-
 /** A failed send workflow as the sender is told: the Matrix refusal's own code where it has one. */
 export function sendFailure(err: unknown): ApiError {
-  let cause = err as { type?: string; message?: string; cause?: unknown } | undefined;
-  while (cause && !cause.type && cause.cause) cause = cause.cause as typeof cause;
-  const errcode = (cause?.type && FAILURE_ERRCODES[cause.type]) || 'OM_UPSTREAM_FAILED';
-  return new ApiError(errcode, `the message could not be sent: ${cause?.message ?? String(err)}`);
+  const { errcode, message } = sendFailureOf(err);
+  return new ApiError(errcode as ErrorCode, message);
 }
 
 interface RoomRow {
@@ -93,9 +78,11 @@ export function createRelayActions(deps: {
   homeserver: RelayHomeserver;
   /** The worker's "on the homeserver" notices; without them a send is answered by its workflow alone. */
   sent?: SentWaiters;
+  /** Sends made by the API itself through the outbox (decision 0036); without, every send is a workflow. */
+  direct?: DirectSends;
 }): RelayActions {
   const { config, db, temporal } = deps;
-  return {
+  const actions: RelayActions = {
     async resolveRoom(tenant, target) {
       const r =
         'roomId' in target
@@ -118,74 +105,19 @@ export function createRelayActions(deps: {
     },
 
     async send(sender, room, message, requestId) {
-      const start = await startSendMessage(
-        temporal,
-        config,
-        {
-          tenant: sender.tenant,
-          userSlug: sender.userSlug,
-          kind: room.kind,
-          slug: room.slug,
-          roomId: room.roomId,
-          clientTxnId: message.txnId,
-          msgtype: message.msgtype,
-          body: message.body,
-        },
-        requestId,
-        sender.userId,
-      );
-      // Transaction ids are per user (the workflow id names the sender): one the same user already
-      // used in another room is refused. Only a repeated id needs its memo read.
-      let handle = start.handle;
-      if (!start.started) {
-        const run = await handle.describe();
-        const memo = run.memo as { userSlug?: unknown; roomId?: unknown } | undefined;
-        if (memo?.userSlug !== sender.userSlug || memo?.roomId !== room.roomId) {
-          throw new ApiError(
-            'OM_TXN_CONFLICT',
-            `txnId "${message.txnId}" was already used for another message; use a new one`,
-          );
-        }
-        // The answer is the run whose memo was just checked, whatever starts under the id later.
-        handle = temporal.workflow.getHandle<typeof sendMessageWorkflow>(handle.workflowId, run.runId);
-      }
-      const fromWorkflow = (poll: AbortSignal | null, signal: AbortSignal | undefined): Promise<SendMessageResult> =>
-        (poll ? temporal.withAbortSignal(poll, () => handle.result()) : handle.result()).catch((err: unknown) => {
-          if (signal?.aborted) throw signal.reason;
-          throw sendFailure(err);
-        });
-      const sent = deps.sent;
-      return {
-        workflowId: handle.workflowId,
-        result: (signal) => {
-          if (signal?.aborted) return Promise.reject(signal.reason as Error);
-          // A controller per send: Temporal adds a listener to the signal of every call made under
-          // it and never removes it, so the session's signal, which outlives many sends, is not
-          // handed to it. Aborting cancels the long poll rather than leaving it to run to the end.
-          const poll = signal ? new AbortController() : null;
-          const onAbort = (): void => poll?.abort(signal?.reason);
-          signal?.addEventListener('abort', onAbort, { once: true });
-          const waits: Promise<SendMessageResult>[] = [fromWorkflow(poll?.signal ?? null, signal)];
-          // Whichever says it first: the worker's notice (the PUT has answered) or the workflow's
-          // result (also the only one for a repeat of a finished send, and for every failure).
-          const early = sent?.wait(handle.workflowId);
-          if (early)
-            waits.push(
-              early.eventId.then((eventId): SendMessageResult => ({
-                eventId,
-                roomId: room.roomId,
-                userSlug: sender.userSlug,
-                clientTxnId: message.txnId,
-              })),
-            );
-          return Promise.race(waits).finally(() => {
-            early?.cancel();
-            signal?.removeEventListener('abort', onAbort);
-            // Answered by the notice: the poll for the workflow's result has nobody left to tell.
-            poll?.abort();
-          });
-        },
+      const input: SendMessageInput = {
+        tenant: sender.tenant,
+        userSlug: sender.userSlug,
+        kind: room.kind,
+        slug: room.slug,
+        roomId: room.roomId,
+        clientTxnId: message.txnId,
+        msgtype: message.msgtype,
+        body: message.body,
       };
+      const workflow = (): Promise<SendTicket> => viaWorkflow(input, requestId, sender.userId);
+      if (!deps.direct) return workflow();
+      return sendThroughOutbox(deps.direct, { ...input, requestId, userId: sender.userId }, workflow);
     },
 
     async ephemeral(sender, room, request) {
@@ -214,4 +146,63 @@ export function createRelayActions(deps: {
       return r.rows.map((x) => ({ roomId: x.room_id!, kind: x.kind, slug: x.slug, name: x.name }));
     },
   };
+
+  /** The send workflow (`msg:…`): started, or joined when the id is taken; decision 0018 answers it early. */
+  async function viaWorkflow(input: SendMessageInput, requestId?: string, userId?: string): Promise<SendTicket> {
+    const start = await startSendMessage(temporal, config, input, requestId, userId);
+    // Transaction ids are per user (the workflow id names the sender): one the same user already
+    // used in another room is refused. Only a repeated id needs its memo read.
+    let handle = start.handle;
+    if (!start.started) {
+      const run = await handle.describe();
+      const memo = run.memo as { userSlug?: unknown; roomId?: unknown } | undefined;
+      if (memo?.userSlug !== input.userSlug || memo?.roomId !== input.roomId) {
+        throw new ApiError(
+          'OM_TXN_CONFLICT',
+          `txnId "${input.clientTxnId}" was already used for another message; use a new one`,
+        );
+      }
+      // The answer is the run whose memo was just checked, whatever starts under the id later.
+      handle = temporal.workflow.getHandle<typeof sendMessageWorkflow>(handle.workflowId, run.runId);
+    }
+    const fromWorkflow = (poll: AbortSignal | null, signal: AbortSignal | undefined): Promise<SendMessageResult> =>
+      (poll ? temporal.withAbortSignal(poll, () => handle.result()) : handle.result()).catch((err: unknown) => {
+        if (signal?.aborted) throw signal.reason;
+        throw sendFailure(err);
+      });
+    const sent = deps.sent;
+    return {
+      workflowId: handle.workflowId,
+      result: (signal) => {
+        if (signal?.aborted) return Promise.reject(signal.reason as Error);
+        // A controller per send: Temporal adds a listener to the signal of every call made under
+        // it and never removes it, so the session's signal, which outlives many sends, is not
+        // handed to it. Aborting cancels the long poll rather than leaving it to run to the end.
+        const poll = signal ? new AbortController() : null;
+        const onAbort = (): void => poll?.abort(signal?.reason);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const waits: Promise<SendMessageResult>[] = [fromWorkflow(poll?.signal ?? null, signal)];
+        // Whichever says it first: the worker's notice (the PUT has answered) or the workflow's
+        // result (also the only one for a repeat of a finished send, and for every failure).
+        const early = sent?.wait(handle.workflowId);
+        if (early)
+          waits.push(
+            early.eventId.then((eventId): SendMessageResult => ({
+              eventId,
+              roomId: input.roomId,
+              userSlug: input.userSlug,
+              clientTxnId: input.clientTxnId,
+            })),
+          );
+        return Promise.race(waits).finally(() => {
+          early?.cancel();
+          signal?.removeEventListener('abort', onAbort);
+          // Answered by the notice: the poll for the workflow's result has nobody left to tell.
+          poll?.abort();
+        });
+      },
+    };
+  }
+
+  return actions;
 }

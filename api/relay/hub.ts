@@ -5,6 +5,7 @@ import { createEventLog, type EventLog } from '../../adapters/store/events.js';
 import type { Config } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
 import { createRelayActions, type RelayActions } from './actions.js';
+import { createDirectSends } from './direct-send.js';
 import { createLogFeed, type LogFeed } from './feed.js';
 import { createRelayHomeserver, type RelayHomeserver } from './homeserver.js';
 import { RelayLimits } from './limits.js';
@@ -69,7 +70,9 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
   const users = createUserDirectory(config, deps.db);
   // Sends answered as soon as the worker says the homeserver has them (decision 0018).
   const sent = createSentWaiters();
-  const actions = createRelayActions({ config, db: deps.db, temporal: deps.temporal, log, homeserver, sent });
+  // Sends made by the API itself, the workflow as their retry path (decision 0036).
+  const direct = createDirectSends(config, deps.db);
+  const actions = createRelayActions({ config, db: deps.db, temporal: deps.temporal, log, homeserver, sent, direct });
   const sessions = new Map<WebSocket, Session>();
   const limits = new RelayLimits(config.relay);
   const timers: NodeJS.Timeout[] = [];

@@ -17,6 +17,7 @@ import { userRateLimit } from '../rate-limit.js';
 import { createRelayActions, type ResolvedRoom, type Sender } from '../relay/actions.js';
 import { createEventLog } from '../../adapters/store/events.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
+import { createDirectSends } from '../relay/direct-send.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
 import { MESSAGE_BODY, readMessage, RECEIPT_BODY, TYPING_BODY } from '../message-input.js';
 import { emptyAnswer, operation, ref, type Operation, below } from '../spec/operation.js';
@@ -147,7 +148,14 @@ function upstream(err: unknown): never {
  */
 export function messagesRoutes(deps: AppDeps) {
   const homeserver = deps.relay?.homeserver ?? createRelayHomeserver(deps.config);
-  const actions = deps.relay?.actions ?? createRelayActions({ ...deps, log: createEventLog(deps.db), homeserver });
+  const actions =
+    deps.relay?.actions ??
+    createRelayActions({
+      ...deps,
+      log: createEventLog(deps.db),
+      homeserver,
+      direct: createDirectSends(deps.config, deps.db),
+    });
   const directory = createUserDirectory(deps.config, deps.db);
 
   /**

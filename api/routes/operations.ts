@@ -7,6 +7,7 @@ import { usersBatchProgressQuery } from '../../vocabulary/users-batch.js';
 import { assertTenant } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
+import { createMessageOutbox } from '../../adapters/store/outbox.js';
 import { operation, ref, below } from '../spec/operation.js';
 
 /** Where api/app.ts mounts this router; its routes are registered below it. */
@@ -59,6 +60,30 @@ async function latestReconcileRun(deps: AppDeps, scheduleId: string): Promise<st
   return latest.workflow.workflowId;
 }
 
+/** A message send as its outbox row tells it, without a workflow (no runId, no workflowStatus). */
+async function outboxOperation(
+  deps: AppDeps,
+  workflowId: string,
+  parsed: { tenant: string; slug: string; userSlug?: string },
+): Promise<Record<string, unknown> | null> {
+  if (parsed.userSlug === undefined) return null;
+  const row = await createMessageOutbox(deps.db).get({
+    tenant: parsed.tenant,
+    userSlug: parsed.userSlug,
+    txnId: parsed.slug,
+  });
+  if (!row) return null;
+  const base = { workflowId, kind: 'msg' };
+  if (row.status === 'sent')
+    return {
+      ...base,
+      status: 'completed',
+      result: { eventId: row.eventId, roomId: row.roomId, userSlug: row.userSlug, clientTxnId: row.txnId },
+    };
+  if (row.status === 'failed') return { ...base, status: 'failed', failure: row.error ?? row.errcode ?? 'failed' };
+  return { ...base, status: 'running' };
+}
+
 /** `GET /v1/operations/{workflowId}`: where a workflow started through the API stands. */
 export function operationsRoutes(deps: AppDeps) {
   return new Hono<ApiEnv, BlankSchema, typeof OPERATIONS_PREFIX>().get(
@@ -75,8 +100,11 @@ export function operationsRoutes(deps: AppDeps) {
       try {
         description = await handle.describe();
       } catch (err) {
-        if (notFound(err)) throw new ApiError('M_NOT_FOUND', `no workflow "${workflowId}"`);
-        throw err;
+        if (!notFound(err)) throw err;
+        // A send the API finished itself has no workflow: its outbox row answers (decision 0036).
+        const sent = parsed.kind === 'msg' ? await outboxOperation(deps, asked, parsed) : null;
+        if (sent) return c.json(sent);
+        throw new ApiError('M_NOT_FOUND', `no workflow "${workflowId}"`);
       }
       const workflowStatus = description.status.name;
       const base = { workflowId, runId: description.runId, kind: parsed.kind, workflowStatus };

@@ -217,7 +217,8 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       failure: { type: 'string', description: 'Why the workflow failed, when it did.' },
     },
     undefined,
-    ['state', 'result', 'failure'],
+    // A message send the API finished itself has no run: its outbox row answers (decision 0036).
+    ['runId', 'workflowStatus', 'state', 'result', 'failure'],
   ),
   Health: obj({ status: { type: 'string', const: 'ok' } }),
   Readiness: obj({

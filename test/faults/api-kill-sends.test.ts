@@ -3,12 +3,14 @@
  * through `POST …/messages`, half as `send` frames on the realtime relay's WebSocket. A client
  * repeats every send that was not acknowledged (no 200/202, no `queued`/`sent` frame) with the same
  * client transaction id until it is. In the end every message is in the room on the homeserver
- * exactly once, and every event id an answer named is the one there.
+ * exactly once, and every event id an answer named is the one there; the outbox (decision 0036)
+ * holds every message as sent with that event — an acknowledged one whose API died before its
+ * PUT or before recording the event id is finished by the worker's sweeper, as nobody repeats it.
  */
 import { afterAll, expect, it } from '@jest/globals';
 import { roomMessages } from '../helpers/matrix.js';
 import { serviceToken } from '../helpers/api.js';
-import { sleep, stackEnv, uniqueTenant } from '../helpers/env.js';
+import { eventually, sleep, stackEnv, uniqueTenant } from '../helpers/env.js';
 import type { RunningProcess } from '../helpers/processes.js';
 import { RelayClient, startApi, userToken } from '../helpers/relay.js';
 import { scenario } from './harness.js';
@@ -156,4 +158,23 @@ it('SIGKILL the API 3 times during 200 durable sends (HTTP and WebSocket); un-ac
     });
     for (const reported of outcomes.get(m.txnId)!.eventIds) expect(reported).toBe(seen.eventIds[0]);
   }
+
+  // The outbox (decision 0036) agrees: every accepted message settled as sent, with the event the
+  // room holds — those whose API died between recording and confirming included, finished by the
+  // workflow (a repeat) or by the worker's sweeper (nobody repeated an acknowledged one).
+  const rows = await eventually(
+    async () => {
+      const r = await s.api.db.query<{ txn_id: string; user_slug: string; status: string; event_id: string | null }>(
+        'SELECT txn_id, user_slug, status, event_id FROM message_outbox WHERE tenant = $1',
+        [tenant],
+      );
+      return r.rows.length >= MESSAGES && r.rows.every((x) => x.status === 'sent') ? r.rows : null;
+    },
+    60_000,
+    'every outbox row of the run settled as sent',
+  );
+  expect(rows.map((r) => r.txn_id).sort()).toEqual(messages.map((m) => m.txnId).sort());
+  for (const r of rows) expect(r.event_id).toBe(byTxn.get(r.txn_id)!.eventIds[0]);
+  const retried = await s.api.temporal.workflow.count(`Tenant = '${tenant}' AND WorkflowType = 'sendMessageWorkflow'`);
+  console.log(`[faults] api-kill-sends: ${retried.count} of ${MESSAGES} messages finished by the send workflow (retry path)`);
 }, 600_000);

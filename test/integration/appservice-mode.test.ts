@@ -16,6 +16,7 @@ import { ACCOUNT_CHECK_DEVICE } from '../../adapters/identity/appservice-account
 import { identityFor } from '../../adapters/identity/index.js';
 import { createUserStore } from '../../adapters/store/users.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
+import { createDirectSends, sendThroughOutbox } from '../../api/relay/direct-send.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { ROOT, stackEnv, testConfig, uniqueTaskQueue } from '../helpers/env.js';
 import { serviceFixture } from '../helpers/fixture.js';
@@ -252,15 +253,51 @@ describe('the service on it', () => {
     });
 
     it('a send as a provisioned user fails for good naming MATRIX_AS_TOKEN, and no token renewal starts', async () => {
+      // The worker's retry path (decision 0036): a repeat of a send left pending goes to the workflow.
+      const txnId = randomUUID();
+      await api.db.query(
+        `INSERT INTO message_outbox (tenant, user_slug, txn_id, room_id, kind, slug, msgtype, body)
+         VALUES ($1, 'alice', $2, $3, 'event', 'meet', 'm.text', 'never sent')`,
+        [tenant, txnId, roomId],
+      );
       const res = await api.post(
         `/v1/tenants/${tenant}/rooms/event/meet/messages`,
-        { txnId: randomUUID(), body: 'never sent' },
+        { txnId, body: 'never sent' },
         await userToken(config, tenant, 'alice'),
       );
       expect(res.status).toBe(502);
       const body = (await res.json()) as { errcode: string; error: string };
       expect(body).toMatchObject({ errcode: 'OM_UPSTREAM_FAILED' });
       expect(body.error).toMatch(/acting as @om_.*alice.*refused the appservice token \(MATRIX_AS_TOKEN/);
+      expect(await renewals()).toEqual([]);
+    });
+
+    it("the API's own send with a wrong appservice token is refused for good, recorded failed, and not handed to the workflow", async () => {
+      const wrong = testConfig({ MATRIX_AS_TOKEN: 'not-the-registered-token' });
+      const txnId = randomUUID();
+      const ticket = await sendThroughOutbox(
+        createDirectSends(wrong, api.db),
+        {
+          tenant,
+          userSlug: 'alice',
+          kind: 'event',
+          slug: 'meet',
+          roomId,
+          clientTxnId: txnId,
+          msgtype: 'm.text',
+          body: 'never sent',
+        },
+        () => Promise.reject(new Error('a refusal must not be retried through the workflow')),
+      );
+      await expect(ticket.result()).rejects.toMatchObject({
+        errcode: 'OM_UPSTREAM_FAILED',
+        message: expect.stringMatching(/acting as @om_.*alice.*refused the appservice token \(MATRIX_AS_TOKEN/),
+      });
+      const row = await api.db.query(
+        'SELECT status, errcode, body FROM message_outbox WHERE tenant = $1 AND txn_id = $2',
+        [tenant, txnId],
+      );
+      expect(row.rows).toEqual([{ status: 'failed', errcode: 'OM_UPSTREAM_FAILED', body: null }]);
       expect(await renewals()).toEqual([]);
     });
   });

@@ -17,7 +17,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import fc from 'fast-check';
 import { WebSocket } from 'ws';
 import { createTestApi, serviceToken, type TestApi } from '../helpers/api.js';
-import { eventually, stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
+import { stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { applyDamage, damage, mutate, mutation } from '../helpers/hostile-json.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
 import { eventRoomWith, RelayClient, startApi, userToken, type Frame } from '../helpers/relay.js';
@@ -372,9 +372,20 @@ async function afterBatch(): Promise<void> {
         .then(() => 'exists')
         .catch((err: unknown) => (err instanceof WorkflowNotFoundError ? 'none' : err));
       if (described !== 'none') throw new Error(`refused send ${txnId} started a workflow (${String(described)})`);
+      if (await accepted(txnId)) throw new Error(`refused send ${txnId} was recorded in the outbox`);
     }),
   );
   expect(unhandled).toEqual([]);
+}
+
+/** Whether the send was accepted: its row in the outbox (decision 0036). */
+async function accepted(txnId: string): Promise<boolean> {
+  const r = await api.db.query('SELECT 1 FROM message_outbox WHERE tenant = $1 AND user_slug = $2 AND txn_id = $3', [
+    tenant,
+    SENDER,
+    txnId,
+  ]);
+  return r.rowCount === 1;
 }
 
 it(`${RUNS} hostile socket frames and handshakes: never M_UNKNOWN, only bad transport closes a socket; after each batch the API serves, nothing escaped, and refused sends started nothing`, async () => {
@@ -390,19 +401,16 @@ it(`${RUNS} hostile socket frames and handshakes: never M_UNKNOWN, only bad tran
     { seed: SEED, numRuns: RUNS, endOnFailure: true },
   );
   await afterBatch();
-  // The tenant's message workflows: every send that was queued, and none that was refused. (A send
-  // queued on a socket that the next frame closed (1009) started one without the client hearing so.)
+  // The tenant's accepted messages (the outbox, decision 0036): every send that was queued, and
+  // none that was refused. (A send queued on a socket that the next frame closed (1009) was
+  // accepted without the client hearing so.)
   const queued = [...queuedTxnIds];
   stats.queued = queued.length;
-  const query = `Tenant = '${tenant}' AND WorkflowType = 'sendMessageWorkflow'`;
-  await eventually(
-    async () => (await api.temporal.workflow.count(query)).count >= queued.length,
-    30_000,
-    `at least ${queued.length} message workflows for ${tenant}`,
+  const rows = await api.db.query<{ txn_id: string }>(
+    'SELECT txn_id FROM message_outbox WHERE tenant = $1 AND user_slug = $2',
+    [tenant, SENDER],
   );
-  const started: string[] = [];
-  for await (const w of api.temporal.workflow.list({ query }))
-    started.push(w.workflowId.slice(messageWorkflowId(tenant, SENDER, '').length));
+  const started = rows.rows.map((r) => r.txn_id);
   expect(queued.filter((t) => !started.includes(t))).toEqual([]);
   expect(started.filter((t) => allRefused.has(t))).toEqual([]);
   console.log(

@@ -126,7 +126,7 @@ describe('durable sends', () => {
     expect(((await noUser.json()) as SendAnswer).error).toMatch(/userSlug/);
   });
 
-  it('the worker announces each send on om_message_sent the moment it is on the homeserver (decision 0018)', async () => {
+  it('the worker announces each send of the retry path on om_message_sent the moment it is on the homeserver (decision 0018)', async () => {
     const listener = new pg.Client({ connectionString: config.databaseUrl });
     await listener.connect();
     try {
@@ -136,6 +136,13 @@ describe('durable sends', () => {
       });
       await listener.query(`LISTEN ${SENT_CHANNEL}`);
       const txnId = randomUUID();
+      // A send the API sends itself needs no notice (decision 0036); the workflow's does: a
+      // repeat of a send left pending (its API died) goes to the workflow at once.
+      await api.db.query(
+        `INSERT INTO message_outbox (tenant, user_slug, txn_id, room_id, kind, slug, msgtype, body)
+         VALUES ($1, 'alice', $2, $3, 'event', 'bulk', 'm.text', 'announced')`,
+        [tenant, txnId, roomId],
+      );
       const answer = await send(txnId, 'announced');
       expect(answer).toMatchObject({ status: 200, body: { status: 'sent' } });
       const deadline = Date.now() + 10_000;

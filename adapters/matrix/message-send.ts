@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import { CLIENT_TXN_ID_KEY, type SendMessageInput } from '../../vocabulary/contract.js';
+import type { Identity } from '../identity/types.js';
+import { authorized, enc, matrixRequest } from './http.js';
+
+/**
+ * The Matrix transaction id of a send, derived from its `msg:` id (decision 0026): whoever sends
+ * it — the API itself, the workflow's activity, a retry of either — sends the same id, and the
+ * homeserver answers a repeat with the event it already has instead of posting the message again.
+ */
+export function matrixTxnId(workflowId: string): string {
+  return `om1.${createHash('sha256').update(workflowId).digest('base64url')}`;
+}
+
+/**
+ * `PUT /rooms/{id}/send/m.room.message/{txn}` as the user (their token, or the appservice's
+ * assertion: adapters/identity/), with the client's transaction id in the content for the relay's
+ * echo. Throws what `identity.actAs` throws: an ApplicationFailure, non-retryable for a refusal.
+ */
+export async function sendMessageAs(
+  identity: Identity,
+  homeserverUrl: string,
+  input: SendMessageInput & { workflowId: string },
+  timeoutMs?: number,
+): Promise<{ eventId: string }> {
+  const content = { msgtype: input.msgtype, body: input.body, [CLIENT_TXN_ID_KEY]: input.clientTxnId };
+  return identity.actAs({ tenant: input.tenant, slug: input.userSlug }, async (as) => {
+    const r = await matrixRequest<{ event_id: string }>(
+      homeserverUrl,
+      authorized(as, {
+        method: 'PUT',
+        path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/send/m.room.message/${enc(matrixTxnId(input.workflowId))}`,
+        body: content,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      }),
+    );
+    return { eventId: r.event_id };
+  });
+}
