@@ -8,15 +8,21 @@ import { FailureType } from '../../vocabulary/failures.js';
 import type { RoomRef } from '../../vocabulary/contract.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
 import type { StoredUser } from '../../adapters/store/users.js';
+import { rightAway, type OneAtATime } from '../../lib/one-at-a-time.js';
 import type { RoomContext } from './context.js';
 import type { MemberTarget, PreparedMember } from './types.js';
 
-/** Kicks the user when they are joined or invited; nothing to do otherwise. */
-export async function removeMember(ctx: RoomContext, roomId: string, userId: string): Promise<string[]> {
+/** Kicks the user when they are joined or invited; nothing to do otherwise. `write` runs the kick. */
+export async function removeMember(
+  ctx: RoomContext,
+  roomId: string,
+  userId: string,
+  write: OneAtATime = rightAway,
+): Promise<string[]> {
   const { bot } = ctx.deps;
   const membership = await matrixCall(() => bot.membership(roomId, userId));
   if (membership !== 'join' && membership !== 'invite') return [];
-  await matrixCall(() => bot.kick(roomId, userId, 'removed by the platform'));
+  await write(() => matrixCall(() => bot.kick(roomId, userId, 'removed by the platform')));
   return [`removed ${userId}`];
 }
 
@@ -64,13 +70,14 @@ async function inviteOnly(
   userId: string,
   lookFirst: boolean,
   actions: string[],
+  write: OneAtATime,
 ): Promise<PreparedMember> {
   const { bot, serverName } = ctx.deps;
   const membership = await matrixCall(() => bot.membership(roomId, userId));
   const done = { userId, joined: true, actions };
   if (membership === 'join' || membership === 'invite' || (lookFirst && membership !== null)) return done;
   try {
-    await matrixCall(() => bot.invite(roomId, userId));
+    await write(() => matrixCall(() => bot.invite(roomId, userId)));
   } catch (err) {
     const f = err as ApplicationFailure;
     if (userId.endsWith(`:${serverName}`) || f.type !== FailureType.ServerError) throw err;
@@ -91,6 +98,13 @@ async function inviteOnly(
  * already joined costs nothing more (the per-member way, used by reconciliation, where most are).
  * Otherwise a first join is assumed, and only an invite refused with 403 leads to a look: "already
  * joined" is success. What was done is pushed onto `actions` as it happens (kept on failure too).
+ *
+ * Only the per-member way (`lookFirst`) asks whether a provisioned account is still active. The one
+ * pass does not (an Admin API request per member, decision 0039): deactivating an account deletes
+ * its tokens, so the member's join is refused as MatrixUnknownToken, the pass hands them back for
+ * the per-member way, and that way's check re-provisions them before they join.
+ *
+ * `write` runs the invite: the one pass hands in its room's queue (see applyMembers).
  */
 export async function prepare(
   ctx: RoomContext,
@@ -100,10 +114,12 @@ export async function prepare(
   inviteOnlyRoom: boolean,
   lookFirst: boolean,
   actions: string[],
+  write: OneAtATime = rightAway,
 ): Promise<PreparedMember> {
   const { bot, users, gateway, identity } = ctx.deps;
   const stored = await users.get(ref.tenant, t.userSlug);
-  if (stored && !identity.canActAs(stored.userId)) return inviteOnly(ctx, roomId, stored.userId, lookFirst, actions);
+  if (stored && !identity.canActAs(stored.userId))
+    return inviteOnly(ctx, roomId, stored.userId, lookFirst, actions, write);
   let userId = stored?.userId ?? (await ctx.userIdOf(ref.tenant, t.userSlug));
   const provisioned = identity.isProvisioned(stored);
   if (!provisioned) {
@@ -112,10 +128,10 @@ export async function prepare(
   }
   const membership = lookFirst ? await matrixCall(() => bot.membership(roomId, userId)) : null;
   if (membership === 'join') return { userId, joined: true, actions };
-  if (provisioned) userId = await activeAccount(ctx, ref, t, stored!, actions);
+  if (provisioned && lookFirst) userId = await activeAccount(ctx, ref, t, stored!, actions);
   if (!inviteOnlyRoom || membership === 'invite') return { userId, joined: false, actions };
   try {
-    await matrixCall(() => bot.invite(roomId, userId));
+    await write(() => matrixCall(() => bot.invite(roomId, userId)));
     actions.push(`invited ${userId}`);
   } catch (err) {
     // 403 is also what inviting a joined user answers: look before calling it a failure.

@@ -104,6 +104,43 @@ describe('user tokens', () => {
     expect(await whoami(config, c.accessToken!)).toBe(uid('gone'));
   });
 
+  it('a member list on a known room (the one pass, no account check per member) re-provisions a deactivated member: the homeserver refused their token', async () => {
+    for (const slug of ['lapsed', 'steady'])
+      expect((await fx.api.post(`/v1/tenants/${tenant}/users`, { slug, displayName: slug })).status).toBe(200);
+    expect(await put('/rooms/event/lapse/members', { members: [{ userSlug: 'steady' }] })).toBe(200);
+    const before = (await store().getCredential(tenant, 'lapsed'))!;
+    const admin = await adminToken(config);
+    await matrixRequest(hs, {
+      method: 'POST',
+      path: `/_synapse/admin/v1/deactivate/${encodeURIComponent(uid('lapsed'))}`,
+      token: admin,
+      body: { erase: false },
+    });
+    // What the pass relies on: deactivating an account deletes its tokens, ours included.
+    await expect(whoami(config, before.accessToken!)).rejects.toMatchObject({ errcode: 'M_UNKNOWN_TOKEN' });
+
+    // The room is known now: a list of members goes in one applyMembers pass; a new one is provisioned in bulk.
+    const res = await fx.api.app.request(`/v1/tenants/${tenant}/rooms/event/lapse/members`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${fx.api.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        members: [{ userSlug: 'steady' }, { userSlug: 'lapsed', role: 'host' }, { userSlug: 'fresh' }],
+      }),
+    });
+    const body = (await res.json()) as { members: { added: string[]; failed: unknown[] } };
+    expect(res.status).toBe(200);
+    expect(body.members).toMatchObject({ added: ['lapsed', 'fresh'], failed: [] });
+    expect(await adminFor(config).getUser(uid('lapsed'))).toMatchObject({ userId: uid('lapsed'), deactivated: false });
+    const roomId = (await botView(config).resolveAlias(`#om_${tenant}_event_lapse:localhost`))!;
+    expect(await botView(config).joined(roomId)).toEqual(
+      ['@openmeet-bot:localhost', uid('fresh'), uid('lapsed'), uid('steady')].sort(),
+    );
+    expect((await botView(config).powerLevels(roomId))[uid('lapsed')]).toBe(100);
+    const after = (await store().getCredential(tenant, 'lapsed'))!;
+    expect(after.generation).toBe(before.generation + 1);
+    expect(await whoami(config, after.accessToken!)).toBe(uid('lapsed'));
+  });
+
   it('recovers when the service admin identity token is revoked mid-run', async () => {
     const admin = await adminToken(config);
     // The worker's admin session is the device MATRIX_ORCHESTRATOR; deleting it kills its token.
