@@ -99,11 +99,6 @@ async function inviteOnly(
  * Otherwise a first join is assumed, and only an invite refused with 403 leads to a look: "already
  * joined" is success. What was done is pushed onto `actions` as it happens (kept on failure too).
  *
- * Only the per-member way (`lookFirst`) asks whether a provisioned account is still active. The one
- * pass does not (an Admin API request per member, decision 0039): deactivating an account deletes
- * its tokens, so the member's join is refused as MatrixUnknownToken, the pass hands them back for
- * the per-member way, and that way's check re-provisions them before they join.
- *
  * `write` runs the invite: the one pass hands in its room's queue (see applyMembers).
  */
 export async function prepare(
@@ -128,7 +123,7 @@ export async function prepare(
   }
   const membership = lookFirst ? await matrixCall(() => bot.membership(roomId, userId)) : null;
   if (membership === 'join') return { userId, joined: true, actions };
-  if (provisioned && lookFirst) userId = await activeAccount(ctx, ref, t, stored!, actions);
+  if (provisioned) userId = await activeAccount(ctx, ref, t, stored!, actions);
   if (!inviteOnlyRoom || membership === 'invite') return { userId, joined: false, actions };
   try {
     await write(() => matrixCall(() => bot.invite(roomId, userId)));

@@ -12,7 +12,10 @@ import { provisionDirect, provisionViaApi } from './provisioning.js';
 import { direct, memberSlug, roleFor, roomSlug, verify, type RoomsOptions } from './rooms.js';
 
 /** Each room's list through the route; latencies are per room (its PUT until its operation completed). */
-async function viaLists(o: RoomsOptions, tenant: string): Promise<{ m: Measurement; roomIds: string[]; problems: string[] }> {
+async function viaLists(
+  o: RoomsOptions,
+  tenant: string,
+): Promise<{ m: Measurement; roomIds: string[]; problems: string[] }> {
   const roomIds: string[] = new Array<string>(o.rooms);
   const problems: string[] = [];
   const base = `/v1/tenants/${tenant}/rooms/event`;
@@ -40,11 +43,16 @@ async function viaLists(o: RoomsOptions, tenant: string): Promise<{ m: Measureme
 
 /** `m.room.power_levels` events per room: min–max and the total over the rooms. */
 async function levelEvents(o: RoomsOptions, roomIds: readonly string[]): Promise<{ perRoom: number[]; text: string }> {
-  const perRoom = await Promise.all(roomIds.map((id) => (id && id !== 'undefined' ? o.direct.powerLevelsEvents(id) : Promise.resolve(0))));
+  const perRoom = await Promise.all(
+    roomIds.map((id) => (id && id !== 'undefined' ? o.direct.powerLevelsEvents(id) : Promise.resolve(0))),
+  );
   const min = Math.min(...perRoom);
   const max = Math.max(...perRoom);
   const total = perRoom.reduce((s, n) => s + n, 0);
-  return { perRoom, text: `${min === max ? min : `${min}–${max}`} per room (${total} in ${roomIds.length} rooms, the creation's included)` };
+  return {
+    perRoom,
+    text: `${min === max ? min : `${min}–${max}`} per room (${total} in ${roomIds.length} rooms, the creation's included)`,
+  };
 }
 
 export async function memberListsBench(o: RoomsOptions): Promise<Comparison> {
@@ -64,7 +72,10 @@ export async function memberListsBench(o: RoomsOptions): Promise<Comparison> {
   o.log(`  ${a.m.rate.toFixed(1)} memberships/s`);
 
   o.log('member-lists: checking the final state of every room on the homeserver');
-  const apiCheck = roomsCheck(o.rooms, o.rooms * o.members, [...a.problems, ...(await verify(o, apiTenant, a.roomIds))]);
+  const apiCheck = roomsCheck(o.rooms, o.rooms * o.members, [
+    ...a.problems,
+    ...(await verify(o, apiTenant, a.roomIds)),
+  ]);
   const directCheck = roomsCheck(o.rooms, o.rooms * o.members, await verify(o, directTenant, d.roomIds));
   const [oursLevels, directLevels] = [await levelEvents(o, a.roomIds), await levelEvents(o, d.roomIds)];
   return compare({
