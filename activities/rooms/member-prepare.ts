@@ -26,6 +26,12 @@ export async function removeMember(
   return [`removed ${userId}`];
 }
 
+/** What the one pass lends `prepare`: its membership-write queue, and the accounts it knows are active. */
+export interface PassAids {
+  write: OneAtATime;
+  active?: (userId: string) => boolean;
+}
+
 /**
  * About to bring a provisioned user in: make sure the account is still active, as far as the
  * identity mode can tell (admin mode asks the Admin API: its login tokens keep working for a
@@ -99,7 +105,9 @@ async function inviteOnly(
  * Otherwise a first join is assumed, and only an invite refused with 403 leads to a look: "already
  * joined" is success. What was done is pushed onto `actions` as it happens (kept on failure too).
  *
- * `write` runs the invite: the one pass hands in its room's queue (see applyMembers).
+ * The one pass hands in `pass`: its room's queue for the invite (`write`), and what its one look
+ * at the tenant's deactivated accounts found (`active`): a user it vouches for is not asked about
+ * again (see applyMembers).
  */
 export async function prepare(
   ctx: RoomContext,
@@ -109,9 +117,10 @@ export async function prepare(
   inviteOnlyRoom: boolean,
   lookFirst: boolean,
   actions: string[],
-  write: OneAtATime = rightAway,
+  pass: PassAids = { write: rightAway },
 ): Promise<PreparedMember> {
   const { bot, users, gateway, identity } = ctx.deps;
+  const { write } = pass;
   const stored = await users.get(ref.tenant, t.userSlug);
   if (stored && !identity.canActAs(stored.userId))
     return inviteOnly(ctx, roomId, stored.userId, lookFirst, actions, write);
@@ -123,7 +132,7 @@ export async function prepare(
   }
   const membership = lookFirst ? await matrixCall(() => bot.membership(roomId, userId)) : null;
   if (membership === 'join') return { userId, joined: true, actions };
-  if (provisioned) userId = await activeAccount(ctx, ref, t, stored!, actions);
+  if (provisioned && !pass.active?.(userId)) userId = await activeAccount(ctx, ref, t, stored!, actions);
   if (!inviteOnlyRoom || membership === 'invite') return { userId, joined: false, actions };
   try {
     await write(() => matrixCall(() => bot.invite(roomId, userId)));

@@ -3,9 +3,9 @@ import { FailureType } from '../../vocabulary/failures.js';
 import type { RoomRef } from '../../vocabulary/contract.js';
 import { joinAsUser } from '../../adapters/matrix/client.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
-import { oneAtATime, type OneAtATime } from '../../lib/one-at-a-time.js';
+import { oneAtATime } from '../../lib/one-at-a-time.js';
 import { reachableOrFail, type RoomContext } from './context.js';
-import { prepare, removeMember } from './member-prepare.js';
+import { prepare, removeMember, type PassAids } from './member-prepare.js';
 import { levelsUnchanged, syncLevels } from './power-levels.js';
 import { undesiredMembers } from './prune.js';
 import type { MemberOutcome, MemberPassInput, MemberPassResult, MemberTarget, PreparedMember } from './types.js';
@@ -43,7 +43,22 @@ async function provisionInBulk(ctx: RoomContext, tenant: string, targets: readon
   );
 }
 
-/** Prepared, then joined as the user; `write` runs the invite and the join. */
+/**
+ * The tenant's deactivated accounts, looked up once for the pass (decision 0039) instead of once
+ * per member: a managed account not among them is active. Undefined (ask per member) when fewer
+ * than BULK_FROM members join, or the homeserver cannot list them.
+ */
+async function knownActive(
+  ctx: RoomContext,
+  tenant: string,
+  targets: readonly MemberTarget[],
+): Promise<PassAids['active']> {
+  if (targets.filter((t) => t.to === 'join').length < BULK_FROM) return undefined;
+  const inactive = await ctx.deps.identity.inactiveWithin(`@${ctx.deps.userPrefix}_${tenant}_`);
+  return inactive ? (userId) => ctx.isManaged(tenant, userId) && !inactive.has(userId) : undefined;
+}
+
+/** Prepared, then joined as the user; `pass.write` runs the invite and the join. */
 async function bringIn(
   ctx: RoomContext,
   ref: RoomRef,
@@ -51,9 +66,10 @@ async function bringIn(
   t: MemberTarget,
   inviteOnly: boolean,
   actions: string[],
-  write: OneAtATime,
+  pass: PassAids,
 ): Promise<void> {
-  const prepared = await prepare(ctx, ref, roomId, t, inviteOnly, false, actions, write);
+  const { write } = pass;
+  const prepared = await prepare(ctx, ref, roomId, t, inviteOnly, false, actions, pass);
   if (prepared.joined) return;
   await ctx.deps.identity.actAs({ tenant: ref.tenant, slug: t.userSlug }, (as) =>
     write(() => joinAsUser(ctx.deps.homeserverUrl, as, roomId)),
@@ -69,13 +85,15 @@ async function passMember(
   ctx: RoomContext,
   input: MemberPassInput,
   t: MemberTarget,
-  write: OneAtATime,
+  pass: PassAids,
 ): Promise<MemberOutcome> {
   const actions: string[] = [];
   try {
     if (t.to === 'leave')
-      actions.push(...(await removeMember(ctx, input.roomId, await ctx.userIdOf(input.ref.tenant, t.userSlug), write)));
-    else await bringIn(ctx, input.ref, input.roomId, t, input.inviteOnly, actions, write);
+      actions.push(
+        ...(await removeMember(ctx, input.roomId, await ctx.userIdOf(input.ref.tenant, t.userSlug), pass.write)),
+      );
+    else await bringIn(ctx, input.ref, input.roomId, t, input.inviteOnly, actions, pass);
     return { actions };
   } catch (err) {
     const f = err instanceof ApplicationFailure ? err : null;
@@ -109,11 +127,11 @@ export async function applyMembers(ctx: RoomContext, input: MemberPassInput): Pr
   await provisionInBulk(ctx, ref.tenant, input.targets);
 
   const members: Record<string, MemberOutcome> = {};
-  const write = oneAtATime();
+  const pass: PassAids = { write: oneAtATime(), active: await knownActive(ctx, ref.tenant, input.targets) };
   for (let i = 0; i < input.targets.length; i += PASS_PARALLEL) {
     await Promise.all(
       input.targets.slice(i, i + PASS_PARALLEL).map(async (t) => {
-        members[t.userSlug] = await passMember(ctx, input, t, write);
+        members[t.userSlug] = await passMember(ctx, input, t, pass);
       }),
     );
   }

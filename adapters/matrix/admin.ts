@@ -19,6 +19,11 @@ export interface MatrixAdmin {
    * would log them out); reactivating a deactivated user needs one, so a random one is set.
    */
   upsertUser(userId: string, fields: { displayName: string; reactivate?: boolean }): Promise<void>;
+  /**
+   * The deactivated accounts whose id contains `idPart`, in one request per 1,000 (the v3 user list
+   * filters on deactivation); null when the homeserver has no such list (it answers 404 or 400).
+   */
+  deactivatedUsers(idPart: string): Promise<string[] | null>;
   /** A new access token acting as the user (admin login); no device is created. */
   loginAs(userId: string): Promise<string>;
   /** Deletes and purges a room (everyone is removed, history is deleted). */
@@ -102,9 +107,29 @@ export function createSynapseAdmin(opts: SynapseAdminOptions): MatrixAdmin {
         throw err;
       }
     },
+    async deactivatedUsers(idPart) {
+      const found: string[] = [];
+      let from: string | undefined;
+      try {
+        do {
+          const query = `deactivated=true&limit=1000&user_id=${enc(idPart)}${from ? `&from=${enc(from)}` : ''}`;
+          const page = await call<{ users: { name: string }[]; next_token?: string | number }>({
+            method: 'GET',
+            path: `/_synapse/admin/v3/users?${query}`,
+          });
+          found.push(...page.users.map((u) => u.name));
+          from = page.next_token === undefined ? undefined : String(page.next_token);
+        } while (from !== undefined);
+      } catch (err) {
+        if (err instanceof MatrixHttpError && (err.status === 404 || err.status === 400)) return null;
+        throw err;
+      }
+      return found;
+    },
     async upsertUser(userId, fields) {
       const body: Record<string, unknown> = { displayname: fields.displayName };
-      if (fields.reactivate) Object.assign(body, { deactivated: false, password: randomBytes(32).toString('base64url') });
+      if (fields.reactivate)
+        Object.assign(body, { deactivated: false, password: randomBytes(32).toString('base64url') });
       await call({ method: 'PUT', path: `/_synapse/admin/v2/users/${enc(userId)}`, body });
     },
     async loginAs(userId) {
@@ -119,7 +144,11 @@ export function createSynapseAdmin(opts: SynapseAdminOptions): MatrixAdmin {
       await call({ method: 'DELETE', path: `/_synapse/admin/v2/rooms/${enc(roomId)}`, body: { purge: true } });
     },
     async makeRoomAdmin(roomId, userId) {
-      await call({ method: 'POST', path: `/_synapse/admin/v1/rooms/${enc(roomId)}/make_room_admin`, body: { user_id: userId } });
+      await call({
+        method: 'POST',
+        path: `/_synapse/admin/v1/rooms/${enc(roomId)}/make_room_admin`,
+        body: { user_id: userId },
+      });
     },
   };
 }

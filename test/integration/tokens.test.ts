@@ -104,7 +104,7 @@ describe('user tokens', () => {
     expect(await whoami(config, c.accessToken!)).toBe(uid('gone'));
   });
 
-  it('a member list on a known room (one applyMembers pass) reactivates a deactivated member, whose admin-login token still works', async () => {
+  it('a member list on a known room (one applyMembers pass, one look for deactivated accounts) reactivates a deactivated member, whose admin-login token still works', async () => {
     for (const slug of ['lapsed', 'steady'])
       expect((await fx.api.post(`/v1/tenants/${tenant}/users`, { slug, displayName: slug })).status).toBe(200);
     expect(await put('/rooms/event/lapse/members', { members: [{ userSlug: 'steady' }] })).toBe(200);
@@ -116,8 +116,10 @@ describe('user tokens', () => {
       token: admin,
       body: { erase: false },
     });
-    // Why the pass asks the Admin API before each join: no refusal would tell (decision 0008).
+    // Why the pass looks before the invite: no refusal would tell (decision 0008).
     expect(await whoami(config, before.accessToken!)).toBe(uid('lapsed'));
+    // The one look the pass makes for all its members (decision 0039): the tenant's deactivated accounts.
+    expect(await adminFor(config).deactivatedUsers(`@om_${tenant}_`)).toContain(uid('lapsed'));
 
     // The room is known now: the list goes in one pass; 'fresh', with no account, is provisioned in bulk.
     const res = await fx.api.app.request(`/v1/tenants/${tenant}/rooms/event/lapse/members`, {
