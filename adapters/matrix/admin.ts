@@ -47,6 +47,30 @@ interface LoginResponse {
   access_token: string;
 }
 
+/** MatrixAdmin.deactivatedUsers, through the admin session's `call`. */
+async function deactivatedUsers(
+  call: <T>(req: Omit<MatrixRequest, 'token'>) => Promise<T>,
+  idPart: string,
+): Promise<string[] | null> {
+  const found: string[] = [];
+  let from: string | undefined;
+  try {
+    do {
+      const query = `deactivated=true&limit=1000&user_id=${enc(idPart)}${from ? `&from=${enc(from)}` : ''}`;
+      const page = await call<{ users: { name: string }[]; next_token?: string | number }>({
+        method: 'GET',
+        path: `/_synapse/admin/v3/users?${query}`,
+      });
+      found.push(...page.users.map((u) => u.name));
+      from = page.next_token === undefined ? undefined : String(page.next_token);
+    } while (from !== undefined);
+  } catch (err) {
+    if (err instanceof MatrixHttpError && (err.status === 404 || err.status === 400)) return null;
+    throw err;
+  }
+  return found;
+}
+
 /**
  * The Admin API as the configured server admin. The admin token lives in memory only; when the
  * homeserver stops accepting it (M_UNKNOWN_TOKEN), one login (shared by all concurrent callers)
@@ -107,29 +131,10 @@ export function createSynapseAdmin(opts: SynapseAdminOptions): MatrixAdmin {
         throw err;
       }
     },
-    async deactivatedUsers(idPart) {
-      const found: string[] = [];
-      let from: string | undefined;
-      try {
-        do {
-          const query = `deactivated=true&limit=1000&user_id=${enc(idPart)}${from ? `&from=${enc(from)}` : ''}`;
-          const page = await call<{ users: { name: string }[]; next_token?: string | number }>({
-            method: 'GET',
-            path: `/_synapse/admin/v3/users?${query}`,
-          });
-          found.push(...page.users.map((u) => u.name));
-          from = page.next_token === undefined ? undefined : String(page.next_token);
-        } while (from !== undefined);
-      } catch (err) {
-        if (err instanceof MatrixHttpError && (err.status === 404 || err.status === 400)) return null;
-        throw err;
-      }
-      return found;
-    },
+    deactivatedUsers: (idPart) => deactivatedUsers(call, idPart),
     async upsertUser(userId, fields) {
       const body: Record<string, unknown> = { displayname: fields.displayName };
-      if (fields.reactivate)
-        Object.assign(body, { deactivated: false, password: randomBytes(32).toString('base64url') });
+      if (fields.reactivate) Object.assign(body, { deactivated: false, password: randomBytes(32).toString('base64url') });
       await call({ method: 'PUT', path: `/_synapse/admin/v2/users/${enc(userId)}`, body });
     },
     async loginAs(userId) {
@@ -144,11 +149,7 @@ export function createSynapseAdmin(opts: SynapseAdminOptions): MatrixAdmin {
       await call({ method: 'DELETE', path: `/_synapse/admin/v2/rooms/${enc(roomId)}`, body: { purge: true } });
     },
     async makeRoomAdmin(roomId, userId) {
-      await call({
-        method: 'POST',
-        path: `/_synapse/admin/v1/rooms/${enc(roomId)}/make_room_admin`,
-        body: { user_id: userId },
-      });
+      await call({ method: 'POST', path: `/_synapse/admin/v1/rooms/${enc(roomId)}/make_room_admin`, body: { user_id: userId } });
     },
   };
 }
