@@ -18,6 +18,19 @@ export const acts = proxyActivitiesWithSummaries<RoomActivities>({
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '20 seconds' },
 });
 
+/**
+ * The one pass (`applyMembers`) alone: up to PASS_CHUNK members, each an invite and a join sent one
+ * at a time, may rightly take minutes (1,000 writes at the ~1 s each they took with 20 rooms at
+ * once on a loaded 2-core machine: about 17). Cut off at the two minutes of the others, a pass was
+ * retried from its first member while its first attempt's work stood (every member invited again,
+ * answered "already in the room"; decision 0039). A dead worker is still found by the heartbeat timeout.
+ */
+export const passActs = proxyActivitiesWithSummaries<Pick<RoomActivities, 'applyMembers'>>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '20 seconds' },
+});
+
 /** Members worked on at once: enough to be quick, few enough not to starve the worker. */
 const PARALLEL_MEMBERS = 8;
 /** What a batch works on: the entity, its state (updated in place) and what this run knows. */
@@ -35,7 +48,6 @@ export function failureOf(err: unknown): ApplicationFailure {
   const message = c.message || (err as Error).message || String(err);
   return ApplicationFailure.create({ type: c.type ?? (err as Error).name ?? 'Failure', message, nonRetryable: true });
 }
-
 
 export async function inChunks<T, R>(items: T[], size: number, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = [];

@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import { followRenames, type BatchEffects, type BatchFold, type Target } from './room-batch.js';
-import { acts, converge, type RoomRun } from './room-acts.js';
+import { acts, converge, passActs, type RoomRun } from './room-acts.js';
 
 /**
  * Targets per applyMembers activity. A batch of at most this many (every batch before member
@@ -61,7 +61,7 @@ export async function onePassMembers(
   const all = [...fold.targets].map(([userSlug, t]) => ({ userSlug, ...t }));
   const again = new Map<string, Target>();
   if (all.length <= PASS_CHUNK) {
-    const pass = await acts.applyMembers({
+    const pass = await passActs.applyMembers({
       ref,
       roomId,
       inviteOnly,
@@ -85,7 +85,7 @@ export async function onePassMembers(
     const targets = all.slice(i, i + PASS_CHUNK);
     const pick = <T>(from: Record<string, T>): Record<string, T> =>
       Object.fromEntries(targets.filter((t) => t.userSlug in from).map((t) => [t.userSlug, from[t.userSlug]!]));
-    const pass = await acts.applyMembers({
+    const pass = await passActs.applyMembers({
       ref,
       roomId,
       inviteOnly,

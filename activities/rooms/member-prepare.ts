@@ -8,16 +8,28 @@ import { FailureType } from '../../vocabulary/failures.js';
 import type { RoomRef } from '../../vocabulary/contract.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
 import type { StoredUser } from '../../adapters/store/users.js';
+import { rightAway, type OneAtATime } from '../../lib/one-at-a-time.js';
 import type { RoomContext } from './context.js';
 import type { MemberTarget, PreparedMember } from './types.js';
 
-/** Kicks the user when they are joined or invited; nothing to do otherwise. */
-export async function removeMember(ctx: RoomContext, roomId: string, userId: string): Promise<string[]> {
+/** Kicks the user when they are joined or invited; nothing to do otherwise. `write` runs the kick. */
+export async function removeMember(
+  ctx: RoomContext,
+  roomId: string,
+  userId: string,
+  write: OneAtATime = rightAway,
+): Promise<string[]> {
   const { bot } = ctx.deps;
   const membership = await matrixCall(() => bot.membership(roomId, userId));
   if (membership !== 'join' && membership !== 'invite') return [];
-  await matrixCall(() => bot.kick(roomId, userId, 'removed by the platform'));
+  await write(() => matrixCall(() => bot.kick(roomId, userId, 'removed by the platform')));
   return [`removed ${userId}`];
+}
+
+/** What the one pass lends `prepare`: its membership-write queue, and the accounts it knows are active. */
+export interface PassAids {
+  write: OneAtATime;
+  active?: (userId: string) => boolean;
 }
 
 /**
@@ -64,13 +76,14 @@ async function inviteOnly(
   userId: string,
   lookFirst: boolean,
   actions: string[],
+  write: OneAtATime,
 ): Promise<PreparedMember> {
   const { bot, serverName } = ctx.deps;
   const membership = await matrixCall(() => bot.membership(roomId, userId));
   const done = { userId, joined: true, actions };
   if (membership === 'join' || membership === 'invite' || (lookFirst && membership !== null)) return done;
   try {
-    await matrixCall(() => bot.invite(roomId, userId));
+    await write(() => matrixCall(() => bot.invite(roomId, userId)));
   } catch (err) {
     const f = err as ApplicationFailure;
     if (userId.endsWith(`:${serverName}`) || f.type !== FailureType.ServerError) throw err;
@@ -91,6 +104,10 @@ async function inviteOnly(
  * already joined costs nothing more (the per-member way, used by reconciliation, where most are).
  * Otherwise a first join is assumed, and only an invite refused with 403 leads to a look: "already
  * joined" is success. What was done is pushed onto `actions` as it happens (kept on failure too).
+ *
+ * The one pass hands in `pass`: its room's queue for the invite (`write`), and what its one look
+ * at the tenant's deactivated accounts found (`active`): a user it vouches for is not asked about
+ * again (see applyMembers).
  */
 export async function prepare(
   ctx: RoomContext,
@@ -100,10 +117,13 @@ export async function prepare(
   inviteOnlyRoom: boolean,
   lookFirst: boolean,
   actions: string[],
+  pass: PassAids = { write: rightAway },
 ): Promise<PreparedMember> {
   const { bot, users, gateway, identity } = ctx.deps;
+  const { write } = pass;
   const stored = await users.get(ref.tenant, t.userSlug);
-  if (stored && !identity.canActAs(stored.userId)) return inviteOnly(ctx, roomId, stored.userId, lookFirst, actions);
+  if (stored && !identity.canActAs(stored.userId))
+    return inviteOnly(ctx, roomId, stored.userId, lookFirst, actions, write);
   let userId = stored?.userId ?? (await ctx.userIdOf(ref.tenant, t.userSlug));
   const provisioned = identity.isProvisioned(stored);
   if (!provisioned) {
@@ -112,10 +132,10 @@ export async function prepare(
   }
   const membership = lookFirst ? await matrixCall(() => bot.membership(roomId, userId)) : null;
   if (membership === 'join') return { userId, joined: true, actions };
-  if (provisioned) userId = await activeAccount(ctx, ref, t, stored!, actions);
+  if (provisioned && !pass.active?.(userId)) userId = await activeAccount(ctx, ref, t, stored!, actions);
   if (!inviteOnlyRoom || membership === 'invite') return { userId, joined: false, actions };
   try {
-    await matrixCall(() => bot.invite(roomId, userId));
+    await write(() => matrixCall(() => bot.invite(roomId, userId)));
     actions.push(`invited ${userId}`);
   } catch (err) {
     // 403 is also what inviting a joined user answers: look before calling it a failure.

@@ -3,13 +3,17 @@ import { FailureType } from '../../vocabulary/failures.js';
 import type { RoomRef } from '../../vocabulary/contract.js';
 import { joinAsUser } from '../../adapters/matrix/client.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
+import { oneAtATime } from '../../lib/one-at-a-time.js';
 import { reachableOrFail, type RoomContext } from './context.js';
-import { prepare, removeMember } from './member-prepare.js';
+import { prepare, removeMember, type PassAids } from './member-prepare.js';
 import { levelsUnchanged, syncLevels } from './power-levels.js';
 import { undesiredMembers } from './prune.js';
 import type { MemberOutcome, MemberPassInput, MemberPassResult, MemberTarget, PreparedMember } from './types.js';
 
-/** Members a pass works on at once: enough to be quick, few enough not to starve the homeserver. */
+/**
+ * Members a pass works on at once: their reads (accounts, tokens, memberships) overlap, while their
+ * membership writes to the room go one at a time (see applyMembers).
+ */
 const PASS_PARALLEL = 8;
 /** Members without an account, from this many on, are provisioned in one users batch before the pass. */
 const BULK_FROM = 2;
@@ -23,17 +27,38 @@ async function provisionInBulk(ctx: RoomContext, tenant: string, targets: readon
   const { users, identity, gateway } = ctx.deps;
   const joining = targets.filter((t) => t.to === 'join');
   if (joining.length < BULK_FROM) return;
-  const stored = await users.many(tenant, joining.map((t) => t.userSlug));
+  const stored = await users.many(
+    tenant,
+    joining.map((t) => t.userSlug),
+  );
   const missing = joining.filter((t) => !identity.isProvisioned(stored.get(t.userSlug) ?? null));
   if (missing.length < BULK_FROM) return;
-  const ids = await ctx.userIds(tenant, missing.map((t) => t.userSlug));
+  const ids = await ctx.userIds(
+    tenant,
+    missing.map((t) => t.userSlug),
+  );
   await gateway.provisionUsers(
     tenant,
     missing.map((t) => ({ slug: t.userSlug, displayName: t.displayName ?? t.userSlug, userId: ids.get(t.userSlug)! })),
   );
 }
 
-/** Prepared, then joined as the user. */
+/**
+ * The tenant's deactivated accounts, looked up once for the pass (decision 0039) instead of once
+ * per member: a managed account not among them is active. Undefined (ask per member) when fewer
+ * than BULK_FROM members join, or the homeserver cannot list them.
+ */
+async function knownActive(
+  ctx: RoomContext,
+  tenant: string,
+  targets: readonly MemberTarget[],
+): Promise<PassAids['active']> {
+  if (targets.filter((t) => t.to === 'join').length < BULK_FROM) return undefined;
+  const inactive = await ctx.deps.identity.inactiveWithin(`@${ctx.deps.userPrefix}_${tenant}_`);
+  return inactive ? (userId) => ctx.isManaged(tenant, userId) && !inactive.has(userId) : undefined;
+}
+
+/** Prepared, then joined as the user; `pass.write` runs the invite and the join. */
 async function bringIn(
   ctx: RoomContext,
   ref: RoomRef,
@@ -41,11 +66,13 @@ async function bringIn(
   t: MemberTarget,
   inviteOnly: boolean,
   actions: string[],
+  pass: PassAids,
 ): Promise<void> {
-  const prepared = await prepare(ctx, ref, roomId, t, inviteOnly, false, actions);
+  const { write } = pass;
+  const prepared = await prepare(ctx, ref, roomId, t, inviteOnly, false, actions, pass);
   if (prepared.joined) return;
   await ctx.deps.identity.actAs({ tenant: ref.tenant, slug: t.userSlug }, (as) =>
-    joinAsUser(ctx.deps.homeserverUrl, as, roomId),
+    write(() => joinAsUser(ctx.deps.homeserverUrl, as, roomId)),
   );
   actions.push(`joined ${prepared.userId}`);
 }
@@ -54,12 +81,19 @@ async function bringIn(
  * One member of a pass. A refused token, or a failure a retry may cure (429, 5xx, homeserver
  * down), comes back `retry` for the per-member way; a permanent refusal comes back as the error.
  */
-async function passMember(ctx: RoomContext, input: MemberPassInput, t: MemberTarget): Promise<MemberOutcome> {
+async function passMember(
+  ctx: RoomContext,
+  input: MemberPassInput,
+  t: MemberTarget,
+  pass: PassAids,
+): Promise<MemberOutcome> {
   const actions: string[] = [];
   try {
     if (t.to === 'leave')
-      actions.push(...(await removeMember(ctx, input.roomId, await ctx.userIdOf(input.ref.tenant, t.userSlug))));
-    else await bringIn(ctx, input.ref, input.roomId, t, input.inviteOnly, actions);
+      actions.push(
+        ...(await removeMember(ctx, input.roomId, await ctx.userIdOf(input.ref.tenant, t.userSlug), pass.write)),
+      );
+    else await bringIn(ctx, input.ref, input.roomId, t, input.inviteOnly, actions, pass);
     return { actions };
   } catch (err) {
     const f = err instanceof ApplicationFailure ? err : null;
@@ -75,6 +109,11 @@ async function passMember(ctx: RoomContext, input: MemberPassInput, t: MemberTar
  * A member whose token was refused, or whose calls failed in a way a retry may fix, comes back
  * `retry: true`: the workflow takes them the per-member way (token renewal, retries with
  * backoff). Failures that mean "the room is gone" fail the whole pass as RoomMissing.
+ *
+ * The pass's invites, joins and kicks go to the homeserver one at a time (decision 0039): Synapse
+ * changes one room's memberships one at a time anyway, and an appservice's membership changes at
+ * most 10 at a time server-wide, so an invite queued behind its own room's join there holds one of
+ * those 10 while other rooms' invites wait.
  */
 export async function applyMembers(ctx: RoomContext, input: MemberPassInput): Promise<MemberPassResult> {
   const { ref, roomId } = input;
@@ -88,10 +127,11 @@ export async function applyMembers(ctx: RoomContext, input: MemberPassInput): Pr
   await provisionInBulk(ctx, ref.tenant, input.targets);
 
   const members: Record<string, MemberOutcome> = {};
+  const pass: PassAids = { write: oneAtATime(), active: await knownActive(ctx, ref.tenant, input.targets) };
   for (let i = 0; i < input.targets.length; i += PASS_PARALLEL) {
     await Promise.all(
       input.targets.slice(i, i + PASS_PARALLEL).map(async (t) => {
-        members[t.userSlug] = await passMember(ctx, input, t);
+        members[t.userSlug] = await passMember(ctx, input, t, pass);
       }),
     );
   }

@@ -179,6 +179,10 @@ export function adminIdentity(deps: AdminIdentityDeps): Identity {
       const account = await matrixCall(() => deps.admin.getUser(userId));
       return account !== null && !account.deactivated;
     },
+    inactiveWithin: async (idPart) => {
+      const ids = await matrixCall(() => deps.admin.deactivatedUsers(idPart));
+      return ids && new Set(ids);
+    },
     accountState: (userId) => accountState(deps.admin, userId),
     ensureCredential: (input) => ensureToken(deps, input),
     renewCredential: (input) => renewToken(deps, input),

@@ -93,6 +93,7 @@ export function appserviceIdentity(deps: AppserviceIdentityDeps): Identity {
     // Deactivation is checked when the user is provisioned (one login and logout); before every join
     // that would cost a device per join. Identity assertion keeps working for a deactivated account.
     accountActive: async () => true,
+    inactiveWithin: async () => new Set<string>(),
     accountState: (userId) => accountState(accounts, scope, userId),
     ensureCredential: async () => ({ issued: false }),
     renewCredential: async (input) => {

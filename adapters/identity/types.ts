@@ -41,6 +41,12 @@ export interface Identity {
    */
   accountActive(userId: string): Promise<boolean>;
   /**
+   * For many users about to be brought in at once: the deactivated accounts whose id contains
+   * `idPart` (a tenant's namespace), found with one request; null when the mode or the homeserver
+   * cannot list them (then ask `accountActive` per user). An account gone altogether is not listed.
+   */
+  inactiveWithin(idPart: string): Promise<Set<string> | null>;
+  /**
    * An account the service must never create, rename or reactivate (an adopted one, decision 0029)
    * and can act as: whether it is there and active, as far as this mode can tell, changing nothing.
    */

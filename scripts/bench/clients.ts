@@ -97,6 +97,23 @@ export function directMatrix(config: Config) {
     setPowerLevels: async (roomId: string, content: Record<string, unknown>): Promise<void> => {
       await matrixRequest(hs, { method: 'PUT', path: `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.power_levels/`, token: asToken, body: content, timeoutMs: 120_000 });
     },
+    /** How many `m.room.power_levels` events the room's timeline holds (the creation's included), read back as the bot. */
+    powerLevelsEvents: async (roomId: string): Promise<number> => {
+      const filter = enc(JSON.stringify({ types: ['m.room.power_levels'], lazy_load_members: true }));
+      let count = 0;
+      let from = '';
+      for (;;) {
+        const page = await matrixRequest<{ chunk: unknown[]; end?: string }>(hs, {
+          method: 'GET',
+          path: `/_matrix/client/v3/rooms/${enc(roomId)}/messages?dir=b&limit=1000&filter=${filter}${from ? `&from=${enc(from)}` : ''}`,
+          token: asToken,
+          timeoutMs: 120_000,
+        });
+        count += page.chunk.length;
+        if (!page.end || page.chunk.length === 0) return count;
+        from = page.end;
+      }
+    },
     joined: async (roomId: string): Promise<string[]> =>
       Object.keys(
         (await matrixRequest<{ joined: Record<string, unknown> }>(hs, { method: 'GET', path: `/_matrix/client/v3/rooms/${enc(roomId)}/joined_members`, token: asToken, timeoutMs: 120_000 })).joined,

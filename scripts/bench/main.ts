@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --only <ids> --quick --keep-stack --profile <sizes>]`
- *   ids: provisioning, rooms, relay-latency, fanout, durable-send, sync-clients (default: all)
+ *   ids: provisioning, rooms, member-lists, relay-latency, fanout, durable-send, sync-clients (default: all)
  *   sizes: --users --concurrency --rooms --members --messages --interval --sockets --fanout-users
  *          --fanout-messages --sends --sequential-sends --online --room-size --step-seconds
  *
@@ -20,6 +20,7 @@ import { temporalFloor } from './floor/client.js';
 import { renderProfile, summarizeProfiles } from './profile.js';
 import { provisioningBench } from './provisioning.js';
 import { roomsBench } from './rooms.js';
+import { memberListsBench } from './member-lists.js';
 import { relayLatencyBench } from './relay-latency.js';
 import { fanoutBench } from './fanout.js';
 import { durableSendBench } from './durable-send.js';
@@ -157,6 +158,11 @@ async function main(): Promise<number> {
     if (args.only.includes('rooms')) {
       results.push(
         await roomsBench({ config, api, direct: directMatrix(config), rooms: args.rooms, members: args.members, concurrency: args.concurrency, runId, log, track }),
+      );
+    }
+    if (args.only.includes('member-lists')) {
+      results.push(
+        await memberListsBench({ config, api, direct: directMatrix(config), rooms: args.rooms, members: args.members, concurrency: args.concurrency, runId, log, track }),
       );
     }
     if (args.only.includes('relay-latency')) {

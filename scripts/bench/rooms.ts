@@ -35,8 +35,8 @@ export function roleFor(room: number, member: number): Role {
   return 'member';
 }
 
-const memberSlug = (j: number): string => `user${String(j).padStart(4, '0')}`;
-const roomSlug = (r: number): string => `room-${r}`;
+export const memberSlug = (j: number): string => `user${String(j).padStart(4, '0')}`;
+export const roomSlug = (r: number): string => `room-${r}`;
 
 /** Every (room, member) pair, rooms varying fastest, so concurrent requests spread over rooms. */
 function pairs(rooms: number, members: number): { r: number; j: number }[] {
@@ -66,7 +66,8 @@ async function viaApi(o: RoomsOptions, tenant: string): Promise<{ m: Measurement
   return { m: measurement('API', o.rooms * o.members - members.errors.length, seconds, members.latenciesMs, errors), roomIds };
 }
 
-async function direct(o: RoomsOptions, tenant: string, tokens: Map<string, string>): Promise<{ m: Measurement; roomIds: string[] }> {
+/** The direct script (also the member lists benchmark's baseline). */
+export async function direct(o: RoomsOptions, tenant: string, tokens: Map<string, string>): Promise<{ m: Measurement; roomIds: string[] }> {
   const { config } = o;
   const uid = (j: number): string => matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, memberSlug(j));
   const roomIds: string[] = new Array<string>(o.rooms);
@@ -102,7 +103,7 @@ async function direct(o: RoomsOptions, tenant: string, tokens: Map<string, strin
 }
 
 /** Every room's joined members and managed power levels, on the homeserver as the bot, against the plan. */
-async function verify(o: RoomsOptions, tenant: string, roomIds: readonly string[]): Promise<string[]> {
+export async function verify(o: RoomsOptions, tenant: string, roomIds: readonly string[]): Promise<string[]> {
   const { config } = o;
   const bot = `@${config.matrix.botLocalpart}:${config.matrix.serverName}`;
   const prefix = `@${config.matrix.userPrefix}_${tenant}_`;

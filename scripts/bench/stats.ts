@@ -307,7 +307,7 @@ export interface BenchArgs {
 }
 
 /** Every benchmark, in the order a full run does them. */
-export const BENCH_IDS = ['provisioning', 'rooms', 'relay-latency', 'fanout', 'durable-send', 'sync-clients'] as const;
+export const BENCH_IDS = ['provisioning', 'rooms', 'member-lists', 'relay-latency', 'fanout', 'durable-send', 'sync-clients'] as const;
 export type BenchId = (typeof BENCH_IDS)[number];
 
 /**

@@ -104,6 +104,44 @@ describe('user tokens', () => {
     expect(await whoami(config, c.accessToken!)).toBe(uid('gone'));
   });
 
+  it('a member list on a known room (one applyMembers pass, one look for deactivated accounts) reactivates a deactivated member, whose admin-login token still works', async () => {
+    for (const slug of ['lapsed', 'steady'])
+      expect((await fx.api.post(`/v1/tenants/${tenant}/users`, { slug, displayName: slug })).status).toBe(200);
+    expect(await put('/rooms/event/lapse/members', { members: [{ userSlug: 'steady' }] })).toBe(200);
+    const before = (await store().getCredential(tenant, 'lapsed'))!;
+    const admin = await adminToken(config);
+    await matrixRequest(hs, {
+      method: 'POST',
+      path: `/_synapse/admin/v1/deactivate/${encodeURIComponent(uid('lapsed'))}`,
+      token: admin,
+      body: { erase: false },
+    });
+    // Why the pass looks before the invite: no refusal would tell (decision 0008).
+    expect(await whoami(config, before.accessToken!)).toBe(uid('lapsed'));
+    // The one look the pass makes for all its members (decision 0039): the tenant's deactivated accounts.
+    expect(await adminFor(config).deactivatedUsers(`@om_${tenant}_`)).toContain(uid('lapsed'));
+
+    // The room is known now: the list goes in one pass; 'fresh', with no account, is provisioned in bulk.
+    const res = await fx.api.app.request(`/v1/tenants/${tenant}/rooms/event/lapse/members`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${fx.api.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        members: [{ userSlug: 'steady' }, { userSlug: 'lapsed', role: 'host' }, { userSlug: 'fresh' }],
+      }),
+    });
+    const body = (await res.json()) as { members: { added: string[]; failed: unknown[] } };
+    expect(res.status).toBe(200);
+    expect(body.members).toMatchObject({ added: ['lapsed', 'fresh'], failed: [] });
+    expect(await adminFor(config).getUser(uid('lapsed'))).toMatchObject({ userId: uid('lapsed'), deactivated: false });
+    const roomId = (await botView(config).resolveAlias(`#om_${tenant}_event_lapse:localhost`))!;
+    expect(await botView(config).joined(roomId)).toEqual(
+      ['@openmeet-bot:localhost', uid('fresh'), uid('lapsed'), uid('steady')].sort(),
+    );
+    expect((await botView(config).powerLevels(roomId))[uid('lapsed')]).toBe(100);
+    const after = (await store().getCredential(tenant, 'lapsed'))!;
+    expect(await whoami(config, after.accessToken!)).toBe(uid('lapsed'));
+  });
+
   it('recovers when the service admin identity token is revoked mid-run', async () => {
     const admin = await adminToken(config);
     // The worker's admin session is the device MATRIX_ORCHESTRATOR; deleting it kills its token.
