@@ -39,6 +39,23 @@ async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Prom
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
+/** Heartbeats `finished` every HEARTBEAT_EVERY_MS, and as users finish at most once per HEARTBEAT_GAP_MS. */
+function heartbeater(ctx: Context, finished: Finished) {
+  let beaten = 0;
+  const beat = (): void => {
+    beaten = Date.now();
+    ctx.heartbeat(finished);
+  };
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  return {
+    beat,
+    finished: (): void => {
+      if (Date.now() - beaten >= HEARTBEAT_GAP_MS) beat();
+    },
+    stop: (): void => clearInterval(timer),
+  };
+}
+
 export function createUsersBatchActivities(deps: UserActivityDeps) {
   const { provision } = createProvisionSteps(deps);
 
@@ -91,27 +108,22 @@ export function createUsersBatchActivities(deps: UserActivityDeps) {
         todo.map(({ u }) => u.slug),
       );
       let transient: ApplicationFailure | null = null;
-      let beaten = 0;
-      const beat = (): void => {
-        beaten = Date.now();
-        ctx.heartbeat(finished);
-      };
-      const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+      const heartbeats = heartbeater(ctx, finished);
       try {
         await pool(todo, USERS_BATCH_CONCURRENCY, async ({ u, i }) => {
           try {
             finished[i] = await provisionOne(input.tenant, u, known.get(u.slug) ?? null, lastAttempt);
-            if (Date.now() - beaten >= HEARTBEAT_GAP_MS) beat();
+            heartbeats.finished();
           } catch (err) {
             transient ??= err as ApplicationFailure;
           }
         });
       } finally {
-        clearInterval(timer);
+        heartbeats.stop();
       }
       if (transient) {
         // Every outcome so far, for the retry to resume from.
-        beat();
+        heartbeats.beat();
         const failed = input.users.length - Object.keys(finished).length;
         const t = transient as ApplicationFailure;
         throw ApplicationFailure.create({
