@@ -55,33 +55,49 @@ async function adopt(
   return { userId, created: false, displayNameChanged: false, reactivated: false, adopted: true };
 }
 
-/** The two steps of provisioning: provisionMatrixUser runs both, and each is an activity of its own too. */
-function createProvisionSteps(deps: UserActivityDeps) {
+/**
+ * The two steps of provisioning, and both in one go (`provision`). `known`, in each: the user's row
+ * as read just before by the caller (null: none; a batch reads its chunk's rows in one query),
+ * which spares reading it again; absent, it is read.
+ */
+export function createProvisionSteps(deps: UserActivityDeps) {
   /**
    * Creates the Matrix user, updates the display name when it differs, reactivates a user who
    * was deactivated on the homeserver where the identity mode can; otherwise changes nothing. The
    * user's stored binding is their account (a renamed user keeps theirs); an adopted one is only
-   * ever bound (`adopt`).
+   * ever bound (`adopt`). Also says what is stored for the user now.
    */
-  async function ensureMatrixUser(input: EnsureUserInput): Promise<EnsureUserResult> {
-    const bound = await deps.users.get(input.tenant, input.slug);
+  async function ensureUser(
+    input: EnsureUserInput,
+    known?: StoredUser | null,
+  ): Promise<{ user: EnsureUserResult; stored?: StoredUser }> {
+    const bound = known !== undefined ? known : await deps.users.get(input.tenant, input.slug);
     const derived = matrixUserId(deps.userPrefix, deps.serverName, input.tenant, input.slug);
     const adopting = input.matrixUserId !== undefined && input.matrixUserId !== (bound?.userId ?? derived);
-    if (bound?.adopted || adopting) return adopt(deps, input, bound);
+    // adopt() may bind the user: what is stored then is read again by whoever needs it.
+    if (bound?.adopted || adopting) return { user: await adopt(deps, input, bound) };
     const userId = bound?.userId ?? derived;
     const account = await deps.identity.ensureAccount(userId, input.displayName);
-    await deps.users.upsert({
-      tenant: input.tenant,
-      slug: bound?.slug ?? input.slug,
-      userId,
-      displayName: input.displayName,
-    });
-    return {
+    const slug = bound?.slug ?? input.slug;
+    // Read before write: a row that already says all this is left as it is.
+    if (bound?.displayName !== input.displayName) {
+      await deps.users.upsert({ tenant: input.tenant, slug, userId, displayName: input.displayName });
+    }
+    const user = {
       userId,
       created: account.created,
       displayNameChanged: account.displayNameChanged,
       reactivated: account.reactivated,
     };
+    // What is stored now (the upsert keeps any token and binding).
+    const stored: StoredUser = bound
+      ? { ...bound, displayName: input.displayName }
+      : { tenant: input.tenant, slug, userId, displayName: input.displayName, hasToken: false, tokenGeneration: 0, adopted: false };
+    return { user, stored };
+  }
+
+  async function ensureMatrixUser(input: EnsureUserInput): Promise<EnsureUserResult> {
+    return (await ensureUser(input)).user;
   }
 
   /**
@@ -94,12 +110,28 @@ function createProvisionSteps(deps: UserActivityDeps) {
     return deps.identity.ensureCredential(input);
   }
 
-  return { ensureMatrixUser, ensureUserCredential };
+  /**
+   * Both steps: the account as ensureMatrixUser makes it, then the credential as
+   * ensureUserCredential stores it — a reactivated user's old token is replaced.
+   */
+  async function provision(input: EnsureUserInput, known?: StoredUser | null): Promise<ProvisionMatrixUserResult> {
+    const { user, stored } = await ensureUser(input, known);
+    const credential = await deps.identity.ensureCredential({
+      tenant: input.tenant,
+      slug: input.slug,
+      userId: user.userId,
+      renew: user.reactivated,
+      ...(stored !== undefined ? { stored } : {}),
+    });
+    return { ...user, tokenIssued: credential.issued };
+  }
+
+  return { ensureMatrixUser, ensureUserCredential, provision };
 }
 
 /** Provisioning activities. Each is idempotent: it reads the homeserver's state before changing it. */
 export function createUserActivities(deps: UserActivityDeps) {
-  const { ensureMatrixUser, ensureUserCredential } = createProvisionSteps(deps);
+  const { ensureMatrixUser, ensureUserCredential, provision } = createProvisionSteps(deps);
   return {
     /**
      * Both steps of provisioning in one activity (one task round trip through Temporal instead of
@@ -107,9 +139,7 @@ export function createUserActivities(deps: UserActivityDeps) {
      * stores it — a reactivated user's old token is replaced. Idempotent like each of them.
      */
     async provisionMatrixUser(input: EnsureUserInput): Promise<ProvisionMatrixUserResult> {
-      const user = await ensureMatrixUser(input);
-      const credential = await ensureUserCredential({ ...input, userId: user.userId, renew: user.reactivated });
-      return { ...user, tokenIssued: credential.issued };
+      return provision(input);
     },
     // The two steps alone: what runs started before provisionMatrixUser replay and complete with.
     ensureMatrixUser,

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import { webcrypto } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../lib/config.js';
 import { canonicalTenant, tenantProblem } from '../vocabulary/ids.js';
@@ -19,6 +20,8 @@ export type AuthVariables = { principal: ServicePrincipal };
  */
 export function serviceAuth(cfg: Config['serviceJwt']): MiddlewareHandler<{ Variables: AuthVariables }> {
   const jwks: JWTVerifyGetKey | null = cfg.jwksUrl ? createRemoteJWKSet(cfg.jwksUrl) : null;
+  // The HS256 key imported once: given the raw secret, jose imports it again on every request.
+  const hmac = cfg.secret ? hmacVerifyKey(cfg.secret) : null;
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (!header) throw new ApiError('M_MISSING_TOKEN', 'missing Authorization: Bearer <service JWT>');
@@ -28,7 +31,7 @@ export function serviceAuth(cfg: Config['serviceJwt']): MiddlewareHandler<{ Vari
     try {
       // `iat` required: a long-lived token without it would never age out (tokenAgeProblem).
       const options = { audience: cfg.audience, issuer: cfg.issuer, requiredClaims: ['exp', 'iat'] };
-      const result = jwks ? await jwtVerify(m[1]!, jwks, options) : await jwtVerify(m[1]!, cfg.secret!, { ...options, algorithms: ['HS256'] });
+      const result = jwks ? await jwtVerify(m[1]!, jwks, options) : await jwtVerify(m[1]!, await hmac!, { ...options, algorithms: ['HS256'] });
       payload = result.payload;
     } catch (err) {
       throw new ApiError('M_UNKNOWN_TOKEN', `service JWT rejected: ${describeJoseError(err)}`);
@@ -44,6 +47,14 @@ export function serviceAuth(cfg: Config['serviceJwt']): MiddlewareHandler<{ Vari
     c.set('principal', { subject: payload.sub ?? null, tenants: listed });
     await next();
   };
+}
+
+/** An HS256 verification key from the shared secret (WebCrypto, not extractable). */
+function hmacVerifyKey(secret: Uint8Array): Promise<webcrypto.CryptoKey> {
+  const key = webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+  // Awaited by every request: a failure is told there, never as an unhandled rejection.
+  key.catch(() => undefined);
+  return key;
 }
 
 /** A jose verification failure in words a caller can act on (never the token itself). */

@@ -13,6 +13,12 @@ export const USERS_BATCH_MAX = 1_000;
 export const USERS_BATCH_CHUNK = 100;
 /** Users provisioned at once within an activity. */
 export const USERS_BATCH_CONCURRENCY = 10;
+/**
+ * Chunks of a batch in flight at once (decision 0037): while one chunk finishes its last users and
+ * the workflow schedules the next, the other keeps the homeserver busy. With USERS_BATCH_CONCURRENCY
+ * that is up to 20 users at once, as many as the direct script keeps in flight.
+ */
+export const USERS_BATCH_CHUNKS_IN_FLIGHT = 2;
 /** Attempts of a chunk's activity; on the last one, a user still failing transiently is reported failed. */
 export const USERS_BATCH_ATTEMPTS = 8;
 /** Request bodies of the batch route may be this large (1,000 users with long names); others 64 KiB. */

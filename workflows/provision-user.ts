@@ -64,9 +64,23 @@ function validateProvisionRequest(req: ProvisionUserRequest): void {
   }
 }
 
+/**
+ * The starter sets MatrixUserId from the start (starters/starters.ts): upserting the same value again
+ * costs Temporal a visibility write per user for nothing (decision 0037). Runs from before this
+ * patch upsert it as they did.
+ */
+const USER_ID_FROM_START = 'user-id-attribute-from-start';
+
 function noteUserId(state: UserState, userId: string): void {
-  if (state.userId !== userId) upsertSearchAttributes([{ key: MatrixUserIdKey, value: userId }]);
+  if (state.userId !== userId && !hasUserIdAttribute(userId)) {
+    upsertSearchAttributes([{ key: MatrixUserIdKey, value: userId }]);
+  }
   state.userId = userId;
+}
+
+/** Whether the run's MatrixUserId search attribute already says `userId` (and this run may rely on it). */
+function hasUserIdAttribute(userId: string): boolean {
+  return workflowInfo().typedSearchAttributes.get(MatrixUserIdKey) === userId && patched(USER_ID_FROM_START);
 }
 
 /**

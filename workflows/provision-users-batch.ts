@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, log, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, patched, setHandler } from '@temporalio/workflow';
 import type { UsersBatchActivities } from '../activities/users-batch.js';
 import { FailureType } from '../vocabulary/failures.js';
 import {
@@ -6,6 +6,7 @@ import {
   emptyCounts,
   USERS_BATCH_ATTEMPTS,
   USERS_BATCH_CHUNK,
+  USERS_BATCH_CHUNKS_IN_FLIGHT,
   usersBatchProgressQuery,
   type BatchUserOutcome,
   type UsersBatchInput,
@@ -37,13 +38,24 @@ function chunkFailed(users: UsersBatchInput['users'], err: unknown): BatchUserOu
   return users.map((u) => ({ slug: u.slug, userId: u.userId, outcome: 'failed' as const, error }));
 }
 
+/** Chunks run USERS_BATCH_CHUNKS_IN_FLIGHT at a time (decision 0037); runs from before, one at a time. */
+const CHUNKS_IN_FLIGHT = 'users-batch-chunks-in-flight';
+
+/** Runs `run` for chunk 0, 1, … with at most `lanes` at once; each lane takes the next chunk when its own is done. */
+async function inLanes(chunks: number, lanes: number, run: (k: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < chunks) await run(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, chunks) }, lane));
+}
+
 /**
  * `users-batch:{tenant}:{batchId}` (decision 0035): provisions the batch's users chunk by chunk,
  * each user as the single route would (idempotent, read before write), and completes with every
- * user's outcome in request order. Its progress query says how many users are done.
+ * user's outcome in request order. Its progress query says how many users are done (whole chunks).
  */
 export async function provisionUsersBatchWorkflow(input: UsersBatchInput): Promise<UsersBatchResult> {
-  const outcomes: BatchUserOutcome[] = [];
   const progress: UsersBatchProgress = {
     tenant: input.tenant,
     batchId: input.batchId,
@@ -52,7 +64,10 @@ export async function provisionUsersBatchWorkflow(input: UsersBatchInput): Promi
     counts: emptyCounts(),
   };
   setHandler(usersBatchProgressQuery, () => progress);
-  for (let offset = 0; offset < input.users.length; offset += USERS_BATCH_CHUNK) {
+  const chunks = Math.ceil(input.users.length / USERS_BATCH_CHUNK);
+  const outcomes: BatchUserOutcome[][] = new Array<BatchUserOutcome[]>(chunks);
+  const run = async (k: number): Promise<void> => {
+    const offset = k * USERS_BATCH_CHUNK;
     const users = input.users.slice(offset, offset + USERS_BATCH_CHUNK);
     let chunk: BatchUserOutcome[];
     try {
@@ -66,10 +81,12 @@ export async function provisionUsersBatchWorkflow(input: UsersBatchInput): Promi
       if (!(err instanceof ActivityFailure)) throw err;
       chunk = chunkFailed(users, err);
     }
-    outcomes.push(...chunk);
+    outcomes[k] = chunk;
     countOutcomes(chunk, progress.counts);
-    progress.done = outcomes.length;
-  }
+    progress.done += chunk.length;
+  };
+  await inLanes(chunks, patched(CHUNKS_IN_FLIGHT) ? USERS_BATCH_CHUNKS_IN_FLIGHT : 1, run);
   log.info('users batch done', { batchId: input.batchId, ...progress.counts });
-  return { tenant: input.tenant, batchId: input.batchId, total: outcomes.length, counts: progress.counts, users: outcomes };
+  const users = outcomes.flat();
+  return { tenant: input.tenant, batchId: input.batchId, total: users.length, counts: progress.counts, users };
 }

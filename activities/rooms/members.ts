@@ -27,7 +27,7 @@ async function provisionInBulk(ctx: RoomContext, tenant: string, targets: readon
   const { users, identity, gateway } = ctx.deps;
   const joining = targets.filter((t) => t.to === 'join');
   if (joining.length < BULK_FROM) return;
-  const stored = await users.many(
+  const stored = await users.getMany(
     tenant,
     joining.map((t) => t.userSlug),
   );

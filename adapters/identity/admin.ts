@@ -16,7 +16,7 @@ import { canActAs, type IdentityScope } from '../../vocabulary/identity.js';
 import { UndecryptableTokenError } from '../../lib/token-cipher.js';
 import type { MatrixAdmin } from '../matrix/admin.js';
 import { matrixCall } from '../matrix/errors.js';
-import type { UserStore } from '../store/users.js';
+import type { StoredUser, UserStore } from '../store/users.js';
 import { adoptedAccountMissing, notManaged } from './refusals.js';
 import type { AccountChange, AccountState, ActingAs, Identity } from './types.js';
 
@@ -60,13 +60,15 @@ async function accountState(admin: MatrixAdmin, userId: string): Promise<Account
 /**
  * A token for the user, stored encrypted. An existing token is kept (it is validated when a call
  * fails with it, not on every use), so repeats create no new token; `renew` replaces it (after a
- * reactivation, which invalidated it).
+ * reactivation, which invalidated it). `input.stored`: the row as just read by the caller; the
+ * writes are conditional (no token yet / still that generation), so a writer racing in between
+ * is never overwritten.
  */
 async function ensureToken(
   deps: AdminIdentityDeps,
-  input: UserRef & { userId: string; renew?: boolean },
+  input: UserRef & { userId: string; renew?: boolean; stored?: StoredUser | null },
 ): Promise<EnsureCredentialResult> {
-  const stored = await deps.users.get(input.tenant, input.slug);
+  const stored = input.stored !== undefined ? input.stored : await deps.users.get(input.tenant, input.slug);
   if (stored?.hasToken && !input.renew) return { issued: false };
   // Someone the service cannot act as (an account of another server) gets no token.
   if (!canActAs(deps.scope, input.userId)) return { issued: false };
@@ -76,7 +78,7 @@ async function ensureToken(
       issued: (await deps.users.replaceToken(input.tenant, input.slug, token, stored.tokenGeneration)) !== null,
     };
   }
-  return { issued: await deps.users.storeTokenIfAbsent(input.tenant, input.slug, token) };
+  return { issued: await deps.users.storeTokenIfAbsent(input.tenant, input.slug, token, stored?.slug) };
 }
 
 /** An adopted account is only ever logged in as: never created or reactivated (decision 0029). */

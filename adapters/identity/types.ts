@@ -53,9 +53,12 @@ export interface Identity {
   accountState(userId: string): Promise<AccountState>;
   /**
    * Stores what acting as the user needs, if the mode stores anything; `renew` replaces it. Nothing
-   * for an account the service cannot act as (their own client is how they take part).
+   * for an account the service cannot act as (their own client is how they take part). `stored`:
+   * the user's row as the caller read it just before (null: none), which spares reading it again.
    */
-  ensureCredential(user: UserRef & { userId: string; renew?: boolean }): Promise<EnsureCredentialResult>;
+  ensureCredential(
+    user: UserRef & { userId: string; renew?: boolean; stored?: StoredUser | null },
+  ): Promise<EnsureCredentialResult>;
   /**
    * Replaces a credential the homeserver refused (`MatrixUnknownToken` from actAs), once per
    * generation; never creates or reactivates an adopted account (`AccountMissing` instead).

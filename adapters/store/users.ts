@@ -20,8 +20,8 @@ export interface StoredUser {
  */
 export interface UserStore {
   get(tenant: string, slug: string): Promise<StoredUser | null>;
-  /** `get` for many slugs in one query, by the slug asked for; unknown ones are absent. */
-  many(tenant: string, slugs: readonly string[]): Promise<Map<string, StoredUser>>;
+  /** What `get` says of each of many slugs, in one query, by the slug asked for; unknown ones are absent. */
+  getMany(tenant: string, slugs: readonly string[]): Promise<Map<string, StoredUser>>;
   /** The bindings of many slugs at once (renames followed), by the slug asked for; unbound ones are absent. */
   bindings(tenant: string, slugs: readonly string[]): Promise<Map<string, UserBinding>>;
   /** Records the user (creating the tenant on first use); keeps any stored token and an existing binding. */
@@ -31,8 +31,12 @@ export interface UserStore {
    * what is bound now (this binding, or the one that was there).
    */
   bindAdopted(tenant: string, slug: string, userId: string): Promise<{ tenant: string; slug: string; userId: string } | null>;
-  /** Stores a token only if none is stored yet; returns whether this call stored it. */
-  storeTokenIfAbsent(tenant: string, slug: string, accessToken: string): Promise<boolean>;
+  /**
+   * Stores a token only if none is stored yet; returns whether this call stored it. `currentSlug`:
+   * the slug the row is known to have now (from a read just before), which saves reading it again;
+   * should the row have moved meanwhile (a rename), it is read again as without it.
+   */
+  storeTokenIfAbsent(tenant: string, slug: string, accessToken: string, currentSlug?: string): Promise<boolean>;
   /** The decrypted token, or null when none is stored. */
   getToken(tenant: string, slug: string): Promise<string | null>;
   /** The user id, decrypted token (null when none) and its generation; null for an unknown user. */
@@ -75,7 +79,7 @@ const stored = (tenant: string, u: Omit<UserRow, 'token_ciphertext' | 'token_key
   adopted: u.adopted,
 });
 
-/** UserStore.many's rows, by the slug asked for (renames followed). */
+/** UserStore.getMany's rows, by the slug asked for (renames followed). */
 async function manyRows(db: Db, tenant: string, slugs: readonly string[]): Promise<Map<string, UserRow>> {
   if (slugs.length === 0) return new Map();
   const r = await db.query<UserRow & { asked: string }>(
@@ -105,6 +109,18 @@ async function bindAdopted(db: Db, tenant: string, slug: string, userId: string)
   return bound ? { tenant: bound.tenant, slug: bound.slug, userId: bound.user_id } : null;
 }
 
+/** Seals the token for the row under `slug` and stores it there if it has none; whether it did. */
+async function storeIfNone(db: Db, cipher: TokenCipher, tenant: string, slug: string, accessToken: string): Promise<boolean> {
+  const sealed = cipher.seal(accessToken, tokenAad(tenant, slug));
+  const r = await db.query(
+    `UPDATE matrix_users SET token_ciphertext = $3, token_key_id = $4, token_issued_at = now(), updated_at = now(),
+       token_generation = token_generation + 1
+     WHERE tenant = $1 AND slug = $2 AND token_ciphertext IS NULL`,
+    [tenant, slug, sealed.ciphertext, sealed.keyId],
+  );
+  return r.rowCount === 1;
+}
+
 export function createUserStore(db: Db, cipher: TokenCipher): UserStore {
   const row = async (tenant: string, slug: string): Promise<UserRow | null> => {
     const r = await db.query<UserRow>(
@@ -122,28 +138,25 @@ export function createUserStore(db: Db, cipher: TokenCipher): UserStore {
       const u = await row(tenant, slug);
       return u ? stored(tenant, u) : null;
     },
-    many: async (tenant, slugs) => new Map([...(await manyRows(db, tenant, slugs))].map(([k, u]) => [k, stored(tenant, u)])),
+    getMany: async (tenant, slugs) => new Map([...(await manyRows(db, tenant, slugs))].map(([k, u]) => [k, stored(tenant, u)])),
     async upsert({ tenant, slug, userId, displayName }) {
-      await db.query('INSERT INTO tenants (id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
+      // One round trip: the tenant (on first use) and the user; the user row's foreign key is
+      // checked at the end of the statement, when the tenant row is there.
       await db.query(
-        `INSERT INTO matrix_users (tenant, slug, user_id, display_name) VALUES ($1, $2, $3, $4)
+        `WITH t AS (INSERT INTO tenants (id) VALUES ($1) ON CONFLICT DO NOTHING)
+         INSERT INTO matrix_users (tenant, slug, user_id, display_name) VALUES ($1, $2, $3, $4)
          ON CONFLICT (tenant, slug) DO UPDATE SET display_name = EXCLUDED.display_name, updated_at = now()
          WHERE matrix_users.display_name IS DISTINCT FROM EXCLUDED.display_name`,
         [tenant, slug, userId, displayName],
       );
     },
     bindAdopted: (tenant, slug, userId) => bindAdopted(db, tenant, slug, userId),
-    async storeTokenIfAbsent(tenant, slug, accessToken) {
+    async storeTokenIfAbsent(tenant, slug, accessToken, currentSlug) {
+      if (currentSlug !== undefined && (await storeIfNone(db, cipher, tenant, currentSlug, accessToken))) return true;
+      // Not stored under the slug known: read where the row is now, and whether it has a token.
       const u = await row(tenant, slug);
-      if (!u) return false;
-      const sealed = cipher.seal(accessToken, tokenAad(tenant, u.slug));
-      const r = await db.query(
-        `UPDATE matrix_users SET token_ciphertext = $3, token_key_id = $4, token_issued_at = now(), updated_at = now(),
-           token_generation = token_generation + 1
-         WHERE tenant = $1 AND slug = $2 AND token_ciphertext IS NULL`,
-        [tenant, u.slug, sealed.ciphertext, sealed.keyId],
-      );
-      return r.rowCount === 1;
+      if (!u || u.has_token) return false;
+      return storeIfNone(db, cipher, tenant, u.slug, accessToken);
     },
     async getToken(tenant, slug) {
       return (await this.getCredential(tenant, slug))?.accessToken ?? null;

@@ -1,14 +1,15 @@
 /**
  * `npm run bench [-- --only <ids> --quick --keep-stack --profile <sizes>]`
- *   ids: provisioning, rooms, member-lists, relay-latency, fanout, durable-send, sync-clients (default: all)
+ *   ids: provisioning, rooms, member-lists, relay-latency, fanout, durable-send, sync-clients, users-batch (default: all)
  *   sizes: --users --concurrency --rooms --members --messages --interval --sockets --fanout-users
- *          --fanout-messages --sends --sequential-sends --online --room-size --step-seconds
+ *          --fanout-messages --sends --sequential-sends --online --room-size --step-seconds --batch-users --batches
+ *          --batch-rounds
  *
  * Brings up its own stack (`bench`, ports offset by 50000; BENCH_STACK_NAME / BENCH_PORT_OFFSET
  * for another), runs a real worker process and a real
  * API process on it, measures each benchmark beside its direct baseline in the same run, writes
  * bench-results/<timestamp>.json, prints a markdown table, updates BENCHMARKS.md (not for
- * --quick), and stops the stack.
+ * --quick; a partial run, --only, in a section of its own), and stops the stack.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -26,8 +27,10 @@ import { fanoutBench } from './fanout.js';
 import { durableSendBench } from './durable-send.js';
 import { inspectorGc } from './gc.js';
 import { syncClientsBench } from './sync-clients.js';
+import { usersBatchBench } from './users-batch.js';
 import { BENCH_STACK, readStackEnv, ROOT, stack, startProcess, type Proc } from './stack.js';
 import {
+  BENCH_IDS,
   cpuModelFrom,
   memTotalMiB,
   parseArgs,
@@ -148,8 +151,10 @@ async function main(): Promise<number> {
     if (args.only.includes('provisioning')) {
       // The Temporal floor's worker: the same Temporal work as a provisioning, with nothing in it.
       const floorQueue = `bench-floor-${runId}`;
-      floorWorker = await startProcess('dist/scripts/bench/floor/worker.js', { ...env, FLOOR_TASK_QUEUE: floorQueue }, /floor worker running/, 'floor-worker');
+      // Profiled too (--profile): where the same Temporal work costs the floor's worker, beside ours.
+      floorWorker = await startProcess('dist/scripts/bench/floor/worker.js', { ...env, ...profiled, FLOOR_TASK_QUEUE: floorQueue }, /floor worker running/, 'floor-worker');
       procs.push(floorWorker);
+      if (floorWorker.child.pid) profiledPids['floor worker'] = floorWorker.child.pid;
       const floor = (tenant: string, n: number, concurrency: number) => temporalFloor(config, floorQueue, tenant, n, concurrency);
       results.push(await provisioningBench({ config, api, users: args.users, concurrency: args.concurrency, runId, log, track, floor }));
       await floorWorker.stop();
@@ -181,6 +186,11 @@ async function main(): Promise<number> {
     if (args.only.includes('sync-clients')) {
       results.push(
         ...(await syncClientsBench({ config, api, online: args.online, roomSize: args.roomSize, stepSeconds: args.stepSeconds, concurrency: args.concurrency, runId, log, roots, apiPid: apiProc.child.pid!, apiGc })),
+      );
+    }
+    if (args.only.includes('users-batch')) {
+      results.push(
+        await usersBatchBench({ config, api, users: args.batchUsers, batches: args.batches, rounds: args.batchRounds, concurrency: args.concurrency, runId, log, track }),
       );
     }
   } catch (err) {
@@ -235,7 +245,9 @@ async function main(): Promise<number> {
   } else {
     const file = `${ROOT}BENCHMARKS.md`;
     const doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-    writeFileSync(file, replaceSection(doc, renderSection({ results, command, date: started.toISOString(), machine: m, resultsFile, notes })));
+    // A partial run (--only) has a section of its own: the full run's figures stay as they were measured.
+    const key = args.only.length < BENCH_IDS.length ? args.only.join(',') : undefined;
+    writeFileSync(file, replaceSection(doc, renderSection({ results, command, date: started.toISOString(), machine: m, resultsFile, notes, key }), key));
     log('BENCHMARKS.md updated');
   }
   const failedCheck = results.some((r) => r.check && !r.check.ok);

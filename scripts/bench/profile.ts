@@ -35,7 +35,10 @@ const CATEGORIES: readonly (readonly [string, RegExp])[] = [
   ['async context tracking (AsyncLocalStorage, promise hooks)', /async_hooks|promise_hooks|async_local_storage/],
   ['HTTP client (undici)', /undici/],
   ['PostgreSQL client', /node_modules\/pg(-[a-z]+)?\//],
-  ['logging (pino)', /pino|sonic-boom|^(writev|writeUtf8String|writeLatin1String) /],
+  ['logging (pino)', /pino|sonic-boom/],
+  // A socket write's syscall, whoever writes: on loopback it carries the receiver's TCP work too.
+  // Which client wrote is in the callers (PostgreSQL queries and HTTP requests, mostly), not here.
+  ['socket writes (PostgreSQL, HTTP, gRPC; syscalls)', /^(writev|writeUtf8String|writeLatin1String|writeBuffer) /],
   ['crypto', /node:internal\/crypto|^(createCipherBase|randomFillSync|pbkdf2|update|final) /],
   ['our code', /\/dist\/(activities|api|lib|worker|workflows)\//],
 ];

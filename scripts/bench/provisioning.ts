@@ -25,7 +25,7 @@ export interface ProvisioningOptions {
 
 export type Track = <T>(fn: () => Promise<T>) => Promise<{ value: T; cores: Record<string, number> }>;
 
-const slugs = (n: number): string[] => Array.from({ length: n }, (_, i) => `user${String(i).padStart(4, '0')}`);
+export const slugs = (n: number): string[] => Array.from({ length: n }, (_, i) => `user${String(i).padStart(4, '0')}`);
 
 /** Through the API: POST /users for each slug, waiting for each operation to complete. */
 export async function provisionViaApi(api: ApiClient, tenant: string, n: number, concurrency: number): Promise<Measurement> {
@@ -41,7 +41,12 @@ export async function provisionViaApi(api: ApiClient, tenant: string, n: number,
 }
 
 /** Directly: what the provisioning activities do on the homeserver, nothing else (no database, no Temporal). */
-export async function provisionDirect(config: Config, tenant: string, n: number, concurrency: number): Promise<{ m: Measurement; tokens: Map<string, string> }> {
+export async function provisionDirect(
+  config: Config,
+  tenant: string,
+  n: number,
+  concurrency: number,
+): Promise<{ m: Measurement; tokens: Map<string, string>; latenciesMs: number[] }> {
   const admin = configuredAdmin(config.matrix, 'BENCH_DIRECT');
   await admin.getUser(config.matrix.adminUserId); // the admin login, outside the timed part
   const list = slugs(n);
@@ -58,7 +63,7 @@ export async function provisionDirect(config: Config, tenant: string, n: number,
   });
   const seconds = (performance.now() - started) / 1000;
   for (const e of errors.slice(0, 3)) console.error(`  direct provisioning error: ${String(e.error)}`);
-  return { m: measurement('direct', n - errors.length, seconds, latenciesMs, errors.length), tokens };
+  return { m: measurement('direct', n - errors.length, seconds, latenciesMs, errors.length), tokens, latenciesMs };
 }
 
 export async function provisioningBench(o: ProvisioningOptions): Promise<Comparison> {

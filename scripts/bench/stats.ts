@@ -255,10 +255,13 @@ export function renderSection(opts: {
   machine: MachineInfo;
   resultsFile: string;
   notes: readonly string[];
+  /** A partial run's ids (sectionMarkers). */
+  key?: string;
 }): string {
   const m = opts.machine;
+  const { begin, end } = sectionMarkers(opts.key);
   return [
-    BENCH_BEGIN,
+    begin,
     `Measured ${opts.date} with \`${opts.command}\` (raw results: \`${opts.resultsFile}\`, git-ignored).`,
     '',
     `Machine: ${m.cpus} CPUs (\`nproc\`), ${m.cpuModel}, ${(m.memoryMiB / 1024).toFixed(1)} GiB memory, ${m.os}, Node ${m.node}.`,
@@ -266,15 +269,29 @@ export function renderSection(opts: {
     renderTable(opts.results),
     '',
     ...opts.notes.map((n) => `- ${n}`),
-    BENCH_END,
+    end,
   ].join('\n');
 }
 
-/** Replaces the generated section of BENCHMARKS.md (between the markers), or appends it. */
-export function replaceSection(doc: string, section: string): string {
-  const begin = doc.indexOf(BENCH_BEGIN);
-  const end = doc.indexOf(BENCH_END);
-  if (begin >= 0 && end > begin) return doc.slice(0, begin) + section + doc.slice(end + BENCH_END.length);
+/**
+ * The markers of a generated section: the full run's, or (`key`: the ids of a partial run, `--only`)
+ * a section of its own, so that a partial run leaves the full run's figures as they are.
+ */
+export function sectionMarkers(key?: string): { begin: string; end: string } {
+  return key ? { begin: `<!-- bench:begin only=${key} -->`, end: `<!-- bench:end only=${key} -->` } : { begin: BENCH_BEGIN, end: BENCH_END };
+}
+
+/**
+ * Replaces the generated section of BENCHMARKS.md (between the markers of `key`, see sectionMarkers),
+ * or adds it: a partial run's right after the full run's section, else at the end.
+ */
+export function replaceSection(doc: string, section: string, key?: string): string {
+  const { begin: b, end: e } = sectionMarkers(key);
+  const begin = doc.indexOf(b);
+  const end = doc.indexOf(e);
+  if (begin >= 0 && end > begin) return doc.slice(0, begin) + section + doc.slice(end + e.length);
+  const full = doc.indexOf(BENCH_END);
+  if (key && full >= 0) return `${doc.slice(0, full + BENCH_END.length)}\n\n${section}${doc.slice(full + BENCH_END.length)}`;
   return `${doc.replace(/\s*$/, '')}\n\n${section}\n`;
 }
 
@@ -304,10 +321,15 @@ export interface BenchArgs {
   roomSize: number;
   /** sync-clients: seconds per step of the rate ramp (15, --quick 6; from 10 on, full idle window and failures confirmed). */
   stepSeconds: number;
+  /** users-batch: users provisioned through the batch route, in `batches` requests. */
+  batchUsers: number;
+  batches: number;
+  /** users-batch: rounds of direct-then-ours. */
+  batchRounds: number;
 }
 
 /** Every benchmark, in the order a full run does them. */
-export const BENCH_IDS = ['provisioning', 'rooms', 'member-lists', 'relay-latency', 'fanout', 'durable-send', 'sync-clients'] as const;
+export const BENCH_IDS = ['provisioning', 'rooms', 'member-lists', 'relay-latency', 'fanout', 'durable-send', 'sync-clients', 'users-batch'] as const;
 export type BenchId = (typeof BENCH_IDS)[number];
 
 /**
@@ -336,6 +358,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     online: quick ? 20 : 200,
     roomSize: quick ? 10 : 30,
     stepSeconds: quick ? 6 : 15,
+    batchUsers: quick ? 50 : 1000,
+    batches: 1,
+    batchRounds: quick ? 1 : 2,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -357,6 +382,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     else if (a === '--fanout-users') out.fanoutUsers = num();
     else if (a === '--fanout-messages') out.fanoutMessages = num();
     else if (a === '--sends') out.sends = num();
+    else if (a === '--batch-users') out.batchUsers = num();
+    else if (a === '--batches') out.batches = num();
+    else if (a === '--batch-rounds') out.batchRounds = num();
     else if (a === '--sequential-sends') out.sequentialSends = num();
     else if (a === '--online') out.online = num();
     else if (a === '--room-size') out.roomSize = num();

@@ -154,4 +154,25 @@ describe('user tokens', () => {
     expect(res.status).toBe(200);
     expect((await adminFor(config).getUser(uid('after-revoke')))?.displayName).toBe('After');
   });
+
+  it('stores a token under the slug read just before, or where the row is now, and never over another (decision 0037)', async () => {
+    const s = store();
+    // A new tenant's first user: the tenant and the user in one statement.
+    const other = `${tenant}-x`;
+    await s.upsert({ tenant: other, slug: 'first', userId: `@om_${other}_first:localhost`, displayName: 'First' });
+    expect(await s.getMany(other, ['first', 'nobody'])).toEqual(
+      new Map([['first', expect.objectContaining({ slug: 'first', displayName: 'First', hasToken: false, tokenGeneration: 0 })]]),
+    );
+    // Under the slug read just before: stored, once.
+    expect(await s.storeTokenIfAbsent(other, 'first', 'token-1', 'first')).toBe(true);
+    expect(await s.storeTokenIfAbsent(other, 'first', 'token-2', 'first')).toBe(false);
+    expect(await s.getToken(other, 'first')).toBe('token-1');
+    // The row is not (or no longer) under the slug known: it is read again and stored where it is.
+    await s.upsert({ tenant: other, slug: 'second', userId: `@om_${other}_second:localhost`, displayName: 'Second' });
+    expect(await s.storeTokenIfAbsent(other, 'second', 'token-3', 'moved-away')).toBe(true);
+    expect(await s.getToken(other, 'second')).toBe('token-3');
+    expect(await s.storeTokenIfAbsent(other, 'second', 'token-4', 'moved-away')).toBe(false);
+    expect(await s.getToken(other, 'second')).toBe('token-3');
+    expect((await s.getMany(other, ['first', 'second'])).get('second')).toMatchObject({ hasToken: true, tokenGeneration: 1 });
+  });
 });

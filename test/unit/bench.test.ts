@@ -204,6 +204,32 @@ describe('rendering', () => {
     expect(replaceSection(once, section)).toBe(once);
     expect(replaceSection('# B\n', section)).toBe(`# B\n\n${section}\n`);
   });
+
+  it("writes a partial run's section beside the full run's, which it leaves as it is", () => {
+    const opts = {
+      results: [c],
+      command: 'npm run bench -- --only provisioning,users-batch',
+      date: '2026-01-01T00:00:00.000Z',
+      machine: { cpus: 2, cpuModel: 'Xeon', memoryMiB: 24576, node: '22.23.3', os: 'Linux 6' },
+      resultsFile: 'bench-results/x.json',
+      notes: ['a note'],
+    };
+    const key = 'provisioning,users-batch';
+    const partial = renderSection({ ...opts, key });
+    expect(partial.startsWith('<!-- bench:begin only=provisioning,users-batch -->')).toBe(true);
+    expect(partial.endsWith('<!-- bench:end only=provisioning,users-batch -->')).toBe(true);
+    const doc = `# B\n\n${BENCH_BEGIN}\nfull run\n${BENCH_END}\n\nfooter\n`;
+    const once = replaceSection(doc, partial, key);
+    expect(once).toBe(`# B\n\n${BENCH_BEGIN}\nfull run\n${BENCH_END}\n\n${partial}\n\nfooter\n`);
+    // A later partial run of the same benchmarks replaces its own section only.
+    const again = replaceSection(once, renderSection({ ...opts, key, notes: ['another note'] }), key);
+    expect(again).toContain('full run');
+    expect(again).toContain('- another note');
+    expect(again).not.toContain('- a note');
+    // A full run replaces the full section and keeps the partial one.
+    expect(replaceSection(once, renderSection(opts))).toContain(partial);
+    expect(replaceSection(once, renderSection(opts))).not.toContain('full run');
+  });
 });
 
 describe('machine and process readings', () => {
@@ -231,6 +257,13 @@ describe('arguments', () => {
     expect(parseArgs([])).toMatchObject({ users: 200, concurrency: 20, rooms: 20, members: 50, quick: false });
     expect(parseArgs([]).only).toEqual([...BENCH_IDS]);
     expect(BENCH_IDS.slice(0, 2)).toEqual(['provisioning', 'rooms']);
+    expect(parseArgs([])).toMatchObject({ batchUsers: 1000, batches: 1, batchRounds: 2 });
+    expect(parseArgs(['--only', 'users-batch', '--batch-users', '500', '--batches', '2', '--batch-rounds', '3'])).toMatchObject({
+      only: ['users-batch'],
+      batchUsers: 500,
+      batches: 2,
+      batchRounds: 3,
+    });
     expect(parseArgs(['--quick'])).toMatchObject({ users: 20, concurrency: 5, rooms: 3, members: 5, quick: true });
     expect(parseArgs(['--users', '50', '--concurrency', '10', '--only', 'rooms'])).toMatchObject({
       users: 50,

@@ -57,3 +57,30 @@ describe('service JWT age', () => {
     expect((await answer(byDefault, await serviceJwt(now - 86_400 - 120))).status).toBe(401);
   });
 });
+
+describe('service JWT signature (the HS256 key imported once, not per request)', () => {
+  const sign = (alg: string, secret: Uint8Array): Promise<string> =>
+    new SignJWT({ tenants: ['*'] })
+      .setProtectedHeader({ alg })
+      .setIssuer(config.serviceJwt.issuer)
+      .setAudience(config.serviceJwt.audience)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(secret);
+
+  it('takes the secret’s HS256 signature, again and again', async () => {
+    for (let i = 0; i < 3; i++) expect((await answer(app, await sign('HS256', config.serviceJwt.secret!))).status).toBe(404);
+  });
+
+  it('refuses another secret’s signature and another algorithm, naming which', async () => {
+    const other = new TextEncoder().encode('another-secret-of-at-least-32-bytes!!');
+    expect(await answer(app, await sign('HS256', other))).toEqual({
+      status: 401,
+      body: { errcode: 'M_UNKNOWN_TOKEN', error: 'service JWT rejected: signature does not verify' },
+    });
+    expect(await answer(app, await sign('HS512', config.serviceJwt.secret!))).toEqual({
+      status: 401,
+      body: { errcode: 'M_UNKNOWN_TOKEN', error: 'service JWT rejected: algorithm not allowed' },
+    });
+  });
+});

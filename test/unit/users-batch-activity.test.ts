@@ -37,7 +37,18 @@ function stubbed(fail: (slug: string) => Error | null) {
     },
     ensureCredential: async () => ({ issued: true }),
   } as unknown as Identity;
-  const users = { get: async () => null, upsert: async () => undefined } as unknown as UserStore;
+  const reads = { get: 0, getMany: 0 };
+  const users = {
+    get: async () => {
+      reads.get += 1;
+      return null;
+    },
+    getMany: async () => {
+      reads.getMany += 1;
+      return new Map();
+    },
+    upsert: async () => undefined,
+  } as unknown as UserStore;
   const activities = createUsersBatchActivities({
     identity,
     users,
@@ -45,7 +56,7 @@ function stubbed(fail: (slug: string) => Error | null) {
     userPrefix: 'om',
     serverName: 'hs',
   });
-  return { activities, calls, maxInFlight: () => maxInFlight };
+  return { activities, calls, maxInFlight: () => maxInFlight, reads };
 }
 
 const input = (n: number): UsersChunkInput => ({
@@ -67,6 +78,22 @@ describe('provisionMatrixUsersChunk', () => {
     expect(s.maxInFlight()).toBe(USERS_BATCH_CONCURRENCY);
   });
 
+  it("reads the chunk's stored rows in one query, and none per user (decision 0037)", async () => {
+    const s = stubbed(() => null);
+    await new MockActivityEnvironment().run(s.activities.provisionMatrixUsersChunk, input(50));
+    expect(s.reads).toEqual({ get: 0, getMany: 1 });
+  });
+
+  it('heartbeats its outcomes at most once a second as users finish, not once a user (decision 0037)', async () => {
+    const s = stubbed(() => null);
+    const env = new MockActivityEnvironment();
+    let beats = 0;
+    env.on('heartbeat', () => (beats += 1));
+    await env.run(s.activities.provisionMatrixUsersChunk, input(50));
+    expect(beats).toBeGreaterThanOrEqual(1);
+    expect(beats).toBeLessThanOrEqual(3);
+  });
+
   it('keeps a permanent failure to its user', async () => {
     const s = stubbed((slug) => (slug === 'u3' ? permanent() : null));
     const out: BatchUserOutcome[] = await new MockActivityEnvironment().run(s.activities.provisionMatrixUsersChunk, input(20));
@@ -84,7 +111,8 @@ describe('provisionMatrixUsersChunk', () => {
     const env = new MockActivityEnvironment();
     let details: Record<number, BatchUserOutcome> = {};
     env.on('heartbeat', (d: unknown) => {
-      details = d as typeof details;
+      // A copy: what was heartbeated then, not the activity's map as it is later.
+      details = { ...(d as typeof details) };
     });
     await expect(env.run(s.activities.provisionMatrixUsersChunk, input(20))).rejects.toMatchObject({
       message: expect.stringContaining('1 of 20 users failed transiently'),
