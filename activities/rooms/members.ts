@@ -3,6 +3,7 @@ import { FailureType } from '../../vocabulary/failures.js';
 import type { RoomRef } from '../../vocabulary/contract.js';
 import { joinAsUser } from '../../adapters/matrix/client.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
+import { matrixUserId } from '../../vocabulary/ids.js';
 import { oneAtATime } from '../../lib/one-at-a-time.js';
 import { reachableOrFail, type RoomContext } from './context.js';
 import { prepare, removeMember, type PassAids } from './member-prepare.js';
@@ -33,13 +34,12 @@ async function provisionInBulk(ctx: RoomContext, tenant: string, targets: readon
   );
   const missing = joining.filter((t) => !identity.isProvisioned(stored.get(t.userSlug) ?? null));
   if (missing.length < BULK_FROM) return;
-  const ids = await ctx.userIds(
-    tenant,
-    missing.map((t) => t.userSlug),
-  );
+  // The stored row's account (a binding, renames followed), else the one the slug derives: ctx.userIds, without its query.
+  const { userPrefix, serverName } = ctx.deps;
+  const idOf = (slug: string): string => stored.get(slug)?.userId ?? matrixUserId(userPrefix, serverName, tenant, slug);
   await gateway.provisionUsers(
     tenant,
-    missing.map((t) => ({ slug: t.userSlug, displayName: t.displayName ?? t.userSlug, userId: ids.get(t.userSlug)! })),
+    missing.map((t) => ({ slug: t.userSlug, displayName: t.displayName ?? t.userSlug, userId: idOf(t.userSlug) })),
   );
 }
 
