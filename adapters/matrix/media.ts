@@ -37,7 +37,7 @@ async function refusal(res: Response, method: string, path: string): Promise<Mat
 /**
  * `POST /_matrix/media/v3/upload` as the user: the body streamed with the length declared (the
  * homeserver requires one). Returns the `mxc://` URI. A body stream that errors (e.g. past a
- * limit) rejects with a TypeError whose `cause` is that error.
+ * limit) rejects with a MatrixUnreachableError.
  */
 export async function uploadMedia(
   baseUrl: string,
@@ -63,8 +63,7 @@ export async function uploadMedia(
   try {
     res = await fetch(url, init);
   } catch (err) {
-    if ((err as { cause?: unknown }).cause instanceof Error && !(err as { cause: { code?: string } }).cause.code)
-      throw err;
+    // Also what an erroring body stream ends as (the caller's counter knows why).
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
     throw new MatrixUnreachableError(`POST ${path}: homeserver unreachable (${cause})`, { cause: err });
   }

@@ -13,7 +13,7 @@ import { sendFailureOf } from '../../starters/send-failure.js';
 import { CLIENT_TXN_ID_KEY } from '../../vocabulary/contract.js';
 import { ApiError, type ErrorCode } from '../errors.js';
 import { parseMxc } from './signed-urls.js';
-import { counted, dimensions, UploadTooLarge } from './stream.js';
+import { counted, dimensions } from './stream.js';
 
 /** Synapse's largest pre-made thumbnail (its default `thumbnail_sizes`); larger images get one. */
 const THUMBNAIL = { width: 800, height: 600, method: 'scale' } as const;
@@ -130,8 +130,8 @@ export async function attach(
   try {
     contentUri = await uploadMedia(hs, as, body.stream, file);
   } catch (err) {
-    const cause = (err as { cause?: unknown }).cause;
-    if (cause instanceof UploadTooLarge || err instanceof UploadTooLarge) {
+    // The counter says so itself: how fetch wraps a body stream's error is its own business.
+    if (body.overLimit()) {
       throw file.contentLength < deps.maxBytes
         ? new ApiError('M_INVALID_PARAM', `the body is longer than its Content-Length of ${file.contentLength} bytes`)
         : new ApiError('M_TOO_LARGE', `the file is larger than the limit of ${deps.maxBytes} bytes`);

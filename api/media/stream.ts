@@ -21,6 +21,8 @@ export interface Counted {
   bytes(): number;
   /** The first bytes (up to 256 KiB). */
   prefix(): Uint8Array;
+  /** Whether the stream was cut off past the limit (whatever its reader made of the error). */
+  overLimit(): boolean;
 }
 
 /** `source` passed through, erroring with UploadTooLarge as soon as more than `limit` bytes went by. */
@@ -28,11 +30,13 @@ export function counted(source: ReadableStream<Uint8Array>, limit: number): Coun
   let bytes = 0;
   const head: Uint8Array[] = [];
   let headBytes = 0;
+  let over = false;
   const stream = source.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         bytes += chunk.byteLength;
         if (bytes > limit) {
+          over = true;
           controller.error(new UploadTooLarge(limit));
           return;
         }
@@ -45,7 +49,7 @@ export function counted(source: ReadableStream<Uint8Array>, limit: number): Coun
       },
     }),
   );
-  return { stream, bytes: () => bytes, prefix: () => Buffer.concat(head) };
+  return { stream, bytes: () => bytes, prefix: () => Buffer.concat(head), overLimit: () => over };
 }
 
 /** An image's width and height from its first bytes, or null when they do not say (not an image, cut too short). */

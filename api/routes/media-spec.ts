@@ -42,6 +42,7 @@ export const mediaOps = {
     responses: { 200: { description: 'Uploaded and sent.', json: ref('MediaSent') } },
     errors: [
       'M_INVALID_PARAM',
+      'M_BAD_JSON',
       'M_NOT_FOUND',
       'M_TOO_LARGE',
       'M_UNSUPPORTED_MEDIA_TYPE',

@@ -7,7 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { identityFor } from '../../adapters/identity/index.js';
 import { matrixRequest } from '../../adapters/matrix/http.js';
+import { createUserStore } from '../../adapters/store/users.js';
+import { attach } from '../../api/media/attach.js';
+import { createLogger } from '../../lib/log.js';
+import { TokenCipher } from '../../lib/token-cipher.js';
 import { mediaUrlSigner, parseMxc } from '../../api/media/signed-urls.js';
 import { dimensions } from '../../api/media/stream.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
@@ -166,6 +171,36 @@ describe('POST …/rooms/{kind}/{slug}/media', () => {
     expect((await event(rooms.pics!, first.body.eventId)).content).toMatchObject({
       msgtype: 'm.file',
       info: { size: 5, mimetype: 'text/plain' },
+    });
+  });
+
+  it('cuts a body off as soon as it streams past its limit, before the homeserver has it all', async () => {
+    const cipher = new TokenCipher(config.tokens.keys, config.tokens.activeKeyId);
+    const { identity } = identityFor(config, createUserStore(api.db, cipher));
+    const deps = { identity, homeserverUrl: hs, maxBytes: 200_000, log: createLogger('media-test', 'silent') };
+    let streamed = 0;
+    const endless = (): ReadableStream<Uint8Array> =>
+      new ReadableStream({
+        pull(c) {
+          streamed += 65_536;
+          c.enqueue(new Uint8Array(65_536));
+        },
+      });
+    const file = (contentLength: number) => ({
+      txnId: randomUUID(),
+      filename: 'big.pdf',
+      contentType: 'application/pdf',
+      contentLength,
+      body: endless(),
+    });
+    await expect(attach(deps, { tenant, userSlug: 'alice' }, rooms.pics!, file(200_000))).rejects.toMatchObject({
+      errcode: 'M_TOO_LARGE',
+      message: 'the file is larger than the limit of 200000 bytes',
+    });
+    expect(streamed).toBeLessThan(200_000 + 5 * 65_536);
+    await expect(attach(deps, { tenant, userSlug: 'alice' }, rooms.pics!, file(1_000))).rejects.toMatchObject({
+      errcode: 'M_INVALID_PARAM',
+      message: 'the body is longer than its Content-Length of 1000 bytes',
     });
   });
 

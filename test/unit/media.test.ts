@@ -188,7 +188,9 @@ describe('uploads in passing', () => {
 
   it('errors as soon as the stream passes the limit', async () => {
     const c = counted(streamOf([Buffer.alloc(60), Buffer.alloc(60)]), 100);
+    expect(c.overLimit()).toBe(false);
     await expect(new Response(c.stream).arrayBuffer()).rejects.toBeInstanceOf(UploadTooLarge);
+    expect(c.overLimit()).toBe(true);
   });
 
   it('names the msgtype by the media type', () => {
