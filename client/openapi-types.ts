@@ -3524,7 +3524,7 @@ export interface operations {
           'application/json': components['schemas']['MediaSent'];
         };
       };
-      /** @description `M_INVALID_PARAM` */
+      /** @description `M_INVALID_PARAM`, `M_BAD_JSON` */
       400: {
         headers: {
           [name: string]: unknown;
