@@ -118,12 +118,29 @@ async function thumbnail(
 }
 
 export async function attach(
-  deps: { identity: Identity; homeserverUrl: string; maxBytes: number; log: Logger },
+  deps: {
+    identity: Identity;
+    homeserverUrl: string;
+    maxBytes: number;
+    log: Logger;
+    /** The homeserver refused the user's own token (admin mode): renew it, so that a repeat succeeds. */
+    renewToken?: () => Promise<void>;
+  },
   who: { tenant: string; userSlug: string },
   roomId: string,
   file: Attachment,
 ): Promise<Attached> {
   const hs = deps.homeserverUrl;
+  /** What the client is told; a refused token is renewed first (the bytes are gone: the client repeats). */
+  const refused = async (err: unknown, what: string): Promise<ApiError> => {
+    if (!(err instanceof MatrixHttpError && err.errcode === 'M_UNKNOWN_TOKEN' && deps.renewToken))
+      return upstreamError(err, what);
+    await deps.renewToken();
+    return new ApiError(
+      'OM_UNAVAILABLE',
+      `${what}: the homeserver refused the user's token, now renewed: repeat the upload with the same txnId`,
+    );
+  };
   const as = await credentials(deps.identity, who.tenant, who.userSlug);
   const body = counted(file.body, Math.min(deps.maxBytes, file.contentLength));
   let contentUri: string;
@@ -136,7 +153,7 @@ export async function attach(
         ? new ApiError('M_INVALID_PARAM', `the body is longer than its Content-Length of ${file.contentLength} bytes`)
         : new ApiError('M_TOO_LARGE', `the file is larger than the limit of ${deps.maxBytes} bytes`);
     }
-    throw upstreamError(err, 'uploading the file');
+    throw await refused(err, 'uploading the file');
   }
   const msgtype = msgtypeOf(file.contentType);
   const info: MediaInfo = { size: body.bytes(), mimetype: file.contentType };
@@ -172,6 +189,6 @@ export async function attach(
     );
     return { eventId: r.event_id, contentUri, msgtype, info };
   } catch (err) {
-    throw upstreamError(err, 'sending the attachment');
+    throw await refused(err, 'sending the attachment');
   }
 }

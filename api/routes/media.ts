@@ -12,6 +12,7 @@ import { createEventLog } from '../../adapters/store/events.js';
 import { createUserStore } from '../../adapters/store/users.js';
 import { mediaTypeAllowed } from '../../lib/config/media.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
+import { reauthUser } from '../../starters/starters.js';
 import { roomKindMessage } from '../../vocabulary/room-rules.js';
 import {
   canonicalTenant,
@@ -61,12 +62,34 @@ export function mediaRoutes(deps: AppDeps) {
   const actions = deps.relay?.actions ?? createRelayActions({ ...deps, log: createEventLog(deps.db), homeserver });
   const directory = createUserDirectory(config, deps.db);
   const cipher = new TokenCipher(config.tokens.keys, config.tokens.activeKeyId);
-  const { identity } = identityFor(config, createUserStore(deps.db, cipher));
+  const users = createUserStore(deps.db, cipher);
+  const { identity } = identityFor(config, users);
   const signer = signerFor(config);
   const auth = relayAuth(config, directory);
   const limited = userRateLimit(config.relay, () => deps.relay?.limits.refused('http_per_user'));
   const off = (): ApiError =>
     new ApiError('M_UNRECOGNIZED', 'media is not enabled on this API (MEDIA_URL_SECRET is not set)');
+
+  /**
+   * Admin mode: a token the homeserver refused is renewed as every other operation renews it (the
+   * user-auth workflow, once per generation), waited for at most API_WAIT_MS. Appservice mode has
+   * no per-user token to renew.
+   */
+  const renewal = (tenant: string, slug: string) =>
+    identity.mode === 'admin'
+      ? async (): Promise<void> => {
+          const stored = await users.getCredential(tenant, slug);
+          const renewing = reauthUser(deps.temporal, config, {
+            tenant,
+            slug,
+            staleGeneration: stored?.generation ?? 0,
+          });
+          renewing.catch((err: unknown) =>
+            deps.log.warn({ err, tenant, slug }, 'media: renewing a refused token failed'),
+          );
+          await Promise.race([renewing, new Promise((r) => setTimeout(r, config.api.waitMs).unref())]);
+        }
+      : undefined;
 
   async function upload(c: Context<RelayEnv>) {
     if (!signer) throw off();
@@ -113,7 +136,13 @@ export function mediaRoutes(deps: AppDeps) {
     if (!(await actions.isJoined(user.userId, room.roomId)))
       throw new ApiError('M_FORBIDDEN', `${who.userSlug} is not joined to ${params.kind} ${params.slug}`);
     const sent = await attach(
-      { identity, homeserverUrl: config.matrix.homeserverUrl, maxBytes, log: deps.log },
+      {
+        identity,
+        homeserverUrl: config.matrix.homeserverUrl,
+        maxBytes,
+        log: deps.log,
+        renewToken: renewal(tenant, who.userSlug),
+      },
       who,
       room.roomId,
       { txnId, filename, contentType, contentLength, body: c.req.raw.body },

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { identityFor } from '../../adapters/identity/index.js';
 import { matrixRequest } from '../../adapters/matrix/http.js';
+import { asPlatformUser } from '../helpers/matrix.js';
 import { createUserStore } from '../../adapters/store/users.js';
 import { attach } from '../../api/media/attach.js';
 import { createLogger } from '../../lib/log.js';
@@ -203,6 +204,25 @@ describe('POST …/rooms/{kind}/{slug}/media', () => {
       message: 'the body is longer than its Content-Length of 1000 bytes',
     });
   });
+
+  // Admin mode only: appservice mode acts with the as_token, no per-user token to lose.
+  (config.matrix.identityMode === 'admin' ? it : it.skip)(
+    'renews a token the homeserver refused, and the repeat of the upload goes through',
+    async () => {
+      const dead = await asPlatformUser(config, api.db, tenant, 'alice');
+      await matrixRequest(hs, { method: 'POST', path: '/_matrix/client/v3/logout', token: dead.token, body: {} });
+      const txnId = randomUUID();
+      expect(await upload('pics', 'alice', Buffer.from('after logout'), 'text/plain', { txnId })).toMatchObject({
+        status: 503,
+        body: { errcode: 'OM_UNAVAILABLE', error: expect.stringMatching(/refused the user's token, now renewed/) },
+      });
+      expect((await asPlatformUser(config, api.db, tenant, 'alice')).token).not.toBe(dead.token);
+      const again = await upload('pics', 'alice', Buffer.from('after logout'), 'text/plain', { txnId });
+      expect(again.status).toBe(200);
+      expect((await event(rooms.pics!, again.body.eventId)).sender).toBe(uid('alice'));
+    },
+    60_000,
+  );
 
   it('refuses a type not allowed (415), a file over the limit (413), and bad parameters (400), naming why', async () => {
     expect(await upload('pics', 'alice', Buffer.from('<script>alert(1)</script>'), 'text/html')).toMatchObject({
