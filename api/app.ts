@@ -23,6 +23,7 @@ import { realtimeRoutes } from './routes/realtime.js';
 import { relayAuthenticates } from './relay/user-auth.js';
 import { MESSAGES_PREFIX, messagesRoutes } from './routes/messages.js';
 import { docsRoutes } from './routes/docs.js';
+import { isMediaUploadPath, mediaRoutes } from './routes/media.js';
 import { openApiDocument } from './spec/openapi.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -61,9 +62,10 @@ export function createApp(deps: AppDeps) {
   app.use('/v1/*', corsFor(deps.config.api.corsOrigins, V1_CORS));
   app.use(
     '/v1/*',
-    // Batches and member lists have larger limits of their own (api/routes/users-batch.ts, room-members.ts).
+    // Batches and member lists have larger limits of their own (api/routes/users-batch.ts, room-members.ts); uploads MEDIA_MAX_BYTES.
     except(
-      (c) => isUsersBatchPath(c.req.path) || isMemberListPath(c.req.path) || isEventsPath(c.req.path),
+      (c) =>
+        isUsersBatchPath(c.req.path) || isMemberListPath(c.req.path) || isEventsPath(c.req.path) || isMediaUploadPath(c.req.path),
       bodyLimit({
         maxSize: MAX_BODY_BYTES,
         onError: (c) => respondError(c, 'M_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`),
@@ -86,6 +88,7 @@ export function createApp(deps: AppDeps) {
   app.route(EVENTS_PREFIX, eventsRoutes(deps));
   app.route(OPERATIONS_PREFIX, operationsRoutes(deps));
   app.route(MESSAGES_PREFIX, messagesRoutes(deps));
+  app.route('/', mediaRoutes(deps));
   app.route('/', realtimeRoutes());
   app.route(APPSERVICE_PREFIX, appserviceRoutes(deps));
   app.route(

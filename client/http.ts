@@ -66,18 +66,20 @@ export function transport(options: ClientOptions) {
     path: string,
     body: unknown,
     opts: CallOptions = {},
-    { auth = true, alsoOk = [] as number[] } = {},
+    { auth = true, alsoOk = [] as number[], file = false } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (auth)
       headers.authorization = `Bearer ${typeof options.token === 'function' ? await options.token() : options.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // `file`: the body is a Blob sent as it is, with its own type.
+    if (body !== undefined)
+      headers['content-type'] = file ? (body as Blob).type || 'application/octet-stream' : 'application/json';
     if (opts.requestId) headers['x-request-id'] = opts.requestId;
     const timeout = AbortSignal.timeout(timeoutMs);
     const res = await doFetch(base + path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : file ? (body as Blob) : JSON.stringify(body),
       signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
     });
     if (res.ok || alsoOk.includes(res.status)) return res;

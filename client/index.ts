@@ -20,6 +20,8 @@ import type {
   ListedMember,
   MemberInput,
   MemberListResult,
+  MediaSent,
+  MediaUploadQuery,
   MessageAnswer,
   Operation,
   PlatformEvent,
@@ -156,6 +158,14 @@ export function createClient(options: ClientOptions) {
       /** `POST …/receipts`: read up to the event. */
       receipt: (ref: RoomRef, input: ReceiptInput, opts?: CallOptions) =>
         json<Record<string, never>>('POST', `${roomPath(ref)}/receipts`, input, opts),
+      /**
+       * `POST …/media`: uploads the file as the user and sends it as m.image / m.video / m.audio / m.file,
+       * once per `txnId`; the answer's `media.url` is a signed download URL (relative to `baseUrl`).
+       */
+      upload: async (ref: RoomRef, file: Blob, q: MediaUploadQuery, opts?: CallOptions) =>
+        (await (
+          await send('POST', `${roomPath(ref)}/media${query(q)}`, file, opts, { file: true })
+        ).json()) as MediaSent,
     },
     operations,
     /** `GET /healthz`: the process is alive. */

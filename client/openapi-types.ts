@@ -275,6 +275,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants/{tenant}/rooms/{kind}/{slug}/media': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Upload a file as the user and send it to the room as m.image, m.video, m.audio or m.file
+     * @description The body is the file itself (`fetch(url, {method: "POST", body: file})`), its type in `Content-Type`, its length in `Content-Length` (required: the homeserver needs it). It is streamed to the homeserver's content repository as the user, then sent as an event with `info` (size, mimetype; width, height and a thumbnail for images). Larger than `MEDIA_MAX_BYTES`: 413 `M_TOO_LARGE`; a type not in `MEDIA_ALLOWED_TYPES`: 415 `M_UNSUPPORTED_MEDIA_TYPE`. Once per `txnId` and user: a repeat is answered with the event already sent.
+     */
+    post: operations['uploadMedia'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/media/{server}/{mediaId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Media by a signed URL from an event (`media.url`, `media.thumbnailUrl`): for `<img src>`
+     * @description Needs no token: the URL is signed for one user, room and expiry (`MEDIA_URL_TTL_SECONDS`). Refused (403 `M_FORBIDDEN`) when the signature does not match, the URL has expired, or the user is no longer joined to the room. `Range: bytes=…` is answered 206 with `Content-Range`. Served with `X-Content-Type-Options: nosniff`; only images, video and audio inline, anything else as an attachment.
+     */
+    get: operations['downloadMedia'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/realtime': {
     parameters: {
       query?: never;
@@ -946,6 +986,24 @@ export interface components {
     };
     CodecPayloads: {
       payloads: components['schemas']['CodecPayload'][];
+    };
+    MediaSent: {
+      /** @constant */
+      status: 'sent';
+      txnId: string;
+      roomId: string;
+      eventId: string;
+      /** @description The `mxc://` URI of the file. */
+      contentUri: string;
+      /** @enum {string} */
+      msgtype: 'm.image' | 'm.video' | 'm.audio' | 'm.file';
+      /** @description The event's `info`: size, mimetype; w, h, thumbnail_url, thumbnail_info for images. */
+      info: Record<string, never>;
+      /** @description Download URLs signed for the uploader (relative to the API), as events carry them. */
+      media: {
+        url: string;
+        thumbnailUrl?: string;
+      };
     };
   };
   responses: never;
@@ -3408,6 +3466,241 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Error'];
         };
+      };
+      /** @description `OM_UPSTREAM_FAILED` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  uploadMedia: {
+    parameters: {
+      query: {
+        /** @description Chosen by the client: one event per transaction id and user. */
+        txnId: string;
+        /** @description The name the file is shown with. */
+        filename: string;
+        /** @description The user to act as (service JWT only). */
+        userSlug?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The room kind. */
+        kind: 'event' | 'group' | 'dm';
+        /** @description The room's slug; a DM's is its two users' slugs, sorted, joined by "~" (e.g. `ann~bob`). */
+        slug: string;
+      };
+      cookie?: never;
+    };
+    /** @description The file. */
+    requestBody: {
+      content: {
+        '*/*': string;
+      };
+    };
+    responses: {
+      /** @description Uploaded and sent. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MediaSent'];
+        };
+      };
+      /** @description `M_INVALID_PARAM`, `M_BAD_JSON` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND`, `M_UNRECOGNIZED` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_TOO_LARGE` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNSUPPORTED_MEDIA_TYPE` */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_LIMIT_EXCEEDED` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UPSTREAM_FAILED` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  downloadMedia: {
+    parameters: {
+      query: {
+        /** @description As signed. */
+        room: string;
+        /** @description As signed. */
+        user: string;
+        /** @description As signed (Unix seconds). */
+        exp: string;
+        /** @description The signature. */
+        sig: string;
+      };
+      header?: never;
+      path: {
+        /** @description The server name of an `mxc://` URI. */
+        server: string;
+        /** @description The media id of an `mxc://` URI. */
+        mediaId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The media. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/octet-stream': string;
+        };
+      };
+      /** @description The requested byte range. */
+      206: {
+        headers: {
+          /** @description The range served, of the whole size. */
+          'Content-Range'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/octet-stream': string;
+        };
+      };
+      /** @description `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND`, `M_UNRECOGNIZED` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description The range starts past the end (`Content-Range: bytes *\/size`). */
+      416: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
       };
       /** @description `OM_UPSTREAM_FAILED` */
       502: {

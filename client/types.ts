@@ -10,9 +10,8 @@ import type { components, operations } from './openapi-types.js';
 
 type Schemas = components['schemas'];
 /** The JSON request body of an operation of the spec. */
-type RequestBody<Op extends keyof operations> = NonNullable<
-  operations[Op]['requestBody']
->['content']['application/json'];
+type JsonBodyOf<C> = C extends { 'application/json': infer B } ? B : never;
+type RequestBody<Op extends keyof operations> = JsonBodyOf<NonNullable<operations[Op]['requestBody']>['content']>;
 
 export type RoomKind = 'event' | 'group' | 'dm';
 export type EventRole = 'host' | 'moderator' | 'speaker' | 'member' | 'participant' | 'guest';
@@ -207,6 +206,9 @@ export type ReceiptInput = RequestBody<'sendReceipt'>;
 /** `before`: the `next` of the previous page; `limit` 1–100 (default 20); `userSlug` with a service JWT only. */
 export type HistoryQuery = NonNullable<operations['roomHistory']['parameters']['query']>;
 export type HistoryPage = Schemas['HistoryPage'];
+/** `txnId` and `filename` required; `userSlug` with a service JWT only. */
+export type MediaUploadQuery = NonNullable<operations['uploadMedia']['parameters']['query']>;
+export type MediaSent = Schemas['MediaSent'];
 
 // --- the refinements above still fit the spec (the build fails when they drift apart) ---
 type Assert<T extends true> = T;

@@ -8,6 +8,7 @@ import type { PowerLevelTable } from '../vocabulary/roles.js';
 import { codec, userJwt, type CodecConfig, type UserJwtConfig } from './config/credentials.js';
 import { database, type DatabaseConfig } from './config/database.js';
 import { matrix, type MatrixConfig } from './config/matrix.js';
+import { media, type MediaConfig } from './config/media.js';
 import { powerLevels } from './config/power-levels.js';
 import {
   bool,
@@ -27,6 +28,7 @@ export { ConfigError, parseKeys, type EncryptionKey } from './config/read.js';
 export type { CodecAuth, CodecConfig, UserJwtConfig } from './config/credentials.js';
 export { defaultDatabaseConfig, type DatabaseConfig } from './config/database.js';
 export type { MatrixConfig } from './config/matrix.js';
+export type { MediaConfig } from './config/media.js';
 export type { RelayConfig } from './config/relay.js';
 
 export interface Config {
@@ -92,6 +94,8 @@ export interface Config {
   userJwt: UserJwtConfig;
   /** The realtime relay (api/relay/). */
   relay: RelayConfig;
+  /** Attachments: uploads and signed download URLs (api/media/). */
+  media: MediaConfig;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 }
 
@@ -158,6 +162,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     },
     userJwt: userJwt(env),
     relay: relay(env),
+    media: media(env),
     logLevel: logLevel as Config['logLevel'],
   };
   if (config.rooms.purgeOnArchive && config.matrix.identityMode === 'appservice') {

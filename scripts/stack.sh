@@ -88,6 +88,8 @@ EOF
     echo "PAYLOAD_ENCRYPTION_KEYS=p1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >>"$DIR/secrets.env"
   # Signs the user JWTs of the realtime relay (scripts/dev-user-token.ts mints them for development).
   grep -q '^USER_JWT_SECRET=' "$DIR/secrets.env" || echo "USER_JWT_SECRET=$(rand 48 64)" >>"$DIR/secrets.env"
+  # Signs the API's media download URLs (decision 0041).
+  grep -q '^MEDIA_URL_SECRET=' "$DIR/secrets.env" || echo "MEDIA_URL_SECRET=$(rand 48 64)" >>"$DIR/secrets.env"
   # shellcheck disable=SC1091
   source "$DIR/secrets.env"
 }
@@ -393,6 +395,7 @@ export TOKEN_ENCRYPTION_KEYS='$TOKEN_ENCRYPTION_KEYS'
 export SERVICE_JWT_SECRET='$SERVICE_JWT_SECRET'
 export PAYLOAD_ENCRYPTION_KEYS='$PAYLOAD_ENCRYPTION_KEYS'
 export USER_JWT_SECRET='$USER_JWT_SECRET'
+export MEDIA_URL_SECRET='$MEDIA_URL_SECRET'
 export CODEC_CORS_ORIGINS='http://127.0.0.1:$TEMPORAL_UI_PORT,http://localhost:$TEMPORAL_UI_PORT'
 export CODEC_AUTH='none'
 export API_PORT='$API_PORT'

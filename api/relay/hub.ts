@@ -17,6 +17,7 @@ import type { UserPrincipal } from './user-auth.js';
 import { runFrame } from '../request-context.js';
 import { refuse, SHUTDOWN_RETRY_MS, SHUTTING_DOWN } from './refusals.js';
 import { createUserDirectory, type UserDirectory } from '../user-directory.js';
+import { signerFor } from '../media/event-media.js';
 
 export { dropUnanswered, SHUTTING_DOWN } from './refusals.js';
 
@@ -105,6 +106,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     limits: config.relay,
     logger,
     refused: (limit) => limits.refused(limit),
+    media: signerFor(config),
   };
   const forget = (session: Session): void => {
     if (sessions.delete(session.socket as WebSocket)) limits.close(session.user.userId, session.address);

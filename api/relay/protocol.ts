@@ -161,17 +161,20 @@ export function frame(type: string, fields: Record<string, unknown> = {}): strin
 // One row goes to every socket of its room: serialized once, not once per socket (fan-out cost).
 const rowFrames = new WeakMap<LogRow, string>();
 
-/** A log row as the client sees it: timeline events as `event`, typing and receipts as `ephemeral`. */
-export function rowFrame(row: LogRow): string {
-  let text = rowFrames.get(row);
+/**
+ * A log row as the client sees it: timeline events as `event`, typing and receipts as `ephemeral`.
+ * `event`: the row's event as shown to one user (media URLs signed for them: api/media/), not cached.
+ */
+export function rowFrame(row: LogRow, event?: Record<string, unknown>): string {
+  let text = event ? undefined : rowFrames.get(row);
   if (text === undefined) {
     text = frame(row.ephemeral ? 'ephemeral' : 'event', {
       seq: row.seq,
       roomSeq: row.roomSeq,
       room: { id: row.roomId, kind: row.kind, slug: row.slug },
-      event: row.event,
+      event: event ?? row.event,
     });
-    rowFrames.set(row, text);
+    if (!event) rowFrames.set(row, text);
   }
   return text;
 }

@@ -11,6 +11,7 @@ import type { RelayHomeserver } from './homeserver.js';
 import type { LimitName } from './limits.js';
 import type { UserPrincipal } from './user-auth.js';
 import type { UserDirectory } from '../user-directory.js';
+import type { MediaUrlSigner } from '../media/signed-urls.js';
 
 /** What a session needs of its WebSocket (the `ws` socket in production, a fake in unit tests). */
 export interface SocketLike {
@@ -30,6 +31,8 @@ export interface SessionDeps {
   logger: Logger;
   /** Counts a limit this socket ran into (for `/metrics`). */
   refused?: (limit: LimitName) => void;
+  /** Signs the download URLs of media events for the socket's user; absent: media is off. */
+  media?: MediaUrlSigner | null;
 }
 
 export interface Session {

@@ -1,6 +1,7 @@
 import type { LogRow } from '../../adapters/store/events.js';
 import { createFrameHandler } from './client-frames.js';
 import { CloseCode, errorFrame, frame, PROTOCOL, rowFrame } from './protocol.js';
+import { withMediaUrls } from '../media/event-media.js';
 import { route, type Audience } from './routing.js';
 import type { Session, SessionDeps, SocketLike } from './session-contract.js';
 import type { UserPrincipal } from './user-auth.js';
@@ -143,7 +144,7 @@ class RelaySession implements Session, Audience {
         // client's own frames, which a client that reads nothing fills until it is cut off (send).
         if (this.socket.bufferedAmount > limits.maxBufferedBytes / 2) await this.drain();
         if (this.mode !== 'replaying') return;
-        if (route(this, row, true)) this.write(rowFrame(row));
+        if (route(this, row, true)) this.write(this.frameOf(row));
         this.position = row.seq;
       }
       if (rows.length < REPLAY_PAGE) this.position = upTo;
@@ -201,12 +202,20 @@ class RelaySession implements Session, Audience {
     this.write(frame('live', { seq: this.position }));
   }
 
+  /** The row's frame for this user: the shared one, unless a media event needs URLs signed for them. */
+  private frameOf(row: LogRow): string {
+    const signer = this.deps.media;
+    if (!signer || row.ephemeral) return rowFrame(row);
+    const event = withMediaUrls(row.event, row.roomId, this.userId, signer);
+    return event === row.event ? rowFrame(row) : rowFrame(row, event);
+  }
+
   deliver(rows: readonly LogRow[]): void {
     if (this.mode !== 'live') return;
     for (const row of rows) {
       if (row.seq <= this.position) continue;
       this.position = row.seq;
-      if (route(this, row, false) && !this.send(rowFrame(row))) return;
+      if (route(this, row, false) && !this.send(this.frameOf(row))) return;
     }
   }
 

@@ -24,6 +24,7 @@ import { emptyAnswer, operation, ref, type Operation, below } from '../spec/oper
 import { assertValid, readJsonObject, rejectUnknownFields } from '../spec/validation.js';
 import { waitForResult } from '../wait.js';
 import { createUserDirectory } from '../user-directory.js';
+import { signerFor, withMediaUrls } from '../media/event-media.js';
 
 /** Where api/app.ts mounts this router; its routes are registered below it. */
 export const MESSAGES_PREFIX = '/v1/tenants/:tenant/rooms/:kind/:slug';
@@ -113,7 +114,7 @@ export const messagesOperations: Operation[] = Object.values(ops);
  * Whom the request acts as: a user JWT acts as its own user (of its own tenant only); a service
  * JWT names the user (`userSlug`) for a tenant it may act for.
  */
-function sender(c: Context<RelayEnv>, tenant: string, requested: unknown): Sender {
+export function sender(c: Context<RelayEnv>, tenant: string, requested: unknown): Sender {
   const actor = c.get('actor');
   if (requested !== undefined && typeof requested !== 'string')
     throw new ApiError('M_BAD_JSON', 'field "userSlug" must be a string');
@@ -157,6 +158,7 @@ export function messagesRoutes(deps: AppDeps) {
       direct: createDirectSends(deps.config, deps.db),
     });
   const directory = createUserDirectory(deps.config, deps.db);
+  const media = signerFor(deps.config);
 
   /**
    * The room and the user, who must be joined to it now. `acting`: the request acts as the user
@@ -205,7 +207,9 @@ export function messagesRoutes(deps: AppDeps) {
       const page = await homeserver
         .history(room.roomId, who.userId, { before, limit: Number(limitRaw) })
         .catch(upstream);
-      return c.json({ roomId: room.roomId, events: page.events, next: page.next });
+      // Media events carry download URLs signed for this user (api/media/event-media.ts).
+      const events = media ? page.events.map((e) => withMediaUrls(e, room.roomId, who.userId, media)) : page.events;
+      return c.json({ roomId: room.roomId, events, next: page.next });
     })
     .post(below(MESSAGES_PREFIX, ops.send), auth, limited, async (c) => {
       const raw = await readJsonObject(c);

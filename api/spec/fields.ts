@@ -160,4 +160,6 @@ export const PATH_PARAMS: Readonly<Record<string, JsonSchema>> = {
   userId: { type: 'string', description: 'A Matrix user id in the application service namespace.' },
   alias: { type: 'string', description: 'A Matrix room alias in the application service namespace.' },
   asset: { type: 'string', description: 'A file of the docs page.' },
+  server: { type: 'string', maxLength: 261, description: 'The server name of an `mxc://` URI.' },
+  mediaId: { type: 'string', maxLength: 255, pattern: '^[A-Za-z0-9_-]+$', description: 'The media id of an `mxc://` URI.' },
 };

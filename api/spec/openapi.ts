@@ -15,6 +15,7 @@ import { docsOperations } from '../routes/docs.js';
 import { eventsOperations } from '../routes/events.js';
 import { healthOperations } from '../routes/health.js';
 import { messagesOperations } from '../routes/messages.js';
+import { MEDIA_SCHEMAS, mediaOperations } from '../routes/media-spec.js';
 import { metricsOperations } from '../metrics.js';
 import { operationsOperations } from '../routes/operations.js';
 import { roomsOperations } from '../routes/rooms.js';
@@ -33,6 +34,7 @@ export function apiOperations(): Operation[] {
     ...eventsOperations,
     ...operationsOperations,
     ...messagesOperations,
+    ...mediaOperations,
     ...realtimeOperations,
     ...healthOperations,
     ...metricsOperations,
@@ -65,7 +67,8 @@ const SECURITY_SCHEMES = {
   codecToken: {
     type: 'http',
     scheme: 'bearer',
-    description: 'CODEC_ACCESS_TOKEN (CODEC_AUTH=token), or the Temporal UI user\'s JWT from its identity provider (CODEC_AUTH=jwt).',
+    description:
+      "CODEC_ACCESS_TOKEN (CODEC_AUTH=token), or the Temporal UI user's JWT from its identity provider (CODEC_AUTH=jwt).",
   },
 };
 const SECURITY: Record<Security, Record<string, string[]>[]> = {
@@ -107,7 +110,7 @@ function answer(a: Answer): JsonSchema {
 function errorAnswers(op: Operation): Record<string, JsonSchema> {
   const codes = new Set<ErrorCode>([
     ...AUTH_ERRORS[op.security],
-    ...(op.body ? BODY_ERRORS : []),
+    ...(op.body && !op.body.contentType ? BODY_ERRORS : []),
     ...(op.errors ?? []),
   ]);
   if (op.security !== 'public') codes.add('M_UNKNOWN');
@@ -152,7 +155,7 @@ function render(op: Operation): JsonSchema {
           requestBody: {
             required: op.body.required ?? true,
             ...(op.body.description ? { description: op.body.description } : {}),
-            content: { 'application/json': { schema: op.body.schema } },
+            content: { [op.body.contentType ?? 'application/json']: { schema: op.body.schema } },
           },
         }
       : {}),
@@ -181,6 +184,6 @@ export function openApiDocument(operations: Operation[] = apiOperations()): Json
     },
     tags: [...new Set(operations.flatMap((o) => o.tags))].map((name) => ({ name })),
     paths,
-    components: { schemas: COMPONENT_SCHEMAS, securitySchemes: SECURITY_SCHEMES },
+    components: { schemas: { ...COMPONENT_SCHEMAS, ...MEDIA_SCHEMAS }, securitySchemes: SECURITY_SCHEMES },
   };
 }

@@ -40,8 +40,11 @@ export interface Operation<P extends string = string> {
   tags: readonly string[];
   security: Security;
   query?: readonly QueryParam[];
-  /** The JSON body's schema: an api/spec/schema.ts object's `.json`, the same object the route parses with. */
-  body?: { schema: JsonSchema; required?: boolean; description?: string };
+  /**
+   * The JSON body's schema: an api/spec/schema.ts object's `.json`, the same object the route parses with;
+   * `contentType` for a body that is not JSON (a file).
+   */
+  body?: { schema: JsonSchema; required?: boolean; description?: string; contentType?: string };
   responses: Record<number, Answer>;
   /** The error codes this operation answers with (besides the ones every request can get). */
   errors?: readonly ErrorCode[];

@@ -33,6 +33,12 @@ const CALLS: Record<string, (om: Om) => Promise<unknown>> = {
   sendMessage: (om) => om.messages.send(event, { txnId: 't-1', body: 'Hello', userSlug: 'alice' }),
   setTyping: (om) => om.messages.typing(event, { typing: true, userSlug: 'alice' }),
   sendReceipt: (om) => om.messages.receipt(event, { eventId: '$e', userSlug: 'alice' }),
+  uploadMedia: (om) =>
+    om.messages.upload(event, new Blob(['hi'], { type: 'text/plain' }), {
+      txnId: 't-2',
+      filename: 'hi.txt',
+      userSlug: 'alice',
+    }),
   health: (om) => om.health(),
   readiness: (om) => om.ready(),
   metrics: (om) => om.metrics(),
@@ -56,6 +62,7 @@ const NOT_FOR_THE_CLIENT: Record<string, string> = {
   root: 'pages for people in a browser',
   demoRedirect: 'pages for people in a browser',
   demoPage: 'pages for people in a browser',
+  downloadMedia: 'signed URLs from events, used as they are (an <img src>), never built by a client',
 };
 
 interface Sent {

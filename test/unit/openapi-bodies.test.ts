@@ -21,7 +21,12 @@ const PARAMS: Record<string, string> = { tenant: 'acme', kind: 'event', slug: 'm
 const VALID: Record<string, Json> = {
   provisionUser: { slug: 'alice', displayName: 'Alice', matrixUserId: '@alice:example.org' },
   provisionUsersBatch: { users: [{ slug: 'alice', displayName: 'Alice' }] },
-  setMembers: { members: [{ userSlug: 'alice', role: 'host' }, { userSlug: 'bob', displayName: 'Bob' }] },
+  setMembers: {
+    members: [
+      { userSlug: 'alice', role: 'host' },
+      { userSlug: 'bob', displayName: 'Bob' },
+    ],
+  },
   renameUser: { newSlug: 'alicia' },
   ensureRoom: {
     name: 'Meetup',
@@ -89,7 +94,8 @@ const bodySchema = (operationId: string): Json => {
 
 describe('request bodies', () => {
   it('covers every operation of the platform API that takes a body', () => {
-    const withBody = apiOperations().filter((op) => op.body && op.path.startsWith('/v1/'));
+    // JSON bodies; a file upload's body (`contentType`) is the file, checked by its own tests.
+    const withBody = apiOperations().filter((op) => op.body && !op.body.contentType && op.path.startsWith('/v1/'));
     expect(withBody.map((op) => op.operationId).sort()).toEqual(Object.keys(VALID).sort());
   });
 
