@@ -33,6 +33,7 @@ import type {
   ReceiptInput,
   RoomChangeResult,
   RoomKind,
+  RoomList,
   RoomRef,
   RoomView,
   SendMessageInput,
@@ -156,6 +157,9 @@ export function createClient(options: ClientOptions) {
       /** `POST …/receipts`: read up to the event. */
       receipt: (ref: RoomRef, input: ReceiptInput, opts?: CallOptions) =>
         json<Record<string, never>>('POST', `${roomPath(ref)}/receipts`, input, opts),
+      /** `GET /v1/tenants/{tenant}/me/rooms`: the user's rooms with unread counts and last messages. */
+      rooms: (tenant: string, q: { userSlug?: string } = {}, opts?: CallOptions) =>
+        json<RoomList>('GET', `/v1/tenants/${seg(tenant)}/me/rooms${query(q)}`, undefined, opts),
     },
     operations,
     /** `GET /healthz`: the process is alive. */

@@ -64,6 +64,7 @@ export const ERROR_CODES = [
   'OM_TXN_CONFLICT',
   'OM_UPGRADE_REQUIRED',
   'OM_ROOM_ARCHIVED',
+  'OM_ROOM_ENCRYPTED',
   'OM_ROOM_MISSING',
   'OM_ROOM_RENAMED',
   'OM_SLUG_TAKEN',
@@ -207,6 +208,8 @@ export type ReceiptInput = RequestBody<'sendReceipt'>;
 /** `before`: the `next` of the previous page; `limit` 1–100 (default 20); `userSlug` with a service JWT only. */
 export type HistoryQuery = NonNullable<operations['roomHistory']['parameters']['query']>;
 export type HistoryPage = Schemas['HistoryPage'];
+/** The user's rooms, most recently active first, each with its unread count (null: unknown now) and last message. */
+export type RoomList = Schemas['RoomList'];
 
 // --- the refinements above still fit the spec (the build fails when they drift apart) ---
 type Assert<T extends true> = T;

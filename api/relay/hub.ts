@@ -13,6 +13,7 @@ import { CloseCode } from './protocol.js';
 import { createSentWaiters } from './sent.js';
 import { createSession, type Session, type SessionDeps } from './session.js';
 import { createTxnGapWatch, type TxnGapWatch } from './txn-gaps.js';
+import { unreadWatchFor } from './unread.js';
 import type { UserPrincipal } from './user-auth.js';
 import { runFrame } from '../request-context.js';
 import { refuse, SHUTDOWN_RETRY_MS, SHUTTING_DOWN } from './refusals.js';
@@ -74,6 +75,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
   const direct = createDirectSends(config, deps.db);
   const actions = createRelayActions({ config, db: deps.db, temporal: deps.temporal, log, homeserver, sent, direct });
   const sessions = new Map<WebSocket, Session>();
+  const unread = unreadWatchFor(config, deps.db, logger, () => sessions.values());
   const limits = new RelayLimits(config.relay);
   const timers: NodeJS.Timeout[] = [];
   let stopped = false;
@@ -88,6 +90,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     hasListeners: () => sessions.size > 0,
     dispatch: (rows) => {
       for (const session of [...sessions.values()]) session.deliver(rows);
+      unread.notice(rows);
     },
     onSent: (payload) => sent.deliver(payload),
     // The database is back: have Synapse resend now what we refused meanwhile, not after its back-off.
@@ -105,6 +108,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     limits: config.relay,
     logger,
     refused: (limit) => limits.refused(limit),
+    unread,
   };
   const forget = (session: Session): void => {
     if (sessions.delete(session.socket as WebSocket)) limits.close(session.user.userId, session.address);
@@ -230,6 +234,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     },
     async close() {
       stopped = true;
+      unread.close();
       timers.forEach(clearInterval);
       if (resendPing) clearTimeout(resendPing);
       const sockets = [...sessions.keys()];

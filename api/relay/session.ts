@@ -3,6 +3,7 @@ import { createFrameHandler } from './client-frames.js';
 import { CloseCode, errorFrame, frame, PROTOCOL, rowFrame } from './protocol.js';
 import { route, type Audience } from './routing.js';
 import type { Session, SessionDeps, SocketLike } from './session-contract.js';
+import { withSummaries } from './unread.js';
 import type { UserPrincipal } from './user-auth.js';
 
 export type { Session, SessionDeps, SocketLike } from './session-contract.js';
@@ -174,7 +175,10 @@ class RelaySession implements Session, Audience {
       else this.position = since;
     }
     await this.loadMembership();
-    const rooms = await actions.roomsInfo(this.tenant, [...this.joined]);
+    const [rooms, summaries] = await Promise.all([
+      actions.roomsInfo(this.tenant, [...this.joined]),
+      this.deps.unread?.summaries(this) ?? null,
+    ]);
     if (this.isClosed()) return;
     const limits = {
       maxMessageBytes: relayLimits.maxMessageBytes,
@@ -188,7 +192,7 @@ class RelaySession implements Session, Audience {
         user: this.user.userSlug,
         userId: this.userId,
         seq: this.position,
-        rooms,
+        rooms: this.deps.unread ? withSummaries(rooms, summaries) : rooms,
         limits,
       }),
     );
@@ -208,6 +212,10 @@ class RelaySession implements Session, Audience {
       this.position = row.seq;
       if (route(this, row, false) && !this.send(rowFrame(row))) return;
     }
+  }
+
+  notify(text: string): void {
+    if (this.mode === 'replaying' || this.mode === 'live') this.send(text);
   }
 
   receive(data: unknown): void {

@@ -84,7 +84,7 @@ const ops = {
         headers: { Location: 'The operation.' },
       },
     },
-    errors: [...ACTING_ERRORS, 'OM_TXN_CONFLICT'],
+    errors: [...ACTING_ERRORS, 'OM_TXN_CONFLICT', 'OM_ROOM_ENCRYPTED'],
   }),
   typing: operation({
     ...relayOp,
@@ -113,7 +113,7 @@ export const messagesOperations: Operation[] = Object.values(ops);
  * Whom the request acts as: a user JWT acts as its own user (of its own tenant only); a service
  * JWT names the user (`userSlug`) for a tenant it may act for.
  */
-function sender(c: Context<RelayEnv>, tenant: string, requested: unknown): Sender {
+export function sender(c: Context<RelayEnv>, tenant: string, requested: unknown): Sender {
   const actor = c.get('actor');
   if (requested !== undefined && typeof requested !== 'string')
     throw new ApiError('M_BAD_JSON', 'field "userSlug" must be a string');
