@@ -17,6 +17,7 @@ export const APPSERVICE_FILES = [
   'txn-per-user',
   'send-outbox',
   'user-rename',
+  'encrypted-rooms',
 ];
 
 export default {
