@@ -139,11 +139,14 @@ export function createUnreadWatch(deps: {
   return watch;
 }
 
+const NOTHING_YET: RoomSummary = { unread: 0, highlights: 0, lastMessage: null };
+
 /** A room as the room list shows it: its names, the user's unread count and the last message. */
 export type ListedRoom<R> = R & { unread: number | null; highlights: number | null; lastMessage: RoomSummary['lastMessage'] };
 
 /**
- * The rooms with their summaries (counts null when the homeserver could not say), the most
+ * The rooms with their summaries (counts null when the homeserver could not say; a room the
+ * summaries leave out has none unread and no message), the most
  * recently active first, then those without a message in the order given.
  */
 export function withSummaries<R extends { roomId: string }>(
@@ -151,7 +154,8 @@ export function withSummaries<R extends { roomId: string }>(
   summaries: Map<string, RoomSummary> | null,
 ): ListedRoom<R>[] {
   const listed = rooms.map((r) => {
-    const s = summaries?.get(r.roomId);
+    // Synapse leaves a room without any message out of the filtered sync: nothing unread, no last message.
+    const s = summaries ? (summaries.get(r.roomId) ?? NOTHING_YET) : null;
     return { ...r, unread: s?.unread ?? null, highlights: s?.highlights ?? null, lastMessage: s?.lastMessage ?? null };
   });
   const ts = (r: ListedRoom<R>): number => r.lastMessage?.ts ?? -1;

@@ -6,6 +6,7 @@
 import { Hono, type Context } from 'hono';
 import type { BlankSchema } from 'hono/types';
 import { identityFor } from '../../adapters/identity/index.js';
+import { MatrixUnreachableError } from '../../adapters/matrix/errors.js';
 import { roomSummariesAs } from '../../adapters/matrix/room-summaries.js';
 import { createEventLog } from '../../adapters/store/events.js';
 import { createUserStore } from '../../adapters/store/users.js';
@@ -48,6 +49,7 @@ export const myRoomsOperations: Operation[] = Object.values(ops);
 
 /** What acting as the user met, as the caller is told: the homeserver away is 503, a refusal 502. */
 function upstream(err: unknown): never {
+  if (err instanceof MatrixUnreachableError) throw new ApiError('OM_UNAVAILABLE', 'the homeserver is unreachable; retry later');
   const type = (err as { type?: string } | undefined)?.type;
   if (type === FailureType.UserNotManaged)
     throw new ApiError('OM_USER_NOT_MANAGED', 'the service cannot act as this user: only their own client can');
@@ -58,9 +60,8 @@ function upstream(err: unknown): never {
 
 export function myRoomsRoutes(deps: AppDeps) {
   const directory = createUserDirectory(deps.config, deps.db);
-  const actions =
-    deps.relay?.actions ??
-    createRelayActions({ ...deps, log: createEventLog(deps.db), homeserver: createRelayHomeserver(deps.config) });
+  const homeserver = deps.relay?.homeserver ?? createRelayHomeserver(deps.config);
+  const actions = deps.relay?.actions ?? createRelayActions({ ...deps, log: createEventLog(deps.db), homeserver });
   const cipher = new TokenCipher(deps.config.tokens.keys, deps.config.tokens.activeKeyId);
   const { identity } = identityFor(deps.config, createUserStore(deps.db, cipher));
   return new Hono<RelayEnv, BlankSchema, typeof MY_ROOMS_PREFIX>().get(
@@ -79,11 +80,12 @@ export function myRoomsRoutes(deps: AppDeps) {
           'OM_USER_NOT_MANAGED',
           `the service cannot act as ${user.userId} (${who.userSlug}): only their own Matrix client can list their rooms`,
         );
-      const summaries = await roomSummariesAs(identity, deps.config.matrix.homeserverUrl, {
-        tenant,
-        slug: who.userSlug,
-      }).catch(upstream);
-      const rooms = await actions.roomsInfo(tenant, [...summaries.keys()]);
+      const among = () => directory.memberRooms(tenant, who.userSlug);
+      const [joined, summaries] = await Promise.all([
+        homeserver.joinedRooms(user.userId, among).catch(upstream),
+        roomSummariesAs(identity, deps.config.matrix.homeserverUrl, { tenant, slug: who.userSlug }).catch(upstream),
+      ]);
+      const rooms = await actions.roomsInfo(tenant, joined);
       return c.json({ rooms: withSummaries(rooms, summaries) });
     },
   );
