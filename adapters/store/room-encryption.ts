@@ -15,17 +15,16 @@ export interface RoomEncryption {
 export function createRoomEncryption(db: Db): RoomEncryption {
   return {
     async isEncrypted(roomId) {
-      const r = await db.query<{ encrypted: boolean }>(
-        'SELECT encrypted FROM rooms WHERE room_id = $1',
-        [roomId],
-      );
+      const r = await db.query<{ encrypted: boolean }>('SELECT encrypted FROM rooms WHERE room_id = $1', [roomId]);
       return r.rows[0]?.encrypted === true;
     },
   };
 }
 
 /** The rooms in which `events` turn encryption on (an `m.room.encryption` state event). */
-export function encryptionTurnedOn(events: readonly { ephemeral: boolean; event: Record<string, unknown> }[]): string[] {
+export function encryptionTurnedOn(
+  events: readonly { ephemeral: boolean; event: Record<string, unknown> }[],
+): string[] {
   const rooms = new Set<string>();
   for (const { ephemeral, event } of events)
     if (!ephemeral && event.type === 'm.room.encryption' && event.state_key === '' && typeof event.room_id === 'string')

@@ -77,7 +77,10 @@ export function createUnreadWatch(deps: {
         const user = { tenant, slug: userSlug };
         return await roomSummariesAs(deps.identity, deps.homeserverUrl, user, { rooms, timeoutMs: UNREAD_TIMEOUT_MS });
       } catch (err) {
-        deps.logger.warn({ err, userId: session.user.userId }, 'relay: could not read unread counts from the homeserver');
+        deps.logger.warn(
+          { err, userId: session.user.userId },
+          'relay: could not read unread counts from the homeserver',
+        );
         return null;
       }
     },
@@ -105,9 +108,11 @@ export function createUnreadWatch(deps: {
     const touched = pending;
     pending = new Map();
     // One flush at a time: rooms touched meanwhile wait for the next.
-    running = running.then(() => flush(touched)).catch((err: unknown) => {
-      deps.logger.warn({ err }, 'relay: unread counts not updated');
-    });
+    running = running
+      .then(() => flush(touched))
+      .catch((err: unknown) => {
+        deps.logger.warn({ err }, 'relay: unread counts not updated');
+      });
   }
 
   async function flush(touched: Map<string, Touched>): Promise<void> {
@@ -142,7 +147,11 @@ export function createUnreadWatch(deps: {
 const NOTHING_YET: RoomSummary = { unread: 0, highlights: 0, lastMessage: null };
 
 /** A room as the room list shows it: its names, the user's unread count and the last message. */
-export type ListedRoom<R> = R & { unread: number | null; highlights: number | null; lastMessage: RoomSummary['lastMessage'] };
+export type ListedRoom<R> = R & {
+  unread: number | null;
+  highlights: number | null;
+  lastMessage: RoomSummary['lastMessage'];
+};
 
 /**
  * The rooms with their summaries (counts null when the homeserver could not say; a room the
@@ -159,7 +168,10 @@ export function withSummaries<R extends { roomId: string }>(
     return { ...r, unread: s?.unread ?? null, highlights: s?.highlights ?? null, lastMessage: s?.lastMessage ?? null };
   });
   const ts = (r: ListedRoom<R>): number => r.lastMessage?.ts ?? -1;
-  return listed.map((r, i) => ({ r, i })).sort((a, b) => ts(b.r) - ts(a.r) || a.i - b.i).map(({ r }) => r);
+  return listed
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => ts(b.r) - ts(a.r) || a.i - b.i)
+    .map(({ r }) => r);
 }
 
 /** The watch acting as users through the configured identity mode (both modes); `sessions`: none for the HTTP route. */

@@ -49,7 +49,8 @@ export const myRoomsOperations: Operation[] = Object.values(ops);
 
 /** What acting as the user met, as the caller is told: the homeserver away is 503, a refusal 502. */
 function upstream(err: unknown): never {
-  if (err instanceof MatrixUnreachableError) throw new ApiError('OM_UNAVAILABLE', 'the homeserver is unreachable; retry later');
+  if (err instanceof MatrixUnreachableError)
+    throw new ApiError('OM_UNAVAILABLE', 'the homeserver is unreachable; retry later');
   const type = (err as { type?: string } | undefined)?.type;
   if (type === FailureType.UserNotManaged)
     throw new ApiError('OM_USER_NOT_MANAGED', 'the service cannot act as this user: only their own client can');

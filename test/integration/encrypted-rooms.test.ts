@@ -79,7 +79,10 @@ describe('a DM created with encrypted: true', () => {
     const r = await sendHttp(`dm/${dm}`, 'plaintext over http');
     expect(r).toMatchObject({ http: 409, errcode: 'OM_ROOM_ENCRYPTED' });
     expect(r.error).toMatch(/end-to-end encrypted/);
-    const rows = await api.db.query('SELECT 1 FROM message_outbox WHERE tenant = $1 AND room_id = $2', [tenant, dmRoom]);
+    const rows = await api.db.query('SELECT 1 FROM message_outbox WHERE tenant = $1 AND room_id = $2', [
+      tenant,
+      dmRoom,
+    ]);
     expect(rows.rowCount).toBe(0);
     expect(await plaintext(dmRoom)).toEqual([]);
   });
@@ -102,13 +105,17 @@ describe('a DM created with encrypted: true', () => {
        VALUES ($1, 'alice', $2, $3, 'dm', $4, 'm.text', 'plaintext on the retry path', now() - interval '1 minute')`,
       [tenant, txnId, dmRoom, dm],
     );
-    const failed = await eventually(async () => {
-      const r = await api.db.query<{ status: string; errcode: string | null; event_id: string | null }>(
-        'SELECT status, errcode, event_id FROM message_outbox WHERE tenant = $1 AND user_slug = $2 AND txn_id = $3',
-        [tenant, 'alice', txnId],
-      );
-      return r.rows[0]?.status === 'failed' ? r.rows[0] : null;
-    }, 45_000, 'the sweeper to record the refusal');
+    const failed = await eventually(
+      async () => {
+        const r = await api.db.query<{ status: string; errcode: string | null; event_id: string | null }>(
+          'SELECT status, errcode, event_id FROM message_outbox WHERE tenant = $1 AND user_slug = $2 AND txn_id = $3',
+          [tenant, 'alice', txnId],
+        );
+        return r.rows[0]?.status === 'failed' ? r.rows[0] : null;
+      },
+      45_000,
+      'the sweeper to record the refusal',
+    );
     expect(failed).toEqual({ status: 'failed', errcode: 'OM_ROOM_ENCRYPTED', event_id: null });
     const run = await api.temporal.workflow.getHandle(`msg:${tenant}:alice:${txnId}`).describe();
     expect(run.status.name).toBe('FAILED');
@@ -138,7 +145,11 @@ describe('a DM created with encrypted: true', () => {
     expect(f.event).toMatchObject({ type: 'm.room.encrypted', content });
     expect(f.event?.content).not.toHaveProperty('body');
     // A plain message frame is not marked (the mark means something).
-    expect(alice.frames.filter((x) => x.type === 'event' && x.encrypted === true).every((x) => x.event?.type === 'm.room.encrypted')).toBe(true);
+    expect(
+      alice.frames
+        .filter((x) => x.type === 'event' && x.encrypted === true)
+        .every((x) => x.event?.type === 'm.room.encrypted'),
+    ).toBe(true);
   });
 });
 
@@ -152,11 +163,20 @@ describe('a room a Matrix client turns encryption on in', () => {
       token: config.matrix.asToken,
       body: { algorithm: 'm.megolm.v1.aes-sha2' },
     });
-    await eventually(async () => {
-      const r = await api.db.query<{ encrypted: boolean }>('SELECT encrypted FROM rooms WHERE room_id = $1', [laterRoom]);
-      return r.rows[0]?.encrypted === true;
-    }, 30_000, 'the appservice intake to mark the room encrypted');
-    expect(await sendHttp('event/later', 'after encryption')).toMatchObject({ http: 409, errcode: 'OM_ROOM_ENCRYPTED' });
+    await eventually(
+      async () => {
+        const r = await api.db.query<{ encrypted: boolean }>('SELECT encrypted FROM rooms WHERE room_id = $1', [
+          laterRoom,
+        ]);
+        return r.rows[0]?.encrypted === true;
+      },
+      30_000,
+      'the appservice intake to mark the room encrypted',
+    );
+    expect(await sendHttp('event/later', 'after encryption')).toMatchObject({
+      http: 409,
+      errcode: 'OM_ROOM_ENCRYPTED',
+    });
     const alice = await live('alice');
     const txnId = randomUUID();
     alice.send({ type: 'send', kind: 'event', slug: 'later', txnId, body: 'after encryption, socket' });

@@ -38,19 +38,32 @@ interface Listed {
 
 let syncs = 0;
 /** What Synapse itself says for alice: a /sync made as alice, as her own client would make it. */
-async function synapseSays(): Promise<Map<string, { count: number; last: { event_id: string; origin_server_ts: number } }>> {
+async function synapseSays(): Promise<
+  Map<string, { count: number; last: { event_id: string; origin_server_ts: number } }>
+> {
   const as = await asPlatformUser(config, api.db, tenant, 'alice');
   // Unfiltered timeline (any last event): every joined room is in the answer.
   const filter = { room: { timeline: { limit: 1 }, state: { types: [] } } };
   const r = await matrixRequest<{
-    rooms: { join: Record<string, { unread_notifications: { notification_count: number }; timeline: { events: { event_id: string; origin_server_ts: number }[] } }> };
-  }>(config.matrix.homeserverUrl, authorized(as, {
-    method: 'GET',
-    path: '/_matrix/client/v3/sync',
-    // Synapse caches a /sync answer for 2 minutes under a key that includes the timeout (ignored
-    // without `since`): a fresh one per call, or this would read the first answer again.
-    query: { filter: JSON.stringify(filter), timeout: String(++syncs) },
-  }));
+    rooms: {
+      join: Record<
+        string,
+        {
+          unread_notifications: { notification_count: number };
+          timeline: { events: { event_id: string; origin_server_ts: number }[] };
+        }
+      >;
+    };
+  }>(
+    config.matrix.homeserverUrl,
+    authorized(as, {
+      method: 'GET',
+      path: '/_matrix/client/v3/sync',
+      // Synapse caches a /sync answer for 2 minutes under a key that includes the timeout (ignored
+      // without `since`): a fresh one per call, or this would read the first answer again.
+      query: { filter: JSON.stringify(filter), timeout: String(++syncs) },
+    }),
+  );
   return new Map(
     Object.entries(r.rooms.join).map(([id, room]) => [
       id,
@@ -105,7 +118,12 @@ describe("the user's room list", () => {
     // Two messages from bob unread (Synapse may count alice's invite too: its count is the truth).
     expect(talk.unread).toBe(synapse.get(rooms.talk!)!.count);
     expect(talk.unread).toBeGreaterThanOrEqual(2);
-    expect(talk.lastMessage).toMatchObject({ eventId: last, body: 'second', encrypted: false, sender: expect.stringContaining('_bob:') });
+    expect(talk.lastMessage).toMatchObject({
+      eventId: last,
+      body: 'second',
+      encrypted: false,
+      sender: expect.stringContaining('_bob:'),
+    });
     expect(talk.lastMessage!.eventId).toBe(synapse.get(rooms.talk!)!.last.event_id);
     expect(talk.lastMessage!.ts).toBe(synapse.get(rooms.talk!)!.last.origin_server_ts);
     // No message yet (its last event is a membership): nothing unread, no last message.
@@ -128,7 +146,10 @@ describe("the user's room list", () => {
       unreadOf(tab2, rooms.talk!, before + 1, from2),
     ]);
     for (const up of [up1, up2])
-      expect(up).toMatchObject({ room: { id: rooms.talk, kind: 'event', slug: 'talk' }, lastMessage: { eventId: third, body: 'third' } });
+      expect(up).toMatchObject({
+        room: { id: rooms.talk, kind: 'event', slug: 'talk' },
+        lastMessage: { eventId: third, body: 'third' },
+      });
     expect((await synapseSays()).get(rooms.talk!)!.count).toBe(before + 1);
 
     // alice reads in the first tab: both tabs are told the room has nothing unread.
@@ -136,7 +157,10 @@ describe("the user's room list", () => {
     tab1.send({ type: 'read', roomId: rooms.talk, eventId: third });
     await Promise.all([unreadOf(tab1, rooms.talk!, 0, at1), unreadOf(tab2, rooms.talk!, 0, at2)]);
     expect((await synapseSays()).get(rooms.talk!)!.count).toBe(0);
-    expect((await listOverHttp()).find((r) => r.slug === 'talk')).toMatchObject({ unread: 0, lastMessage: { eventId: third } });
+    expect((await listOverHttp()).find((r) => r.slug === 'talk')).toMatchObject({
+      unread: 0,
+      lastMessage: { eventId: third },
+    });
   }, 60_000);
 
   it('says nothing of a room the user is not in, and refuses another tenant', async () => {
@@ -145,7 +169,11 @@ describe("the user's room list", () => {
     // The next message in a room of hers shows up; the one in "elsewhere" never did.
     await sayAsBob(api, tenant, 'quiet', 'hello quiet');
     await unreadOf(open[0]!, rooms.quiet!, 1, before);
-    expect(open[0]!.frames.slice(before).some((f) => f.type === 'unread' && (f.room as { id: string }).id === rooms.elsewhere)).toBe(false);
+    expect(
+      open[0]!.frames
+        .slice(before)
+        .some((f) => f.type === 'unread' && (f.room as { id: string }).id === rooms.elsewhere),
+    ).toBe(false);
     const res = await fetch(`${url}/v1/tenants/other-${tenant}/me/rooms`, {
       headers: { authorization: `Bearer ${await userToken(config, tenant, 'alice')}` },
     });
