@@ -18,6 +18,7 @@ export const APPSERVICE_FILES = [
   'send-outbox',
   'user-rename',
   'media',
+  'encrypted-rooms',
 ];
 
 export default {

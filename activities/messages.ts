@@ -14,6 +14,8 @@ export interface MessageActivityDeps {
   announceSent?: (notice: SentNotice) => Promise<void>;
   /** Records the event id on the message's outbox row (decision 0036); a send with no row is left alone. */
   recordSent?: (key: OutboxKey, eventId: string) => Promise<unknown>;
+  /** Whether a room is end-to-end encrypted: sends into it fail for good (decision 0046). */
+  roomEncrypted?: (roomId: string) => Promise<boolean>;
 }
 
 /** What users do in rooms, each acting as the user (adapters/identity/: their token, or the appservice's assertion). */
@@ -25,7 +27,7 @@ export function createMessageActivities(deps: MessageActivityDeps) {
      * a send the API could not finish itself (decision 0036): the outbox row is settled here.
      */
     async sendMessageAsUser(input: SendMessageInput & { workflowId: string }): Promise<{ eventId: string }> {
-      const sent = await sendMessageAs(deps.identity, hs, input);
+      const sent = await sendMessageAs(deps.identity, hs, input, undefined, deps.roomEncrypted);
       // Awaited: a failure retries the activity, whose PUT the homeserver deduplicates.
       await deps.recordSent?.(
         { tenant: input.tenant, userSlug: input.userSlug, txnId: input.clientTxnId },

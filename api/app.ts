@@ -22,6 +22,7 @@ import { demoRoutes } from './routes/demo.js';
 import { realtimeRoutes } from './routes/realtime.js';
 import { relayAuthenticates } from './relay/user-auth.js';
 import { MESSAGES_PREFIX, messagesRoutes } from './routes/messages.js';
+import { MY_ROOMS_PREFIX, myRoomsRoutes } from './routes/my-rooms.js';
 import { docsRoutes } from './routes/docs.js';
 import { isMediaUploadPath, mediaRoutes } from './routes/media.js';
 import { openApiDocument } from './spec/openapi.js';
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps) {
   app.route(OPERATIONS_PREFIX, operationsRoutes(deps));
   app.route(MESSAGES_PREFIX, messagesRoutes(deps));
   app.route('/', mediaRoutes(deps));
+  app.route(MY_ROOMS_PREFIX, myRoomsRoutes(deps));
   app.route('/', realtimeRoutes());
   app.route(APPSERVICE_PREFIX, appserviceRoutes(deps));
   app.route(

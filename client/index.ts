@@ -35,6 +35,7 @@ import type {
   ReceiptInput,
   RoomChangeResult,
   RoomKind,
+  RoomList,
   RoomRef,
   RoomView,
   SendMessageInput,
@@ -166,6 +167,9 @@ export function createClient(options: ClientOptions) {
         (await (
           await send('POST', `${roomPath(ref)}/media${query(q)}`, file, opts, { file: true })
         ).json()) as MediaSent,
+      /** `GET /v1/tenants/{tenant}/me/rooms`: the user's rooms with unread counts and last messages. */
+      rooms: (tenant: string, q: { userSlug?: string } = {}, opts?: CallOptions) =>
+        json<RoomList>('GET', `/v1/tenants/${seg(tenant)}/me/rooms${query(q)}`, undefined, opts),
     },
     operations,
     /** `GET /healthz`: the process is alive. */

@@ -315,6 +315,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants/{tenant}/me/rooms': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The user's rooms with their unread counts and last messages, most recently active first */
+    get: operations['myRooms'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/realtime': {
     parameters: {
       query?: never;
@@ -616,6 +633,7 @@ export interface components {
         | 'OM_TXN_CONFLICT'
         | 'OM_UPGRADE_REQUIRED'
         | 'OM_ROOM_ARCHIVED'
+        | 'OM_ROOM_ENCRYPTED'
         | 'OM_ROOM_MISSING'
         | 'OM_ROOM_RENAMED'
         | 'OM_SLUG_TAKEN'
@@ -959,6 +977,28 @@ export interface components {
       events: Record<string, never>[];
       /** @description Pass as `before` for the next (older) page; null at the start of the room. */
       next: string | null;
+    };
+    RoomList: {
+      /** @description The most recently active first. */
+      rooms: {
+        roomId: string;
+        /** @enum {string} */
+        kind: 'event' | 'group' | 'dm';
+        slug: string;
+        name: string | null;
+        /** @description The homeserver's unread notification count for the user. */
+        unread: number | null;
+        /** @description Of those, the ones that mention the user. */
+        highlights: number | null;
+        lastMessage: {
+          eventId: string;
+          sender: string;
+          ts: number;
+          encrypted: boolean;
+          msgtype?: string;
+          body?: string;
+        } | null;
+      }[];
     };
     MessageSent: {
       /** @constant */
@@ -3179,7 +3219,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED`, `OM_TXN_CONFLICT` */
+      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED`, `OM_TXN_CONFLICT`, `OM_ROOM_ENCRYPTED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -3701,6 +3741,95 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description `OM_UPSTREAM_FAILED` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  myRooms: {
+    parameters: {
+      query?: {
+        /** @description The user to list for (service JWT only). */
+        userSlug?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The room list. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RoomList'];
+        };
+      };
+      /** @description `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_USER_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
       };
       /** @description `OM_UPSTREAM_FAILED` */
       502: {

@@ -63,6 +63,7 @@ export const ERROR_CODES = [
   'OM_TXN_CONFLICT',
   'OM_UPGRADE_REQUIRED',
   'OM_ROOM_ARCHIVED',
+  'OM_ROOM_ENCRYPTED',
   'OM_ROOM_MISSING',
   'OM_ROOM_RENAMED',
   'OM_SLUG_TAKEN',
@@ -209,6 +210,8 @@ export type HistoryPage = Schemas['HistoryPage'];
 /** `txnId` and `filename` required; `userSlug` with a service JWT only. */
 export type MediaUploadQuery = NonNullable<operations['uploadMedia']['parameters']['query']>;
 export type MediaSent = Schemas['MediaSent'];
+/** The user's rooms, most recently active first, each with its unread count (null: unknown now) and last message. */
+export type RoomList = Schemas['RoomList'];
 
 // --- the refinements above still fit the spec (the build fails when they drift apart) ---
 type Assert<T extends true> = T;

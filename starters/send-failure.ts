@@ -6,6 +6,7 @@ const FAILURE_ERRCODES: Readonly<Record<string, string>> = {
   [FailureType.NotFound]: 'M_NOT_FOUND',
   [FailureType.BadRequest]: 'M_INVALID_PARAM',
   [FailureType.UserNotManaged]: 'OM_USER_NOT_MANAGED',
+  [FailureType.RoomEncrypted]: 'OM_ROOM_ENCRYPTED',
 };
 
 /**

@@ -56,6 +56,8 @@ export const FailureType = {
   RoomNotAdoptable: 'RoomNotAdoptable',
   /** The homeserver could not deliver an invite to a user of another server. */
   InviteUndelivered: 'InviteUndelivered',
+  /** The room is end-to-end encrypted: the service never sends plaintext into it (decision 0046). */
+  RoomEncrypted: 'RoomEncrypted',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -81,4 +83,5 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
   FailureType.RoomAdoptionConflict,
   FailureType.RoomNotAdoptable,
   FailureType.InviteUndelivered,
+  FailureType.RoomEncrypted,
 ];

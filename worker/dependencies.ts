@@ -10,6 +10,7 @@ import { verifyTokenKeys } from '../adapters/store/keys.js';
 import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
 import { createRoomStore } from '../adapters/store/rooms.js';
 import { createMessageOutbox } from '../adapters/store/outbox.js';
+import { createRoomEncryption } from '../adapters/store/room-encryption.js';
 import { sentNotifier } from '../adapters/store/sent-notices.js';
 import { createUserStore } from '../adapters/store/users.js';
 import type { Config } from '../lib/config.js';
@@ -45,6 +46,7 @@ export async function createWorkerDependencies(
     throw err;
   });
   const outbox = createMessageOutbox(db);
+  const encryption = createRoomEncryption(db);
   return {
     db,
     client,
@@ -62,6 +64,7 @@ export async function createWorkerDependencies(
       homeserverUrl: config.matrix.homeserverUrl,
       announceSent: sentNotifier(db),
       recordSent: (key, eventId) => outbox.markSent(key, eventId),
+      roomEncrypted: (roomId) => encryption.isEncrypted(roomId),
       userPrefix: config.matrix.userPrefix,
       serverName: config.matrix.serverName,
       powerLevels: config.rooms.powerLevels,

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../vocabulary/failures.js';
 import { CLIENT_TXN_ID_KEY, type SendMessageInput } from '../../vocabulary/contract.js';
 import type { Identity } from '../identity/types.js';
 import { authorized, enc, matrixRequest } from './http.js';
@@ -16,13 +18,17 @@ export function matrixTxnId(workflowId: string): string {
  * `PUT /rooms/{id}/send/m.room.message/{txn}` as the user (their token, or the appservice's
  * assertion: adapters/identity/), with the client's transaction id in the content for the relay's
  * echo. Throws what `identity.actAs` throws: an ApplicationFailure, non-retryable for a refusal.
+ * `isEncrypted`: whether the room is end-to-end encrypted; then nothing is sent and the send fails
+ * for good as `RoomEncrypted` — the service never puts plaintext into an encrypted room (decision 0046).
  */
 export async function sendMessageAs(
   identity: Identity,
   homeserverUrl: string,
   input: SendMessageInput & { workflowId: string },
   timeoutMs?: number,
+  isEncrypted?: (roomId: string) => Promise<boolean>,
 ): Promise<{ eventId: string }> {
+  if (isEncrypted && (await isEncrypted(input.roomId))) throw roomEncrypted(input.roomId);
   const content = { msgtype: input.msgtype, body: input.body, [CLIENT_TXN_ID_KEY]: input.clientTxnId };
   return identity.actAs({ tenant: input.tenant, slug: input.userSlug }, async (as) => {
     const r = await matrixRequest<{ event_id: string }>(
@@ -35,5 +41,14 @@ export async function sendMessageAs(
       }),
     );
     return { eventId: r.event_id };
+  });
+}
+
+/** The refusal of a send into an encrypted room: non-retryable, answered `409 OM_ROOM_ENCRYPTED`. */
+export function roomEncrypted(roomId: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `room ${roomId} is end-to-end encrypted: the service never sends plaintext into it; only the user's own client can`,
+    type: FailureType.RoomEncrypted,
+    nonRetryable: true,
   });
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { rollback, type Db } from './db.js';
+import { encryptionTurnedOn, markEncrypted } from './room-encryption.js';
 
 /** One event as the appservice received it: a room timeline event, or an ephemeral one (typing, receipts). */
 export interface IncomingEvent {
@@ -158,6 +159,8 @@ export async function appendTransaction(db: Db, txnId: string, events: IncomingE
     }
     const columns = logColumns(fresh, await reserveRoomSequences(client, fresh), head);
     await insertRows(client, columns);
+    // A Matrix client turned encryption on: the service never sends plaintext there again (decision 0046).
+    await markEncrypted(client, encryptionTurnedOn(fresh));
     await client.query('UPDATE relay_log_head SET last_seq = $1', [columns.last]);
     // Delivered to every listening API instance when (and only if) this transaction commits.
     await client.query('SELECT pg_notify($1, $2)', [LOG_CHANNEL, String(columns.last)]);

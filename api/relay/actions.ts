@@ -18,6 +18,8 @@ export interface ResolvedRoom extends RoomInfo {
   tenant: string;
   /** The entity's first slug, which names its workflows (decision 0031); `slug` is its current one. */
   entitySlug?: string;
+  /** End-to-end encrypted (`rooms.encrypted`): nothing is sent into it (decision 0046). */
+  encrypted?: boolean;
 }
 
 export type { SendTicket } from './direct-send.js';
@@ -59,13 +61,14 @@ interface RoomRow {
   entity: string;
   name: string | null;
   status: string;
+  encrypted: boolean;
 }
 
 /**
  * Rooms with their current slug (a room whose slug was never claimed in room_slugs, e.g. started
  * by hand, keeps its own). `$3` is a room id, or a slug: the entity it leads to, or itself.
  */
-const ROOMS = `SELECT r.room_id, r.kind, COALESCE(c.slug, r.slug) AS slug, r.slug AS entity, r.name, r.status FROM rooms r
+const ROOMS = `SELECT r.room_id, r.kind, COALESCE(c.slug, r.slug) AS slug, r.slug AS entity, r.name, r.status, r.encrypted FROM rooms r
   LEFT JOIN room_slugs c ON c.tenant = r.tenant AND c.kind = r.kind AND c.entity = r.slug AND c.renamed_at IS NULL`;
 const BY_SLUG = `${ROOMS} WHERE r.tenant = $1 AND r.kind = $2 AND r.slug =
   COALESCE((SELECT entity FROM room_slugs WHERE tenant = $1 AND kind = $2 AND slug = $3), $3)`;
@@ -94,7 +97,8 @@ export function createRelayActions(deps: {
       // Named by an old slug: the client is told the new one, as over HTTP (api/room-slugs.ts).
       if (!('roomId' in target) && row.slug !== target.slug) throw renamedError(target, row.slug);
       if (row.status === 'archived') throw new ApiError('OM_ROOM_ARCHIVED', `room ${named} is archived`);
-      return { tenant, roomId: row.room_id, kind: row.kind, slug: row.slug, entitySlug: row.entity, name: row.name };
+      const { room_id: roomId, kind, slug, entity: entitySlug, name, encrypted } = row;
+      return { tenant, roomId, kind, slug, entitySlug, name, encrypted };
     },
 
     async isJoined(userId, roomId) {
@@ -105,6 +109,12 @@ export function createRelayActions(deps: {
     },
 
     async send(sender, room, message, requestId) {
+      // Before anything is recorded: plaintext never goes into an encrypted room (decision 0046).
+      if (room.encrypted)
+        throw new ApiError(
+          'OM_ROOM_ENCRYPTED',
+          `${room.kind} ${room.slug} is end-to-end encrypted: the service never sends plaintext into it`,
+        );
       const input: SendMessageInput = {
         tenant: sender.tenant,
         userSlug: sender.userSlug,

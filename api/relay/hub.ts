@@ -13,6 +13,7 @@ import { CloseCode } from './protocol.js';
 import { createSentWaiters } from './sent.js';
 import { createSession, type Session, type SessionDeps } from './session.js';
 import { createTxnGapWatch, type TxnGapWatch } from './txn-gaps.js';
+import { unreadWatchFor } from './unread.js';
 import type { UserPrincipal } from './user-auth.js';
 import { runFrame } from '../request-context.js';
 import { refuse, SHUTDOWN_RETRY_MS, SHUTTING_DOWN } from './refusals.js';
@@ -75,6 +76,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
   const direct = createDirectSends(config, deps.db);
   const actions = createRelayActions({ config, db: deps.db, temporal: deps.temporal, log, homeserver, sent, direct });
   const sessions = new Map<WebSocket, Session>();
+  const unread = unreadWatchFor(config, deps.db, logger, () => sessions.values());
   const limits = new RelayLimits(config.relay);
   const timers: NodeJS.Timeout[] = [];
   let stopped = false;
@@ -89,6 +91,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     hasListeners: () => sessions.size > 0,
     dispatch: (rows) => {
       for (const session of [...sessions.values()]) session.deliver(rows);
+      unread.notice(rows);
     },
     onSent: (payload) => sent.deliver(payload),
     // The database is back: have Synapse resend now what we refused meanwhile, not after its back-off.
@@ -98,13 +101,8 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
   // One set of listeners for every socket (`this` is the socket), and one deps object for every
   // session: an idle socket costs its fields, not a copy of these (decision 0017).
   const sessionDeps: SessionDeps = {
-    log,
-    feed,
-    actions,
-    homeserver,
-    users,
+    ...{ log, feed, actions, homeserver, users, logger, unread },
     limits: config.relay,
-    logger,
     refused: (limit) => limits.refused(limit),
     media: signerFor(config),
   };
@@ -232,6 +230,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
     },
     async close() {
       stopped = true;
+      unread.close();
       timers.forEach(clearInterval);
       if (resendPing) clearTimeout(resendPing);
       const sockets = [...sessions.keys()];

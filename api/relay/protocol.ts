@@ -158,6 +158,9 @@ export function frame(type: string, fields: Record<string, unknown> = {}): strin
   return JSON.stringify({ v: PROTOCOL_VERSION, type, ...fields });
 }
 
+/** The event type of end-to-end encrypted content (`m.megolm.v1.aes-sha2` ciphertext). */
+export const ENCRYPTED_EVENT = 'm.room.encrypted';
+
 // One row goes to every socket of its room: serialized once, not once per socket (fan-out cost).
 const rowFrames = new WeakMap<LogRow, string>();
 
@@ -172,6 +175,8 @@ export function rowFrame(row: LogRow, event?: Record<string, unknown>): string {
       seq: row.seq,
       roomSeq: row.roomSeq,
       room: { id: row.roomId, kind: row.kind, slug: row.slug },
+      // Ciphertext only the members' own devices can read: marked, never given a body (decision 0046).
+      ...(row.type === ENCRYPTED_EVENT ? { encrypted: true } : {}),
       event: event ?? row.event,
     });
     if (!event) rowFrames.set(row, text);

@@ -9,6 +9,7 @@ import type { RelayActions } from './actions.js';
 import type { LogFeed } from './feed.js';
 import type { RelayHomeserver } from './homeserver.js';
 import type { LimitName } from './limits.js';
+import type { RoomSummary } from '../../adapters/matrix/room-summaries.js';
 import type { UserPrincipal } from './user-auth.js';
 import type { UserDirectory } from '../user-directory.js';
 import type { MediaUrlSigner } from '../media/signed-urls.js';
@@ -33,6 +34,10 @@ export interface SessionDeps {
   refused?: (limit: LimitName) => void;
   /** Signs the download URLs of media events for the socket's user; absent: media is off. */
   media?: MediaUrlSigner | null;
+  /** The user's unread counts and last messages for `hello` (decision 0045); without, none are listed. */
+  unread?: {
+    summaries(session: Pick<Session, 'user'>, rooms?: readonly string[]): Promise<Map<string, RoomSummary> | null>;
+  };
 }
 
 export interface Session {
@@ -44,6 +49,10 @@ export interface Session {
   start(since: number | null): Promise<void>;
   /** Live rows from this instance's feed, in order. */
   deliver(rows: readonly LogRow[]): void;
+  /** The rooms the user is joined to at the socket's position. */
+  readonly joined: ReadonlySet<string>;
+  /** A frame outside the log's order (`unread`): sent once `hello` is, dropped before. */
+  notify(text: string): void;
   /** A frame from the client. */
   receive(data: unknown): void;
   close(code: number, reason: string): void;

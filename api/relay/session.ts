@@ -4,6 +4,7 @@ import { CloseCode, errorFrame, frame, PROTOCOL, rowFrame } from './protocol.js'
 import { withMediaUrls } from '../media/event-media.js';
 import { route, type Audience } from './routing.js';
 import type { Session, SessionDeps, SocketLike } from './session-contract.js';
+import { helloRooms } from './unread.js';
 import type { UserPrincipal } from './user-auth.js';
 
 export type { Session, SessionDeps, SocketLike } from './session-contract.js';
@@ -152,7 +153,7 @@ class RelaySession implements Session, Audience {
   }
 
   async start(since: number | null): Promise<void> {
-    const { log, feed, actions, limits: relayLimits } = this.deps;
+    const { log, feed, limits: relayLimits } = this.deps;
     let timer: NodeJS.Timeout | undefined;
     const ready = await Promise.race([
       feed.ready.then(() => true),
@@ -175,13 +176,10 @@ class RelaySession implements Session, Audience {
       else this.position = since;
     }
     await this.loadMembership();
-    const rooms = await actions.roomsInfo(this.tenant, [...this.joined]);
+    const rooms = await helloRooms(this.deps, this, this.tenant, [...this.joined]);
     if (this.isClosed()) return;
-    const limits = {
-      maxMessageBytes: relayLimits.maxMessageBytes,
-      ratePerSecond: relayLimits.ratePerSecond,
-      rateBurst: relayLimits.rateBurst,
-    };
+    const { maxMessageBytes, ratePerSecond, rateBurst } = relayLimits;
+    const limits = { maxMessageBytes, ratePerSecond, rateBurst };
     this.write(
       frame('hello', {
         protocol: PROTOCOL,
@@ -217,6 +215,10 @@ class RelaySession implements Session, Audience {
       this.position = row.seq;
       if (route(this, row, false) && !this.send(this.frameOf(row))) return;
     }
+  }
+
+  notify(text: string): void {
+    if (this.mode === 'replaying' || this.mode === 'live') this.send(text);
   }
 
   receive(data: unknown): void {

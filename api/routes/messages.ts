@@ -85,7 +85,7 @@ const ops = {
         headers: { Location: 'The operation.' },
       },
     },
-    errors: [...ACTING_ERRORS, 'OM_TXN_CONFLICT'],
+    errors: [...ACTING_ERRORS, 'OM_TXN_CONFLICT', 'OM_ROOM_ENCRYPTED'],
   }),
   typing: operation({
     ...relayOp,

@@ -7,6 +7,7 @@ import { ROOM_KINDS } from '../../vocabulary/ids.js';
 import { ERROR_STATUS } from '../errors.js';
 import type { JsonSchema } from './schema.js';
 import { ref } from './operation.js';
+import { ROOM_LIST } from './openapi-room-list.js';
 
 const str: JsonSchema = { type: 'string' };
 const bool: JsonSchema = { type: 'boolean' };
@@ -233,6 +234,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       description: 'Pass as `before` for the next (older) page; null at the start of the room.',
     },
   }),
+  RoomList: ROOM_LIST,
   MessageSent: obj({ ...running, status: { type: 'string', const: 'sent' }, txnId: str, roomId: str, eventId: str }),
   MessageQueued: obj({ ...running, status: { type: 'string', const: 'queued' }, txnId: str, roomId: str }),
   CodecPayload: obj({ metadata: { type: 'object', additionalProperties: str }, data: str }, 'Base64 fields.', [

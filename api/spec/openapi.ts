@@ -16,6 +16,7 @@ import { eventsOperations } from '../routes/events.js';
 import { healthOperations } from '../routes/health.js';
 import { messagesOperations } from '../routes/messages.js';
 import { MEDIA_SCHEMAS, mediaOperations } from '../routes/media-spec.js';
+import { myRoomsOperations } from '../routes/my-rooms.js';
 import { metricsOperations } from '../metrics.js';
 import { operationsOperations } from '../routes/operations.js';
 import { roomsOperations } from '../routes/rooms.js';
@@ -35,6 +36,7 @@ export function apiOperations(): Operation[] {
     ...operationsOperations,
     ...messagesOperations,
     ...mediaOperations,
+    ...myRoomsOperations,
     ...realtimeOperations,
     ...healthOperations,
     ...metricsOperations,

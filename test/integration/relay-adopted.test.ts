@@ -82,7 +82,18 @@ describe('an adopted user on the socket', () => {
     const socket = await connect('alice');
     const hello = await socket.waitFor((f) => f.type === 'hello');
     expect(hello).toMatchObject({ user: 'alice', userId: alice.userId });
-    expect(hello.rooms).toEqual([{ roomId, kind: 'event', slug: 'party', name: 'Party' }]);
+    // With the homeserver's count for them and the last message (decision 0045).
+    expect(hello.rooms).toEqual([
+      {
+        roomId,
+        kind: 'event',
+        slug: 'party',
+        name: 'Party',
+        unread: expect.any(Number),
+        highlights: expect.any(Number),
+        lastMessage: expect.anything(),
+      },
+    ]);
     await socket.waitFor((f) => f.type === 'live');
 
     const fromBob = await bob.send(roomId, 'b1', 'bob, from his own client');

@@ -39,6 +39,7 @@ const CALLS: Record<string, (om: Om) => Promise<unknown>> = {
       filename: 'hi.txt',
       userSlug: 'alice',
     }),
+  myRooms: (om) => om.messages.rooms('acme', { userSlug: 'alice' }),
   health: (om) => om.health(),
   readiness: (om) => om.ready(),
   metrics: (om) => om.metrics(),

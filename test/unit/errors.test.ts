@@ -29,6 +29,7 @@ describe('failure type strings', () => {
       RoomAdoptionConflict: 'RoomAdoptionConflict',
       RoomNotAdoptable: 'RoomNotAdoptable',
       InviteUndelivered: 'InviteUndelivered',
+      RoomEncrypted: 'RoomEncrypted',
     });
   });
 });

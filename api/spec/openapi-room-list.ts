@@ -1,0 +1,36 @@
+/** The room list (`GET …/me/rooms`, the socket's `hello`): its shape for the OpenAPI spec (decision 0045). */
+import { ROOM_KINDS } from '../../vocabulary/ids.js';
+import type { JsonSchema } from './schema.js';
+
+const str: JsonSchema = { type: 'string' };
+const bool: JsonSchema = { type: 'boolean' };
+const int: JsonSchema = { type: 'integer', minimum: 0 };
+const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: 'null' }] });
+const obj = (properties: Record<string, JsonSchema>, description?: string, optional: string[] = []): JsonSchema => ({
+  type: 'object',
+  ...(description ? { description } : {}),
+  properties,
+  required: Object.keys(properties).filter((k) => !optional.includes(k)),
+});
+
+export const ROOM_LIST: JsonSchema = obj({
+  rooms: {
+    type: 'array',
+    description: 'The most recently active first.',
+    items: obj({
+      roomId: str,
+      kind: { type: 'string', enum: [...ROOM_KINDS] },
+      slug: str,
+      name: nullable(str),
+      unread: { ...nullable(int), description: "The homeserver's unread notification count for the user." },
+      highlights: { ...nullable(int), description: 'Of those, the ones that mention the user.' },
+      lastMessage: nullable(
+        obj(
+          { eventId: str, sender: str, ts: int, encrypted: bool, msgtype: str, body: str },
+          'An encrypted one (`encrypted: true`) has no body.',
+          ['msgtype', 'body'],
+        ),
+      ),
+    }),
+  },
+});

@@ -1,0 +1,183 @@
+/**
+ * The room list and its unread counts (decision 0045), on the real stack in admin identity mode:
+ * `GET …/me/rooms` and the socket's `hello` list the user's rooms with the count Synapse keeps for
+ * that user (compared with a `/sync` made as the user, as their own client would:
+ * `rooms.join[room].unread_notifications.notification_count`), the last message and its time; a
+ * message from another user raises the count on two sockets of the reader at once, and a read
+ * receipt (the socket's `read` frame) clears it on both.
+ *
+ * Admin mode only: Synapse counts no notifications for users in an appservice's exclusive
+ * namespace (the appservice identity mode's homeserver), so there the homeserver has no count to agree with.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { authorized, matrixRequest } from '../../adapters/matrix/http.js';
+import { createTestApi, type TestApi } from '../helpers/api.js';
+import { stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
+import { asPlatformUser } from '../helpers/matrix.js';
+import { startWorker, type RunningProcess } from '../helpers/processes.js';
+import { eventRoomWith, RelayClient, sayAsBob, startApi, userToken, type Frame } from '../helpers/relay.js';
+
+const taskQueue = uniqueTaskQueue('roomlist');
+const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, API_WAIT_MS: '60000' });
+const tenant = uniqueTenant('list');
+const url = `http://127.0.0.1:${stackEnv().API_PORT}`;
+let worker: RunningProcess;
+let apiProcess: RunningProcess;
+let api: TestApi;
+const rooms: Record<string, string> = {};
+const open: RelayClient[] = [];
+
+interface Listed {
+  roomId: string;
+  kind: string;
+  slug: string;
+  unread: number | null;
+  highlights: number | null;
+  lastMessage: { eventId: string; sender: string; ts: number; encrypted: boolean; body?: string } | null;
+}
+
+let syncs = 0;
+/** What Synapse itself says for alice: a /sync made as alice, as her own client would make it. */
+async function synapseSays(): Promise<
+  Map<string, { count: number; last: { event_id: string; origin_server_ts: number } }>
+> {
+  const as = await asPlatformUser(config, api.db, tenant, 'alice');
+  // Unfiltered timeline (any last event): every joined room is in the answer.
+  const filter = { room: { timeline: { limit: 1 }, state: { types: [] } } };
+  const r = await matrixRequest<{
+    rooms: {
+      join: Record<
+        string,
+        {
+          unread_notifications: { notification_count: number };
+          timeline: { events: { event_id: string; origin_server_ts: number }[] };
+        }
+      >;
+    };
+  }>(
+    config.matrix.homeserverUrl,
+    authorized(as, {
+      method: 'GET',
+      path: '/_matrix/client/v3/sync',
+      // Synapse caches a /sync answer for 2 minutes under a key that includes the timeout (ignored
+      // without `since`): a fresh one per call, or this would read the first answer again.
+      query: { filter: JSON.stringify(filter), timeout: String(++syncs) },
+    }),
+  );
+  return new Map(
+    Object.entries(r.rooms.join).map(([id, room]) => [
+      id,
+      { count: room.unread_notifications.notification_count, last: room.timeline.events.at(-1)! },
+    ]),
+  );
+}
+
+async function listOverHttp(): Promise<Listed[]> {
+  const res = await fetch(`${url}/v1/tenants/${tenant}/me/rooms`, {
+    headers: { authorization: `Bearer ${await userToken(config, tenant, 'alice')}` },
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { rooms: Listed[] }).rooms;
+}
+
+async function live(slug: string): Promise<RelayClient> {
+  const c = await RelayClient.connect(url, await userToken(config, tenant, slug));
+  open.push(c);
+  await c.waitFor((f) => f.type === 'live');
+  return c;
+}
+
+const unreadOf = (c: RelayClient, roomId: string, count: number, from: number): Promise<Frame> =>
+  c.waitFor((f) => f.type === 'unread' && (f.room as { id: string }).id === roomId && f.unread === count, 30_000, from);
+
+beforeAll(async () => {
+  worker = await startWorker(taskQueue);
+  apiProcess = await startApi(Number(stackEnv().API_PORT), taskQueue);
+  api = await createTestApi(config);
+  rooms.talk = await eventRoomWith(api, tenant, 'talk', ['alice', 'bob']);
+  rooms.quiet = await eventRoomWith(api, tenant, 'quiet', ['alice', 'bob']);
+  rooms.elsewhere = await eventRoomWith(api, tenant, 'elsewhere', ['bob']);
+}, 240_000);
+
+afterAll(async () => {
+  await Promise.all(open.map((c) => c.close()));
+  await api?.close();
+  await apiProcess?.stop();
+  await worker?.stop();
+});
+
+describe("the user's room list", () => {
+  it("lists over HTTP the user's rooms with Synapse's count for them, the last message and its time", async () => {
+    await sayAsBob(api, tenant, 'talk', 'first');
+    const last = await sayAsBob(api, tenant, 'talk', 'second');
+    const list = await listOverHttp();
+    // Only the rooms alice is in; the most recently active first.
+    expect(list.map((r) => r.slug)).toEqual(['talk', 'quiet']);
+    const synapse = await synapseSays();
+    const talk = list[0]!;
+    // Two messages from bob unread (Synapse may count alice's invite too: its count is the truth).
+    expect(talk.unread).toBe(synapse.get(rooms.talk!)!.count);
+    expect(talk.unread).toBeGreaterThanOrEqual(2);
+    expect(talk.lastMessage).toMatchObject({
+      eventId: last,
+      body: 'second',
+      encrypted: false,
+      sender: expect.stringContaining('_bob:'),
+    });
+    expect(talk.lastMessage!.eventId).toBe(synapse.get(rooms.talk!)!.last.event_id);
+    expect(talk.lastMessage!.ts).toBe(synapse.get(rooms.talk!)!.last.origin_server_ts);
+    // No message yet (its last event is a membership): nothing unread, no last message.
+    expect(synapse.get(rooms.quiet!)!.count).toBe(0);
+    expect(list[1]).toMatchObject({ slug: 'quiet', unread: 0, lastMessage: null });
+    expect(synapse.has(rooms.elsewhere!)).toBe(false);
+  });
+
+  it('gives the same list in hello; a message raises the count on both sockets of the reader, a read clears it on both', async () => {
+    const [tab1, tab2] = [await live('alice'), await live('alice')];
+    for (const tab of [tab1, tab2]) {
+      const hello = tab.frames.find((f) => f.type === 'hello')!;
+      expect(hello.rooms).toEqual(await listOverHttp());
+    }
+    const before = (await synapseSays()).get(rooms.talk!)!.count;
+    const [from1, from2] = [tab1.frames.length, tab2.frames.length];
+    const third = await sayAsBob(api, tenant, 'talk', 'third');
+    const [up1, up2] = await Promise.all([
+      unreadOf(tab1, rooms.talk!, before + 1, from1),
+      unreadOf(tab2, rooms.talk!, before + 1, from2),
+    ]);
+    for (const up of [up1, up2])
+      expect(up).toMatchObject({
+        room: { id: rooms.talk, kind: 'event', slug: 'talk' },
+        lastMessage: { eventId: third, body: 'third' },
+      });
+    expect((await synapseSays()).get(rooms.talk!)!.count).toBe(before + 1);
+
+    // alice reads in the first tab: both tabs are told the room has nothing unread.
+    const [at1, at2] = [tab1.frames.length, tab2.frames.length];
+    tab1.send({ type: 'read', roomId: rooms.talk, eventId: third });
+    await Promise.all([unreadOf(tab1, rooms.talk!, 0, at1), unreadOf(tab2, rooms.talk!, 0, at2)]);
+    expect((await synapseSays()).get(rooms.talk!)!.count).toBe(0);
+    expect((await listOverHttp()).find((r) => r.slug === 'talk')).toMatchObject({
+      unread: 0,
+      lastMessage: { eventId: third },
+    });
+  }, 60_000);
+
+  it('says nothing of a room the user is not in, and refuses another tenant', async () => {
+    const before = open[0]!.frames.length;
+    await sayAsBob(api, tenant, 'elsewhere', 'not for alice');
+    // The next message in a room of hers shows up; the one in "elsewhere" never did.
+    await sayAsBob(api, tenant, 'quiet', 'hello quiet');
+    await unreadOf(open[0]!, rooms.quiet!, 1, before);
+    expect(
+      open[0]!.frames
+        .slice(before)
+        .some((f) => f.type === 'unread' && (f.room as { id: string }).id === rooms.elsewhere),
+    ).toBe(false);
+    const res = await fetch(`${url}/v1/tenants/other-${tenant}/me/rooms`, {
+      headers: { authorization: `Bearer ${await userToken(config, tenant, 'alice')}` },
+    });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ errcode: 'M_FORBIDDEN' });
+  }, 60_000);
+});
