@@ -3600,7 +3600,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED` */
+      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED`, `OM_ROOM_ENCRYPTED` */
       409: {
         headers: {
           [name: string]: unknown;

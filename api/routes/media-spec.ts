@@ -50,6 +50,7 @@ export const mediaOps = {
       'OM_ROOM_RENAMED',
       'OM_USER_RENAMED',
       'OM_USER_NOT_MANAGED',
+      'OM_ROOM_ENCRYPTED',
       'M_LIMIT_EXCEEDED',
       'OM_UNAVAILABLE',
       'OM_UPSTREAM_FAILED',

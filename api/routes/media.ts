@@ -135,6 +135,12 @@ export function mediaRoutes(deps: AppDeps) {
     const room = await actions.resolveRoom(tenant, { kind: params.kind, slug: params.slug });
     if (!(await actions.isJoined(user.userId, room.roomId)))
       throw new ApiError('M_FORBIDDEN', `${who.userSlug} is not joined to ${params.kind} ${params.slug}`);
+    // A file sent by the service would be plaintext: never into an encrypted room (decision 0046).
+    if (room.encrypted)
+      throw new ApiError(
+        'OM_ROOM_ENCRYPTED',
+        `${params.kind} ${params.slug} is end-to-end encrypted: the service never uploads plaintext into it`,
+      );
     const sent = await attach(
       {
         identity,

@@ -6,7 +6,9 @@ import { SignJWT } from 'jose';
 import { createServer } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
+import { matrixRequest } from '../../adapters/matrix/http.js';
 import type { Config } from '../../lib/config.js';
+import { eventually } from './env.js';
 import type { TestApi } from './api.js';
 import { startProcess, type RunningProcess } from './processes.js';
 
@@ -186,3 +188,21 @@ export const pushedMessage = (roomId: string, body: string) => ({
   origin_server_ts: Date.now(),
   content: { msgtype: 'm.text', body },
 });
+
+/**
+ * Until an API that just started listens, Synapse cannot push and backs off; it then catches up in
+ * order. A notice sent now reaching the event log means every earlier push has arrived too.
+ */
+export async function untilPushesArrive(api: TestApi, config: Config, roomId: string): Promise<void> {
+  const probe = await matrixRequest<{ event_id: string }>(config.matrix.homeserverUrl, {
+    method: 'PUT',
+    path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/probe-${randomUUID()}`,
+    token: config.matrix.asToken,
+    body: { msgtype: 'm.notice', body: 'probe' },
+  });
+  await eventually(
+    async () => (await api.db.query('SELECT 1 FROM relay_events WHERE event_id = $1', [probe.event_id])).rowCount,
+    180_000,
+    'Synapse to catch up with its appservice pushes',
+  );
+}

@@ -15,7 +15,7 @@ import { createTestApi, type TestApi } from '../helpers/api.js';
 import { eventually, stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { asPlatformUser, roomMessages } from '../helpers/matrix.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
-import { eventRoomWith, RelayClient, startApi, userToken } from '../helpers/relay.js';
+import { eventRoomWith, RelayClient, startApi, untilPushesArrive, userToken } from '../helpers/relay.js';
 
 const taskQueue = uniqueTaskQueue('encrypted');
 const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, API_WAIT_MS: '60000' });
@@ -56,7 +56,8 @@ beforeAll(async () => {
   expect(made.status).toBe(200);
   dmRoom = ((await made.json()) as { roomId: string }).roomId;
   laterRoom = await eventRoomWith(api, tenant, 'later', ['alice', 'bob']);
-}, 240_000);
+  await untilPushesArrive(api, config, laterRoom);
+}, 420_000);
 
 afterAll(async () => {
   await Promise.all(open.map((c) => c.close()));
@@ -84,6 +85,17 @@ describe('a DM created with encrypted: true', () => {
       dmRoom,
     ]);
     expect(rows.rowCount).toBe(0);
+    expect(await plaintext(dmRoom)).toEqual([]);
+  });
+
+  it('refuses a file upload with 409 OM_ROOM_ENCRYPTED before any byte reaches the homeserver', async () => {
+    const res = await fetch(`${url}/v1/tenants/${tenant}/rooms/dm/${dm}/media?txnId=${randomUUID()}&filename=a.txt`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await userToken(config, tenant, 'alice')}`, 'content-type': 'text/plain' },
+      body: 'plaintext file',
+    });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ errcode: 'OM_ROOM_ENCRYPTED' });
     expect(await plaintext(dmRoom)).toEqual([]);
   });
 
