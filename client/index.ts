@@ -14,7 +14,12 @@
  */
 import { transport, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 import type {
+  DeleteMessageInput,
   DmInput,
+  MessageDeleted,
+  ReactionAdded,
+  ReactionInput,
+  ReactionRemoved,
   HistoryPage,
   HistoryQuery,
   ListedMember,
@@ -156,6 +161,15 @@ export function createClient(options: ClientOptions) {
       /** `POST …/receipts`: read up to the event. */
       receipt: (ref: RoomRef, input: ReceiptInput, opts?: CallOptions) =>
         json<Record<string, never>>('POST', `${roomPath(ref)}/receipts`, input, opts),
+      /** `DELETE …/messages/{eventId}`: deletes the message (one's own, or anyone's at the room's redact level). */
+      delete: (ref: RoomRef, eventId: string, input: DeleteMessageInput = {}, opts?: CallOptions) =>
+        json<MessageDeleted>('DELETE', `${roomPath(ref)}/messages/${seg(eventId)}`, input, opts),
+      /** `PUT …/messages/{eventId}/reactions`: reacts with `key`. */
+      react: (ref: RoomRef, eventId: string, input: ReactionInput, opts?: CallOptions) =>
+        json<ReactionAdded>('PUT', `${roomPath(ref)}/messages/${seg(eventId)}/reactions`, input, opts),
+      /** `DELETE …/messages/{eventId}/reactions`: takes the reaction with `key` back. */
+      unreact: (ref: RoomRef, eventId: string, input: ReactionInput, opts?: CallOptions) =>
+        json<ReactionRemoved>('DELETE', `${roomPath(ref)}/messages/${seg(eventId)}/reactions`, input, opts),
     },
     operations,
     /** `GET /healthz`: the process is alive. */

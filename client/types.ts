@@ -207,6 +207,13 @@ export type ReceiptInput = RequestBody<'sendReceipt'>;
 /** `before`: the `next` of the previous page; `limit` 1–100 (default 20); `userSlug` with a service JWT only. */
 export type HistoryQuery = NonNullable<operations['roomHistory']['parameters']['query']>;
 export type HistoryPage = Schemas['HistoryPage'];
+/** A deletion's `reason` (optional); `userSlug` with a service JWT only. */
+export type DeleteMessageInput = RequestBody<'deleteMessage'>;
+export type MessageDeleted = Schemas['MessageDeleted'];
+/** The reaction's `key` (usually one emoji); `userSlug` with a service JWT only. */
+export type ReactionInput = RequestBody<'addReaction'>;
+export type ReactionAdded = Schemas['ReactionAdded'];
+export type ReactionRemoved = Schemas['ReactionRemoved'];
 
 // --- the refinements above still fit the spec (the build fails when they drift apart) ---
 type Assert<T extends true> = T;
