@@ -122,11 +122,27 @@ export function safeMessageContent(content: Content, isReply: boolean): Content 
  * HTML sanitized; other events pass unchanged. The event given is not modified.
  */
 export function safeEvent<E extends Record<string, unknown>>(event: E): E {
-  if (event.type !== 'm.room.message' || !isObject(event.content)) return event;
+  const unsigned = safeUnsigned(event.unsigned);
+  const out = unsigned === event.unsigned ? event : { ...event, unsigned };
+  if (event.type !== 'm.room.message' || !isObject(event.content)) return out;
   const content = event.content;
   const relates = isObject(content['m.relates_to']) ? content['m.relates_to'] : {};
   const isReply = isObject(relates['m.in_reply_to']);
   const safe = safeMessageContent(content, isReply);
   if (isObject(content['m.new_content'])) safe['m.new_content'] = safeMessageContent(content['m.new_content'], false);
-  return { ...event, content: safe };
+  return { ...out, content: safe };
+}
+
+/**
+ * The events a homeserver bundles in `unsigned["m.relations"]` (the latest edit, a thread's latest
+ * event) are other clients' messages too: made safe the same way.
+ */
+function safeUnsigned(unsigned: unknown): unknown {
+  if (!isObject(unsigned) || !isObject(unsigned['m.relations'])) return unsigned;
+  const relations: Content = { ...unsigned['m.relations'] };
+  if (isObject(relations['m.replace'])) relations['m.replace'] = safeEvent(relations['m.replace']);
+  const thread = relations['m.thread'];
+  if (isObject(thread) && isObject(thread.latest_event))
+    relations['m.thread'] = { ...thread, latest_event: safeEvent(thread.latest_event) };
+  return { ...unsigned, 'm.relations': relations };
 }
