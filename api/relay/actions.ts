@@ -89,7 +89,7 @@ export function createRelayActions(deps: {
     ...s,
     userId: s.userId ?? matrixUserId(config.matrix.userPrefix, config.matrix.serverName, s.tenant, s.userSlug),
   });
-  const changes = deps.changes ?? createMessageChanges(config, db);
+  const changes = deps.changes ?? createMessageChanges(config, db, temporal);
   const actions: RelayActions = {
     changes,
     async resolveRoom(tenant, target) {

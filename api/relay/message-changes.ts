@@ -13,6 +13,9 @@ import { createUserStore } from '../../adapters/store/users.js';
 import type { Config } from '../../lib/config.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 import { FailureType } from '../../vocabulary/failures.js';
+import type { UnknownTokenDetails } from '../../vocabulary/user-contract.js';
+import { reauthUser } from '../../starters/starters.js';
+import type { Client } from '@temporalio/client';
 import { ApiError } from '../errors.js';
 import { createMessageReads, type MatrixEvent, type MessageReads, type PowerLevels } from './message-reads.js';
 
@@ -86,7 +89,25 @@ const matrixErrcode = (err: unknown): string | null => {
 const relatesTo = (e: MatrixEvent): Record<string, unknown> =>
   (e.content?.['m.relates_to'] as Record<string, unknown> | undefined) ?? {};
 
-export function messageChangesWith(identity: Identity, homeserverUrl: string, reads: MessageReads): MessageChanges {
+/** Renews the user's refused token (the `user-auth:` workflow, as sends do), given the refused generation. */
+export type RenewToken = (who: Actor, staleGeneration: number) => Promise<void>;
+
+export function messageChangesWith(
+  identity: Identity,
+  homeserverUrl: string,
+  reads: MessageReads,
+  renew?: RenewToken,
+): MessageChanges {
+  /** As the user; a refused token (admin mode: logged out) is renewed once and the call made again. */
+  const renewing = async <T>(who: Actor, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!renew || !(err instanceof ApplicationFailure) || err.type !== FailureType.UnknownToken) throw err;
+      await renew(who, (err.details?.[0] as UnknownTokenDetails | undefined)?.generation ?? 0);
+      return fn();
+    }
+  };
   const seen = async (who: Actor, roomId: string, eventId: string): Promise<MatrixEvent> => {
     const event = await reads.event(roomId, eventId, who.userId).catch(readFailure);
     if (!event) throw new ApiError('M_NOT_FOUND', `no event ${eventId} in this room`);
@@ -98,7 +119,8 @@ export function messageChangesWith(identity: Identity, homeserverUrl: string, re
     return all.filter((e) => e.sender === who.userId && relatesTo(e).key === key).map((e) => e.event_id!);
   };
   const redactOne = async (who: Actor, roomId: string, eventId: string, reason?: string): Promise<string> => {
-    const r = await redactAs(identity, homeserverUrl, { ...asUser(who, roomId), eventId, ...(reason === undefined ? {} : { reason }) })
+    const input = { ...asUser(who, roomId), eventId, ...(reason === undefined ? {} : { reason }) };
+    const r = await renewing(who, () => redactAs(identity, homeserverUrl, input))
       .catch((err: unknown) => { throw changeFailure(err, 'the message could not be deleted'); });
     return r.eventId;
   };
@@ -130,7 +152,8 @@ export function messageChangesWith(identity: Identity, homeserverUrl: string, re
       if (target.type !== 'm.room.message' && target.type !== 'm.sticker')
         throw new ApiError('M_INVALID_PARAM', `event ${eventId} is not a message`);
       try {
-        return { reactionId: (await reactAs(identity, homeserverUrl, { ...asUser(who, roomId), eventId, key })).eventId };
+        const input = { ...asUser(who, roomId), eventId, key };
+        return { reactionId: (await renewing(who, () => reactAs(identity, homeserverUrl, input))).eventId };
       } catch (err) {
         // Synapse refuses the same reaction twice; the one already there is the answer.
         const there = matrixErrcode(err) === 'M_DUPLICATE_ANNOTATION' ? await mine(who, roomId, eventId, key) : [];
@@ -148,8 +171,11 @@ export function messageChangesWith(identity: Identity, homeserverUrl: string, re
 }
 
 /** The API's message changes, acting as users through the configured identity mode (both modes). */
-export function createMessageChanges(config: Config, db: Db): MessageChanges {
+export function createMessageChanges(config: Config, db: Db, temporal: Client): MessageChanges {
   const cipher = new TokenCipher(config.tokens.keys, config.tokens.activeKeyId);
   const { identity } = identityFor(config, createUserStore(db, cipher));
-  return messageChangesWith(identity, config.matrix.homeserverUrl, createMessageReads(config));
+  const renew: RenewToken = async (who, staleGeneration) => {
+    await reauthUser(temporal, config, { tenant: who.tenant, slug: who.userSlug, staleGeneration });
+  };
+  return messageChangesWith(identity, config.matrix.homeserverUrl, createMessageReads(config), renew);
 }

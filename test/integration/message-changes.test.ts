@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { enc, matrixRequest } from '../../adapters/matrix/http.js';
 import { matrixUserId } from '../../vocabulary/ids.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
+import { asPlatformUser, whoami } from '../helpers/matrix.js';
 import { stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { executableParts, HOSTILE_HTML } from '../helpers/hostile-html.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
@@ -253,6 +254,21 @@ describe('deleting', () => {
     expect(r.status).toBe(200);
     expect((await synapseEvent(msg)).unsigned?.redacted_because).toMatchObject({ sender: uid('hana') });
     expect(await shown('alice', msg)).toMatchObject({ deleted: true, deletedReason: null });
+  });
+});
+
+// Admin mode: the user's own token is what the service acts with; logged out, it is renewed once.
+(config.matrix.identityMode === 'admin' ? describe : describe.skip)('a refused token', () => {
+  it('is renewed and the deletion and reaction made all the same', async () => {
+    const msg = await send('alice', { body: 'before logout' });
+    const auth = await asPlatformUser(config, api.db, tenant, 'alice');
+    await matrixRequest(hs, { method: 'POST', path: '/_matrix/client/v3/logout', token: auth.token, body: {} });
+    await expect(whoami(config, auth.token)).rejects.toMatchObject({ errcode: 'M_UNKNOWN_TOKEN' });
+    expect((await call('alice', 'PUT', `${ROOM}/messages/${msg}/reactions`, { key: '🔑' })).status).toBe(200);
+    expect((await call('alice', 'DELETE', `${ROOM}/messages/${msg}`, { reason: 'after logout' })).status).toBe(200);
+    expect((await synapseEvent(msg)).unsigned?.redacted_because).toMatchObject({ sender: uid('alice') });
+    const renewed = await asPlatformUser(config, api.db, tenant, 'alice');
+    expect(renewed.token).not.toBe(auth.token);
   });
 });
 
