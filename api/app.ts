@@ -23,6 +23,7 @@ import { realtimeRoutes } from './routes/realtime.js';
 import { relayAuthenticates } from './relay/user-auth.js';
 import { MESSAGES_PREFIX, messagesRoutes } from './routes/messages.js';
 import { MY_ROOMS_PREFIX, myRoomsRoutes } from './routes/my-rooms.js';
+import { messageChangesRoutes } from './routes/message-changes.js';
 import { docsRoutes } from './routes/docs.js';
 import { isMediaUploadPath, mediaRoutes } from './routes/media.js';
 import { openApiDocument } from './spec/openapi.js';
@@ -91,6 +92,7 @@ export function createApp(deps: AppDeps) {
   app.route(MESSAGES_PREFIX, messagesRoutes(deps));
   app.route('/', mediaRoutes(deps));
   app.route(MY_ROOMS_PREFIX, myRoomsRoutes(deps));
+  app.route(MESSAGES_PREFIX, messageChangesRoutes(deps));
   app.route('/', realtimeRoutes());
   app.route(APPSERVICE_PREFIX, appserviceRoutes(deps));
   app.route(

@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { createDb } from '../adapters/store/db.js';
 import { configOrExit, loadApiConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
+import { htmlSanitizer } from '../lib/rich-text.js';
 import { createApp } from './app.js';
 import { createRelayHub } from './relay/hub.js';
 import { attachRealtime } from './routes/realtime.js';
@@ -17,6 +18,8 @@ const log = createLogger('api', config.logLevel);
 // and the process keeps serving everyone else.
 process.on('uncaughtException', (err) => recordEscapedError(log, 'uncaughtException', err));
 process.on('unhandledRejection', (err) => recordEscapedError(log, 'unhandledRejection', err));
+// Loaded on first use (lib/rich-text.ts); a process that cannot load it stops here, not on a message.
+htmlSanitizer();
 // Lazy: the API starts (and answers /healthz) even while Temporal is still coming up.
 const { client: temporal, connection, close: closeTemporal } = await connectTemporal(config, { lazy: true });
 // No query at start either: /readyz reports the database until it answers.

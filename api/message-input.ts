@@ -1,10 +1,11 @@
 /**
  * A message a user sends, read by one function wherever it arrives: `POST …/rooms/{kind}/{slug}/messages`
- * and the socket's `send` frame take the same txnId, body and msgtype, refused with the same errors.
+ * and the socket's `send` frame take the same fields, refused with the same errors.
  */
 import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES, type MessageType } from '../vocabulary/contract.js';
 import { actingUser, txnId } from './spec/fields.js';
-import { choice, flag, formatted, object, optional, type Body, type Field } from './spec/schema.js';
+import { choice, flag, formatted, object, optional, text, type Body, type Field } from './spec/schema.js';
+import { ApiError } from './errors.js';
 import { requireString } from './spec/validation.js';
 
 /**
@@ -31,25 +32,67 @@ export const messageText: Field<string> = {
   read: (body, name) => requireString(body, name, MESSAGE_BODY_MAX_LENGTH, MESSAGE_CONTROL),
 };
 
+/** A Matrix event id (`$…`), at most 255 characters. */
+export const eventIdField = (description: string): Field<string> =>
+  formatted(
+    255,
+    (v, name) => (v.startsWith('$') ? null : `field "${name}" must be a Matrix event id like "$abc"`),
+    { maxLength: 255, pattern: String.raw`^\$[^\u0000-\u001f\u007f]*$`, description },
+  );
+
+/** Matrix HTML beside the text, sanitized before it is recorded (lib/rich-text.ts, decision 0043). */
+const messageHtml: Field<string> = {
+  optional: false,
+  json: {
+    type: 'string',
+    minLength: 1,
+    maxLength: MESSAGE_BODY_MAX_LENGTH,
+    pattern: MESSAGE_TEXT_PATTERN,
+    description:
+      'The message as Matrix HTML (`org.matrix.custom.html`); `body` stays its plain-text version. Cut down to the tags the Matrix spec recommends before it is sent.',
+  },
+  read: (body, name) => requireString(body, name, MESSAGE_BODY_MAX_LENGTH, MESSAGE_CONTROL),
+};
+
 /** The fields of a message, in the order they are read (the HTTP body adds `userSlug`). */
 export const MESSAGE_FIELDS = {
   txnId,
   body: messageText,
   msgtype: optional(choice(MESSAGE_TYPES, 'Default `m.text`.')),
+  html: optional(messageHtml),
+  replyTo: optional(eventIdField('The event this message replies to (`m.in_reply_to`).')),
+  edits: optional(
+    eventIdField("The user's own message this one replaces (`m.replace`; not with `replyTo`). History shows the latest version."),
+  ),
 };
 
 export interface MessageInput {
   txnId: string;
   body: string;
   msgtype: MessageType;
+  html?: string;
+  replyTo?: string;
+  edits?: string;
 }
 
-/** Reads a message's txnId, body and msgtype (default `m.text`), throwing an ApiError naming the first problem. */
+/** Reads a message's fields (msgtype default `m.text`), throwing an ApiError naming the first problem. */
 export function readMessage(o: Body): MessageInput {
   const id = MESSAGE_FIELDS.txnId.read(o, 'txnId');
   const body = MESSAGE_FIELDS.body.read(o, 'body');
   const msgtype = MESSAGE_FIELDS.msgtype.read(o, 'msgtype') ?? 'm.text';
-  return { txnId: id, body, msgtype };
+  const html = MESSAGE_FIELDS.html.read(o, 'html');
+  const replyTo = MESSAGE_FIELDS.replyTo.read(o, 'replyTo');
+  const edits = MESSAGE_FIELDS.edits.read(o, 'edits');
+  if (replyTo !== undefined && edits !== undefined)
+    throw new ApiError('M_INVALID_PARAM', 'an edit keeps what its message replies to: give "edits" or "replyTo", not both');
+  return {
+    txnId: id,
+    body,
+    msgtype,
+    ...(html === undefined ? {} : { html }),
+    ...(replyTo === undefined ? {} : { replyTo }),
+    ...(edits === undefined ? {} : { edits }),
+  };
 }
 
 /** `POST …/messages`: a message sent over HTTP; the socket's `send` frame reads the same fields with the same function. */
@@ -59,14 +102,19 @@ export const TYPING_BODY = object({
   typing: flag('Typing now (repeat while it lasts), or stopped.'),
   userSlug: actingUser,
 });
-const eventId = formatted(
-  255,
-  (v, name) => (v.startsWith('$') ? null : `field "${name}" must be a Matrix event id like "$abc"`),
-  {
-    maxLength: 255,
-    pattern: String.raw`^\$[^\u0000-\u001f\u007f]*$`,
-    description: 'The Matrix event id read up to.',
-  },
-);
 /** `POST …/receipts`. */
-export const RECEIPT_BODY = object({ eventId, userSlug: actingUser });
+export const RECEIPT_BODY = object({ eventId: eventIdField('The Matrix event id read up to.'), userSlug: actingUser });
+
+/** At most this many characters in a deletion's reason and in a reaction's key. */
+export const REASON_MAX_LENGTH = 500;
+export const REACTION_KEY_MAX_LENGTH = 100;
+/** `DELETE …/messages/{eventId}`: why (shown to the room with the deletion). */
+export const REDACT_BODY = object({
+  reason: optional(text(REASON_MAX_LENGTH, 'Why the message is deleted (shown with the deletion).')),
+  userSlug: actingUser,
+});
+/** `PUT` / `DELETE …/messages/{eventId}/reactions`: the reaction's key (an emoji, usually). */
+export const REACTION_BODY = object({
+  key: text(REACTION_KEY_MAX_LENGTH, 'The reaction, usually one emoji.'),
+  userSlug: actingUser,
+});

@@ -14,7 +14,12 @@
  */
 import { transport, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 import type {
+  DeleteMessageInput,
   DmInput,
+  MessageDeleted,
+  ReactionAdded,
+  ReactionInput,
+  ReactionRemoved,
   HistoryPage,
   HistoryQuery,
   ListedMember,
@@ -170,6 +175,15 @@ export function createClient(options: ClientOptions) {
       /** `GET /v1/tenants/{tenant}/me/rooms`: the user's rooms with unread counts and last messages. */
       rooms: (tenant: string, q: { userSlug?: string } = {}, opts?: CallOptions) =>
         json<RoomList>('GET', `/v1/tenants/${seg(tenant)}/me/rooms${query(q)}`, undefined, opts),
+      /** `DELETE …/messages/{eventId}`: deletes the message (one's own, or anyone's at the room's redact level). */
+      delete: (ref: RoomRef, eventId: string, input: DeleteMessageInput = {}, opts?: CallOptions) =>
+        json<MessageDeleted>('DELETE', `${roomPath(ref)}/messages/${seg(eventId)}`, input, opts),
+      /** `PUT …/messages/{eventId}/reactions`: reacts with `key`. */
+      react: (ref: RoomRef, eventId: string, input: ReactionInput, opts?: CallOptions) =>
+        json<ReactionAdded>('PUT', `${roomPath(ref)}/messages/${seg(eventId)}/reactions`, input, opts),
+      /** `DELETE …/messages/{eventId}/reactions`: takes the reaction with `key` back. */
+      unreact: (ref: RoomRef, eventId: string, input: ReactionInput, opts?: CallOptions) =>
+        json<ReactionRemoved>('DELETE', `${roomPath(ref)}/messages/${seg(eventId)}/reactions`, input, opts),
     },
     operations,
     /** `GET /healthz`: the process is alive. */

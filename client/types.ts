@@ -212,6 +212,13 @@ export type MediaUploadQuery = NonNullable<operations['uploadMedia']['parameters
 export type MediaSent = Schemas['MediaSent'];
 /** The user's rooms, most recently active first, each with its unread count (null: unknown now) and last message. */
 export type RoomList = Schemas['RoomList'];
+/** A deletion's `reason` (optional); `userSlug` with a service JWT only. */
+export type DeleteMessageInput = RequestBody<'deleteMessage'>;
+export type MessageDeleted = Schemas['MessageDeleted'];
+/** The reaction's `key` (usually one emoji); `userSlug` with a service JWT only. */
+export type ReactionInput = RequestBody<'addReaction'>;
+export type ReactionAdded = Schemas['ReactionAdded'];
+export type ReactionRemoved = Schemas['ReactionRemoved'];
 
 // --- the refinements above still fit the spec (the build fails when they drift apart) ---
 type Assert<T extends true> = T;

@@ -144,6 +144,12 @@ export interface SendMessageInput {
   clientTxnId: string;
   msgtype: MessageType;
   body: string;
+  /** Sanitized Matrix HTML (`org.matrix.custom.html`) beside the plain `body` (decision 0044). */
+  html?: string;
+  /** The event this message replies to (`m.in_reply_to`). */
+  replyTo?: string;
+  /** The user's own message this one replaces (`m.replace`); the API checked the sender. */
+  edits?: string;
 }
 
 export interface SendMessageResult {

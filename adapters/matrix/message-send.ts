@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../vocabulary/failures.js';
-import { CLIENT_TXN_ID_KEY, type SendMessageInput } from '../../vocabulary/contract.js';
+import type { SendMessageInput } from '../../vocabulary/contract.js';
 import type { Identity } from '../identity/types.js';
 import { authorized, enc, matrixRequest } from './http.js';
+import { messageContent } from './message-content.js';
 
 /**
  * The Matrix transaction id of a send, derived from its `msg:` id (decision 0026): whoever sends
@@ -16,8 +17,9 @@ export function matrixTxnId(workflowId: string): string {
 
 /**
  * `PUT /rooms/{id}/send/m.room.message/{txn}` as the user (their token, or the appservice's
- * assertion: adapters/identity/), with the client's transaction id in the content for the relay's
- * echo. Throws what `identity.actAs` throws: an ApplicationFailure, non-retryable for a refusal.
+ * assertion: adapters/identity/); the content as message-content.ts builds it (rich text, replies,
+ * edits), with the client's transaction id in it for the relay's echo. Throws what `identity.actAs`
+ * throws: an ApplicationFailure, non-retryable for a refusal.
  * `isEncrypted`: whether the room is end-to-end encrypted; then nothing is sent and the send fails
  * for good as `RoomEncrypted` — the service never puts plaintext into an encrypted room (decision 0046).
  */
@@ -29,7 +31,7 @@ export async function sendMessageAs(
   isEncrypted?: (roomId: string) => Promise<boolean>,
 ): Promise<{ eventId: string }> {
   if (isEncrypted && (await isEncrypted(input.roomId))) throw roomEncrypted(input.roomId);
-  const content = { msgtype: input.msgtype, body: input.body, [CLIENT_TXN_ID_KEY]: input.clientTxnId };
+  const content = messageContent(input);
   return identity.actAs({ tenant: input.tenant, slug: input.userSlug }, async (as) => {
     const r = await matrixRequest<{ event_id: string }>(
       homeserverUrl,

@@ -9,6 +9,18 @@ export interface OutboxKey {
   txnId: string;
 }
 
+/** What a message has beside its text (decision 0044). */
+export type RichFields = Pick<SendMessageInput, 'html' | 'replyTo' | 'edits'>;
+
+/** The rich fields a send has, or null for plain text. */
+function richOf(input: SendMessageInput): RichFields | null {
+  const rich: RichFields = {};
+  if (input.html !== undefined) rich.html = input.html;
+  if (input.replyTo !== undefined) rich.replyTo = input.replyTo;
+  if (input.edits !== undefined) rich.edits = input.edits;
+  return Object.keys(rich).length ? rich : null;
+}
+
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
 
 /** An accepted message (migrations/009_message_outbox.sql). */
@@ -19,6 +31,8 @@ export interface OutboxRow extends OutboxKey {
   msgtype: MessageType;
   /** Null once the send is settled. */
   body: string | null;
+  /** HTML, reply and edit of a rich message while it may still be sent (migrations/011). */
+  rich: RichFields | null;
   userId: string | null;
   requestId: string | null;
   status: OutboxStatus;
@@ -48,7 +62,7 @@ export interface MessageOutbox {
   prune(olderThanMs: number): Promise<number>;
 }
 
-const COLUMNS = `tenant, user_slug, txn_id, room_id, kind, slug, msgtype, body, user_id, request_id, status,
+const COLUMNS = `tenant, user_slug, txn_id, room_id, kind, slug, msgtype, body, rich, user_id, request_id, status,
   event_id, errcode, error, updated_at`;
 const KEY = 'tenant = $1 AND user_slug = $2 AND txn_id = $3';
 
@@ -61,6 +75,7 @@ interface Row {
   slug: string;
   msgtype: MessageType;
   body: string | null;
+  rich: RichFields | null;
   user_id: string | null;
   request_id: string | null;
   status: OutboxStatus;
@@ -79,6 +94,7 @@ const fromRow = (r: Row): OutboxRow => ({
   slug: r.slug,
   msgtype: r.msgtype,
   body: r.body,
+  rich: r.rich,
   userId: r.user_id,
   requestId: r.request_id,
   status: r.status,
@@ -94,7 +110,7 @@ const keyOf = (k: OutboxKey): string[] => [k.tenant, k.userSlug, k.txnId];
 export function outboxInput(row: OutboxRow): SendMessageInput | null {
   if (row.body === null) return null;
   const { tenant, userSlug, kind, slug, roomId, msgtype, body } = row;
-  return { tenant, userSlug, kind, slug, roomId, clientTxnId: row.txnId, msgtype, body };
+  return { tenant, userSlug, kind, slug, roomId, clientTxnId: row.txnId, msgtype, body, ...row.rich };
 }
 
 export function createMessageOutbox(db: Db): MessageOutbox {
@@ -113,16 +129,17 @@ export function createMessageOutbox(db: Db): MessageOutbox {
       input.body,
       meta.userId ?? null,
       meta.requestId ?? null,
+      richOf(input),
     ];
     const inserted = await db.query(
-      `INSERT INTO message_outbox (tenant, user_slug, txn_id, room_id, kind, slug, msgtype, body, user_id, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+      `INSERT INTO message_outbox (tenant, user_slug, txn_id, room_id, kind, slug, msgtype, body, user_id, request_id, rich)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
       values,
     );
     if (inserted.rowCount === 1) return { owner: true };
     const reopened = await db.query(
       `UPDATE message_outbox SET status = 'pending', kind = $5, slug = $6, msgtype = $7, body = $8, user_id = $9,
-         request_id = $10, errcode = NULL, error = NULL, updated_at = now()
+         request_id = $10, rich = $11, errcode = NULL, error = NULL, updated_at = now()
        WHERE ${KEY} AND room_id = $4 AND status = 'failed'`,
       values,
     );
@@ -136,7 +153,7 @@ export function createMessageOutbox(db: Db): MessageOutbox {
     claim,
     async markSent(key, eventId) {
       const r = await db.query<{ event_id: string }>(
-        `UPDATE message_outbox SET status = 'sent', event_id = $4, body = NULL, errcode = NULL, error = NULL,
+        `UPDATE message_outbox SET status = 'sent', event_id = $4, body = NULL, rich = NULL, errcode = NULL, error = NULL,
            updated_at = now() WHERE ${KEY} AND status <> 'sent' RETURNING event_id`,
         [...keyOf(key), eventId],
       );
@@ -145,7 +162,7 @@ export function createMessageOutbox(db: Db): MessageOutbox {
     },
     async markFailed(key, errcode, error) {
       await db.query(
-        `UPDATE message_outbox SET status = 'failed', errcode = $4, error = $5, body = NULL, updated_at = now()
+        `UPDATE message_outbox SET status = 'failed', errcode = $4, error = $5, body = NULL, rich = NULL, updated_at = now()
          WHERE ${KEY} AND status = 'pending'`,
         [...keyOf(key), errcode, error.slice(0, 2000)],
       );

@@ -4,8 +4,8 @@ import type { EventLog } from '../../adapters/store/events.js';
 import type { Config } from '../../lib/config.js';
 import { signalEphemeral, startSendMessage } from '../../starters/starters.js';
 import { sendFailureOf } from '../../starters/send-failure.js';
-import type { RoomKind } from '../../vocabulary/ids.js';
-import type { EphemeralRequest, MessageType, SendMessageInput, SendMessageResult } from '../../vocabulary/contract.js';
+import { matrixUserId, type RoomKind } from '../../vocabulary/ids.js';
+import type { EphemeralRequest, SendMessageInput, SendMessageResult } from '../../vocabulary/contract.js';
 import type { sendMessageWorkflow } from '../../workflows/send-message.js';
 import { ApiError, type ErrorCode } from '../errors.js';
 import { renamedError } from '../room-slugs.js';
@@ -13,6 +13,9 @@ import type { RelayHomeserver } from './homeserver.js';
 import type { RoomInfo, RoomTarget } from './protocol.js';
 import type { SentWaiters } from './sent.js';
 import { sendThroughOutbox, type DirectSends, type SendTicket } from './direct-send.js';
+import type { MessageInput } from '../message-input.js';
+import { checkedRichFields } from './rich-send.js';
+import { createMessageChanges, type Actor, type MessageChanges } from './message-changes.js';
 
 export interface ResolvedRoom extends RoomInfo {
   tenant: string;
@@ -36,12 +39,10 @@ export interface RelayActions {
   resolveRoom(tenant: string, target: RoomTarget): Promise<ResolvedRoom>;
   /** Whether the user is joined to the room now: the event log says so, or else the homeserver does (the log can lag). */
   isJoined(userId: string, roomId: string): Promise<boolean>;
-  send(
-    sender: Sender,
-    room: ResolvedRoom,
-    message: { txnId: string; body: string; msgtype: MessageType },
-    requestId?: string,
-  ): Promise<SendTicket>;
+  /** A message (rich text, a reply or an edit: checked, its HTML sanitized), durably and once per txnId. */
+  send(sender: Sender, room: ResolvedRoom, message: MessageInput, requestId?: string): Promise<SendTicket>;
+  /** Deleting and reacting (api/relay/message-changes.ts). */
+  readonly changes: MessageChanges;
   ephemeral(sender: Sender, room: ResolvedRoom, request: EphemeralRequest): Promise<void>;
   /** The tenant's active rooms among `roomIds`. */
   roomsInfo(tenant: string, roomIds: readonly string[]): Promise<RoomInfo[]>;
@@ -83,9 +84,17 @@ export function createRelayActions(deps: {
   sent?: SentWaiters;
   /** Sends made by the API itself through the outbox (decision 0036); without, every send is a workflow. */
   direct?: DirectSends;
+  /** Deleting and reacting as users; made from the configuration when not given. */
+  changes?: MessageChanges;
 }): RelayActions {
   const { config, db, temporal } = deps;
+  const actor = (s: Sender): Actor => ({
+    ...s,
+    userId: s.userId ?? matrixUserId(config.matrix.userPrefix, config.matrix.serverName, s.tenant, s.userSlug),
+  });
+  const changes = deps.changes ?? createMessageChanges(config, db, temporal);
   const actions: RelayActions = {
+    changes,
     async resolveRoom(tenant, target) {
       const r =
         'roomId' in target
@@ -124,6 +133,7 @@ export function createRelayActions(deps: {
         clientTxnId: message.txnId,
         msgtype: message.msgtype,
         body: message.body,
+        ...(await checkedRichFields(changes, actor(sender), room.roomId, message)),
       };
       const workflow = (): Promise<SendTicket> => viaWorkflow(input, requestId, sender.userId);
       if (!deps.direct) return workflow();

@@ -4,7 +4,7 @@ import { ApiError, failureOf, type Failure } from '../errors.js';
 import { boundedError } from '../request-context.js';
 import type { RelayActions, ResolvedRoom } from './actions.js';
 import { TokenBucket, type LimitName } from './limits.js';
-import { errorFrame, frame, parseClientFrame, type RoomTarget } from './protocol.js';
+import { errorFrame, frame, parseClientFrame, type ClientFrame, type RoomTarget } from './protocol.js';
 import type { UserPrincipal } from './user-auth.js';
 
 /** Sends of one socket waiting for their outcome; more are refused until some finish. */
@@ -32,6 +32,26 @@ export function socketError(err: unknown, logger: Logger): Failure {
   return failureOf(err, ({ err: e }, msg) =>
     logger.error({ error: boundedError(e) }, `relay: frame handling failed: ${msg}`),
   );
+}
+
+/** A `delete` or `react` frame done (api/relay/message-changes.ts), and the frame that answers it. */
+async function messageChange(
+  ctx: FrameContext,
+  roomId: string,
+  f: Extract<ClientFrame, { type: 'delete' | 'react' }>,
+): Promise<string> {
+  const ids = f.id === undefined ? {} : { id: f.id };
+  const { changes } = ctx.actions;
+  if (f.type === 'delete') {
+    const { redactionId } = await changes.redact(ctx.user, roomId, f.eventId, f.reason);
+    return frame('deleted', { ...ids, roomId, eventId: f.eventId, redactionId });
+  }
+  if (f.remove) {
+    const { reactionIds } = await changes.unreact(ctx.user, roomId, f.eventId, f.key);
+    return frame('unreacted', { ...ids, roomId, eventId: f.eventId, key: f.key, reactionIds });
+  }
+  const { reactionId } = await changes.react(ctx.user, roomId, f.eventId, f.key);
+  return frame('reacted', { ...ids, roomId, eventId: f.eventId, key: f.key, reactionId });
 }
 
 /** Handles the client → server frames of one socket: limits, parsing, then send / typing / read. */
@@ -121,7 +141,8 @@ export function createFrameHandler(ctx: FrameContext): (data: unknown) => void {
         try {
           assertActable();
           const room = await joinedRoom(f.room);
-          const ticket = await ctx.actions.send(ctx.user, room, { txnId: f.txnId, body: f.body, msgtype: f.msgtype });
+          const { type: _type, id: _id, room: _target, ...message } = f;
+          const ticket = await ctx.actions.send(ctx.user, room, message);
           ctx.send(frame('queued', { ...ids, txnId: f.txnId, workflowId: ticket.workflowId }));
           // Ends with the socket: nobody is left to tell, and the send goes on without us (resume shows it).
           const result = await ticket.result(ctx.closed);
@@ -131,6 +152,18 @@ export function createFrameHandler(ctx: FrameContext): (data: unknown) => void {
           fail(err, { ...ids, txnId: f.txnId });
         } finally {
           pendingSends -= 1;
+        }
+      })();
+      return;
+    }
+    if (f.type === 'delete' || f.type === 'react') {
+      void (async () => {
+        try {
+          assertActable();
+          const room = await joinedRoom(f.room);
+          ctx.send(await messageChange(ctx, room.roomId, f));
+        } catch (err) {
+          if (!ctx.closed.aborted) fail(err, { ...ids, eventId: f.eventId });
         }
       })();
       return;

@@ -6,11 +6,17 @@
 import type { LogRow } from '../../adapters/store/events.js';
 import { describeNames, describeValue } from '../../vocabulary/describe.js';
 import { isRoomKind, roomSlugProblem, type RoomKind } from '../../vocabulary/ids.js';
-import type { MessageType } from '../../vocabulary/contract.js';
 import { ApiError, type ErrorCode } from '../errors.js';
 import { CLIENT_JSON_BOUNDS } from '../json-bounds.js';
-import { readMessage } from '../message-input.js';
+import { REACTION_BODY, readMessage, REDACT_BODY, type MessageInput } from '../message-input.js';
 import { parseJsonObject } from '../spec/validation.js';
+import { safeEvent } from '../../lib/rich-text.js';
+import { changeOf } from './history-view.js';
+
+const changeFrom = (event: Record<string, unknown>): { change?: Record<string, unknown> } => {
+  const change = changeOf(event);
+  return change ? { change } : {};
+};
 
 export const PROTOCOL = 'om-relay.v1';
 export const PROTOCOL_VERSION = 1;
@@ -35,7 +41,9 @@ export type RoomTarget = { roomId: string } | { kind: RoomKind; slug: string };
 
 export type ClientFrame =
   | { type: 'ping'; id?: string }
-  | { type: 'send'; id?: string; room: RoomTarget; txnId: string; body: string; msgtype: MessageType }
+  | ({ type: 'send'; id?: string; room: RoomTarget } & MessageInput)
+  | { type: 'delete'; id?: string; room: RoomTarget; eventId: string; reason?: string }
+  | { type: 'react'; id?: string; room: RoomTarget; eventId: string; key: string; remove: boolean }
   | { type: 'typing'; id?: string; room: RoomTarget; typing: boolean }
   | { type: 'read'; id?: string; room: RoomTarget; eventId: string };
 
@@ -44,7 +52,9 @@ export type ParseResult =
 
 const FIELDS: Record<ClientFrame['type'], readonly string[]> = {
   ping: [],
-  send: ['roomId', 'kind', 'slug', 'txnId', 'body', 'msgtype'],
+  send: ['roomId', 'kind', 'slug', 'txnId', 'body', 'msgtype', 'html', 'replyTo', 'edits'],
+  delete: ['roomId', 'kind', 'slug', 'eventId', 'reason'],
+  react: ['roomId', 'kind', 'slug', 'eventId', 'key', 'remove'],
   typing: ['roomId', 'kind', 'slug', 'typing'],
   read: ['roomId', 'kind', 'slug', 'eventId'],
 };
@@ -131,15 +141,23 @@ export function parseClientFrame(text: string): ParseResult {
       if (typeof o.typing !== 'boolean') throw new Invalid('M_BAD_JSON', 'field "typing" must be true or false');
       return { ok: true, frame: { type: t, ...base, room: target, typing: o.typing } };
     }
-    if (t === 'read') {
-      const eventId = string(o, 'eventId');
-      if (!EVENT_ID.test(eventId))
-        throw new Invalid('M_INVALID_PARAM', 'field "eventId" must be a Matrix event id like "$abc"');
-      return { ok: true, frame: { type: t, ...base, room: target, eventId } };
+    if (t === 'send') {
+      // The same function reads a message sent over HTTP (POST …/messages): one set of rules.
+      return { ok: true, frame: { type: t, ...base, room: target, ...readMessage(o) } };
     }
-    // The same function reads a message sent over HTTP (POST …/messages): one set of rules.
-    const { txnId, body, msgtype } = readMessage(o);
-    return { ok: true, frame: { type: t, ...base, room: target, txnId, body, msgtype } };
+    const eventId = string(o, 'eventId');
+    if (!EVENT_ID.test(eventId))
+      throw new Invalid('M_INVALID_PARAM', 'field "eventId" must be a Matrix event id like "$abc"');
+    if (t === 'read') return { ok: true, frame: { type: t, ...base, room: target, eventId } };
+    if (t === 'delete') {
+      // As over HTTP (DELETE …/messages/{eventId}).
+      const reason = REDACT_BODY.fields.reason.read(o, 'reason');
+      return { ok: true, frame: { type: t, ...base, room: target, eventId, ...(reason === undefined ? {} : { reason }) } };
+    }
+    if (o.remove !== undefined && typeof o.remove !== 'boolean')
+      throw new Invalid('M_BAD_JSON', 'field "remove" must be true or false');
+    const key = REACTION_BODY.fields.key.read(o, 'key');
+    return { ok: true, frame: { type: t, ...base, room: target, eventId, key, remove: o.remove === true } };
   } catch (err) {
     if (!(err instanceof Invalid) && !(err instanceof ApiError)) throw err;
     return { ok: false, errcode: err.errcode, error: err.message, ...(id === undefined ? {} : { id }) };
@@ -177,7 +195,9 @@ export function rowFrame(row: LogRow, event?: Record<string, unknown>): string {
       room: { id: row.roomId, kind: row.kind, slug: row.slug },
       // Ciphertext only the members' own devices can read: marked, never given a body (decision 0046).
       ...(row.type === ENCRYPTED_EVENT ? { encrypted: true } : {}),
-      event: event ?? row.event,
+      // HTML sanitized, reply fallbacks stripped (decision 0043); what it changes spelled out (0044).
+      event: row.ephemeral ? row.event : safeEvent(event ?? row.event),
+      ...(row.ephemeral ? {} : changeFrom(row.event)),
     });
     if (!event) rowFrames.set(row, text);
   }

@@ -33,7 +33,7 @@ import { createRelayActions } from '../relay/actions.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
 import { createUserDirectory } from '../user-directory.js';
-import { sender } from './messages.js';
+import { sender } from './room-access.js';
 import { mediaOps } from './media-spec.js';
 
 export { mediaOperations } from './media-spec.js';

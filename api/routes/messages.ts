@@ -1,30 +1,22 @@
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import type { BlankSchema } from 'hono/types';
 import { MatrixHttpError, MatrixUnreachableError } from '../../adapters/matrix/errors.js';
-import { roomKindMessage } from '../../vocabulary/room-rules.js';
-import {
-  canonicalTenant,
-  isRoomKind,
-  roomSlugProblem,
-  slugProblem,
-  tenantProblem,
-  userIdProblem,
-} from '../../vocabulary/ids.js';
-import { assertTenant } from '../auth.js';
 import type { AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
 import { userRateLimit } from '../rate-limit.js';
-import { createRelayActions, type ResolvedRoom, type Sender } from '../relay/actions.js';
+import { createRelayActions } from '../relay/actions.js';
 import { createEventLog } from '../../adapters/store/events.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
 import { createDirectSends } from '../relay/direct-send.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
 import { MESSAGE_BODY, readMessage, RECEIPT_BODY, TYPING_BODY } from '../message-input.js';
 import { emptyAnswer, operation, ref, type Operation, below } from '../spec/operation.js';
-import { assertValid, readJsonObject, rejectUnknownFields } from '../spec/validation.js';
+import { readJsonObject, rejectUnknownFields } from '../spec/validation.js';
 import { waitForResult } from '../wait.js';
 import { createUserDirectory } from '../user-directory.js';
 import { signerFor, withMediaUrls } from '../media/event-media.js';
+import { roomAccess } from './room-access.js';
+import { historyView } from '../relay/history-view.js';
 
 /** Where api/app.ts mounts this router; its routes are registered below it. */
 export const MESSAGES_PREFIX = '/v1/tenants/:tenant/rooms/:kind/:slug';
@@ -110,28 +102,6 @@ const ops = {
 };
 export const messagesOperations: Operation[] = Object.values(ops);
 
-/**
- * Whom the request acts as: a user JWT acts as its own user (of its own tenant only); a service
- * JWT names the user (`userSlug`) for a tenant it may act for.
- */
-export function sender(c: Context<RelayEnv>, tenant: string, requested: unknown): Sender {
-  const actor = c.get('actor');
-  if (requested !== undefined && typeof requested !== 'string')
-    throw new ApiError('M_BAD_JSON', 'field "userSlug" must be a string');
-  if (actor.kind === 'user') {
-    if (actor.user.tenant !== tenant)
-      throw new ApiError('M_FORBIDDEN', `this user token is for tenant "${actor.user.tenant}", not "${tenant}"`);
-    if (requested !== undefined && requested !== actor.user.userSlug)
-      throw new ApiError('M_FORBIDDEN', 'a user token acts only as its own user');
-    return { tenant, userSlug: actor.user.userSlug };
-  }
-  assertTenant(actor.principal, tenant);
-  if (requested === undefined)
-    throw new ApiError('M_BAD_JSON', 'with a service token, name the user to act as in "userSlug"');
-  assertValid(slugProblem(requested, 'userSlug'));
-  return { tenant, userSlug: requested };
-}
-
 function upstream(err: unknown): never {
   if (err instanceof MatrixHttpError && err.status === 400)
     throw new ApiError('M_INVALID_PARAM', '"before" is not a pagination token of this room');
@@ -159,37 +129,7 @@ export function messagesRoutes(deps: AppDeps) {
     });
   const directory = createUserDirectory(deps.config, deps.db);
   const media = signerFor(deps.config);
-
-  /**
-   * The room and the user, who must be joined to it now. `acting`: the request acts as the user
-   * (send, typing, receipt), refused with OM_USER_NOT_MANAGED for one the service cannot act as.
-   */
-  async function joinedRoom(
-    c: Context<RelayEnv>,
-    requested: unknown,
-    acting: boolean,
-  ): Promise<{ who: Sender & { userId: string }; room: ResolvedRoom }> {
-    const params = c.req.param() as { tenant: string; kind: string; slug: string };
-    const { kind, slug } = params;
-    const tenant = canonicalTenant(params.tenant);
-    assertValid(tenantProblem(tenant));
-    if (!isRoomKind(kind)) throw new ApiError('M_INVALID_PARAM', roomKindMessage(kind));
-    assertValid(roomSlugProblem(kind, slug));
-    const who = sender(c, tenant, requested);
-    const actor = c.get('actor');
-    const { userPrefix, serverName } = deps.config.matrix;
-    assertValid(userIdProblem(userPrefix, serverName, tenant, who.userSlug, 'userSlug'));
-    const user = actor.kind === 'user' ? actor.user : await directory.resolve(tenant, who.userSlug);
-    if (acting && !user.canActAs)
-      throw new ApiError(
-        'OM_USER_NOT_MANAGED',
-        `the service cannot act as ${user.userId} (${who.userSlug}): only their own Matrix client can send, type or read for them`,
-      );
-    const room = await actions.resolveRoom(tenant, { kind, slug });
-    if (!(await actions.isJoined(user.userId, room.roomId)))
-      throw new ApiError('M_FORBIDDEN', `${who.userSlug} is not joined to ${kind} ${slug}`);
-    return { who: { ...who, userId: user.userId }, room };
-  }
+  const joinedRoom = roomAccess(deps, actions, directory);
 
   // Per route, not `use`: a wildcard here would also run on the rooms routes mounted beside these.
   const auth = relayAuth(deps.config, directory);
@@ -207,17 +147,19 @@ export function messagesRoutes(deps: AppDeps) {
       const page = await homeserver
         .history(room.roomId, who.userId, { before, limit: Number(limitRaw) })
         .catch(upstream);
+      const events = await historyView(page.events, actions.changes.reads, room.roomId, who.userId).catch(upstream);
       // Media events carry download URLs signed for this user (api/media/event-media.ts).
-      const events = media ? page.events.map((e) => withMediaUrls(e, room.roomId, who.userId, media)) : page.events;
-      return c.json({ roomId: room.roomId, events, next: page.next });
+      const shown = media ? events.map((e) => withMediaUrls(e, room.roomId, who.userId, media)) : events;
+      return c.json({ roomId: room.roomId, events: shown, next: page.next });
     })
     .post(below(MESSAGES_PREFIX, ops.send), auth, limited, async (c) => {
       const raw = await readJsonObject(c);
       rejectUnknownFields(raw, Object.keys(MESSAGE_BODY.fields));
-      const { txnId, body: text, msgtype } = readMessage(raw);
+      const message = readMessage(raw);
+      const txnId = message.txnId;
       const userSlug = MESSAGE_BODY.fields.userSlug.read(raw, 'userSlug');
       const { who, room } = await joinedRoom(c, userSlug, true);
-      const ticket = await actions.send(who, room, { txnId, body: text, msgtype }, c.get('requestId'));
+      const ticket = await actions.send(who, room, message, c.get('requestId'));
       const outcome = await waitForResult(deps.temporal, () => ticket.result(), deps.config.api.waitMs);
       const operation = `/v1/operations/${encodeURIComponent(ticket.workflowId)}`;
       if (!outcome.done) {

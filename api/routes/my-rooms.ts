@@ -22,7 +22,7 @@ import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
 import { below, operation, ref, type Operation } from '../spec/operation.js';
 import { assertValid } from '../spec/validation.js';
 import { createUserDirectory } from '../user-directory.js';
-import { sender } from './messages.js';
+import { sender } from './room-access.js';
 
 export const MY_ROOMS_PREFIX = '/v1/tenants/:tenant/me';
 

@@ -157,6 +157,7 @@ export const PATH_PARAMS: Readonly<Record<string, JsonSchema>> = {
       'A workflow id this API answered with, e.g. `user:acme:alice`, `room:acme:event:summer-meetup`, `msg:acme:alice:<txnId>`.',
   },
   txnId: { type: 'string', minLength: 1, maxLength: 255, description: "The homeserver's transaction id." },
+  eventId: { type: 'string', maxLength: 255, pattern: String.raw`^\$\S{1,254}$`, description: 'A Matrix event id (`$…`) of the room.' },
   userId: { type: 'string', description: 'A Matrix user id in the application service namespace.' },
   alias: { type: 'string', description: 'A Matrix room alias in the application service namespace.' },
   asset: { type: 'string', description: 'A file of the docs page.' },

@@ -237,6 +237,9 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   RoomList: ROOM_LIST,
   MessageSent: obj({ ...running, status: { type: 'string', const: 'sent' }, txnId: str, roomId: str, eventId: str }),
   MessageQueued: obj({ ...running, status: { type: 'string', const: 'queued' }, txnId: str, roomId: str }),
+  MessageDeleted: obj({ roomId: str, eventId: str, redactionId: { ...str, description: 'The redaction event.' } }),
+  ReactionAdded: obj({ roomId: str, eventId: str, key: str, reactionId: { ...str, description: 'The `m.reaction` event.' } }),
+  ReactionRemoved: obj({ roomId: str, eventId: str, key: str, reactionIds: { type: 'array', items: str } }),
   CodecPayload: obj({ metadata: { type: 'object', additionalProperties: str }, data: str }, 'Base64 fields.', [
     'metadata',
     'data',

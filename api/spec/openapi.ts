@@ -17,6 +17,7 @@ import { healthOperations } from '../routes/health.js';
 import { messagesOperations } from '../routes/messages.js';
 import { MEDIA_SCHEMAS, mediaOperations } from '../routes/media-spec.js';
 import { myRoomsOperations } from '../routes/my-rooms.js';
+import { messageChangesOperations } from '../routes/message-changes.js';
 import { metricsOperations } from '../metrics.js';
 import { operationsOperations } from '../routes/operations.js';
 import { roomsOperations } from '../routes/rooms.js';
@@ -37,6 +38,7 @@ export function apiOperations(): Operation[] {
     ...messagesOperations,
     ...mediaOperations,
     ...myRoomsOperations,
+    ...messageChangesOperations,
     ...realtimeOperations,
     ...healthOperations,
     ...metricsOperations,

@@ -28,6 +28,7 @@ function memoryOutbox(): MessageOutbox & { rows: Map<string, OutboxRow> } {
         slug: input.slug,
         msgtype: input.msgtype,
         body: input.body,
+        rich: null,
         userId: null,
         requestId: null,
         status: 'pending',

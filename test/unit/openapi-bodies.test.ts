@@ -16,7 +16,7 @@ const { app, config } = serviceLessApp();
 const doc = openApiDocument();
 const token = await serviceToken(config);
 
-const PARAMS: Record<string, string> = { tenant: 'acme', kind: 'event', slug: 'meetup', userSlug: 'alice' };
+const PARAMS: Record<string, string> = { tenant: 'acme', kind: 'event', slug: 'meetup', userSlug: 'alice', eventId: '$abc' };
 /** A valid body per operation (the relay's name the user, as a service JWT must). */
 const VALID: Record<string, Json> = {
   provisionUser: { slug: 'alice', displayName: 'Alice', matrixUserId: '@alice:example.org' },
@@ -39,9 +39,12 @@ const VALID: Record<string, Json> = {
   renameRoom: { newSlug: 'meetup-2027' },
   ensureDm: { users: ['alice', 'bob'], encrypted: true, name: 'A and B' },
   sendPlatformEvent: { type: 'chat.event.member.add', data: { slug: 'meetup', userSlug: 'bob', role: 'speaker' } },
-  sendMessage: { txnId: 'txn-1', body: 'hello', msgtype: 'm.notice', userSlug: 'alice' },
+  sendMessage: { txnId: 'txn-1', body: 'hello', msgtype: 'm.notice', html: '<b>hello</b>', replyTo: '$q', userSlug: 'alice' },
   setTyping: { typing: true, userSlug: 'alice' },
   sendReceipt: { eventId: '$abc', userSlug: 'alice' },
+  deleteMessage: { reason: 'spam', userSlug: 'alice' },
+  addReaction: { key: '👍', userSlug: 'alice' },
+  removeReaction: { key: '👍', userSlug: 'alice' },
 };
 /** The platform events, one valid body per type (to cover every variant of the spec's oneOf). */
 const EVENT_DATA: Record<string, Json> = {
