@@ -22,6 +22,7 @@ import { demoRoutes } from './routes/demo.js';
 import { realtimeRoutes } from './routes/realtime.js';
 import { relayAuthenticates } from './relay/user-auth.js';
 import { MESSAGES_PREFIX, messagesRoutes } from './routes/messages.js';
+import { SEARCH_PREFIX, searchRoutes } from './routes/search.js';
 import { docsRoutes } from './routes/docs.js';
 import { openApiDocument } from './spec/openapi.js';
 
@@ -86,6 +87,7 @@ export function createApp(deps: AppDeps) {
   app.route(EVENTS_PREFIX, eventsRoutes(deps));
   app.route(OPERATIONS_PREFIX, operationsRoutes(deps));
   app.route(MESSAGES_PREFIX, messagesRoutes(deps));
+  app.route(SEARCH_PREFIX, searchRoutes(deps));
   app.route('/', realtimeRoutes());
   app.route(APPSERVICE_PREFIX, appserviceRoutes(deps));
   app.route(

@@ -31,6 +31,8 @@ import type {
   RenameUserInput,
   Readiness,
   ReceiptInput,
+  SearchPage,
+  SearchQuery,
   RoomChangeResult,
   RoomKind,
   RoomRef,
@@ -156,6 +158,16 @@ export function createClient(options: ClientOptions) {
       /** `POST …/receipts`: read up to the event. */
       receipt: (ref: RoomRef, input: ReceiptInput, opts?: CallOptions) =>
         json<Record<string, never>>('POST', `${roomPath(ref)}/receipts`, input, opts),
+    },
+    /**
+     * `GET /v1/tenants/{tenant}/me/search`: full-text search across the user's rooms, best match
+     * first, as the user (with a service JWT name them in `userSlug`); `next` is the `cursor` of the next page.
+     */
+    search: (tenant: string, q: SearchQuery, opts?: CallOptions) => {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(q))
+        for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) params.append(k, String(one));
+      return json<SearchPage>('GET', `/v1/tenants/${seg(tenant)}/me/search?${params}`, undefined, opts);
     },
     operations,
     /** `GET /healthz`: the process is alive. */

@@ -208,6 +208,14 @@ export type ReceiptInput = RequestBody<'sendReceipt'>;
 export type HistoryQuery = NonNullable<operations['roomHistory']['parameters']['query']>;
 export type HistoryPage = Schemas['HistoryPage'];
 
+// --- search, as one user: /v1/tenants/{tenant}/me/search ---
+
+/** `q` required; `room` (`kind/slug` or a room id) and `sender` (slug or Matrix id) repeat; `from`/`to` ISO 8601 or ms; `cursor`: the `next` of the previous page. */
+export type SearchQuery = NonNullable<operations['search']['parameters']['query']>;
+/** Best match first; `highlights` of each result are [start, end) offsets of its `body`, to mark as text. */
+export type SearchPage = Schemas['SearchPage'];
+export type SearchResult = Schemas['SearchResult'];
+
 // --- the refinements above still fit the spec (the build fails when they drift apart) ---
 type Assert<T extends true> = T;
 type Fits<A, B> = [A] extends [B] ? true : false;

@@ -114,7 +114,7 @@ export type Actor = { kind: 'user'; user: UserPrincipal } | { kind: 'service'; p
 export type RelayEnv = { Variables: ApiEnv['Variables'] & { actor: Actor } };
 
 /** Routes that authenticate themselves (user or service JWT) instead of the service-only `/v1/*` check. */
-const RELAY_AUTH_PATHS = /^\/v1\/(realtime|tenants\/[^/]+\/rooms\/[^/]+\/[^/]+\/(messages|typing|receipts))$/;
+const RELAY_AUTH_PATHS = /^\/v1\/(realtime|tenants\/[^/]+\/rooms\/[^/]+\/[^/]+\/(messages|typing|receipts)|tenants\/[^/]+\/me\/search)$/;
 export const relayAuthenticates = (path: string): boolean => RELAY_AUTH_PATHS.test(path);
 
 /**

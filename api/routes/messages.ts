@@ -113,7 +113,7 @@ export const messagesOperations: Operation[] = Object.values(ops);
  * Whom the request acts as: a user JWT acts as its own user (of its own tenant only); a service
  * JWT names the user (`userSlug`) for a tenant it may act for.
  */
-function sender(c: Context<RelayEnv>, tenant: string, requested: unknown): Sender {
+export function actingUser(c: Context<RelayEnv>, tenant: string, requested: unknown): Sender {
   const actor = c.get('actor');
   if (requested !== undefined && typeof requested !== 'string')
     throw new ApiError('M_BAD_JSON', 'field "userSlug" must be a string');
@@ -173,7 +173,7 @@ export function messagesRoutes(deps: AppDeps) {
     assertValid(tenantProblem(tenant));
     if (!isRoomKind(kind)) throw new ApiError('M_INVALID_PARAM', roomKindMessage(kind));
     assertValid(roomSlugProblem(kind, slug));
-    const who = sender(c, tenant, requested);
+    const who = actingUser(c, tenant, requested);
     const actor = c.get('actor');
     const { userPrefix, serverName } = deps.config.matrix;
     assertValid(userIdProblem(userPrefix, serverName, tenant, who.userSlug, 'userSlug'));

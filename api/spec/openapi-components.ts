@@ -7,6 +7,7 @@ import { ROOM_KINDS } from '../../vocabulary/ids.js';
 import { ERROR_STATUS } from '../errors.js';
 import type { JsonSchema } from './schema.js';
 import { ref } from './operation.js';
+import { SEARCH_COMPONENTS } from '../search/schema.js';
 
 const str: JsonSchema = { type: 'string' };
 const bool: JsonSchema = { type: 'boolean' };
@@ -240,4 +241,5 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     'data',
   ]),
   CodecPayloads: obj({ payloads: { type: 'array', items: ref('CodecPayload') } }),
+  ...SEARCH_COMPONENTS,
 };

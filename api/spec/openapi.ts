@@ -15,6 +15,7 @@ import { docsOperations } from '../routes/docs.js';
 import { eventsOperations } from '../routes/events.js';
 import { healthOperations } from '../routes/health.js';
 import { messagesOperations } from '../routes/messages.js';
+import { searchOperations } from '../routes/search.js';
 import { metricsOperations } from '../metrics.js';
 import { operationsOperations } from '../routes/operations.js';
 import { roomsOperations } from '../routes/rooms.js';
@@ -33,6 +34,7 @@ export function apiOperations(): Operation[] {
     ...eventsOperations,
     ...operationsOperations,
     ...messagesOperations,
+    ...searchOperations,
     ...realtimeOperations,
     ...healthOperations,
     ...metricsOperations,

@@ -33,6 +33,7 @@ const CALLS: Record<string, (om: Om) => Promise<unknown>> = {
   sendMessage: (om) => om.messages.send(event, { txnId: 't-1', body: 'Hello', userSlug: 'alice' }),
   setTyping: (om) => om.messages.typing(event, { typing: true, userSlug: 'alice' }),
   sendReceipt: (om) => om.messages.receipt(event, { eventId: '$e', userSlug: 'alice' }),
+  search: (om) => om.search('acme', { q: 'launch', room: ['event/meetup'], userSlug: 'alice' }),
   health: (om) => om.health(),
   readiness: (om) => om.ready(),
   metrics: (om) => om.metrics(),
