@@ -33,7 +33,8 @@ export interface SearchInput {
 /** Words the homeserver drops from a query (Synapse's stop words) and its operator. */
 const NOT_A_TERM = new Set(['the', 'a', 'you', 'me', 'and', 'but', 'or']);
 const WORD = /[\p{L}\p{N}_-]+/gu;
-const ROOM_ID = /^![^\s:]{1,255}:[^\s]{1,255}$/;
+/** `!opaque:server`, or `!opaque` alone (room version 12). */
+const ROOM_ID = /^![^\s:]{1,255}(:[^\s]{1,255})?$/;
 const USER_ID = /^@[^\s:]{1,255}:[^\s]{1,255}$/;
 /** An ISO 8601 date (read as UTC midnight) or date-time with a zone; or milliseconds since the epoch. */
 const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/;

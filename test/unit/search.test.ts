@@ -66,7 +66,7 @@ describe('readSearchInput', () => {
   it('refuses bad filters, dates, limits and cursors', () => {
     expect(refusal({ q: 'x', room: 'launch' })).toMatch(/room "launch" must be "kind\/slug"/);
     expect(refusal({ q: 'x', room: 'party/launch' })).toMatch(/room "party\/launch"/);
-    expect(refusal({ q: 'x', room: '!nocolon' })).toMatch(/is not a Matrix room id/);
+    expect(refusal({ q: 'x', room: '!two words' })).toMatch(/is not a Matrix room id/);
     expect(refusal({ q: 'x', sender: 'bad slug' })).toMatch(/^sender cannot be mapped/);
     expect(refusal({ q: 'x', sender: '@nope' })).toMatch(/is not a Matrix user id/);
     expect(refusal({ q: 'x', room: Array.from({ length: 21 }, (_, i) => `event/r${i}`) })).toBe(
