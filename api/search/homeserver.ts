@@ -3,7 +3,7 @@
  * identity adapter (their token in admin mode, the appservice's assertion in appservice mode), so
  * the homeserver's membership and history-visibility rules decide what they may find (decision 0047).
  */
-import type { Identity } from '../../adapters/identity/index.js';
+import type { ActingAs, Identity } from '../../adapters/identity/index.js';
 import { authorized, matrixRequest } from '../../adapters/matrix/http.js';
 import { FailureType } from '../../vocabulary/failures.js';
 import { ApiError } from '../errors.js';
@@ -104,7 +104,32 @@ export function searchRefusal(err: unknown): never {
   }
 }
 
-export function createSearchHomeserver(identity: Identity, homeserverUrl: string) {
+/**
+ * Renews a user's credential the homeserver refused (admin mode: the `user-auth:` workflow, once per
+ * token generation however many callers hit it), before the search is asked once more.
+ */
+export type RenewCredential = (tenant: string, userSlug: string, staleGeneration: number) => Promise<void>;
+
+/** The token generation a refused-token failure carries (its details, as workflows/as-user.ts reads them). */
+function refusedGeneration(err: unknown): number | null {
+  const f = err as { type?: string; details?: unknown[] } | undefined;
+  if (f?.type !== FailureType.UnknownToken) return null;
+  return (f.details?.[0] as { generation?: number } | undefined)?.generation ?? 0;
+}
+
+export function createSearchHomeserver(identity: Identity, homeserverUrl: string, renew?: RenewCredential) {
+  async function asUser<T>(a: SearchAsk, fn: (as: ActingAs) => Promise<T>): Promise<T> {
+    const run = () => identity.actAs({ tenant: a.tenant, slug: a.userSlug }, fn);
+    try {
+      return await run();
+    } catch (err) {
+      const generation = refusedGeneration(err);
+      if (generation === null || !renew) throw err;
+      await renew(a.tenant, a.userSlug, generation);
+      return run();
+    }
+  }
+
   async function ask(a: SearchAsk, orderBy: 'rank' | 'recent', batch?: string) {
     const filter: Record<string, unknown> = { limit: SEARCH_CANDIDATES_MAX };
     if (a.roomIds) filter.rooms = a.roomIds;
@@ -112,20 +137,18 @@ export function createSearchHomeserver(identity: Identity, homeserverUrl: string
     const body = {
       search_categories: { room_events: { search_term: a.term, keys: ['content.body'], order_by: orderBy, filter } },
     };
-    const answer = await identity
-      .actAs({ tenant: a.tenant, slug: a.userSlug }, (as) =>
-        matrixRequest<SearchAnswer>(
-          homeserverUrl,
-          authorized(as, {
-            method: 'POST',
-            path: '/_matrix/client/v3/search',
-            body,
-            timeoutMs: TIMEOUT_MS,
-            ...(batch ? { query: { next_batch: batch } } : {}),
-          }),
-        ),
-      )
-      .catch(searchRefusal);
+    const answer = await asUser<SearchAnswer>(a, (as) =>
+      matrixRequest<SearchAnswer>(
+        homeserverUrl,
+        authorized(as, {
+          method: 'POST',
+          path: '/_matrix/client/v3/search',
+          body,
+          timeoutMs: TIMEOUT_MS,
+          ...(batch ? { query: { next_batch: batch } } : {}),
+        }),
+      ),
+    ).catch(searchRefusal);
     const cat = answer.search_categories?.room_events ?? {};
     const matches = (cat.results ?? []).map(toMatch).filter((m): m is Match => m !== null);
     return {

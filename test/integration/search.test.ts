@@ -6,6 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { matrixRequest } from '../../adapters/matrix/http.js';
+import { createUserStore } from '../../adapters/store/users.js';
+import { TokenCipher } from '../../lib/token-cipher.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
@@ -204,6 +207,26 @@ describe('GET /v1/tenants/{tenant}/me/search', () => {
       body: { error: expect.stringMatching(/userSlug/) },
     });
   });
+
+  // Admin mode only: the appservice mode has no per-user token to refuse.
+  (config.matrix.identityMode === 'admin' ? it : it.skip)(
+    "renews the user's stored token when the homeserver refuses it, and answers",
+    async () => {
+      const store = createUserStore(api.db, new TokenCipher(config.tokens.keys, config.tokens.activeKeyId));
+      const before = (await store.getCredential(tenant, 'carol'))!;
+      await matrixRequest(config.matrix.homeserverUrl, {
+        method: 'POST',
+        path: '/_matrix/client/v3/logout',
+        token: before.accessToken!,
+        body: {},
+      });
+      const { status, body } = await search(tokens.carol!, { q: K, limit: '50' });
+      expect(status).toBe(200);
+      expect(idsOf(body.results)).toEqual(sentWhere((m) => m.room !== 'a'));
+      expect((await store.getCredential(tenant, 'carol'))!.generation).toBe(before.generation + 1);
+    },
+    60_000,
+  );
 
   it('refuses a room the user is not in, an unknown room, bad filters and a foreign cursor', async () => {
     expect(await search(tokens.alice!, { q: K, room: 'event/c' })).toMatchObject({
