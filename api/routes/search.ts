@@ -20,6 +20,7 @@ import { createRelayHomeserver } from '../relay/homeserver.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
 import { createSearchHomeserver } from '../search/homeserver.js';
 import {
+  canonicalQuery,
   CURSOR_PATTERN,
   readSearchInput,
   SEARCH_FILTERS_MAX,
@@ -150,7 +151,7 @@ export function searchRoutes(deps: AppDeps) {
     const asked = {
       tenant,
       userSlug: who.userSlug,
-      term: input.q.toLowerCase(),
+      term: canonicalQuery(input.q)!,
       roomIds: roomIds.length > 0 ? [...new Set(roomIds)].sort() : null,
       senderIds: senderIds.length > 0 ? [...new Set(senderIds)].sort() : null,
       from: input.from,

@@ -22,7 +22,7 @@ const TIMEOUT_MS = 10_000;
 export interface SearchAsk {
   tenant: string;
   userSlug: string;
-  /** Lower-cased: the index folds case anyway, and upper-case AND/OR/NOT/NEAR are SQLite FTS operators. */
+  /** The query in its canonical form (input.ts canonicalQuery): nothing the homeserver's parser fails on. */
   term: string;
   roomIds: string[] | null;
   senderIds: string[] | null;

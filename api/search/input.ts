@@ -30,8 +30,6 @@ export interface SearchInput {
   cursor: string | null;
 }
 
-/** Words the homeserver drops from a query (Synapse's stop words) and its operator. */
-const NOT_A_TERM = new Set(['the', 'a', 'you', 'me', 'and', 'but', 'or']);
 const WORD = /[\p{L}\p{N}_-]+/gu;
 /** `!opaque:server`, or `!opaque` alone (room version 12). */
 const ROOM_ID = /^![^\s:]{1,255}(:[^\s]{1,255})?$/;
@@ -42,14 +40,51 @@ export const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,1024}$/;
 
 const bad = (message: string): ApiError => new ApiError('M_INVALID_PARAM', message);
 
+const TERM_WORD = /[\p{L}\p{N}_]+/gu;
+const STOP_WORDS = new Set(['the', 'a', 'you', 'me', 'and', 'but']);
+const wordsOf = (text: string): string[] => (text.match(TERM_WORD) ?? []).filter((w) => !STOP_WORDS.has(w));
+
+/**
+ * The query as it is sent to the homeserver, in a form its parser cannot fail on (null: nothing to
+ * look for): lower case (upper-case AND, OR, NOT, NEAR are SQLite FTS operators), words and
+ * "phrases" first with `or` only between two of them, exclusions (`-word`) after them (SQLite's NOT
+ * is binary: a query may not start with one), a hyphenated word as the phrase of its parts, and stop
+ * words dropped as Synapse drops them. Synapse sends a dangling `or` or a leading exclusion to
+ * SQLite as is, which answers a syntax error (a 500).
+ */
+export function canonicalQuery(q: string): string | null {
+  const terms: string[] = [];
+  const excluded: string[] = [];
+  const term = (words: string[]) => (words.length === 1 ? words[0]! : `"${words.join(' ')}"`);
+  q.toLowerCase()
+    .split('"')
+    .forEach((part, i) => {
+      if (i % 2 === 1) {
+        const words = wordsOf(part);
+        if (words.length) terms.push(term(words));
+        return;
+      }
+      for (const raw of part.match(WORD) ?? []) {
+        if (raw === 'or') {
+          if (terms.length && terms[terms.length - 1] !== 'or') terms.push('or');
+          continue;
+        }
+        const words = wordsOf(raw);
+        if (words.length) (raw.startsWith('-') ? excluded : terms).push(term(words));
+      }
+    });
+  while (terms[terms.length - 1] === 'or') terms.pop();
+  if (terms.length === 0) return null;
+  return [...terms, ...excluded.map((t) => `-${t}`)].join(' ');
+}
+
 /** Why `q` cannot be searched for, or null. A query must have a word to look for, not only exclusions. */
 export function queryProblem(q: string): string | null {
   if (q.length === 0) return 'q must not be empty';
   if (q.length > SEARCH_Q_MAX) return `q is longer than ${SEARCH_Q_MAX} characters`;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(q)) return 'q must not contain control characters';
-  const words = q.toLowerCase().match(WORD) ?? [];
-  if (!words.some((w) => !w.startsWith('-') && !NOT_A_TERM.has(w)))
+  if (canonicalQuery(q) === null)
     return `q ${describeValue(q)} has no word to search for (stop words such as "the" and excluded -words do not count)`;
   return null;
 }

@@ -228,6 +228,27 @@ describe('GET /v1/tenants/{tenant}/me/search', () => {
     60_000,
   );
 
+  it('answers hostile queries without a server error: FTS operators and syntax are words, or refused', async () => {
+    for (const q of [
+      `${K} NEAR(x y)`,
+      `"${K}`,
+      `${K}*`,
+      `^${K}`,
+      `((( ${K}`,
+      `${K} OR`,
+      `${K} AND NOT`,
+      'NOT',
+      `-${K} ${K}`,
+      `${K}:x`,
+      '🚀 émoji',
+    ]) {
+      const { status, body } = await search(tokens.alice!, { q });
+      expect([q, status < 500, body.errcode ?? 'ok']).toEqual([q, true, status === 200 ? 'ok' : 'M_INVALID_PARAM']);
+    }
+    // The words are still found whatever surrounds them.
+    expect((await search(tokens.alice!, { q: `((( ${K}*`, limit: '50' })).body.results).toHaveLength(5);
+  });
+
   it('refuses a room the user is not in, an unknown room, bad filters and a foreign cursor', async () => {
     expect(await search(tokens.alice!, { q: K, room: 'event/c' })).toMatchObject({
       status: 403,

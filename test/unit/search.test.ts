@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApiError } from '../../api/errors.js';
 import { recentStartingAt } from '../../api/search/homeserver.js';
-import { readSearchInput, type SearchInput } from '../../api/search/input.js';
+import { canonicalQuery, readSearchInput, type SearchInput } from '../../api/search/input.js';
 import { highlightRanges, pageOf, searchFingerprint, type Match } from '../../api/search/results.js';
 
 function read(params: Record<string, string | string[]>): SearchInput {
@@ -80,6 +80,23 @@ describe('readSearchInput', () => {
     for (const limit of ['0', '51', 'ten'])
       expect(refusal({ q: 'x', limit })).toBe('limit must be a whole number from 1 to 50');
     expect(refusal({ q: 'x', cursor: 'a b' })).toBe('cursor must be the "next" of a previous page');
+  });
+});
+
+describe('canonicalQuery', () => {
+  it('keeps words, phrases and exclusions in a form SQLite FTS cannot fail on', () => {
+    expect(canonicalQuery('Launch PLAN')).toBe('launch plan');
+    expect(canonicalQuery('launch NEAR(plan x)')).toBe('launch near plan x');
+    expect(canonicalQuery('or launch or or plan or')).toBe('launch or plan');
+    expect(canonicalQuery('-secret launch')).toBe('launch -secret');
+    expect(canonicalQuery('launch or -secret')).toBe('launch -secret');
+    expect(canonicalQuery('"the launch plan" day-one')).toBe('"launch plan" "day one"');
+    expect(canonicalQuery('launch -- - "" *')).toBe('launch');
+    expect(canonicalQuery('Café 🚀')).toBe('café');
+  });
+
+  it('is null when nothing is left to look for', () => {
+    for (const q of ['the', 'or', '-secret', '"" - --', 'and but the', '🚀']) expect(canonicalQuery(q)).toBeNull();
   });
 });
 
