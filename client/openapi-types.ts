@@ -1002,7 +1002,7 @@ export interface components {
       highlights: string[];
       /** @description Matches in the user's rooms as the homeserver counts them (an upper bound). */
       count: number;
-      /** @description More matches than the 500 the homeserver ranks: only the best 500 (with a date range, the newest 500 in it) are paged; narrow the search. */
+      /** @description More matches than the 500 the homeserver ranks: only the best 500 (with a date range or a sender filter, the newest 500) are paged; narrow the search. */
       capped: boolean;
       /** @description Pass as `cursor` for the next page; null on the last. */
       next: string | null;

@@ -161,11 +161,13 @@ export function createSearchHomeserver(identity: Identity, homeserverUrl: string
 
   return {
     /**
-     * The matches the user may see, at most SEARCH_CANDIDATES_MAX: without a date range the best
-     * ranked; with one, newest first from `to` back to `from` (each still carrying its rank).
+     * The matches the user may see, at most SEARCH_CANDIDATES_MAX: without a date range or a sender
+     * filter the best ranked; with either, newest first from `to` back to `from` (each still carrying its rank).
      */
     async find(a: SearchAsk): Promise<Found> {
-      if (a.from === null && a.to === null) {
+      // Synapse takes its 500 best matches before it filters by sender: with a sender filter, read
+      // the matches newest first instead (its recent search filters as it goes), then rank them.
+      if (a.from === null && a.to === null && a.senderIds === null) {
         const r = await ask(a, 'rank');
         return {
           matches: r.matches,

@@ -40,7 +40,7 @@ export const SEARCH_COMPONENTS: Record<string, JsonSchema> = {
     capped: {
       type: 'boolean',
       description:
-        'More matches than the 500 the homeserver ranks: only the best 500 (with a date range, the newest 500 in it) are paged; narrow the search.',
+        'More matches than the 500 the homeserver ranks: only the best 500 (with a date range or a sender filter, the newest 500) are paged; narrow the search.',
     },
     next: { ...nullable(str), description: 'Pass as `cursor` for the next page; null on the last.' },
   }),

@@ -160,6 +160,9 @@ describe('GET /v1/tenants/{tenant}/me/search', () => {
     expect(idsOf(byRoomId.body.results)).toEqual(sentWhere((m) => m.room !== 'c'));
     const carol = await search(tokens.alice!, { q: K, sender: 'carol', limit: '50' });
     expect(idsOf(carol.body.results)).toEqual(sentWhere((m) => m.room === 'b' && m.sender === 'carol'));
+    // Read newest first from the homeserver (decision 0047), still answered best first.
+    const carolRanks = carol.body.results.map((r) => r.rank);
+    expect(carolRanks).toEqual([...carolRanks].sort((x, y) => y - x));
     const both = await search(tokens.alice!, { q: K, sender: ['alice', 'bob'], room: 'event/a', limit: '50' });
     expect(idsOf(both.body.results)).toEqual(sentWhere((m) => m.room === 'a'));
     const none = await search(tokens.alice!, { q: K, sender: 'carol', room: 'event/a' });
