@@ -24,6 +24,7 @@ import { relayAuthenticates } from './relay/user-auth.js';
 import { MESSAGES_PREFIX, messagesRoutes } from './routes/messages.js';
 import { MY_ROOMS_PREFIX, myRoomsRoutes } from './routes/my-rooms.js';
 import { messageChangesRoutes } from './routes/message-changes.js';
+import { SEARCH_PREFIX, searchRoutes } from './routes/search.js';
 import { docsRoutes } from './routes/docs.js';
 import { isMediaUploadPath, mediaRoutes } from './routes/media.js';
 import { openApiDocument } from './spec/openapi.js';
@@ -93,6 +94,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', mediaRoutes(deps));
   app.route(MY_ROOMS_PREFIX, myRoomsRoutes(deps));
   app.route(MESSAGES_PREFIX, messageChangesRoutes(deps));
+  app.route(SEARCH_PREFIX, searchRoutes(deps));
   app.route('/', realtimeRoutes());
   app.route(APPSERVICE_PREFIX, appserviceRoutes(deps));
   app.route(

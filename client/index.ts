@@ -38,6 +38,8 @@ import type {
   RenameUserInput,
   Readiness,
   ReceiptInput,
+  SearchPage,
+  SearchQuery,
   RoomChangeResult,
   RoomKind,
   RoomList,
@@ -184,6 +186,16 @@ export function createClient(options: ClientOptions) {
       /** `DELETE …/messages/{eventId}/reactions`: takes the reaction with `key` back. */
       unreact: (ref: RoomRef, eventId: string, input: ReactionInput, opts?: CallOptions) =>
         json<ReactionRemoved>('DELETE', `${roomPath(ref)}/messages/${seg(eventId)}/reactions`, input, opts),
+    },
+    /**
+     * `GET /v1/tenants/{tenant}/me/search`: full-text search across the user's rooms, best match
+     * first, as the user (with a service JWT name them in `userSlug`); `next` is the `cursor` of the next page.
+     */
+    search: (tenant: string, q: SearchQuery, opts?: CallOptions) => {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(q))
+        for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) params.append(k, String(one));
+      return json<SearchPage>('GET', `/v1/tenants/${seg(tenant)}/me/search?${params}`, undefined, opts);
     },
     operations,
     /** `GET /healthz`: the process is alive. */

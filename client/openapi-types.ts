@@ -370,6 +370,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants/{tenant}/me/search': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Full-text search across the rooms the user is in, ranked, as the user
+     * @description The homeserver searches as the user (its membership and history-visibility rules apply), best match first. Filters combine (AND); `room` and `sender` may repeat (OR within each). Results carry `highlights`: [start, end) offsets of `body` to mark as text, never as HTML.
+     */
+    get: operations['search'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/realtime': {
     parameters: {
       query?: never;
@@ -1083,6 +1103,46 @@ export interface components {
     };
     CodecPayloads: {
       payloads: components['schemas']['CodecPayload'][];
+    };
+    SearchResult: {
+      eventId: string;
+      roomId: string;
+      /** @description Null for a room the service does not manage. */
+      room: {
+        kind: string;
+        slug: string;
+        name: string | null;
+      } | null;
+      /** @description Matrix user id. */
+      sender: string;
+      /** @description The tenant's user bound to `sender`, if any. */
+      senderSlug: string | null;
+      /** @description origin_server_ts, milliseconds since the epoch. */
+      ts: number;
+      /** Format: date-time */
+      time: string;
+      msgtype: string;
+      /** @description Plain text. Render it as text, never as HTML. */
+      body: string;
+      /** @description The homeserver's rank: higher is a better match. */
+      rank: number;
+      /** @description [start, end) offsets into `body` (UTF-16 code units, as JavaScript indexes strings) of the matched words, sorted, not overlapping. */
+      highlights: {
+        start: number;
+        end: number;
+      }[];
+    };
+    SearchPage: {
+      /** @description Best match first. */
+      results: components['schemas']['SearchResult'][];
+      /** @description The terms the homeserver matched. */
+      highlights: string[];
+      /** @description Matches in the user's rooms as the homeserver counts them (an upper bound). */
+      count: number;
+      /** @description More matches than the 500 the homeserver ranks: only the best 500 (with a date range or a sender filter, the newest 500) are paged; narrow the search. */
+      capped: boolean;
+      /** @description Pass as `cursor` for the next page; null on the last. */
+      next: string | null;
     };
     MediaSent: {
       /** @constant */
@@ -4253,6 +4313,118 @@ export interface operations {
       };
       /** @description `M_TOO_LARGE` */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_LIMIT_EXCEEDED` */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UPSTREAM_FAILED` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  search: {
+    parameters: {
+      query: {
+        /** @description Words to find (all of them), "a phrase", `-word` to exclude, `or`; 1–200 characters. */
+        q: string;
+        /** @description Only this room: `kind/slug` (e.g. `event/launch`) or a room id; up to 20. */
+        room?: string[];
+        /** @description Only messages of this user: a user slug or a Matrix user id; up to 20. */
+        sender?: string[];
+        /** @description Sent at or after: ISO 8601 or milliseconds since the epoch. */
+        from?: string;
+        /** @description Sent at or before: ISO 8601 or milliseconds since the epoch. */
+        to?: string;
+        /** @description Results per page. */
+        limit?: number;
+        /** @description The `next` of the previous page. */
+        cursor?: string;
+        /** @description The user to search as (service JWT only). */
+        userSlug?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page of results. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SearchPage'];
+        };
+      };
+      /** @description `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_RENAMED` */
+      409: {
         headers: {
           [name: string]: unknown;
         };

@@ -196,29 +196,7 @@ export type PlatformShapedEvent =
 export type PlatformEvent =
   EventsOf<'event'> | EventsOf<'group'> | { type: 'chat.dm.created'; data: DmInput } | PlatformShapedEvent;
 
-// --- a room's messages, as one user: /v1/tenants/{tenant}/rooms/{kind}/{slug}/messages|typing|receipts ---
-
-/** `txnId`: yours (a UUID), one message per id and user however often sent; `userSlug` with a service JWT only. */
-export type SendMessageInput = RequestBody<'sendMessage'>;
-/** Sent (`eventId`), or queued: follow `operation`. */
-export type MessageAnswer = Schemas['MessageSent'] | Schemas['MessageQueued'];
-export type TypingInput = RequestBody<'setTyping'>;
-export type ReceiptInput = RequestBody<'sendReceipt'>;
-/** `before`: the `next` of the previous page; `limit` 1–100 (default 20); `userSlug` with a service JWT only. */
-export type HistoryQuery = NonNullable<operations['roomHistory']['parameters']['query']>;
-export type HistoryPage = Schemas['HistoryPage'];
-/** `txnId` and `filename` required; `userSlug` with a service JWT only. */
-export type MediaUploadQuery = NonNullable<operations['uploadMedia']['parameters']['query']>;
-export type MediaSent = Schemas['MediaSent'];
-/** The user's rooms, most recently active first, each with its unread count (null: unknown now) and last message. */
-export type RoomList = Schemas['RoomList'];
-/** A deletion's `reason` (optional); `userSlug` with a service JWT only. */
-export type DeleteMessageInput = RequestBody<'deleteMessage'>;
-export type MessageDeleted = Schemas['MessageDeleted'];
-/** The reaction's `key` (usually one emoji); `userSlug` with a service JWT only. */
-export type ReactionInput = RequestBody<'addReaction'>;
-export type ReactionAdded = Schemas['ReactionAdded'];
-export type ReactionRemoved = Schemas['ReactionRemoved'];
+export * from './chat-types.js';
 
 // --- the refinements above still fit the spec (the build fails when they drift apart) ---
 type Assert<T extends true> = T;

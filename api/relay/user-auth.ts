@@ -115,7 +115,7 @@ export type RelayEnv = { Variables: ApiEnv['Variables'] & { actor: Actor } };
 
 /** Routes that authenticate themselves (user or service JWT) instead of the service-only `/v1/*` check. */
 const RELAY_AUTH_PATHS =
-  /^\/v1\/(realtime|tenants\/[^/]+\/(rooms\/[^/]+\/[^/]+\/(messages(\/[^/]+(\/reactions)?)?|typing|receipts|media)|me\/rooms))$|^\/v1\/media\//;
+  /^\/v1\/(realtime|tenants\/[^/]+\/(rooms\/[^/]+\/[^/]+\/(messages(\/[^/]+(\/reactions)?)?|typing|receipts|media)|me\/(rooms|search)))$|^\/v1\/media\//;
 export const relayAuthenticates = (path: string): boolean => RELAY_AUTH_PATHS.test(path);
 
 /**

@@ -8,6 +8,7 @@ import { ERROR_STATUS } from '../errors.js';
 import type { JsonSchema } from './schema.js';
 import { ref } from './operation.js';
 import { ROOM_LIST } from './openapi-room-list.js';
+import { SEARCH_COMPONENTS } from '../search/schema.js';
 
 const str: JsonSchema = { type: 'string' };
 const bool: JsonSchema = { type: 'boolean' };
@@ -245,4 +246,5 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     'data',
   ]),
   CodecPayloads: obj({ payloads: { type: 'array', items: ref('CodecPayload') } }),
+  ...SEARCH_COMPONENTS,
 };

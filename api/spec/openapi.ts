@@ -18,6 +18,7 @@ import { messagesOperations } from '../routes/messages.js';
 import { MEDIA_SCHEMAS, mediaOperations } from '../routes/media-spec.js';
 import { myRoomsOperations } from '../routes/my-rooms.js';
 import { messageChangesOperations } from '../routes/message-changes.js';
+import { searchOperations } from '../routes/search.js';
 import { metricsOperations } from '../metrics.js';
 import { operationsOperations } from '../routes/operations.js';
 import { roomsOperations } from '../routes/rooms.js';
@@ -39,6 +40,7 @@ export function apiOperations(): Operation[] {
     ...mediaOperations,
     ...myRoomsOperations,
     ...messageChangesOperations,
+    ...searchOperations,
     ...realtimeOperations,
     ...healthOperations,
     ...metricsOperations,

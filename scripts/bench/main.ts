@@ -1,9 +1,9 @@
 /**
  * `npm run bench [-- --only <ids> --quick --keep-stack --profile <sizes>]`
- *   ids: provisioning, rooms, member-lists, relay-latency, fanout, durable-send, sync-clients, users-batch (default: all)
+ *   ids: provisioning, rooms, member-lists, relay-latency, fanout, durable-send, sync-clients, users-batch, search (default: all)
  *   sizes: --users --concurrency --rooms --members --messages --interval --sockets --fanout-users
  *          --fanout-messages --sends --sequential-sends --online --room-size --step-seconds --batch-users --batches
- *          --batch-rounds
+ *          --batch-rounds --search-messages --search-rooms --search-queries
  *
  * Brings up its own stack (`bench`, ports offset by 50000; BENCH_STACK_NAME / BENCH_PORT_OFFSET
  * for another), runs a real worker process and a real
@@ -28,6 +28,7 @@ import { durableSendBench } from './durable-send.js';
 import { inspectorGc } from './gc.js';
 import { syncClientsBench } from './sync-clients.js';
 import { usersBatchBench } from './users-batch.js';
+import { searchBench } from './search.js';
 import { BENCH_STACK, readStackEnv, ROOT, stack, startProcess, type Proc } from './stack.js';
 import {
   BENCH_IDS,
@@ -191,6 +192,11 @@ async function main(): Promise<number> {
     if (args.only.includes('users-batch')) {
       results.push(
         await usersBatchBench({ config, api, users: args.batchUsers, batches: args.batches, rounds: args.batchRounds, concurrency: args.concurrency, runId, log, track }),
+      );
+    }
+    if (args.only.includes('search')) {
+      results.push(
+        await searchBench({ config, api, messages: args.searchMessages, rooms: args.searchRooms, queries: args.searchQueries, runId, log, track }),
       );
     }
   } catch (err) {

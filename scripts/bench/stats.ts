@@ -326,10 +326,14 @@ export interface BenchArgs {
   batches: number;
   /** users-batch: rounds of direct-then-ours. */
   batchRounds: number;
+  /** search: messages seeded in `searchRooms` rooms, and the queries timed on each side. */
+  searchMessages: number;
+  searchRooms: number;
+  searchQueries: number;
 }
 
 /** Every benchmark, in the order a full run does them. */
-export const BENCH_IDS = ['provisioning', 'rooms', 'member-lists', 'relay-latency', 'fanout', 'durable-send', 'sync-clients', 'users-batch'] as const;
+export const BENCH_IDS = ['provisioning', 'rooms', 'member-lists', 'relay-latency', 'fanout', 'durable-send', 'sync-clients', 'users-batch', 'search'] as const;
 export type BenchId = (typeof BENCH_IDS)[number];
 
 /**
@@ -361,6 +365,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     batchUsers: quick ? 50 : 1000,
     batches: 1,
     batchRounds: quick ? 1 : 2,
+    searchMessages: quick ? 2000 : 100_000,
+    searchRooms: quick ? 20 : 200,
+    searchQueries: quick ? 40 : 200,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -389,6 +396,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     else if (a === '--online') out.online = num();
     else if (a === '--room-size') out.roomSize = num();
     else if (a === '--step-seconds') out.stepSeconds = num();
+    else if (a === '--search-messages') out.searchMessages = num();
+    else if (a === '--search-rooms') out.searchRooms = num();
+    else if (a === '--search-queries') out.searchQueries = num();
     else if (a === '--only') {
       const names = (value ?? '').split(',');
       if (!names.every((n) => (BENCH_IDS as readonly string[]).includes(n))) throw new Error(`--only takes ${BENCH_IDS.join(',')}`);

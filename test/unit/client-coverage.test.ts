@@ -43,6 +43,7 @@ const CALLS: Record<string, (om: Om) => Promise<unknown>> = {
   deleteMessage: (om) => om.messages.delete(event, '$e', { reason: 'spam', userSlug: 'alice' }),
   addReaction: (om) => om.messages.react(event, '$e', { key: '👍', userSlug: 'alice' }),
   removeReaction: (om) => om.messages.unreact(event, '$e', { key: '👍', userSlug: 'alice' }),
+  search: (om) => om.search('acme', { q: 'launch', room: ['event/meetup'], userSlug: 'alice' }),
   health: (om) => om.health(),
   readiness: (om) => om.ready(),
   metrics: (om) => om.metrics(),
