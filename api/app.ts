@@ -23,6 +23,7 @@ import { realtimeRoutes } from './routes/realtime.js';
 import { relayAuthenticates } from './relay/user-auth.js';
 import { MESSAGES_PREFIX, messagesRoutes } from './routes/messages.js';
 import { docsRoutes } from './routes/docs.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { openApiDocument } from './spec/openapi.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -86,6 +87,7 @@ export function createApp(deps: AppDeps) {
   app.route(EVENTS_PREFIX, eventsRoutes(deps));
   app.route(OPERATIONS_PREFIX, operationsRoutes(deps));
   app.route(MESSAGES_PREFIX, messagesRoutes(deps));
+  app.route('/', webhookRoutes(deps));
   app.route('/', realtimeRoutes());
   app.route(APPSERVICE_PREFIX, appserviceRoutes(deps));
   app.route(

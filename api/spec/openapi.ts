@@ -21,6 +21,7 @@ import { roomsOperations } from '../routes/rooms.js';
 import { usersOperations } from '../routes/users.js';
 import { usersBatchOperations } from '../routes/users-batch.js';
 import { memberListOperations } from '../routes/room-members.js';
+import { webhookOperations } from '../routes/webhooks.js';
 import type { JsonSchema } from './schema.js';
 
 /** Every documented operation; test/unit/openapi.test.ts checks these are exactly the app's routes. */
@@ -33,6 +34,7 @@ export function apiOperations(): Operation[] {
     ...eventsOperations,
     ...operationsOperations,
     ...messagesOperations,
+    ...webhookOperations,
     ...realtimeOperations,
     ...healthOperations,
     ...metricsOperations,

@@ -23,6 +23,7 @@ const VALID: Record<string, Json> = {
   provisionUsersBatch: { users: [{ slug: 'alice', displayName: 'Alice' }] },
   setMembers: { members: [{ userSlug: 'alice', role: 'host' }, { userSlug: 'bob', displayName: 'Bob' }] },
   renameUser: { newSlug: 'alicia' },
+  putWebhook: { url: 'https://platform.example/hooks', secret: 'a-long-enough-secret', eventTypes: ['message.posted'] },
   ensureRoom: {
     name: 'Meetup',
     topic: 'Summer',
