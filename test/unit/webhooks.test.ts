@@ -124,15 +124,14 @@ describe('the back-off schedule', () => {
     ]);
   });
 
-  it('keeps trying through an hour of outage, and retries within 10 minutes of the receiver coming back', () => {
-    let t = 0;
-    let attempts = 0;
-    while (t < 3600_000) {
-      attempts += 1;
-      t += webhookBackoffMs(attempts);
-    }
-    // 8 attempts reach 10 minutes of waiting; the rest of the hour is tried every 10 minutes.
-    expect(attempts).toBeGreaterThanOrEqual(10);
-    expect(WEBHOOK_BACKOFF.maxMs).toBe(600_000);
+  it('keeps trying through an hour of outage, and tries again within 10 minutes of the receiver coming back', () => {
+    // Attempt times from the first failure, for an outage from 0 to 3600 s.
+    const times = [0];
+    while (times.at(-1)! < 3600_000) times.push(times.at(-1)! + webhookBackoffMs(times.length));
+    // 5+10+20+40+80+160+320 s = 635 s, then every 600 s: the first attempt after the hour is at 3635 s.
+    expect(times.at(-1)).toBe(3635_000);
+    expect(times.length).toBe(13);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(Math.max(...gaps)).toBe(WEBHOOK_BACKOFF.maxMs);
   });
 });
