@@ -16,6 +16,9 @@ export const WEBHOOK_SWEEP_EVERY_MS = 1_000;
 export const WEBHOOK_KEEP_MS = 7 * 24 * 3600_000;
 const BATCH = 500;
 const PRUNE_EVERY_MS = 3600_000;
+/** Rooms told before whose deliveries saw no attempt for this long (past the 10-minute back-off) are told again. */
+export const WEBHOOK_STALE_AFTER_MS = 15 * 60_000;
+const STALE_EVERY_MS = 60_000;
 
 export interface WebhookSweeper {
   /** One pass now; how many rooms were told. */
@@ -33,6 +36,7 @@ export function startWebhookSweeper(deps: {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   let prunedAt = 0;
+  let staleAt = Date.now();
   const sweep = async (): Promise<number> => {
     const rooms = await deps.webhooks.undispatched(BATCH);
     let told = 0;
@@ -43,6 +47,13 @@ export function startWebhookSweeper(deps: {
         told += 1;
       } catch (err) {
         deps.log.warn({ err, tenant: room.tenant, roomKey: room.roomKey }, 'webhook sweep: room left for the next sweep');
+      }
+    }
+    if (Date.now() - staleAt > STALE_EVERY_MS) {
+      staleAt = Date.now();
+      for (const room of await deps.webhooks.stale(WEBHOOK_STALE_AFTER_MS, BATCH)) {
+        await wakeWebhookRoom(deps.client, deps.config, room);
+        told += 1;
       }
     }
     if (Date.now() - prunedAt > PRUNE_EVERY_MS) {

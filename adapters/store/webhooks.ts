@@ -1,11 +1,11 @@
 /**
- * Webhook subscriptions and their deliveries (migrations/014_webhooks.sql, decision 0049). The
- * secret is sealed like users' tokens (lib/token-cipher.ts, the tenant as associated data); it
- * leaves this module only toward the delivery activity that signs with it.
+ * Webhook subscriptions and their deliveries (migrations/014_webhooks.sql, decision 0049). The secret is sealed like
+ * users' tokens (the tenant as associated data); it leaves here only toward the activity that signs with it.
  */
 import type { TokenCipher } from '../../lib/token-cipher.js';
 import type { Db } from './db.js';
 import { enqueueReconcileFindings } from './webhook-outbox.js';
+import { webhookSweepQueries } from './webhook-sweep.js';
 
 export type DeliveryState = 'pending' | 'delivered' | 'failed';
 
@@ -37,7 +37,8 @@ export interface WebhookDelivery {
   finishedAt: Date | null;
 }
 
-const aad = (tenant: string): string => `webhook-secret:${tenant}`;
+/** The associated data binding a sealed secret to its tenant's row. */
+export const webhookSecretAad = (tenant: string): string => `webhook-secret:${tenant}`;
 
 const SUB_COLUMNS = 'tenant, url, event_types, state, stopped_reason, stopped_at, dropped, created_at, updated_at';
 interface SubRow {
@@ -100,7 +101,7 @@ function subscriptionStore(db: Db, cipher: TokenCipher) {
   return {
     /** Creates or replaces the tenant's subscription; it becomes active again (a stopped one resumes). */
     async put(tenant: string, input: { url: string; secret: string; eventTypes: string[] }): Promise<WebhookSubscription> {
-      const sealed = cipher.seal(input.secret, aad(tenant));
+      const sealed = cipher.seal(input.secret, webhookSecretAad(tenant));
       const r = await db.query<SubRow>(
         `INSERT INTO webhook_subscriptions (tenant, url, secret_ciphertext, secret_key_id, event_types)
          VALUES ($1, $2, $3, $4, $5)
@@ -146,7 +147,7 @@ function subscriptionStore(db: Db, cipher: TokenCipher) {
       );
       const row = r.rows[0];
       if (!row) return null;
-      const secret = cipher.open({ keyId: row.secret_key_id, ciphertext: row.secret_ciphertext }, aad(tenant));
+      const secret = cipher.open({ keyId: row.secret_key_id, ciphertext: row.secret_ciphertext }, webhookSecretAad(tenant));
       return { url: row.url, secret };
     },
 
@@ -182,6 +183,10 @@ function deliveryStore(db: Db) {
       );
     },
 
+    /** Queues the reconciler's findings for an active subscription (adapters/store/webhook-outbox.ts). */
+    reconcileFindings: (tenant: string, runStartedAt: string, findings: Parameters<typeof enqueueReconcileFindings>[3]) =>
+      enqueueReconcileFindings(db, tenant, runStartedAt, findings),
+
     async list(tenant: string, opts: { state?: DeliveryState; limit: number; after?: number }): Promise<WebhookDelivery[]> {
       const r = await db.query<DeliveryRow>(
         `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries
@@ -191,42 +196,10 @@ function deliveryStore(db: Db) {
       return r.rows.map(delivery);
     },
 
-    /** Pending deliveries no workflow was told of yet, as their rooms (at most `limit` rows read). */
-    async undispatched(limit: number): Promise<{ tenant: string; roomKey: string; seqs: number[] }[]> {
-      const r = await db.query<{ seq: string; tenant: string; room_key: string }>(
-        `SELECT seq, tenant, room_key FROM webhook_deliveries WHERE state = 'pending' AND NOT dispatched ORDER BY seq LIMIT $1`,
-        [limit],
-      );
-      const rooms = new Map<string, { tenant: string; roomKey: string; seqs: number[] }>();
-      for (const row of r.rows) {
-        const key = `${row.tenant}\n${row.room_key}`;
-        const room = rooms.get(key) ?? { tenant: row.tenant, roomKey: row.room_key, seqs: [] };
-        room.seqs.push(Number(row.seq));
-        rooms.set(key, room);
-      }
-      return [...rooms.values()];
-    },
-
-    async markDispatched(seqs: number[]): Promise<void> {
-      await db.query('UPDATE webhook_deliveries SET dispatched = true WHERE seq = ANY($1)', [seqs]);
-    },
-
-    /** Queues the reconciler's findings for an active subscription (adapters/store/webhook-outbox.ts). */
-    reconcileFindings: (tenant: string, runStartedAt: string, findings: Parameters<typeof enqueueReconcileFindings>[3]) =>
-      enqueueReconcileFindings(db, tenant, runStartedAt, findings),
-
-    /** Deletes delivered and failed rows finished more than `olderThanMs` ago. */
-    async prune(olderThanMs: number): Promise<number> {
-      const r = await db.query(
-        `DELETE FROM webhook_deliveries WHERE state <> 'pending' AND finished_at < now() - make_interval(secs => $1)`,
-        [olderThanMs / 1000],
-      );
-      return r.rowCount ?? 0;
-    },
   };
 }
 
 export function createWebhookStore(db: Db, cipher: TokenCipher) {
-  return { ...subscriptionStore(db, cipher), ...deliveryStore(db) };
+  return { ...subscriptionStore(db, cipher), ...deliveryStore(db), ...webhookSweepQueries(db) };
 }
 export type WebhookStore = ReturnType<typeof createWebhookStore>;

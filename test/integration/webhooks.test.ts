@@ -132,23 +132,31 @@ describe('deliveries', () => {
     const state = (await handle.query(webhookStateQuery)) as WebhookRoomState;
     expect(state.failing?.attempts).toBeGreaterThanOrEqual(2);
     expect(state.failing?.error).toMatch(/no answer/);
-    const visible = await fx.api.temporal.workflow
-      .list({ query: `Tenant = "${fx.tenant}" AND EntityKind = "webhook" AND ExecutionStatus = "Running"` })
-      [Symbol.asyncIterator]()
-      .next();
-    expect(visible.done).toBe(false);
+    // Found in the Temporal UI by the tenant's search attributes (visibility catches up within seconds).
+    const query = `Tenant = "${fx.tenant}" AND EntityKind = "webhook" AND ExecutionStatus = "Running"`;
+    await eventually(
+      async () => {
+        for await (const w of fx.api.temporal.workflow.list({ query })) if (w.workflowId === handle.workflowId) return true;
+        return false;
+      },
+      30_000,
+      'the running webhook workflow listed by its search attributes',
+    );
 
     // Up, but the first acknowledgement is lost: that delivery comes again, with the same id.
     await receiver.set('lose-ack-once');
     await eventually(async () => (await deliveries('pending')).length === 0, 120_000, 'every delivery acknowledged');
-    expect((await call('GET', '/webhook')).body.deliveries).toMatchObject({ pending: 0, delivered: 6, failed: 0 });
+    // The reconcile schedule may have run meanwhile and repaired carol's leave: a drift.found besides.
+    const counts = (await call('GET', '/webhook')).body.deliveries as Record<string, number>;
+    expect(counts).toMatchObject({ pending: 0, failed: 0 });
+    expect(counts.delivered).toBe(firstArrivals(receiver.received).length);
 
     for (const r of receiver.received) {
       expect(verifyWebhookSignature(SECRET, r.raw, r.signature)).toMatchObject({ ok: true });
       expect(r.body.id).toBe(r.id);
       expect(r.body.tenant).toBe(fx.tenant);
     }
-    const unique = firstArrivals(receiver.received);
+    const unique = firstArrivals(receiver.received).filter((r) => r.type !== 'drift.found');
     expect(unique).toHaveLength(6);
     const repeats = receiver.received.length - unique.length;
     expect(repeats).toBeGreaterThanOrEqual(1);
@@ -172,13 +180,16 @@ describe('deliveries', () => {
   }, 240_000);
 
   it("delivers the reconciler's drift fix (carol back in) after the leave it repaired", async () => {
-    const before = receiver.received.length;
-    await fx.api.temporal.schedule.getHandle(reconcileWorkflowId(fx.tenant)).trigger();
+    // Unless the schedule has run since the leave already.
+    if (!receiver.received.some((r) => r.type === 'drift.found'))
+      await fx.api.temporal.schedule.getHandle(reconcileWorkflowId(fx.tenant)).trigger();
     const drift = await eventually(
-      async () => receiver.received.slice(before).find((r) => r.type === 'drift.found'),
+      async () => receiver.received.find((r) => r.type === 'drift.found'),
       120_000,
       'a drift.found delivery',
     );
+    const arrivals = firstArrivals(receiver.received);
+    expect(arrivals.indexOf(drift)).toBeGreaterThan(arrivals.findIndex((r) => r.type === 'member.left'));
     expect(drift.body).toMatchObject({ room: { slug: 'hooks-one', roomId: rooms.one } });
     expect(JSON.stringify(drift.body.actions)).toContain('carol');
     expect(verifyWebhookSignature(SECRET, drift.raw, drift.signature).ok).toBe(true);
