@@ -49,22 +49,32 @@ async function post(url: string, secret: string, id: string, type: string, body:
   }
 }
 
-/** The text of activities/rooms/context.ts `reachableOrFail`: the room is gone, not a passing failure. */
-const ROOM_GONE = /is gone from the homeserver/;
+type Finding = { kind: string; slug: string; type: 'drift.found' | 'room.missing'; detail: Record<string, unknown> };
 
-/** The reconcile run's findings as webhook events: drift fixed per room, rooms gone. */
-export function reconcileFindings(fixes: unknown) {
+/**
+ * The reconcile run's findings as webhook events: drift fixed per room, and each room whose pass
+ * failed that `isGone` finds gone from the homeserver (at most 50 rooms checked per run).
+ */
+export async function reconcileFindings(
+  fixes: unknown,
+  isGone: (kind: string, slug: string) => Promise<boolean>,
+): Promise<Finding[]> {
   const f = (fixes ?? {}) as { fixes?: { room: string; actions: string[] }[]; failures?: { room: string; error: string }[] };
   const at = (room: string) => {
     const i = room.indexOf('/');
     return { kind: room.slice(0, i), slug: room.slice(i + 1) };
   };
-  return [
-    ...(f.fixes ?? []).map((x) => ({ ...at(x.room), type: 'drift.found' as const, detail: { actions: x.actions.slice(0, 100) } })),
-    ...(f.failures ?? [])
-      .filter((x) => ROOM_GONE.test(x.error))
-      .map((x) => ({ ...at(x.room), type: 'room.missing' as const, detail: { error: x.error.slice(0, ERROR_MAX) } })),
-  ];
+  const findings: Finding[] = (f.fixes ?? []).map((x) => ({
+    ...at(x.room),
+    type: 'drift.found',
+    detail: { actions: x.actions.slice(0, 100) },
+  }));
+  for (const x of (f.failures ?? []).slice(0, 50)) {
+    const room = at(x.room);
+    if (await isGone(room.kind, room.slug).catch(() => false))
+      findings.push({ ...room, type: 'room.missing', detail: { error: String(x.error).slice(0, ERROR_MAX) } });
+  }
+  return findings;
 }
 
 export function createWebhookActivities(deps: WebhookActivityDeps) {

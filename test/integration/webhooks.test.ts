@@ -229,4 +229,24 @@ describe('deliveries', () => {
     expect(verifyWebhookSignature(SECRET, resumed.raw, resumed.signature).ok).toBe(true);
     expect((await deliveries('pending')).length).toBe(0);
   }, 180_000);
+
+  it('a room gone from the homeserver (here: the bot made to leave it) is delivered as room.missing by the reconciler', async () => {
+    const roomId = await eventRoomWith(fx.api, fx.tenant, 'hooks-gone', ['alice']);
+    const left = await fetch(`${fx.config.matrix.homeserverUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/leave`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fx.config.matrix.asToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(left.status).toBe(200);
+    await fx.api.temporal.schedule.getHandle(reconcileWorkflowId(fx.tenant)).trigger();
+    const missing = await eventually(
+      async () => receiver.received.find((r) => r.type === 'room.missing'),
+      120_000,
+      'a room.missing delivery',
+    );
+    expect(missing.body).toMatchObject({ room: { kind: 'event', slug: 'hooks-gone', roomId } });
+    expect(verifyWebhookSignature(SECRET, missing.raw, missing.signature).ok).toBe(true);
+    // The bot's own leave is the service's doing, not news for the platform.
+    expect(receiver.received.filter((r) => r.type === 'member.left' && (r.body.room as { roomId: string }).roomId === roomId)).toEqual([]);
+  }, 180_000);
 });

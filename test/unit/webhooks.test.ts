@@ -102,17 +102,27 @@ describe('which Matrix events become deliveries', () => {
     expect(webhookDeliveryId('message.posted', '$e2')).not.toBe(a);
   });
 
-  it("turns a reconcile run's fixes into drift.found and only its gone rooms into room.missing", () => {
-    const findings = reconcileFindings({
-      fixes: [{ room: 'event/meetup', actions: ['joined @a:hs'] }],
-      failures: [
-        { room: 'group/hikers', error: 'room !x:hs of t/group/hikers is gone from the homeserver (or the bot was removed); not creating an empty replacement' },
-        { room: 'event/other', error: 'the homeserver is unavailable' },
-      ],
-    });
+  it("turns a reconcile run's fixes into drift.found, and only its failed rooms found gone into room.missing", async () => {
+    const checked: string[] = [];
+    const findings = await reconcileFindings(
+      {
+        fixes: [{ room: 'event/meetup', actions: ['joined @a:hs'] }],
+        failures: [
+          { room: 'group/hikers', error: 'Workflow Update failed' },
+          { room: 'event/other', error: 'the homeserver is unavailable' },
+          { room: 'event/unsure', error: 'Workflow Update failed' },
+        ],
+      },
+      async (kind, slug) => {
+        checked.push(`${kind}/${slug}`);
+        if (slug === 'unsure') throw new Error('homeserver down');
+        return slug === 'hikers';
+      },
+    );
+    expect(checked).toEqual(['group/hikers', 'event/other', 'event/unsure']);
     expect(findings).toEqual([
       { kind: 'event', slug: 'meetup', type: 'drift.found', detail: { actions: ['joined @a:hs'] } },
-      { kind: 'group', slug: 'hikers', type: 'room.missing', detail: { error: expect.stringContaining('is gone') } },
+      { kind: 'group', slug: 'hikers', type: 'room.missing', detail: { error: 'Workflow Update failed' } },
     ]);
   });
 });
