@@ -3,7 +3,7 @@
  * event log's writer (webhook-outbox.ts) calls it inside the transaction that stores the events.
  */
 import { createHash } from 'node:crypto';
-import { WEBHOOK_BODY_MAX_CHARS, type WebhookEventType } from '../../vocabulary/webhooks.js';
+import { WEBHOOK_BODY_MAX_CHARS, WEBHOOK_PAYLOAD_MAX_BYTES, type WebhookEventType } from '../../vocabulary/webhooks.js';
 
 /** A Matrix event as the appservice pushed it (timeline events only). */
 export interface WebhookSourceEvent {
@@ -84,4 +84,13 @@ export function webhookCandidate(e: WebhookSourceEvent, serviceUserId: string | 
   if (e.type === 'm.room.message' || e.type === 'm.room.encrypted') return message(e, eventId, sender);
   if (e.type === 'm.room.member') return membership(e, eventId, sender);
   return null;
+}
+
+/**
+ * The payload within WEBHOOK_PAYLOAD_MAX_BYTES as sent (JSON escapes can make a cut text several
+ * times its length): over it, the free texts (`body`, `reason`) are left out and `truncated` says so.
+ */
+export function boundedPayload(payload: Record<string, unknown>): Record<string, unknown> {
+  if (Buffer.byteLength(JSON.stringify(payload)) <= WEBHOOK_PAYLOAD_MAX_BYTES) return payload;
+  return { ...payload, ...('body' in payload ? { body: null } : {}), ...('reason' in payload ? { reason: null } : {}), truncated: true };
 }

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import type { Db } from './db.js';
-import { webhookCandidate, webhookDeliveryId, type WebhookCandidate, type WebhookSourceEvent } from './webhook-events.js';
+import { boundedPayload, webhookCandidate, webhookDeliveryId, type WebhookCandidate, type WebhookSourceEvent } from './webhook-events.js';
 import { WEBHOOK_MAX_PENDING, type WebhookEventType } from '../../vocabulary/webhooks.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -115,7 +115,14 @@ export async function enqueueFromEvents(
       tenant: room.tenant,
       roomKey: c.roomId,
       type: c.type,
-      payload: { id, type: c.type, tenant: room.tenant, room: { kind: room.kind, slug: room.slug, roomId: c.roomId }, ...users, ...c.data },
+      payload: boundedPayload({
+        id,
+        type: c.type,
+        tenant: room.tenant,
+        room: { kind: room.kind, slug: room.slug, roomId: c.roomId },
+        ...users,
+        ...c.data,
+      }),
     };
   });
   return insertDeliveries(client, rows);

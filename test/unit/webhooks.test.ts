@@ -7,9 +7,9 @@ import { describe, expect, it } from '@jest/globals';
 import { createHmac } from 'node:crypto';
 import { verifyWebhookSignature } from '../../client/webhook-signature.js';
 import { signWebhook } from '../../lib/webhook-signature.js';
-import { webhookCandidate, webhookDeliveryId } from '../../adapters/store/webhook-events.js';
+import { boundedPayload, webhookCandidate, webhookDeliveryId } from '../../adapters/store/webhook-events.js';
 import { reconcileFindings } from '../../activities/webhooks.js';
-import { WEBHOOK_BACKOFF, WEBHOOK_BODY_MAX_CHARS, webhookBackoffMs } from '../../vocabulary/webhooks.js';
+import { WEBHOOK_BACKOFF, WEBHOOK_BODY_MAX_CHARS, WEBHOOK_PAYLOAD_MAX_BYTES, webhookBackoffMs } from '../../vocabulary/webhooks.js';
 
 const SECRET = 'whsec-0123456789abcdef';
 const BODY = JSON.stringify({ id: 'wh_1', type: 'message.posted', body: 'héllo ✓' });
@@ -92,6 +92,17 @@ describe('which Matrix events become deliveries', () => {
     expect(webhookCandidate(ev('m.room.member', '@a:hs', { membership: 'join' }, '@a:hs'), BOT)).toBeNull();
     expect(webhookCandidate(ev('m.room.member', BOT, { membership: 'leave' }, '@a:hs'), BOT)).toBeNull();
     expect(webhookCandidate(ev('m.room.topic', '@a:hs', { topic: 't' }, ''), BOT)).toBeNull();
+  });
+
+  it('keeps a payload under its byte bound even when the cut text escapes to several times its length', () => {
+    const escaped = webhookCandidate(ev('m.room.message', '@a:hs', { msgtype: 'm.text', body: '\u0001'.repeat(10_000) }), BOT)!;
+    const raw = { id: 'wh_x', type: escaped.type, ...escaped.data };
+    expect(Buffer.byteLength(JSON.stringify(raw))).toBeGreaterThan(WEBHOOK_PAYLOAD_MAX_BYTES);
+    const bounded = boundedPayload(raw);
+    expect(Buffer.byteLength(JSON.stringify(bounded))).toBeLessThanOrEqual(WEBHOOK_PAYLOAD_MAX_BYTES);
+    expect(bounded).toMatchObject({ body: null, truncated: true, eventId: escaped.eventId });
+    const small = { id: 'wh_y', body: 'hi', truncated: false };
+    expect(boundedPayload(small)).toBe(small);
   });
 
   it('gives each event and type one stable, header-safe delivery id', () => {
