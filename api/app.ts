@@ -27,6 +27,7 @@ import { messageChangesRoutes } from './routes/message-changes.js';
 import { SEARCH_PREFIX, searchRoutes } from './routes/search.js';
 import { docsRoutes } from './routes/docs.js';
 import { isMediaUploadPath, mediaRoutes } from './routes/media.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { openApiDocument } from './spec/openapi.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -95,6 +96,7 @@ export function createApp(deps: AppDeps) {
   app.route(MY_ROOMS_PREFIX, myRoomsRoutes(deps));
   app.route(MESSAGES_PREFIX, messageChangesRoutes(deps));
   app.route(SEARCH_PREFIX, searchRoutes(deps));
+  app.route('/', webhookRoutes(deps));
   app.route('/', realtimeRoutes());
   app.route(APPSERVICE_PREFIX, appserviceRoutes(deps));
   app.route(

@@ -13,6 +13,7 @@
  * ```
  */
 import { transport, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
+import { webhookCalls } from './webhooks.js';
 import type {
   DeleteMessageInput,
   DmInput,
@@ -52,6 +53,8 @@ import type {
 } from './types.js';
 
 export * from './types.js';
+export * from './webhook-signature.js';
+export type { WebhookDeliveryPage, WebhookDeliveryQuery, WebhookSubscription, WebhookSubscriptionInput } from './webhooks.js';
 export { MatrixOrchestratorError, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 
 const seg = encodeURIComponent;
@@ -199,6 +202,7 @@ export function createClient(options: ClientOptions) {
     },
     operations,
     /** `GET /healthz`: the process is alive. */
+    webhooks: webhookCalls(json),
     health: async (opts?: CallOptions) =>
       (await (await send('GET', '/healthz', undefined, opts, { auth: false })).json()) as { status: 'ok' },
     /** `GET /readyz`: database, Temporal and homeserver checks; an unready (503) answer is returned, not thrown. */

@@ -14,6 +14,7 @@ import { createRoomEncryption } from '../adapters/store/room-encryption.js';
 import { sentNotifier } from '../adapters/store/sent-notices.js';
 import { createUserStore } from '../adapters/store/users.js';
 import type { Config } from '../lib/config.js';
+import { createWebhookStore } from '../adapters/store/webhooks.js';
 import { TokenCipher } from '../lib/token-cipher.js';
 import { createWorkflowGateway } from './gateway.js';
 
@@ -72,6 +73,7 @@ export async function createWorkerDependencies(
       aliases: createMatrixAliases({ homeserverUrl: config.matrix.homeserverUrl, asToken: config.matrix.asToken }),
       slugs: createRoomSlugStore(db),
       oldAliasKeepMs: config.rooms.oldAliasKeepSeconds * 1000,
+      webhooks: createWebhookStore(db, cipher),
     },
     async close() {
       await closeTemporal();

@@ -8,6 +8,7 @@ import { createWorkerMetrics, freeLoopbackPort } from './metrics.js';
 import { sdkLogger } from './sdk-logger.js';
 import { createWorker } from './worker.js';
 import { startOutboxSweeper } from './outbox-sweeper.js';
+import { startWebhookSweeper } from './webhook-sweeper.js';
 
 const config = configOrExit(loadConfig);
 const log = createLogger('worker', config.logLevel);
@@ -61,12 +62,16 @@ const http = await startWorkerHttp({
 
 // Accepted messages their API did not finish (decision 0036): taken up by whichever worker runs.
 const sweeper = startOutboxSweeper({ client: deps.client, config, db: deps.db, log: log.child({ component: 'outbox' }) });
+// Webhook deliveries recorded with their events: each room's workflow is told (decision 0049).
+const webhookSweeper = deps.activities.webhooks
+  ? startWebhookSweeper({ client: deps.client, config, webhooks: deps.activities.webhooks, log: log.child({ component: 'webhooks' }) })
+  : null;
 
 log.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, http: http.url }, 'worker running');
 try {
   await worker.run();
 } finally {
-  await sweeper.stop();
+  await Promise.all([sweeper.stop(), webhookSweeper?.stop()]);
   await Promise.allSettled([http.close(), connection.close(), deps.close()]);
 }
 log.info('worker stopped');

@@ -21,6 +21,7 @@ interface Arg {
   userSlug?: string;
   userId?: string;
   roomId?: string;
+  roomKey?: string;
   displayName?: string;
   renew?: boolean;
   staleGeneration?: number;
@@ -98,6 +99,7 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
   // reconciliation
   listActiveRooms: (a) => `List the active rooms of tenant ${typeof a === 'string' ? a : (a.tenant ?? '?')}`,
   reconcileRoom: (a) => `Ask the workflow of ${room(a)} to repair drift`,
+  attemptWebhookDelivery: (a) => `Deliver the next webhook delivery of ${a.tenant ?? '?'} for ${a.roomKey ?? '?'}`,
   recordReconcileRun: (a) => `Record what reconciling tenant ${a.tenant ?? '?'} fixed (${a.rooms ?? 0} rooms)`,
 };
 

@@ -6,3 +6,4 @@ export { reconcileTenantWorkflow } from './reconcile.js';
 export { sendMessageWorkflow } from './send-message.js';
 export { ephemeralWorkflow } from './ephemeral.js';
 export { provisionUsersBatchWorkflow } from './provision-users-batch.js';
+export { webhookRoomWorkflow } from './webhook-room.js';

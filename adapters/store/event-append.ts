@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { rollback, type Db } from './db.js';
 import { encryptionTurnedOn, markEncrypted } from './room-encryption.js';
+import { enqueueFromEvents } from './webhook-outbox.js';
 
 /** One event as the appservice received it: a room timeline event, or an ephemeral one (typing, receipts). */
 export interface IncomingEvent {
@@ -133,7 +134,12 @@ async function insertRows(client: Queryable, { events: c, members }: ReturnType<
  * content (a homeserver that restarted its numbering) is a new transaction. An event stored before
  * is skipped either way.
  */
-export async function appendTransaction(db: Db, txnId: string, events: IncomingEvent[]): Promise<AppendResult> {
+export async function appendTransaction(
+  db: Db,
+  txnId: string,
+  events: IncomingEvent[],
+  opts: { serviceUserId?: string } = {},
+): Promise<AppendResult> {
   const client = await db.connect();
   try {
     await client.query('BEGIN');
@@ -161,6 +167,8 @@ export async function appendTransaction(db: Db, txnId: string, events: IncomingE
     await insertRows(client, columns);
     // A Matrix client turned encryption on: the service never sends plaintext there again (decision 0046).
     await markEncrypted(client, encryptionTurnedOn(fresh));
+    // The platform's webhook deliveries commit with the events they come from (decision 0049).
+    await enqueueFromEvents(client, fresh.filter((e) => !e.ephemeral).map((e) => e.event), opts.serviceUserId);
     await client.query('UPDATE relay_log_head SET last_seq = $1', [columns.last]);
     // Delivered to every listening API instance when (and only if) this transaction commits.
     await client.query('SELECT pg_notify($1, $2)', [LOG_CHANNEL, String(columns.last)]);

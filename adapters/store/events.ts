@@ -76,9 +76,10 @@ const toRow = (r: RowShape): LogRow => ({
   slug: r.slug,
 });
 
-export function createEventLog(db: Db): EventLog {
+/** `serviceUserId`: the bot, whose own events are no news to the platform's webhooks (decision 0049). */
+export function createEventLog(db: Db, opts: { serviceUserId?: string } = {}): EventLog {
   return {
-    append: (txnId, events) => appendTransaction(db, txnId, events),
+    append: (txnId, events) => appendTransaction(db, txnId, events, opts),
 
     async lastTransactionNumber() {
       // The latest, not the highest: Synapse on SQLite numbers anew after a restart.

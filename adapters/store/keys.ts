@@ -1,6 +1,7 @@
 import type { TokenCipher } from '../../lib/token-cipher.js';
 import { UndecryptableTokenError } from '../../lib/token-cipher.js';
 import type { Db } from './db.js';
+import { webhookSecretAad } from './webhooks.js';
 
 const aad = (tenant: string, slug: string): string => `matrix-token:${tenant}:${slug}`;
 
@@ -58,6 +59,23 @@ export async function rotateTokenKeys(db: Db, cipher: TokenCipher, batchSize = 5
       rotated += u.rowCount ?? 0;
     }
   }
+  await rotateWebhookSecrets(db, cipher);
   const active = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM matrix_users WHERE token_key_id = $1', [cipher.activeKey]);
   return { activeKeyId: cipher.activeKey, rotated, alreadyActive: active.rows[0]!.n - rotated };
+}
+
+/** Webhook secrets are sealed with the same keys (migrations/014): re-sealed under the active one with the tokens. */
+async function rotateWebhookSecrets(db: Db, cipher: TokenCipher): Promise<void> {
+  const r = await db.query<{ tenant: string; secret_key_id: string; secret_ciphertext: Buffer }>(
+    'SELECT tenant, secret_key_id, secret_ciphertext FROM webhook_subscriptions WHERE secret_key_id <> $1',
+    [cipher.activeKey],
+  );
+  for (const row of r.rows) {
+    const aad = webhookSecretAad(row.tenant);
+    const sealed = cipher.seal(cipher.open({ keyId: row.secret_key_id, ciphertext: row.secret_ciphertext }, aad), aad);
+    await db.query(
+      `UPDATE webhook_subscriptions SET secret_ciphertext = $2, secret_key_id = $3 WHERE tenant = $1 AND secret_ciphertext = $4`,
+      [row.tenant, sealed.ciphertext, sealed.keyId, row.secret_ciphertext],
+    );
+  }
 }

@@ -67,7 +67,7 @@ export interface RelayHub {
 
 export function createRelayHub(deps: { config: Config; db: Db; temporal: Client; logger: Logger }): RelayHub {
   const { config, logger } = deps;
-  const log = createEventLog(deps.db);
+  const log = createEventLog(deps.db, { serviceUserId: `@${config.matrix.botLocalpart}:${config.matrix.serverName}` });
   const homeserver = createRelayHomeserver(config);
   const users = createUserDirectory(config, deps.db);
   // Sends answered as soon as the worker says the homeserver has them (decision 0018).

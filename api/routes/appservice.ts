@@ -146,7 +146,8 @@ const ops = {
 export const appserviceOperations: Operation[] = Object.values(ops);
 
 export function appserviceRoutes(deps: Pick<AppDeps, 'config' | 'db' | 'log' | 'relay'>) {
-  const eventLog = deps.relay?.log ?? createEventLog(deps.db);
+  const { botLocalpart, serverName } = deps.config.matrix;
+  const eventLog = deps.relay?.log ?? createEventLog(deps.db, { serviceUserId: `@${botLocalpart}:${serverName}` });
   return new Hono<ApiEnv, BlankSchema, typeof APPSERVICE_PREFIX>()
     .use(
       '/*',

@@ -25,6 +25,7 @@ import { roomsOperations } from '../routes/rooms.js';
 import { usersOperations } from '../routes/users.js';
 import { usersBatchOperations } from '../routes/users-batch.js';
 import { memberListOperations } from '../routes/room-members.js';
+import { webhookOperations } from '../routes/webhooks.js';
 import type { JsonSchema } from './schema.js';
 
 /** Every documented operation; test/unit/openapi.test.ts checks these are exactly the app's routes. */
@@ -41,6 +42,7 @@ export function apiOperations(): Operation[] {
     ...myRoomsOperations,
     ...messageChangesOperations,
     ...searchOperations,
+    ...webhookOperations,
     ...realtimeOperations,
     ...healthOperations,
     ...metricsOperations,
