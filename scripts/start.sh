@@ -43,7 +43,7 @@ cat <<EOT
 
 matrix-orchestrator is running (stack "$STACK_NAME"):
   API           $api            (health: $api/healthz)
-  Demo          $api/demo/      (realtime relay; sign in with: npm run -s dev-user-token -- --tenant T --user U)
+  Demo          $api/demo/      (chat; sign in with: npm run -s dev-user-token -- --tenant T --user U)
   Worker        http://127.0.0.1:$WORKER_HTTP_PORT       (/metrics, /healthz, /readyz)
   Temporal UI   $TEMPORAL_UI_URL
   Temporal      $TEMPORAL_ADDRESS    (CLI: $TEMPORAL_CLI --address $TEMPORAL_ADDRESS workflow list)

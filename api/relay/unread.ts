@@ -69,20 +69,31 @@ export function createUnreadWatch(deps: {
   let running: Promise<void> = Promise.resolve();
   let closed = false;
 
+  // One read per user at a time for `hello`: a user opening many sockets at once (tabs restored, a
+  // reconnect storm) costs the homeserver one sync, not one per socket.
+  const hellos = new Map<string, Promise<Map<string, RoomSummary> | null>>();
+  async function read(session: Pick<Session, 'user'>, rooms?: readonly string[]) {
+    try {
+      const { tenant, userSlug } = session.user;
+      const user = { tenant, slug: userSlug };
+      return await roomSummariesAs(deps.identity, deps.homeserverUrl, user, { rooms, timeoutMs: UNREAD_TIMEOUT_MS });
+    } catch (err) {
+      deps.logger.warn({ err, userId: session.user.userId }, 'relay: could not read unread counts from the homeserver');
+      return null;
+    }
+  }
+
   const watch: UnreadWatch = {
-    async summaries(session, rooms) {
-      if (!session.user.canActAs) return null;
-      try {
-        const { tenant, userSlug } = session.user;
-        const user = { tenant, slug: userSlug };
-        return await roomSummariesAs(deps.identity, deps.homeserverUrl, user, { rooms, timeoutMs: UNREAD_TIMEOUT_MS });
-      } catch (err) {
-        deps.logger.warn(
-          { err, userId: session.user.userId },
-          'relay: could not read unread counts from the homeserver',
-        );
-        return null;
+    summaries(session, rooms) {
+      if (!session.user.canActAs) return Promise.resolve(null);
+      if (rooms) return read(session, rooms);
+      const key = session.user.userId;
+      let shared = hellos.get(key);
+      if (!shared) {
+        shared = read(session).finally(() => hellos.delete(key));
+        hellos.set(key, shared);
       }
+      return shared;
     },
     notice(rows) {
       if (closed) return;

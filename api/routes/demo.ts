@@ -37,7 +37,7 @@ export const demoOperations = Object.values(ops);
 
 /**
  * `GET /demo/`: the relay's demo page (static, no build step): sign in with a user JWT, see your
- * rooms, live messages and typing, send. `GET /` points there.
+ * rooms with unread counts, live messages, typing, attachments, replies, edits, reactions, deleting and search. `GET /` points there.
  */
 export function demoRoutes() {
   let page: Promise<string> | null = null;
@@ -55,7 +55,7 @@ export function demoRoutes() {
       // The page talks only to this origin (HTTP and its WebSocket); nothing else may frame or script it.
       c.header(
         'content-security-policy',
-        `default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws://${host} wss://${host}; frame-ancestors 'none'`,
+        `default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self'; media-src 'self'; connect-src 'self' ws://${host} wss://${host}; frame-ancestors 'none'`,
       );
       return c.html(await page);
     });

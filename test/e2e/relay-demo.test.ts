@@ -71,7 +71,7 @@ async function signIn(slug: string): Promise<Page> {
   await page.fill('#token', await userToken(config, tenant, slug));
   await page.click('#signin-button');
   await page.waitForSelector('#status:text("live")');
-  await page.waitForSelector('#rooms li:text("Launch party")');
+  await page.waitForSelector('#rooms li:has-text("Launch party")');
   return page;
 }
 
@@ -87,8 +87,11 @@ it('two users in Chromium: one types and sends, the other sees "typing" and then
   await bob.waitForSelector('#messages li:has-text("Hello Bob")', { timeout: 30_000 });
   // The typing line empties once Alice's "stopped typing" arrives.
   await bob.waitForSelector('#typing:empty', { state: 'attached', timeout: 30_000 });
-  const line = await bob.textContent('#messages li:has-text("Hello Bob")');
-  expect(line).toBe('AliceHello Bob');
+  const line = bob.locator('#messages li:has-text("Hello Bob")');
+  expect([await line.locator('.sender').textContent(), await line.locator('.body').textContent()]).toEqual([
+    'Alice',
+    'Hello Bob',
+  ]);
   // Alice's own pending echo became the real message (no duplicate).
   await alice.waitForSelector('#messages li:not(.pending):has-text("Hello Bob")');
   expect(await alice.locator('#messages li:has-text("Hello Bob")').count()).toBe(1);
