@@ -17,6 +17,7 @@ import { sendFailureOf } from '../starters/send-failure.js';
 import { startSendMessage } from '../starters/starters.js';
 import type { SendMessageResult } from '../vocabulary/contract.js';
 import { messageWorkflowId } from '../vocabulary/ids.js';
+import { periodic } from '../lib/periodic.js';
 
 /** How often the outbox is read. */
 export const SWEEP_EVERY_MS = 2_000;
@@ -79,9 +80,6 @@ export interface OutboxSweeper {
 
 export function startOutboxSweeper(deps: { client: Client; config: Config; db: Db; log: Logger }): OutboxSweeper {
   const outbox = createMessageOutbox(deps.db);
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
   let prunedAt = 0;
   const sweep = async (): Promise<SweepOutcome[]> => {
     const rows = await outbox.pending(SWEEP_AFTER_MS, BATCH);
@@ -90,7 +88,10 @@ export function startOutboxSweeper(deps: { client: Client; config: Config; db: D
       try {
         outcomes.push(await sweepRow(deps.client, deps.config, outbox, row));
       } catch (err) {
-        deps.log.warn({ err, tenant: row.tenant, userSlug: row.userSlug, txnId: row.txnId }, 'outbox sweep: row left pending');
+        deps.log.warn(
+          { err, tenant: row.tenant, userSlug: row.userSlug, txnId: row.txnId },
+          'outbox sweep: row left pending',
+        );
       }
     }
     if (rows.length > 0) deps.log.info({ rows: rows.length, outcomes }, 'outbox sweep');
@@ -100,20 +101,8 @@ export function startOutboxSweeper(deps: { client: Client; config: Config; db: D
     }
     return outcomes;
   };
-  const tick = (): void => {
-    running = sweep()
-      .catch((err: unknown) => deps.log.warn({ err }, 'outbox sweep failed; next in a moment'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, SWEEP_EVERY_MS);
-      });
-  };
-  timer = setTimeout(tick, SWEEP_EVERY_MS);
-  return {
-    sweep,
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  const loop = periodic(SWEEP_EVERY_MS, sweep, (err: unknown) =>
+    deps.log.warn({ err }, 'outbox sweep failed; next in a moment'),
+  );
+  return { sweep, stop: () => loop.stop() };
 }

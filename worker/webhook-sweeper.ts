@@ -10,6 +10,7 @@ import type { WebhookStore } from '../adapters/store/webhooks.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/log.js';
 import { wakeWebhookRoom } from '../starters/webhooks.js';
+import { periodic } from '../lib/periodic.js';
 
 export const WEBHOOK_SWEEP_EVERY_MS = 1_000;
 /** Delivered and failed rows are kept this long for the deliveries route, then deleted. */
@@ -32,9 +33,6 @@ export function startWebhookSweeper(deps: {
   webhooks: WebhookStore;
   log: Logger;
 }): WebhookSweeper {
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = false;
   let prunedAt = 0;
   let staleAt = Date.now();
   const sweep = async (): Promise<number> => {
@@ -46,7 +44,10 @@ export function startWebhookSweeper(deps: {
         await deps.webhooks.markDispatched(room.seqs);
         told += 1;
       } catch (err) {
-        deps.log.warn({ err, tenant: room.tenant, roomKey: room.roomKey }, 'webhook sweep: room left for the next sweep');
+        deps.log.warn(
+          { err, tenant: room.tenant, roomKey: room.roomKey },
+          'webhook sweep: room left for the next sweep',
+        );
       }
     }
     if (Date.now() - staleAt > STALE_EVERY_MS) {
@@ -62,20 +63,8 @@ export function startWebhookSweeper(deps: {
     }
     return told;
   };
-  const tick = (): void => {
-    running = sweep()
-      .catch((err: unknown) => deps.log.warn({ err }, 'webhook sweep failed; next in a moment'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, WEBHOOK_SWEEP_EVERY_MS);
-      });
-  };
-  timer = setTimeout(tick, WEBHOOK_SWEEP_EVERY_MS);
-  return {
-    sweep,
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  const loop = periodic(WEBHOOK_SWEEP_EVERY_MS, sweep, (err: unknown) =>
+    deps.log.warn({ err }, 'webhook sweep failed; next in a moment'),
+  );
+  return { sweep, stop: () => loop.stop() };
 }

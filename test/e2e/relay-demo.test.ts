@@ -7,10 +7,9 @@ import { mkdir } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { launchBrowser } from '../helpers/browser.js';
-import { eventually, ROOT, stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
-import { matrixRequest } from '../../adapters/matrix/http.js';
+import { ROOT, stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { startWorker, type RunningProcess } from '../helpers/processes.js';
-import { startApi, userToken } from '../helpers/relay.js';
+import { startApi, untilPushesArrive, userToken } from '../helpers/relay.js';
 
 const taskQueue = uniqueTaskQueue('demo');
 const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, API_WAIT_MS: '60000' });
@@ -42,19 +41,7 @@ beforeAll(async () => {
     });
     expect(res.status).toBe(200);
   }
-  // Until this API listened, Synapse could not push; it now catches up, in order, and drops typing
-  // notifications meanwhile (its appservice recovery mode). A probe sent now arriving means caught up.
-  const probe = await matrixRequest<{ event_id: string }>(config.matrix.homeserverUrl, {
-    method: 'PUT',
-    path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/probe-${tenant}`,
-    token: config.matrix.asToken,
-    body: { msgtype: 'm.notice', body: 'probe' },
-  });
-  await eventually(
-    async () => (await api.db.query('SELECT 1 FROM relay_events WHERE event_id = $1', [probe.event_id])).rowCount,
-    180_000,
-    'Synapse to catch up with its appservice pushes',
-  );
+  await untilPushesArrive(api, config, roomId);
   browser = await launchBrowser();
 }, 420_000);
 afterAll(async () => {
