@@ -1,7 +1,7 @@
 // The appservice pass of `npm test` (scripts/test.sh): the integration files that act as users,
 // run a second time with MATRIX_IDENTITY_MODE=appservice against the stack's synapse-as (password
 // login off, no admin user; only the appservice's tokens). Between them they cover provisioning,
-// rooms and membership, sends, typing, receipts, history, the relay, user renames and attachments; the rest of the suite does
+// rooms and membership, sends, typing, receipts, history, the relay, user renames, attachments and the room list's unread counts; the rest of the suite does
 // not depend on the identity mode, or asserts admin-mode specifics (tokens.test.js: token renewal;
 // key-rotation.test.js: stored tokens re-encrypted), and runs once, in admin mode.
 // appservice-mode.test.js runs here only. See docs/decisions/0027-one-identity-adapter.md.
@@ -19,6 +19,7 @@ export const APPSERVICE_FILES = [
   'user-rename',
   'media',
   'encrypted-rooms',
+  'room-list',
 ];
 
 export default {

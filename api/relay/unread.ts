@@ -73,8 +73,8 @@ export function createUnreadWatch(deps: {
     async summaries(session, rooms) {
       if (!session.user.canActAs) return null;
       try {
-        const { tenant, userSlug } = session.user;
-        const user = { tenant, slug: userSlug };
+        const { tenant, userSlug, userId } = session.user;
+        const user = { tenant, slug: userSlug, userId };
         return await roomSummariesAs(deps.identity, deps.homeserverUrl, user, { rooms, timeoutMs: UNREAD_TIMEOUT_MS });
       } catch (err) {
         deps.logger.warn(
@@ -144,12 +144,13 @@ export function createUnreadWatch(deps: {
   return watch;
 }
 
-const NOTHING_YET: RoomSummary = { unread: 0, highlights: 0, lastMessage: null };
+const NOTHING_YET: RoomSummary = { unread: 0, highlights: 0, unreadCapped: false, lastMessage: null };
 
 /** A room as the room list shows it: its names, the user's unread count and the last message. */
 export type ListedRoom<R> = R & {
   unread: number | null;
   highlights: number | null;
+  unreadCapped: boolean | null;
   lastMessage: RoomSummary['lastMessage'];
 };
 
@@ -165,7 +166,13 @@ export function withSummaries<R extends { roomId: string }>(
   const listed = rooms.map((r) => {
     // Synapse leaves a room without any message out of the filtered sync: nothing unread, no last message.
     const s = summaries ? (summaries.get(r.roomId) ?? NOTHING_YET) : null;
-    return { ...r, unread: s?.unread ?? null, highlights: s?.highlights ?? null, lastMessage: s?.lastMessage ?? null };
+    return {
+      ...r,
+      unread: s?.unread ?? null,
+      highlights: s?.highlights ?? null,
+      unreadCapped: s?.unreadCapped ?? null,
+      lastMessage: s?.lastMessage ?? null,
+    };
   });
   const ts = (r: ListedRoom<R>): number => r.lastMessage?.ts ?? -1;
   return listed
