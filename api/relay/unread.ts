@@ -24,7 +24,7 @@ export const UNREAD_CONCURRENCY = 4;
 /** The time one read of a user's counts may take (the hello waits for it). */
 export const UNREAD_TIMEOUT_MS = 3_000;
 
-const MOVES_COUNTS = new Set(['m.room.message', ENCRYPTED_EVENT, 'm.room.redaction']);
+const MOVES_COUNTS = new Set(['m.room.message', ENCRYPTED_EVENT, 'm.sticker', 'm.room.redaction']);
 
 interface Touched {
   kind: string | null;
