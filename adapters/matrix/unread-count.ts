@@ -61,11 +61,11 @@ const mentions = (e: Ev, userId: string): boolean => {
 
 /**
  * The unread messages of a timeline window (oldest first, as `/sync` gives it) for `userId`: those
- * after their read point — the latest event of the window their receipt points at, or their own
- * latest message (sending reads the room, as Matrix clients treat it). A receipt at an event
- * outside the window: the messages sent after the receipt's time. No read point at all: every
- * message in the window. `limited`: the homeserver has events before the window; with no read
- * point inside it, the count is a floor (`capped`).
+ * after their read point, the latest event of the window their receipt points at. Their own
+ * messages are not counted and do not read the room (Synapse's count in admin mode does not
+ * either: only a receipt does). A receipt at an event outside the window: the messages sent after
+ * the receipt's time. No receipt at all: every message in the window. `limited`: the homeserver
+ * has events before the window; with no read point inside it, the count is a floor (`capped`).
  */
 export function countUnread(
   events: readonly Ev[],
@@ -75,7 +75,7 @@ export function countUnread(
 ): CountedUnread {
   let from = -1;
   events.forEach((e, i) => {
-    if (receipts.has(e.event_id as string) || e.sender === userId) from = i;
+    if (receipts.has(e.event_id as string)) from = i;
   });
   let after = events.slice(from + 1);
   let capped = false;

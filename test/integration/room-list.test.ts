@@ -109,7 +109,13 @@ async function receiptOfAlice(roomId: string): Promise<string | null> {
 async function unreadAfterReceipt(roomId: string): Promise<number> {
   const receipt = await receiptOfAlice(roomId);
   const page = await matrixRequest<{
-    chunk: { type: string; event_id: string; sender: string; unsigned?: { redacted_because?: unknown } }[];
+    chunk: {
+      type: string;
+      event_id: string;
+      sender: string;
+      content: { 'm.relates_to'?: { rel_type?: string } };
+      unsigned?: { redacted_because?: unknown };
+    }[];
   }>(config.matrix.homeserverUrl, {
     method: 'GET',
     path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`,
@@ -118,8 +124,9 @@ async function unreadAfterReceipt(roomId: string): Promise<number> {
   });
   let count = 0;
   for (const e of page.chunk) {
-    if (e.event_id === receipt || e.sender === aliceId) break;
-    if (e.type === 'm.room.message' && !e.unsigned?.redacted_because) count++;
+    if (e.event_id === receipt) break;
+    const edit = e.content['m.relates_to']?.rel_type === 'm.replace';
+    if (e.type === 'm.room.message' && e.sender !== aliceId && !e.unsigned?.redacted_because && !edit) count++;
   }
   return count;
 }
@@ -249,4 +256,45 @@ describe("the user's room list", () => {
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ errcode: 'M_FORBIDDEN' });
   }, 60_000);
+
+  it("follows the homeserver's data through an edit, a redaction and the user's own message, alike in both modes", async () => {
+    const c = open[0]!;
+    const bob = await asPlatformUser(config, api.db, tenant, 'bob');
+    const put = (path: string, body: unknown) =>
+      matrixRequest<{ event_id: string }>(config.matrix.homeserverUrl, authorized(bob, { method: 'PUT', path, body }));
+    const room = encodeURIComponent(rooms.quiet!);
+    // Moves the room's data as `act` does, then waits for the frame with the count read independently.
+    const step = async (act: () => Promise<unknown>): Promise<number> => {
+      const from = c.frames.length;
+      await act();
+      const expected = await homeserverCount(rooms.quiet!);
+      await unreadOf(c, rooms.quiet!, expected, from);
+      return expected;
+    };
+    const target = await sayAsBob(api, tenant, 'quiet', 'to be edited');
+    const n = await step(() =>
+      put(`/_matrix/client/v3/rooms/${room}/send/m.room.message/edit-${Date.now()}`, {
+        msgtype: 'm.text',
+        body: '* edited',
+        'm.new_content': { msgtype: 'm.text', body: 'edited' },
+        'm.relates_to': { rel_type: 'm.replace', event_id: target },
+      }),
+    );
+    // Both modes agree (Synapse's count in admin mode): "hello quiet" and the edited one; the edit is not a message of its own.
+    expect(n).toBe(2);
+    const after = await step(() =>
+      put(`/_matrix/client/v3/rooms/${room}/redact/${encodeURIComponent(target)}/r-${Date.now()}`, {}),
+    );
+    expect(after).toBe(1);
+    // alice writes in the room: her message is not unread for her, and without a receipt the rest stays unread.
+    const own = await step(async () => {
+      const res = await api.post(`/v1/tenants/${tenant}/rooms/event/quiet/messages`, {
+        txnId: `own-${Date.now()}`,
+        body: 'mine',
+        userSlug: 'alice',
+      });
+      expect(res.status).toBe(200);
+    });
+    expect(own).toBe(1);
+  }, 90_000);
 });

@@ -69,12 +69,22 @@ describe('the count of a window', () => {
       capped: false,
     });
   });
-  it("takes the latest read point: the receipt or the user's own message", () => {
+  it("takes the latest receipt; the user's own messages neither count nor read the room", () => {
     const read = msg();
     const events = [read, msg(), msg({ sender: ME }), msg()];
-    expect(countUnread(events, new Map([[read.event_id, 1]]), ME, false).unread).toBe(1);
+    expect(countUnread(events, new Map([[read.event_id, 1]]), ME, false).unread).toBe(2);
     const later = [msg({ sender: ME }), msg(), msg()];
-    expect(countUnread(later, new Map([[later[2]!.event_id, 1]]), ME, false).unread).toBe(0);
+    expect(
+      countUnread(
+        later,
+        new Map([
+          [later[1]!.event_id, 1],
+          [later[2]!.event_id, 2],
+        ]),
+        ME,
+        false,
+      ).unread,
+    ).toBe(0);
   });
   it('leaves out edits and redacted messages after the receipt', () => {
     const read = msg();
