@@ -297,4 +297,38 @@ describe("the user's room list", () => {
     });
     expect(own).toBe(1);
   }, 90_000);
+
+  it("caps a count it makes at 50 and says so (appservice mode); admin mode gives Synapse's full count", async () => {
+    const busy = await eventRoomWith(api, tenant, 'busy', ['alice', 'bob']);
+    const room = encodeURIComponent(busy);
+    const [bob, alice] = [
+      await asPlatformUser(config, api.db, tenant, 'bob'),
+      await asPlatformUser(config, api.db, tenant, 'alice'),
+    ];
+    const say = (i: number) =>
+      matrixRequest<{ event_id: string }>(
+        config.matrix.homeserverUrl,
+        authorized(bob, {
+          method: 'PUT',
+          path: `/_matrix/client/v3/rooms/${room}/send/m.room.message/busy-${i}-${Date.now()}`,
+          body: { msgtype: 'm.text', body: `busy ${i}` },
+        }),
+      );
+    const first = await say(0);
+    // alice reads the first; then 55 more arrive, her receipt falls out of the window of 50.
+    await matrixRequest(
+      config.matrix.homeserverUrl,
+      authorized(alice, {
+        method: 'POST',
+        path: `/_matrix/client/v3/rooms/${room}/receipt/m.read/${encodeURIComponent(first.event_id)}`,
+        body: {},
+      }),
+    );
+    for (let i = 1; i <= 55; i++) await say(i);
+    expect(await homeserverCount(busy)).toBe(55);
+    const listed = (await listOverHttp()).find((r) => r.slug === 'busy')!;
+    expect(listed.lastMessage).toMatchObject({ body: 'busy 55' });
+    if (appservice) expect(listed).toMatchObject({ unread: 50, unreadCapped: true });
+    else expect(listed).toMatchObject({ unread: 55, unreadCapped: false });
+  }, 120_000);
 });
