@@ -1083,10 +1083,12 @@ export interface components {
         kind: 'event' | 'group' | 'dm';
         slug: string;
         name: string | null;
-        /** @description The homeserver's unread notification count for the user. */
+        /** @description The homeserver's unread notification count for the user; in the appservice identity mode, the messages after their read receipt (at most 50). */
         unread: number | null;
         /** @description Of those, the ones that mention the user. */
         highlights: number | null;
+        /** @description More are unread than `unread` says (appservice mode: at least 50). */
+        unreadCapped: boolean | null;
         lastMessage: {
           eventId: string;
           sender: string;

@@ -7,6 +7,7 @@
 import type { UserRef } from '../../vocabulary/contract.js';
 import type { Identity } from '../identity/types.js';
 import { authorized, matrixRequest } from './http.js';
+import { COUNTED_TYPES, countUnread, readReceiptsOf, UNREAD_CAP } from './unread-count.js';
 
 /** The message events a room list shows as the last message, and counts as unread. */
 const MESSAGE_TYPES = ['m.room.message', 'm.room.encrypted'];
@@ -23,15 +24,22 @@ export interface LastMessage {
 }
 
 export interface RoomSummary {
-  /** Synapse's `unread_notifications.notification_count` for the user: unread messages that notify. */
+  /**
+   * Synapse's `unread_notifications.notification_count` for the user: unread messages that notify.
+   * Where Synapse counts nothing (the appservice identity mode), counted from the same sync
+   * (adapters/matrix/unread-count.ts).
+   */
   unread: number;
   /** `unread_notifications.highlight_count`: of those, the ones that mention the user. */
   highlights: number;
+  /** Counted by us and more unread than the window holds: `unread` is a floor (always false in admin mode). */
+  unreadCapped: boolean;
   lastMessage: LastMessage | null;
 }
 
 interface SyncRoom {
-  timeline?: { events?: Record<string, unknown>[] };
+  timeline?: { events?: Record<string, unknown>[]; limited?: boolean };
+  ephemeral?: { events?: Record<string, unknown>[] };
   unread_notifications?: { notification_count?: number; highlight_count?: number };
 }
 
@@ -52,17 +60,21 @@ export function lastMessageOf(event: Record<string, unknown> | undefined): LastM
   };
 }
 
-/** The filter of the sync: the last message of each room (of `rooms` only, when given), nothing else. */
-export function summaryFilter(rooms?: readonly string[]): Record<string, unknown> {
+/**
+ * The filter of the sync: the last message of each room (of `rooms` only, when given), nothing
+ * else; `counting` (no server count): the last UNREAD_CAP messages and the read receipts too.
+ */
+export function summaryFilter(rooms?: readonly string[], counting = false): Record<string, unknown> {
   const none = { types: [] as string[] };
+  const timeline = counting ? { limit: UNREAD_CAP, types: COUNTED_TYPES } : { limit: 1, types: MESSAGE_TYPES };
   return {
     presence: none,
     account_data: none,
     room: {
       ...(rooms ? { rooms: [...rooms] } : {}),
-      timeline: { limit: 1, types: MESSAGE_TYPES, lazy_load_members: true },
+      timeline: { ...timeline, lazy_load_members: true },
       state: { ...none, lazy_load_members: true },
-      ephemeral: none,
+      ephemeral: counting ? { types: ['m.receipt'] } : none,
       account_data: none,
     },
   };
@@ -78,28 +90,50 @@ const freshTimeout = (): string => String(1 + ((Date.now() + nonce++) % 1_000_00
 export async function roomSummariesAs(
   identity: Identity,
   homeserverUrl: string,
-  user: UserRef,
+  /** `userId`: their Matrix id, whose receipts and own messages the count looks for. */
+  user: UserRef & { userId: string },
   opts: { rooms?: readonly string[]; timeoutMs?: number } = {},
 ): Promise<Map<string, RoomSummary>> {
+  // Synapse computes no push actions for an appservice's exclusive namespace, which the appservice
+  // mode needs: there every notification_count is 0, so the count is ours, from the same sync.
+  const counting = identity.mode === 'appservice';
   const r = await identity.actAs(user, (as) =>
     matrixRequest<{ rooms?: { join?: Record<string, SyncRoom> } }>(
       homeserverUrl,
       authorized(as, {
         method: 'GET',
         path: '/_matrix/client/v3/sync',
-        query: { filter: JSON.stringify(summaryFilter(opts.rooms)), timeout: freshTimeout(), set_presence: 'offline' },
+        query: {
+          filter: JSON.stringify(summaryFilter(opts.rooms, counting)),
+          timeout: freshTimeout(),
+          set_presence: 'offline',
+        },
         ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
       }),
     ),
   );
   const out = new Map<string, RoomSummary>();
   for (const [roomId, room] of Object.entries(r.rooms?.join ?? {})) {
-    const events = room.timeline?.events ?? [];
-    out.set(roomId, {
-      unread: room.unread_notifications?.notification_count ?? 0,
-      highlights: room.unread_notifications?.highlight_count ?? 0,
-      lastMessage: lastMessageOf(events[events.length - 1]),
-    });
+    out.set(roomId, counting ? counted(room, user.userId) : served(room));
   }
   return out;
+}
+
+function served(room: SyncRoom): RoomSummary {
+  const events = room.timeline?.events ?? [];
+  return {
+    unread: room.unread_notifications?.notification_count ?? 0,
+    highlights: room.unread_notifications?.highlight_count ?? 0,
+    unreadCapped: false,
+    lastMessage: lastMessageOf(events[events.length - 1]),
+  };
+}
+
+function counted(room: SyncRoom, userId: string): RoomSummary {
+  const events = room.timeline?.events ?? [];
+  const receipts = readReceiptsOf(room.ephemeral?.events ?? [], userId);
+  const c = countUnread(events, receipts, userId, room.timeline?.limited === true);
+  // The last message as in admin mode: of the message types only (a sticker is not one).
+  const last = events.findLast((e) => MESSAGE_TYPES.includes(e.type as string));
+  return { unread: c.unread, highlights: c.highlights, unreadCapped: c.capped, lastMessage: lastMessageOf(last) };
 }

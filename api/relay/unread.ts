@@ -24,7 +24,7 @@ export const UNREAD_CONCURRENCY = 4;
 /** The time one read of a user's counts may take (the hello waits for it). */
 export const UNREAD_TIMEOUT_MS = 3_000;
 
-const MOVES_COUNTS = new Set(['m.room.message', ENCRYPTED_EVENT, 'm.room.redaction']);
+const MOVES_COUNTS = new Set(['m.room.message', ENCRYPTED_EVENT, 'm.sticker', 'm.room.redaction']);
 
 interface Touched {
   kind: string | null;
@@ -74,8 +74,8 @@ export function createUnreadWatch(deps: {
   const hellos = new Map<string, Promise<Map<string, RoomSummary> | null>>();
   async function read(session: Pick<Session, 'user'>, rooms?: readonly string[]) {
     try {
-      const { tenant, userSlug } = session.user;
-      const user = { tenant, slug: userSlug };
+      const { tenant, userSlug, userId } = session.user;
+      const user = { tenant, slug: userSlug, userId };
       return await roomSummariesAs(deps.identity, deps.homeserverUrl, user, { rooms, timeoutMs: UNREAD_TIMEOUT_MS });
     } catch (err) {
       deps.logger.warn({ err, userId: session.user.userId }, 'relay: could not read unread counts from the homeserver');
@@ -155,12 +155,13 @@ export function createUnreadWatch(deps: {
   return watch;
 }
 
-const NOTHING_YET: RoomSummary = { unread: 0, highlights: 0, lastMessage: null };
+const NOTHING_YET: RoomSummary = { unread: 0, highlights: 0, unreadCapped: false, lastMessage: null };
 
 /** A room as the room list shows it: its names, the user's unread count and the last message. */
 export type ListedRoom<R> = R & {
   unread: number | null;
   highlights: number | null;
+  unreadCapped: boolean | null;
   lastMessage: RoomSummary['lastMessage'];
 };
 
@@ -176,7 +177,13 @@ export function withSummaries<R extends { roomId: string }>(
   const listed = rooms.map((r) => {
     // Synapse leaves a room without any message out of the filtered sync: nothing unread, no last message.
     const s = summaries ? (summaries.get(r.roomId) ?? NOTHING_YET) : null;
-    return { ...r, unread: s?.unread ?? null, highlights: s?.highlights ?? null, lastMessage: s?.lastMessage ?? null };
+    return {
+      ...r,
+      unread: s?.unread ?? null,
+      highlights: s?.highlights ?? null,
+      unreadCapped: s?.unreadCapped ?? null,
+      lastMessage: s?.lastMessage ?? null,
+    };
   });
   const ts = (r: ListedRoom<R>): number => r.lastMessage?.ts ?? -1;
   return listed

@@ -84,7 +84,11 @@ export function myRoomsRoutes(deps: AppDeps) {
       const among = () => directory.memberRooms(tenant, who.userSlug);
       const [joined, summaries] = await Promise.all([
         homeserver.joinedRooms(user.userId, among).catch(upstream),
-        roomSummariesAs(identity, deps.config.matrix.homeserverUrl, { tenant, slug: who.userSlug }).catch(upstream),
+        roomSummariesAs(identity, deps.config.matrix.homeserverUrl, {
+          tenant,
+          slug: who.userSlug,
+          userId: user.userId,
+        }).catch(upstream),
       ]);
       const rooms = await actions.roomsInfo(tenant, joined);
       return c.json({ rooms: withSummaries(rooms, summaries) });

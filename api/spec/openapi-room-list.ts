@@ -22,8 +22,16 @@ export const ROOM_LIST: JsonSchema = obj({
       kind: { type: 'string', enum: [...ROOM_KINDS] },
       slug: str,
       name: nullable(str),
-      unread: { ...nullable(int), description: "The homeserver's unread notification count for the user." },
+      unread: {
+        ...nullable(int),
+        description:
+          "The homeserver's unread notification count for the user; in the appservice identity mode, the messages after their read receipt (at most 50).",
+      },
       highlights: { ...nullable(int), description: 'Of those, the ones that mention the user.' },
+      unreadCapped: {
+        ...nullable(bool),
+        description: 'More are unread than `unread` says (appservice mode: at least 50).',
+      },
       lastMessage: nullable(
         obj(
           { eventId: str, sender: str, ts: int, encrypted: bool, msgtype: str, body: str },

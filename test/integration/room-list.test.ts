@@ -1,13 +1,16 @@
 /**
- * The room list and its unread counts (decision 0045), on the real stack in admin identity mode:
- * `GET …/me/rooms` and the socket's `hello` list the user's rooms with the count Synapse keeps for
- * that user (compared with a `/sync` made as the user, as their own client would:
- * `rooms.join[room].unread_notifications.notification_count`), the last message and its time; a
- * message from another user raises the count on two sockets of the reader at once, and a read
- * receipt (the socket's `read` frame) clears it on both.
+ * The room list and its unread counts (decision 0045), on the real stack in both identity modes
+ * (jest.appservice.config.js): `GET …/me/rooms` and the socket's `hello` list the user's rooms
+ * with their unread count, the last message and its time; a message from another user raises the
+ * count on two sockets of the reader at once, and a read receipt (the socket's `read` frame)
+ * clears it on both.
  *
- * Admin mode only: Synapse counts no notifications for users in an appservice's exclusive
- * namespace (the appservice identity mode's homeserver), so there the homeserver has no count to agree with.
+ * The count is compared with the homeserver's, read independently: in admin mode the count Synapse
+ * keeps for the user (a `/sync` as the user, as their own client would make it:
+ * `unread_notifications.notification_count`); in appservice mode, where Synapse counts nothing
+ * for the appservice's exclusive namespace (asserted: 0), the messages from others after the
+ * user's read receipt — the room's history read as the service bot (`/messages`), the receipt
+ * read from a receipts-only `/sync` as the user.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { authorized, matrixRequest } from '../../adapters/matrix/http.js';
@@ -33,6 +36,7 @@ interface Listed {
   slug: string;
   unread: number | null;
   highlights: number | null;
+  unreadCapped: boolean | null;
   lastMessage: { eventId: string; sender: string; ts: number; encrypted: boolean; body?: string } | null;
 }
 
@@ -72,6 +76,70 @@ async function synapseSays(): Promise<
   );
 }
 
+const appservice = config.matrix.identityMode === 'appservice';
+let aliceId: string;
+
+/** alice's read receipt in a room, as Synapse gives it: a receipts-only /sync as alice. */
+async function receiptOfAlice(roomId: string): Promise<string | null> {
+  const as = await asPlatformUser(config, api.db, tenant, 'alice');
+  const filter = {
+    room: { rooms: [roomId], timeline: { limit: 0 }, state: { types: [] }, ephemeral: { types: ['m.receipt'] } },
+  };
+  const r = await matrixRequest<{
+    rooms?: {
+      join?: Record<
+        string,
+        { ephemeral?: { events?: { content: Record<string, Record<string, Record<string, unknown>>> }[] } }
+      >;
+    };
+  }>(
+    config.matrix.homeserverUrl,
+    authorized(as, {
+      method: 'GET',
+      path: '/_matrix/client/v3/sync',
+      query: { filter: JSON.stringify(filter), timeout: String(++syncs) },
+    }),
+  );
+  for (const e of r.rooms?.join?.[roomId]?.ephemeral?.events ?? [])
+    for (const [eventId, types] of Object.entries(e.content)) if (types['m.read']?.[aliceId]) return eventId;
+  return null;
+}
+
+/** The messages from others after alice's receipt (all of them without one), walking the room's history back as the bot. */
+async function unreadAfterReceipt(roomId: string): Promise<number> {
+  const receipt = await receiptOfAlice(roomId);
+  const page = await matrixRequest<{
+    chunk: {
+      type: string;
+      event_id: string;
+      sender: string;
+      content: { 'm.relates_to'?: { rel_type?: string } };
+      unsigned?: { redacted_because?: unknown };
+    }[];
+  }>(config.matrix.homeserverUrl, {
+    method: 'GET',
+    path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages`,
+    token: config.matrix.asToken,
+    query: { dir: 'b', limit: '200' },
+  });
+  let count = 0;
+  for (const e of page.chunk) {
+    if (e.event_id === receipt) break;
+    const edit = e.content['m.relates_to']?.rel_type === 'm.replace';
+    if (e.type === 'm.room.message' && e.sender !== aliceId && !e.unsigned?.redacted_because && !edit) count++;
+  }
+  return count;
+}
+
+/** The unread count of alice in a room as the homeserver's data says, read independently of the service. */
+async function homeserverCount(roomId: string): Promise<number> {
+  const synapse = (await synapseSays()).get(roomId)?.count ?? 0;
+  if (!appservice) return synapse;
+  // The gap this mode's count fills: Synapse counts nothing for the exclusive namespace.
+  expect(synapse).toBe(0);
+  return unreadAfterReceipt(roomId);
+}
+
 async function listOverHttp(): Promise<Listed[]> {
   const res = await fetch(`${url}/v1/tenants/${tenant}/me/rooms`, {
     headers: { authorization: `Bearer ${await userToken(config, tenant, 'alice')}` },
@@ -97,6 +165,11 @@ beforeAll(async () => {
   rooms.talk = await eventRoomWith(api, tenant, 'talk', ['alice', 'bob']);
   rooms.quiet = await eventRoomWith(api, tenant, 'quiet', ['alice', 'bob']);
   rooms.elsewhere = await eventRoomWith(api, tenant, 'elsewhere', ['bob']);
+  const alice = await api.db.query<{ user_id: string }>(
+    'SELECT user_id FROM matrix_users WHERE tenant = $1 AND slug = $2',
+    [tenant, 'alice'],
+  );
+  aliceId = alice.rows[0]!.user_id;
 }, 240_000);
 
 afterAll(async () => {
@@ -116,8 +189,9 @@ describe("the user's room list", () => {
     const synapse = await synapseSays();
     const talk = list[0]!;
     // Two messages from bob unread (Synapse may count alice's invite too: its count is the truth).
-    expect(talk.unread).toBe(synapse.get(rooms.talk!)!.count);
+    expect(talk.unread).toBe(await homeserverCount(rooms.talk!));
     expect(talk.unread).toBeGreaterThanOrEqual(2);
+    expect(talk.unreadCapped).toBe(false);
     expect(talk.lastMessage).toMatchObject({
       eventId: last,
       body: 'second',
@@ -127,7 +201,7 @@ describe("the user's room list", () => {
     expect(talk.lastMessage!.eventId).toBe(synapse.get(rooms.talk!)!.last.event_id);
     expect(talk.lastMessage!.ts).toBe(synapse.get(rooms.talk!)!.last.origin_server_ts);
     // No message yet (its last event is a membership): nothing unread, no last message.
-    expect(synapse.get(rooms.quiet!)!.count).toBe(0);
+    expect(await homeserverCount(rooms.quiet!)).toBe(0);
     expect(list[1]).toMatchObject({ slug: 'quiet', unread: 0, lastMessage: null });
     expect(synapse.has(rooms.elsewhere!)).toBe(false);
   });
@@ -138,7 +212,8 @@ describe("the user's room list", () => {
       const hello = tab.frames.find((f) => f.type === 'hello')!;
       expect(hello.rooms).toEqual(await listOverHttp());
     }
-    const before = (await synapseSays()).get(rooms.talk!)!.count;
+    const before = await homeserverCount(rooms.talk!);
+    expect(before).toBeGreaterThanOrEqual(2);
     const [from1, from2] = [tab1.frames.length, tab2.frames.length];
     const third = await sayAsBob(api, tenant, 'talk', 'third');
     const [up1, up2] = await Promise.all([
@@ -150,13 +225,13 @@ describe("the user's room list", () => {
         room: { id: rooms.talk, kind: 'event', slug: 'talk' },
         lastMessage: { eventId: third, body: 'third' },
       });
-    expect((await synapseSays()).get(rooms.talk!)!.count).toBe(before + 1);
+    expect(await homeserverCount(rooms.talk!)).toBe(before + 1);
 
     // alice reads in the first tab: both tabs are told the room has nothing unread.
     const [at1, at2] = [tab1.frames.length, tab2.frames.length];
     tab1.send({ type: 'read', roomId: rooms.talk, eventId: third });
     await Promise.all([unreadOf(tab1, rooms.talk!, 0, at1), unreadOf(tab2, rooms.talk!, 0, at2)]);
-    expect((await synapseSays()).get(rooms.talk!)!.count).toBe(0);
+    expect(await homeserverCount(rooms.talk!)).toBe(0);
     expect((await listOverHttp()).find((r) => r.slug === 'talk')).toMatchObject({
       unread: 0,
       lastMessage: { eventId: third },
@@ -169,6 +244,7 @@ describe("the user's room list", () => {
     // The next message in a room of hers shows up; the one in "elsewhere" never did.
     await sayAsBob(api, tenant, 'quiet', 'hello quiet');
     await unreadOf(open[0]!, rooms.quiet!, 1, before);
+    expect(await homeserverCount(rooms.quiet!)).toBe(1);
     expect(
       open[0]!.frames
         .slice(before)
@@ -180,4 +256,79 @@ describe("the user's room list", () => {
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ errcode: 'M_FORBIDDEN' });
   }, 60_000);
+
+  it("follows the homeserver's data through an edit, a redaction and the user's own message, alike in both modes", async () => {
+    const c = open[0]!;
+    const bob = await asPlatformUser(config, api.db, tenant, 'bob');
+    const put = (path: string, body: unknown) =>
+      matrixRequest<{ event_id: string }>(config.matrix.homeserverUrl, authorized(bob, { method: 'PUT', path, body }));
+    const room = encodeURIComponent(rooms.quiet!);
+    // Moves the room's data as `act` does, then waits for the frame with the count read independently.
+    const step = async (act: () => Promise<unknown>): Promise<number> => {
+      const from = c.frames.length;
+      await act();
+      const expected = await homeserverCount(rooms.quiet!);
+      await unreadOf(c, rooms.quiet!, expected, from);
+      return expected;
+    };
+    const target = await sayAsBob(api, tenant, 'quiet', 'to be edited');
+    const n = await step(() =>
+      put(`/_matrix/client/v3/rooms/${room}/send/m.room.message/edit-${Date.now()}`, {
+        msgtype: 'm.text',
+        body: '* edited',
+        'm.new_content': { msgtype: 'm.text', body: 'edited' },
+        'm.relates_to': { rel_type: 'm.replace', event_id: target },
+      }),
+    );
+    // Both modes agree (Synapse's count in admin mode): "hello quiet" and the edited one; the edit is not a message of its own.
+    expect(n).toBe(2);
+    const after = await step(() =>
+      put(`/_matrix/client/v3/rooms/${room}/redact/${encodeURIComponent(target)}/r-${Date.now()}`, {}),
+    );
+    expect(after).toBe(1);
+    // alice writes in the room: her message is not unread for her, and without a receipt the rest stays unread.
+    const own = await step(async () => {
+      const res = await api.post(`/v1/tenants/${tenant}/rooms/event/quiet/messages`, {
+        txnId: `own-${Date.now()}`,
+        body: 'mine',
+        userSlug: 'alice',
+      });
+      expect(res.status).toBe(200);
+    });
+    expect(own).toBe(1);
+  }, 90_000);
+
+  it("caps a count it makes at 50 and says so (appservice mode); admin mode gives Synapse's full count", async () => {
+    const busy = await eventRoomWith(api, tenant, 'busy', ['alice', 'bob']);
+    const room = encodeURIComponent(busy);
+    const [bob, alice] = [
+      await asPlatformUser(config, api.db, tenant, 'bob'),
+      await asPlatformUser(config, api.db, tenant, 'alice'),
+    ];
+    const say = (i: number) =>
+      matrixRequest<{ event_id: string }>(
+        config.matrix.homeserverUrl,
+        authorized(bob, {
+          method: 'PUT',
+          path: `/_matrix/client/v3/rooms/${room}/send/m.room.message/busy-${i}-${Date.now()}`,
+          body: { msgtype: 'm.text', body: `busy ${i}` },
+        }),
+      );
+    const first = await say(0);
+    // alice reads the first; then 55 more arrive, her receipt falls out of the window of 50.
+    await matrixRequest(
+      config.matrix.homeserverUrl,
+      authorized(alice, {
+        method: 'POST',
+        path: `/_matrix/client/v3/rooms/${room}/receipt/m.read/${encodeURIComponent(first.event_id)}`,
+        body: {},
+      }),
+    );
+    for (let i = 1; i <= 55; i++) await say(i);
+    expect(await homeserverCount(busy)).toBe(55);
+    const listed = (await listOverHttp()).find((r) => r.slug === 'busy')!;
+    expect(listed.lastMessage).toMatchObject({ body: 'busy 55' });
+    if (appservice) expect(listed).toMatchObject({ unread: 50, unreadCapped: true });
+    else expect(listed).toMatchObject({ unread: 55, unreadCapped: false });
+  }, 120_000);
 });

@@ -82,8 +82,8 @@ describe('the room list', () => {
   it('is the most recently active first; a room the summaries leave out has nothing unread; unknown counts are null', () => {
     const rooms = [{ roomId: '!a' }, { roomId: '!b' }, { roomId: '!c' }];
     const summaries = new Map([
-      ['!a', { unread: 1, highlights: 0, lastMessage: lastMessageOf(message('$1', 'old', 10)) }],
-      ['!c', { unread: 4, highlights: 1, lastMessage: lastMessageOf(message('$3', 'new', 20)) }],
+      ['!a', { unread: 1, highlights: 0, unreadCapped: false, lastMessage: lastMessageOf(message('$1', 'old', 10)) }],
+      ['!c', { unread: 4, highlights: 1, unreadCapped: false, lastMessage: lastMessageOf(message('$3', 'new', 20)) }],
     ]);
     const listed = withSummaries(rooms, summaries);
     expect(listed.map((r) => [r.roomId, r.unread])).toEqual([
