@@ -56,7 +56,8 @@ beforeAll(async () => {
   expect(made.status).toBe(200);
   dmRoom = ((await made.json()) as { roomId: string }).roomId;
   laterRoom = await eventRoomWith(api, tenant, 'later', ['alice', 'bob']);
-  await untilPushesArrive(api, config, laterRoom);
+  // Probed in a room of its own: the rooms under test hold exactly what the tests put there.
+  await untilPushesArrive(api, config, await eventRoomWith(api, tenant, 'probe', ['alice']));
 }, 420_000);
 
 afterAll(async () => {

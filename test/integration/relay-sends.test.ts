@@ -112,11 +112,11 @@ describe('durable sends', () => {
       txnId: randomUUID(),
       body: 'x',
       userSlug: 'alice',
-      html: '<b>',
+      formatted_body: '<b>',
     });
     expect([unknownField.status, await unknownField.json()]).toEqual([
       400,
-      { errcode: 'M_BAD_JSON', error: 'unknown field: "html"' },
+      { errcode: 'M_BAD_JSON', error: 'unknown field: "formatted_body"' },
     ]);
     const noUser = await api.post(`/v1/tenants/${tenant}/rooms/event/bulk/messages`, {
       txnId: randomUUID(),
