@@ -91,6 +91,7 @@ describe('an adopted user on the socket', () => {
         name: 'Party',
         unread: expect.any(Number),
         highlights: expect.any(Number),
+        unreadCapped: false,
         lastMessage: expect.anything(),
       },
     ]);
