@@ -84,10 +84,11 @@ export function mediaRoutes(deps: AppDeps) {
             slug,
             staleGeneration: stored?.generation ?? 0,
           });
-          renewing.catch((err: unknown) =>
+          // A failed renewal is logged, not answered: the client is told to repeat either way.
+          const settled = renewing.catch((err: unknown) =>
             deps.log.warn({ err, tenant, slug }, 'media: renewing a refused token failed'),
           );
-          await Promise.race([renewing, new Promise((r) => setTimeout(r, config.api.waitMs).unref())]);
+          await Promise.race([settled, new Promise((r) => setTimeout(r, config.api.waitMs).unref())]);
         }
       : undefined;
 
