@@ -10,6 +10,7 @@ import type { Config } from '../../lib/config.js';
 import { matrixUserId } from '../../vocabulary/ids.js';
 import type { ApiClient } from './clients.js';
 import { runPool } from './stats.js';
+import { seededRandom } from '../../lib/seeded-random.js';
 
 export const SEARCH_USERS = 20;
 const MEMBERS_PER_ROOM = 5;
@@ -17,18 +18,6 @@ const VOCABULARY = 2000;
 /** Sends in flight while seeding. */
 export const SEND_CONCURRENCY = 64;
 const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'ta', 'so', 'vi', 'pe', 'da', 'gu', 'zo', 'ber', 'tin', 'mar', 'hol'];
-
-/** mulberry32: a small seeded generator, so a size always gives the same corpus. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Word of frequency rank `k` (0 = the most frequent): distinct made-up words of 2–4 syllables. */
 export function word(k: number): string {
@@ -95,11 +84,12 @@ export async function seedCorpus(o: {
       await api.change('PUT', `${base}/members`, { members: membersOf(r).map((u) => ({ userSlug: userSlug(u) })) });
     },
   );
-  if (made.errors.length) throw new Error(`search: ${made.errors.length} rooms failed, first: ${String(made.errors[0]!.error)}`);
+  if (made.errors.length)
+    throw new Error(`search: ${made.errors.length} rooms failed, first: ${String(made.errors[0]!.error)}`);
   const roomsSeconds = (performance.now() - started) / 1000;
   o.log(`search: ${o.rooms} rooms with their members in ${roomsSeconds.toFixed(1)} s`);
 
-  const random = seeded(o.messages * 31 + o.rooms);
+  const random = seededRandom(o.messages * 31 + o.rooms);
   const rank = zipf(random);
   const bodies = Array.from({ length: o.messages }, () =>
     Array.from({ length: 6 + Math.floor(random() * 12) }, () => word(rank())).join(' '),

@@ -16,7 +16,6 @@ import {
   membersOf,
   roomSlugOf,
   seedCorpus,
-  seeded,
   SEARCH_USERS,
   SEND_CONCURRENCY,
   userSlug,
@@ -24,6 +23,7 @@ import {
   type Corpus,
 } from './search-seed.js';
 import { compare, measurement, runPool, type Comparison, type Measurement } from './stats.js';
+import { seededRandom } from '../../lib/seeded-random.js';
 
 export interface SearchBenchOptions {
   config: Config;
@@ -45,11 +45,20 @@ interface Query {
 }
 
 const SEARCHER = 0;
-const KINDS = ['common word', 'mid word', 'rare word', 'two words', 'phrase', 'room filter', 'sender filter', 'date range'];
+const KINDS = [
+  'common word',
+  'mid word',
+  'rare word',
+  'two words',
+  'phrase',
+  'room filter',
+  'sender filter',
+  'date range',
+];
 
 /** The queries, in a fixed rotation of kinds, from a seeded generator. */
 function queries(n: number, rooms: number): Query[] {
-  const random = seeded(n * 7 + rooms);
+  const random = seededRandom(n * 7 + rooms);
   const pick = (lo: number, hi: number) => word(lo + Math.floor(random() * (hi - lo)));
   const mine = Array.from({ length: rooms }, (_, r) => r).filter((r) => membersOf(r).includes(SEARCHER));
   return Array.from({ length: n }, (_, i): Query => {
@@ -144,7 +153,8 @@ export async function searchBench(o: SearchBenchOptions): Promise<Comparison> {
         signal: AbortSignal.timeout(120_000),
       });
       const body = (await res.json()) as Answer;
-      if (res.status !== 200) throw new Error(`query ${i} (${q.kind}): ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+      if (res.status !== 200)
+        throw new Error(`query ${i} (${q.kind}): ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
       for (const r of body.results) {
         if (!myRooms.has(r.roomId)) problems.push(`query ${i}: a result in ${r.roomId}, a room the user is not in`);
         if (r.highlights.length === 0) problems.push(`query ${i} (${q.q}): a result without highlights`);
@@ -155,7 +165,9 @@ export async function searchBench(o: SearchBenchOptions): Promise<Comparison> {
   list.forEach((q, i) => {
     // A range or a sender is read newest first on our side (decision 0047): it may find more than Synapse's ranked 500.
     if (!q.range && q.sender === undefined && ours.value.counts[i] !== direct.value.counts[i])
-      problems.push(`query ${i} (${q.kind} "${q.q}"): ${ours.value.counts[i]} results, direct ${direct.value.counts[i]}`);
+      problems.push(
+        `query ${i} (${q.kind} "${q.q}"): ${ours.value.counts[i]} results, direct ${direct.value.counts[i]}`,
+      );
   });
   for (const [side, t] of [
     ['direct', direct.value],
@@ -181,7 +193,9 @@ export async function searchBench(o: SearchBenchOptions): Promise<Comparison> {
       detail:
         problems.length === 0 && corpus.sendErrors === 0
           ? `every result in the user's rooms (${myRooms.size} of ${o.rooms}) with highlights; ${found} of ${list.length} queries found something; counts as direct where both rank`
-          : [...(corpus.sendErrors ? [`${corpus.sendErrors} seed sends failed`] : []), ...problems].slice(0, 5).join('; '),
+          : [...(corpus.sendErrors ? [`${corpus.sendErrors} seed sends failed`] : []), ...problems]
+              .slice(0, 5)
+              .join('; '),
     },
     notes: [
       `Search: the corpus is ${o.messages} messages of 6–17 made-up words (Zipf over 2,000) in ${o.rooms} rooms of 5 members made through the API; seeded in ${corpus.seedSeconds.rooms.toFixed(0)} s (rooms and members) + ${corpus.seedSeconds.messages.toFixed(0)} s (messages, room after room, ${SEND_CONCURRENCY} PUTs at once as their senders with the appservice's assertion). Then ${list.length} queries one at a time as a user in ${myRooms.size} rooms, in a rotation of ${KINDS.join(', ')}; ours \`GET …/me/search?limit=10\` with a user JWT, direct Synapse's \`POST /_matrix/client/v3/search\` as the same user (order_by rank, filter limit 10; the date-range queries order_by recent, as Synapse has no date filter). Ours asks Synapse for its 500 best matches to page them (decision 0047). p95: ours ${ours.value.run.latenciesMs.length ? m('API', ours.value).latency.p95.toFixed(0) : '–'} ms, direct ${m('direct', direct.value).latency.p95.toFixed(0)} ms.`,

@@ -21,20 +21,11 @@ import { TokenCipher } from '../../lib/token-cipher.js';
 import type { TestApi } from '../helpers/api.js';
 import { sleep } from '../helpers/env.js';
 import { adminFor, adminRoomSearch, adminToken, botView, listUsers, whoami } from '../helpers/matrix.js';
+import { seededRandom } from '../../lib/seeded-random.js';
 
 const BOT = '@openmeet-bot:localhost';
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** The scenario's seed: FAULTS_SEED when set, else a fixed default; logged so a failure can be replayed. */
 export function scenarioSeed(scenario: string, fallback: number): number {
