@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { WorkflowGateway } from '../activities/gateway.js';
 import type { Config } from '../lib/config.js';
 import { randomUUID } from 'node:crypto';
@@ -26,7 +26,9 @@ export function createWorkflowGateway(client: Client, config: Config): WorkflowG
     },
     async reconcileRoom(room) {
       const update = await changeRoom(client, config, room, { type: 'reconcile' });
-      return update.result();
+      return update.result().catch((err: unknown) => {
+        throw updateCause(err);
+      });
     },
     async ensureSchedule(tenant) {
       if (scheduled.has(tenant)) return;
@@ -34,4 +36,22 @@ export function createWorkflowGateway(client: Client, config: Config): WorkflowG
       scheduled.add(tenant);
     },
   };
+}
+
+/**
+ * A failed Update as the failure that made it fail: "Workflow Update failed" says nothing, and the
+ * reconcile run records (and the room.missing webhook carries) this message. Its type and
+ * retryability are kept, so a permanent failure stays permanent for the calling activity.
+ */
+export function updateCause(err: unknown): unknown {
+  if (!(err instanceof WorkflowUpdateFailedError)) return err;
+  type Failure = Error & { type?: string; nonRetryable?: boolean; cause?: unknown };
+  let cause = err.cause as Failure | undefined;
+  while (cause && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause as Failure;
+  if (!cause) return err;
+  return ApplicationFailure.create({
+    type: cause.type ?? cause.name,
+    message: cause.message,
+    nonRetryable: cause.nonRetryable ?? false,
+  });
 }
