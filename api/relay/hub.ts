@@ -19,6 +19,7 @@ import { runFrame } from '../request-context.js';
 import { refuse, SHUTDOWN_RETRY_MS, SHUTTING_DOWN } from './refusals.js';
 import { createUserDirectory, type UserDirectory } from '../user-directory.js';
 import { signerFor } from '../media/event-media.js';
+import { renewThroughWorkflow } from '../renewing-reads.js';
 
 export { dropUnanswered, SHUTTING_DOWN } from './refusals.js';
 
@@ -76,7 +77,7 @@ export function createRelayHub(deps: { config: Config; db: Db; temporal: Client;
   const direct = createDirectSends(config, deps.db);
   const actions = createRelayActions({ config, db: deps.db, temporal: deps.temporal, log, homeserver, sent, direct });
   const sessions = new Map<WebSocket, Session>();
-  const unread = unreadWatchFor(config, deps.db, logger, () => sessions.values());
+  const unread = unreadWatchFor(config, deps.db, logger, () => sessions.values(), renewThroughWorkflow(deps.temporal, config));
   const limits = new RelayLimits(config.relay);
   const timers: NodeJS.Timeout[] = [];
   let stopped = false;

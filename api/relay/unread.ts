@@ -16,6 +16,7 @@ import type { Logger } from '../../lib/log.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 import { ENCRYPTED_EVENT, frame } from './protocol.js';
 import type { Session, SessionDeps } from './session-contract.js';
+import { renewingReads, type RenewCredential } from '../renewing-reads.js';
 
 /** How long touched rooms are collected before the counts are read (a burst is read once). */
 export const UNREAD_PAUSE_MS = 250;
@@ -198,10 +199,12 @@ export function unreadWatchFor(
   db: Db,
   logger: Logger,
   sessions: () => Iterable<Session> = () => [],
+  renew?: RenewCredential,
 ): UnreadWatch {
   const cipher = new TokenCipher(config.tokens.keys, config.tokens.activeKeyId);
-  // Only actAs is used: in admin mode that reads the user's stored token, never the Admin API.
-  const { identity } = identityFor(config, createUserStore(db, cipher));
+  // Only actAs is used: in admin mode that reads the user's stored token, never the Admin API; a
+  // refused one is renewed through `renew` and the counts read again.
+  const identity = renewingReads(identityFor(config, createUserStore(db, cipher)).identity, renew);
   return createUnreadWatch({ identity, homeserverUrl: config.matrix.homeserverUrl, logger, sessions });
 }
 

@@ -19,6 +19,7 @@ import { createRelayActions } from '../relay/actions.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
 import { withSummaries } from '../relay/unread.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
+import { renewingReads, renewThroughWorkflow } from '../renewing-reads.js';
 import { below, operation, ref, type Operation } from '../spec/operation.js';
 import { assertValid } from '../spec/validation.js';
 import { createUserDirectory } from '../user-directory.js';
@@ -64,7 +65,11 @@ export function myRoomsRoutes(deps: AppDeps) {
   const homeserver = deps.relay?.homeserver ?? createRelayHomeserver(deps.config);
   const actions = deps.relay?.actions ?? createRelayActions({ ...deps, log: createEventLog(deps.db), homeserver });
   const cipher = new TokenCipher(deps.config.tokens.keys, deps.config.tokens.activeKeyId);
-  const { identity } = identityFor(deps.config, createUserStore(deps.db, cipher));
+  // A refused token (admin mode) is renewed by the user's re-auth workflow and the list read again.
+  const identity = renewingReads(
+    identityFor(deps.config, createUserStore(deps.db, cipher)).identity,
+    renewThroughWorkflow(deps.temporal, deps.config),
+  );
   return new Hono<RelayEnv, BlankSchema, typeof MY_ROOMS_PREFIX>().get(
     below(MY_ROOMS_PREFIX, ops.list),
     relayAuth(deps.config, directory),

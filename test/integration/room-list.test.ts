@@ -14,6 +14,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { authorized, matrixRequest } from '../../adapters/matrix/http.js';
+import { createUserStore } from '../../adapters/store/users.js';
+import { TokenCipher } from '../../lib/token-cipher.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
 import { stackEnv, testConfig, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { asPlatformUser } from '../helpers/matrix.js';
@@ -331,4 +333,35 @@ describe("the user's room list", () => {
     if (appservice) expect(listed).toMatchObject({ unread: 50, unreadCapped: true });
     else expect(listed).toMatchObject({ unread: 55, unreadCapped: false });
   }, 120_000);
+
+  // Admin mode only: the appservice mode has no per-user token to refuse.
+  (appservice ? it.skip : it)(
+    "renews alice's stored token when the homeserver refuses it, for the HTTP list and for hello",
+    async () => {
+      const store = createUserStore(api.db, new TokenCipher(config.tokens.keys, config.tokens.activeKeyId));
+      const refuseStored = async () => {
+        const stored = (await store.getCredential(tenant, 'alice'))!;
+        await matrixRequest(config.matrix.homeserverUrl, {
+          method: 'POST',
+          path: '/_matrix/client/v3/logout',
+          token: stored.accessToken!,
+          body: {},
+        });
+        return stored.generation;
+      };
+      const first = await refuseStored();
+      const listed = await listOverHttp();
+      expect(listed.find((r) => r.slug === 'talk')).toMatchObject({ unread: await homeserverCount(rooms.talk!) });
+      expect((await store.getCredential(tenant, 'alice'))!.generation).toBe(first + 1);
+
+      await refuseStored();
+      const tab = await live('alice');
+      const hello = tab.frames.find((f) => f.type === 'hello')!;
+      const talk = (hello.rooms as Listed[]).find((r) => r.slug === 'talk')!;
+      // Counted, not the null of a failed read.
+      expect(talk.unread).toBe(await homeserverCount(rooms.talk!));
+      expect((await store.getCredential(tenant, 'alice'))!.generation).toBe(first + 2);
+    },
+    60_000,
+  );
 });
