@@ -12,7 +12,7 @@
 #
 # Environment (all optional):
 #   STACK_NAME            dev | test | any name; separate state, ports offset by STACK_PORT_OFFSET
-#   STACK_PORT_OFFSET     added to every default port (dev 0, test 10000, others must set it)
+#   STACK_PORT_OFFSET     added to every default port (dev 0, test 10000, others must set it; stacks side by side: 5000 apart)
 #   STACK_PG_PORT STACK_TEMPORAL_PORT STACK_TEMPORAL_UI_PORT STACK_TEMPORAL_HTTP_PORT
 #   STACK_SYNAPSE_PORT STACK_API_PORT STACK_WORKER_HTTP_PORT   override single ports
 #   STACK_SYNAPSE_AS_PORT STACK_AS_MODE_API_PORT   synapse-as, and the API port it pushes to
@@ -53,6 +53,16 @@ log() { printf '[stack:%s] %s\n' "$NAME" "$*" >&2; }
 die() { printf '[stack:%s] ERROR: %s\n' "$NAME" "$*" >&2; exit 1; }
 
 pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# ports_free WHAT PORT...: dies naming the port when something else already listens on it (often
+# another stack whose offset is too close to ours: offsets 5000 apart never overlap).
+ports_free() {
+  local what="$1" p; shift
+  for p in "$@"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      die "$what: port $p on 127.0.0.1 is already in use by another process (another stack? STACK_PORT_OFFSET=$OFFSET; offsets 5000 apart never overlap, or set the single ports: see the head of this script)"
+    fi
+  done
+}
 
 # wait_http URL SECONDS WHAT LOG
 wait_http() {
@@ -163,6 +173,7 @@ up_postgres() {
     rm -f "$pw"
   fi
   if ! as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    ports_free PostgreSQL "$PG_PORT"
     as_pg "$bin/pg_ctl" -D "$data" -l "$logf" -w -t 60 start \
       -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories='' -c max_connections=200 -c fsync=off -c synchronous_commit=off" \
       >/dev/null 2>&1 || die "PostgreSQL did not start on 127.0.0.1:$PG_PORT; see its log: $logf"
@@ -196,6 +207,7 @@ up_temporal() {
     local sa; for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa"); done
     # The UI decodes our encrypted payloads through the API's codec endpoint.
     args+=(--ui-codec-endpoint "${TEMPORAL_UI_CODEC_ENDPOINT:-http://127.0.0.1:$API_PORT/codec}")
+    ports_free "Temporal dev server" "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$TEMPORAL_HTTP_PORT"
     setsid "$VENV/bin/temporal" "${args[@]}" >"$logf" 2>&1 </dev/null &
     echo $! >"$pidf"
   fi
@@ -338,6 +350,7 @@ start_synapse() {
       "$VENV/bin/python" -m synapse.app.homeserver -c "$d/homeserver.yaml" --generate-keys >"$out" 2>&1 ||
         die "$name could not generate its keys; see $out"
     fi
+    ports_free "$name" "$port"
     setsid "$VENV/bin/python" -m synapse.app.homeserver -c "$d/homeserver.yaml" >"$out" 2>&1 </dev/null &
     echo $! >"$pidf"
   fi
