@@ -24,6 +24,7 @@ export const APPSERVICE_FILES = [
   'search',
   'webhooks',
   'room-list',
+  'audit',
 ];
 
 export default {
