@@ -32,6 +32,8 @@ CREATE INDEX audit_log_user ON audit_log (tenant, user_slug, id);
 CREATE INDEX audit_log_tenant ON audit_log (tenant, id);
 CREATE INDEX audit_log_at ON audit_log (at);
 
--- Who asked for a message sent through the outbox (null: the user's own send, with a user JWT):
--- settling the row records its audit entry in the same statement.
+-- A message sent through the outbox for the platform (a service JWT): settling the row (sent or
+-- failed) records its audit entry in the same statement (adapters/store/outbox.ts). A user's own
+-- send (a user JWT, the socket) is not audited.
+ALTER TABLE message_outbox ADD COLUMN audit boolean NOT NULL DEFAULT false;
 ALTER TABLE message_outbox ADD COLUMN audit_subject text;

@@ -30,7 +30,8 @@ export function createWorkflowGateway(client: Client, config: Config): WorkflowG
     async provisionUsers(tenant, users) {
       for (let i = 0; i < users.length; i += USERS_BATCH_MAX) {
         const batch = users.slice(i, i + USERS_BATCH_MAX);
-        const handle = await startUsersBatch(client, config, { tenant, batchId: randomUUID(), users: batch });
+        const origin = { subject: SERVICE_SUBJECTS.room };
+        const handle = await startUsersBatch(client, config, { tenant, batchId: randomUUID(), users: batch, origin });
         await handle.result();
       }
     },

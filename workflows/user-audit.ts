@@ -5,6 +5,7 @@
  */
 import type { AuditEntry } from '../vocabulary/audit.js';
 import type { ProvisionUserRequest, ProvisionUserResult, UserState } from '../vocabulary/contract.js';
+import type { BatchUserOutcome, UsersBatchInput } from '../vocabulary/users-batch.js';
 import { recordEntries } from './audit-record.js';
 
 export type ProvisionOutcome = { ok: true; result: ProvisionUserResult } | { ok: false; error: unknown };
@@ -37,4 +38,28 @@ export function provisionAuditEntry(state: UserState, req: ProvisionUserRequest,
 export function auditProvision(state: UserState, req: ProvisionUserRequest, o: ProvisionOutcome): Promise<void> | undefined {
   const entry = provisionAuditEntry(state, req, o);
   return entry ? recordEntries([entry]) : undefined;
+}
+
+const BATCH_ACTIONS: Record<BatchUserOutcome['outcome'], (userId: string) => string[]> = {
+  created: (id) => [`created ${id}`],
+  displayNameChanged: (id) => [`display name of ${id} changed`],
+  reactivated: (id) => [`reactivated ${id}`],
+  unchanged: () => [],
+  failed: () => [],
+};
+
+/** A users batch's entries (pure): one per user, as the single route's; none without an origin. */
+export function usersBatchAuditEntries(input: UsersBatchInput, users: readonly BatchUserOutcome[]): AuditEntry[] {
+  const origin = input.origin;
+  if (!origin) return [];
+  return users.map((u) => ({
+    tenant: input.tenant,
+    origin,
+    operation: 'user.provision',
+    userSlug: u.slug,
+    detail: `in users batch ${input.batchId}`,
+    ...(u.outcome === 'failed'
+      ? { outcome: 'failed' as const, errorType: u.error?.type ?? 'Failure' }
+      : { outcome: 'done' as const, actions: BATCH_ACTIONS[u.outcome](u.userId) }),
+  }));
 }

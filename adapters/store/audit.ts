@@ -58,6 +58,22 @@ export async function recordAudit(db: Queryable, entries: readonly AuditEntry[])
   return inserted;
 }
 
+/**
+ * The INSERT of a message's audit entry from the outbox row an UPDATE just settled (`settled`, a
+ * data-modifying CTE returning the row's columns): one entry per settling, only for rows sent for
+ * the platform (`audit`). The room is named by its entity (the slug the row has may be a later one).
+ */
+export function outboxAuditInsert(settled: string, outcome: 'done' | 'failed'): string {
+  return `INSERT INTO audit_log (tenant, subject, request_id, operation, room_kind, room_slug, room_id, user_slug, detail,
+      actions, outcome, error_type)
+    SELECT s.tenant, s.audit_subject, s.request_id, 'message.send', s.kind,
+      COALESCE((SELECT rs.entity FROM room_slugs rs WHERE rs.tenant = s.tenant AND rs.kind = s.kind AND rs.slug = s.slug), s.slug),
+      s.room_id, s.user_slug, s.msgtype || ', txnId ' || s.txn_id,
+      ${outcome === 'done' ? "ARRAY['sent ' || s.event_id]" : "'{}'::text[]"}, '${outcome}',
+      ${outcome === 'done' ? 'NULL' : 's.errcode'}
+    FROM ${settled} s WHERE s.audit`;
+}
+
 /** One entry as the route answers it. */
 export interface AuditRecord {
   id: number;

@@ -19,6 +19,9 @@ import { readJsonObject } from '../spec/validation.js';
 import { createUserDirectory } from '../user-directory.js';
 import { MESSAGES_PREFIX } from './messages.js';
 import { roomAccess } from './room-access.js';
+import { actorOrigin } from '../audit-origin.js';
+import { recordAudit } from '../../adapters/store/audit.js';
+import type { AuditEntry } from '../../vocabulary/audit.js';
 
 const MESSAGE = `${MESSAGES_PREFIX}/messages/:eventId`;
 const ERRORS = [
@@ -87,8 +90,26 @@ export function messageChangesRoutes(deps: AppDeps) {
       const raw = c.req.header('content-type') === undefined ? {} : await readJsonObject(c);
       const { reason, userSlug } = REDACT_BODY.parse(raw);
       const { who, room } = await joinedRoom(c, userSlug, true);
-      const { redactionId } = await actions.changes.redact(who, room.roomId, eventId, reason);
-      return c.json({ roomId: room.roomId, eventId, redactionId });
+      // Recorded in the audit trail with its outcome (decision 0060); the reason is not (a person wrote it).
+      const entry = {
+        tenant: who.tenant,
+        origin: actorOrigin(c),
+        operation: 'message.redact',
+        room: { kind: room.kind, slug: room.entitySlug ?? room.slug, roomId: room.roomId },
+        userSlug: who.userSlug,
+        detail: `${eventId}${reason ? ', with a reason' : ''}`,
+      };
+      // Done is done: an entry that cannot be written is logged, and the caller still hears the outcome.
+      const record = (e: AuditEntry) =>
+        recordAudit(deps.db, [e]).catch((err: unknown) => deps.log.error({ err, eventId }, 'audit: a redaction not recorded'));
+      try {
+        const { redactionId } = await actions.changes.redact(who, room.roomId, eventId, reason);
+        await record({ ...entry, actions: [`redacted ${eventId} as ${who.userId}: ${redactionId}`], outcome: 'done' });
+        return c.json({ roomId: room.roomId, eventId, redactionId });
+      } catch (err) {
+        await record({ ...entry, outcome: 'failed', errorType: err instanceof ApiError ? err.errcode : (err as Error).name });
+        throw err;
+      }
     })
     .put(below(MESSAGES_PREFIX, ops.react), auth, limited, async (c) => {
       const eventId = eventIdOf(c.req.param('eventId'));

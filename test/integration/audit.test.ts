@@ -130,6 +130,41 @@ describe('the audit trail', () => {
     expect(stored.rows[0].n).toBe(0);
   });
 
+  it('a message sent and deleted for the platform are recorded with their outcome, never the text', async () => {
+    const text = `secret words ${randomUUID()}`;
+    const sent = await call('POST', '/rooms/event/audited/messages', { txnId: randomUUID(), body: text, userSlug: 'alice' }, 'audit-msg-1');
+    expect(sent.status).toBe(200);
+    const eventId = sent.body.eventId as string;
+    const [entry] = (await auditOnce('room=event/audited', 'audit-msg-1')).filter((e) => e.requestId === 'audit-msg-1');
+    expect(entry).toMatchObject({ subject: SUBJECT, operation: 'message.send', userSlug: 'alice', outcome: 'done', actions: [`sent ${eventId}`] });
+    expect(entry!.detail).toMatch(/^m\.text, txnId /);
+    const deleted = await call('DELETE', `/rooms/event/audited/messages/${encodeURIComponent(eventId)}`, { reason: 'private reason', userSlug: 'alice' }, 'audit-redact-1');
+    expect(deleted.status).toBe(200);
+    const [redaction] = (await auditOnce('user=alice', 'audit-redact-1')).filter((e) => e.requestId === 'audit-redact-1');
+    expect(redaction).toMatchObject({ subject: SUBJECT, operation: 'message.redact', outcome: 'done', detail: `${eventId}, with a reason` });
+    expect(redaction!.actions[0]).toContain(deleted.body.redactionId as string);
+    // A deletion the homeserver refuses (no such event) is recorded as failed.
+    const missing = await call('DELETE', '/rooms/event/audited/messages/%24nothing-here', { userSlug: 'alice' }, 'audit-redact-2');
+    expect(missing.status).toBeGreaterThanOrEqual(400);
+    const [refused] = (await auditOnce('user=alice', 'audit-redact-2')).filter((e) => e.requestId === 'audit-redact-2');
+    expect(refused).toMatchObject({ operation: 'message.redact', outcome: 'failed', errorType: missing.body.errcode });
+    const stored = await fx.db.query(
+      `SELECT count(*)::int AS n FROM audit_log WHERE tenant = $1 AND (audit_log::text LIKE '%secret words%' OR audit_log::text LIKE '%private reason%')`,
+      [fx.tenant],
+    );
+    expect(stored.rows[0].n).toBe(0);
+  });
+
+  it('a users batch records each user', async () => {
+    const r = await call('POST', '/users:batch', { users: [{ slug: 'carol', displayName: 'Carol' }, { slug: 'dave', displayName: 'Dave' }] }, 'audit-batch-1');
+    expect(r.status).toBe(200);
+    for (const slug of ['carol', 'dave']) {
+      const [entry] = (await auditOnce(`user=${slug}`, 'audit-batch-1')).filter((e) => e.requestId === 'audit-batch-1');
+      expect(entry).toMatchObject({ subject: SUBJECT, operation: 'user.provision', outcome: 'done', detail: `in users batch ${r.body.batchId as string}` });
+      expect(entry!.actions[0]).toMatch(/^created @/);
+    }
+  });
+
   it('pages newest first, and refuses a bad query with a 400 naming what is wrong', async () => {
     const all = await audit('limit=500');
     expect(all.entries.length).toBeGreaterThanOrEqual(4);
