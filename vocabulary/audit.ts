@@ -16,8 +16,8 @@ export const SERVICE_SUBJECTS = {
   reconcile: 'service:reconcile',
   /** A user provisioned because a room change needed their account. */
   room: 'service:room',
-  /** A workflow started by hand (the Temporal UI, an operator) with no request behind it. */
-  operator: 'service:operator',
+  /** The room workflow's timer taking a renamed room's old aliases off (decision 0031). */
+  aliasTimer: 'service:alias-timer',
 } as const;
 
 /** The operations recorded so far; other parts add theirs (the column is free text). */

@@ -5,7 +5,7 @@
  * answered (in the same workflow task), so the answers do not wait for it. Changes without an origin
  * (older callers, member renames) are not recorded.
  */
-import type { AuditEntry } from '../vocabulary/audit.js';
+import { SERVICE_SUBJECTS, type AuditEntry } from '../vocabulary/audit.js';
 import type { RoomChangeRequest, RoomRef } from '../vocabulary/contract.js';
 import { recordEntries } from './audit-record.js';
 import type { BatchFold, ChangeOutcome } from './room-batch.js';
@@ -101,4 +101,18 @@ export function auditBatch(
   fold: Pick<BatchFold, 'previousRoles'>,
 ): Promise<void> | undefined {
   return recordEntries(roomAuditEntries(ref, roomId, changes, outcomes, fold));
+}
+
+/** The alias timer's removal of old aliases (the service's own change): recorded when it did something or failed. */
+export function auditAliasRemoval(ref: RoomRef, roomId: string | null, o: { actions: string[] } | { error: string }): Promise<void> | undefined {
+  if ('actions' in o && o.actions.length === 0) return undefined;
+  const entry: AuditEntry = {
+    tenant: ref.tenant,
+    origin: { subject: SERVICE_SUBJECTS.aliasTimer },
+    operation: 'room.aliases',
+    room: { kind: ref.kind, slug: ref.slug, roomId },
+    detail: 'old aliases due for removal',
+    ...('actions' in o ? { outcome: 'done', actions: o.actions } : { outcome: 'failed', errorType: o.error }),
+  };
+  return recordEntries([entry]);
 }

@@ -28,7 +28,7 @@ import { distributeOutcomes, emptyEffects, foldBatch } from './room-batch.js';
 import type { SlugsNow } from '../activities/rooms/types.js';
 import { applyToHomeserver, syncTheAliases } from './room-homeserver.js';
 import { acts, type RoomRun } from './room-acts.js';
-import { auditBatch } from './room-audit.js';
+import { auditAliasRemoval, auditBatch } from './room-audit.js';
 import { isAuditOrigin } from '../vocabulary/audit.js';
 
 export { ALIASES_PATCH, ONE_PASS_PATCH } from './room-homeserver.js';
@@ -148,9 +148,13 @@ async function removeDueAliases(run: RoomRun): Promise<void> {
     if (state.roomId === null) throw new Error('the entity has no room');
     const actions = await syncTheAliases(run, state.roomId);
     log.info('old aliases due for removal', { actions });
+    const audited = auditAliasRemoval(run.ref, state.roomId, { actions });
+    if (audited) await audited;
   } catch (err) {
     state.aliasRemovalAt = null;
     log.warn('old aliases not removed; reconciliation tries again', { error: String(err) });
+    const audited = auditAliasRemoval(run.ref, state.roomId, { error: (err as { cause?: { type?: string } }).cause?.type ?? 'Failure' });
+    if (audited) await audited;
   }
 }
 

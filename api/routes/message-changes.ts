@@ -19,9 +19,7 @@ import { readJsonObject } from '../spec/validation.js';
 import { createUserDirectory } from '../user-directory.js';
 import { MESSAGES_PREFIX } from './messages.js';
 import { roomAccess } from './room-access.js';
-import { actorOrigin } from '../audit-origin.js';
-import { recordAudit } from '../../adapters/store/audit.js';
-import type { AuditEntry } from '../../vocabulary/audit.js';
+import { actorOrigin, audited } from '../audit-origin.js';
 
 const MESSAGE = `${MESSAGES_PREFIX}/messages/:eventId`;
 const ERRORS = [
@@ -99,17 +97,13 @@ export function messageChangesRoutes(deps: AppDeps) {
         userSlug: who.userSlug,
         detail: `${eventId}${reason ? ', with a reason' : ''}`,
       };
-      // Done is done: an entry that cannot be written is logged, and the caller still hears the outcome.
-      const record = (e: AuditEntry) =>
-        recordAudit(deps.db, [e]).catch((err: unknown) => deps.log.error({ err, eventId }, 'audit: a redaction not recorded'));
-      try {
-        const { redactionId } = await actions.changes.redact(who, room.roomId, eventId, reason);
-        await record({ ...entry, actions: [`redacted ${eventId} as ${who.userId}: ${redactionId}`], outcome: 'done' });
-        return c.json({ roomId: room.roomId, eventId, redactionId });
-      } catch (err) {
-        await record({ ...entry, outcome: 'failed', errorType: err instanceof ApiError ? err.errcode : (err as Error).name });
-        throw err;
-      }
+      const { redactionId } = await audited(
+        deps,
+        entry,
+        () => actions.changes.redact(who, room.roomId, eventId, reason),
+        (r) => [`redacted ${eventId} as ${who.userId}: ${r.redactionId}`],
+      );
+      return c.json({ roomId: room.roomId, eventId, redactionId });
     })
     .put(below(MESSAGES_PREFIX, ops.react), auth, limited, async (c) => {
       const eventId = eventIdOf(c.req.param('eventId'));

@@ -148,8 +148,23 @@ describe('the audit trail', () => {
     expect(missing.status).toBeGreaterThanOrEqual(400);
     const [refused] = (await auditOnce('user=alice', 'audit-redact-2')).filter((e) => e.requestId === 'audit-redact-2');
     expect(refused).toMatchObject({ operation: 'message.redact', outcome: 'failed', errorType: missing.body.errcode });
+    // An attachment sent for the platform, too.
+    const file = new TextEncoder().encode('secret words in a file');
+    const txnId = randomUUID();
+    const uploaded = await fx.api.app.request(
+      `/v1/tenants/${fx.tenant}/rooms/event/audited/media?${new URLSearchParams({ txnId, filename: 'notes.txt', userSlug: 'alice' })}`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'x-request-id': 'audit-media-1', 'content-type': 'text/plain', 'content-length': String(file.length) },
+        body: file,
+      },
+    );
+    expect(uploaded.status).toBe(200);
+    const media = (await uploaded.json()) as { eventId: string };
+    const [attachment] = (await auditOnce('room=event/audited', 'audit-media-1')).filter((e) => e.requestId === 'audit-media-1');
+    expect(attachment).toMatchObject({ operation: 'message.send', outcome: 'done', detail: `attachment, txnId ${txnId}`, actions: [`sent ${media.eventId} (m.file)`] });
     const stored = await fx.db.query(
-      `SELECT count(*)::int AS n FROM audit_log WHERE tenant = $1 AND (audit_log::text LIKE '%secret words%' OR audit_log::text LIKE '%private reason%')`,
+      `SELECT count(*)::int AS n FROM audit_log WHERE tenant = $1 AND (audit_log::text LIKE '%secret words%' OR audit_log::text LIKE '%private reason%' OR audit_log::text LIKE '%notes.txt%')`,
       [fx.tenant],
     );
     expect(stored.rows[0].n).toBe(0);
