@@ -15,6 +15,7 @@ import { matrixNamesProblem } from './room-input.js';
 import { entityOf, renameEntity } from './room-slugs.js';
 import { assertValid } from './spec/validation.js';
 import { waitForResult } from './wait.js';
+import { originOf } from './audit-origin.js';
 import { createUserDirectory, type UserDirectory } from './user-directory.js';
 
 class AcceptTimeout extends Error {}
@@ -122,6 +123,6 @@ export async function roomChange(
       ? await renameEntity(slugs, ref, change.newSlug)
       : await entityOf(slugs, ref, { claim: true });
   return respondWithOutcome<RoomChangeResult>(c, deps, roomWorkflowId(entity.tenant, entity.kind, entity.slug), () =>
-    changeRoom(deps.temporal, deps.config, entity, { ...change, requestId: c.get('requestId') }),
+    changeRoom(deps.temporal, deps.config, entity, { ...change, requestId: c.get('requestId'), origin: originOf(c) }),
   );
 }

@@ -429,6 +429,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants/{tenant}/audit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** What the service changed on the homeserver for the tenant, newest first: who asked, what, when, the outcome */
+    get: operations['listAudit'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/realtime': {
     parameters: {
       query?: never;
@@ -4850,6 +4867,114 @@ export interface operations {
       };
       /** @description `M_NOT_FOUND` */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listAudit: {
+    parameters: {
+      query?: {
+        /** @description Only this room: `kind/slug` (any slug the room has had). */
+        room?: string;
+        /** @description Only changes concerning this user slug. */
+        user?: string;
+        /** @description Entries at or after this time (ISO 8601). */
+        since?: string;
+        /** @description Entries before this time (ISO 8601). */
+        until?: string;
+        /** @description The `next` of the previous page. */
+        cursor?: number;
+        /** @description Entries per page (default 100). */
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of entries. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            entries: {
+              id?: number;
+              /** @description When the outcome was recorded (ISO 8601). */
+              at?: string;
+              /** @description Who asked: the service token's `sub`, `user:{slug}`, or `service:…` for the service's own changes. */
+              subject?: string | null;
+              /** @description The request id (`X-Request-Id`). */
+              requestId?: string | null;
+              /** @description `room.ensure`, `member.add`, `member.role`, `members.set`, `user.provision`, `message.send`, … */
+              operation?: string;
+              /** @description `{kind, slug, roomId}`: the room entity (its first slug). */
+              room?: Record<string, never> | null;
+              /** @description The user the change concerns (`forgotten-…` once erased). */
+              userSlug?: string | null;
+              /** @description The change in short (never a message body or a display name). */
+              detail?: string | null;
+              /** @description What was done on the homeserver; empty: nothing needed doing. */
+              actions?: string[];
+              /** @enum {string} */
+              outcome?: 'done' | 'failed';
+              /** @description The failure type when `failed`. */
+              errorType?: string | null;
+              pseudonymized?: boolean;
+            }[];
+            /** @description Pass as `cursor` for older entries; null on the last page. */
+            next: number | null;
+          };
+        };
+      };
+      /** @description `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
         headers: {
           [name: string]: unknown;
         };

@@ -96,6 +96,8 @@ export interface Config {
   relay: RelayConfig;
   /** Attachments: uploads and signed download URLs (api/media/). */
   media: MediaConfig;
+  /** The audit trail (decision 0060): entries older than this are deleted by the worker's sweeper. */
+  audit: { retentionDays: number };
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 }
 
@@ -163,6 +165,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     userJwt: userJwt(env),
     relay: relay(env),
     media: media(env),
+    audit: { retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500) },
     logLevel: logLevel as Config['logLevel'],
   };
   if (config.rooms.purgeOnArchive && config.matrix.identityMode === 'appservice') {

@@ -42,13 +42,9 @@ import type { reconcileTenantWorkflow } from '../workflows/reconcile.js';
 import type { roomWorkflow } from '../workflows/room.js';
 import type { sendMessageWorkflow } from '../workflows/send-message.js';
 import { entityAttributes } from '../vocabulary/search-attributes.js';
+import type { AuditOrigin } from '../vocabulary/audit.js';
 import type { Config } from '../lib/config.js';
-import {
-  reauthStartMetadata,
-  reconcileStartMetadata,
-  roomStartMetadata,
-  userStartMetadata,
-} from './workflow-metadata.js';
+import { reauthStartMetadata, reconcileStartMetadata, roomStartMetadata, userStartMetadata } from './workflow-metadata.js';
 
 type StarterConfig = Pick<Config, 'temporal' | 'matrix' | 'rooms'>;
 
@@ -65,6 +61,7 @@ export function provisionUser(
     userId?: string;
     /** Adoption: bind the user to this existing account. */
     matrixUserId?: string;
+    origin?: AuditOrigin; // who asked: recorded in the audit trail (decision 0060)
   },
 ): Promise<WorkflowUpdateHandle<ProvisionUserResult>> {
   const { tenant, slug } = req;
@@ -84,6 +81,7 @@ export function provisionUser(
         displayName: req.displayName,
         requestId: req.requestId,
         ...(req.matrixUserId ? { matrixUserId: req.matrixUserId } : {}),
+        ...(req.origin ? { origin: req.origin } : {}),
       },
     ],
     waitForStage: WorkflowUpdateStage.ACCEPTED,

@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RoomKind } from './ids.js';
 import type { ListedMember, MemberListOutcome } from './member-list.js';
+import type { AuditOrigin } from './audit.js';
 
 export * from './user-contract.js';
 
@@ -64,7 +65,8 @@ export type RoomChange =
    */
   | { type: 'renameMember'; userSlug: string; newSlug: string };
 
-export type RoomChangeRequest = RoomChange & { requestId?: string };
+/** `origin`: who asked (decision 0060); a change carrying one is recorded in the audit trail. */
+export type RoomChangeRequest = RoomChange & { requestId?: string; origin?: AuditOrigin };
 
 export interface RoomChangeResult {
   roomId: string;

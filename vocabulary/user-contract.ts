@@ -3,6 +3,7 @@
  * by contract.ts, which the API and the workflows import). Pure, like it.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { AuditOrigin } from './audit.js';
 
 export interface UserRef {
   tenant: string;
@@ -27,6 +28,8 @@ export interface ProvisionUserRequest {
   matrixUserId?: string;
   /** The API request that asked for it, for following one request into Temporal. */
   requestId?: string;
+  /** Who asked (decision 0060): a request carrying one is recorded in the audit trail. */
+  origin?: AuditOrigin;
 }
 
 export interface ProvisionUserResult {

@@ -6,6 +6,7 @@ import { defineQuery } from '@temporalio/workflow';
 import { DISPLAY_NAME_MAX_LENGTH } from './contract.js';
 import { describeValue } from './describe.js';
 import { slugProblem, userIdProblem } from './ids.js';
+import type { AuditOrigin } from './audit.js';
 
 /** Users in one batch: the API's JSON bounds allow 1,000 items per array, and so does the batch. */
 export const USERS_BATCH_MAX = 1_000;
@@ -36,6 +37,8 @@ export interface UsersBatchInput {
   /** With each user's Matrix id (what a user's outcome names even when the chunk could not run). */
   users: (BatchUser & { userId: string })[];
   requestId?: string;
+  /** Who asked (decision 0060): each user's outcome is recorded in the audit trail. */
+  origin?: AuditOrigin;
 }
 
 export type UserOutcomeKind = 'created' | 'displayNameChanged' | 'reactivated' | 'unchanged' | 'failed';

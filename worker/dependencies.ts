@@ -60,6 +60,8 @@ export async function createWorkerDependencies(
         userId: `@${config.matrix.botLocalpart}:${config.matrix.serverName}`,
       }),
       users,
+      // The audit trail's entries (decision 0060).
+      audit: db,
       rooms: createRoomStore(db),
       gateway: createWorkflowGateway(client, config),
       homeserverUrl: config.matrix.homeserverUrl,

@@ -2,22 +2,36 @@ import { ApplicationFailure, WorkflowUpdateFailedError, type Client } from '@tem
 import type { WorkflowGateway } from '../activities/gateway.js';
 import type { Config } from '../lib/config.js';
 import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { SERVICE_SUBJECTS } from '../vocabulary/audit.js';
 import { changeRoom, ensureReconcileSchedule, provisionUser, reauthUser } from '../starters/starters.js';
 import { startUsersBatch } from '../starters/users-batch.js';
 import { USERS_BATCH_MAX } from '../vocabulary/users-batch.js';
+
+/** The run of the workflow whose activity calls (the reconciliation), when called from one. */
+function reconcileRun(): string | undefined {
+  try {
+    return Context.current().info.workflowExecution?.runId;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The activities' way to other workflows, over the Temporal client. */
 export function createWorkflowGateway(client: Client, config: Config): WorkflowGateway {
   const scheduled = new Set<string>();
   return {
     async provisionUser(tenant, slug, displayName) {
-      const update = await provisionUser(client, config, { tenant, slug, displayName });
+      // A member change needed the account: recorded as the service's own (the member change has its own entry).
+      const origin = { subject: SERVICE_SUBJECTS.room };
+      const update = await provisionUser(client, config, { tenant, slug, displayName, origin });
       return (await update.result()).userId;
     },
     async provisionUsers(tenant, users) {
       for (let i = 0; i < users.length; i += USERS_BATCH_MAX) {
         const batch = users.slice(i, i + USERS_BATCH_MAX);
-        const handle = await startUsersBatch(client, config, { tenant, batchId: randomUUID(), users: batch });
+        const origin = { subject: SERVICE_SUBJECTS.room };
+        const handle = await startUsersBatch(client, config, { tenant, batchId: randomUUID(), users: batch, origin });
         await handle.result();
       }
     },
@@ -25,7 +39,9 @@ export function createWorkflowGateway(client: Client, config: Config): WorkflowG
       return reauthUser(client, config, input);
     },
     async reconcileRoom(room) {
-      const update = await changeRoom(client, config, room, { type: 'reconcile' });
+      // Recorded in the audit trail as the service's own change, with the reconciliation's run as its request.
+      const origin = { subject: SERVICE_SUBJECTS.reconcile, requestId: reconcileRun() };
+      const update = await changeRoom(client, config, room, { type: 'reconcile', origin });
       return update.result().catch((err: unknown) => {
         throw updateCause(err);
       });

@@ -9,6 +9,7 @@ import { sdkLogger } from './sdk-logger.js';
 import { createWorker } from './worker.js';
 import { startOutboxSweeper } from './outbox-sweeper.js';
 import { startWebhookSweeper } from './webhook-sweeper.js';
+import { startAuditSweeper } from './audit-sweeper.js';
 
 const config = configOrExit(loadConfig);
 const log = createLogger('worker', config.logLevel);
@@ -67,11 +68,14 @@ const webhookSweeper = deps.activities.webhooks
   ? startWebhookSweeper({ client: deps.client, config, webhooks: deps.activities.webhooks, log: log.child({ component: 'webhooks' }) })
   : null;
 
+// The audit trail kept to AUDIT_RETENTION_DAYS (decision 0060).
+const auditSweeper = startAuditSweeper({ db: deps.db, config, log: log.child({ component: 'audit' }) });
+
 log.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, http: http.url }, 'worker running');
 try {
   await worker.run();
 } finally {
-  await Promise.all([sweeper.stop(), webhookSweeper?.stop()]);
+  await Promise.all([sweeper.stop(), webhookSweeper?.stop(), auditSweeper.stop()]);
   await Promise.allSettled([http.close(), connection.close(), deps.close()]);
 }
 log.info('worker stopped');

@@ -101,6 +101,11 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
   reconcileRoom: (a) => `Ask the workflow of ${room(a)} to repair drift`,
   attemptWebhookDelivery: (a) => `Deliver the next webhook delivery of ${a.tenant ?? '?'} for ${a.roomKey ?? '?'}`,
   recordReconcileRun: (a) => `Record what reconciling tenant ${a.tenant ?? '?'} fixed (${a.rooms ?? 0} rooms)`,
+  // the audit trail (its argument is the list of entries)
+  recordAudit: (a) => {
+    const entries = Array.isArray(a) ? (a as { operation?: string }[]) : [];
+    return `Record ${entries.length} audit entr${entries.length === 1 ? 'y' : 'ies'}: ${listed([...new Set(entries.map((e) => e.operation ?? '?'))])}`;
+  },
 };
 
 const MAX_SUMMARY = 200;

@@ -23,6 +23,8 @@ import {
 import { endCleanlyOnCancel } from './cancellation.js';
 import { MatrixUserIdKey } from '../vocabulary/search-attributes.js';
 import { proxyActivitiesWithSummaries } from './activity-summaries.js';
+import { auditProvision } from './user-audit.js';
+import { isAuditOrigin } from '../vocabulary/audit.js';
 
 /**
  * Homeserver calls retry until the homeserver answers (it may be down for a while: the workflow
@@ -61,6 +63,9 @@ function validateProvisionRequest(req: ProvisionUserRequest): void {
   }
   if (req.matrixUserId !== undefined && (typeof req.matrixUserId !== 'string' || !req.matrixUserId.startsWith('@'))) {
     throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'matrixUserId must be a Matrix user id' });
+  }
+  if (req.origin !== undefined && !isAuditOrigin(req.origin)) {
+    throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'origin must be {subject, requestId?}' });
   }
 }
 
@@ -141,12 +146,14 @@ export async function provisionUserWorkflow(input: ProvisionUserInput): Promise<
     const run = tail.then(() => apply(req));
     tail = run
       .then(
-        () => {
+        (result) => {
           state.lastError = null;
+          return auditProvision(state, req, { ok: true, result });
         },
         (err: unknown) => {
           const cause = (err as { cause?: { type?: string; message?: string } }).cause;
           state.lastError = { type: cause?.type ?? 'Failure', message: cause?.message ?? String(err) };
+          return auditProvision(state, req, { ok: false, error: err });
         },
       )
       .finally(() => {

@@ -15,6 +15,8 @@ import {
 } from '../vocabulary/users-batch.js';
 import { proxyActivitiesWithSummaries } from './activity-summaries.js';
 import { ACTIVITY_HEARTBEAT_TIMEOUT } from './heartbeat.js';
+import { recordEntries } from './audit-record.js';
+import { usersBatchAuditEntries } from './user-audit.js';
 
 /**
  * A chunk retries what failed transiently (the activity resumes from its heartbeat); its last
@@ -88,5 +90,8 @@ export async function provisionUsersBatchWorkflow(input: UsersBatchInput): Promi
   await inLanes(chunks, patched(CHUNKS_IN_FLIGHT) ? USERS_BATCH_CHUNKS_IN_FLIGHT : 1, run);
   log.info('users batch done', { batchId: input.batchId, ...progress.counts });
   const users = outcomes.flat();
+  // Recorded in the audit trail when the batch carries an origin (nothing awaited otherwise: audit-record.ts).
+  const audited = recordEntries(usersBatchAuditEntries(input, users));
+  if (audited) await audited;
   return { tenant: input.tenant, batchId: input.batchId, total: users.length, counts: progress.counts, users };
 }

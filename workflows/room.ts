@@ -28,6 +28,8 @@ import { distributeOutcomes, emptyEffects, foldBatch } from './room-batch.js';
 import type { SlugsNow } from '../activities/rooms/types.js';
 import { applyToHomeserver, syncTheAliases } from './room-homeserver.js';
 import { acts, type RoomRun } from './room-acts.js';
+import { auditAliasRemoval, auditBatch } from './room-audit.js';
+import { isAuditOrigin } from '../vocabulary/audit.js';
 
 export { ALIASES_PATCH, ONE_PASS_PATCH } from './room-homeserver.js';
 
@@ -51,6 +53,7 @@ function invalid(message: string): ApplicationFailure {
 /** Rejects malformed changes before they are accepted into history. */
 export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
   if (!c || typeof c !== 'object') throw invalid('a change must be an object');
+  if (c.origin !== undefined && !isAuditOrigin(c.origin)) throw invalid('origin must be {subject, requestId?}');
   switch (c.type) {
     case 'ensure': {
       const s = c.settings ?? {};
@@ -124,6 +127,8 @@ async function applyBatch(run: RoomRun, batch: Pending[]): Promise<void> {
     const { actions, members } = outcome;
     p.resolve({ roomId: state.roomId!, alias: state.alias!, slug: state.slug, actions, ...(members ? { members } : {}) });
   });
+  const audited = auditBatch(run.ref, state.roomId, changes, outcomes, fold);
+  if (audited) await audited;
   if (fold.reconcile && effects.perUser.size)
     log.info('reconciled', { fixes: [...effects.perUser.values()].flatMap((v) => v.actions) });
   if (effects.batchError?.type === FailureType.RoomMissing) throw effects.batchError;
@@ -143,9 +148,13 @@ async function removeDueAliases(run: RoomRun): Promise<void> {
     if (state.roomId === null) throw new Error('the entity has no room');
     const actions = await syncTheAliases(run, state.roomId);
     log.info('old aliases due for removal', { actions });
+    const audited = auditAliasRemoval(run.ref, state.roomId, { actions });
+    if (audited) await audited;
   } catch (err) {
     state.aliasRemovalAt = null;
     log.warn('old aliases not removed; reconciliation tries again', { error: String(err) });
+    const audited = auditAliasRemoval(run.ref, state.roomId, { error: (err as { cause?: { type?: string } }).cause?.type ?? 'Failure' });
+    if (audited) await audited;
   }
 }
 

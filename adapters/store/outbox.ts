@@ -1,6 +1,7 @@
 import type { RoomKind } from '../../vocabulary/ids.js';
 import type { MessageType, SendMessageInput } from '../../vocabulary/contract.js';
 import type { Db } from './db.js';
+import { outboxAuditInsert } from './audit.js';
 
 /** One client transaction id of one user (decision 0026): the outbox's key. */
 export interface OutboxKey {
@@ -42,6 +43,13 @@ export interface OutboxRow extends OutboxKey {
   updatedAt: Date;
 }
 
+/** Who sends: the account, the request, and — for a send for the platform — who asked (audited, decision 0060). */
+export interface OutboxMeta {
+  userId?: string;
+  requestId?: string;
+  audit?: { subject: string | null };
+}
+
 /** Recorded now, so this caller sends it; or the row that was there already (a repeat). */
 export type OutboxClaim = { owner: true } | { owner: false; row: OutboxRow };
 
@@ -50,7 +58,7 @@ export interface MessageOutbox {
    * Records an accepted message. A key seen before is a repeat: its row is returned, except a
    * failed one in the same room, which is taken up again (a failed send may be tried again).
    */
-  claim(input: SendMessageInput, meta: { userId?: string; requestId?: string }): Promise<OutboxClaim>;
+  claim(input: SendMessageInput, meta: OutboxMeta): Promise<OutboxClaim>;
   get(key: OutboxKey): Promise<OutboxRow | null>;
   /** The homeserver has the event: the id stored (the first one recorded, should two answers race). */
   markSent(key: OutboxKey, eventId: string): Promise<string>;
@@ -130,16 +138,19 @@ export function createMessageOutbox(db: Db): MessageOutbox {
       meta.userId ?? null,
       meta.requestId ?? null,
       richOf(input),
+      meta.audit !== undefined,
+      meta.audit?.subject ?? null,
     ];
     const inserted = await db.query(
-      `INSERT INTO message_outbox (tenant, user_slug, txn_id, room_id, kind, slug, msgtype, body, user_id, request_id, rich)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+      `INSERT INTO message_outbox (tenant, user_slug, txn_id, room_id, kind, slug, msgtype, body, user_id, request_id, rich,
+         audit, audit_subject)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`,
       values,
     );
     if (inserted.rowCount === 1) return { owner: true };
     const reopened = await db.query(
       `UPDATE message_outbox SET status = 'pending', kind = $5, slug = $6, msgtype = $7, body = $8, user_id = $9,
-         request_id = $10, rich = $11, errcode = NULL, error = NULL, updated_at = now()
+         request_id = $10, rich = $11, audit = $12, audit_subject = $13, errcode = NULL, error = NULL, updated_at = now()
        WHERE ${KEY} AND room_id = $4 AND status = 'failed'`,
       values,
     );
@@ -152,9 +163,12 @@ export function createMessageOutbox(db: Db): MessageOutbox {
     get,
     claim,
     async markSent(key, eventId) {
+      // Settled and, for a send for the platform, audited in one statement: exactly once per settling.
       const r = await db.query<{ event_id: string }>(
-        `UPDATE message_outbox SET status = 'sent', event_id = $4, body = NULL, rich = NULL, errcode = NULL, error = NULL,
-           updated_at = now() WHERE ${KEY} AND status <> 'sent' RETURNING event_id`,
+        `WITH settled AS (UPDATE message_outbox SET status = 'sent', event_id = $4, body = NULL, rich = NULL, errcode = NULL,
+           error = NULL, updated_at = now() WHERE ${KEY} AND status <> 'sent' RETURNING *),
+         audited AS (${outboxAuditInsert('settled', 'done')})
+         SELECT event_id FROM settled`,
         [...keyOf(key), eventId],
       );
       if (r.rows[0]) return r.rows[0].event_id;
@@ -162,8 +176,9 @@ export function createMessageOutbox(db: Db): MessageOutbox {
     },
     async markFailed(key, errcode, error) {
       await db.query(
-        `UPDATE message_outbox SET status = 'failed', errcode = $4, error = $5, body = NULL, rich = NULL, updated_at = now()
-         WHERE ${KEY} AND status = 'pending'`,
+        `WITH settled AS (UPDATE message_outbox SET status = 'failed', errcode = $4, error = $5, body = NULL, rich = NULL,
+           updated_at = now() WHERE ${KEY} AND status = 'pending' RETURNING *)
+         ${outboxAuditInsert('settled', 'failed')}`,
         [...keyOf(key), errcode, error.slice(0, 2000)],
       );
     },

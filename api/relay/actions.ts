@@ -14,6 +14,7 @@ import type { RoomInfo, RoomTarget } from './protocol.js';
 import type { SentWaiters } from './sent.js';
 import { sendThroughOutbox, type DirectSends, type SendTicket } from './direct-send.js';
 import type { MessageInput } from '../message-input.js';
+import type { AuditOrigin } from '../../vocabulary/audit.js';
 import { checkedRichFields } from './rich-send.js';
 import { createMessageChanges, type Actor, type MessageChanges } from './message-changes.js';
 
@@ -40,7 +41,7 @@ export interface RelayActions {
   /** Whether the user is joined to the room now: the event log says so, or else the homeserver does (the log can lag). */
   isJoined(userId: string, roomId: string): Promise<boolean>;
   /** A message (rich text, a reply or an edit: checked, its HTML sanitized), durably and once per txnId. */
-  send(sender: Sender, room: ResolvedRoom, message: MessageInput, requestId?: string): Promise<SendTicket>;
+  send(sender: Sender, room: ResolvedRoom, message: MessageInput, requestId?: string, origin?: AuditOrigin): Promise<SendTicket>;
   /** Deleting and reacting (api/relay/message-changes.ts). */
   readonly changes: MessageChanges;
   ephemeral(sender: Sender, room: ResolvedRoom, request: EphemeralRequest): Promise<void>;
@@ -117,7 +118,7 @@ export function createRelayActions(deps: {
       return (await deps.homeserver.membership(roomId, userId)) === 'join';
     },
 
-    async send(sender, room, message, requestId) {
+    async send(sender, room, message, requestId, origin) {
       // Before anything is recorded: plaintext never goes into an encrypted room (decision 0046).
       if (room.encrypted)
         throw new ApiError(
@@ -137,7 +138,9 @@ export function createRelayActions(deps: {
       };
       const workflow = (): Promise<SendTicket> => viaWorkflow(input, requestId, sender.userId);
       if (!deps.direct) return workflow();
-      return sendThroughOutbox(deps.direct, { ...input, requestId, userId: sender.userId }, workflow);
+      // A send for the platform (its origin given) is audited when its outbox row settles (decision 0060).
+      const audit = origin ? { audit: { subject: origin.subject } } : {};
+      return sendThroughOutbox(deps.direct, { ...input, requestId, userId: sender.userId, ...audit }, workflow);
     },
 
     async ephemeral(sender, room, request) {

@@ -75,7 +75,8 @@ export function createDirectSends(config: Config, db: Db): DirectSends {
   return directSendsWith(createMessageOutbox(db), identity, config.matrix.homeserverUrl);
 }
 
-type Message = SendMessageInput & { requestId?: string; userId?: string };
+/** `audit`: a send for the platform, recorded in the audit trail when it settles (decision 0060). */
+type Message = SendMessageInput & { requestId?: string; userId?: string; audit?: { subject: string | null } };
 
 /** Rejects with the signal's reason once it is aborted, else settles as `p` does. */
 function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -101,7 +102,8 @@ export async function sendThroughOutbox(
   const workflowId = messageWorkflowId(tenant, userSlug, clientTxnId);
   const key = { tenant, userSlug, txnId: clientTxnId };
   const result = (eventId: string): SendMessageResult => ({ eventId, roomId, userSlug, clientTxnId });
-  const claim = await direct.outbox.claim(message, { userId: message.userId, requestId: message.requestId });
+  const meta = { userId: message.userId, requestId: message.requestId, ...(message.audit ? { audit: message.audit } : {}) };
+  const claim = await direct.outbox.claim(message, meta);
   if (!claim.owner) {
     const row = claim.row;
     if (row.roomId !== roomId)

@@ -23,6 +23,7 @@ import {
   userIdProblem,
 } from '../../vocabulary/ids.js';
 import type { AppDeps } from '../context.js';
+import { actorOrigin, audited } from '../audit-origin.js';
 import { ApiError } from '../errors.js';
 import { attach } from '../media/attach.js';
 import { signerFor, withMediaUrls } from '../media/event-media.js';
@@ -142,18 +143,25 @@ export function mediaRoutes(deps: AppDeps) {
         'OM_ROOM_ENCRYPTED',
         `${params.kind} ${params.slug} is end-to-end encrypted: the service never uploads plaintext into it`,
       );
-    const sent = await attach(
-      {
-        identity,
-        homeserverUrl: config.matrix.homeserverUrl,
-        maxBytes,
-        log: deps.log,
-        renewToken: renewal(tenant, who.userSlug),
-      },
-      who,
-      room.roomId,
-      { txnId, filename, contentType, contentLength, body: c.req.raw.body },
-    );
+    const body = c.req.raw.body;
+    const send = () =>
+      attach(
+        { identity, homeserverUrl: config.matrix.homeserverUrl, maxBytes, log: deps.log, renewToken: renewal(tenant, who.userSlug) },
+        who,
+        room.roomId,
+        { txnId, filename, contentType, contentLength, body },
+      );
+    // Sent for the platform (a service JWT): audited with its outcome, never the file (decision 0060).
+    const entry = {
+      tenant,
+      origin: actorOrigin(c),
+      operation: 'message.send',
+      room: { kind: room.kind, slug: room.entitySlug ?? room.slug, roomId: room.roomId },
+      userSlug: who.userSlug,
+      detail: `attachment, txnId ${txnId}`,
+    };
+    const sent =
+      actor.kind === 'service' ? await audited(deps, entry, send, (s) => [`sent ${s.eventId} (${s.msgtype})`]) : await send();
     const shown = withMediaUrls(
       { type: 'm.room.message', content: { msgtype: sent.msgtype, url: sent.contentUri, info: sent.info } },
       room.roomId,

@@ -19,6 +19,7 @@ import { readJsonObject } from '../spec/validation.js';
 import { createUserDirectory } from '../user-directory.js';
 import { MESSAGES_PREFIX } from './messages.js';
 import { roomAccess } from './room-access.js';
+import { actorOrigin, audited } from '../audit-origin.js';
 
 const MESSAGE = `${MESSAGES_PREFIX}/messages/:eventId`;
 const ERRORS = [
@@ -87,7 +88,21 @@ export function messageChangesRoutes(deps: AppDeps) {
       const raw = c.req.header('content-type') === undefined ? {} : await readJsonObject(c);
       const { reason, userSlug } = REDACT_BODY.parse(raw);
       const { who, room } = await joinedRoom(c, userSlug, true);
-      const { redactionId } = await actions.changes.redact(who, room.roomId, eventId, reason);
+      // Recorded in the audit trail with its outcome (decision 0060); the reason is not (a person wrote it).
+      const entry = {
+        tenant: who.tenant,
+        origin: actorOrigin(c),
+        operation: 'message.redact',
+        room: { kind: room.kind, slug: room.entitySlug ?? room.slug, roomId: room.roomId },
+        userSlug: who.userSlug,
+        detail: `${eventId}${reason ? ', with a reason' : ''}`,
+      };
+      const { redactionId } = await audited(
+        deps,
+        entry,
+        () => actions.changes.redact(who, room.roomId, eventId, reason),
+        (r) => [`redacted ${eventId} as ${who.userId}: ${r.redactionId}`],
+      );
       return c.json({ roomId: room.roomId, eventId, redactionId });
     })
     .put(below(MESSAGES_PREFIX, ops.react), auth, limited, async (c) => {

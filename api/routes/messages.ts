@@ -17,6 +17,7 @@ import { createUserDirectory } from '../user-directory.js';
 import { signerFor, withMediaUrls } from '../media/event-media.js';
 import { roomAccess } from './room-access.js';
 import { historyView } from '../relay/history-view.js';
+import { actorOrigin } from '../audit-origin.js';
 
 /** Where api/app.ts mounts this router; its routes are registered below it. */
 export const MESSAGES_PREFIX = '/v1/tenants/:tenant/rooms/:kind/:slug';
@@ -159,7 +160,9 @@ export function messagesRoutes(deps: AppDeps) {
       const txnId = message.txnId;
       const userSlug = MESSAGE_BODY.fields.userSlug.read(raw, 'userSlug');
       const { who, room } = await joinedRoom(c, userSlug, true);
-      const ticket = await actions.send(who, room, message, c.get('requestId'));
+      // Sent for the platform (a service JWT): audited (decision 0060); a user's own send is not.
+      const origin = c.get('actor').kind === 'service' ? actorOrigin(c) : undefined;
+      const ticket = await actions.send(who, room, message, c.get('requestId'), origin);
       const outcome = await waitForResult(deps.temporal, () => ticket.result(), deps.config.api.waitMs);
       const operation = `/v1/operations/${encodeURIComponent(ticket.workflowId)}`;
       if (!outcome.done) {

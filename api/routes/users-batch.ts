@@ -13,6 +13,7 @@ import {
 } from '../../vocabulary/users-batch.js';
 import { authorizedTenant } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
+import { originOf } from '../audit-origin.js';
 import { ApiError, respondError } from '../errors.js';
 import { createUserDirectory } from '../user-directory.js';
 import { operation, outcomeAnswers } from '../spec/operation.js';
@@ -90,6 +91,7 @@ export function usersBatchRoutes(deps: AppDeps) {
       batchId,
       users,
       requestId: c.get('requestId'),
+      origin: originOf(c),
     });
     const outcome = await waitForResult(deps.temporal, () => handle.result(), config.api.waitMs);
     if (!outcome.done) {

@@ -6,6 +6,7 @@ import { matrixUserId, provisionUserWorkflowId, userIdProblem } from '../../voca
 import { authorizedTenant } from '../auth.js';
 import { respondWithOutcome } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
+import { originOf } from '../audit-origin.js';
 import { ApiError } from '../errors.js';
 import { displayName, matrixUserIdField, slug } from '../spec/fields.js';
 import { operation, outcomeAnswers, below } from '../spec/operation.js';
@@ -88,6 +89,7 @@ export function usersRoutes(deps: AppDeps) {
             userId,
             ...(adopting ? { matrixUserId: userId } : {}),
             requestId: c.get('requestId'),
+            origin: originOf(c),
           }),
         { userId, adopted: bound?.adopted ?? adopting, canActAs: canActAs(directory.scope, userId) },
       );

@@ -210,7 +210,7 @@ export async function reconcileRoom(
   const temporal = await connectCli(config);
   let timer: NodeJS.Timeout | undefined;
   try {
-    const handle = await changeRoom(temporal.client, config, ref, { type: 'reconcile', requestId });
+    const handle = await changeRoom(temporal.client, config, ref, { type: 'reconcile', requestId, origin: { subject: 'operator:cli', requestId } });
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>

@@ -48,6 +48,7 @@ const CALLS: Record<string, (om: Om) => Promise<unknown>> = {
   getWebhook: (om) => om.webhooks.get('acme'),
   deleteWebhook: (om) => om.webhooks.delete('acme'),
   listWebhookDeliveries: (om) => om.webhooks.deliveries('acme', { state: 'pending', limit: 10 }),
+  listAudit: (om) => om.audit('acme', { room: 'event/meetup', user: 'alice', limit: 10 }),
   health: (om) => om.health(),
   readiness: (om) => om.ready(),
   metrics: (om) => om.metrics(),

@@ -124,6 +124,10 @@ describe('the room workflow, renamed', () => {
       const history = await handle.fetchHistory();
       const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes).length;
       expect(timers).toBeGreaterThanOrEqual(2);
+      // The timer's removal is the service's own change: in the audit trail (decision 0060).
+      expect(stub.inputsOf<{ operation: string; origin: { subject: string }; actions: string[] }[]>('recordAudit')).toEqual([
+        [expect.objectContaining({ operation: 'room.aliases', origin: { subject: 'service:alias-timer' }, actions: ['old alias #room:test removed'] })],
+      ]);
     });
   });
 

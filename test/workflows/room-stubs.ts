@@ -7,12 +7,14 @@ import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { DEFAULT_POWER_LEVELS, powerLevelFor } from '../../vocabulary/roles.js';
 import type { MemberPassInput, PowerLevelChanges, RoomActivities } from '../../activities/rooms.js';
 import type { RoomRecord } from '../../adapters/store/rooms.js';
+import type { AuditActivities } from '../../activities/audit.js';
 import type { RoomKind } from '../../vocabulary/ids.js';
 import { roomChangeUpdate, type RoomChangeRequest, type RoomChangeResult } from '../../vocabulary/contract.js';
 
 type Fn = (...args: never[]) => Promise<unknown>;
+type Stubbed = RoomActivities & AuditActivities;
 export type Overrides = Partial<{
-  [K in keyof RoomActivities]: (input: Parameters<RoomActivities[K]>[0]) => Promise<unknown>;
+  [K in keyof Stubbed]: (input: Parameters<Stubbed[K]>[0]) => Promise<unknown>;
 }>;
 
 export interface Call {
@@ -98,6 +100,8 @@ export function stubRoom(kind: RoomKind, stored: RoomRecord | null, overrides: O
     // Every listed member is still in the room.
     listedAbsent: async () => [],
     syncPowerLevels: async (input: { members: Record<string, string> }) => writeLevels(input.members),
+    // The audit trail's write (workflows/room-audit.ts): the entries are read back from `calls`.
+    recordAudit: async (entries: unknown[]) => entries.length,
     archiveRoom: async () => ['archived'],
     // A room never renamed: its one slug, nothing to do.
     syncAliases: async (input: { ref: { slug: string } }) => ({
