@@ -7,7 +7,7 @@ import type { ActingAs, Identity } from '../../adapters/identity/index.js';
 import { authorized, matrixRequest } from '../../adapters/matrix/http.js';
 import { FailureType } from '../../vocabulary/failures.js';
 import { ApiError } from '../errors.js';
-import type { Match } from './results.js';
+import { rankedHead, type Match } from './results.js';
 
 /**
  * The most matches one search considers: Synapse ranks at most its 500 best matches (its own
@@ -38,6 +38,8 @@ export interface Found {
   count: number;
   /** True when there were more matches than SEARCH_CANDIDATES_MAX: only the best (or newest in range) are paged. */
   capped: boolean;
+  /** `matches` is only the head of the ranked list (a first page asked for no more): more follow it. */
+  more: boolean;
 }
 
 interface SearchAnswer {
@@ -72,6 +74,19 @@ function toMatch(r: { rank?: number; result?: Record<string, unknown> }): Match 
     msgtype: typeof ev.content?.msgtype === 'string' ? ev.content.msgtype : 'm.text',
     rank: typeof r.rank === 'number' ? r.rank : 0,
   };
+}
+
+/** Rounds Synapse's newest-first search reads (2 × limit rows each) before it answers with what it has. */
+const SYNAPSE_RECENT_ROUNDS = 5;
+
+/**
+ * Whether a newest-first answer without a next_batch may still leave older matches unread. Synapse
+ * gives a next_batch only when it filled the limit; when its filters (sender, visibility) keep fewer
+ * than that in its 5 rounds of 2 × limit rows, it answers without one, older matches or not. Only a
+ * count of matches within those rounds' reach says the end was reached.
+ */
+export function mayHaveStoppedEarly(r: { returned: number; asked: number; count: number; next: string | null }) {
+  return r.next === null && r.returned < r.asked && r.count > SYNAPSE_RECENT_ROUNDS * 2 * r.asked;
 }
 
 /**
@@ -130,8 +145,8 @@ export function createSearchHomeserver(identity: Identity, homeserverUrl: string
     }
   }
 
-  async function ask(a: SearchAsk, orderBy: 'rank' | 'recent', batch?: string) {
-    const filter: Record<string, unknown> = { limit: SEARCH_CANDIDATES_MAX };
+  async function ask(a: SearchAsk, orderBy: 'rank' | 'recent', batch?: string, limit = SEARCH_CANDIDATES_MAX) {
+    const filter: Record<string, unknown> = { limit };
     if (a.roomIds) filter.rooms = a.roomIds;
     if (a.senderIds) filter.senders = a.senderIds;
     const body = {
@@ -162,18 +177,25 @@ export function createSearchHomeserver(identity: Identity, homeserverUrl: string
   return {
     /**
      * The matches the user may see, at most SEARCH_CANDIDATES_MAX: without a date range or a sender
-     * filter the best ranked; with either, newest first from `to` back to `from` (each still carrying its rank).
+     * filter the best ranked; with either, newest first from `to` back to `from` (each still carrying
+     * its rank). `firstPage`: the page size when no cursor is given — a ranked search then asks the
+     * homeserver for twice that (it ranks the same 500 either way, but reads, aggregates and sends
+     * 20 events instead of 500), and for all 500 only when those cannot make the page exact.
      */
-    async find(a: SearchAsk): Promise<Found> {
+    async find(a: SearchAsk, firstPage: number | null = null): Promise<Found> {
       // Synapse takes its 500 best matches before it filters by sender: with a sender filter, read
       // the matches newest first instead (its recent search filters as it goes), then rank them.
       if (a.from === null && a.to === null && a.senderIds === null) {
-        const r = await ask(a, 'rank');
+        const few = firstPage !== null && firstPage * 2 < SEARCH_CANDIDATES_MAX ? firstPage * 2 : null;
+        const head = few === null ? null : await ask(a, 'rank', undefined, few);
+        const sure = head && few !== null && firstPage !== null ? rankedHead(head.matches, few, firstPage) : null;
+        const r = sure && head ? { ...head, matches: sure } : await ask(a, 'rank');
         return {
           matches: r.matches,
           highlights: r.highlights,
           count: r.count,
           capped: r.count > SEARCH_CANDIDATES_MAX,
+          more: sure !== null && head !== null && head.matches.length === few,
         };
       }
       const matches: Match[] = [];
@@ -188,12 +210,22 @@ export function createSearchHomeserver(identity: Identity, homeserverUrl: string
         matches.push(...inRange);
         const pastFrom = a.from !== null && r.matches.some((m) => m.ts < a.from!);
         if (matches.length >= SEARCH_CANDIDATES_MAX) {
-          return { matches: matches.slice(0, SEARCH_CANDIDATES_MAX), highlights: [...highlights], count, capped: true };
+          return {
+            matches: matches.slice(0, SEARCH_CANDIDATES_MAX),
+            highlights: [...highlights],
+            count,
+            capped: true,
+            more: false,
+          };
         }
-        if (pastFrom || r.next === null) return { matches, highlights: [...highlights], count, capped: false };
+        // Synapse may have given up before the end (a sender's matches are sparse): say so, never
+        // that these were all.
+        const early = mayHaveStoppedEarly({ returned: r.matches.length, asked: SEARCH_CANDIDATES_MAX, count, next: r.next });
+        if (pastFrom || r.next === null)
+          return { matches, highlights: [...highlights], count, capped: !pastFrom && early, more: false };
         batch = r.next;
       }
-      return { matches, highlights: [...highlights], count, capped: true };
+      return { matches, highlights: [...highlights], count, capped: true, more: false };
     },
   };
 }
