@@ -158,8 +158,8 @@ export function searchRoutes(deps: AppDeps) {
       to: input.to,
     };
     const fingerprint = searchFingerprint(asked);
-    const found = await searcher.find(asked, input.cursor === null ? input.limit : null);
-    const { page, next } = pageOf(found.matches, input.limit, fingerprint, input.cursor, found.more);
+    const found = await searcher.find(asked);
+    const { page, next } = pageOf(found.matches, input.limit, fingerprint, input.cursor);
     const rooms = new Map(
       (await actions.roomsInfo(tenant, [...new Set(page.map((m) => m.roomId))])).map((r) => [r.roomId, r]),
     );

@@ -7,7 +7,7 @@ import type { ActingAs, Identity } from '../../adapters/identity/index.js';
 import { authorized, matrixRequest } from '../../adapters/matrix/http.js';
 import { FailureType } from '../../vocabulary/failures.js';
 import { ApiError } from '../errors.js';
-import { rankedHead, type Match } from './results.js';
+import type { Match } from './results.js';
 
 /**
  * The most matches one search considers: Synapse ranks at most its 500 best matches (its own
@@ -38,8 +38,6 @@ export interface Found {
   count: number;
   /** True when there were more matches than SEARCH_CANDIDATES_MAX: only the best (or newest in range) are paged. */
   capped: boolean;
-  /** `matches` is only the head of the ranked list (a first page asked for no more): more follow it. */
-  more: boolean;
 }
 
 interface SearchAnswer {
@@ -145,8 +143,8 @@ export function createSearchHomeserver(identity: Identity, homeserverUrl: string
     }
   }
 
-  async function ask(a: SearchAsk, orderBy: 'rank' | 'recent', batch?: string, limit = SEARCH_CANDIDATES_MAX) {
-    const filter: Record<string, unknown> = { limit };
+  async function ask(a: SearchAsk, orderBy: 'rank' | 'recent', batch?: string) {
+    const filter: Record<string, unknown> = { limit: SEARCH_CANDIDATES_MAX };
     if (a.roomIds) filter.rooms = a.roomIds;
     if (a.senderIds) filter.senders = a.senderIds;
     const body = {
@@ -177,25 +175,18 @@ export function createSearchHomeserver(identity: Identity, homeserverUrl: string
   return {
     /**
      * The matches the user may see, at most SEARCH_CANDIDATES_MAX: without a date range or a sender
-     * filter the best ranked; with either, newest first from `to` back to `from` (each still carrying
-     * its rank). `firstPage`: the page size when no cursor is given — a ranked search then asks the
-     * homeserver for twice that (it ranks the same 500 either way, but reads, aggregates and sends
-     * 20 events instead of 500), and for all 500 only when those cannot make the page exact.
+     * filter the best ranked; with either, newest first from `to` back to `from` (each still carrying its rank).
      */
-    async find(a: SearchAsk, firstPage: number | null = null): Promise<Found> {
+    async find(a: SearchAsk): Promise<Found> {
       // Synapse takes its 500 best matches before it filters by sender: with a sender filter, read
       // the matches newest first instead (its recent search filters as it goes), then rank them.
       if (a.from === null && a.to === null && a.senderIds === null) {
-        const few = firstPage !== null && firstPage * 2 < SEARCH_CANDIDATES_MAX ? firstPage * 2 : null;
-        const head = few === null ? null : await ask(a, 'rank', undefined, few);
-        const sure = head && few !== null && firstPage !== null ? rankedHead(head.matches, few, firstPage) : null;
-        const r = sure && head ? { ...head, matches: sure } : await ask(a, 'rank');
+        const r = await ask(a, 'rank');
         return {
           matches: r.matches,
           highlights: r.highlights,
           count: r.count,
           capped: r.count > SEARCH_CANDIDATES_MAX,
-          more: sure !== null && head !== null && head.matches.length === few,
         };
       }
       const matches: Match[] = [];
@@ -210,22 +201,21 @@ export function createSearchHomeserver(identity: Identity, homeserverUrl: string
         matches.push(...inRange);
         const pastFrom = a.from !== null && r.matches.some((m) => m.ts < a.from!);
         if (matches.length >= SEARCH_CANDIDATES_MAX) {
-          return {
-            matches: matches.slice(0, SEARCH_CANDIDATES_MAX),
-            highlights: [...highlights],
-            count,
-            capped: true,
-            more: false,
-          };
+          return { matches: matches.slice(0, SEARCH_CANDIDATES_MAX), highlights: [...highlights], count, capped: true };
         }
         // Synapse may have given up before the end (a sender's matches are sparse): say so, never
         // that these were all.
-        const early = mayHaveStoppedEarly({ returned: r.matches.length, asked: SEARCH_CANDIDATES_MAX, count, next: r.next });
+        const early = mayHaveStoppedEarly({
+          returned: r.matches.length,
+          asked: SEARCH_CANDIDATES_MAX,
+          count,
+          next: r.next,
+        });
         if (pastFrom || r.next === null)
-          return { matches, highlights: [...highlights], count, capped: !pastFrom && early, more: false };
+          return { matches, highlights: [...highlights], count, capped: !pastFrom && early };
         batch = r.next;
       }
-      return { matches, highlights: [...highlights], count, capped: true, more: false };
+      return { matches, highlights: [...highlights], count, capped: true };
     },
   };
 }

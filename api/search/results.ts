@@ -72,29 +72,12 @@ export function decodeCursor(cursor: string, fingerprint: string): CursorKey {
   return key as CursorKey;
 }
 
-/**
- * The homeserver's `asked` best matches (its top by rank, ties in no particular order) as the head
- * of the complete ranked list, or null when they cannot give a first page of `limit`: every match
- * ranked above the lowest rank among them is in them (the homeserver cut at that rank, so a match
- * of that rank may be missing), and fewer than `asked` are all there are.
- */
-export function rankedHead(matches: readonly Match[], asked: number, limit: number): Match[] | null {
-  if (matches.length < asked) return [...matches];
-  const lowest = Math.min(...matches.map((m) => m.rank));
-  const sure = matches.filter((m) => m.rank > lowest);
-  return sure.length >= limit ? sure : null;
-}
-
-/**
- * One page of `matches` (any order): the best `limit` after the cursor's position, and the next
- * cursor. `more`: the matches are only the head of the list (rankedHead), more follow them.
- */
+/** One page of `matches` (any order): the best `limit` after the cursor's position, and the next cursor. */
 export function pageOf(
   matches: readonly Match[],
   limit: number,
   fingerprint: string,
   cursor: string | null,
-  more = false,
 ): { page: Match[]; next: string | null } {
   const sorted = [...matches].sort(compareMatches);
   const after = cursor ? decodeCursor(cursor, fingerprint) : null;
@@ -102,8 +85,7 @@ export function pageOf(
     ? sorted.filter((m) => compareMatches({ rank: after.r, ts: after.t, eventId: after.e }, m) < 0)
     : sorted;
   const page = rest.slice(0, limit);
-  const next =
-    rest.length > limit || (more && page.length === limit) ? encodeCursor(fingerprint, page[page.length - 1]!) : null;
+  const next = rest.length > limit ? encodeCursor(fingerprint, page[page.length - 1]!) : null;
   return { page, next };
 }
 

@@ -59,7 +59,10 @@ export const SEARCHER = 0;
 /** The users of room r: the searcher, then others spread so that each is in rooms × 4 / 19 rooms. */
 export const membersOf = (r: number): number[] => [
   SEARCHER,
-  ...Array.from({ length: MEMBERS_PER_ROOM - 1 }, (_, k) => 1 + ((r * (MEMBERS_PER_ROOM - 1) + k) % (SEARCH_USERS - 1))),
+  ...Array.from(
+    { length: MEMBERS_PER_ROOM - 1 },
+    (_, k) => 1 + ((r * (MEMBERS_PER_ROOM - 1) + k) % (SEARCH_USERS - 1)),
+  ),
 ];
 /** The room of message i, and its sender: round robin over the rooms, so the sends in flight are each in another room. */
 export const placeOf = (i: number, rooms: number): { room: number; sender: number } => {

@@ -99,7 +99,8 @@ async function timed(list: readonly Query[], one: (q: Query, i: number) => Promi
 function byKind(list: readonly Query[], ours: readonly number[], direct: readonly number[]): string {
   const p = (xs: number[], q: number) => (xs.length ? summarize(xs)[q === 50 ? 'p50' : 'p95'].toFixed(0) : '–');
   return KINDS.map((kind) => {
-    const of = (ms: readonly number[]) => list.flatMap((q, i) => (q.kind === kind && !Number.isNaN(ms[i]) ? [ms[i]!] : []));
+    const of = (ms: readonly number[]) =>
+      list.flatMap((q, i) => (q.kind === kind && !Number.isNaN(ms[i]) ? [ms[i]!] : []));
     const o = of(ours);
     const d = of(direct);
     return `${kind} ${p(o, 50)} / ${p(o, 95)} vs ${p(d, 50)} / ${p(d, 95)}`;

@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ApiError } from '../../api/errors.js';
 import { mayHaveStoppedEarly, recentStartingAt } from '../../api/search/homeserver.js';
 import { canonicalQuery, readSearchInput, type SearchInput } from '../../api/search/input.js';
-import { highlightRanges, pageOf, rankedHead, searchFingerprint, type Match } from '../../api/search/results.js';
+import { highlightRanges, pageOf, searchFingerprint, type Match } from '../../api/search/results.js';
 
 function read(params: Record<string, string | string[]>): SearchInput {
   const all = (n: string) => {
@@ -139,36 +139,6 @@ describe('pageOf', () => {
     expect(() => pageOf(all, 1, searchFingerprint(['other']), next)).toThrow(/belongs to another search/);
     expect(() => pageOf(all, 1, f, 'bm90IGpzb24')).toThrow(/is not the "next" of a previous page/);
     expect(() => pageOf(all, 1, f, Buffer.from('{"f":1}').toString('base64url'))).toThrow(/is not the "next"/);
-  });
-});
-
-describe('rankedHead: a first page from fewer of the homeserver\'s best matches', () => {
-  // The homeserver's 4 best of many, cut inside the ties of rank 1: '$x' (rank 1, newer than all)
-  // was not among them, and the complete list puts it before '$e', '$b', '$c'.
-  const complete = [match('$a', 3, 1), match('$d', 2, 9), match('$x', 1, 99), match('$e', 1, 7), match('$b', 1, 5)];
-  const best4 = [match('$a', 3, 1), match('$d', 2, 9), match('$b', 1, 5), match('$e', 1, 7)];
-  const f = searchFingerprint(['q']);
-
-  it('gives the page of the complete list, and a cursor that continues it', () => {
-    const head = rankedHead(best4, 4, 2);
-    expect(head?.map((m) => m.eventId)).toEqual(['$a', '$d']);
-    const first = pageOf(head!, 2, f, null, true);
-    expect(first.page).toEqual(pageOf(complete, 2, f, null).page);
-    expect(first.next).not.toBeNull();
-    const second = pageOf(complete, 2, f, first.next);
-    expect(second.page.map((m) => m.eventId)).toEqual(['$x', '$e']);
-  });
-
-  it('gives up when the ties at the cut could reach the page: the caller asks for all', () => {
-    // A page of 3 would take one of the rank-1 ties, and '$x' may be the one missing.
-    expect(rankedHead(best4, 4, 3)).toBeNull();
-    expect(rankedHead([match('$a', 1, 1), match('$b', 1, 2)], 2, 1)).toBeNull();
-  });
-
-  it('takes fewer than asked as all there are, with no cursor past them', () => {
-    const few = [match('$a', 3, 1), match('$b', 1, 5)];
-    expect(rankedHead(few, 4, 2)).toEqual(few);
-    expect(pageOf(rankedHead(few, 4, 2)!, 2, f, null, false).next).toBeNull();
   });
 });
 
