@@ -19,6 +19,10 @@
 #   SYNAPSE_RATE_LIMITS   relaxed (default) | default (Synapse's own limits, to exercise 429s)
 #   SYNAPSE_METRICS       off (default) | on: Prometheus metrics at /_synapse/metrics on the Synapse port
 #   SYNAPSE_ACCESS_LOG    off (default) | on: one line per request in synapse.log, with its CPU time
+#   STACK_SYNAPSE_DB      sqlite (default) | postgres: the admin-mode Synapse stores in the stack's own
+#                         PostgreSQL (database `synapse`, C collation), as a production homeserver does;
+#                         installs psycopg2 (scripts/requirements-postgres.txt) into the venv. synapse-as
+#                         stays on SQLite. The two stores are separate: switching a stack shows the other's state.
 #   DATABASE_URL          use this database instead of starting PostgreSQL
 set -euo pipefail
 
@@ -42,6 +46,8 @@ SYNAPSE_AS_PORT="${STACK_SYNAPSE_AS_PORT:-$((8009 + OFFSET))}"
 AS_MODE_API_PORT="${STACK_AS_MODE_API_PORT:-$((8081 + OFFSET))}"
 RATE_LIMITS="${SYNAPSE_RATE_LIMITS:-relaxed}"
 METRICS="${SYNAPSE_METRICS:-off}"
+SYNAPSE_DB="${STACK_SYNAPSE_DB:-sqlite}"
+[[ "$SYNAPSE_DB" == sqlite || "$SYNAPSE_DB" == postgres ]] || { echo "stack: STACK_SYNAPSE_DB must be sqlite or postgres" >&2; exit 2; }
 ACCESS_LOG_LEVEL=WARNING
 [[ "${SYNAPSE_ACCESS_LOG:-off}" == on ]] && ACCESS_LOG_LEVEL=INFO
 SERVER_NAME=localhost
@@ -120,6 +126,23 @@ ensure_venv() {
     [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV" || die "could not create a virtualenv (apt-get install python3-venv?)"
     "$VENV/bin/pip" install --disable-pip-version-check -q -r "$req" >"$ROOT/.stack/pip.log" 2>&1 ||
       die "pip install failed; see .stack/pip.log"
+    echo "$want" >"$stamp"
+  )
+}
+
+# psycopg2 for a Synapse on PostgreSQL (STACK_SYNAPSE_DB=postgres): installed on demand only, with a
+# stamp of its own, so that stacks on SQLite never install it.
+ensure_venv_postgres() {
+  local req="$ROOT/scripts/requirements-postgres.txt" stamp="$VENV/.requirements-postgres.sha"
+  local want; want="$(sha256sum "$req" | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
+  (
+    exec 9>"$ROOT/.stack/venv.lock"
+    flock 9
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then exit 0; fi
+    log "installing psycopg2 (Synapse on PostgreSQL) into .stack/venv"
+    "$VENV/bin/pip" install --disable-pip-version-check -q -r "$req" >"$ROOT/.stack/pip-postgres.log" 2>&1 ||
+      die "pip install failed; see .stack/pip-postgres.log"
     echo "$want" >"$stamp"
   )
 }
@@ -254,6 +277,36 @@ rc_invites:
 EOF
 }
 
+# Synapse's database: SQLite in its directory, or (STACK_SYNAPSE_DB=postgres, the admin-mode Synapse
+# only) the database `synapse` of the stack's own PostgreSQL.
+database_yaml() {
+  local d="$1" variant="$2"
+  if [[ "$SYNAPSE_DB" == postgres && "$variant" == admin ]]; then
+    cat <<EOF
+database:
+  name: psycopg2
+  args: {user: postgres, password: "$PG_PASSWORD", dbname: synapse, host: 127.0.0.1, port: $PG_PORT, cp_min: 5, cp_max: 10}
+EOF
+  else
+    printf 'database:\n  name: sqlite3\n  args: {database: "%s/homeserver.db"}\n' "$d"
+  fi
+}
+
+# The database Synapse needs on PostgreSQL: UTF8 with C collation, which Synapse checks at start.
+ensure_synapse_database() {
+  [[ -z "${DATABASE_URL:-}" || "$DATABASE_URL" == "$(own_database_url)" ]] ||
+    die "STACK_SYNAPSE_DB=postgres needs the stack's own PostgreSQL (DATABASE_URL names another)"
+  local exists
+  exists="$(PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname = 'synapse'" 2>/dev/null)" ||
+    die "STACK_SYNAPSE_DB=postgres: cannot connect to the stack's PostgreSQL on $PG_PORT (start it: scripts/stack.sh up postgres)"
+  if [[ "$exists" != 1 ]]; then
+    PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qc \
+      "CREATE DATABASE synapse ENCODING 'UTF8' LC_COLLATE='C' LC_CTYPE='C' template=template0" >/dev/null ||
+      die "could not create the database synapse"
+  fi
+}
+
 # write_synapse_config DIR PORT API_PORT LOG VARIANT
 #   VARIANT admin: the development homeserver: password login, an admin user (bootstrapped by
 #     shared-secret registration in up_synapse), the appservice's user namespace not exclusive.
@@ -312,9 +365,7 @@ listeners:
     resources:
       - names: [client$([[ "$METRICS" == on ]] && echo ', metrics')]
         compress: false
-database:
-  name: sqlite3
-  args: {database: "$d/homeserver.db"}
+$(database_yaml "$d" "$variant")
 log_config: "$d/log.config"
 media_store_path: "$d/media"
 signing_key_path: "$d/signing.key"
@@ -344,6 +395,10 @@ EOF
 start_synapse() {
   local name="$1" port="$2" api_port="$3" variant="$4"
   local d="$DIR/$name" pidf="$DIR/$name.pid" logf="$DIR/$name.log" out="$DIR/$name.stdout"
+  # A running Synapse keeps its database: asked for the other one, say so rather than pretend.
+  if pid_alive "$pidf" && ! grep -qF "$(database_yaml "$d" "$variant" | sed -n 2p)" "$d/homeserver.yaml"; then
+    die "$name is running on another database than STACK_SYNAPSE_DB=$SYNAPSE_DB asks; stop it first: scripts/stack.sh stop $name"
+  fi
   if ! pid_alive "$pidf"; then
     write_synapse_config "$d" "$port" "$api_port" "$logf" "$variant"
     if [[ ! -f "$d/signing.key" ]]; then
@@ -358,11 +413,12 @@ start_synapse() {
 }
 
 up_synapse() {
+  [[ "$SYNAPSE_DB" == postgres ]] && ensure_synapse_database
   start_synapse synapse "$SYNAPSE_PORT" "$API_PORT" admin
   "$VENV/bin/register_new_matrix_user" -c "$DIR/synapse/homeserver.yaml" -u admin -p "$MATRIX_ADMIN_PASSWORD" -a --exists-ok \
     "http://127.0.0.1:$SYNAPSE_PORT" >"$DIR/admin-bootstrap.log" 2>&1 ||
     die "could not bootstrap the Synapse admin user; see $DIR/admin-bootstrap.log"
-  log "Synapse ready on http://127.0.0.1:$SYNAPSE_PORT (rate limits: $RATE_LIMITS)"
+  log "Synapse ready on http://127.0.0.1:$SYNAPSE_PORT (rate limits: $RATE_LIMITS, database: $SYNAPSE_DB)"
 }
 
 # No admin bootstrap here: this homeserver has no way to make one.
@@ -415,6 +471,7 @@ export API_PORT='$API_PORT'
 export WORKER_HTTP_PORT='$WORKER_HTTP_PORT'
 export STACK_DIR='$DIR'
 export STACK_SYNAPSE_LOG='$DIR/synapse.log'
+export STACK_SYNAPSE_DB='$SYNAPSE_DB'
 export MATRIX_AS_MODE_HOMESERVER_URL='http://127.0.0.1:$SYNAPSE_AS_PORT'
 export STACK_AS_MODE_API_PORT='$AS_MODE_API_PORT'
 EOF
@@ -425,6 +482,7 @@ export MATRIX_IDENTITY_MODE='appservice'
 export MATRIX_HOMESERVER_URL='http://127.0.0.1:$SYNAPSE_AS_PORT'
 export API_PORT='$AS_MODE_API_PORT'
 export STACK_SYNAPSE_LOG='$DIR/synapse-as.log'
+export STACK_SYNAPSE_DB='sqlite'
 unset MATRIX_ADMIN_USER MATRIX_ADMIN_PASSWORD
 EOF
   umask 022
@@ -440,6 +498,7 @@ case "$cmd" in
     ensure_secrets
     [[ " ${comps[*]} " == *" postgres "* ]] && up_postgres
     if [[ " ${comps[*]} " == *" temporal "* || " ${comps[*]} " == *" synapse"* ]]; then ensure_venv; fi
+    [[ " ${comps[*]} " == *" synapse "* && "$SYNAPSE_DB" == postgres ]] && ensure_venv_postgres
     # Temporal and the Synapses start in parallel: together they take about as long as the slowest.
     pids=()
     [[ " ${comps[*]} " == *" temporal "* ]] && { up_temporal & pids+=($!); }

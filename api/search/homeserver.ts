@@ -74,6 +74,19 @@ function toMatch(r: { rank?: number; result?: Record<string, unknown> }): Match 
   };
 }
 
+/** Rounds Synapse's newest-first search reads (2 × limit rows each) before it answers with what it has. */
+const SYNAPSE_RECENT_ROUNDS = 5;
+
+/**
+ * Whether a newest-first answer without a next_batch may still leave older matches unread. Synapse
+ * gives a next_batch only when it filled the limit; when its filters (sender, visibility) keep fewer
+ * than that in its 5 rounds of 2 × limit rows, it answers without one, older matches or not. Only a
+ * count of matches within those rounds' reach says the end was reached.
+ */
+export function mayHaveStoppedEarly(r: { returned: number; asked: number; count: number; next: string | null }) {
+  return r.next === null && r.returned < r.asked && r.count > SYNAPSE_RECENT_ROUNDS * 2 * r.asked;
+}
+
 /**
  * Synapse's pagination token of newest-first search is base64("all\n\n{ts},{stream}") and resumes
  * strictly before that point: `{to + 1},0` starts at the newest match at or before `to`.
@@ -190,7 +203,16 @@ export function createSearchHomeserver(identity: Identity, homeserverUrl: string
         if (matches.length >= SEARCH_CANDIDATES_MAX) {
           return { matches: matches.slice(0, SEARCH_CANDIDATES_MAX), highlights: [...highlights], count, capped: true };
         }
-        if (pastFrom || r.next === null) return { matches, highlights: [...highlights], count, capped: false };
+        // Synapse may have given up before the end (a sender's matches are sparse): say so, never
+        // that these were all.
+        const early = mayHaveStoppedEarly({
+          returned: r.matches.length,
+          asked: SEARCH_CANDIDATES_MAX,
+          count,
+          next: r.next,
+        });
+        if (pastFrom || r.next === null)
+          return { matches, highlights: [...highlights], count, capped: !pastFrom && early };
         batch = r.next;
       }
       return { matches, highlights: [...highlights], count, capped: true };

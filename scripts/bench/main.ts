@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only <ids> --quick --keep-stack --profile <sizes>]`
+ * `npm run bench [-- --only <ids> --quick --keep-stack --profile --synapse-db sqlite|postgres --search-reseed <sizes>]`
  *   ids: provisioning, rooms, member-lists, relay-latency, fanout, durable-send, sync-clients, users-batch, search (default: all)
  *   sizes: --users --concurrency --rooms --members --messages --interval --sockets --fanout-users
  *          --fanout-messages --sends --sequential-sends --online --room-size --step-seconds --batch-users --batches
@@ -84,7 +84,8 @@ async function main(): Promise<number> {
   const runId = randomBytes(3).toString('hex');
   const started = new Date();
 
-  log(`bringing up the bench stack (STACK_NAME=${BENCH_STACK.STACK_NAME} STACK_PORT_OFFSET=${BENCH_STACK.STACK_PORT_OFFSET})`);
+  log(`bringing up the bench stack (STACK_NAME=${BENCH_STACK.STACK_NAME} STACK_PORT_OFFSET=${BENCH_STACK.STACK_PORT_OFFSET}, Synapse on ${args.synapseDb})`);
+  process.env.STACK_SYNAPSE_DB = args.synapseDb;
   await stack(['up']);
   const stackEnv = await readStackEnv();
   const taskQueue = `bench-${runId}`;
@@ -196,7 +197,7 @@ async function main(): Promise<number> {
     }
     if (args.only.includes('search')) {
       results.push(
-        await searchBench({ config, api, messages: args.searchMessages, rooms: args.searchRooms, queries: args.searchQueries, runId, log, track }),
+        await searchBench({ config, api, messages: args.searchMessages, rooms: args.searchRooms, queries: args.searchQueries, reseed: args.searchReseed, synapseDb: args.synapseDb, stackDir, runId, log, track }),
       );
     }
   } catch (err) {
@@ -223,7 +224,9 @@ async function main(): Promise<number> {
     'Each benchmark runs its direct baseline first, then the same work through the API, in the same run on the same stack; ratio = ours / direct.',
     'Provisioning: "done" is the provisioning operation completed (the API answered 200 with status completed, or its operation reported completed): user created on Synapse, token issued and stored encrypted. Direct: Admin API GET user, PUT user, POST admin login per user, nothing stored.',
     'Rooms: members were provisioned beforehand on both sides (untimed); the rate counts memberships (room creation included in the time); latencies are per membership request. Direct: bot createRoom with alias, invite + join with the user\'s own token per membership, one power-levels read and write per room.',
-    'Stack: Synapse on SQLite (one Python process), the Temporal dev server (one SQLite-backed shard, WAL, synchronous=OFF), PostgreSQL, one worker and one API process, the benchmark client — all on this machine.',
+    args.synapseDb === 'postgres'
+      ? "Stack: Synapse (one Python process) storing in the stack's PostgreSQL (`--synapse-db postgres`, STACK_SYNAPSE_DB=postgres: its CPU there is counted as postgres), the Temporal dev server (one SQLite-backed shard, WAL, synchronous=OFF), one worker and one API process, the benchmark client — all on this machine."
+      : 'Stack: Synapse on SQLite (one Python process), the Temporal dev server (one SQLite-backed shard, WAL, synchronous=OFF), PostgreSQL, one worker and one API process, the benchmark client — all on this machine.',
     ...results.flatMap((r) => r.notes ?? []),
     ...(args.profile && existsSync(profileDir)
       ? Object.entries(profiledPids).map(

@@ -1,9 +1,11 @@
 /**
  * The search benchmark's corpus: `users` platform users, `rooms` event rooms made through the API
- * (each with its complete member list: 5 users, so each user is in about a quarter of the rooms),
- * and `messages` messages sent straight to the homeserver as their senders with the appservice's
- * assertion (`?user_id=`, the appservice is not rate limited), many at once. The words follow a
- * Zipf law over a made-up vocabulary, from a seeded generator, so the same size gives the same corpus.
+ * (each with its complete member list: the searching user, who is in every room, and 4 others, so
+ * each other user is in about a fifth of the rooms), and `messages` messages sent straight to the
+ * homeserver as their senders with the appservice's assertion (`?user_id=`, the appservice is not
+ * rate limited), many at once, each send in flight in a room of its own (Synapse serializes the
+ * events of one room). The words follow a Zipf law over a made-up vocabulary, from a seeded
+ * generator, so the same size gives the same corpus (search-corpus.ts keeps it for the next run).
  */
 import { enc, matrixRequest } from '../../adapters/matrix/http.js';
 import type { Config } from '../../lib/config.js';
@@ -15,8 +17,10 @@ import { seededRandom } from '../../lib/seeded-random.js';
 export const SEARCH_USERS = 20;
 const MEMBERS_PER_ROOM = 5;
 const VOCABULARY = 2000;
-/** Sends in flight while seeding. */
+/** Sends in flight while seeding, each in another room. */
 export const SEND_CONCURRENCY = 64;
+/** Room creations (room, then its member list, through the API) in flight while seeding. */
+const ROOM_CONCURRENCY = 20;
 const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'ta', 'so', 'vi', 'pe', 'da', 'gu', 'zo', 'ber', 'tin', 'mar', 'hol'];
 
 /** Word of frequency rank `k` (0 = the most frequent): distinct made-up words of 2–4 syllables. */
@@ -50,15 +54,27 @@ export function zipf(random: () => number): () => number {
 
 export const userSlug = (u: number): string => `u${String(u).padStart(2, '0')}`;
 export const roomSlugOf = (r: number): string => `s${String(r).padStart(3, '0')}`;
-/** The users of room r: spread so that each user is in rooms / (users / members) rooms. */
-export const membersOf = (r: number): number[] =>
-  Array.from({ length: MEMBERS_PER_ROOM }, (_, k) => (r + k * (SEARCH_USERS / MEMBERS_PER_ROOM)) % SEARCH_USERS);
+/** The user who searches: a member of every room. */
+export const SEARCHER = 0;
+/** The users of room r: the searcher, then others spread so that each is in rooms × 4 / 19 rooms. */
+export const membersOf = (r: number): number[] => [
+  SEARCHER,
+  ...Array.from(
+    { length: MEMBERS_PER_ROOM - 1 },
+    (_, k) => 1 + ((r * (MEMBERS_PER_ROOM - 1) + k) % (SEARCH_USERS - 1)),
+  ),
+];
+/** The room of message i, and its sender: round robin over the rooms, so the sends in flight are each in another room. */
+export const placeOf = (i: number, rooms: number): { room: number; sender: number } => {
+  const room = i % rooms;
+  return { room, sender: membersOf(room)[Math.floor(i / rooms) % MEMBERS_PER_ROOM]! };
+};
 
 export interface Corpus {
   tenant: string;
   /** Room index → room id. */
   roomIds: string[];
-  /** When the middle third of the messages was sent (ms; the middle third of the rooms): the date-range queries' range. */
+  /** When the middle third of the messages was sent (ms; in every room): the date-range queries' range. */
   middleThird: { from: number; to: number };
   seedSeconds: { rooms: number; messages: number };
   sendErrors: number;
@@ -77,7 +93,7 @@ export async function seedCorpus(o: {
   let started = performance.now();
   const made = await runPool(
     Array.from({ length: o.rooms }, (_, r) => r),
-    10,
+    ROOM_CONCURRENCY,
     async (r) => {
       const base = `/v1/tenants/${tenant}/rooms/event/${roomSlugOf(r)}`;
       roomIds[r] = String((await api.change('PUT', base, { name: `Search bench ${r}` })).roomId);
@@ -97,7 +113,6 @@ export async function seedCorpus(o: {
   const { userPrefix, serverName, homeserverUrl, asToken } = config.matrix;
   const middleThird = { from: 0, to: 0 };
   const third = Math.floor(o.messages / 3);
-  const perRoom = Math.ceil(o.messages / o.rooms);
   started = performance.now();
   let lastLog = started;
   let done = 0;
@@ -105,10 +120,8 @@ export async function seedCorpus(o: {
     bodies.map((body, i) => ({ body, i })),
     SEND_CONCURRENCY,
     async ({ body, i }) => {
-      // Room after room: the sends in flight share a few rooms, and Synapse persists the events
-      // queued for one room together, in one database transaction.
-      const r = Math.min(o.rooms - 1, Math.floor(i / perRoom));
-      const sender = membersOf(r)[i % MEMBERS_PER_ROOM]!;
+      // Each send in flight in another room: Synapse creates one room's events one at a time.
+      const { room: r, sender } = placeOf(i, o.rooms);
       if (i === third) middleThird.from = Date.now();
       await matrixRequest(homeserverUrl, {
         method: 'PUT',

@@ -330,6 +330,13 @@ export interface BenchArgs {
   searchMessages: number;
   searchRooms: number;
   searchQueries: number;
+  /** search: seed a new corpus even when the stack holds one of this size (search-corpus.ts). */
+  searchReseed: boolean;
+  /**
+   * The bench stack's Synapse database (STACK_SYNAPSE_DB): `postgres` by default when the run is the
+   * search benchmark alone (production's full-text search), else `sqlite`, as the figures before it.
+   */
+  synapseDb: 'sqlite' | 'postgres';
 }
 
 /** Every benchmark, in the order a full run does them. */
@@ -368,10 +375,13 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     searchMessages: quick ? 2000 : 100_000,
     searchRooms: quick ? 20 : 200,
     searchQueries: quick ? 40 : 200,
+    searchReseed: argv.includes('--search-reseed'),
+    synapseDb: 'sqlite',
   };
+  let synapseDb: BenchArgs['synapseDb'] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--quick' || a === '--keep-stack' || a === '--profile') continue;
+    if (a === '--quick' || a === '--keep-stack' || a === '--profile' || a === '--search-reseed') continue;
     const value = argv[i + 1];
     const num = (): number => {
       const n = Number(value);
@@ -399,13 +409,18 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     else if (a === '--search-messages') out.searchMessages = num();
     else if (a === '--search-rooms') out.searchRooms = num();
     else if (a === '--search-queries') out.searchQueries = num();
-    else if (a === '--only') {
+    else if (a === '--synapse-db') {
+      if (value !== 'sqlite' && value !== 'postgres') throw new Error('--synapse-db takes sqlite or postgres');
+      synapseDb = value;
+      i++;
+    } else if (a === '--only') {
       const names = (value ?? '').split(',');
       if (!names.every((n) => (BENCH_IDS as readonly string[]).includes(n))) throw new Error(`--only takes ${BENCH_IDS.join(',')}`);
       out.only = names as BenchArgs['only'];
       i++;
     } else throw new Error(`unknown argument ${a}`);
   }
+  out.synapseDb = synapseDb ?? (out.only.length === 1 && out.only[0] === 'search' ? 'postgres' : 'sqlite');
   return out;
 }
 

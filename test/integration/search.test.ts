@@ -150,7 +150,10 @@ describe('GET /v1/tenants/{tenant}/me/search', () => {
     const phrase = await search(tokens.alice!, { q: `${K} "the launch plan"` });
     expect(phrase.body.results).toHaveLength(1);
     const hit = phrase.body.results[0]!;
-    expect(hit.highlights.map((h) => hit.body.slice(h.start, h.end))).toEqual([K, K, K, 'launch plan']);
+    // The homeserver's highlight terms: the phrase on SQLite; its words, as PostgreSQL matched them
+    // (STACK_SYNAPSE_DB=postgres), on PostgreSQL.
+    const phraseMarks = process.env.STACK_SYNAPSE_DB === 'postgres' ? ['launch', 'plan'] : ['launch plan'];
+    expect(hit.highlights.map((h) => hit.body.slice(h.start, h.end))).toEqual([K, K, K, ...phraseMarks]);
   });
 
   it('filters by room, by sender, and by both', async () => {

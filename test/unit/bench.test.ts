@@ -273,6 +273,16 @@ describe('arguments', () => {
     expect(() => parseArgs(['--users', '0'])).toThrow(/positive integer/);
     expect(() => parseArgs(['--frobnicate'])).toThrow(/unknown argument/);
   });
+
+  it("runs the search benchmark alone on a Synapse on PostgreSQL, the others on SQLite, unless told", () => {
+    expect(parseArgs([]).synapseDb).toBe('sqlite');
+    expect(parseArgs(['--only', 'search'])).toMatchObject({ synapseDb: 'postgres', searchReseed: false });
+    expect(parseArgs(['--only', 'search,rooms']).synapseDb).toBe('sqlite');
+    expect(parseArgs(['--only', 'search', '--synapse-db', 'sqlite']).synapseDb).toBe('sqlite');
+    expect(parseArgs(['--only', 'rooms', '--synapse-db', 'postgres']).synapseDb).toBe('postgres');
+    expect(parseArgs(['--only', 'search', '--search-reseed']).searchReseed).toBe(true);
+    expect(() => parseArgs(['--synapse-db', 'mysql'])).toThrow(/sqlite or postgres/);
+  });
 });
 
 describe('relay benchmark arguments', () => {
