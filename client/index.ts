@@ -14,6 +14,7 @@
  */
 import { transport, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 import { webhookCalls } from './webhooks.js';
+import { joinRequestCalls } from './join-requests.js';
 import type {
   DeleteMessageInput,
   DmInput,
@@ -54,6 +55,7 @@ import type {
 
 export * from './types.js';
 export * from './webhook-signature.js';
+export type { JoinDecisionInput, JoinRequest, JoinRequestList } from './join-requests.js';
 export type { WebhookDeliveryPage, WebhookDeliveryQuery, WebhookSubscription, WebhookSubscriptionInput } from './webhooks.js';
 export { MatrixOrchestratorError, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 
@@ -203,6 +205,8 @@ export function createClient(options: ClientOptions) {
     operations,
     /** `GET /healthz`: the process is alive. */
     webhooks: webhookCalls(json),
+    /** A room's join requests (knocks): listed, and approved or refused. */
+    requests: joinRequestCalls(json, outcome),
     health: async (opts?: CallOptions) =>
       (await (await send('GET', '/healthz', undefined, opts, { auth: false })).json()) as { status: 'ok' },
     /** `GET /readyz`: database, Temporal and homeserver checks; an unready (503) answer is returned, not thrown. */

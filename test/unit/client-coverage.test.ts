@@ -48,6 +48,9 @@ const CALLS: Record<string, (om: Om) => Promise<unknown>> = {
   getWebhook: (om) => om.webhooks.get('acme'),
   deleteWebhook: (om) => om.webhooks.delete('acme'),
   listWebhookDeliveries: (om) => om.webhooks.deliveries('acme', { state: 'pending', limit: 10 }),
+  listJoinRequests: (om) => om.requests.list({ tenant: 'acme', kind: 'event', slug: 'meetup' }, 'pending'),
+  decideJoinRequest: (om) =>
+    om.requests.decide({ tenant: 'acme', kind: 'event', slug: 'meetup' }, '@bob:elsewhere.test', { approve: true }),
   health: (om) => om.health(),
   readiness: (om) => om.ready(),
   metrics: (om) => om.metrics(),
