@@ -70,7 +70,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The room's state: room id, alias, settings, desired members and roles, and their memberships now */
+    /** The room's state: room id, alias, settings, desired members and roles, their memberships now, and its join requests */
     get: operations['getRoom'];
     /**
      * Ensure the room exists with these settings, or take over an existing one (`adopt`)
