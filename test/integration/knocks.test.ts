@@ -14,6 +14,7 @@ import { matrixRequest, type RequestAuth } from '../../adapters/matrix/http.js';
 import { roomStateQuery, type RoomState } from '../../vocabulary/contract.js';
 import { roomWorkflowId } from '../../vocabulary/ids.js';
 import { verifyWebhookSignature } from '../../client/webhook-signature.js';
+import { createJoinRequestStore, recordJoinRequests } from '../../adapters/store/join-requests.js';
 import { serviceFixture } from '../helpers/fixture.js';
 import { eventually, stackEnv } from '../helpers/env.js';
 import { adminToken, asPlatformUser } from '../helpers/matrix.js';
@@ -263,5 +264,27 @@ describe('refusals by name', () => {
     expect((await call('GET', `/rooms/event/${ROOM}/requests?state=maybe`)).body.errcode).toBe('M_INVALID_PARAM');
     expect((await call('GET', '/rooms/event/no-such-room/requests')).status).toBe(404);
     expect((await call('POST', '/rooms/event/no-such-room/requests/bob', { approve: true })).status).toBe(404);
+  });
+});
+
+describe('the store on PostgreSQL', () => {
+  it('claims a request once: a retried attempt (the same decision id) finds it its own, another decision is refused', async () => {
+    const ref = { tenant: fx.tenant, kind: 'event' as const, slug: ROOM };
+    const userId = '@ghost:elsewhere.test';
+    const knocked = { room_id: roomId, type: 'm.room.member', sender: userId, state_key: userId, content: { membership: 'knock' } };
+    const client = await fx.db.connect();
+    try {
+      const recorded = await recordJoinRequests(client, [{ ...knocked, event_id: `$ghost-${randomUUID()}` }], undefined);
+      expect(recorded).toEqual([{ ref, request: expect.objectContaining({ userId, userSlug: null, state: 'pending' }) }]);
+    } finally {
+      client.release();
+    }
+    const store = createJoinRequestStore(fx.db);
+    const decision = { userId, userSlug: null, approve: false, reason: 'no', decisionId: randomUUID() };
+    expect(await store.claim(ref, decision)).toEqual({ claimed: true });
+    expect(await store.claim(ref, decision)).toEqual({ claimed: true });
+    expect(await store.claim(ref, { ...decision, approve: true, decisionId: randomUUID() })).toEqual({ claimed: false, found: 'refused' });
+    expect(await store.get(ref, userId)).toMatchObject({ state: 'refused', decidedBy: 'platform', decisionReason: 'no' });
+    expect(await store.claim(ref, { ...decision, userId: '@nobody:elsewhere.test' })).toEqual({ claimed: false, found: null });
   });
 });
