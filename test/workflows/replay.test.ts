@@ -44,7 +44,8 @@ describe('saved workflow histories', () => {
     // provision-user.json is from before provisionMatrixUser (two activities), room.json from before
     // member changes went in one pass (decision 0019): runs of both kinds replay. room-renamed.json:
     // a rename, the reconcile-aliases patch and the old alias's timer (decision 0031). users-batch.json:
-    // 150 users in two chunks (decision 0035), payloads decoded from the stack's codec.
+    // 150 users in two chunks (decision 0035), payloads decoded from the stack's codec. room-knocks.json:
+    // the knock setting, a join request signalled, claimed and answered, decisions refused (decision 0055).
     expect(lines.map((l) => l.file.split('/').pop())).toEqual(
       expect.arrayContaining([
         'provision-user.json',
@@ -52,6 +53,7 @@ describe('saved workflow histories', () => {
         'room.json',
         'room-one-pass.json',
         'room-renamed.json',
+        'room-knocks.json',
         'users-batch.json',
       ]),
     );
