@@ -29,6 +29,7 @@ import { docsRoutes } from './routes/docs.js';
 import { isMediaUploadPath, mediaRoutes } from './routes/media.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { auditRoutes } from './routes/audit.js';
+import { joinRequestRoutes } from './routes/join-requests.js';
 import { openApiDocument } from './spec/openapi.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -90,6 +91,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', usersBatchRoutes(deps));
   app.route(ROOMS_PREFIX, roomsRoutes(deps));
   app.route(ROOMS_PREFIX, memberListRoutes(deps));
+  app.route(ROOMS_PREFIX, joinRequestRoutes(deps));
   app.route(EVENTS_PREFIX, eventsRoutes(deps));
   app.route(OPERATIONS_PREFIX, operationsRoutes(deps));
   app.route(MESSAGES_PREFIX, messagesRoutes(deps));

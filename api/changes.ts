@@ -31,6 +31,9 @@ const FAILURE_ERRCODES: Readonly<Record<string, ErrorCode>> = {
   [FailureType.UserNotManaged]: 'OM_USER_NOT_MANAGED',
   [FailureType.RoomAdoptionConflict]: 'OM_ROOM_ADOPTION_CONFLICT',
   [FailureType.RoomNotAdoptable]: 'OM_ROOM_NOT_ADOPTABLE',
+  [FailureType.KnockUnsupported]: 'OM_KNOCK_UNSUPPORTED',
+  [FailureType.RequestNotFound]: 'OM_REQUEST_NOT_FOUND',
+  [FailureType.RequestDecided]: 'OM_REQUEST_DECIDED',
 };
 
 /**

@@ -103,12 +103,13 @@ export const DM_BODY = object({
 /** The parsed settings fields → RoomSettings, refusing what the room's kind does not allow. */
 export function settingsFrom(kind: RoomKind, input: RoomSettings): RoomSettings {
   const settings: RoomSettings = {};
-  const { name, topic, visibility, encrypted: e, prune } = input;
+  const { name, topic, visibility, encrypted: e, prune, knock } = input;
   if (name !== undefined) settings.name = name;
   if (topic !== undefined) settings.topic = topic;
   if (visibility !== undefined) settings.visibility = visibility;
   if (e !== undefined) settings.encrypted = e;
   if (prune !== undefined) settings.prune = prune;
+  if (knock !== undefined) settings.knock = knock;
   assertValid(settingsProblem(kind, settings));
   return settings;
 }

@@ -15,6 +15,7 @@
 import { transport, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 import { webhookCalls } from './webhooks.js';
 import { auditCall } from './audit.js';
+import { joinRequestCalls } from './join-requests.js';
 import type {
   DeleteMessageInput,
   DmInput,
@@ -56,6 +57,7 @@ import type {
 export * from './types.js';
 export * from './webhook-signature.js';
 export type { AuditPage, AuditQuery } from './audit.js';
+export type { JoinDecisionInput, JoinRequest, JoinRequestList } from './join-requests.js';
 export type { WebhookDeliveryPage, WebhookDeliveryQuery, WebhookSubscription, WebhookSubscriptionInput } from './webhooks.js';
 export { MatrixOrchestratorError, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 
@@ -206,6 +208,8 @@ export function createClient(options: ClientOptions) {
     /** `GET /healthz`: the process is alive. */
     webhooks: webhookCalls(json),
     audit: auditCall(json),
+    /** A room's join requests (knocks): listed, and approved or refused. */
+    requests: joinRequestCalls(json, outcome),
     health: async (opts?: CallOptions) =>
       (await (await send('GET', '/healthz', undefined, opts, { auth: false })).json()) as { status: 'ok' },
     /** `GET /readyz`: database, Temporal and homeserver checks; an unready (503) answer is returned, not thrown. */

@@ -70,7 +70,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The room's state: room id, alias, settings, desired members and roles, and their memberships now */
+    /** The room's state: room id, alias, settings, desired members and roles, their memberships now, and its join requests */
     get: operations['getRoom'];
     /**
      * Ensure the room exists with these settings, or take over an existing one (`adopt`)
@@ -177,6 +177,43 @@ export interface paths {
      */
     put: operations['setMembers'];
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenant}/rooms/{kind}/{slug}/requests': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The room's join requests (knocks), the most recent first (at most 100) */
+    get: operations['listJoinRequests'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenant}/rooms/{kind}/{slug}/requests/{user}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Approve or refuse a pending join request
+     * @description `{user}`: the user slug, or the Matrix id of a user who is not one of the tenant's (URL-encoded). An approval invites the user (a Matrix invite answers a knock); a user of ours also becomes a desired member (`role`, default the kind's newcomer role: `participant` in events, `member` in groups; a member keeps theirs) and is joined, so the approval ends in a join. A plain Matrix user approved is invited and joins from their own client. A refusal kicks the knock with `reason` (Matrix: the knock is rejected; the user can knock again). Each request is decided once: `404 OM_REQUEST_NOT_FOUND` without one, `409 OM_REQUEST_DECIDED` once decided or withdrawn.
+     */
+    post: operations['decideJoinRequest'];
     delete?: never;
     options?: never;
     head?: never;
@@ -757,6 +794,9 @@ export interface components {
         | 'OM_USER_BINDING_CONFLICT'
         | 'OM_USER_NOT_MANAGED'
         | 'OM_USER_RENAMED'
+        | 'OM_KNOCK_UNSUPPORTED'
+        | 'OM_REQUEST_NOT_FOUND'
+        | 'OM_REQUEST_DECIDED'
         | 'OM_UPSTREAM_FAILED'
         | 'OM_UNAVAILABLE'
         | 'M_UNKNOWN';
@@ -944,6 +984,27 @@ export interface components {
       visibility?: 'public' | 'private';
       encrypted?: boolean;
       prune?: boolean;
+      knock?: boolean;
+    };
+    /** @description A request to join the room. */
+    JoinRequest: {
+      /** @description The knocking Matrix user. */
+      userId: string;
+      /** @description Their platform slug when they are one of the tenant's users, else null. */
+      userSlug: string | null;
+      /** @enum {string} */
+      state: 'pending' | 'approved' | 'refused' | 'withdrawn';
+      /** @description The knocker's own reason. */
+      reason: string | null;
+      requestedAt: string;
+      /** @description `platform` (or the `decidedBy` given), or the Matrix id of whoever decided from a Matrix client. */
+      decidedBy: string | null;
+      decidedAt: string | null;
+      decisionReason: string | null;
+    };
+    /** @description The room's join requests, the most recent first (at most 100). */
+    JoinRequestList: {
+      requests: components['schemas']['JoinRequest'][];
     };
     RoomView: {
       tenant: string;
@@ -963,6 +1024,8 @@ export interface components {
         [key: string]: string;
       };
       archived: boolean;
+      /** @description Join requests (knocks), the most recent first (at most 100). */
+      requests?: components['schemas']['JoinRequest'][];
       changesApplied: number;
       pendingChanges: number;
       lastError: {
@@ -1004,6 +1067,8 @@ export interface components {
         [key: string]: string;
       };
       archived: boolean;
+      /** @description Join requests (knocks), the most recent first (at most 100). */
+      requests?: components['schemas']['JoinRequest'][];
       changesApplied: number;
       pendingChanges: number;
       lastError: {
@@ -1685,6 +1750,8 @@ export interface operations {
            * @enum {string}
            */
           visibility?: 'public' | 'private';
+          /** @description Matrix users may ask to join (join rule `knock`, `knock_restricted` in a restricted room): each knock reaches the platform (`member.knocked`) to approve or refuse through `POST …/requests/{user}`. false: back to the visibility's rule. Not for DMs. */
+          knock?: boolean;
           /** @description End-to-end encryption, for DMs only and only at creation. */
           encrypted?: boolean;
           /** @description Take over this existing room instead of creating one: `{roomId: "!abc:example.org"}` or `{alias: "#general:example.org"}`. */
@@ -2665,6 +2732,245 @@ export interface operations {
       };
     };
   };
+  listJoinRequests: {
+    parameters: {
+      query?: {
+        /** @description Only requests in this state. */
+        state?: 'pending' | 'approved' | 'refused' | 'withdrawn';
+      };
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The room kind. */
+        kind: 'event' | 'group' | 'dm';
+        /** @description The room's slug; a DM's is its two users' slugs, sorted, joined by "~" (e.g. `ann~bob`). */
+        slug: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The requests. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['JoinRequestList'];
+        };
+      };
+      /** @description `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  decideJoinRequest: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The room kind. */
+        kind: 'event' | 'group' | 'dm';
+        /** @description The room's slug; a DM's is its two users' slugs, sorted, joined by "~" (e.g. `ann~bob`). */
+        slug: string;
+        /** @description A join request's user: their platform slug, or the Matrix id (`@…`, URL-encoded) of a user who is not one of the tenant's. */
+        user: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description true: the user is invited (and, when they are one of ours, joined); false: their knock is refused. */
+          approve: boolean;
+          /** @description Why: a refusal shows it to the user (the kick's reason); kept with the request. */
+          reason?: string;
+          /** @description Who decided, as the platform names them (default `platform`); kept with the request. */
+          decidedBy?: string;
+          /**
+           * @description The member's role, one of its room kind's (event: host, moderator, speaker, member, participant, guest; group: owner, admin, moderator, member, guest; dm: member).
+           * @enum {string}
+           */
+          role?: 'host' | 'moderator' | 'speaker' | 'member' | 'participant' | 'guest' | 'owner' | 'admin';
+        };
+      };
+    };
+    responses: {
+      /** @description Done within `API_WAIT_MS`: the outcome. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RoomChangeResult'];
+        };
+      };
+      /** @description Still running after `API_WAIT_MS`: follow the operation. */
+      202: {
+        headers: {
+          /** @description The operation: `/v1/operations/{workflowId}`. */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Running'];
+        };
+      };
+      /** @description `M_NOT_JSON`, `M_BAD_JSON`, `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_REQUEST_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_REQUEST_DECIDED`, `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_MISSING` */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_TOO_LARGE` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UPSTREAM_FAILED` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
   sendPlatformEvent: {
     parameters: {
       query?: never;
@@ -2693,6 +2999,8 @@ export interface operations {
                  * @enum {string}
                  */
                 visibility?: 'public' | 'private';
+                /** @description Matrix users may ask to join (join rule `knock`, `knock_restricted` in a restricted room): each knock reaches the platform (`member.knocked`) to approve or refuse through `POST …/requests/{user}`. false: back to the visibility's rule. Not for DMs. */
+                knock?: boolean;
               };
             }
           | {
@@ -2710,6 +3018,8 @@ export interface operations {
                  * @enum {string}
                  */
                 visibility?: 'public' | 'private';
+                /** @description Matrix users may ask to join (join rule `knock`, `knock_restricted` in a restricted room): each knock reaches the platform (`member.knocked`) to approve or refuse through `POST …/requests/{user}`. false: back to the visibility's rule. Not for DMs. */
+                knock?: boolean;
               };
             }
           | {
@@ -2807,6 +3117,8 @@ export interface operations {
                  * @enum {string}
                  */
                 visibility?: 'public' | 'private';
+                /** @description Matrix users may ask to join (join rule `knock`, `knock_restricted` in a restricted room): each knock reaches the platform (`member.knocked`) to approve or refuse through `POST …/requests/{user}`. false: back to the visibility's rule. Not for DMs. */
+                knock?: boolean;
               };
             }
           | {
@@ -2824,6 +3136,8 @@ export interface operations {
                  * @enum {string}
                  */
                 visibility?: 'public' | 'private';
+                /** @description Matrix users may ask to join (join rule `knock`, `knock_restricted` in a restricted room): each knock reaches the platform (`member.knocked`) to approve or refuse through `POST …/requests/{user}`. false: back to the visibility's rule. Not for DMs. */
+                knock?: boolean;
               };
             }
           | {

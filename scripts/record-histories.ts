@@ -5,7 +5,7 @@
  *   source .stack/dev/stack.env && npm start (or a worker) && node dist/scripts/record-histories.js [suffix]
  * With a suffix (e.g. `local-first`), the files are `provision-user-local-first.json` …: the
  * histories of earlier code stay beside them, proving that runs started before a patch still replay.
- * `--only=NAME` records one scenario (`provision-user`, `room`, `room-renamed`); `room-renamed` wants
+ * `--only=NAME` records one scenario (`provision-user`, `room`, `room-renamed`, `room-knocks`); `room-renamed` wants
  * the worker started with ROOM_OLD_ALIAS_KEEP_SECONDS=3, so its timer fires within the run.
  */
 import { connectTemporal } from '../adapters/temporal.js';
@@ -14,6 +14,7 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createDb } from '../adapters/store/db.js';
 import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
+import { recordJoinRequests } from '../adapters/store/join-requests.js';
 import { EncryptionCodec, ENCRYPTED_ENCODING } from '../lib/codec.js';
 import { loadConfig } from '../lib/config.js';
 
@@ -97,5 +98,30 @@ if (wanted('room-renamed')) {
   await h.result();
   await db.end();
   await save('room-renamed', workflowId);
+}
+// A knockable event room (decision 0055): created with knock, knocking turned off and on; a knock
+// recorded as the intake records one, the intake's signal, its refusal (claimed, then answered: the
+// knocker is no account, so nothing to kick), a second decision refused as decided, one on no request.
+if (wanted('room-knocks')) {
+  const slug = `replay-${stamp}`;
+  const workflowId = `room:replay:event:${slug}`;
+  const db = createDb(config.databaseUrl, 2);
+  const h = await client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [{ tenant: 'replay', kind: 'event', slug, idleTimeoutMs: 2000 }] });
+  const change = (c: object) => h.executeUpdate('roomChange', { args: [c] });
+  const { roomId } = (await change({ type: 'ensure', settings: { name: 'Replay knocks', knock: true } })) as { roomId: string };
+  await change({ type: 'ensure', settings: { knock: false } });
+  await change({ type: 'ensure', settings: { knock: true } });
+  const userId = `@knocker-${stamp}:replay.invalid`;
+  const knock = { room_id: roomId, type: 'm.room.member', event_id: `$knock-${stamp}`, sender: userId, state_key: userId, content: { membership: 'knock' } };
+  const conn = await db.connect();
+  const [recorded] = await recordJoinRequests(conn, [knock], undefined);
+  conn.release();
+  await h.signal('joinRequest', recorded!.request);
+  await change({ type: 'decideRequest', userId, userSlug: null, approve: false, reason: 'replay' });
+  await change({ type: 'decideRequest', userId, userSlug: null, approve: true }).catch(() => undefined);
+  await change({ type: 'decideRequest', userId: `@nobody-${stamp}:replay.invalid`, userSlug: null, approve: true }).catch(() => undefined);
+  await h.result();
+  await db.end();
+  await save('room-knocks', workflowId);
 }
 await closeTemporal();

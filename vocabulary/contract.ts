@@ -6,6 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RoomKind } from './ids.js';
 import type { ListedMember, MemberListOutcome } from './member-list.js';
 import type { AuditOrigin } from './audit.js';
+import type { JoinDecision, JoinRequest } from './join-requests.js';
 
 export * from './user-contract.js';
 
@@ -27,6 +28,11 @@ export interface RoomSettings {
    * remove); otherwise only the tenant's own managed accounts count as drift. For adopted rooms.
    */
   prune?: boolean;
+  /**
+   * Matrix users may ask to join (join rule `knock`, or `knock_restricted` where the room is also
+   * restricted); the platform approves or refuses each request (decision 0055). Not for DMs.
+   */
+  knock?: boolean;
 }
 
 /** An existing room to take over instead of creating one: by room id or by one of its aliases. */
@@ -63,7 +69,13 @@ export type RoomChange =
    * The platform user `userSlug` is now `newSlug` (same Matrix account): the desired members follow.
    * Sent by the user rename (the database is already renamed); nothing changes on the homeserver.
    */
-  | { type: 'renameMember'; userSlug: string; newSlug: string };
+  | { type: 'renameMember'; userSlug: string; newSlug: string }
+  /**
+   * The platform's decision on a pending join request (decision 0055): an approval invites the user
+   * (an invite answers a knock) and, for a user of ours, makes them a desired member who joins; a
+   * refusal kicks the knock. Claimed in PostgreSQL first: a request decided already is refused.
+   */
+  | ({ type: 'decideRequest' } & JoinDecision);
 
 /** `origin`: who asked (decision 0060); a change carrying one is recorded in the audit trail. */
 export type RoomChangeRequest = RoomChange & { requestId?: string; origin?: AuditOrigin };
@@ -105,6 +117,8 @@ export interface RoomState extends RoomRef {
   /** Desired members: user slug → platform role. */
   members: Record<string, string>;
   archived: boolean;
+  /** Join requests, most recent first (decision 0055): as loaded, decided here, or signalled by the intake. */
+  requests?: JoinRequest[];
   changesApplied: number;
   pendingChanges: number;
   lastError: { type: string; message: string } | null;

@@ -58,6 +58,12 @@ export const FailureType = {
   InviteUndelivered: 'InviteUndelivered',
   /** The room is end-to-end encrypted: the service never sends plaintext into it (decision 0046). */
   RoomEncrypted: 'RoomEncrypted',
+  /** The room's version has no knocking join rule (knock: 7, knock_restricted: 10; decision 0055). */
+  KnockUnsupported: 'KnockUnsupported',
+  /** No join request of that user in that room (decision 0055). */
+  RequestNotFound: 'JoinRequestNotFound',
+  /** The join request was decided already (or withdrawn): decisions are made once. */
+  RequestDecided: 'JoinRequestDecided',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -84,4 +90,7 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
   FailureType.RoomNotAdoptable,
   FailureType.InviteUndelivered,
   FailureType.RoomEncrypted,
+  FailureType.KnockUnsupported,
+  FailureType.RequestNotFound,
+  FailureType.RequestDecided,
 ];

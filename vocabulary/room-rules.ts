@@ -13,13 +13,14 @@ export const DM_MEMBERS_ARE_FIXED = 'a DM is between exactly its two users; memb
 export const roomKindMessage = (kind: unknown): InvalidReason =>
   `room kind must be event, group or dm, not ${describeValue(kind)}`;
 
-/** A room's settings its kind does not allow: encryption outside DMs, a public DM. */
+/** A room's settings its kind does not allow: encryption outside DMs, a public DM, knocking on a DM. */
 export function settingsProblem(
   kind: RoomKind,
-  s: { visibility?: unknown; encrypted?: unknown },
+  s: { visibility?: unknown; encrypted?: unknown; knock?: unknown },
 ): InvalidReason | null {
   if (s.encrypted === true && kind !== 'dm') return 'encryption can only be asked for DMs';
   if (kind === 'dm' && s.visibility === 'public') return 'a DM cannot be public';
+  if (kind === 'dm' && s.knock === true) return 'a DM is between its two users: no one can knock';
   return null;
 }
 

@@ -8,6 +8,7 @@ import { createMatrixBot } from '../adapters/matrix/client.js';
 import { createDb, migrate, type Db } from '../adapters/store/db.js';
 import { verifyTokenKeys } from '../adapters/store/keys.js';
 import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
+import { createJoinRequestStore } from '../adapters/store/join-requests.js';
 import { createRoomStore } from '../adapters/store/rooms.js';
 import { createMessageOutbox } from '../adapters/store/outbox.js';
 import { createRoomEncryption } from '../adapters/store/room-encryption.js';
@@ -75,6 +76,7 @@ export async function createWorkerDependencies(
       aliases: createMatrixAliases({ homeserverUrl: config.matrix.homeserverUrl, asToken: config.matrix.asToken }),
       slugs: createRoomSlugStore(db),
       oldAliasKeepMs: config.rooms.oldAliasKeepSeconds * 1000,
+      joinRequests: createJoinRequestStore(db),
       webhooks: createWebhookStore(db, cipher),
     },
     async close() {

@@ -37,6 +37,8 @@ interface Arg {
   batchId?: string;
   offset?: number;
   users?: unknown[];
+  decisions?: unknown[];
+  answers?: unknown[];
 }
 
 const room = (r: Arg['ref'] | Arg | undefined): string => `${r?.kind ?? 'room'} ${r?.tenant ?? '?'}/${r?.slug ?? '?'}`;
@@ -65,7 +67,8 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
   // rooms
   loadRoom: (a) => `Load the stored desired state of ${room(a)}`,
   ensureRoom: (a) => `Find or create the Matrix room of ${room(a.ref)}`,
-  applyRoomSettings: (a) => `Bring the name and topic of ${a.roomId ?? 'the room'} in line with the settings`,
+  applyRoomSettings: (a) =>
+    `Bring the name, topic and join rule of ${a.roomId ?? 'the room'} in line with the settings`,
   recordMembers: (a) => {
     const changes = [
       ...Object.entries(a.upserts ?? {}).map(([s, r]) => `+${s} (${r})`),
@@ -88,6 +91,10 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
   syncPowerLevels: (a) =>
     `Set the power levels of ${room(a.ref)} from the roles of its ${Object.keys(a.members ?? {}).length} members`,
   archiveRoom: (a) => `Archive ${room(a.ref)}: everyone but the bot leaves`,
+  claimJoinRequests: (a) =>
+    `Record the platform's decision on ${a.decisions?.length ?? 0} join requests to ${room(a.ref)} (each decided once)`,
+  answerJoinRequests: (a) =>
+    `Answer ${a.answers?.length ?? 0} knocks on ${room(a.ref)}: invite the approved, kick the refused`,
   syncAliases: (a) =>
     `Point the aliases of ${room(a.ref)} at its current slug (old ones kept for a while, then removed)`,
   // messages, typing and receipts as the user (never the message text: it is the user's, not the operator's)

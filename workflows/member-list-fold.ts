@@ -9,7 +9,7 @@ import type { ApplicationFailure } from '@temporalio/common';
 import type { PowerLevelChanges } from '../activities/rooms/types.js';
 
 /** The parts of room-batch.ts's BatchFold that member changes fold into (that file imports this one). */
-interface MemberFold {
+export interface MemberFold {
   targets: Map<string, { to: 'join'; displayName?: string } | { to: 'leave' }>;
   previousRoles: Record<string, string | null>;
   upserts: Record<string, string>;

@@ -11,6 +11,12 @@ import type { RoomKind } from '../vocabulary/ids.js';
 import type { RoomAdoption, RoomChangeRequest, RoomState } from '../vocabulary/contract.js';
 import type { MemberListOutcome } from '../vocabulary/member-list.js';
 import { addTarget, foldMemberList, listOutcome, removeTarget, type ListDiff } from './member-list-fold.js';
+import { renameMember } from './room-renames.js';
+import { foldDecision } from './join-request-fold.js';
+import type { JoinClaim } from '../vocabulary/join-requests.js';
+import type { KnockAnswer } from '../activities/rooms/join-requests.js';
+
+export { followRenames } from './room-renames.js';
 
 /** Where a member of the batch is to end up (their last change decides). */
 export type Target = { to: 'join'; displayName?: string } | { to: 'leave' };
@@ -43,6 +49,8 @@ export interface BatchFold {
   lists: Map<number, ListDiff>;
   /** Listed members the lists did not change: checked on the homeserver (one read), brought back if missing. */
   verify: Set<string>;
+  /** Knocks to answer on the homeserver for claimed decisions (decision 0055). */
+  answers: KnockAnswer[];
 }
 
 /** What the homeserver work of one batch did; filled in as it goes (a failure keeps what was done). */
@@ -55,6 +63,8 @@ export interface BatchEffects {
   powerLevels: PowerLevelChanges;
   /** Per member slug (or Matrix id, for drift removed by reconciliation): actions or a failure. */
   perUser: Map<string, MemberResult>;
+  /** Per Matrix id: what answering their knock did (decision 0055). */
+  answers: Map<string, MemberResult>;
   /** A failure of the batch as a whole: every live change of the batch reports it. */
   batchError?: ApplicationFailure;
   /** The aliases could not be brought along: the renames (and a reconcile) report it, member changes do not. */
@@ -79,6 +89,7 @@ export function emptyEffects(): BatchEffects {
     aliasActions: [],
     powerLevels: { bySlug: {}, other: [] },
     perUser: new Map(),
+    answers: new Map(),
   };
 }
 
@@ -87,7 +98,7 @@ export function emptyEffects(): BatchEffects {
  * updated in place) and returns what the homeserver must be brought to. Once the room is archived,
  * or an archive is folded, every later change is refused with RoomArchived.
  */
-export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): BatchFold {
+export function foldBatch(state: RoomState, changes: RoomChangeRequest[], claims?: Map<number, JoinClaim>): BatchFold {
   const fold: BatchFold = {
     refusals: [],
     targets: new Map(),
@@ -102,8 +113,9 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
     onlyRenames: true,
     lists: new Map(),
     verify: new Set(),
+    answers: [],
   };
-  const before = { name: state.settings.name, topic: state.settings.topic };
+  const before = { name: state.settings.name, topic: state.settings.topic, knock: state.settings.knock };
   for (const c of changes) {
     if (c.type === 'renameMember') {
       // Never refused, archived or not: the user's rename is already done in the database.
@@ -123,6 +135,11 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
       continue;
     }
     fold.refusals.push(undefined);
+    if (c.type === 'decideRequest') {
+      const i = fold.refusals.length - 1;
+      fold.refusals[i] = foldDecision(state, fold, c, claims?.get(i));
+      continue;
+    }
     if (c.type !== 'addMember' && c.type !== 'removeMember' && c.type !== 'setMembers') fold.membersOnly = false;
     if (c.type === 'ensure') {
       const s = c.settings ?? {};
@@ -130,6 +147,7 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
       if (s.topic !== undefined) state.settings.topic = s.topic;
       if (s.visibility !== undefined) state.settings.visibility = s.visibility;
       if (s.prune !== undefined) state.settings.prune = s.prune;
+      if (s.knock !== undefined) state.settings.knock = s.knock;
       // Matrix cannot turn encryption off again: it is only ever chosen at creation.
       if (s.encrypted !== undefined && state.roomId === null) state.settings.encrypted = s.encrypted;
       if (c.adopt) fold.adopt = c.adopt;
@@ -152,40 +170,18 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
       fold.reconcile = true;
     }
   }
-  fold.settingsChanged = before.name !== state.settings.name || before.topic !== state.settings.topic;
+  fold.settingsChanged =
+    before.name !== state.settings.name || before.topic !== state.settings.topic || before.knock !== state.settings.knock;
   return fold;
 }
 
-const moveKey = <T>(record: Record<string, T>, from: string, to: string): void => {
-  if (!(from in record) || to in record) return;
-  record[to] = record[from]!;
-  delete record[from];
-};
-
-/**
- * A member the database recorded under their new slug (they were renamed while the change was on
- * its way): the desired members follow, old → new. From an activity's result, so replay-safe.
- */
-export function followRenames(state: RoomState, renamed: Record<string, string> | null | undefined): void {
-  for (const [from, to] of Object.entries(renamed ?? {})) moveKey(state.members, from, to);
-}
-
-/** Moves a member's desired role, and whatever the batch has folded for them so far, to their new slug. */
-function renameMember(state: RoomState, fold: BatchFold, from: string, to: string): void {
-  const move = <T>(record: Record<string, T>): void => moveKey(record, from, to);
-  move(state.members);
-  move(fold.upserts);
-  move(fold.previousRoles);
-  const target = fold.targets.get(from);
-  if (target && !fold.targets.has(to)) {
-    fold.targets.delete(from);
-    fold.targets.set(to, target);
-  }
-  if (fold.removals.delete(from)) fold.removals.add(to);
-}
-
+/** The member slug a change brings in or takes out (an approved request of one of ours is an add). */
 const memberOf = (c: RoomChangeRequest): string | null =>
-  c.type === 'addMember' || c.type === 'removeMember' ? c.userSlug : null;
+  c.type === 'addMember' || c.type === 'removeMember'
+    ? c.userSlug
+    : c.type === 'decideRequest' && c.approve && c.userSlug
+      ? c.userSlug
+      : null;
 
 /** The members a change touches: its member, or every member a list changed or checked. */
 const touchedBy = (c: RoomChangeRequest, diff: ListDiff | undefined): string[] => {
@@ -224,7 +220,7 @@ export function distributeOutcomes(
   ];
   return changes.map((c, i): ChangeOutcome => {
     const slug = memberOf(c);
-    const mine = slug !== null ? perUser.get(slug) : undefined;
+    const mine = slug !== null ? perUser.get(slug) : c.type === 'decideRequest' ? effects.answers.get(c.userId) : undefined;
     const aliasFailure = c.type === 'rename' || c.type === 'reconcile' ? effects.aliasError : undefined;
     const failure = fold.refusals[i] ?? effects.batchError ?? mine?.error ?? aliasFailure;
     if (failure) return { ok: false, failure };
@@ -235,6 +231,7 @@ export function distributeOutcomes(
     if (slug !== null && lastTouch.get(slug) === i)
       actions.push(...(mine?.actions ?? []), ...(powerLevels.bySlug[slug] ?? []));
     if (c.type === 'archive') actions.push(...archiveActions);
+    if (c.type === 'decideRequest' && slug === null) actions.push(...(mine?.actions ?? []));
     if (c.type === 'rename') actions.push(...aliasActions);
     return { ok: true, actions };
   });

@@ -114,6 +114,11 @@ export async function applyToHomeserver(run: RoomRun, fold: BatchFold): Promise<
     const removed = [...fold.targets].filter(([, t]) => t.to === 'leave').map(([slug]) => slug);
     if (onePass && !fold.reconcile) await onePassMembers(run, fold, roomId, removed, effects);
     else await perMemberWay(run, fold, roomId, removed, effects);
+    if (fold.answers.length) {
+      // Knocks the member pass does not answer: refusals, and approvals of users not ours (decision 0055).
+      const done = await acts.answerJoinRequests({ ref: run.ref, roomId, answers: fold.answers });
+      for (const [userId, actions] of Object.entries(done)) effects.answers.set(userId, { actions });
+    }
     if (fold.archive) {
       effects.archiveActions.push(...(await acts.archiveRoom({ ref: run.ref, roomId })));
       run.state.archived = true;

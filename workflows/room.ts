@@ -30,6 +30,8 @@ import { applyToHomeserver, syncTheAliases } from './room-homeserver.js';
 import { acts, type RoomRun } from './room-acts.js';
 import { auditAliasRemoval, auditBatch } from './room-audit.js';
 import { isAuditOrigin } from '../vocabulary/audit.js';
+import { claimDecisions } from './room-requests.js';
+import { joinDecisionProblem, joinRequestSignal, withRequest } from '../vocabulary/join-requests.js';
 
 export { ALIASES_PATCH, ONE_PASS_PATCH } from './room-homeserver.js';
 
@@ -62,6 +64,7 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
       if (s.visibility !== undefined && s.visibility !== 'public' && s.visibility !== 'private') throw invalid('visibility must be public or private');
       if (s.encrypted !== undefined && typeof s.encrypted !== 'boolean') throw invalid('encryption can only be asked for DMs');
       if (s.prune !== undefined && typeof s.prune !== 'boolean') throw invalid('prune must be true or false');
+      if (s.knock !== undefined && typeof s.knock !== 'boolean') throw invalid('knock must be true or false');
       const a = c.adopt as Record<string, unknown> | undefined;
       if (a !== undefined && (typeof a !== 'object' || a === null || typeof (a.roomId ?? a.alias) !== 'string'))
         throw invalid('adopt must name the room by roomId or alias');
@@ -94,6 +97,11 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
       if (p) throw invalid(p);
       return;
     }
+    case 'decideRequest': {
+      const p = joinDecisionProblem(kind, c);
+      if (p) throw invalid(p);
+      return;
+    }
     case 'archive':
     case 'reconcile':
       return;
@@ -109,7 +117,7 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
 async function applyBatch(run: RoomRun, batch: Pending[]): Promise<void> {
   const { state } = run;
   const changes = batch.map((p) => p.change);
-  const fold = foldBatch(state, changes);
+  const fold = foldBatch(state, changes, await claimDecisions(run, changes));
   // A batch of renames only follows the database: nothing to do on the homeserver.
   const live = fold.refusals.some((r) => r === undefined) && !fold.onlyRenames;
   const effects = live ? await applyToHomeserver(run, fold) : emptyEffects();
@@ -191,6 +199,8 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
       }),
     { validator: (change) => validateRoomChange(ref.kind, change) },
   );
+  // A knock recorded (or settled on the Matrix side) by the appservice intake, for the query (decision 0055).
+  setHandler(joinRequestSignal, (request) => void (state.requests = withRequest(state.requests, request)));
 
   if (!input.carried) {
     const stored = await acts.loadRoom(ref);
@@ -200,6 +210,7 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
       state.settings = stored.settings;
       state.members = stored.members;
       state.archived = stored.status === 'archived';
+      if (stored.requests) state.requests = stored.requests;
       restoreSlugs(run, stored.renamed);
     }
   }

@@ -13,6 +13,7 @@ import type { RoomRecord } from '../../adapters/store/rooms.js';
 import type { SlugRecord } from '../../adapters/store/room-slugs.js';
 import type { RoomContext } from './context.js';
 import type { AliasSync, SlugsNow } from './types.js';
+import type { JoinRequest } from '../../vocabulary/join-requests.js';
 
 /** An entity's slugs split by what their aliases should be now. */
 export interface SlugPlan {
@@ -133,9 +134,15 @@ export async function syncAliases(ctx: RoomContext, input: { ref: RoomRef; roomI
 }
 
 /** The stored room, with where its slugs stand when it has been renamed (a new run picks the timer up again). */
-export async function loadRoom(ctx: RoomContext, ref: RoomRef): Promise<(RoomRecord & { renamed?: SlugsNow }) | null> {
-  const stored = await ctx.deps.rooms.get(ref.tenant, ref.kind, ref.slug);
-  if (!stored) return null;
+export async function loadRoom(
+  ctx: RoomContext,
+  ref: RoomRef,
+): Promise<(RoomRecord & { renamed?: SlugsNow; requests?: JoinRequest[] }) | null> {
+  const found = await ctx.deps.rooms.get(ref.tenant, ref.kind, ref.slug);
+  if (!found) return null;
+  // Its join requests, for the workflow's query (decision 0055); none recorded: left out.
+  const requests = (await ctx.deps.joinRequests?.list(ref)) ?? [];
+  const stored = requests.length ? { ...found, requests } : found;
   const { history, current } = await slugsOf(ctx, ref);
   if (history.length < 2) return stored;
   const now = Date.now();

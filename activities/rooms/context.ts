@@ -11,6 +11,7 @@ import type { MatrixBot } from '../../adapters/matrix/client.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
 import type { RoomSlugStore } from '../../adapters/store/room-slugs.js';
 import type { RoomStore } from '../../adapters/store/rooms.js';
+import type { JoinRequestStore } from '../../adapters/store/join-requests.js';
 import type { UserStore } from '../../adapters/store/users.js';
 
 /** What the room activities are built from (the worker wires the real ones). */
@@ -33,6 +34,8 @@ export interface RoomActivityDeps {
   slugs: RoomSlugStore;
   /** How long an old slug's alias stays an alternative alias (ROOM_OLD_ALIAS_KEEP_SECONDS). */
   oldAliasKeepMs: number;
+  /** Join requests (decision 0055); without it, rooms load none and decisions fail. */
+  joinRequests?: JoinRequestStore;
 }
 
 /** The dependencies plus the naming rules every room activity shares. */

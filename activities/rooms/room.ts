@@ -7,6 +7,7 @@ import { adoptRoom } from './adopt.js';
 import { loadRoom } from './aliases.js';
 import { reachableOrFail, type RoomContext } from './context.js';
 import { applyNameAndTopic } from './settings.js';
+import { applyKnock } from './join-rule.js';
 import type { EnsureRoomResult } from './types.js';
 
 /**
@@ -47,6 +48,7 @@ async function createOrAdopt(
         visibility: settings.visibility ?? 'private',
         encrypted: ref.kind === 'dm' && settings.encrypted === true,
         isDirect: ref.kind === 'dm',
+        knock: settings.knock === true,
       }),
     );
     actions.push(`created ${roomId} as ${alias}`);
@@ -111,7 +113,7 @@ async function applyRoomSettings(
   const { roomId, settings } = input;
   const { bot } = ctx.deps;
   const current = await matrixCall(() => bot.roomSettings(roomId));
-  return applyNameAndTopic(ctx, roomId, settings, current);
+  return [...(await applyNameAndTopic(ctx, roomId, settings, current)), ...(await applyKnock(ctx, roomId, settings))];
 }
 
 /** Archive: everyone but the bot leaves, the room is marked archived, and purged if configured. */

@@ -1,6 +1,7 @@
 import { createClient, type ICreateRoomOpts, type MatrixClient } from 'matrix-js-sdk';
 import { logger as sdkLogger } from 'matrix-js-sdk/lib/logger.js';
 import { adoptionCalls, type AdoptionCalls } from './adoption-calls.js';
+import { joinRuleCalls, type JoinRuleCalls } from './join-rules.js';
 import { MatrixHttpError } from './errors.js';
 import { authorized, matrixRequest, type RequestAuth } from './http.js';
 
@@ -23,10 +24,12 @@ export interface CreateRoomOptions {
   /** Users invited at creation (DMs). */
   invite?: string[];
   isDirect?: boolean;
+  /** Matrix users may knock (join rule `knock` instead of the preset's; decision 0055). */
+  knock?: boolean;
 }
 
 /** What the service bot (the appservice sender, acting with the as_token) does on the homeserver. */
-export interface MatrixBot extends AdoptionCalls {
+export interface MatrixBot extends AdoptionCalls, JoinRuleCalls {
   readonly userId: string;
   createRoom(opts: CreateRoomOptions): Promise<string>;
   /** The room an alias points at, or null. */
@@ -74,6 +77,8 @@ function roomCalls(client: MatrixClient, botUserId: string): RoomCalls {
         { type: 'm.room.guest_access', state_key: '', content: { guest_access: 'forbidden' } },
         { type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'shared' } },
       ];
+      // After the preset's events: this join rule replaces the preset's `invite` (room version 7 and later).
+      if (o.knock) initialState.push({ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } });
       if (o.encrypted) {
         initialState.push({ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } });
       }
@@ -126,7 +131,9 @@ function roomCalls(client: MatrixClient, botUserId: string): RoomCalls {
 }
 
 /** The bot's calls on a room's members and state: memberships, power levels, name and topic. */
-function memberAndStateCalls(client: MatrixClient): Omit<MatrixBot, 'userId' | keyof RoomCalls | keyof AdoptionCalls> {
+function memberAndStateCalls(
+  client: MatrixClient,
+): Omit<MatrixBot, 'userId' | keyof RoomCalls | keyof AdoptionCalls | keyof JoinRuleCalls> {
   return {
     async membership(roomId, userId) {
       const ev = await stateEvent<{ membership?: Membership }>(client, roomId, 'm.room.member', userId);
@@ -191,6 +198,7 @@ export function createMatrixBot(opts: { homeserverUrl: string; asToken: string; 
     ...roomCalls(client, opts.userId),
     ...memberAndStateCalls(client),
     ...adoptionCalls(client),
+    ...joinRuleCalls(client),
   };
 }
 

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { rollback, type Db } from './db.js';
 import { encryptionTurnedOn, markEncrypted } from './room-encryption.js';
 import { enqueueFromEvents } from './webhook-outbox.js';
+import { recordJoinRequests, type RecordedRequest } from './join-requests.js';
 
 /** One event as the appservice received it: a room timeline event, or an ephemeral one (typing, receipts). */
 export interface IncomingEvent {
@@ -16,6 +17,8 @@ export interface AppendResult {
   stored: number;
   /** The last sequence after this transaction (null for a duplicate). */
   head: number | null;
+  /** Join requests this transaction recorded or changed (decision 0055), for their room workflows. */
+  joinRequests?: RecordedRequest[];
 }
 
 /** The NOTIFY channel; the payload is the new last sequence. */
@@ -168,12 +171,15 @@ export async function appendTransaction(
     // A Matrix client turned encryption on: the service never sends plaintext there again (decision 0046).
     await markEncrypted(client, encryptionTurnedOn(fresh));
     // The platform's webhook deliveries commit with the events they come from (decision 0049).
-    await enqueueFromEvents(client, fresh.filter((e) => !e.ephemeral).map((e) => e.event), opts.serviceUserId);
+    const timeline = fresh.filter((e) => !e.ephemeral).map((e) => e.event);
+    await enqueueFromEvents(client, timeline, opts.serviceUserId);
+    // Knocks and what became of them on the Matrix side (decision 0055), with the events too.
+    const joinRequests = await recordJoinRequests(client, timeline, opts.serviceUserId);
     await client.query('UPDATE relay_log_head SET last_seq = $1', [columns.last]);
     // Delivered to every listening API instance when (and only if) this transaction commits.
     await client.query('SELECT pg_notify($1, $2)', [LOG_CHANNEL, String(columns.last)]);
     await client.query('COMMIT');
-    return { duplicate: false, stored: fresh.length, head: columns.last };
+    return { duplicate: false, stored: fresh.length, head: columns.last, ...(joinRequests.length ? { joinRequests } : {}) };
   } catch (err) {
     await rollback(client, err);
     throw err;

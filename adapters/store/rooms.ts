@@ -55,6 +55,7 @@ interface RoomRow {
   status: 'active' | 'archived';
   adopted: boolean;
   prune: boolean;
+  knock: boolean;
 }
 
 /** RoomStore.applyMembers: one transaction, on a client of its own. */
@@ -122,7 +123,7 @@ export function createRoomStore(db: Db): RoomStore {
   return {
     async get(tenant, kind, slug) {
       const r = await db.query<RoomRow>(
-        'SELECT alias, room_id, name, topic, visibility, encrypted, status, adopted, prune FROM rooms WHERE tenant = $1 AND kind = $2 AND slug = $3',
+        'SELECT alias, room_id, name, topic, visibility, encrypted, status, adopted, prune, knock FROM rooms WHERE tenant = $1 AND kind = $2 AND slug = $3',
         [tenant, kind, slug],
       );
       const row = r.rows[0];
@@ -131,8 +132,7 @@ export function createRoomStore(db: Db): RoomStore {
         'SELECT user_slug, role FROM room_members WHERE tenant = $1 AND kind = $2 AND slug = $3 ORDER BY user_slug',
         [tenant, kind, slug],
       );
-      const settings: RoomSettings = { visibility: row.visibility, encrypted: row.encrypted };
-      if (row.prune) settings.prune = true;
+      const settings: RoomSettings = { visibility: row.visibility, encrypted: row.encrypted, ...(row.prune ? { prune: true } : {}), ...(row.knock ? { knock: true } : {}) };
       if (row.name !== null) settings.name = row.name;
       if (row.topic !== null) settings.topic = row.topic;
       return {
@@ -151,11 +151,11 @@ export function createRoomStore(db: Db): RoomStore {
       await db.query('INSERT INTO tenants (id) VALUES ($1) ON CONFLICT DO NOTHING', [tenant]);
       await db.query(
         // Settings left out keep what is recorded (an adopted room's own name, topic and visibility).
-        `INSERT INTO rooms (tenant, kind, slug, alias, name, topic, visibility, encrypted, prune)
-         VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, 'private'), $8, $9)
+        `INSERT INTO rooms (tenant, kind, slug, alias, name, topic, visibility, encrypted, prune, knock)
+         VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, 'private'), $8, $9, COALESCE($10, false))
          ON CONFLICT (tenant, kind, slug) DO UPDATE SET name = COALESCE(EXCLUDED.name, rooms.name),
            topic = COALESCE(EXCLUDED.topic, rooms.topic), visibility = COALESCE($7, rooms.visibility),
-           prune = EXCLUDED.prune, updated_at = now()`,
+           prune = EXCLUDED.prune, knock = COALESCE($10, rooms.knock), updated_at = now()`,
         [
           tenant,
           kind,
@@ -166,6 +166,7 @@ export function createRoomStore(db: Db): RoomStore {
           settings.visibility ?? null,
           settings.encrypted ?? false,
           settings.prune ?? false,
+          settings.knock ?? null,
         ],
       );
     },

@@ -8,6 +8,7 @@ import type { BlankSchema } from 'hono/types';
 import { bodyLimit } from 'hono/body-limit';
 import { createEventLog, type IncomingEvent } from '../../adapters/store/events.js';
 import { quoteBounded } from '../../vocabulary/describe.js';
+import { tellRoomWorkflows } from '../join-request-signals.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError, respondError } from '../errors.js';
 import { JsonBoundsError, parseBoundedJson, TRANSACTION_JSON_BOUNDS } from '../json-bounds.js';
@@ -145,7 +146,7 @@ const ops = {
 };
 export const appserviceOperations: Operation[] = Object.values(ops);
 
-export function appserviceRoutes(deps: Pick<AppDeps, 'config' | 'db' | 'log' | 'relay'>) {
+export function appserviceRoutes(deps: Pick<AppDeps, 'config' | 'db' | 'log' | 'relay'> & Partial<Pick<AppDeps, 'temporal'>>) {
   const { botLocalpart, serverName } = deps.config.matrix;
   const eventLog = deps.relay?.log ?? createEventLog(deps.db, { serviceUserId: `@${botLocalpart}:${serverName}` });
   return new Hono<ApiEnv, BlankSchema, typeof APPSERVICE_PREFIX>()
@@ -193,8 +194,9 @@ export function appserviceRoutes(deps: Pick<AppDeps, 'config' | 'db' | 'log' | '
         throw new ApiError('OM_UNAVAILABLE', `transactions ${from}-${to} have not arrived: send them before this one`);
       }
       // Acknowledged only after the commit: a crash before it makes Synapse send the same transaction again.
-      const result = await eventLog.append(txnId, events);
+      const { joinRequests, ...result } = await eventLog.append(txnId, events);
       deps.log.debug({ txnId, ...result, skipped }, 'appservice transaction');
+      if (joinRequests && deps.temporal) void tellRoomWorkflows({ temporal: deps.temporal, log: deps.log }, joinRequests);
       if (verdict.settled) {
         const { recovered, missing } = verdict.settled;
         if (recovered.length > 0)

@@ -25,6 +25,7 @@ import { createUserLookup } from '../../adapters/store/user-bindings.js';
 import { createRoomSlugStore } from '../../adapters/store/room-slugs.js';
 import { matrixUserId } from '../../vocabulary/ids.js';
 import { entityOf } from '../room-slugs.js';
+import { createJoinRequestStore } from '../../adapters/store/join-requests.js';
 
 /** Where api/app.ts mounts this router; its routes are registered below it. */
 export const ROOMS_PREFIX = '/v1/tenants/:tenant';
@@ -66,7 +67,7 @@ const ops = {
     method: 'get',
     path: ROOM,
     operationId: 'getRoom',
-    summary: "The room's state: room id, alias, settings, desired members and roles, and their memberships now",
+    summary: "The room's state: room id, alias, settings, desired members and roles, their memberships now, and its join requests",
     tags: ['rooms'],
     security: 'service',
     responses: { 200: { description: "The room workflow's state.", json: ref('RoomView') } },
@@ -143,6 +144,7 @@ export function roomsRoutes(deps: AppDeps) {
 
   const homeserver = deps.relay?.homeserver ?? createRelayHomeserver(deps.config);
   const users = createUserLookup(deps.db);
+  const joinRequests = createJoinRequestStore(deps.db);
   /**
    * Each desired member's membership on the homeserver now (`none` when they have none): `invite`
    * for one who has not joined yet, e.g. an adopted account the service cannot act as, until their
@@ -184,7 +186,9 @@ export function roomsRoutes(deps: AppDeps) {
         const d = await handle.describe();
         const state =
           d.status.name === 'RUNNING' ? await handle.query(roomStateQuery) : ((await handle.result()) as RoomState);
-        return c.json({ workflowStatus: d.status.name, ...state, ...(await membershipsOf(state)) });
+        // Join requests as PostgreSQL has them now (the workflow's copy may lag a knock by a signal).
+        const requests = await joinRequests.list(r);
+        return c.json({ workflowStatus: d.status.name, ...state, ...(requests.length ? { requests } : {}), ...(await membershipsOf(state)) });
       } catch (err) {
         if (err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowNotFoundError') {
           throw new ApiError('M_NOT_FOUND', `no room for ${r.kind} ${r.slug}`);

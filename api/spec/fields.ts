@@ -61,6 +61,11 @@ export const settingsFields = {
       'public: anyone may join and the room is in the directory; private (default): invite only. A DM cannot be public.',
     ),
   ),
+  knock: optional(
+    flag(
+      'Matrix users may ask to join (join rule `knock`, `knock_restricted` in a restricted room): each knock reaches the platform (`member.knocked`) to approve or refuse through `POST …/requests/{user}`. false: back to the visibility\'s rule. Not for DMs.',
+    ),
+  ),
 };
 
 export const encrypted = optional(flag('End-to-end encryption, for DMs only and only at creation.'));
@@ -151,6 +156,11 @@ export const PATH_PARAMS: Readonly<Record<string, JsonSchema>> = {
     description: "The room's slug; a DM's is its two users' slugs, sorted, joined by \"~\" (e.g. `ann~bob`).",
   },
   userSlug: { ...SLUG_JSON, description: "The member's platform slug." },
+  user: {
+    type: 'string',
+    maxLength: 255,
+    description: "A join request's user: their platform slug, or the Matrix id (`@…`, URL-encoded) of a user who is not one of the tenant's.",
+  },
   workflowId: {
     type: 'string',
     description:

@@ -8,6 +8,7 @@ import { ERROR_STATUS } from '../errors.js';
 import type { JsonSchema } from './schema.js';
 import { ref } from './operation.js';
 import { ROOM_LIST } from './openapi-room-list.js';
+import { JOIN_REQUEST_SCHEMAS } from './openapi-join-requests.js';
 import { SEARCH_COMPONENTS } from '../search/schema.js';
 
 const str: JsonSchema = { type: 'string' };
@@ -41,11 +42,8 @@ const WORKFLOW_STATUSES = [
 const lastError = nullable(
   obj({ type: str, message: str }, 'Why the latest request failed; cleared by the next success.'),
 );
-const settings = obj(
-  { name: str, topic: str, visibility: { type: 'string', enum: ['public', 'private'] }, encrypted: bool, prune: bool },
-  undefined,
-  ['name', 'topic', 'visibility', 'encrypted', 'prune'],
-);
+const settingsProps = { name: str, topic: str, visibility: { type: 'string', enum: ['public', 'private'] }, encrypted: bool, prune: bool, knock: bool };
+const settings = obj(settingsProps, undefined, Object.keys(settingsProps));
 const completed = { status: { type: 'string', const: 'completed' }, workflowId: str, operation: str };
 const running = { status: { type: 'string', const: 'running' }, workflowId: str, operation: str };
 const changeResult = {
@@ -76,12 +74,13 @@ const roomState = {
   settings: ref('RoomSettings'),
   members: { type: 'object', additionalProperties: str, description: 'Desired members: user slug → role.' },
   archived: bool,
+  requests: { type: 'array', items: ref('JoinRequest'), description: 'Join requests (knocks), the most recent first (at most 100).' },
   changesApplied: int,
   pendingChanges: int,
   lastError,
 };
-/** Absent from the state of a room never renamed (and of runs from before renames). */
-const ROOM_OPTIONAL = ['slugs', 'aliasRemovalAt'];
+/** Absent from the state of a room never renamed (and of runs from before renames), or never knocked on. */
+const ROOM_OPTIONAL = ['slugs', 'aliasRemovalAt', 'requests'];
 const userState = {
   tenant: str,
   slug: str,
@@ -178,6 +177,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   RoomChangeResult: obj({ ...completed, ...changeResult }, undefined, ['slug']),
   MemberListResult: obj({ ...completed, ...changeResult, members: listOutcome }, 'The members are now the list.', ['slug']),
   RoomSettings: settings,
+  ...JOIN_REQUEST_SCHEMAS,
   RoomView: obj(
     {
       ...roomState,

@@ -25,6 +25,7 @@ import { roomsOperations } from '../routes/rooms.js';
 import { usersOperations } from '../routes/users.js';
 import { usersBatchOperations } from '../routes/users-batch.js';
 import { memberListOperations } from '../routes/room-members.js';
+import { joinRequestOperations } from '../routes/join-requests.js';
 import { webhookOperations } from '../routes/webhooks.js';
 import { auditOperations } from '../routes/audit.js';
 import type { JsonSchema } from './schema.js';
@@ -36,6 +37,7 @@ export function apiOperations(): Operation[] {
     ...usersBatchOperations,
     ...roomsOperations,
     ...memberListOperations,
+    ...joinRequestOperations,
     ...eventsOperations,
     ...operationsOperations,
     ...messagesOperations,

@@ -49,6 +49,9 @@ const CALLS: Record<string, (om: Om) => Promise<unknown>> = {
   deleteWebhook: (om) => om.webhooks.delete('acme'),
   listWebhookDeliveries: (om) => om.webhooks.deliveries('acme', { state: 'pending', limit: 10 }),
   listAudit: (om) => om.audit('acme', { room: 'event/meetup', user: 'alice', limit: 10 }),
+  listJoinRequests: (om) => om.requests.list({ tenant: 'acme', kind: 'event', slug: 'meetup' }, 'pending'),
+  decideJoinRequest: (om) =>
+    om.requests.decide({ tenant: 'acme', kind: 'event', slug: 'meetup' }, '@bob:elsewhere.test', { approve: true }),
   health: (om) => om.health(),
   readiness: (om) => om.ready(),
   metrics: (om) => om.metrics(),

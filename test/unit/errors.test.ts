@@ -30,6 +30,9 @@ describe('failure type strings', () => {
       RoomNotAdoptable: 'RoomNotAdoptable',
       InviteUndelivered: 'InviteUndelivered',
       RoomEncrypted: 'RoomEncrypted',
+      KnockUnsupported: 'KnockUnsupported',
+      RequestNotFound: 'JoinRequestNotFound',
+      RequestDecided: 'JoinRequestDecided',
     });
   });
 });

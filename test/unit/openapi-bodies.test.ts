@@ -16,7 +16,7 @@ const { app, config } = serviceLessApp();
 const doc = openApiDocument();
 const token = await serviceToken(config);
 
-const PARAMS: Record<string, string> = { tenant: 'acme', kind: 'event', slug: 'meetup', userSlug: 'alice', eventId: '$abc' };
+const PARAMS: Record<string, string> = { tenant: 'acme', kind: 'event', slug: 'meetup', userSlug: 'alice', eventId: '$abc', user: 'alice' };
 /** A valid body per operation (the relay's name the user, as a service JWT must). */
 const VALID: Record<string, Json> = {
   provisionUser: { slug: 'alice', displayName: 'Alice', matrixUserId: '@alice:example.org' },
@@ -35,6 +35,7 @@ const VALID: Record<string, Json> = {
     visibility: 'public',
     adopt: { alias: '#meetup:example.org' },
     prune: true,
+    knock: true,
   },
   setMember: { role: 'host', displayName: 'Alice' },
   renameRoom: { newSlug: 'meetup-2027' },
@@ -46,6 +47,7 @@ const VALID: Record<string, Json> = {
   deleteMessage: { reason: 'spam', userSlug: 'alice' },
   addReaction: { key: '👍', userSlug: 'alice' },
   removeReaction: { key: '👍', userSlug: 'alice' },
+  decideJoinRequest: { approve: false, reason: 'not this time', decidedBy: 'mod-1', role: 'participant' },
 };
 /** The platform events, one valid body per type (to cover every variant of the spec's oneOf). */
 const EVENT_DATA: Record<string, Json> = {

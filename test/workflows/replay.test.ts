@@ -46,6 +46,7 @@ describe('saved workflow histories', () => {
     // a rename, the reconcile-aliases patch and the old alias's timer (decision 0031). users-batch.json:
     // 150 users in two chunks (decision 0035), payloads decoded from the stack's codec. room-audit.json:
     // changes carrying an origin, each batch recorded by recordAudit behind the audit-trail patch (decision 0060).
+    // room-knocks.json: the knock setting, a join request signalled, claimed and answered, decisions refused (decision 0055).
     expect(lines.map((l) => l.file.split('/').pop())).toEqual(
       expect.arrayContaining([
         'provision-user.json',
@@ -54,6 +55,7 @@ describe('saved workflow histories', () => {
         'room-one-pass.json',
         'room-renamed.json',
         'room-audit.json',
+        'room-knocks.json',
         'users-batch.json',
       ]),
     );
