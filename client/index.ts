@@ -14,6 +14,7 @@
  */
 import { transport, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 import { webhookCalls } from './webhooks.js';
+import { moderationCalls } from './moderation.js';
 import type {
   DeleteMessageInput,
   DmInput,
@@ -54,6 +55,7 @@ import type {
 
 export * from './types.js';
 export * from './webhook-signature.js';
+export type { DriftPage, DriftQuery, MuteInput, RoomDrift } from './moderation.js';
 export type { WebhookDeliveryPage, WebhookDeliveryQuery, WebhookSubscription, WebhookSubscriptionInput } from './webhooks.js';
 export { MatrixOrchestratorError, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 
@@ -203,6 +205,8 @@ export function createClient(options: ClientOptions) {
     operations,
     /** `GET /healthz`: the process is alive. */
     webhooks: webhookCalls(json),
+    /** Mutes (`mutes.add`, `mutes.remove`) and the drift report (`drift.tenant`, `drift.room`). */
+    ...moderationCalls(json, (method, path, body, opts) => outcome<RoomChangeResult>(method, path, body, opts)),
     health: async (opts?: CallOptions) =>
       (await (await send('GET', '/healthz', undefined, opts, { auth: false })).json()) as { status: 'ok' },
     /** `GET /readyz`: database, Temporal and homeserver checks; an unready (503) answer is returned, not thrown. */

@@ -62,7 +62,15 @@ export type RoomChange =
    * The platform user `userSlug` is now `newSlug` (same Matrix account): the desired members follow.
    * Sent by the user rename (the database is already renamed); nothing changes on the homeserver.
    */
-  | { type: 'renameMember'; userSlug: string; newSlug: string };
+  | { type: 'renameMember'; userSlug: string; newSlug: string }
+  /**
+   * The member may not send for `durationSeconds` (decision 0058): their power level below the
+   * room's send level until the workflow's timer ends it. `actorSlug`: the moderator the platform
+   * named, whose role the API checked. Muting again replaces the end.
+   */
+  | { type: 'mute'; userSlug: string; durationSeconds: number; actorSlug: string }
+  /** Ends the member's mute now (none running: nothing to do). */
+  | { type: 'unmute'; userSlug: string; actorSlug: string };
 
 export type RoomChangeRequest = RoomChange & { requestId?: string };
 
@@ -103,6 +111,8 @@ export interface RoomState extends RoomRef {
   /** Desired members: user slug → platform role. */
   members: Record<string, string>;
   archived: boolean;
+  /** Running mutes: member slug → when it ends (epoch ms); the workflow waits for the soonest. */
+  mutes?: Record<string, number>;
   changesApplied: number;
   pendingChanges: number;
   lastError: { type: string; message: string } | null;

@@ -9,6 +9,7 @@ import { createDb, migrate, type Db } from '../adapters/store/db.js';
 import { verifyTokenKeys } from '../adapters/store/keys.js';
 import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
 import { createRoomStore } from '../adapters/store/rooms.js';
+import { createRoomMuteStore } from '../adapters/store/room-mutes.js';
 import { createMessageOutbox } from '../adapters/store/outbox.js';
 import { createRoomEncryption } from '../adapters/store/room-encryption.js';
 import { sentNotifier } from '../adapters/store/sent-notices.js';
@@ -74,6 +75,7 @@ export async function createWorkerDependencies(
       slugs: createRoomSlugStore(db),
       oldAliasKeepMs: config.rooms.oldAliasKeepSeconds * 1000,
       webhooks: createWebhookStore(db, cipher),
+      mutes: createRoomMuteStore(db),
     },
     async close() {
       await closeTemporal();

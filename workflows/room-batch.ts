@@ -11,6 +11,7 @@ import type { RoomKind } from '../vocabulary/ids.js';
 import type { RoomAdoption, RoomChangeRequest, RoomState } from '../vocabulary/contract.js';
 import type { MemberListOutcome } from '../vocabulary/member-list.js';
 import { addTarget, foldMemberList, listOutcome, removeTarget, type ListDiff } from './member-list-fold.js';
+import { foldMute, type MuteChanges } from './mute-fold.js';
 
 /** Where a member of the batch is to end up (their last change decides). */
 export type Target = { to: 'join'; displayName?: string } | { to: 'leave' };
@@ -43,6 +44,8 @@ export interface BatchFold {
   lists: Map<number, ListDiff>;
   /** Listed members the lists did not change: checked on the homeserver (one read), brought back if missing. */
   verify: Set<string>;
+  /** Mutes begun or ended in this batch (decision 0058). */
+  mutes?: MuteChanges;
 }
 
 /** What the homeserver work of one batch did; filled in as it goes (a failure keeps what was done). */
@@ -122,6 +125,11 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
       );
       continue;
     }
+    if (c.type === 'mute' || c.type === 'unmute') {
+      fold.membersOnly = false;
+      fold.refusals.push(foldMute(state, (fold.mutes ??= {}), c));
+      continue;
+    }
     fold.refusals.push(undefined);
     if (c.type !== 'addMember' && c.type !== 'removeMember' && c.type !== 'setMembers') fold.membersOnly = false;
     if (c.type === 'ensure') {
@@ -185,7 +193,7 @@ function renameMember(state: RoomState, fold: BatchFold, from: string, to: strin
 }
 
 const memberOf = (c: RoomChangeRequest): string | null =>
-  c.type === 'addMember' || c.type === 'removeMember' ? c.userSlug : null;
+  c.type === 'addMember' || c.type === 'removeMember' || c.type === 'mute' || c.type === 'unmute' ? c.userSlug : null;
 
 /** The members a change touches: its member, or every member a list changed or checked. */
 const touchedBy = (c: RoomChangeRequest, diff: ListDiff | undefined): string[] => {

@@ -26,6 +26,8 @@ import { usersOperations } from '../routes/users.js';
 import { usersBatchOperations } from '../routes/users-batch.js';
 import { memberListOperations } from '../routes/room-members.js';
 import { webhookOperations } from '../routes/webhooks.js';
+import { driftOperations } from '../routes/drift.js';
+import { moderationOperations } from '../routes/moderation.js';
 import type { JsonSchema } from './schema.js';
 
 /** Every documented operation; test/unit/openapi.test.ts checks these are exactly the app's routes. */
@@ -43,6 +45,8 @@ export function apiOperations(): Operation[] {
     ...messageChangesOperations,
     ...searchOperations,
     ...webhookOperations,
+    ...driftOperations,
+    ...moderationOperations,
     ...realtimeOperations,
     ...healthOperations,
     ...metricsOperations,
