@@ -3,6 +3,7 @@
  * changed behind the service's back, as the bot directly on Synapse, show in the route and in the
  * CLI (spawned as an operator runs it, through a real API process); reading changes nothing; after
  * reconciliation (the tenant's schedule triggered) they are gone and the report names what it did.
+ * Runs in both identity modes (jest.appservice.config.js).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
