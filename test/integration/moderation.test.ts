@@ -2,7 +2,8 @@
  * Moderation through the platform (issue #21 part 2, decision 0058) on the real stack: a member
  * muted by a moderator cannot send (Synapse answers 403), stays muted through reconciliation, and
  * can send again once the short mute's durable timer has ended it; an early unmute restores at once;
- * a moderator removes a message with a reason (Synapse holds the redaction with it); a member
+ * a moderator removes a message with a reason (Synapse holds the redaction with it; the bot's when
+ * the moderator cannot act themselves); a member
  * without a moderating role is refused with 403 naming the roles, for a mute and for a removal.
  * Runs in both identity modes (jest.appservice.config.js).
  */
@@ -143,5 +144,28 @@ describe('removing a message as a moderator', () => {
     expect(held.content).toEqual({});
     expect(held.unsigned?.redacted_because?.content.reason).toBe('spam');
     expect(held.unsigned?.redacted_because?.sender).toBe(uid('mo'));
+  });
+
+  it("is the bot's redaction when the moderator cannot act themselves (here: no longer joined)", async () => {
+    const r0 = await call('PUT', `${ROOM}/members/max`, { role: 'moderator' });
+    expect(r0.status).toBe(200);
+    await matrixRequest(hs, {
+      method: 'POST',
+      path: `/_matrix/client/v3/rooms/${enc(roomId)}/kick`,
+      token: config.matrix.asToken,
+      body: { user_id: uid('max'), reason: 'behind the back' },
+    });
+    const eventId = await sendOnSynapse('bob', 'more spam');
+    const r = await call('DELETE', `${ROOM}/messages/${encodeURIComponent(eventId)}`, { actorSlug: 'max', reason: 'spam again' });
+    expect(r.status).toBe(200);
+    const botId = `@${config.matrix.botLocalpart}:${config.matrix.serverName}`;
+    expect(r.body.redactedBy).toBe(botId);
+    const held = await matrixRequest<{ content: Json; unsigned?: { redacted_because?: { sender: string; content: Json } } }>(hs, {
+      method: 'GET',
+      path: `/_matrix/client/v3/rooms/${enc(roomId)}/event/${enc(eventId)}`,
+      token: config.matrix.asToken,
+    });
+    expect(held.content).toEqual({});
+    expect(held.unsigned?.redacted_because).toMatchObject({ sender: botId, content: { reason: 'spam again' } });
   });
 });
