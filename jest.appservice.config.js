@@ -2,8 +2,8 @@
 // run a second time with MATRIX_IDENTITY_MODE=appservice against the stack's synapse-as (password
 // login off, no admin user; only the appservice's tokens). Between them they cover provisioning,
 // rooms and membership, sends, typing, receipts, history, the relay, message changes, user renames,
-// attachments, encrypted rooms, the room list's unread counts, search, webhooks, the audit trail and join requests
-// (knocks); the rest of the suite does
+// attachments, encrypted rooms, the room list's unread counts, search, webhooks, the audit trail, join requests
+// (knocks), moderation and the drift report; the rest of the suite does
 // not depend on the identity mode, or asserts admin-mode specifics (tokens.test.js: token renewal;
 // key-rotation.test.js: stored tokens re-encrypted), and runs once, in admin mode.
 // appservice-mode.test.js runs here only. See docs/decisions/0027-one-identity-adapter.md.
@@ -27,6 +27,8 @@ export const APPSERVICE_FILES = [
   'room-list',
   'audit',
   'knocks',
+  'moderation',
+  'drift',
 ];
 
 export default {

@@ -2,7 +2,7 @@ import { roomContext, type RoomActivityDeps } from './rooms/context.js';
 import { createMemberActivities } from './rooms/members.js';
 import { syncLevels } from './rooms/power-levels.js';
 import { createRoomLevelActivities } from './rooms/room.js';
-import { syncAliases } from './rooms/aliases.js';
+import { loadRoom, syncAliases } from './rooms/aliases.js';
 import { createJoinRequestActivities } from './rooms/join-requests.js';
 import type { RoomRef } from '../vocabulary/contract.js';
 import type { AliasSync, PowerLevelChanges, PowerLevelsInput } from './rooms/types.js';
@@ -34,6 +34,15 @@ export function createRoomActivities(deps: RoomActivityDeps) {
      * as alternatives until ROOM_OLD_ALIAS_KEEP_SECONDS have passed, then removed (decision 0031).
      */
     syncAliases: (input: { ref: RoomRef; roomId: string }): Promise<AliasSync> => syncAliases(ctx, input),
+    /** The room's record as stored, with its running mutes (slug → end, epoch ms) when it has any (decision 0058). */
+    loadRoom: async (ref: RoomRef): Promise<(NonNullable<Awaited<ReturnType<typeof loadRoom>>> & { mutes?: Record<string, number> }) | null> => {
+      const stored = await loadRoom(ctx, ref);
+      const mutes = stored ? await deps.mutes.active(ref.tenant, ref.kind, ref.slug) : new Map<string, number>();
+      return stored && mutes.size ? { ...stored, mutes: Object.fromEntries(mutes) } : stored;
+    },
+    /** Records mutes begun (slug → end and moderator) and ends others (slug → null); the levels are written after. */
+    recordMutes: (input: { ref: RoomRef; mutes: Record<string, { until: number; actorSlug: string } | null> }): Promise<void> =>
+      deps.mutes.apply(input.ref.tenant, input.ref.kind, input.ref.slug, input.mutes),
   };
 }
 

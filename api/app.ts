@@ -30,6 +30,8 @@ import { isMediaUploadPath, mediaRoutes } from './routes/media.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { auditRoutes } from './routes/audit.js';
 import { joinRequestRoutes } from './routes/join-requests.js';
+import { driftRoutes } from './routes/drift.js';
+import { moderationRoutes } from './routes/moderation.js';
 import { openApiDocument } from './spec/openapi.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -101,6 +103,8 @@ export function createApp(deps: AppDeps) {
   app.route(SEARCH_PREFIX, searchRoutes(deps));
   app.route('/', webhookRoutes(deps));
   app.route('/', auditRoutes(deps));
+  app.route('/', driftRoutes(deps));
+  app.route('/', moderationRoutes(deps));
   app.route('/', realtimeRoutes());
   app.route(APPSERVICE_PREFIX, appserviceRoutes(deps));
   app.route(

@@ -3,8 +3,8 @@
  * and the socket's `send` frame take the same fields, refused with the same errors.
  */
 import { MESSAGE_BODY_MAX_LENGTH, MESSAGE_TYPES, type MessageType } from '../vocabulary/contract.js';
-import { actingUser, txnId } from './spec/fields.js';
-import { choice, flag, formatted, object, optional, text, type Body, type Field } from './spec/schema.js';
+import { actingUser, SLUG_JSON, txnId } from './spec/fields.js';
+import { choice, flag, formatted, object, optional, str, text, type Body, type Field } from './spec/schema.js';
 import { ApiError } from './errors.js';
 import { requireString } from './spec/validation.js';
 
@@ -110,8 +110,15 @@ export const REASON_MAX_LENGTH = 500;
 export const REACTION_KEY_MAX_LENGTH = 100;
 /** `DELETE …/messages/{eventId}`: why (shown to the room with the deletion). */
 export const REDACT_BODY = object({
-  reason: optional(text(REASON_MAX_LENGTH, 'Why the message is deleted (shown with the deletion).')),
+  reason: optional(text(REASON_MAX_LENGTH, 'Why the message is deleted (shown with the deletion); required with `actorSlug`.')),
   userSlug: actingUser,
+  actorSlug: optional(
+    str({
+      ...SLUG_JSON,
+      description:
+        "A moderator removing someone's message (service JWT only, instead of `userSlug`): their role in the room's desired members must moderate (decision 0058).",
+    }),
+  ),
 });
 /** `PUT` / `DELETE …/messages/{eventId}/reactions`: the reaction's key (an emoji, usually). */
 export const REACTION_BODY = object({

@@ -16,6 +16,7 @@ import { transport, type CallOptions, type ClientOptions, type WaitOptions } fro
 import { webhookCalls } from './webhooks.js';
 import { auditCall } from './audit.js';
 import { joinRequestCalls } from './join-requests.js';
+import { moderationCalls } from './moderation.js';
 import type {
   DeleteMessageInput,
   DmInput,
@@ -58,6 +59,7 @@ export * from './types.js';
 export * from './webhook-signature.js';
 export type { AuditPage, AuditQuery } from './audit.js';
 export type { JoinDecisionInput, JoinRequest, JoinRequestList } from './join-requests.js';
+export type { DriftPage, DriftQuery, MuteInput, RoomDrift } from './moderation.js';
 export type { WebhookDeliveryPage, WebhookDeliveryQuery, WebhookSubscription, WebhookSubscriptionInput } from './webhooks.js';
 export { MatrixOrchestratorError, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 
@@ -210,6 +212,8 @@ export function createClient(options: ClientOptions) {
     audit: auditCall(json),
     /** A room's join requests (knocks): listed, and approved or refused. */
     requests: joinRequestCalls(json, outcome),
+    /** Mutes (`mutes.add`, `mutes.remove`) and the drift report (`drift.tenant`, `drift.room`). */
+    ...moderationCalls(json, (method, path, body, opts) => outcome<RoomChangeResult>(method, path, body, opts)),
     health: async (opts?: CallOptions) =>
       (await (await send('GET', '/healthz', undefined, opts, { auth: false })).json()) as { status: 'ok' },
     /** `GET /readyz`: database, Temporal and homeserver checks; an unready (503) answer is returned, not thrown. */

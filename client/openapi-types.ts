@@ -380,8 +380,8 @@ export interface paths {
     put?: never;
     post?: never;
     /**
-     * Delete a message as the user: their own, or anyone's at the room's redact level
-     * @description A redaction as the user, with the reason. Refused with `403 M_FORBIDDEN` naming the levels when the user's power level is below the room's `redact` level (someone else's message) or its level for sending redactions.
+     * Delete a message as the user: their own, or anyone's at the room's redact level; or a moderator removes it
+     * @description A redaction as the user, with the reason. Refused with `403 M_FORBIDDEN` naming the levels when the user's power level is below the room's `redact` level (someone else's message) or its level for sending redactions. With a service JWT and `actorSlug` (and a `reason`), a moderator removes the message: their role in the room's desired members must moderate (else `403 M_FORBIDDEN` naming the roles); the redaction is theirs where the service can act as them and they have the level, else the bot's (`redactedBy`).
      */
     delete: operations['deleteMessage'];
     options?: never;
@@ -478,6 +478,83 @@ export interface paths {
     put?: never;
     post?: never;
     delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenant}/drift': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A page of the tenant's rooms compared with the homeserver now, and what reconciliation last did
+     * @description Reads only: nothing is repaired. Rooms in kind/slug order, at most 50 a page (each costs about six reads of the homeserver); archived rooms are left out.
+     */
+    get: operations['tenantDrift'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenant}/rooms/{kind}/{slug}/drift': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One room compared with the homeserver now, and what reconciliation last did about it
+     * @description Reads only: nothing is repaired.
+     */
+    get: operations['roomDrift'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenant}/rooms/{kind}/{slug}/mutes': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mute a member for a time: their power level below what sending takes, restored when it ends
+     * @description The moderator (`actorSlug`) must hold a moderating role in the room (event: host, moderator; group: owner, admin, moderator), above the member's; else `403 M_FORBIDDEN` naming the roles. Muting again replaces the end. Up to 2592000 s; reconciliation keeps the mute while it runs.
+     */
+    post: operations['muteMember'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenant}/rooms/{kind}/{slug}/mutes/{userSlug}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** End a member's mute now */
+    delete: operations['unmuteMember'];
     options?: never;
     head?: never;
     patch?: never;
@@ -1203,6 +1280,8 @@ export interface components {
       eventId: string;
       /** @description The redaction event. */
       redactionId: string;
+      /** @description A moderator's removal (`actorSlug`): whose redaction it is, theirs or the bot's. */
+      redactedBy?: string;
     };
     ReactionAdded: {
       roomId: string;
@@ -4365,10 +4444,12 @@ export interface operations {
     requestBody?: {
       content: {
         'application/json': {
-          /** @description Why the message is deleted (shown with the deletion). */
+          /** @description Why the message is deleted (shown with the deletion); required with `actorSlug`. */
           reason?: string;
           /** @description The user to act as: required with a service JWT; with a user JWT, only its own user. */
           userSlug?: string;
+          /** @description A moderator removing someone's message (service JWT only, instead of `userSlug`): their role in the room's desired members must moderate (decision 0058). */
+          actorSlug?: string;
         };
       };
     };
@@ -5298,6 +5379,532 @@ export interface operations {
       };
       /** @description `M_UNKNOWN` */
       500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  tenantDrift: {
+    parameters: {
+      query?: {
+        /** @description The `next` of the previous page (`kind/slug`). */
+        after?: string;
+        /** @description Rooms per page (default 20). */
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of rooms. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            rooms: {
+              kind: string;
+              /** @description The entity's first slug (as reconciliation records it). */
+              slug: string;
+              roomId: string | null;
+              /** @enum {string} */
+              state: 'in_sync' | 'drift' | 'missing' | 'archived' | 'unknown';
+              /** @description Why the room is missing (reconciliation cannot bring it back). */
+              missing?: string;
+              /** @description Why the room could not be compared (`unknown`). */
+              error?: string;
+              membersMissing: {
+                userSlug?: string;
+                userId?: string;
+                membership?: string | null;
+              }[];
+              membersExtra: {
+                userId?: string;
+                membership?: string | null;
+              }[];
+              /** @description What reconciliation would write, e.g. `power level @u 0→50`. */
+              powerLevels: string[];
+              settings: {
+                /** @enum {string} */
+                setting?: 'name' | 'topic';
+                want?: string;
+                have?: string | null;
+              }[];
+              /** @description The join rule the visibility gives, when the room has another (reported; reconciliation leaves it). */
+              joinRule?: {
+                want?: string;
+                have?: string | null;
+              };
+              /** @description What reconciliation did: its latest run for the tenant (the actions for this room; [] = nothing to fix), and the latest of its last 100 runs that fixed something here. */
+              reconciliation: {
+                lastRun?: {
+                  startedAt?: string;
+                  finishedAt?: string;
+                  actions?: string[];
+                  error?: string;
+                } | null;
+                lastFix?: {
+                  startedAt?: string;
+                  finishedAt?: string;
+                  actions?: string[];
+                  error?: string;
+                } | null;
+              };
+            }[];
+            /** @description Pass as `after`; null on the last page. */
+            next: string | null;
+          };
+        };
+      };
+      /** @description `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  roomDrift: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The room kind. */
+        kind: 'event' | 'group' | 'dm';
+        /** @description The room's slug; a DM's is its two users' slugs, sorted, joined by "~" (e.g. `ann~bob`). */
+        slug: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The room's drift. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            kind: string;
+            /** @description The entity's first slug (as reconciliation records it). */
+            slug: string;
+            roomId: string | null;
+            /** @enum {string} */
+            state: 'in_sync' | 'drift' | 'missing' | 'archived' | 'unknown';
+            /** @description Why the room is missing (reconciliation cannot bring it back). */
+            missing?: string;
+            /** @description Why the room could not be compared (`unknown`). */
+            error?: string;
+            membersMissing: {
+              userSlug?: string;
+              userId?: string;
+              membership?: string | null;
+            }[];
+            membersExtra: {
+              userId?: string;
+              membership?: string | null;
+            }[];
+            /** @description What reconciliation would write, e.g. `power level @u 0→50`. */
+            powerLevels: string[];
+            settings: {
+              /** @enum {string} */
+              setting?: 'name' | 'topic';
+              want?: string;
+              have?: string | null;
+            }[];
+            /** @description The join rule the visibility gives, when the room has another (reported; reconciliation leaves it). */
+            joinRule?: {
+              want?: string;
+              have?: string | null;
+            };
+            /** @description What reconciliation did: its latest run for the tenant (the actions for this room; [] = nothing to fix), and the latest of its last 100 runs that fixed something here. */
+            reconciliation: {
+              lastRun?: {
+                startedAt?: string;
+                finishedAt?: string;
+                actions?: string[];
+                error?: string;
+              } | null;
+              lastFix?: {
+                startedAt?: string;
+                finishedAt?: string;
+                actions?: string[];
+                error?: string;
+              } | null;
+            };
+          };
+        };
+      };
+      /** @description `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  muteMember: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The room kind. */
+        kind: 'event' | 'group' | 'dm';
+        /** @description The room's slug; a DM's is its two users' slugs, sorted, joined by "~" (e.g. `ann~bob`). */
+        slug: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description The moderator acting (the platform's user): their role in the room's desired members must moderate. */
+          actorSlug: string;
+          /** @description The member muted. */
+          userSlug: string;
+          /** @description How long the member may not send, in seconds (at most 30 days). */
+          durationSeconds: number;
+        };
+      };
+    };
+    responses: {
+      /** @description Done within `API_WAIT_MS`: the outcome. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RoomChangeResult'];
+        };
+      };
+      /** @description Still running after `API_WAIT_MS`: follow the operation. */
+      202: {
+        headers: {
+          /** @description The operation: `/v1/operations/{workflowId}`. */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Running'];
+        };
+      };
+      /** @description `M_NOT_JSON`, `M_BAD_JSON`, `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_MISSING` */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_TOO_LARGE` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UPSTREAM_FAILED` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  unmuteMember: {
+    parameters: {
+      query: {
+        /** @description The moderator acting. */
+        actorSlug: string;
+      };
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The room kind. */
+        kind: 'event' | 'group' | 'dm';
+        /** @description The room's slug; a DM's is its two users' slugs, sorted, joined by "~" (e.g. `ann~bob`). */
+        slug: string;
+        /** @description The member's platform slug. */
+        userSlug: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Done within `API_WAIT_MS`: the outcome. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RoomChangeResult'];
+        };
+      };
+      /** @description Still running after `API_WAIT_MS`: follow the operation. */
+      202: {
+        headers: {
+          /** @description The operation: `/v1/operations/{workflowId}`. */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Running'];
+        };
+      };
+      /** @description `M_INVALID_PARAM`, `M_BAD_JSON` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_MISSING` */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UPSTREAM_FAILED` */
+      502: {
         headers: {
           [name: string]: unknown;
         };

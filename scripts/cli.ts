@@ -3,6 +3,7 @@
  *   npm run cli -- room inspect event/summer-meetup --tenant acme [--json]
  *   npm run cli -- room reconcile event/summer-meetup --tenant acme [--json] [--timeout 120]
  *   npm run cli -- user inspect alice --tenant acme [--json]
+ *   npm run cli -- drift --tenant acme [event/summer-meetup] [--api <url>] [--json]
  *   npm run cli -- import members.csv --tenant acme [--api <url>] [--concurrency 4] [--json]
  * Configuration comes from the environment through lib/config.ts, as for the worker (a sourced
  * .stack/<name>/stack.env locally). Exit codes: see USAGE in cli/args.ts.
@@ -11,6 +12,7 @@ import { createDb } from '../adapters/store/db.js';
 import { ConfigError, loadConfig } from '../lib/config.js';
 import { CliError, EXIT, parseCommand, USAGE } from './cli/args.js';
 import { importFile } from './cli/import.js';
+import { anyDrift, driftReport, renderDrift } from './cli/drift.js';
 import { renderImport, renderReconcile, renderRoom, renderUser } from './cli/render.js';
 import { inspectRoom, reconcileRoom } from './cli/room.js';
 import { inspectUser } from './cli/user.js';
@@ -38,6 +40,12 @@ async function main(argv: string[]): Promise<number> {
     const summary = await importFile(config, command);
     print(command.json, summary, () => renderImport(summary));
     return summary.failures.length ? EXIT.failed : EXIT.ok;
+  }
+  if (command.name === 'drift') {
+    // Through the API over HTTP only, as the import (decision 0038).
+    const rooms = await driftReport(config, command);
+    print(command.json, { rooms }, () => renderDrift(rooms));
+    return anyDrift(rooms) ? EXIT.drift : EXIT.ok;
   }
   const db = createDb(config.databaseUrl, 4);
   try {

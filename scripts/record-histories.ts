@@ -5,7 +5,7 @@
  *   source .stack/dev/stack.env && npm start (or a worker) && node dist/scripts/record-histories.js [suffix]
  * With a suffix (e.g. `local-first`), the files are `provision-user-local-first.json` …: the
  * histories of earlier code stay beside them, proving that runs started before a patch still replay.
- * `--only=NAME` records one scenario (`provision-user`, `room`, `room-renamed`, `room-knocks`); `room-renamed` wants
+ * `--only=NAME` records one scenario (`provision-user`, `room`, `room-renamed`, `room-knocks`, `room-muted`); `room-renamed` wants
  * the worker started with ROOM_OLD_ALIAS_KEEP_SECONDS=3, so its timer fires within the run.
  */
 import { connectTemporal } from '../adapters/temporal.js';
@@ -123,5 +123,22 @@ if (wanted('room-knocks')) {
   await h.result();
   await db.end();
   await save('room-knocks', workflowId);
+}
+// Mutes (decision 0058): a member muted for 3 s, the timer ending it, a reconcile while another runs, an early unmute.
+if (wanted('room-muted')) {
+  const slug = `replay-muted-${stamp}`;
+  const workflowId = `room:replay:event:${slug}`;
+  const h = await client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [{ tenant: 'replay', kind: 'event', slug, idleTimeoutMs: 2000 }] });
+  const change = (c: object) => h.executeUpdate('roomChange', { args: [c] });
+  await change({ type: 'ensure', settings: { name: 'Replay muted' } });
+  await change({ type: 'addMember', userSlug: `ann-${stamp}`, role: 'host' });
+  await change({ type: 'addMember', userSlug: `ben-${stamp}`, role: 'participant' });
+  await change({ type: 'mute', userSlug: `ben-${stamp}`, durationSeconds: 3, actorSlug: `ann-${stamp}` });
+  await change({ type: 'mute', userSlug: `ann-${stamp}`, durationSeconds: 600, actorSlug: 'x' });
+  await change({ type: 'reconcile' });
+  await new Promise((r) => setTimeout(r, 4000));
+  await change({ type: 'unmute', userSlug: `ann-${stamp}`, actorSlug: 'x' });
+  await h.result();
+  await save('room-muted', workflowId);
 }
 await closeTemporal();

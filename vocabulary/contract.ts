@@ -75,7 +75,15 @@ export type RoomChange =
    * (an invite answers a knock) and, for a user of ours, makes them a desired member who joins; a
    * refusal kicks the knock. Claimed in PostgreSQL first: a request decided already is refused.
    */
-  | ({ type: 'decideRequest' } & JoinDecision);
+  | ({ type: 'decideRequest' } & JoinDecision)
+  /**
+   * The member may not send for `durationSeconds` (decision 0058): their power level below the
+   * room's send level until the workflow's timer ends it. `actorSlug`: the moderator the platform
+   * named, whose role the API checked. Muting again replaces the end.
+   */
+  | { type: 'mute'; userSlug: string; durationSeconds: number; actorSlug: string }
+  /** Ends the member's mute now (none running: nothing to do). */
+  | { type: 'unmute'; userSlug: string; actorSlug: string };
 
 /** `origin`: who asked (decision 0060); a change carrying one is recorded in the audit trail. */
 export type RoomChangeRequest = RoomChange & { requestId?: string; origin?: AuditOrigin };
@@ -119,6 +127,8 @@ export interface RoomState extends RoomRef {
   archived: boolean;
   /** Join requests, most recent first (decision 0055): as loaded, decided here, or signalled by the intake. */
   requests?: JoinRequest[];
+  /** Running mutes: member slug → when it ends (epoch ms); the workflow waits for the soonest. */
+  mutes?: Record<string, number>;
   changesApplied: number;
   pendingChanges: number;
   lastError: { type: string; message: string } | null;

@@ -10,6 +10,7 @@ import { verifyTokenKeys } from '../adapters/store/keys.js';
 import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
 import { createJoinRequestStore } from '../adapters/store/join-requests.js';
 import { createRoomStore } from '../adapters/store/rooms.js';
+import { createRoomMuteStore } from '../adapters/store/room-mutes.js';
 import { createMessageOutbox } from '../adapters/store/outbox.js';
 import { createRoomEncryption } from '../adapters/store/room-encryption.js';
 import { sentNotifier } from '../adapters/store/sent-notices.js';
@@ -78,6 +79,7 @@ export async function createWorkerDependencies(
       oldAliasKeepMs: config.rooms.oldAliasKeepSeconds * 1000,
       joinRequests: createJoinRequestStore(db),
       webhooks: createWebhookStore(db, cipher),
+      mutes: createRoomMuteStore(db),
     },
     async close() {
       await closeTemporal();

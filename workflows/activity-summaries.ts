@@ -90,6 +90,10 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
   listedAbsent: (a) => `Check that ${a.slugs?.length ?? 0} listed members are still in ${room(a.ref)}`,
   syncPowerLevels: (a) =>
     `Set the power levels of ${room(a.ref)} from the roles of its ${Object.keys(a.members ?? {}).length} members`,
+  recordMutes: (a) => {
+    const m = Object.entries((a as { mutes?: Record<string, unknown> }).mutes ?? {}).map(([s, v]) => (v ? `mute ${s}` : `unmute ${s}`));
+    return `Record mutes of ${room(a.ref)}: ${listed(m)}`;
+  },
   archiveRoom: (a) => `Archive ${room(a.ref)}: everyone but the bot leaves`,
   claimJoinRequests: (a) =>
     `Record the platform's decision on ${a.decisions?.length ?? 0} join requests to ${room(a.ref)} (each decided once)`,

@@ -17,6 +17,7 @@ import type { JoinClaim } from '../vocabulary/join-requests.js';
 import type { KnockAnswer } from '../activities/rooms/join-requests.js';
 
 export { followRenames } from './room-renames.js';
+import { foldMute, type MuteChanges } from './mute-fold.js';
 
 /** Where a member of the batch is to end up (their last change decides). */
 export type Target = { to: 'join'; displayName?: string } | { to: 'leave' };
@@ -51,6 +52,8 @@ export interface BatchFold {
   verify: Set<string>;
   /** Knocks to answer on the homeserver for claimed decisions (decision 0055). */
   answers: KnockAnswer[];
+  /** Mutes begun or ended in this batch (decision 0058). */
+  mutes?: MuteChanges;
 }
 
 /** What the homeserver work of one batch did; filled in as it goes (a failure keeps what was done). */
@@ -134,6 +137,11 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[], claims
       );
       continue;
     }
+    if (c.type === 'mute' || c.type === 'unmute') {
+      fold.membersOnly = false;
+      fold.refusals.push(foldMute(state, (fold.mutes ??= {}), c));
+      continue;
+    }
     fold.refusals.push(undefined);
     if (c.type === 'decideRequest') {
       const i = fold.refusals.length - 1;
@@ -177,7 +185,7 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[], claims
 
 /** The member slug a change brings in or takes out (an approved request of one of ours is an add). */
 const memberOf = (c: RoomChangeRequest): string | null =>
-  c.type === 'addMember' || c.type === 'removeMember'
+  c.type === 'addMember' || c.type === 'removeMember' || c.type === 'mute' || c.type === 'unmute'
     ? c.userSlug
     : c.type === 'decideRequest' && c.approve && c.userSlug
       ? c.userSlug

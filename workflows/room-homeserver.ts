@@ -8,6 +8,7 @@ import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { emptyEffects, followRenames, type BatchEffects, type BatchFold } from './room-batch.js';
 import { acts, converge, failureOf, type RoomRun } from './room-acts.js';
 import { bringBackListed, onePassMembers } from './room-members.js';
+import { recordMutes, writeMutedLevels } from './room-mutes.js';
 import { EntitySlugsKey, MatrixRoomIdKey } from '../vocabulary/search-attributes.js';
 
 /**
@@ -109,6 +110,7 @@ export async function applyToHomeserver(run: RoomRun, fold: BatchFold): Promise<
         effects.aliasError = failureOf(err);
       }
     }
+    await recordMutes(run, fold.mutes);
     await bringBackListed(run, fold, roomId);
     // Members leaving in this batch: their power levels are named in their own answers.
     const removed = [...fold.targets].filter(([, t]) => t.to === 'leave').map(([slug]) => slug);
@@ -119,10 +121,12 @@ export async function applyToHomeserver(run: RoomRun, fold: BatchFold): Promise<
       const done = await acts.answerJoinRequests({ ref: run.ref, roomId, answers: fold.answers });
       for (const [userId, actions] of Object.entries(done)) effects.answers.set(userId, { actions });
     }
+    if (fold.mutes) await writeMutedLevels(run, roomId, effects.powerLevels);
     if (fold.archive) {
       effects.archiveActions.push(...(await acts.archiveRoom({ ref: run.ref, roomId })));
       run.state.archived = true;
       run.state.members = {};
+      if (run.state.mutes) run.state.mutes = {};
     }
   } catch (err) {
     effects.batchError = failureOf(err);

@@ -11,6 +11,7 @@ import {
 import { FailureType } from '../vocabulary/failures.js';
 import { describeValue } from '../vocabulary/describe.js';
 import { memberChangeProblem, settingsProblem } from '../vocabulary/room-rules.js';
+import { muteProblem } from '../vocabulary/moderation.js';
 import { memberListProblem } from '../vocabulary/member-list.js';
 import { slugProblem, type RoomKind } from '../vocabulary/ids.js';
 import { EntitySlugsKey } from '../vocabulary/search-attributes.js';
@@ -32,6 +33,7 @@ import { auditAliasRemoval, auditBatch } from './room-audit.js';
 import { isAuditOrigin } from '../vocabulary/audit.js';
 import { claimDecisions } from './room-requests.js';
 import { joinDecisionProblem, joinRequestSignal, withRequest } from '../vocabulary/join-requests.js';
+import { endDueMutes, hasMutes, nextMuteEnd } from './room-mutes.js';
 
 export { ALIASES_PATCH, ONE_PASS_PATCH } from './room-homeserver.js';
 
@@ -102,6 +104,12 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
       if (p) throw invalid(p);
       return;
     }
+    case 'mute':
+    case 'unmute': {
+      const p = muteProblem(kind, c.userSlug, c.type === 'mute' ? c.durationSeconds : 1);
+      if (p) throw invalid(p);
+      return;
+    }
     case 'archive':
     case 'reconcile':
       return;
@@ -167,6 +175,15 @@ async function removeDueAliases(run: RoomRun): Promise<void> {
 }
 
 /**
+ * Idle, unless an old alias is waiting for its removal or a mute for its end: then until the
+ * soonest is due (a durable timer).
+ */
+function waitMs(state: RoomState, idleMs: number): number {
+  const due = [state.aliasRemovalAt, nextMuteEnd(state)].filter((t): t is number => t != null);
+  return due.length === 0 ? idleMs : Math.max(MIN_ALIAS_WAIT_MS, Math.min(...due) - Date.now());
+}
+
+/**
  * The room entity, id `room:{tenant}:{kind}:{slug}`: exactly one Matrix room per platform entity.
  * Changes arrive as Updates and are folded into the desired state strictly in arrival order; the
  * homeserver is then brought to that state (membership, then power levels: read, merge, write,
@@ -211,6 +228,7 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
       state.members = stored.members;
       state.archived = stored.status === 'archived';
       if (stored.requests) state.requests = stored.requests;
+      if (stored.mutes) state.mutes = stored.mutes;
       restoreSlugs(run, stored.renamed);
     }
   }
@@ -219,10 +237,7 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
     for (const u of ref.slug.split('~')) state.members[u] = 'member';
   }
 
-  const idleMs = input.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  // Idle, unless an old alias is waiting for its removal: then until that is due (a durable timer).
-  const wait = (): number =>
-    state.aliasRemovalAt == null ? idleMs : Math.max(MIN_ALIAS_WAIT_MS, state.aliasRemovalAt - Date.now());
+  const wait = (): number => waitMs(state, input.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
   return endCleanlyOnCancel(async () => {
     for (;;) {
       const woke = await condition(() => queue.length > 0 || workflowInfo().continueAsNewSuggested, wait());
@@ -239,10 +254,13 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
         if (queue.length === 0) await continueAsNew<typeof roomWorkflow>({ ...input, carried: state });
         continue;
       }
+      if (!woke && (await endDueMutes(run)) > 0) continue;
       if (!woke && state.aliasRemovalAt != null) {
         await removeDueAliases(run);
         continue;
       }
+      // A mute still running keeps the workflow (and its timer) alive.
+      if (!woke && hasMutes(state)) continue;
       if (!woke) {
         await condition(allHandlersFinished);
         if (queue.length === 0) return state;

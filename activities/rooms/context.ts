@@ -12,6 +12,7 @@ import { matrixCall } from '../../adapters/matrix/errors.js';
 import type { RoomSlugStore } from '../../adapters/store/room-slugs.js';
 import type { RoomStore } from '../../adapters/store/rooms.js';
 import type { JoinRequestStore } from '../../adapters/store/join-requests.js';
+import type { RoomMuteStore } from '../../adapters/store/room-mutes.js';
 import type { UserStore } from '../../adapters/store/users.js';
 
 /** What the room activities are built from (the worker wires the real ones). */
@@ -36,11 +37,16 @@ export interface RoomActivityDeps {
   oldAliasKeepMs: number;
   /** Join requests (decision 0055); without it, rooms load none and decisions fail. */
   joinRequests?: JoinRequestStore;
+  /** Members muted for a time (decision 0058): every power-levels write reads them. */
+  mutes: RoomMuteStore;
 }
 
+/** What comparing a room with the homeserver needs, without writing anything: the drift report's (the API's) too. */
+export type ReadDeps = Pick<RoomActivityDeps, 'bot' | 'rooms' | 'users' | 'identity' | 'userPrefix' | 'serverName' | 'powerLevels' | 'mutes'>;
+
 /** The dependencies plus the naming rules every room activity shares. */
-export interface RoomContext {
-  deps: RoomActivityDeps;
+export interface RoomContext<D extends ReadDeps = RoomActivityDeps> {
+  deps: D;
   /**
    * The Matrix ids of user slugs, by slug: the stored binding (an adopted account, a renamed user's
    * own), else — for a user never provisioned — the id derived from the slug.
@@ -52,8 +58,11 @@ export interface RoomContext {
   isManaged(tenant: string, userId: string): boolean;
 }
 
+/** A context that only reads (the comparisons reconciliation and the drift report share). */
+export type ReadContext = RoomContext<ReadDeps>;
+
 /** The naming rules bound to `deps`. */
-export function roomContext(deps: RoomActivityDeps): RoomContext {
+export function roomContext<D extends ReadDeps>(deps: D): RoomContext<D> {
   const derived = (tenant: string, slug: string): string =>
     matrixUserId(deps.userPrefix, deps.serverName, tenant, slug);
   const userIds = async (tenant: string, slugs: readonly string[]): Promise<Map<string, string>> => {

@@ -9,6 +9,7 @@ import { reachableOrFail, type RoomContext } from './context.js';
 import { prepare, removeMember, type PassAids } from './member-prepare.js';
 import { levelsUnchanged, syncLevels } from './power-levels.js';
 import { undesiredMembers } from './prune.js';
+import { absentMembers } from './drift.js';
 import type { MemberOutcome, MemberPassInput, MemberPassResult, MemberTarget, PreparedMember } from './types.js';
 
 /**
@@ -222,11 +223,7 @@ export function createMemberActivities(ctx: RoomContext) {
         ctx.userIds(input.ref.tenant, input.slugs),
         matrixCall(() => ctx.deps.bot.memberships(input.roomId)),
       ]);
-      return input.slugs.filter((slug) => {
-        const id = ids.get(slug)!;
-        const m = all[id];
-        return !(m === 'join' || (m === 'invite' && !ctx.deps.identity.canActAs(id)));
-      });
+      return absentMembers(ctx, ids, all);
     },
   };
 }

@@ -4,7 +4,7 @@ import { powerLevelFor } from '../../vocabulary/roles.js';
 import type { RoomKind } from '../../vocabulary/ids.js';
 import type { PowerLevelsContent } from '../../adapters/matrix/client.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
-import type { RoomContext } from './context.js';
+import type { ReadContext, RoomContext } from './context.js';
 import type { MemberPassInput, PowerLevelChanges, PowerLevelsInput } from './types.js';
 
 /** Who may not be touched, and how high the bot may go: Matrix's rules for changing power levels. */
@@ -32,15 +32,17 @@ export function reachOf(bot: string, current: PowerLevelsContent, creators: stri
  * everyone else's as they are. A level the bot cannot change (a creator's, one not below its own,
  * or one it would raise above its own) is kept and said so. Also what changed, by member slug.
  */
-async function mergeLevels(ctx: RoomContext, input: PowerLevelsInput, current: PowerLevelsContent, reach: Reach) {
+async function mergeLevels(ctx: ReadContext, input: PowerLevelsInput, current: PowerLevelsContent, reach: Reach) {
   const { tenant, kind } = input.ref;
   const slugs = [...Object.keys(input.members), ...(input.removed ?? [])];
-  const ids = await ctx.userIds(tenant, slugs);
+  const [ids, muted] = await Promise.all([ctx.userIds(tenant, slugs), ctx.deps.mutes.active(tenant, kind, input.ref.slug)]);
   const slugOf = new Map<string, string>();
   for (const slug of slugs) slugOf.set(ids.get(slug)!, slug);
   const desired = new Map<string, number>();
   for (const [slug, role] of Object.entries(input.members)) {
-    const level = powerLevelFor(ctx.deps.powerLevels, kind as RoomKind, role);
+    const byRole = powerLevelFor(ctx.deps.powerLevels, kind as RoomKind, role);
+    // A muted member (decision 0058): below what sending a message takes, until the mute ends.
+    const level = muted.has(slug) ? Math.min(byRole, mutedLevel(current)) : byRole;
     if (level !== 0) desired.set(ids.get(slug)!, level);
   }
   const ours = (id: string): boolean => ctx.isManaged(tenant, id) || slugOf.has(id);
@@ -85,6 +87,28 @@ async function mergeLevels(ctx: RoomContext, input: PowerLevelsInput, current: P
   return { users, changes, writes, ours };
 }
 
+/** The level of a muted member: one below what sending `m.room.message` takes in the room. */
+export function mutedLevel(current: PowerLevelsContent): number {
+  const events = (current.events ?? {}) as Record<string, unknown>;
+  const send = events['m.room.message'] ?? current.events_default;
+  return (typeof send === 'number' ? send : 0) - 1;
+}
+
+/**
+ * What the power levels should be, read and compared but not written: the `users` entries to
+ * write, what would change by member slug, how many writes. Reconciliation's write and the drift
+ * report both go by it (decision 0059).
+ */
+export async function plannedLevels(ctx: ReadContext, input: PowerLevelsInput) {
+  const { bot } = ctx.deps;
+  const [current, creation] = await Promise.all([
+    matrixCall(() => bot.powerLevels(input.roomId)),
+    matrixCall(() => bot.creation(input.roomId)),
+  ]);
+  const reach = reachOf(bot.userId, current, creation.creators);
+  return { current, ...(await mergeLevels(ctx, input, current, reach)) };
+}
+
 /**
  * Read, merge, write, verify: the members' entries of `m.room.power_levels` become exactly the
  * levels their roles give; entries of anyone else are left as they are. The event is replaced
@@ -94,12 +118,7 @@ async function mergeLevels(ctx: RoomContext, input: PowerLevelsInput, current: P
 export async function syncLevels(ctx: RoomContext, input: PowerLevelsInput): Promise<PowerLevelChanges> {
   const { bot } = ctx.deps;
   const { roomId } = input;
-  const [current, creation] = await Promise.all([
-    matrixCall(() => bot.powerLevels(roomId)),
-    matrixCall(() => bot.creation(roomId)),
-  ]);
-  const reach = reachOf(bot.userId, current, creation.creators);
-  const { users, changes, writes, ours } = await mergeLevels(ctx, input, current, reach);
+  const { current, users, changes, writes, ours } = await plannedLevels(ctx, input);
   if (writes === 0) return changes;
   const next: PowerLevelsContent = { ...current, users };
   await matrixCall(() => bot.setPowerLevels(roomId, next));

@@ -1,6 +1,6 @@
 import { matrixCall } from '../../adapters/matrix/errors.js';
 import type { RoomRef } from '../../vocabulary/contract.js';
-import type { RoomContext } from './context.js';
+import type { ReadContext } from './context.js';
 import { reachOf } from './power-levels.js';
 
 /**
@@ -10,7 +10,7 @@ import { reachOf } from './power-levels.js';
  * With `prune`, everyone but the bot whom the bot can remove (not a creator, below its own level).
  */
 export async function undesiredMembers(
-  ctx: RoomContext,
+  ctx: ReadContext,
   input: { ref: RoomRef; roomId: string; members: Record<string, string> },
 ): Promise<string[]> {
   const { ref, roomId } = input;

@@ -51,3 +51,18 @@ export async function reactAs(
     return { eventId: r.event_id };
   });
 }
+
+/** `PUT /rooms/{id}/redact/{eventId}/{txn}` as the service bot (the appservice's sender), with the reason. */
+export async function redactAsBot(
+  homeserverUrl: string,
+  asToken: string,
+  input: { roomId: string; eventId: string; txnId: string; reason: string },
+): Promise<{ eventId: string }> {
+  const r = await matrixRequest<{ event_id: string }>(homeserverUrl, {
+    method: 'PUT',
+    path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/redact/${enc(input.eventId)}/${enc(input.txnId)}`,
+    token: asToken,
+    body: { reason: input.reason },
+  });
+  return { eventId: r.event_id };
+}

@@ -20,6 +20,7 @@ import { createUserDirectory } from '../user-directory.js';
 import { MESSAGES_PREFIX } from './messages.js';
 import { roomAccess } from './room-access.js';
 import { actorOrigin, audited } from '../audit-origin.js';
+import { moderatorRemoval } from '../moderation.js';
 
 const MESSAGE = `${MESSAGES_PREFIX}/messages/:eventId`;
 const ERRORS = [
@@ -40,9 +41,9 @@ const ops = {
     method: 'delete',
     path: MESSAGE,
     operationId: 'deleteMessage',
-    summary: "Delete a message as the user: their own, or anyone's at the room's redact level",
+    summary: "Delete a message as the user: their own, or anyone's at the room's redact level; or a moderator removes it",
     description:
-      "A redaction as the user, with the reason. Refused with `403 M_FORBIDDEN` naming the levels when the user's power level is below the room's `redact` level (someone else's message) or its level for sending redactions.",
+      "A redaction as the user, with the reason. Refused with `403 M_FORBIDDEN` naming the levels when the user's power level is below the room's `redact` level (someone else's message) or its level for sending redactions. With a service JWT and `actorSlug` (and a `reason`), a moderator removes the message: their role in the room's desired members must moderate (else `403 M_FORBIDDEN` naming the roles); the redaction is theirs where the service can act as them and they have the level, else the bot's (`redactedBy`).",
     body: { schema: REDACT_BODY.json, required: false },
     responses: { 200: { description: 'Deleted.', json: ref('MessageDeleted') } },
   }),
@@ -86,7 +87,11 @@ export function messageChangesRoutes(deps: AppDeps) {
       const eventId = eventIdOf(c.req.param('eventId'));
       // The body is optional (a user JWT deleting without a reason): no Content-Type, no body.
       const raw = c.req.header('content-type') === undefined ? {} : await readJsonObject(c);
-      const { reason, userSlug } = REDACT_BODY.parse(raw);
+      const { reason, userSlug, actorSlug } = REDACT_BODY.parse(raw);
+      if (actorSlug !== undefined) {
+        const input = { eventId, actorSlug, reason, userSlug };
+        return c.json(await moderatorRemoval(c, { config: deps.config, db: deps.db, actions, directory }, input));
+      }
       const { who, room } = await joinedRoom(c, userSlug, true);
       // Recorded in the audit trail with its outcome (decision 0060); the reason is not (a person wrote it).
       const entry = {

@@ -11,6 +11,7 @@ import {
   slugProblem,
   tenantProblem,
   userIdProblem,
+  type RoomKind,
 } from '../../vocabulary/ids.js';
 import { assertTenant } from '../auth.js';
 import type { AppDeps } from '../context.js';
@@ -40,6 +41,23 @@ export function sender(c: Context<RelayEnv>, tenant: string, requested: unknown)
     throw new ApiError('M_BAD_JSON', 'with a service token, name the user to act as in "userSlug"');
   assertValid(slugProblem(requested, 'userSlug'));
   return { tenant, userSlug: requested };
+}
+
+/** The tenant of the request's path, checked and in canonical form. */
+export function roomTenant(c: Context<RelayEnv>): string {
+  const tenant = canonicalTenant(c.req.param('tenant') ?? '');
+  assertValid(tenantProblem(tenant));
+  const actor = c.get('actor');
+  if (actor.kind === 'service') assertTenant(actor.principal, tenant);
+  return tenant;
+}
+
+/** The room kind and slug of the request's path, checked. */
+export function roomTarget(c: Context<RelayEnv>): { kind: RoomKind; slug: string } {
+  const { kind, slug } = c.req.param() as { kind: string; slug: string };
+  if (!isRoomKind(kind)) throw new ApiError('M_INVALID_PARAM', roomKindMessage(kind));
+  assertValid(roomSlugProblem(kind, slug));
+  return { kind, slug };
 }
 
 /** The room of the request's path and the user, who must be joined to it now. */

@@ -122,7 +122,6 @@ const binding = {
   },
 };
 const check: JsonSchema = { type: 'string', pattern: '^(ok|error: .*)$', description: '`ok`, or `error: <why>`.' };
-
 export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   Error: obj(
     {
@@ -238,7 +237,8 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   RoomList: ROOM_LIST,
   MessageSent: obj({ ...running, status: { type: 'string', const: 'sent' }, txnId: str, roomId: str, eventId: str }),
   MessageQueued: obj({ ...running, status: { type: 'string', const: 'queued' }, txnId: str, roomId: str }),
-  MessageDeleted: obj({ roomId: str, eventId: str, redactionId: { ...str, description: 'The redaction event.' } }),
+  MessageDeleted: obj({ roomId: str, eventId: str, redactionId: { ...str, description: 'The redaction event.' },
+    redactedBy: { ...str, description: "A moderator's removal (`actorSlug`): whose redaction it is, theirs or the bot's." } }, undefined, ['redactedBy']),
   ReactionAdded: obj({ roomId: str, eventId: str, key: str, reactionId: { ...str, description: 'The `m.reaction` event.' } }),
   ReactionRemoved: obj({ roomId: str, eventId: str, key: str, reactionIds: { type: 'array', items: str } }),
   CodecPayload: obj({ metadata: { type: 'object', additionalProperties: str }, data: str }, 'Base64 fields.', [

@@ -28,6 +28,8 @@ import { memberListOperations } from '../routes/room-members.js';
 import { joinRequestOperations } from '../routes/join-requests.js';
 import { webhookOperations } from '../routes/webhooks.js';
 import { auditOperations } from '../routes/audit.js';
+import { driftOperations } from '../routes/drift.js';
+import { moderationOperations } from '../routes/moderation.js';
 import type { JsonSchema } from './schema.js';
 
 /** Every documented operation; test/unit/openapi.test.ts checks these are exactly the app's routes. */
@@ -47,6 +49,8 @@ export function apiOperations(): Operation[] {
     ...searchOperations,
     ...webhookOperations,
     ...auditOperations,
+    ...driftOperations,
+    ...moderationOperations,
     ...realtimeOperations,
     ...healthOperations,
     ...metricsOperations,

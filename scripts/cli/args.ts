@@ -37,6 +37,9 @@ Usage:
   npm run cli -- user inspect <slug> --tenant <tenant> [--json]
       the stored user (token present and its generation, never the token), what the
       Synapse Admin API says, and whether the stored token still works
+  npm run cli -- drift --tenant <tenant> [<kind>/<slug>] [--api <url>] [--json]
+      the drift report through the API: per room, what differs between the desired state and
+      the homeserver now, and what the last reconciliation did about it (reads only)
   npm run cli -- import <file.json|file.csv> --tenant <tenant> [--api <url>] [--concurrency <n>] [--json]
       imports entities and their complete member lists through the API (default
       http://127.0.0.1:<API_PORT>, a service JWT minted from SERVICE_JWT_SECRET): users first,
@@ -46,13 +49,14 @@ Usage:
 
 Exit codes: 0 ok (in sync; import: everything applied), 1 failed (import: something failed,
 the rest applied), 2 bad arguments, configuration or import file, 3 not found,
-4 drift found (inspect; reconcile when drift remains afterwards).`;
+4 drift found (inspect, drift; reconcile when drift remains afterwards).`;
 
 export type Command =
   | { name: 'help' }
   | { name: 'room inspect'; ref: RoomRef; json: boolean }
   | { name: 'room reconcile'; ref: RoomRef; json: boolean; timeoutMs: number }
   | { name: 'user inspect'; tenant: string; slug: string; json: boolean }
+  | { name: 'drift'; tenant: string; ref: RoomRef | null; api: string | null; json: boolean }
   | { name: 'import'; file: string; tenant: string; api: string | null; concurrency: number; json: boolean };
 
 /** Entities imported at once unless --concurrency says otherwise, and its bounds. */
@@ -81,6 +85,14 @@ function roomOf(target: string | undefined, tenant: string): RoomRef {
   return { tenant, kind, slug };
 }
 
+function apiOf(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  const url = URL.canParse(value) ? new URL(value) : null;
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw usageError(`--api must be an http(s) URL such as http://127.0.0.1:8080, not ${JSON.stringify(value)}`);
+  return value;
+}
+
 function importOf(
   file: string | undefined,
   values: { tenant?: string; api?: string; concurrency?: string },
@@ -89,13 +101,7 @@ function importOf(
   if (!file) throw usageError('which file? e.g. import members.csv --tenant acme');
   if (!/\.(json|csv)$/i.test(file)) throw usageError(`${file}: give a .json or a .csv file`);
   const tenant = tenantOf(values.tenant);
-  let api: string | null = null;
-  if (values.api !== undefined) {
-    const url = URL.canParse(values.api) ? new URL(values.api) : null;
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-      throw usageError(`--api must be an http(s) URL such as http://127.0.0.1:8080, not ${JSON.stringify(values.api)}`);
-    api = values.api;
-  }
+  const api = apiOf(values.api);
   const n = values.concurrency === undefined ? IMPORT_CONCURRENCY.default : Number(values.concurrency);
   if (!Number.isInteger(n) || n < 1 || n > IMPORT_CONCURRENCY.max)
     throw usageError(`--concurrency must be a whole number from 1 to ${IMPORT_CONCURRENCY.max}`);
@@ -134,8 +140,14 @@ export function parseCommand(argv: string[]): Command {
     if (target !== undefined) throw usageError(`unexpected argument ${JSON.stringify(target)}`);
     return importOf(verb, values, json);
   }
+  if (noun === 'drift') {
+    if (target !== undefined) throw usageError(`unexpected argument ${JSON.stringify(target)}`);
+    if (values.concurrency !== undefined) throw usageError('--concurrency only applies to import');
+    const tenant = tenantOf(values.tenant);
+    return { name: 'drift', tenant, ref: verb === undefined ? null : roomOf(verb, tenant), api: apiOf(values.api), json };
+  }
   if (values.api !== undefined || values.concurrency !== undefined)
-    throw usageError('--api and --concurrency only apply to import');
+    throw usageError('--api only applies to import and drift, --concurrency to import');
   switch (command) {
     case 'room inspect':
       return { name: command, ref: roomOf(target, tenantOf(values.tenant)), json };
@@ -153,6 +165,6 @@ export function parseCommand(argv: string[]): Command {
       return { name: command, tenant, slug: target, json };
     }
     default:
-      throw usageError(`unknown command ${JSON.stringify(command)}; known: room inspect, room reconcile, user inspect, import`);
+      throw usageError(`unknown command ${JSON.stringify(command)}; known: room inspect, room reconcile, user inspect, drift, import`);
   }
 }

@@ -24,7 +24,7 @@ export function defaultApiUrl(config: Pick<Config, 'api'>): string {
 }
 
 /** A token function for the client: a service JWT for this tenant only, renewed at half its lifetime. */
-function serviceTokens(config: Pick<Config, 'serviceJwt'>, tenant: string): () => Promise<string> {
+export function serviceTokens(config: Pick<Config, 'serviceJwt'>, tenant: string): () => Promise<string> {
   const secret = config.serviceJwt.secret;
   if (!secret)
     throw new CliError(EXIT.usage, 'import needs SERVICE_JWT_SECRET to mint its service token (a JWKS deployment has none)');

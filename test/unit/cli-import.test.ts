@@ -256,7 +256,7 @@ describe('the import command line', () => {
     expect(refused(['import', 'm.csv', '-t', 'acme', '--api', 'ftp://x'])).toMatch(/^--api must be an http\(s\) URL/);
     expect(refused(['import', 'm.csv', '-t', 'acme', '--concurrency', '0'])).toBe('--concurrency must be a whole number from 1 to 32');
     expect(refused(['import', 'a.csv', 'b.csv', '-t', 'acme'])).toBe('unexpected argument "b.csv"');
-    expect(refused(['room', 'inspect', 'event/x', '-t', 'acme', '--concurrency', '2'])).toBe('--api and --concurrency only apply to import');
+    expect(refused(['room', 'inspect', 'event/x', '-t', 'acme', '--concurrency', '2'])).toBe('--api only applies to import and drift, --concurrency to import');
   });
 
   it('finds the API on loopback when it binds every address', () => {

@@ -52,6 +52,10 @@ const CALLS: Record<string, (om: Om) => Promise<unknown>> = {
   listJoinRequests: (om) => om.requests.list({ tenant: 'acme', kind: 'event', slug: 'meetup' }, 'pending'),
   decideJoinRequest: (om) =>
     om.requests.decide({ tenant: 'acme', kind: 'event', slug: 'meetup' }, '@bob:elsewhere.test', { approve: true }),
+  muteMember: (om) => om.mutes.add(event, { actorSlug: 'hana', userSlug: 'alice', durationSeconds: 60 }),
+  unmuteMember: (om) => om.mutes.remove(event, 'alice', 'hana'),
+  tenantDrift: (om) => om.drift.tenant('acme', { limit: 10, after: 'event/meetup' }),
+  roomDrift: (om) => om.drift.room(event),
   health: (om) => om.health(),
   readiness: (om) => om.ready(),
   metrics: (om) => om.metrics(),

@@ -28,6 +28,7 @@ const VALID: Record<string, Json> = {
     ],
   },
   renameUser: { newSlug: 'alicia' },
+  muteMember: { actorSlug: 'hana', userSlug: 'alice', durationSeconds: 600 },
   putWebhook: { url: 'https://platform.example/hooks', secret: 'a-long-enough-secret', eventTypes: ['message.posted'] },
   ensureRoom: {
     name: 'Meetup',

@@ -47,6 +47,7 @@ describe('saved workflow histories', () => {
     // 150 users in two chunks (decision 0035), payloads decoded from the stack's codec. room-audit.json:
     // changes carrying an origin, each batch recorded by recordAudit behind the audit-trail patch (decision 0060).
     // room-knocks.json: the knock setting, a join request signalled, claimed and answered, decisions refused (decision 0055).
+    // room-muted.json: mutes, one ended by the workflow's timer, a reconcile meanwhile, an early unmute (decision 0058).
     expect(lines.map((l) => l.file.split('/').pop())).toEqual(
       expect.arrayContaining([
         'provision-user.json',
@@ -56,6 +57,7 @@ describe('saved workflow histories', () => {
         'room-renamed.json',
         'room-audit.json',
         'room-knocks.json',
+        'room-muted.json',
         'users-batch.json',
       ]),
     );
