@@ -3,6 +3,7 @@ import { createMemberActivities } from './rooms/members.js';
 import { syncLevels } from './rooms/power-levels.js';
 import { createRoomLevelActivities } from './rooms/room.js';
 import { syncAliases } from './rooms/aliases.js';
+import { createEventTimeActivities } from './rooms/event-time.js';
 import type { RoomRef } from '../vocabulary/contract.js';
 import type { AliasSync, PowerLevelChanges, PowerLevelsInput } from './rooms/types.js';
 
@@ -21,6 +22,8 @@ export function createRoomActivities(deps: RoomActivityDeps) {
   return {
     ...createRoomLevelActivities(ctx),
     ...createMemberActivities(ctx),
+    // Its loadRoom (the stored room and its event time) replaces the room-level one.
+    ...createEventTimeActivities(ctx),
     /**
      * Read, merge, write, verify: the managed users' entries of `m.room.power_levels` become
      * exactly the levels their roles give; entries of anyone else are left as they are. Returns

@@ -37,6 +37,9 @@ interface Arg {
   batchId?: string;
   offset?: number;
   users?: unknown[];
+  notice?: string;
+  key?: string;
+  readOnly?: boolean;
 }
 
 const room = (r: Arg['ref'] | Arg | undefined): string => `${r?.kind ?? 'room'} ${r?.tenant ?? '?'}/${r?.slug ?? '?'}`;
@@ -86,8 +89,13 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
   undesiredMembers: (a) => `Find managed users in ${room(a.ref)} who should not be there`,
   listedAbsent: (a) => `Check that ${a.slugs?.length ?? 0} listed members are still in ${room(a.ref)}`,
   syncPowerLevels: (a) =>
-    `Set the power levels of ${room(a.ref)} from the roles of its ${Object.keys(a.members ?? {}).length} members`,
+    `Set the power levels of ${room(a.ref)} from the roles of its ${Object.keys(a.members ?? {}).length} members${a.readOnly === undefined ? '' : a.readOnly ? ', read-only for members' : ', sending open to members'}`,
   archiveRoom: (a) => `Archive ${room(a.ref)}: everyone but the bot leaves`,
+  // an event's time (decision 0053)
+  eventTimerPolicy: (a) => `Read the event timer policy of tenant ${typeof a === 'string' ? a : (a.tenant ?? '?')}`,
+  recordEventTime: (a) => `Record the event time and timers of ${room(a.ref)}`,
+  postEventNotice: (a) => `Post the ${a.notice ?? '?'} notice (${a.key ?? '?'}) in ${room(a.ref)} as the bot`,
+  reopenRoom: (a) => `Mark ${room(a.ref)} active again and read its desired members`,
   syncAliases: (a) =>
     `Point the aliases of ${room(a.ref)} at its current slug (old ones kept for a while, then removed)`,
   // messages, typing and receipts as the user (never the message text: it is the user's, not the operator's)

@@ -28,6 +28,8 @@ import { distributeOutcomes, emptyEffects, foldBatch } from './room-batch.js';
 import type { SlugsNow } from '../activities/rooms/types.js';
 import { applyToHomeserver, syncTheAliases } from './room-homeserver.js';
 import { acts, type RoomRun } from './room-acts.js';
+import { lifecycleProblem } from './room-lifecycle.js';
+import { applyTimeChanges, fireDueTimers, restoreTime, timerWaitMs } from './room-timers.js';
 
 export { ALIASES_PATCH, ONE_PASS_PATCH } from './room-homeserver.js';
 
@@ -62,7 +64,7 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
       const a = c.adopt as Record<string, unknown> | undefined;
       if (a !== undefined && (typeof a !== 'object' || a === null || typeof (a.roomId ?? a.alias) !== 'string'))
         throw invalid('adopt must name the room by roomId or alias');
-      const p = settingsProblem(kind, s);
+      const p = settingsProblem(kind, s) ?? lifecycleProblem(kind, c);
       if (p) throw invalid(p);
       return;
     }
@@ -91,6 +93,12 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
       if (p) throw invalid(p);
       return;
     }
+    case 'cancel':
+    case 'unarchive': {
+      const p = lifecycleProblem(kind, c);
+      if (p) throw invalid(p);
+      return;
+    }
     case 'archive':
     case 'reconcile':
       return;
@@ -110,6 +118,7 @@ async function applyBatch(run: RoomRun, batch: Pending[]): Promise<void> {
   // A batch of renames only follows the database: nothing to do on the homeserver.
   const live = fold.refusals.some((r) => r === undefined) && !fold.onlyRenames;
   const effects = live ? await applyToHomeserver(run, fold) : emptyEffects();
+  if (live) await applyTimeChanges(run, fold, effects);
   const outcomes = distributeOutcomes(run.ref.kind, changes, fold, effects);
   batch.forEach((p, i) => {
     const outcome = outcomes[i]!;
@@ -192,6 +201,7 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
       state.members = stored.members;
       state.archived = stored.status === 'archived';
       restoreSlugs(run, stored.renamed);
+      restoreTime(state, stored.time);
     }
   }
   if (ref.kind === 'dm') {
@@ -200,9 +210,13 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
   }
 
   const idleMs = input.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  // Idle, unless an old alias is waiting for its removal: then until that is due (a durable timer).
+  // Idle, unless an old alias is waiting for its removal or an event timer is armed: then until the
+  // first is due (a durable timer).
   const wait = (): number =>
-    state.aliasRemovalAt == null ? idleMs : Math.max(MIN_ALIAS_WAIT_MS, state.aliasRemovalAt - Date.now());
+    Math.min(
+      state.aliasRemovalAt == null ? idleMs : Math.max(MIN_ALIAS_WAIT_MS, state.aliasRemovalAt - Date.now()),
+      timerWaitMs(state) ?? Infinity,
+    );
   return endCleanlyOnCancel(async () => {
     for (;;) {
       const woke = await condition(() => queue.length > 0 || workflowInfo().continueAsNewSuggested, wait());
@@ -219,11 +233,12 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
         if (queue.length === 0) await continueAsNew<typeof roomWorkflow>({ ...input, carried: state });
         continue;
       }
+      if (await fireDueTimers(run)) continue;
       if (!woke && state.aliasRemovalAt != null) {
         await removeDueAliases(run);
         continue;
       }
-      if (!woke) {
+      if (!woke && timerWaitMs(state) === null) {
         await condition(allHandlersFinished);
         if (queue.length === 0) return state;
       }

@@ -12,6 +12,8 @@ import { matrixCall } from '../../adapters/matrix/errors.js';
 import type { RoomSlugStore } from '../../adapters/store/room-slugs.js';
 import type { RoomStore } from '../../adapters/store/rooms.js';
 import type { UserStore } from '../../adapters/store/users.js';
+import type { EventTimeStore } from '../../adapters/store/event-times.js';
+import type { BotNotices } from '../../adapters/matrix/bot-notices.js';
 
 /** What the room activities are built from (the worker wires the real ones). */
 export interface RoomActivityDeps {
@@ -33,6 +35,9 @@ export interface RoomActivityDeps {
   slugs: RoomSlugStore;
   /** How long an old slug's alias stays an alternative alias (ROOM_OLD_ALIAS_KEEP_SECONDS). */
   oldAliasKeepMs: number;
+  /** Events' times and timers, tenants' policies; the bot's notices (decision 0053). */
+  eventTimes?: EventTimeStore;
+  notices?: BotNotices;
 }
 
 /** The dependencies plus the naming rules every room activity shares. */
