@@ -243,7 +243,7 @@ export function distributeOutcomes(
     const actions = i === firstLive ? [...roomActions] : [];
     if (slug !== null && lastTouch.get(slug) === i)
       actions.push(...(mine?.actions ?? []), ...(powerLevels.bySlug[slug] ?? []));
-    if (c.type === 'archive') actions.push(...archiveActions);
+    if (c.type === 'archive' || c.type === 'cancel') actions.push(...archiveActions);
     if (c.type === 'rename') actions.push(...aliasActions);
     return { ok: true, actions };
   });
