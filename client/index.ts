@@ -14,6 +14,7 @@
  */
 import { transport, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 import { webhookCalls } from './webhooks.js';
+import { eventTimerCalls } from './event-timers.js';
 import type {
   DeleteMessageInput,
   DmInput,
@@ -54,6 +55,7 @@ import type {
 
 export * from './types.js';
 export * from './webhook-signature.js';
+export type { EventTimerPolicy, EventTimerPolicyInput } from './event-timers.js';
 export type { WebhookDeliveryPage, WebhookDeliveryQuery, WebhookSubscription, WebhookSubscriptionInput } from './webhooks.js';
 export { MatrixOrchestratorError, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 
@@ -117,6 +119,12 @@ export function createClient(options: ClientOptions) {
       /** `DELETE …/rooms/{kind}/{slug}`: archives the room (everyone but the bot leaves). */
       archive: (ref: RoomRef, opts?: CallOptions) =>
         outcome<RoomChangeResult>('DELETE', roomPath(ref), undefined, opts),
+      /** `POST …/rooms/{kind}/{slug}/unarchive`: the archived room reopened, its desired members back. */
+      unarchive: (ref: RoomRef<Exclude<RoomKind, 'dm'>>, opts?: CallOptions) =>
+        outcome<RoomChangeResult>('POST', `${roomPath(ref)}/unarchive`, undefined, opts),
+      /** `POST …/rooms/event/{slug}/cancel`: the bot posts a notice (with `reason`), then the room is archived. */
+      cancel: (ref: RoomRef<'event'>, input: { reason?: string } = {}, opts?: CallOptions) =>
+        outcome<RoomChangeResult>('POST', `${roomPath(ref)}/cancel`, input, opts),
       /** `POST …/rooms/{kind}/{slug}/reconcile`: compares with the desired state now and repairs drift. */
       reconcile: (ref: RoomRef, opts?: CallOptions) =>
         outcome<RoomChangeResult>('POST', `${roomPath(ref)}/reconcile`, undefined, opts),
@@ -203,6 +211,7 @@ export function createClient(options: ClientOptions) {
     operations,
     /** `GET /healthz`: the process is alive. */
     webhooks: webhookCalls(json),
+    eventTimers: eventTimerCalls(json),
     health: async (opts?: CallOptions) =>
       (await (await send('GET', '/healthz', undefined, opts, { auth: false })).json()) as { status: 'ok' },
     /** `GET /readyz`: database, Temporal and homeserver checks; an unready (503) answer is returned, not thrown. */

@@ -159,10 +159,18 @@ export type Readiness = Omit<Schemas['Readiness'], 'checks'> & { checks: Record<
 // --- platform events: POST /v1/tenants/{tenant}/events ---
 
 type EntityKind = 'event' | 'group';
+/** An event's start and end (ISO 8601 with an offset) and IANA time zone, given together (decision 0053). */
+type EventTime = { startsAt?: string; endsAt?: string; timeZone?: string };
 type Entity<K extends EntityKind, Suffix extends string, Data> = { type: `chat.${K}.${Suffix}`; data: Data };
 
 type EventsOf<K extends EntityKind> =
-  | Entity<K, 'created' | 'updated', { slug: string; name?: string; topic?: string; visibility?: Visibility }>
+  | Entity<
+      K,
+      'created' | 'updated',
+      { slug: string; name?: string; topic?: string; visibility?: Visibility } & (K extends 'event' ? EventTime : unknown)
+    >
+  /** The event is cancelled: the bot posts a notice (with `reason`), then the room is archived. */
+  | (K extends 'event' ? Entity<K, 'cancelled', { slug: string; reason?: string }> : never)
   | Entity<K, 'deleted', { slug: string }>
   | Entity<K, 'member.add', { slug: string; userSlug: string; role?: RoleOf<K>; displayName?: string }>
   | Entity<K, 'member.remove', { slug: string; userSlug: string }>

@@ -61,6 +61,8 @@ export interface EventSchedule {
 }
 
 export const REMINDERS_MAX = 5;
+/** Characters of a cancellation's reason. */
+export const CANCEL_REASON_MAX = 1000;
 const MINUTE = 60_000;
 /** Longest event and furthest offset accepted: a year, and 30 days. */
 const EVENT_MAX_MS = 366 * 24 * 60 * MINUTE;

@@ -3,11 +3,8 @@
  * ensure's event time before they are accepted into history, and folding `unarchive`.
  */
 import type { RoomChangeRequest, RoomState } from '../vocabulary/contract.js';
-import { eventTimeProblem } from '../vocabulary/event-time.js';
+import { CANCEL_REASON_MAX, eventTimeProblem } from '../vocabulary/event-time.js';
 import type { RoomKind } from '../vocabulary/ids.js';
-
-/** Characters of a cancellation's reason. */
-export const CANCEL_REASON_MAX = 1000;
 
 /** Why a lifecycle change (or an ensure's `time`) cannot be taken, or null. */
 export function lifecycleProblem(kind: RoomKind, c: RoomChangeRequest): string | null {
