@@ -1004,6 +1004,33 @@ export interface components {
         [key: string]: string;
       };
       archived: boolean;
+      /** @description An event's time (epoch ms) and its timers (docs/api.md "Event time"); absent without one. */
+      time?: {
+        startsAt: number;
+        endsAt: number;
+        timeZone: string;
+        cancelled: boolean;
+        readOnly: boolean;
+        /** @description The tenant's event timer policy when the time was set. */
+        policy: {
+          reminderMinutes: number[];
+          readOnlyAfterMinutes: number | null;
+          archiveAfterMinutes: number | null;
+          locale: string;
+          templates: {
+            reminder: string;
+            cancelled: string;
+          };
+        };
+        /** @description Timer name (`reminder:{minutes}`, `readOnly`, `archive`) → due time (epoch ms) and whether it is done. */
+        timers: {
+          [key: string]: {
+            dueAt: number;
+            done: boolean;
+            skipped?: boolean;
+          };
+        };
+      } | null;
       changesApplied: number;
       pendingChanges: number;
       lastError: {
@@ -1045,6 +1072,33 @@ export interface components {
         [key: string]: string;
       };
       archived: boolean;
+      /** @description An event's time (epoch ms) and its timers (docs/api.md "Event time"); absent without one. */
+      time?: {
+        startsAt: number;
+        endsAt: number;
+        timeZone: string;
+        cancelled: boolean;
+        readOnly: boolean;
+        /** @description The tenant's event timer policy when the time was set. */
+        policy: {
+          reminderMinutes: number[];
+          readOnlyAfterMinutes: number | null;
+          archiveAfterMinutes: number | null;
+          locale: string;
+          templates: {
+            reminder: string;
+            cancelled: string;
+          };
+        };
+        /** @description Timer name (`reminder:{minutes}`, `readOnly`, `archive`) → due time (epoch ms) and whether it is done. */
+        timers: {
+          [key: string]: {
+            dueAt: number;
+            done: boolean;
+            skipped?: boolean;
+          };
+        };
+      } | null;
       changesApplied: number;
       pendingChanges: number;
       lastError: {
@@ -3238,6 +3292,62 @@ export interface operations {
                 encrypted?: boolean;
                 /** @description The room name. */
                 name?: string;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.event.created';
+              data: {
+                /** @description The event's slug. */
+                eventSlug: string;
+                /** @description The room name. */
+                eventName?: string;
+                /**
+                 * Format: date-time
+                 * @description When the event starts (ISO 8601, with its offset). With `endsAt` and `timeZone`: events only.
+                 */
+                startDate?: string;
+                /**
+                 * Format: date-time
+                 * @description When the event ends; not before `startsAt`.
+                 */
+                endDate?: string;
+                /** @description The event's IANA time zone: the bot's notices write local times in it. */
+                timeZone?: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+                /** @description Not read: the creator joins as the platform adds them. */
+                userSlug?: unknown;
+                /** @description Not read: the room's visibility is set with PUT …/rooms/event/{slug}. */
+                eventVisibility?: unknown;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.event.updated';
+              data: {
+                /** @description The event's slug. */
+                eventSlug: string;
+                /** @description The room name. */
+                eventName?: string;
+                /**
+                 * Format: date-time
+                 * @description When the event starts (ISO 8601, with its offset). With `endsAt` and `timeZone`: events only.
+                 */
+                startDate?: string;
+                /**
+                 * Format: date-time
+                 * @description When the event ends; not before `startsAt`.
+                 */
+                endDate?: string;
+                /** @description The event's IANA time zone: the bot's notices write local times in it. */
+                timeZone?: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+                /** @description Not read: the creator joins as the platform adds them. */
+                userSlug?: unknown;
+                /** @description Not read: the room's visibility is set with PUT …/rooms/event/{slug}. */
+                eventVisibility?: unknown;
               };
             }
           | {

@@ -161,7 +161,10 @@ export type Readiness = Omit<Schemas['Readiness'], 'checks'> & { checks: Record<
 type EntityKind = 'event' | 'group';
 /** An event's start and end (ISO 8601 with an offset) and IANA time zone, given together (decision 0053). */
 type EventTime = { startsAt?: string; endsAt?: string; timeZone?: string };
-type Entity<K extends EntityKind, Suffix extends string, Data> = { type: `chat.${K}.${Suffix}`; data: Data };
+/** One object type per suffix (distributed): a type in two shapes is matched shape by shape. */
+type Entity<K extends EntityKind, Suffix extends string, Data> = Suffix extends string
+  ? { type: `chat.${K}.${Suffix}`; data: Data }
+  : never;
 
 type EventsOf<K extends EntityKind> =
   | Entity<
@@ -197,6 +200,21 @@ export type PlatformShapedEvent =
   | PlatformShapesOf<'event'>
   | PlatformShapesOf<'group'>
   | Entity<'group', 'member.role.update', PlatformMember<'group'> & { newRole: GroupRole; oldRole?: unknown }>
+  /** The event as the platform's listener has it: `eventName` names the room; `startDate` (with `endDate`, `timeZone`) sets its timers. */
+  | Entity<
+      'event',
+      'created' | 'updated',
+      {
+        eventSlug: string;
+        eventName?: string;
+        startDate?: string;
+        endDate?: string;
+        timeZone?: string;
+        tenantId?: string;
+        userSlug?: unknown;
+        eventVisibility?: unknown;
+      }
+    >
   /** The group was renamed: its room moves to `newSlug` (the same room). */
   | { type: 'group.slug.changed'; data: { oldSlug: string; newSlug: string; tenantId?: string; groupId?: unknown } };
 

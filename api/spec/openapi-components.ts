@@ -5,11 +5,11 @@
  */
 import { ROOM_KINDS } from '../../vocabulary/ids.js';
 import { ERROR_STATUS } from '../errors.js';
+import { EVENT_TIME_STATE } from './openapi-event-time.js';
 import type { JsonSchema } from './schema.js';
 import { ref } from './operation.js';
 import { ROOM_LIST } from './openapi-room-list.js';
 import { SEARCH_COMPONENTS } from '../search/schema.js';
-
 const str: JsonSchema = { type: 'string' };
 const bool: JsonSchema = { type: 'boolean' };
 const int: JsonSchema = { type: 'integer', minimum: 0 };
@@ -76,12 +76,13 @@ const roomState = {
   settings: ref('RoomSettings'),
   members: { type: 'object', additionalProperties: str, description: 'Desired members: user slug → role.' },
   archived: bool,
+  time: EVENT_TIME_STATE,
   changesApplied: int,
   pendingChanges: int,
   lastError,
 };
-/** Absent from the state of a room never renamed (and of runs from before renames). */
-const ROOM_OPTIONAL = ['slugs', 'aliasRemovalAt'];
+/** Absent from the state of a room never renamed (and of runs from before renames), or with no event time. */
+const ROOM_OPTIONAL = ['slugs', 'aliasRemovalAt', 'time'];
 const userState = {
   tenant: str,
   slug: str,
@@ -123,7 +124,6 @@ const binding = {
   },
 };
 const check: JsonSchema = { type: 'string', pattern: '^(ok|error: .*)$', description: '`ok`, or `error: <why>`.' };
-
 export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
   Error: obj(
     {
