@@ -4,6 +4,8 @@ import { syncLevels } from './rooms/power-levels.js';
 import { createRoomLevelActivities } from './rooms/room.js';
 import { loadRoom, syncAliases } from './rooms/aliases.js';
 import { createJoinRequestActivities } from './rooms/join-requests.js';
+import { createEventTimeActivities } from './rooms/event-time.js';
+import type { EventSchedule } from '../vocabulary/event-time.js';
 import type { RoomRef } from '../vocabulary/contract.js';
 import type { AliasSync, PowerLevelChanges, PowerLevelsInput } from './rooms/types.js';
 
@@ -23,6 +25,7 @@ export function createRoomActivities(deps: RoomActivityDeps) {
     ...createRoomLevelActivities(ctx),
     ...createMemberActivities(ctx),
     ...createJoinRequestActivities(ctx),
+    ...createEventTimeActivities(ctx),
     /**
      * Read, merge, write, verify: the managed users' entries of `m.room.power_levels` become
      * exactly the levels their roles give; entries of anyone else are left as they are. Returns
@@ -34,11 +37,22 @@ export function createRoomActivities(deps: RoomActivityDeps) {
      * as alternatives until ROOM_OLD_ALIAS_KEEP_SECONDS have passed, then removed (decision 0031).
      */
     syncAliases: (input: { ref: RoomRef; roomId: string }): Promise<AliasSync> => syncAliases(ctx, input),
-    /** The room's record as stored, with its running mutes (slug → end, epoch ms) when it has any (decision 0058). */
-    loadRoom: async (ref: RoomRef): Promise<(NonNullable<Awaited<ReturnType<typeof loadRoom>>> & { mutes?: Record<string, number> }) | null> => {
+    /**
+     * The room's record as stored, with its running mutes (slug → end, epoch ms; decision 0058) and,
+     * for an event, its time and timers (decision 0053) when it has them.
+     */
+    loadRoom: async (
+      ref: RoomRef,
+    ): Promise<
+      (NonNullable<Awaited<ReturnType<typeof loadRoom>>> & { mutes?: Record<string, number>; time?: EventSchedule }) | null
+    > => {
       const stored = await loadRoom(ctx, ref);
-      const mutes = stored ? await deps.mutes.active(ref.tenant, ref.kind, ref.slug) : new Map<string, number>();
-      return stored && mutes.size ? { ...stored, mutes: Object.fromEntries(mutes) } : stored;
+      if (!stored) return null;
+      const [mutes, time] = await Promise.all([
+        deps.mutes.active(ref.tenant, ref.kind, ref.slug),
+        ref.kind === 'event' && deps.eventTimes ? deps.eventTimes.get(ref) : null,
+      ]);
+      return { ...stored, ...(mutes.size ? { mutes: Object.fromEntries(mutes) } : {}), ...(time ? { time } : {}) };
     },
     /** Records mutes begun (slug → end and moderator) and ends others (slug → null); the levels are written after. */
     recordMutes: (input: { ref: RoomRef; mutes: Record<string, { until: number; actorSlug: string } | null> }): Promise<void> =>

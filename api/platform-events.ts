@@ -8,7 +8,9 @@ import type { RoomChange } from '../vocabulary/contract.js';
 import { canonicalTenant, roleProblem, ROLES_BY_KIND, TENANT_INPUT_PATTERN, tenantProblem } from '../vocabulary/ids.js';
 import { addMemberFrom, removeMemberFrom, renameFrom } from './room-input.js';
 import { slug } from './spec/fields.js';
-import { formatted, openObject, optional, type Body, type Field, type JsonSchema } from './spec/schema.js';
+import { formatted, openObject, optional, text, type Body, type Field, type JsonSchema } from './spec/schema.js';
+import { eventTimeFields, timeFrom } from './event-time-input.js';
+import { ApiError } from './errors.js';
 
 export type EntityKind = 'event' | 'group';
 
@@ -146,8 +148,48 @@ function mappingsOf(kind: EntityKind): Record<string, PlatformMapping> {
   return mappings;
 }
 
+/**
+ * The platform's `chat.event.created` / `.updated` (src/event/event.listener.ts, from the event
+ * entity): the room named `eventName`; with the entity's `startDate` (and `endDate`, else the
+ * start; `timeZone`, else UTC) the room's timers follow the event's time (decision 0053).
+ */
+function eventEnsure(): PlatformMapping {
+  const { startsAt, endsAt, timeZone } = eventTimeFields;
+  const shape = openObject({
+    eventSlug: slug("The event's slug."),
+    eventName: optional(text(255, 'The room name.')),
+    startDate: startsAt,
+    endDate: endsAt,
+    timeZone,
+    tenantId,
+    userSlug: notRead('Not read: the creator joins as the platform adds them.'),
+    eventVisibility: notRead("Not read: the room's visibility is set with PUT …/rooms/event/{slug}."),
+  });
+  return {
+    kind: 'event',
+    entityField: 'eventSlug',
+    data: shape.json,
+    read(data) {
+      const p = shape.parse(data);
+      const given = p.startDate === undefined ? {} : { startsAt: p.startDate, endsAt: p.endDate ?? p.startDate, timeZone: p.timeZone ?? 'UTC' };
+      let time;
+      try {
+        time = timeFrom('event', given);
+      } catch (err) {
+        // The entity's field names, not this service's.
+        if (err instanceof ApiError) err.message = err.message.replaceAll('"startsAt"', '"startDate"').replaceAll('"endsAt"', '"endDate"');
+        throw err;
+      }
+      const change: RoomChange = { type: 'ensure', settings: p.eventName ? { name: p.eventName } : {}, ...(time ? { time } : {}) };
+      return { slug: p.eventSlug, tenantId: p.tenantId, change };
+    },
+  };
+}
+
 /** The platform's events this service maps, by type. */
 export const PLATFORM_EVENTS: Readonly<Record<string, PlatformMapping>> = {
+  'chat.event.created': eventEnsure(),
+  'chat.event.updated': eventEnsure(),
   ...mappingsOf('event'),
   ...mappingsOf('group'),
 };

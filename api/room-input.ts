@@ -17,6 +17,7 @@ import { ApiError } from './errors.js';
 import { adoptField, displayName, encrypted, role, settingsFields, slug, SLUG_JSON } from './spec/fields.js';
 import { flag, list, object, optional } from './spec/schema.js';
 import { assertValid, requireString } from './spec/validation.js';
+import { eventTimeFields, timeFrom } from './event-time-input.js';
 
 /** The room a request names, its tenant in canonical form (decision 0033). */
 export function roomRef(principal: ServicePrincipal, rawTenant: string, kind: string, slug: string): RoomRef {
@@ -58,6 +59,7 @@ export function matrixNamesProblem(
 export const ROOM_SETTINGS_BODY = object(
   {
     ...settingsFields,
+    ...eventTimeFields,
     encrypted,
     adopt: optional(adoptField),
     prune: optional(
@@ -137,7 +139,8 @@ export function ensureFrom(kind: RoomKind, body: Record<string, unknown>): RoomC
   const input = ROOM_SETTINGS_BODY.parse(body);
   const settings = settingsFrom(kind, input);
   const adopt: RoomAdoption | undefined = input.adopt;
-  return adopt ? { type: 'ensure', settings, adopt } : { type: 'ensure', settings };
+  const time = timeFrom(kind, input);
+  return { type: 'ensure', settings, ...(adopt ? { adopt } : {}), ...(time ? { time } : {}) };
 }
 
 /** `{users: [a, b], encrypted?, name?}` → the DM's ref and settings. */

@@ -17,6 +17,7 @@ import { webhookCalls } from './webhooks.js';
 import { auditCall } from './audit.js';
 import { joinRequestCalls } from './join-requests.js';
 import { moderationCalls } from './moderation.js';
+import { eventTimerCalls } from './event-timers.js';
 import type {
   DeleteMessageInput,
   DmInput,
@@ -60,6 +61,7 @@ export * from './webhook-signature.js';
 export type { AuditPage, AuditQuery } from './audit.js';
 export type { JoinDecisionInput, JoinRequest, JoinRequestList } from './join-requests.js';
 export type { DriftPage, DriftQuery, MuteInput, RoomDrift } from './moderation.js';
+export type { EventTimerPolicy, EventTimerPolicyInput } from './event-timers.js';
 export type { WebhookDeliveryPage, WebhookDeliveryQuery, WebhookSubscription, WebhookSubscriptionInput } from './webhooks.js';
 export { MatrixOrchestratorError, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 
@@ -123,6 +125,12 @@ export function createClient(options: ClientOptions) {
       /** `DELETE …/rooms/{kind}/{slug}`: archives the room (everyone but the bot leaves). */
       archive: (ref: RoomRef, opts?: CallOptions) =>
         outcome<RoomChangeResult>('DELETE', roomPath(ref), undefined, opts),
+      /** `POST …/rooms/{kind}/{slug}/unarchive`: the archived room reopened, its desired members back. */
+      unarchive: (ref: RoomRef<Exclude<RoomKind, 'dm'>>, opts?: CallOptions) =>
+        outcome<RoomChangeResult>('POST', `${roomPath(ref)}/unarchive`, undefined, opts),
+      /** `POST …/rooms/event/{slug}/cancel`: the bot posts a notice (with `reason`), then the room is archived. */
+      cancel: (ref: RoomRef<'event'>, input: { reason?: string } = {}, opts?: CallOptions) =>
+        outcome<RoomChangeResult>('POST', `${roomPath(ref)}/cancel`, input, opts),
       /** `POST …/rooms/{kind}/{slug}/reconcile`: compares with the desired state now and repairs drift. */
       reconcile: (ref: RoomRef, opts?: CallOptions) =>
         outcome<RoomChangeResult>('POST', `${roomPath(ref)}/reconcile`, undefined, opts),
@@ -214,6 +222,7 @@ export function createClient(options: ClientOptions) {
     requests: joinRequestCalls(json, outcome),
     /** Mutes (`mutes.add`, `mutes.remove`) and the drift report (`drift.tenant`, `drift.room`). */
     ...moderationCalls(json, (method, path, body, opts) => outcome<RoomChangeResult>(method, path, body, opts)),
+    eventTimers: eventTimerCalls(json),
     health: async (opts?: CallOptions) =>
       (await (await send('GET', '/healthz', undefined, opts, { auth: false })).json()) as { status: 'ok' },
     /** `GET /readyz`: database, Temporal and homeserver checks; an unready (503) answer is returned, not thrown. */

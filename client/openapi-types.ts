@@ -108,6 +108,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants/{tenant}/rooms/{kind}/{slug}/unarchive': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Reopen an archived room: the same room, its desired members back, power levels as their roles give
+     * @description Sending is open to members again; timers already due stay done (decision 0053). A purged room cannot be reopened (`410 OM_ROOM_MISSING`). Reopening an active room changes nothing.
+     */
+    post: operations['unarchiveRoom'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenant}/rooms/{kind}/{slug}/cancel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Cancel the event: the bot posts a notice (with `reason`), then the room is archived
+     * @description Events only. Reopened with `POST …/unarchive`.
+     */
+    post: operations['cancelEvent'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/tenants/{tenant}/rooms/{kind}/{slug}/reconcile': {
     parameters: {
       query?: never;
@@ -231,7 +271,7 @@ export interface paths {
     put?: never;
     /**
      * One of the platform's chat events, applied as one room change
-     * @description `chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role,renamed,members.set}` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`), `chat.group.member.role.update` and `group.slug.changed` (docs/api.md, "The platform's own events").
+     * @description `chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role,renamed,members.set}`, `chat.event.cancelled` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`), `chat.group.member.role.update` and `group.slug.changed` (docs/api.md, "The platform's own events").
      */
     post: operations['sendPlatformEvent'];
     delete?: never;
@@ -555,6 +595,24 @@ export interface paths {
     post?: never;
     /** End a member's mute now */
     delete: operations['unmuteMember'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenant}/event-timers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The tenant's event timer policy (the defaults when it set none) */
+    get: operations['getEventTimers'];
+    /** Set the tenant's event timer policy (left-out fields: the defaults) */
+    put: operations['putEventTimers'];
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -1103,6 +1161,33 @@ export interface components {
       archived: boolean;
       /** @description Join requests (knocks), the most recent first (at most 100). */
       requests?: components['schemas']['JoinRequest'][];
+      /** @description An event's time (epoch ms) and its timers (docs/api.md "Event time"); absent without one. */
+      time?: {
+        startsAt: number;
+        endsAt: number;
+        timeZone: string;
+        cancelled: boolean;
+        readOnly: boolean;
+        /** @description The tenant's event timer policy when the time was set. */
+        policy: {
+          reminderMinutes: number[];
+          readOnlyAfterMinutes: number | null;
+          archiveAfterMinutes: number | null;
+          locale: string;
+          templates: {
+            reminder: string;
+            cancelled: string;
+          };
+        };
+        /** @description Timer name (`reminder:{minutes}`, `readOnly`, `archive`) → due time (epoch ms) and whether it is done. */
+        timers: {
+          [key: string]: {
+            dueAt: number;
+            done: boolean;
+            skipped?: boolean;
+          };
+        };
+      } | null;
       changesApplied: number;
       pendingChanges: number;
       lastError: {
@@ -1146,6 +1231,33 @@ export interface components {
       archived: boolean;
       /** @description Join requests (knocks), the most recent first (at most 100). */
       requests?: components['schemas']['JoinRequest'][];
+      /** @description An event's time (epoch ms) and its timers (docs/api.md "Event time"); absent without one. */
+      time?: {
+        startsAt: number;
+        endsAt: number;
+        timeZone: string;
+        cancelled: boolean;
+        readOnly: boolean;
+        /** @description The tenant's event timer policy when the time was set. */
+        policy: {
+          reminderMinutes: number[];
+          readOnlyAfterMinutes: number | null;
+          archiveAfterMinutes: number | null;
+          locale: string;
+          templates: {
+            reminder: string;
+            cancelled: string;
+          };
+        };
+        /** @description Timer name (`reminder:{minutes}`, `readOnly`, `archive`) → due time (epoch ms) and whether it is done. */
+        timers: {
+          [key: string]: {
+            dueAt: number;
+            done: boolean;
+            skipped?: boolean;
+          };
+        };
+      } | null;
       changesApplied: number;
       pendingChanges: number;
       lastError: {
@@ -1831,6 +1943,18 @@ export interface operations {
           visibility?: 'public' | 'private';
           /** @description Matrix users may ask to join (join rule `knock`, `knock_restricted` in a restricted room): each knock reaches the platform (`member.knocked`) to approve or refuse through `POST …/requests/{user}`. false: back to the visibility's rule. Not for DMs. */
           knock?: boolean;
+          /**
+           * Format: date-time
+           * @description When the event starts (ISO 8601, with its offset). With `endsAt` and `timeZone`: events only.
+           */
+          startsAt?: string;
+          /**
+           * Format: date-time
+           * @description When the event ends; not before `startsAt`.
+           */
+          endsAt?: string;
+          /** @description The event's IANA time zone: the bot's notices write local times in it. */
+          timeZone?: string;
           /** @description End-to-end encryption, for DMs only and only at creation. */
           encrypted?: boolean;
           /** @description Take over this existing room instead of creating one: `{roomId: "!abc:example.org"}` or `{alias: "#general:example.org"}`. */
@@ -2140,6 +2264,242 @@ export interface operations {
         };
       };
       /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED`, `OM_SLUG_TAKEN` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_MISSING` */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_TOO_LARGE` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UPSTREAM_FAILED` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  unarchiveRoom: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The room kind. */
+        kind: 'event' | 'group' | 'dm';
+        /** @description The room's slug; a DM's is its two users' slugs, sorted, joined by "~" (e.g. `ann~bob`). */
+        slug: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Done within `API_WAIT_MS`: the outcome. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RoomChangeResult'];
+        };
+      };
+      /** @description Still running after `API_WAIT_MS`: follow the operation. */
+      202: {
+        headers: {
+          /** @description The operation: `/v1/operations/{workflowId}`. */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Running'];
+        };
+      };
+      /** @description `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_MISSING` */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UPSTREAM_FAILED` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  cancelEvent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The room kind. */
+        kind: 'event' | 'group' | 'dm';
+        /** @description The room's slug; a DM's is its two users' slugs, sorted, joined by "~" (e.g. `ann~bob`). */
+        slug: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** @description Said in the notice the bot posts. */
+          reason?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Done within `API_WAIT_MS`: the outcome. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RoomChangeResult'];
+        };
+      };
+      /** @description Still running after `API_WAIT_MS`: follow the operation. */
+      202: {
+        headers: {
+          /** @description The operation: `/v1/operations/{workflowId}`. */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Running'];
+        };
+      };
+      /** @description `M_NOT_JSON`, `M_BAD_JSON`, `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN`, `OM_USER_NOT_MANAGED` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED`, `OM_ROOM_ARCHIVED`, `OM_USER_DEACTIVATED`, `OM_USER_RENAMED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -3080,6 +3440,18 @@ export interface operations {
                 visibility?: 'public' | 'private';
                 /** @description Matrix users may ask to join (join rule `knock`, `knock_restricted` in a restricted room): each knock reaches the platform (`member.knocked`) to approve or refuse through `POST …/requests/{user}`. false: back to the visibility's rule. Not for DMs. */
                 knock?: boolean;
+                /**
+                 * Format: date-time
+                 * @description When the event starts (ISO 8601, with its offset). With `endsAt` and `timeZone`: events only.
+                 */
+                startsAt?: string;
+                /**
+                 * Format: date-time
+                 * @description When the event ends; not before `startsAt`.
+                 */
+                endsAt?: string;
+                /** @description The event's IANA time zone: the bot's notices write local times in it. */
+                timeZone?: string;
               };
             }
           | {
@@ -3099,6 +3471,18 @@ export interface operations {
                 visibility?: 'public' | 'private';
                 /** @description Matrix users may ask to join (join rule `knock`, `knock_restricted` in a restricted room): each knock reaches the platform (`member.knocked`) to approve or refuse through `POST …/requests/{user}`. false: back to the visibility's rule. Not for DMs. */
                 knock?: boolean;
+                /**
+                 * Format: date-time
+                 * @description When the event starts (ISO 8601, with its offset). With `endsAt` and `timeZone`: events only.
+                 */
+                startsAt?: string;
+                /**
+                 * Format: date-time
+                 * @description When the event ends; not before `startsAt`.
+                 */
+                endsAt?: string;
+                /** @description The event's IANA time zone: the bot's notices write local times in it. */
+                timeZone?: string;
               };
             }
           | {
@@ -3107,6 +3491,16 @@ export interface operations {
               data: {
                 /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
                 slug: string;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.event.cancelled';
+              data: {
+                /** @description A platform slug: 1-100 of A-Z a-z 0-9 . _ -, starting with a letter or digit. */
+                slug: string;
+                /** @description Said in the notice the bot posts. */
+                reason?: string;
               };
             }
           | {
@@ -3308,6 +3702,62 @@ export interface operations {
                 encrypted?: boolean;
                 /** @description The room name. */
                 name?: string;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.event.created';
+              data: {
+                /** @description The event's slug. */
+                eventSlug: string;
+                /** @description The room name. */
+                eventName?: string;
+                /**
+                 * Format: date-time
+                 * @description When the event starts (ISO 8601, with its offset). With `endsAt` and `timeZone`: events only.
+                 */
+                startDate?: string;
+                /**
+                 * Format: date-time
+                 * @description When the event ends; not before `startsAt`.
+                 */
+                endDate?: string;
+                /** @description The event's IANA time zone: the bot's notices write local times in it. */
+                timeZone?: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+                /** @description Not read: the creator joins as the platform adds them. */
+                userSlug?: unknown;
+                /** @description Not read: the room's visibility is set with PUT …/rooms/event/{slug}. */
+                eventVisibility?: unknown;
+              };
+            }
+          | {
+              /** @constant */
+              type: 'chat.event.updated';
+              data: {
+                /** @description The event's slug. */
+                eventSlug: string;
+                /** @description The room name. */
+                eventName?: string;
+                /**
+                 * Format: date-time
+                 * @description When the event starts (ISO 8601, with its offset). With `endsAt` and `timeZone`: events only.
+                 */
+                startDate?: string;
+                /**
+                 * Format: date-time
+                 * @description When the event ends; not before `startsAt`.
+                 */
+                endDate?: string;
+                /** @description The event's IANA time zone: the bot's notices write local times in it. */
+                timeZone?: string;
+                /** @description The platform's tenant id: it must name the path's tenant (upper case is read as lower case). */
+                tenantId?: string;
+                /** @description Not read: the creator joins as the platform adds them. */
+                userSlug?: unknown;
+                /** @description Not read: the room's visibility is set with PUT …/rooms/event/{slug}. */
+                eventVisibility?: unknown;
               };
             }
           | {
@@ -5905,6 +6355,188 @@ export interface operations {
       };
       /** @description `OM_UPSTREAM_FAILED` */
       502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getEventTimers: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The policy. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description Reminders, in minutes before the start (default 1440 and 60). */
+            reminderMinutes?: number[];
+            /** @description Read-only for members this long after the end (default 60; null: never). */
+            readOnlyAfterMinutes?: number | null;
+            /** @description Archived this long after the end (default null: never); not before read-only. */
+            archiveAfterMinutes?: number | null;
+            /** @description BCP 47 language of the local times, e.g. de-DE (default en). */
+            locale?: string;
+            /** @description The bot's texts; placeholders {name}, {start}, {end}, {timeZone}, {reason}. */
+            templates?: {
+              reminder?: string;
+              cancelled?: string;
+            };
+          };
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  putEventTimers: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Reminders, in minutes before the start (default 1440 and 60). */
+          reminderMinutes?: number[];
+          /** @description Read-only for members this long after the end (default 60; null: never). */
+          readOnlyAfterMinutes?: number | null;
+          /** @description Archived this long after the end (default null: never); not before read-only. */
+          archiveAfterMinutes?: number | null;
+          /** @description BCP 47 language of the local times, e.g. de-DE (default en). */
+          locale?: string;
+          /** @description The bot's texts; placeholders {name}, {start}, {end}, {timeZone}, {reason}. */
+          templates?: {
+            reminder?: string;
+            cancelled?: string;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description The policy now. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            /** @description Reminders, in minutes before the start (default 1440 and 60). */
+            reminderMinutes?: number[];
+            /** @description Read-only for members this long after the end (default 60; null: never). */
+            readOnlyAfterMinutes?: number | null;
+            /** @description Archived this long after the end (default null: never); not before read-only. */
+            archiveAfterMinutes?: number | null;
+            /** @description BCP 47 language of the local times, e.g. de-DE (default en). */
+            locale?: string;
+            /** @description The bot's texts; placeholders {name}, {start}, {end}, {timeZone}, {reason}. */
+            templates?: {
+              reminder?: string;
+              cancelled?: string;
+            };
+          };
+        };
+      };
+      /** @description `M_NOT_JSON`, `M_BAD_JSON`, `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_TOO_LARGE` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
         headers: {
           [name: string]: unknown;
         };

@@ -162,10 +162,21 @@ export type Readiness = Omit<Schemas['Readiness'], 'checks'> & { checks: Record<
 // --- platform events: POST /v1/tenants/{tenant}/events ---
 
 type EntityKind = 'event' | 'group';
-type Entity<K extends EntityKind, Suffix extends string, Data> = { type: `chat.${K}.${Suffix}`; data: Data };
+/** An event's start and end (ISO 8601 with an offset) and IANA time zone, given together (decision 0053). */
+type EventTime = { startsAt?: string; endsAt?: string; timeZone?: string };
+/** One object type per suffix (distributed): a type in two shapes is matched shape by shape. */
+type Entity<K extends EntityKind, Suffix extends string, Data> = Suffix extends string
+  ? { type: `chat.${K}.${Suffix}`; data: Data }
+  : never;
 
 type EventsOf<K extends EntityKind> =
-  | Entity<K, 'created' | 'updated', { slug: string; name?: string; topic?: string; visibility?: Visibility }>
+  | Entity<
+      K,
+      'created' | 'updated',
+      { slug: string; name?: string; topic?: string; visibility?: Visibility } & (K extends 'event' ? EventTime : unknown)
+    >
+  /** The event is cancelled: the bot posts a notice (with `reason`), then the room is archived. */
+  | (K extends 'event' ? Entity<K, 'cancelled', { slug: string; reason?: string }> : never)
   | Entity<K, 'deleted', { slug: string }>
   | Entity<K, 'member.add', { slug: string; userSlug: string; role?: RoleOf<K>; displayName?: string }>
   | Entity<K, 'member.remove', { slug: string; userSlug: string }>
@@ -192,6 +203,21 @@ export type PlatformShapedEvent =
   | PlatformShapesOf<'event'>
   | PlatformShapesOf<'group'>
   | Entity<'group', 'member.role.update', PlatformMember<'group'> & { newRole: GroupRole; oldRole?: unknown }>
+  /** The event as the platform's listener has it: `eventName` names the room; `startDate` (with `endDate`, `timeZone`) sets its timers. */
+  | Entity<
+      'event',
+      'created' | 'updated',
+      {
+        eventSlug: string;
+        eventName?: string;
+        startDate?: string;
+        endDate?: string;
+        timeZone?: string;
+        tenantId?: string;
+        userSlug?: unknown;
+        eventVisibility?: unknown;
+      }
+    >
   /** The group was renamed: its room moves to `newSlug` (the same room). */
   | { type: 'group.slug.changed'; data: { oldSlug: string; newSlug: string; tenantId?: string; groupId?: unknown } };
 

@@ -14,5 +14,7 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" || ! -x node_modules/.bin/no
 fi
 # npm puts node_modules/.bin first on PATH, so `node` below is the pinned Node 22.
 node_modules/.bin/node --version | grep -q '^v22\.' || { echo "[setup] node_modules/.bin/node is not Node 22" >&2; exit 1; }
+# The time-skipping test server of the workflow tests (decision 0054), once.
+bash scripts/ensure-test-server.sh
 echo "[setup] building (tsc)" >&2
 node_modules/.bin/tsc -p tsconfig.json

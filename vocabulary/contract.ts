@@ -7,6 +7,9 @@ import type { RoomKind } from './ids.js';
 import type { ListedMember, MemberListOutcome } from './member-list.js';
 import type { AuditOrigin } from './audit.js';
 import type { JoinDecision, JoinRequest } from './join-requests.js';
+import type { EventSchedule, EventTime } from './event-time.js';
+
+export type { EventTime } from './event-time.js';
 
 export * from './user-contract.js';
 
@@ -40,7 +43,14 @@ export type RoomAdoption = { roomId: string } | { alias: string };
 
 /** One change to a room. Member changes are upserts/deletes: repeating one changes nothing. */
 export type RoomChange =
-  | { type: 'ensure'; settings?: RoomSettings; members?: string[]; adopt?: RoomAdoption }
+  | {
+      type: 'ensure';
+      settings?: RoomSettings;
+      members?: string[];
+      adopt?: RoomAdoption;
+      /** An event's start, end and time zone: its room's timers follow them (decision 0053). */
+      time?: EventTime;
+    }
   | {
       type: 'addMember';
       userSlug: string;
@@ -59,6 +69,10 @@ export type RoomChange =
    */
   | { type: 'setMembers'; members: ListedMember[] }
   | { type: 'archive' }
+  /** The event is cancelled: the bot posts a notice (with `reason`), then the room is archived. */
+  | { type: 'cancel'; reason?: string }
+  /** An archived room reopened: the same room, its desired members back, power levels as their roles give. */
+  | { type: 'unarchive' }
   | { type: 'reconcile' }
   /**
    * The entity was moved to `newSlug` in PostgreSQL (the API does that first, decision 0031): its
@@ -129,6 +143,8 @@ export interface RoomState extends RoomRef {
   requests?: JoinRequest[];
   /** Running mutes: member slug → when it ends (epoch ms); the workflow waits for the soonest. */
   mutes?: Record<string, number>;
+  /** An event's time and its timers (the next due ones are also in the memo `timers`). */
+  time?: EventSchedule | null;
   changesApplied: number;
   pendingChanges: number;
   lastError: { type: string; message: string } | null;

@@ -5,6 +5,8 @@ import type { ActivityDeps } from '../activities/index.js';
 import { identityFor } from '../adapters/identity/index.js';
 import { createMatrixAliases } from '../adapters/matrix/aliases.js';
 import { createMatrixBot } from '../adapters/matrix/client.js';
+import { createBotNotices } from '../adapters/matrix/bot-notices.js';
+import { createEventTimeStore } from '../adapters/store/event-times.js';
 import { createDb, migrate, type Db } from '../adapters/store/db.js';
 import { verifyTokenKeys } from '../adapters/store/keys.js';
 import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
@@ -80,6 +82,8 @@ export async function createWorkerDependencies(
       joinRequests: createJoinRequestStore(db),
       webhooks: createWebhookStore(db, cipher),
       mutes: createRoomMuteStore(db),
+      eventTimes: createEventTimeStore(db),
+      notices: createBotNotices({ homeserverUrl: config.matrix.homeserverUrl, asToken: config.matrix.asToken }),
     },
     async close() {
       await closeTemporal();

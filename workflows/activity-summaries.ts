@@ -39,6 +39,9 @@ interface Arg {
   users?: unknown[];
   decisions?: unknown[];
   answers?: unknown[];
+  notice?: string;
+  key?: string;
+  readOnly?: boolean;
 }
 
 const room = (r: Arg['ref'] | Arg | undefined): string => `${r?.kind ?? 'room'} ${r?.tenant ?? '?'}/${r?.slug ?? '?'}`;
@@ -89,7 +92,7 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
   undesiredMembers: (a) => `Find managed users in ${room(a.ref)} who should not be there`,
   listedAbsent: (a) => `Check that ${a.slugs?.length ?? 0} listed members are still in ${room(a.ref)}`,
   syncPowerLevels: (a) =>
-    `Set the power levels of ${room(a.ref)} from the roles of its ${Object.keys(a.members ?? {}).length} members`,
+    `Set the power levels of ${room(a.ref)} from the roles of its ${Object.keys(a.members ?? {}).length} members${a.readOnly === undefined ? '' : a.readOnly ? ', read-only for members' : ', sending open to members'}`,
   recordMutes: (a) => {
     const m = Object.entries((a as { mutes?: Record<string, unknown> }).mutes ?? {}).map(([s, v]) => (v ? `mute ${s}` : `unmute ${s}`));
     return `Record mutes of ${room(a.ref)}: ${listed(m)}`;
@@ -99,6 +102,11 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
     `Record the platform's decision on ${a.decisions?.length ?? 0} join requests to ${room(a.ref)} (each decided once)`,
   answerJoinRequests: (a) =>
     `Answer ${a.answers?.length ?? 0} knocks on ${room(a.ref)}: invite the approved, kick the refused`,
+  // an event's time (decision 0053)
+  eventTimerPolicy: (a) => `Read the event timer policy of tenant ${typeof a === 'string' ? a : (a.tenant ?? '?')}`,
+  recordEventTime: (a) => `Record the event time and timers of ${room(a.ref)}`,
+  postEventNotice: (a) => `Post the ${a.notice ?? '?'} notice (${a.key ?? '?'}) in ${room(a.ref)} as the bot`,
+  reopenRoom: (a) => `Mark ${room(a.ref)} active again and read its desired members`,
   syncAliases: (a) =>
     `Point the aliases of ${room(a.ref)} at its current slug (old ones kept for a while, then removed)`,
   // messages, typing and receipts as the user (never the message text: it is the user's, not the operator's)

@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PowerLevelChanges } from '../activities/rooms/types.js';
 import { FailureType } from '../vocabulary/failures.js';
 import type { RoomKind } from '../vocabulary/ids.js';
-import type { RoomAdoption, RoomChangeRequest, RoomState } from '../vocabulary/contract.js';
+import type { EventTime, RoomAdoption, RoomChangeRequest, RoomState } from '../vocabulary/contract.js';
 import type { MemberListOutcome } from '../vocabulary/member-list.js';
 import { addTarget, foldMemberList, listOutcome, removeTarget, type ListDiff } from './member-list-fold.js';
 import { renameMember } from './room-renames.js';
@@ -18,6 +18,7 @@ import type { KnockAnswer } from '../activities/rooms/join-requests.js';
 
 export { followRenames } from './room-renames.js';
 import { foldMute, type MuteChanges } from './mute-fold.js';
+import { reopen } from './room-lifecycle.js';
 
 /** Where a member of the batch is to end up (their last change decides). */
 export type Target = { to: 'join'; displayName?: string } | { to: 'leave' };
@@ -54,6 +55,10 @@ export interface BatchFold {
   answers: KnockAnswer[];
   /** Mutes begun or ended in this batch (decision 0058). */
   mutes?: MuteChanges;
+  /** Decision 0053: the room reopened (room-lifecycle.ts), an ensure's event time (the last), a cancel (an archive too). */
+  unarchive?: boolean;
+  time?: EventTime;
+  cancel?: { reason?: string };
 }
 
 /** What the homeserver work of one batch did; filled in as it goes (a failure keeps what was done). */
@@ -127,6 +132,7 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[], claims
       continue;
     }
     fold.onlyRenames = false;
+    if (c.type === 'unarchive' && reopen(state, fold)) continue;
     if (state.archived || fold.archive) {
       fold.refusals.push(
         ApplicationFailure.create({
@@ -159,6 +165,7 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[], claims
       // Matrix cannot turn encryption off again: it is only ever chosen at creation.
       if (s.encrypted !== undefined && state.roomId === null) state.settings.encrypted = s.encrypted;
       if (c.adopt) fold.adopt = c.adopt;
+      if (c.time) fold.time = c.time;
     } else if (c.type === 'addMember' || c.type === 'removeMember') {
       if (c.type === 'addMember') {
         // A roleless add of someone holding a role to keep (the platform re-announcing a host) keeps it.
@@ -174,7 +181,9 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[], claims
       fold.archive = true;
     } else if (c.type === 'rename') {
       fold.aliases = true;
-    } else {
+    } else if (c.type === 'cancel') {
+      Object.assign(fold, { archive: true, cancel: { reason: c.reason } });
+    } else if (c.type !== 'unarchive') {
       fold.reconcile = true;
     }
   }
@@ -232,13 +241,13 @@ export function distributeOutcomes(
     const aliasFailure = c.type === 'rename' || c.type === 'reconcile' ? effects.aliasError : undefined;
     const failure = fold.refusals[i] ?? effects.batchError ?? mine?.error ?? aliasFailure;
     if (failure) return { ok: false, failure };
-    if (c.type === 'reconcile' || (c.type === 'ensure' && kind === 'dm')) return { ok: true, actions: everything() };
+    if (c.type === 'reconcile' || c.type === 'unarchive' || (c.type === 'ensure' && kind === 'dm')) return { ok: true, actions: everything() };
     const diff = fold.lists.get(i);
     if (diff) return listOutcome(diff, i === firstLive ? roomActions : [], effects, (s) => lastTouch.get(s) === i);
     const actions = i === firstLive ? [...roomActions] : [];
     if (slug !== null && lastTouch.get(slug) === i)
       actions.push(...(mine?.actions ?? []), ...(powerLevels.bySlug[slug] ?? []));
-    if (c.type === 'archive') actions.push(...archiveActions);
+    if (c.type === 'archive' || c.type === 'cancel') actions.push(...archiveActions);
     if (c.type === 'decideRequest' && slug === null) actions.push(...(mine?.actions ?? []));
     if (c.type === 'rename') actions.push(...aliasActions);
     return { ok: true, actions };

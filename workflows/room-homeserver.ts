@@ -9,6 +9,7 @@ import { emptyEffects, followRenames, type BatchEffects, type BatchFold } from '
 import { acts, converge, failureOf, type RoomRun } from './room-acts.js';
 import { bringBackListed, onePassMembers } from './room-members.js';
 import { recordMutes, writeMutedLevels } from './room-mutes.js';
+import { postCancelNotice } from './room-timers.js';
 import { EntitySlugsKey, MatrixRoomIdKey } from '../vocabulary/search-attributes.js';
 
 /**
@@ -87,7 +88,9 @@ async function perMemberWay(
   }
   for (const [k, v] of await converge(run, targets, removeIds, roomId)) effects.perUser.set(k, v);
   if (targets.size > 0 || fold.reconcile || removeIds.length > 0) {
-    effects.powerLevels = await acts.syncPowerLevels({ ref, roomId, members: state.members, removed });
+    // An event's room after its end stays read-only (and a reopened one opens): decision 0053.
+    const readOnly = state.time ? { readOnly: state.time.readOnly } : {};
+    effects.powerLevels = await acts.syncPowerLevels({ ref, roomId, members: state.members, removed, ...readOnly });
     run.powerLevelsInSync = true;
   }
 }
@@ -102,6 +105,8 @@ export async function applyToHomeserver(run: RoomRun, fold: BatchFold): Promise<
   const onePass = patched(ONE_PASS_PATCH);
   try {
     const roomId = await ensureTheRoom(run, fold, onePass, effects);
+    // Reopened (decision 0053): the desired members as stored, brought back by the reconcile below.
+    if (fold.unarchive) run.state.members = await acts.reopenRoom({ ref: run.ref });
     if (fold.aliases || (fold.reconcile && patched(ALIASES_PATCH))) {
       // A refusal here is the renames' (an alias held by another room): the members still go ahead.
       try {
@@ -122,6 +127,7 @@ export async function applyToHomeserver(run: RoomRun, fold: BatchFold): Promise<
       for (const [userId, actions] of Object.entries(done)) effects.answers.set(userId, { actions });
     }
     if (fold.mutes) await writeMutedLevels(run, roomId, effects.powerLevels);
+    if (fold.cancel) effects.archiveActions.push(...(await postCancelNotice(run, roomId, fold.cancel)));
     if (fold.archive) {
       effects.archiveActions.push(...(await acts.archiveRoom({ ref: run.ref, roomId })));
       run.state.archived = true;

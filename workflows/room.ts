@@ -34,6 +34,8 @@ import { isAuditOrigin } from '../vocabulary/audit.js';
 import { claimDecisions } from './room-requests.js';
 import { joinDecisionProblem, joinRequestSignal, withRequest } from '../vocabulary/join-requests.js';
 import { endDueMutes, hasMutes, nextMuteEnd } from './room-mutes.js';
+import { lifecycleProblem } from './room-lifecycle.js';
+import { applyTimeChanges, fireDueTimers, restoreTime, timerWaitMs } from './room-timers.js';
 
 export { ALIASES_PATCH, ONE_PASS_PATCH } from './room-homeserver.js';
 
@@ -70,7 +72,7 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
       const a = c.adopt as Record<string, unknown> | undefined;
       if (a !== undefined && (typeof a !== 'object' || a === null || typeof (a.roomId ?? a.alias) !== 'string'))
         throw invalid('adopt must name the room by roomId or alias');
-      const p = settingsProblem(kind, s);
+      const p = settingsProblem(kind, s) ?? lifecycleProblem(kind, c);
       if (p) throw invalid(p);
       return;
     }
@@ -110,6 +112,12 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
       if (p) throw invalid(p);
       return;
     }
+    case 'cancel':
+    case 'unarchive': {
+      const p = lifecycleProblem(kind, c);
+      if (p) throw invalid(p);
+      return;
+    }
     case 'archive':
     case 'reconcile':
       return;
@@ -129,6 +137,7 @@ async function applyBatch(run: RoomRun, batch: Pending[]): Promise<void> {
   // A batch of renames only follows the database: nothing to do on the homeserver.
   const live = fold.refusals.some((r) => r === undefined) && !fold.onlyRenames;
   const effects = live ? await applyToHomeserver(run, fold) : emptyEffects();
+  if (live) await applyTimeChanges(run, fold, effects);
   const outcomes = distributeOutcomes(run.ref.kind, changes, fold, effects);
   batch.forEach((p, i) => {
     const outcome = outcomes[i]!;
@@ -176,7 +185,7 @@ async function removeDueAliases(run: RoomRun): Promise<void> {
 
 /**
  * Idle, unless an old alias is waiting for its removal or a mute for its end: then until the
- * soonest is due (a durable timer).
+ * soonest is due (a durable timer). An armed event timer shortens it further (room-timers.ts).
  */
 function waitMs(state: RoomState, idleMs: number): number {
   const due = [state.aliasRemovalAt, nextMuteEnd(state)].filter((t): t is number => t != null);
@@ -230,6 +239,7 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
       if (stored.requests) state.requests = stored.requests;
       if (stored.mutes) state.mutes = stored.mutes;
       restoreSlugs(run, stored.renamed);
+      restoreTime(state, stored.time);
     }
   }
   if (ref.kind === 'dm') {
@@ -237,7 +247,8 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
     for (const u of ref.slug.split('~')) state.members[u] = 'member';
   }
 
-  const wait = (): number => waitMs(state, input.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+  const idleMs = input.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const wait = (): number => Math.min(waitMs(state, idleMs), timerWaitMs(state) ?? Infinity);
   return endCleanlyOnCancel(async () => {
     for (;;) {
       const woke = await condition(() => queue.length > 0 || workflowInfo().continueAsNewSuggested, wait());
@@ -255,13 +266,14 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
         continue;
       }
       if (!woke && (await endDueMutes(run)) > 0) continue;
+      if (await fireDueTimers(run)) continue;
       if (!woke && state.aliasRemovalAt != null) {
         await removeDueAliases(run);
         continue;
       }
-      // A mute still running keeps the workflow (and its timer) alive.
+      // A mute still running keeps the workflow (and its timer) alive; so does an armed event timer.
       if (!woke && hasMutes(state)) continue;
-      if (!woke) {
+      if (!woke && timerWaitMs(state) === null) {
         await condition(allHandlersFinished);
         if (queue.length === 0) return state;
       }

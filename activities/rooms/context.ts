@@ -14,6 +14,8 @@ import type { RoomStore } from '../../adapters/store/rooms.js';
 import type { JoinRequestStore } from '../../adapters/store/join-requests.js';
 import type { RoomMuteStore } from '../../adapters/store/room-mutes.js';
 import type { UserStore } from '../../adapters/store/users.js';
+import type { EventTimeStore } from '../../adapters/store/event-times.js';
+import type { BotNotices } from '../../adapters/matrix/bot-notices.js';
 
 /** What the room activities are built from (the worker wires the real ones). */
 export interface RoomActivityDeps {
@@ -39,6 +41,9 @@ export interface RoomActivityDeps {
   joinRequests?: JoinRequestStore;
   /** Members muted for a time (decision 0058): every power-levels write reads them. */
   mutes: RoomMuteStore;
+  /** Events' times and timers, tenants' policies; the bot's notices (decision 0053). */
+  eventTimes?: EventTimeStore;
+  notices?: BotNotices;
 }
 
 /** What comparing a room with the homeserver needs, without writing anything: the drift report's (the API's) too. */

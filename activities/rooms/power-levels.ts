@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../vocabulary/failures.js';
-import { powerLevelFor } from '../../vocabulary/roles.js';
+import { powerLevelFor, type PowerLevelTable } from '../../vocabulary/roles.js';
 import type { RoomKind } from '../../vocabulary/ids.js';
 import type { PowerLevelsContent } from '../../adapters/matrix/client.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
@@ -119,8 +119,10 @@ export async function syncLevels(ctx: RoomContext, input: PowerLevelsInput): Pro
   const { bot } = ctx.deps;
   const { roomId } = input;
   const { current, users, changes, writes, ours } = await plannedLevels(ctx, input);
-  if (writes === 0) return changes;
-  const next: PowerLevelsContent = { ...current, users };
+  const sending = sendingChange(current, input.readOnly, readOnlyLevel(ctx.deps.powerLevels, input.ref.kind));
+  if (sending) changes.other.push(sending.note);
+  if (writes === 0 && !sending) return changes;
+  const next: PowerLevelsContent = { ...current, users, ...sending?.content };
   await matrixCall(() => bot.setPowerLevels(roomId, next));
   const after = await matrixCall(() => bot.powerLevels(roomId));
   for (const id of new Set([...Object.keys(users), ...Object.keys(after.users ?? {})])) {
@@ -132,6 +134,39 @@ export async function syncLevels(ctx: RoomContext, input: PowerLevelsInput): Pro
     }
   }
   return changes;
+}
+
+/** Who may still post in a read-only room: the kind's moderators (and everyone above them). */
+export function readOnlyLevel(table: PowerLevelTable, kind: RoomKind): number {
+  const levels = Object.values(table[kind]).filter((l) => l > 0);
+  return powerLevelFor(table, kind, 'moderator') || (levels.length ? Math.min(...levels) : 50);
+}
+
+/**
+ * What making the room read-only (or lifting it) changes in the power levels, or null for nothing:
+ * raising `events_default` and `m.room.message` to `level` where they are below it; lifting sets
+ * back to 0 / removes only what still stands at `level` (a level someone set otherwise is kept).
+ */
+export function sendingChange(
+  current: PowerLevelsContent,
+  readOnly: boolean | undefined,
+  level: number,
+): { content: PowerLevelsContent; note: string } | null {
+  if (readOnly === undefined) return null;
+  const eventsDefault = typeof current.events_default === 'number' ? current.events_default : 0;
+  const events = { ...((current.events as Record<string, number> | undefined) ?? {}) };
+  const message = events['m.room.message'];
+  if (readOnly) {
+    if (eventsDefault >= level && (message ?? eventsDefault) >= level) return null;
+    events['m.room.message'] = Math.max(message ?? 0, level);
+    return {
+      content: { events_default: Math.max(eventsDefault, level), events },
+      note: `read-only: sending needs power level ${level}`,
+    };
+  }
+  if (eventsDefault !== level && message !== level) return null;
+  if (message === level) delete events['m.room.message'];
+  return { content: { events_default: eventsDefault === level ? 0 : eventsDefault, events }, note: 'sending open to members again' };
 }
 
 /**

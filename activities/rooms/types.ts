@@ -75,6 +75,11 @@ export interface PowerLevelsInput {
   roomId: string;
   members: Record<string, string>;
   removed?: string[];
+  /**
+   * An event's room after its end (decision 0053): true raises sending (`events_default` and
+   * `m.room.message`) to the moderators' level, false lowers what that raised back; absent: untouched.
+   */
+  readOnly?: boolean;
 }
 
 /** Where a renamed entity's slugs stand (decision 0031). */

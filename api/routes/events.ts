@@ -11,6 +11,8 @@ import { displayName, role, settingsFields, slug, SLUG_JSON } from '../spec/fiel
 import { operation, outcomeAnswers, below } from '../spec/operation.js';
 import { addMemberFrom, dmFrom, DM_BODY, removeMemberFrom, renameFrom, roomRef, settingsFrom } from '../room-input.js';
 import { anyObject, object, optional, text, type JsonSchema } from '../spec/schema.js';
+import { eventTimeFields, timeFrom } from '../event-time-input.js';
+import { CANCEL_REASON_MAX } from '../../vocabulary/event-time.js';
 import { readJsonObject, rejectUnknownFields, requireString } from '../spec/validation.js';
 import { memberListJson, MEMBER_LIST_JSON_BOUNDS, memberListBodyLimit, setMembersFrom } from './room-members.js';
 import { MEMBER_LIST_MAX_BYTES } from '../../vocabulary/member-list.js';
@@ -32,7 +34,8 @@ interface Mapping {
 
 /** The data schemas per entity kind (roles differ between events and groups). */
 function mappings(kind: 'event' | 'group'): Record<string, Mapping> {
-  const ensure = object({ slug: slug(), ...settingsFields });
+  const ensure = object({ slug: slug(), ...settingsFields, ...(kind === 'event' ? eventTimeFields : {}) });
+  const cancel = object({ slug: slug(), reason: optional(text(CANCEL_REASON_MAX, 'Said in the notice the bot posts.')) });
   const archive = object({ slug: slug() });
   const add = object({
     slug: slug(),
@@ -53,12 +56,21 @@ function mappings(kind: 'event' | 'group'): Record<string, Mapping> {
   };
   const ensureMapping: Mapping = {
     data: ensure,
-    change: (k, d) => ({ type: 'ensure', settings: settingsFrom(k, ensure.parse(d)) }),
+    change: (k, d) => {
+      const p = ensure.parse(d);
+      const time = timeFrom(k, p as { startsAt?: string; endsAt?: string; timeZone?: string });
+      return { type: 'ensure', settings: settingsFrom(k, p), ...(time ? { time } : {}) };
+    },
   };
+  const lifecycle: Record<string, Mapping> =
+    kind === 'event'
+      ? { cancelled: { data: cancel, change: (_k, d) => ({ type: 'cancel', ...((r) => (r ? { reason: r } : {}))(cancel.parse(d).reason) }) } }
+      : {};
   return {
     created: ensureMapping,
     updated: ensureMapping,
     deleted: { data: archive, change: (_k, d) => (archive.parse(d), { type: 'archive' }) },
+    ...lifecycle,
     'member.add': { data: add, change: (k, d) => ((p) => addMemberFrom(k, p.userSlug, p))(add.parse(d)) },
     'member.remove': { data: remove, change: (k, d) => removeMemberFrom(k, remove.parse(d).userSlug) },
     'member.role': { data: setRole, change: (k, d) => ((p) => addMemberFrom(k, p.userSlug, p))(setRole.parse(d)) },
@@ -105,7 +117,7 @@ const intake = operation({
   operationId: 'sendPlatformEvent',
   summary: "One of the platform's chat events, applied as one room change",
   description:
-    "`chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role,renamed,members.set}` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`), `chat.group.member.role.update` and `group.slug.changed` (docs/api.md, \"The platform's own events\").",
+    "`chat.{event,group}.{created,updated,deleted,member.add,member.remove,member.role,renamed,members.set}`, `chat.event.cancelled` and `chat.dm.created`; the platform's own `chat.{event,group}.member.{add,remove}` (`eventSlug` / `groupSlug`), `chat.group.member.role.update` and `group.slug.changed` (docs/api.md, \"The platform's own events\").",
   tags: ['events'],
   security: 'service',
   body: { schema: EVENT_BODY_JSON },

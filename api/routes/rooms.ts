@@ -19,7 +19,11 @@ import {
   roomRef,
   ROOM_SETTINGS_BODY,
 } from '../room-input.js';
-import { readJsonObject, readOptionalJsonObject } from '../spec/validation.js';
+import { assertValid, readJsonObject, readOptionalJsonObject } from '../spec/validation.js';
+import { object, optional, text } from '../spec/schema.js';
+import { CANCEL_REASON_MAX } from '../../vocabulary/event-time.js';
+import { lifecycleProblem } from '../../workflows/room-lifecycle.js';
+import type { RoomChange } from '../../vocabulary/contract.js';
 import { createRelayHomeserver } from '../relay/homeserver.js';
 import { createUserLookup } from '../../adapters/store/user-bindings.js';
 import { createRoomSlugStore } from '../../adapters/store/room-slugs.js';
@@ -43,6 +47,7 @@ const CHANGE_ERRORS: ErrorCode[] = [
   'OM_UPSTREAM_FAILED',
   'OM_UNAVAILABLE',
 ];
+const CANCEL_BODY = object({ reason: optional(text(CANCEL_REASON_MAX, 'Said in the notice the bot posts.')) });
 const change = { security: 'service', responses: outcomeAnswers('RoomChangeResult'), errors: CHANGE_ERRORS } as const;
 
 const ops = {
@@ -95,6 +100,27 @@ const ops = {
     summary: 'Archive the room: everyone but the bot is removed',
     description: 'Later changes answer `409 OM_ROOM_ARCHIVED`.',
     tags: ['rooms'],
+  }),
+  unarchive: operation({
+    ...change,
+    method: 'post',
+    path: `${ROOM}/unarchive`,
+    operationId: 'unarchiveRoom',
+    summary: 'Reopen an archived room: the same room, its desired members back, power levels as their roles give',
+    description:
+      'Sending is open to members again; timers already due stay done (decision 0053). A purged room cannot be reopened ' +
+      '(`410 OM_ROOM_MISSING`). Reopening an active room changes nothing.',
+    tags: ['rooms'],
+  }),
+  cancel: operation({
+    ...change,
+    method: 'post',
+    path: `${ROOM}/cancel`,
+    operationId: 'cancelEvent',
+    summary: 'Cancel the event: the bot posts a notice (with `reason`), then the room is archived',
+    description: 'Events only. Reopened with `POST …/unarchive`.',
+    tags: ['rooms'],
+    body: { schema: CANCEL_BODY.json, required: false },
   }),
   reconcile: operation({
     ...change,
@@ -172,6 +198,18 @@ export function roomsRoutes(deps: AppDeps) {
     .delete(below(ROOMS_PREFIX, ops.archive), async (c) =>
       roomChange(c, deps, ref(c, c.get('principal')), { type: 'archive' }),
     )
+    .post(below(ROOMS_PREFIX, ops.unarchive), async (c) => {
+      const r = ref(c, c.get('principal'));
+      assertValid(lifecycleProblem(r.kind, { type: 'unarchive' }));
+      return roomChange(c, deps, r, { type: 'unarchive' });
+    })
+    .post(below(ROOMS_PREFIX, ops.cancel), async (c) => {
+      const r = ref(c, c.get('principal'));
+      const { reason } = CANCEL_BODY.parse(await readOptionalJsonObject(c));
+      const change: RoomChange = { type: 'cancel', ...(reason ? { reason } : {}) };
+      assertValid(lifecycleProblem(r.kind, change));
+      return roomChange(c, deps, r, change);
+    })
     .post(below(ROOMS_PREFIX, ops.reconcile), async (c) =>
       roomChange(c, deps, ref(c, c.get('principal')), { type: 'reconcile' }),
     )

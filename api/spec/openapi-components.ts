@@ -5,12 +5,12 @@
  */
 import { ROOM_KINDS } from '../../vocabulary/ids.js';
 import { ERROR_STATUS } from '../errors.js';
+import { EVENT_TIME_STATE } from './openapi-event-time.js';
 import type { JsonSchema } from './schema.js';
 import { ref } from './operation.js';
 import { ROOM_LIST } from './openapi-room-list.js';
 import { JOIN_REQUEST_SCHEMAS } from './openapi-join-requests.js';
 import { SEARCH_COMPONENTS } from '../search/schema.js';
-
 const str: JsonSchema = { type: 'string' };
 const bool: JsonSchema = { type: 'boolean' };
 const int: JsonSchema = { type: 'integer', minimum: 0 };
@@ -75,12 +75,13 @@ const roomState = {
   members: { type: 'object', additionalProperties: str, description: 'Desired members: user slug → role.' },
   archived: bool,
   requests: { type: 'array', items: ref('JoinRequest'), description: 'Join requests (knocks), the most recent first (at most 100).' },
+  time: EVENT_TIME_STATE,
   changesApplied: int,
   pendingChanges: int,
   lastError,
 };
-/** Absent from the state of a room never renamed (and of runs from before renames), or never knocked on. */
-const ROOM_OPTIONAL = ['slugs', 'aliasRemovalAt', 'requests'];
+/** Absent from the state of a room never renamed (and of runs from before renames), never knocked on, or with no event time. */
+const ROOM_OPTIONAL = ['slugs', 'aliasRemovalAt', 'requests', 'time'];
 const userState = {
   tenant: str,
   slug: str,

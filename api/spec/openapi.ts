@@ -30,6 +30,7 @@ import { webhookOperations } from '../routes/webhooks.js';
 import { auditOperations } from '../routes/audit.js';
 import { driftOperations } from '../routes/drift.js';
 import { moderationOperations } from '../routes/moderation.js';
+import { eventTimerOperations } from '../routes/event-timers.js';
 import type { JsonSchema } from './schema.js';
 
 /** Every documented operation; test/unit/openapi.test.ts checks these are exactly the app's routes. */
@@ -51,6 +52,7 @@ export function apiOperations(): Operation[] {
     ...auditOperations,
     ...driftOperations,
     ...moderationOperations,
+    ...eventTimerOperations,
     ...realtimeOperations,
     ...healthOperations,
     ...metricsOperations,

@@ -29,6 +29,14 @@ const VALID: Record<string, Json> = {
   },
   renameUser: { newSlug: 'alicia' },
   muteMember: { actorSlug: 'hana', userSlug: 'alice', durationSeconds: 600 },
+  putEventTimers: {
+    reminderMinutes: [1440, 60],
+    readOnlyAfterMinutes: 30,
+    archiveAfterMinutes: null,
+    locale: 'de-DE',
+    templates: { reminder: '{name} beginnt {start}.', cancelled: '{name} fällt aus.{reason}' },
+  },
+  cancelEvent: { reason: 'The venue is closed.' },
   putWebhook: { url: 'https://platform.example/hooks', secret: 'a-long-enough-secret', eventTypes: ['message.posted'] },
   ensureRoom: {
     name: 'Meetup',
@@ -37,6 +45,9 @@ const VALID: Record<string, Json> = {
     adopt: { alias: '#meetup:example.org' },
     prune: true,
     knock: true,
+    startsAt: '2030-05-01T18:00:00+02:00',
+    endsAt: '2030-05-01T20:00:00+02:00',
+    timeZone: 'Europe/Berlin',
   },
   setMember: { role: 'host', displayName: 'Alice' },
   renameRoom: { newSlug: 'meetup-2027' },
@@ -63,7 +74,7 @@ const EVENT_DATA: Record<string, Json> = {
 };
 /** Rules the spec states in words only: a body it calls valid may still be refused for these. */
 const CROSS_FIELD =
-  /encryption can only be asked for DMs|a DM cannot be public|role "[^"]*" is not one of|with a service token, name the user/;
+  /encryption can only be asked for DMs|a DM cannot be public|role "[^"]*" is not one of|with a service token, name the user|startsAt, endsAt and timeZone go together|only an event has a start|must be an ISO 8601 date-time|must be an IANA time zone|must not be before|lasts at most|must not come before|is not a BCP 47 language tag/;
 
 const bodyOps = apiOperations().filter((op) => op.body && op.path.startsWith('/v1/') && VALID[op.operationId]);
 

@@ -40,6 +40,19 @@ const PLATFORM: Record<string, Json> = {
     newRole: 'moderator',
     tenantId: 'Acme',
   },
+  // src/event/event.listener.ts: emit('chat.event.created', {eventSlug, userSlug, eventName, eventVisibility, tenantId}),
+  // with the event entity's startDate, endDate and timeZone beside them (decision 0053).
+  'chat.event.created': {
+    eventSlug: 'summer-meetup-x1y2',
+    userSlug: 'alice-a1',
+    eventName: 'Summer meetup',
+    eventVisibility: 'public',
+    startDate: '2030-05-01T16:00:00.000Z',
+    endDate: '2030-05-01T18:00:00.000Z',
+    timeZone: 'Europe/Berlin',
+    tenantId: 'Acme',
+  },
+  'chat.event.updated': { eventSlug: 'summer-meetup-x1y2', eventName: 'Summer meetup', tenantId: 'Acme' },
   // src/group/group.service.ts update(): emit('group.slug.changed', {groupId, oldSlug, newSlug, tenantId})
   'group.slug.changed': { groupId: 12, oldSlug: 'hikers-4f', newSlug: 'trail-hikers-4f', tenantId: 'Acme' },
 };
@@ -120,6 +133,27 @@ describe("the platform's events map to room changes", () => {
       tenantId: 'Acme',
       change: { type: 'rename', newSlug: 'trail-hikers-4f' },
     });
+  });
+
+  it("the event's entity fields name the room and set its time; without an end it ends at its start, without a zone it is UTC", () => {
+    expect(read('chat.event.created', PLATFORM['chat.event.created']!)).toEqual({
+      slug: 'summer-meetup-x1y2',
+      tenantId: 'Acme',
+      change: {
+        type: 'ensure',
+        settings: { name: 'Summer meetup' },
+        time: { startsAt: '2030-05-01T16:00:00.000Z', endsAt: '2030-05-01T18:00:00.000Z', timeZone: 'Europe/Berlin' },
+      },
+    });
+    expect(read('chat.event.updated', { eventSlug: 'e1', startDate: '2030-05-01T16:00:00Z' }).change).toEqual({
+      type: 'ensure',
+      settings: {},
+      time: { startsAt: '2030-05-01T16:00:00Z', endsAt: '2030-05-01T16:00:00Z', timeZone: 'UTC' },
+    });
+    expect(read('chat.event.updated', PLATFORM['chat.event.updated']!).change).toEqual({ type: 'ensure', settings: { name: 'Summer meetup' } });
+    expect(() => read('chat.event.updated', { eventSlug: 'e1', startDate: '2030-05-01T16:00:00Z', endDate: '2030-05-01T15:00:00Z' })).toThrow(
+      /"endDate" must not be before "startDate"/,
+    );
   });
 
   it('fields the mapping does not read are ignored', () => {
@@ -212,7 +246,8 @@ describe('the intake takes them as they are', () => {
     'x'.repeat(101),
   ];
   PROBES.push(...ROLES_BY_KIND.event, ...ROLES_BY_KIND.group, 'overlord', true, 0, null, [], {});
-  const CROSS_FIELD = /^field "tenantId" names tenant/;
+  // Formats the spec names but the schema check does not evaluate (date-time, IANA zones), and the time's own order.
+  const CROSS_FIELD = /^field "tenantId" names tenant|must be an ISO 8601 date-time|must be an IANA time zone|must not be before|lasts at most/;
 
   it.each(Object.entries(PLATFORM))(
     '%s: each field set to each probe is refused with 400 exactly when the spec calls it invalid',

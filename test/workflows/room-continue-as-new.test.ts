@@ -18,6 +18,7 @@ import type { MemberPassInput } from '../../activities/rooms.js';
 import { roomStateQuery, type RoomChangeResult, type RoomInput } from '../../vocabulary/contract.js';
 import { ROOT, uniqueTaskQueue, uniqueTenant } from '../helpers/env.js';
 import { storedRoom, stubRoom } from './room-stubs.js';
+import { DEFAULT_EVENT_TIMER_POLICY } from '../../vocabulary/event-time.js';
 
 const WORKFLOWS = fileURLToPath(new URL('../../workflows/index.js', import.meta.url));
 /** History events after which the server suggests continue-as-new (the default is 4 Ki). */
@@ -141,6 +142,51 @@ describe('the room workflow across continue-as-new', () => {
       }
     });
   });
+
+  it("carries an event's timers: the reminder planned in the first run fires once, in the next, at its time", async () => {
+    const taskQueue = uniqueTaskQueue('room-can-timers');
+    const input: RoomInput = { tenant: uniqueTenant(), kind: 'event', slug: 'meetup', idleTimeoutMs: 60_000 };
+    const notices: { at: number; key: string }[] = [];
+    const policy = { ...DEFAULT_EVENT_TIMER_POLICY, reminderMinutes: [1], readOnlyAfterMinutes: null };
+    const stub = stubRoom('event', storedRoom(input.tenant, 'event', 'meetup', {}), {
+      eventTimerPolicy: async () => policy,
+      recordEventTime: async () => undefined,
+      postEventNotice: async (i) => {
+        notices.push({ at: Date.now(), key: i.key });
+        return ['posted'];
+      },
+    });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: stub.activities });
+    await worker.runUntil(async () => {
+      const workflowId = `room:${input.tenant}:event:meetup`;
+      const first = await env.client.workflow.start('roomWorkflow', { taskQueue, workflowId, args: [input] });
+      const handle = env.client.workflow.getHandle(workflowId);
+      try {
+        // The reminder is due 25 s from now (a minute before the start).
+        const startsAt = Date.now() + 85_000;
+        const time = { startsAt: new Date(startsAt).toISOString(), endsAt: new Date(startsAt + 60_000).toISOString(), timeZone: 'UTC' };
+        await handle.executeUpdate('roomChange', { args: [{ type: 'ensure', time }] });
+        for (let i = 0; (await handle.describe()).runId === first.firstExecutionRunId && i < 30; i++) {
+          await handle.executeUpdate('roomChange', { args: [{ type: 'addMember', userSlug: `m${i}`, role: 'participant' }] });
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        expect((await env.client.workflow.getHandle(workflowId, first.firstExecutionRunId).describe()).status.name).toBe('CONTINUED_AS_NEW');
+        expect(notices).toEqual([]);
+        const carried = await handle.query(roomStateQuery);
+        expect(carried.time?.timers['reminder:1']).toEqual({ dueAt: startsAt - 60_000, done: false });
+
+        await waitFor(async () => notices.length > 0, 60_000);
+        expect(notices[0]!.key).toBe(`reminder:1@${startsAt - 60_000}`);
+        expect(notices[0]!.at).toBeGreaterThanOrEqual(startsAt - 60_000);
+        await new Promise((r) => setTimeout(r, 2_000));
+        expect(notices).toHaveLength(1);
+        // Carried, never reloaded from the store.
+        expect(stub.types().filter((t) => t === 'loadRoom')).toHaveLength(1);
+      } finally {
+        await handle.terminate('test over').catch(() => undefined);
+      }
+    });
+  }, 120_000);
 });
 
 async function waitFor(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
