@@ -144,7 +144,9 @@ export async function queryAudit(db: Queryable, q: AuditQuery): Promise<{ entrie
   }
   if (q.userSlug !== undefined) {
     values.push(q.userSlug);
-    where.push(`user_slug = $${values.length}`);
+    // A DM's changes concern both its users: its slug is theirs (`a~b`).
+    const u = `$${values.length}`;
+    where.push(`(user_slug = ${u} OR (room_kind = 'dm' AND ${u} = ANY(string_to_array(room_slug, '~'))))`);
   }
   if (q.since) {
     values.push(q.since);

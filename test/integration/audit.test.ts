@@ -170,13 +170,20 @@ describe('the audit trail', () => {
     expect(stored.rows[0].n).toBe(0);
   });
 
-  it('a users batch records each user', async () => {
+  it('a users batch records each user; a DM shows for both its users', async () => {
     const r = await call('POST', '/users:batch', { users: [{ slug: 'carol', displayName: 'Carol' }, { slug: 'dave', displayName: 'Dave' }] }, 'audit-batch-1');
     expect(r.status).toBe(200);
     for (const slug of ['carol', 'dave']) {
       const [entry] = (await auditOnce(`user=${slug}`, 'audit-batch-1')).filter((e) => e.requestId === 'audit-batch-1');
       expect(entry).toMatchObject({ subject: SUBJECT, operation: 'user.provision', outcome: 'done', detail: `in users batch ${r.body.batchId as string}` });
       expect(entry!.actions[0]).toMatch(/^created @/);
+    }
+    // A DM's changes show for both its users.
+    const dm = await call('POST', '/dms', { users: ['carol', 'dave'] }, 'audit-dm-1');
+    expect(dm.status).toBe(200);
+    for (const slug of ['carol', 'dave']) {
+      const [entry] = (await auditOnce(`user=${slug}`, 'audit-dm-1')).filter((e) => e.requestId === 'audit-dm-1');
+      expect(entry).toMatchObject({ operation: 'room.ensure', outcome: 'done', room: { kind: 'dm', slug: 'carol~dave' } });
     }
   });
 
