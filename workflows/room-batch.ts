@@ -127,7 +127,7 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
     }
     if (c.type === 'mute' || c.type === 'unmute') {
       fold.membersOnly = false;
-      fold.refusals.push(foldMute(state, (fold.mutes ??= {}), c));
+      fold.refusals.push(foldMute(state, fold, c));
       continue;
     }
     fold.refusals.push(undefined);
