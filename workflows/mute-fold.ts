@@ -11,11 +11,14 @@ export type MuteChanges = Record<string, { until: number; actorSlug: string } | 
 
 type MuteChange = Extract<RoomChangeRequest, { type: 'mute' | 'unmute' }>;
 
-/** Folds one mute or unmute into the state; returns its refusal (not a member), else undefined. */
-export function foldMute(state: RoomState, changes: MuteChanges, c: MuteChange): ApplicationFailure | undefined {
+/**
+ * Folds one mute or unmute into the state and the batch's `mutes` (set only when something
+ * changes); returns its refusal (not a member), else undefined.
+ */
+export function foldMute(state: RoomState, fold: { mutes?: MuteChanges }, c: MuteChange): ApplicationFailure | undefined {
   if (c.type === 'unmute') {
     if (state.mutes) delete state.mutes[c.userSlug];
-    changes[c.userSlug] = null;
+    (fold.mutes ??= {})[c.userSlug] = null;
     return undefined;
   }
   if (!(c.userSlug in state.members))
@@ -26,7 +29,7 @@ export function foldMute(state: RoomState, changes: MuteChanges, c: MuteChange):
     });
   const until = Date.now() + c.durationSeconds * 1000;
   (state.mutes ??= {})[c.userSlug] = until;
-  changes[c.userSlug] = { until, actorSlug: c.actorSlug };
+  (fold.mutes ??= {})[c.userSlug] = { until, actorSlug: c.actorSlug };
   return undefined;
 }
 

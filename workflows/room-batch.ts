@@ -145,7 +145,7 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[], claims
     }
     if (c.type === 'mute' || c.type === 'unmute') {
       fold.membersOnly = false;
-      fold.refusals.push(foldMute(state, (fold.mutes ??= {}), c));
+      fold.refusals.push(foldMute(state, fold, c));
       continue;
     }
     fold.refusals.push(undefined);

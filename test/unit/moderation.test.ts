@@ -65,6 +65,8 @@ describe('a mute', () => {
     expect(fold.membersOnly).toBe(false);
     expect(state.mutes!.alice).toBeGreaterThanOrEqual(before + 60_000);
     expect(fold.mutes).toEqual({ alice: { until: state.mutes!.alice, actorSlug: 'hana' } });
+    // A refused mute alone records nothing.
+    expect(foldBatch(state, [{ type: 'mute', userSlug: 'zed', durationSeconds: 5, actorSlug: 'hana' }]).mutes).toBeUndefined();
     const again = foldBatch(state, [{ type: 'unmute', userSlug: 'alice', actorSlug: 'hana' }]);
     expect(again.mutes).toEqual({ alice: null });
     expect(state.mutes).toEqual({});
