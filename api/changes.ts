@@ -30,6 +30,7 @@ const FAILURE_ERRCODES: Readonly<Record<string, ErrorCode>> = {
   [FailureType.UserNotManaged]: 'OM_USER_NOT_MANAGED',
   [FailureType.RoomAdoptionConflict]: 'OM_ROOM_ADOPTION_CONFLICT',
   [FailureType.RoomNotAdoptable]: 'OM_ROOM_NOT_ADOPTABLE',
+  [FailureType.UserOffboarded]: 'OM_USER_OFFBOARDED',
 };
 
 /**

@@ -73,6 +73,8 @@ export const ERROR_CODES = [
   'OM_USER_BINDING_CONFLICT',
   'OM_USER_NOT_MANAGED',
   'OM_USER_RENAMED',
+  'OM_USER_OFFBOARDED',
+  'OM_OFFBOARD_NOT_CANCELLABLE',
   'OM_UPSTREAM_FAILED',
   'OM_UNAVAILABLE',
   'M_UNKNOWN',
@@ -112,6 +114,9 @@ export type UserKnown = { userId: string; adopted?: boolean; canActAs?: boolean 
 /** `POST …/users/{userSlug}/rename`: the new slug; the same Matrix account. */
 export type RenameUserInput = RequestBody<'renameUser'>;
 export type RenamedUser = Schemas['RenamedUser'];
+/** A user's offboarding (decision 0056). */
+export type Offboarding = Schemas['Offboarding'];
+export type OffboardInput = RequestBody<'offboardUser'>;
 
 export type ProvisionUsersBatchInput = RequestBody<'provisionUsersBatch'>;
 

@@ -58,6 +58,8 @@ export const FailureType = {
   InviteUndelivered: 'InviteUndelivered',
   /** The room is end-to-end encrypted: the service never sends plaintext into it (decision 0046). */
   RoomEncrypted: 'RoomEncrypted',
+  /** The user is being (or was) offboarded (decision 0056): the service does not provision them again. */
+  UserOffboarded: 'UserOffboarded',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -84,4 +86,5 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
   FailureType.RoomNotAdoptable,
   FailureType.InviteUndelivered,
   FailureType.RoomEncrypted,
+  FailureType.UserOffboarded,
 ];

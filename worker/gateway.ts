@@ -28,6 +28,10 @@ export function createWorkflowGateway(client: Client, config: Config): WorkflowG
       const update = await changeRoom(client, config, room, { type: 'reconcile' });
       return update.result();
     },
+    async removeMember(room, userSlug) {
+      const update = await changeRoom(client, config, room, { type: 'removeMember', userSlug });
+      return update.result();
+    },
     async ensureSchedule(tenant) {
       if (scheduled.has(tenant)) return;
       await ensureReconcileSchedule(client, config, tenant);

@@ -26,6 +26,7 @@ import { usersOperations } from '../routes/users.js';
 import { usersBatchOperations } from '../routes/users-batch.js';
 import { memberListOperations } from '../routes/room-members.js';
 import { webhookOperations } from '../routes/webhooks.js';
+import { OFFBOARD_SCHEMAS, offboardOperations } from '../routes/offboard.js';
 import type { JsonSchema } from './schema.js';
 
 /** Every documented operation; test/unit/openapi.test.ts checks these are exactly the app's routes. */
@@ -43,6 +44,7 @@ export function apiOperations(): Operation[] {
     ...messageChangesOperations,
     ...searchOperations,
     ...webhookOperations,
+    ...offboardOperations,
     ...realtimeOperations,
     ...healthOperations,
     ...metricsOperations,
@@ -192,6 +194,6 @@ export function openApiDocument(operations: Operation[] = apiOperations()): Json
     },
     tags: [...new Set(operations.flatMap((o) => o.tags))].map((name) => ({ name })),
     paths,
-    components: { schemas: { ...COMPONENT_SCHEMAS, ...MEDIA_SCHEMAS }, securitySchemes: SECURITY_SCHEMES },
+    components: { schemas: { ...COMPONENT_SCHEMAS, ...MEDIA_SCHEMAS, ...OFFBOARD_SCHEMAS }, securitySchemes: SECURITY_SCHEMES },
   };
 }
