@@ -2,7 +2,7 @@
 // run a second time with MATRIX_IDENTITY_MODE=appservice against the stack's synapse-as (password
 // login off, no admin user; only the appservice's tokens). Between them they cover provisioning,
 // rooms and membership, sends, typing, receipts, history, the relay, message changes, user renames,
-// attachments, encrypted rooms, the room list's unread counts, search and webhooks; the rest of the suite does
+// attachments, encrypted rooms, the room list's unread counts, search, webhooks and offboarding; the rest of the suite does
 // not depend on the identity mode, or asserts admin-mode specifics (tokens.test.js: token renewal;
 // key-rotation.test.js: stored tokens re-encrypted), and runs once, in admin mode.
 // appservice-mode.test.js runs here only. See docs/decisions/0027-one-identity-adapter.md.
@@ -24,6 +24,7 @@ export const APPSERVICE_FILES = [
   'search',
   'webhooks',
   'room-list',
+  'offboard',
 ];
 
 export default {
