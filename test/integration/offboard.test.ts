@@ -15,6 +15,7 @@ import { serviceFixture } from '../helpers/fixture.js';
 import type { RunningProcess } from '../helpers/processes.js';
 import { startApi } from '../helpers/relay.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { accountWithPassword } from '../helpers/prior-platform.js';
 import { tenantCaller, type Answer } from '../helpers/tenant-call.js';
 
 const GRACE_SECONDS = 12;
@@ -260,6 +261,30 @@ describe('a cancelled offboarding', () => {
       status: 409,
       body: { errcode: 'OM_OFFBOARD_NOT_CANCELLABLE' },
     });
+  }, 180_000);
+});
+
+describe('an adopted account', () => {
+  // Accounts from before the service, with passwords: the first Synapse's admin makes them (not in appservice mode's).
+  (appservice ? it.skip : it)('is only removed from the rooms: never locked, deactivated or erased; our rows still go', async () => {
+    const pat = await accountWithPassword(config, `off${randomBytes(3).toString('hex')}_pat`, 'Pat');
+    expect((await call('POST', '/users', { slug: 'pat', displayName: 'Pat', matrixUserId: pat.userId })).status).toBe(200);
+    expect((await call('PUT', '/rooms/group/g3/members/pat', { role: 'member' })).status).toBe(200);
+    const g3 = (await call('GET', '/rooms/group/g3')).body.roomId as string;
+    expect(await bot.joined(g3)).toContain(pat.userId);
+
+    expect(await call('POST', '/users/pat/offboard', { erase: true })).toMatchObject({ status: 202 });
+    const grace = await offboardingUntil('pat', (a) => a.body.phase === 'grace');
+    expect(grace.body).toMatchObject({ scope: 'rooms', roomsRemoved: 1 });
+    expect(await bot.joined(g3)).not.toContain(pat.userId);
+    const done = await offboardingUntil('pat', (a) => a.body.status !== 'RUNNING', (GRACE_SECONDS + 60) * 1000);
+    expect(done.body).toMatchObject({ phase: 'done', status: 'COMPLETED' });
+    expect(await adminView(pat.userId)).toMatchObject({ deactivated: false, erased: false, locked: false, displayname: 'Pat' });
+    // Their own login still works: the service never touched the account.
+    expect(await matrixRequest(hs, { method: 'GET', path: '/_matrix/client/v3/account/whoami', token: pat.token })).toMatchObject({
+      user_id: pat.userId,
+    });
+    expect(await tablesHolding(pat.userId)).toEqual([]);
   }, 180_000);
 });
 
