@@ -15,6 +15,7 @@ import {
   type OffboardingStore,
 } from '../adapters/store/offboardings.js';
 import type { UserStore } from '../adapters/store/users.js';
+import { UndecryptableTokenError } from '../lib/token-cipher.js';
 import type { RoomRef } from '../vocabulary/contract.js';
 import { FailureType } from '../vocabulary/failures.js';
 import type { OffboardScope, OffboardSubject } from '../vocabulary/offboard.js';
@@ -85,7 +86,14 @@ function accountSteps(deps: OffboardActivityDeps) {
     /** The account can no longer be used; the service's own token for it is logged out and forgotten. */
     async offboardLock(input: Who & { userId: string }): Promise<void> {
       const o = wired(deps);
-      const token = deps.identity.mode === 'admin' ? ((await deps.users.getToken(input.tenant, input.slug)) ?? null) : null;
+      // A token that cannot be decrypted cannot be logged out either; it is forgotten all the same.
+      const token =
+        deps.identity.mode === 'admin'
+          ? await deps.users.getToken(input.tenant, input.slug).catch((err: unknown) => {
+              if (err instanceof UndecryptableTokenError) return null;
+              throw err;
+            })
+          : null;
       await o.accounts.lock(input.userId, token);
       await dropToken(o.db, input.tenant, input.slug);
     },

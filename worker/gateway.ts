@@ -1,4 +1,6 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../vocabulary/failures.js';
 import type { WorkflowGateway } from '../activities/gateway.js';
 import type { Config } from '../lib/config.js';
 import { randomUUID } from 'node:crypto';
@@ -12,7 +14,17 @@ export function createWorkflowGateway(client: Client, config: Config): WorkflowG
   return {
     async provisionUser(tenant, slug, displayName) {
       const update = await provisionUser(client, config, { tenant, slug, displayName });
-      return (await update.result()).userId;
+      try {
+        return (await update.result()).userId;
+      } catch (err) {
+        // An offboarded user is refused for good (decision 0056): the caller's change fails now, not after endless retries.
+        // The update's failure wraps the activity's, which wraps the ApplicationFailure.
+        let cause = (err as { cause?: unknown }).cause;
+        while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as { cause?: unknown }).cause;
+        if (err instanceof WorkflowUpdateFailedError && cause instanceof ApplicationFailure && cause.type === FailureType.UserOffboarded)
+          throw ApplicationFailure.create({ type: cause.type, message: cause.message, nonRetryable: true });
+        throw err;
+      }
     },
     async provisionUsers(tenant, users) {
       for (let i = 0; i < users.length; i += USERS_BATCH_MAX) {

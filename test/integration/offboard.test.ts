@@ -232,6 +232,25 @@ describe('offboarding with erasure', () => {
   });
 });
 
+describe('offboarding without erasure', () => {
+  it('locks, removes and deactivates at once, keeps our rows, and holds the user back', async () => {
+    const DAN = idOf('dan');
+    expect((await call('PUT', '/rooms/group/g4/members/dan', { role: 'member', displayName: 'Dan' })).status).toBe(200);
+    expect(await call('POST', '/users/dan/offboard', { erase: false })).toMatchObject({ status: 202, body: { erase: false } });
+    const done = await offboardingUntil('dan', (a) => a.body.status !== 'RUNNING');
+    expect(done.body).toMatchObject({ status: 'COMPLETED', phase: 'done', roomsRemoved: 1, eraseDueAt: null });
+    expect(await loginRefusedAsDeactivated(DAN)).toBe(true);
+    if (!appservice) expect(await adminView(DAN)).toMatchObject({ deactivated: true, erased: false, locked: true });
+    const row = await fx.db.query('SELECT user_id, token_ciphertext IS NULL AS no_token FROM matrix_users WHERE tenant = $1 AND slug = $2', [tenant, 'dan']);
+    expect(row.rows).toEqual([{ user_id: DAN, no_token: true }]);
+    expect(await call('PUT', '/rooms/group/g4/members/dan', { role: 'member' })).toMatchObject({
+      status: 409,
+      body: { errcode: 'OM_USER_OFFBOARDED' },
+    });
+    expect(await call('DELETE', '/users/dan/offboard')).toMatchObject({ status: 409, body: { errcode: 'OM_OFFBOARD_NOT_CANCELLABLE' } });
+  }, 120_000);
+});
+
 describe('a cancelled offboarding', () => {
   const CAL = idOf('cal');
 
