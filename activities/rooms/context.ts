@@ -33,6 +33,8 @@ export interface RoomActivityDeps {
   slugs: RoomSlugStore;
   /** How long an old slug's alias stays an alternative alias (ROOM_OLD_ALIAS_KEEP_SECONDS). */
   oldAliasKeepMs: number;
+  /** Whether an offboarding holds the account back (decision 0056): it is never brought into a room. */
+  offboardingHolds?: (tenant: string, userId: string) => Promise<boolean>;
 }
 
 /** The dependencies plus the naming rules every room activity shares. */
