@@ -15,6 +15,8 @@ export interface WorkflowGateway {
   provisionUsers(tenant: string, users: { slug: string; displayName: string; userId: string }[]): Promise<void>;
   /** Asks the room workflow to compare the room with its desired state and repair the drift. */
   reconcileRoom(room: RoomRef): Promise<RoomChangeResult>;
+  /** Asks the room workflow to remove the member (desired state and homeserver alike) and waits for it. */
+  removeMember(room: RoomRef, userSlug: string): Promise<RoomChangeResult>;
   /** Re-authenticates the user through the `user-auth:{tenant}:{slug}` workflow (one at a time per user). */
   reauthUser(input: ReauthUserInput): Promise<ReauthUserResult>;
   /** Makes sure the tenant's reconciliation schedule exists. */

@@ -21,6 +21,8 @@ export interface UserActivityDeps {
   gateway: WorkflowGateway;
   userPrefix: string;
   serverName: string;
+  /** Whether an offboarding holds the account back (decision 0056); absent: nothing does. */
+  offboardingHolds?: (tenant: string, userId: string) => Promise<boolean>;
 }
 
 const failure = (type: string, message: string): ApplicationFailure =>
@@ -74,6 +76,9 @@ export function createProvisionSteps(deps: UserActivityDeps) {
     const bound = known !== undefined ? known : await deps.users.get(input.tenant, input.slug);
     const derived = matrixUserId(deps.userPrefix, deps.serverName, input.tenant, input.slug);
     const adopting = input.matrixUserId !== undefined && input.matrixUserId !== (bound?.userId ?? derived);
+    const accountId = input.matrixUserId ?? bound?.userId ?? derived;
+    if (await deps.offboardingHolds?.(input.tenant, accountId))
+      throw failure(FailureType.UserOffboarded, `${input.tenant}/${input.slug} is offboarded: the service does not provision them again`);
     // adopt() may bind the user: what is stored then is read again by whoever needs it.
     if (bound?.adopted || adopting) return { user: await adopt(deps, input, bound) };
     const userId = bound?.userId ?? derived;

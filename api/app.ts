@@ -33,6 +33,7 @@ import { joinRequestRoutes } from './routes/join-requests.js';
 import { driftRoutes } from './routes/drift.js';
 import { moderationRoutes } from './routes/moderation.js';
 import { eventTimerRoutes } from './routes/event-timers.js';
+import { offboardRoutes } from './routes/offboard.js';
 import { openApiDocument } from './spec/openapi.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -107,6 +108,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', driftRoutes(deps));
   app.route('/', moderationRoutes(deps));
   app.route('/', eventTimerRoutes(deps));
+  app.route('/', offboardRoutes(deps));
   app.route('/', realtimeRoutes());
   app.route(APPSERVICE_PREFIX, appserviceRoutes(deps));
   app.route(

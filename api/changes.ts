@@ -34,6 +34,7 @@ const FAILURE_ERRCODES: Readonly<Record<string, ErrorCode>> = {
   [FailureType.KnockUnsupported]: 'OM_KNOCK_UNSUPPORTED',
   [FailureType.RequestNotFound]: 'OM_REQUEST_NOT_FOUND',
   [FailureType.RequestDecided]: 'OM_REQUEST_DECIDED',
+  [FailureType.UserOffboarded]: 'OM_USER_OFFBOARDED',
 };
 
 /**

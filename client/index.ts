@@ -40,6 +40,8 @@ import type {
   ProvisionUserInput,
   ProvisionUsersBatchInput,
   RenamedUser,
+  Offboarding,
+  OffboardInput,
   RenameUserInput,
   Readiness,
   ReceiptInput,
@@ -104,6 +106,15 @@ export function createClient(options: ClientOptions) {
       /** `POST …/users/{userSlug}/rename`: the user gets a new slug and keeps their Matrix account. Idempotent. */
       rename: (tenant: string, userSlug: string, input: RenameUserInput, opts?: CallOptions) =>
         json<RenamedUser>('POST', `/v1/tenants/${seg(tenant)}/users/${seg(userSlug)}/rename`, input, opts),
+      /** `POST …/users/{userSlug}/offboard`: lock, remove from every room, deactivate; `erase` after the grace period. */
+      offboard: (tenant: string, userSlug: string, input: OffboardInput, opts?: CallOptions) =>
+        json<Offboarding>('POST', `/v1/tenants/${seg(tenant)}/users/${seg(userSlug)}/offboard`, input, opts),
+      /** `GET …/users/{userSlug}/offboard`: the offboarding's phase. */
+      offboarding: (tenant: string, userSlug: string, opts?: CallOptions) =>
+        json<Offboarding>('GET', `/v1/tenants/${seg(tenant)}/users/${seg(userSlug)}/offboard`, undefined, opts),
+      /** `DELETE …/users/{userSlug}/offboard`: cancels inside the grace period; the account is restored. */
+      cancelOffboarding: (tenant: string, userSlug: string, opts?: CallOptions) =>
+        json<Offboarding>('DELETE', `/v1/tenants/${seg(tenant)}/users/${seg(userSlug)}/offboard`, undefined, opts),
       /** `POST /v1/tenants/{tenant}/users:batch`: up to 1,000 users at once, an outcome each. Idempotent. */
       provisionBatch: (tenant: string, input: ProvisionUsersBatchInput, opts?: CallOptions) =>
         outcome<UsersBatchResult, { batchId: string; total: number }>(

@@ -618,6 +618,31 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants/{tenant}/users/{userSlug}/offboard': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A user's offboarding: its phase, rooms, and when the erasure is due */
+    get: operations['getOffboarding'];
+    put?: never;
+    /**
+     * Offboard a platform user: lock, remove from every room, deactivate; optionally erase after a grace period
+     * @description Starts `offboard:{tenant}:{slug}` and answers at once (202); follow it with GET. A repeat while it runs answers the running one (its `erase` holds). From then on the user is not provisioned again (`409 OM_USER_OFFBOARDED`), unless the offboarding is cancelled. Rooms are left through their workflows, so reconciliation agrees. An adopted account is only removed from the rooms unless `OFFBOARD_ADOPTED_ACCOUNTS=full`.
+     */
+    post: operations['offboardUser'];
+    /**
+     * Cancel an offboarding inside its grace period: the account is restored (same Matrix id)
+     * @description Only an erasure in its grace period (`phase: grace`) can be cancelled: the account is unlocked and reactivated, keeps its Matrix id, and can be used again; the rooms it was removed from are not rejoined (the platform adds the user back where it wants them). Anything else is `409 OM_OFFBOARD_NOT_CANCELLABLE`.
+     */
+    delete: operations['cancelOffboarding'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/realtime': {
     parameters: {
       query?: never;
@@ -932,6 +957,8 @@ export interface components {
         | 'OM_KNOCK_UNSUPPORTED'
         | 'OM_REQUEST_NOT_FOUND'
         | 'OM_REQUEST_DECIDED'
+        | 'OM_USER_OFFBOARDED'
+        | 'OM_OFFBOARD_NOT_CANCELLABLE'
         | 'OM_UPSTREAM_FAILED'
         | 'OM_UNAVAILABLE'
         | 'M_UNKNOWN';
@@ -1476,6 +1503,24 @@ export interface components {
         thumbnailUrl?: string;
       };
     };
+    /** @description A user's offboarding as its workflow reports it. */
+    Offboarding: {
+      workflowId: string;
+      /** @description Opaque: the key of the offboarding record, which names no one. */
+      offboardingId: string;
+      /** @enum {string} */
+      phase:
+        'starting' | 'locking' | 'removing' | 'deactivating' | 'grace' | 'erasing' | 'done' | 'restoring' | 'cancelled';
+      erase: boolean;
+      /** @description `rooms`: an adopted account, only removed from the rooms (`OFFBOARD_ADOPTED_ACCOUNTS`); null before it is known. */
+      scope: ('full' | 'rooms') | null;
+      roomsRemoved: number;
+      roomsFailed: number;
+      /** @description While in `grace`. */
+      eraseDueAt: string | null;
+      /** @description The workflow status (RUNNING, COMPLETED, FAILED, …). */
+      status: string;
+    };
   };
   responses: never;
   parameters: never;
@@ -1564,7 +1609,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `OM_USER_BINDING_CONFLICT`, `OM_USER_RENAMED`, `OM_USER_DEACTIVATED` */
+      /** @description `OM_USER_BINDING_CONFLICT`, `OM_USER_RENAMED`, `OM_USER_DEACTIVATED`, `OM_USER_OFFBOARDED` */
       409: {
         headers: {
           [name: string]: unknown;
@@ -6528,6 +6573,288 @@ export interface operations {
       };
       /** @description `M_TOO_LARGE` */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getOffboarding: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The member's platform slug. */
+        userSlug: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The offboarding. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Offboarding'];
+        };
+      };
+      /** @description `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  offboardUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The member's platform slug. */
+        userSlug: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @description Also erase: after `OFFBOARD_ERASE_GRACE_SECONDS` the homeserver erases the account (profile gone, messages hidden from users who join later) and the service deletes what it keeps about the user. */
+          erase: boolean;
+          /** @description Why, for operators: kept only in the workflow's memo (encrypted), never in the database. */
+          reason?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Started, or already running. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Offboarding'];
+        };
+      };
+      /** @description `M_NOT_JSON`, `M_BAD_JSON`, `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_USER_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_TOO_LARGE` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  cancelOffboarding: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The member's platform slug. */
+        userSlug: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Cancelled: the account is restored. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Offboarding'];
+        };
+      };
+      /** @description Cancelled; the restoration is still under way (`phase: restoring`). */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Offboarding'];
+        };
+      };
+      /** @description `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_OFFBOARD_NOT_CANCELLABLE` */
+      409: {
         headers: {
           [name: string]: unknown;
         };

@@ -76,6 +76,8 @@ export const ERROR_CODES = [
   'OM_KNOCK_UNSUPPORTED',
   'OM_REQUEST_NOT_FOUND',
   'OM_REQUEST_DECIDED',
+  'OM_USER_OFFBOARDED',
+  'OM_OFFBOARD_NOT_CANCELLABLE',
   'OM_UPSTREAM_FAILED',
   'OM_UNAVAILABLE',
   'M_UNKNOWN',
@@ -115,6 +117,9 @@ export type UserKnown = { userId: string; adopted?: boolean; canActAs?: boolean 
 /** `POST …/users/{userSlug}/rename`: the new slug; the same Matrix account. */
 export type RenameUserInput = RequestBody<'renameUser'>;
 export type RenamedUser = Schemas['RenamedUser'];
+/** A user's offboarding (decision 0056). */
+export type Offboarding = Schemas['Offboarding'];
+export type OffboardInput = RequestBody<'offboardUser'>;
 
 export type ProvisionUsersBatchInput = RequestBody<'provisionUsersBatch'>;
 

@@ -9,6 +9,7 @@ import { codec, userJwt, type CodecConfig, type UserJwtConfig } from './config/c
 import { database, type DatabaseConfig } from './config/database.js';
 import { matrix, type MatrixConfig } from './config/matrix.js';
 import { media, type MediaConfig } from './config/media.js';
+import { offboarding, type OffboardingConfig } from './config/offboarding.js';
 import { powerLevels } from './config/power-levels.js';
 import {
   bool,
@@ -29,6 +30,7 @@ export type { CodecAuth, CodecConfig, UserJwtConfig } from './config/credentials
 export { defaultDatabaseConfig, type DatabaseConfig } from './config/database.js';
 export type { MatrixConfig } from './config/matrix.js';
 export type { MediaConfig } from './config/media.js';
+export type { AdoptedOffboarding, OffboardingConfig } from './config/offboarding.js';
 export type { RelayConfig } from './config/relay.js';
 
 export interface Config {
@@ -98,6 +100,8 @@ export interface Config {
   media: MediaConfig;
   /** The audit trail (decision 0060): entries older than this are deleted by the worker's sweeper. */
   audit: { retentionDays: number };
+  /** Offboarding users: the erasure grace period, what is done to adopted accounts (decision 0056). */
+  offboarding: OffboardingConfig;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 }
 
@@ -166,6 +170,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     relay: relay(env),
     media: media(env),
     audit: { retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500) },
+    offboarding: offboarding(env),
     logLevel: logLevel as Config['logLevel'],
   };
   if (config.rooms.purgeOnArchive && config.matrix.identityMode === 'appservice') {

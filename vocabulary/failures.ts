@@ -64,6 +64,8 @@ export const FailureType = {
   RequestNotFound: 'JoinRequestNotFound',
   /** The join request was decided already (or withdrawn): decisions are made once. */
   RequestDecided: 'JoinRequestDecided',
+  /** The user is being (or was) offboarded (decision 0056): the service does not provision them again. */
+  UserOffboarded: 'UserOffboarded',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
@@ -93,4 +95,5 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
   FailureType.KnockUnsupported,
   FailureType.RequestNotFound,
   FailureType.RequestDecided,
+  FailureType.UserOffboarded,
 ];

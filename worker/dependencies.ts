@@ -17,6 +17,8 @@ import { createMessageOutbox } from '../adapters/store/outbox.js';
 import { createRoomEncryption } from '../adapters/store/room-encryption.js';
 import { sentNotifier } from '../adapters/store/sent-notices.js';
 import { createUserStore } from '../adapters/store/users.js';
+import { createOffboardingStore } from '../adapters/store/offboardings.js';
+import { accountOffboarding } from '../adapters/identity/offboard.js';
 import type { Config } from '../lib/config.js';
 import { createWebhookStore } from '../adapters/store/webhooks.js';
 import { TokenCipher } from '../lib/token-cipher.js';
@@ -52,6 +54,7 @@ export async function createWorkerDependencies(
   });
   const outbox = createMessageOutbox(db);
   const encryption = createRoomEncryption(db);
+  const offboardings = createOffboardingStore(db, config.tokens.keys, config.tokens.activeKeyId);
   return {
     db,
     client,
@@ -84,6 +87,8 @@ export async function createWorkerDependencies(
       mutes: createRoomMuteStore(db),
       eventTimes: createEventTimeStore(db),
       notices: createBotNotices({ homeserverUrl: config.matrix.homeserverUrl, asToken: config.matrix.asToken }),
+      offboard: { store: offboardings, accounts: accountOffboarding(config, admin), db },
+      offboardingHolds: (tenant, userId) => offboardings.holds(tenant, userId),
     },
     async close() {
       await closeTemporal();

@@ -1,4 +1,5 @@
 import { ApplicationFailure, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { FailureType } from '../vocabulary/failures.js';
 import type { WorkflowGateway } from '../activities/gateway.js';
 import type { Config } from '../lib/config.js';
 import { randomUUID } from 'node:crypto';
@@ -25,7 +26,15 @@ export function createWorkflowGateway(client: Client, config: Config): WorkflowG
       // A member change needed the account: recorded as the service's own (the member change has its own entry).
       const origin = { subject: SERVICE_SUBJECTS.room };
       const update = await provisionUser(client, config, { tenant, slug, displayName, origin });
-      return (await update.result()).userId;
+      try {
+        return (await update.result()).userId;
+      } catch (err) {
+        // An offboarded user is refused for good (decision 0056): the caller's change fails now, not after endless retries.
+        const cause = updateCause(err);
+        if (cause instanceof ApplicationFailure && cause.type === FailureType.UserOffboarded)
+          throw ApplicationFailure.create({ type: cause.type, message: cause.message, nonRetryable: true });
+        throw err;
+      }
     },
     async provisionUsers(tenant, users) {
       for (let i = 0; i < users.length; i += USERS_BATCH_MAX) {
@@ -45,6 +54,10 @@ export function createWorkflowGateway(client: Client, config: Config): WorkflowG
       return update.result().catch((err: unknown) => {
         throw updateCause(err);
       });
+    },
+    async removeMember(room, userSlug) {
+      const update = await changeRoom(client, config, room, { type: 'removeMember', userSlug });
+      return update.result();
     },
     async ensureSchedule(tenant) {
       if (scheduled.has(tenant)) return;

@@ -42,6 +42,8 @@ interface Arg {
   notice?: string;
   key?: string;
   readOnly?: boolean;
+  step?: string;
+  erase?: boolean;
 }
 
 const room = (r: Arg['ref'] | Arg | undefined): string => `${r?.kind ?? 'room'} ${r?.tenant ?? '?'}/${r?.slug ?? '?'}`;
@@ -125,6 +127,15 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
     const entries = Array.isArray(a) ? (a as { operation?: string }[]) : [];
     return `Record ${entries.length} audit entr${entries.length === 1 ? 'y' : 'ies'}: ${listed([...new Set(entries.map((e) => e.operation ?? '?'))])}`;
   },
+  // offboarding (decision 0056)
+  offboardBegin: (a) => `Begin offboarding ${user(a.tenant, a.slug)}${a.erase ? ', with erasure' : ''}`,
+  offboardLock: (a) => `Lock the account of ${user(a.tenant, a.slug)} and forget its stored token`,
+  offboardListRooms: (a) => `List the managed rooms of ${user(a.tenant, a.slug)}`,
+  offboardRemoveFromRoom: (a) => `Ask the workflow of ${room(a.ref)} to remove ${a.userSlug ?? '?'}`,
+  offboardDeactivate: (a) => `Deactivate ${a.userId ?? '?'}${a.erase ? ' and erase it' : ''}`,
+  offboardPurge: (a) => `Delete what the service keeps about ${user(a.tenant, a.slug)}`,
+  offboardRestore: (a) => `Restore the account of ${user(a.tenant, a.slug)} (offboarding cancelled)`,
+  offboardRecord: (a) => `Record offboarding step "${a.step ?? '?'}"`,
 };
 
 const MAX_SUMMARY = 200;

@@ -7,3 +7,4 @@ export { sendMessageWorkflow } from './send-message.js';
 export { ephemeralWorkflow } from './ephemeral.js';
 export { provisionUsersBatchWorkflow } from './provision-users-batch.js';
 export { webhookRoomWorkflow } from './webhook-room.js';
+export { offboardUserWorkflow } from './offboard.js';

@@ -44,6 +44,8 @@ export interface RoomActivityDeps {
   /** Events' times and timers, tenants' policies; the bot's notices (decision 0053). */
   eventTimes?: EventTimeStore;
   notices?: BotNotices;
+  /** Whether an offboarding holds the account back (decision 0056): it is never brought into a room. */
+  offboardingHolds?: (tenant: string, userId: string) => Promise<boolean>;
 }
 
 /** What comparing a room with the homeserver needs, without writing anything: the drift report's (the API's) too. */

@@ -125,6 +125,13 @@ export async function prepare(
   if (stored && !identity.canActAs(stored.userId))
     return inviteOnly(ctx, roomId, stored.userId, lookFirst, actions, write);
   let userId = stored?.userId ?? (await ctx.userIdOf(ref.tenant, t.userSlug));
+  // Appservice mode can act as a deactivated account, so provisioning is not the only gate (decision 0056).
+  if (await ctx.deps.offboardingHolds?.(ref.tenant, userId))
+    throw ApplicationFailure.create({
+      type: FailureType.UserOffboarded,
+      message: `${ref.tenant}/${t.userSlug} is offboarded: the service does not bring them into rooms`,
+      nonRetryable: true,
+    });
   const provisioned = identity.isProvisioned(stored);
   if (!provisioned) {
     userId = await gateway.provisionUser(ref.tenant, t.userSlug, t.displayName ?? t.userSlug);

@@ -33,6 +33,10 @@ export interface MatrixAdmin {
    * room version 12) grants `userId` that level, and invites them into a room that is not public.
    */
   makeRoomAdmin(roomId: string, userId: string): Promise<void>;
+  /** Locks or unlocks the account (MSC3939): a locked user's every request is refused, M_USER_LOCKED. */
+  setLocked(userId: string, locked: boolean): Promise<void>;
+  /** Deactivates the account; `erase`: also GDPR-erases it (profile gone, messages hidden from later joiners). */
+  deactivate(userId: string, erase: boolean): Promise<void>;
 }
 
 export interface SynapseAdminOptions {
@@ -69,6 +73,20 @@ async function deactivatedUsers(
     throw err;
   }
   return found;
+}
+
+/** MatrixAdmin's lock and deactivation (offboarding, decision 0056), through the admin session's `call`. */
+function offboardingCalls(
+  call: <T>(req: Omit<MatrixRequest, 'token'>) => Promise<T>,
+): Pick<MatrixAdmin, 'setLocked' | 'deactivate'> {
+  return {
+    async setLocked(userId, locked) {
+      await call({ method: 'PUT', path: `/_synapse/admin/v2/users/${enc(userId)}`, body: { locked } });
+    },
+    async deactivate(userId, erase) {
+      await call({ method: 'POST', path: `/_synapse/admin/v1/deactivate/${enc(userId)}`, body: { erase } });
+    },
+  };
 }
 
 /**
@@ -151,6 +169,7 @@ export function createSynapseAdmin(opts: SynapseAdminOptions): MatrixAdmin {
     async makeRoomAdmin(roomId, userId) {
       await call({ method: 'POST', path: `/_synapse/admin/v1/rooms/${enc(roomId)}/make_room_admin`, body: { user_id: userId } });
     },
+    ...offboardingCalls(call),
   };
 }
 

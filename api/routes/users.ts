@@ -45,6 +45,7 @@ const provision = operation({
     'OM_USER_BINDING_CONFLICT',
     'OM_USER_RENAMED',
     'OM_USER_DEACTIVATED',
+    'OM_USER_OFFBOARDED',
     'OM_UPSTREAM_FAILED',
     'OM_UNAVAILABLE',
   ],

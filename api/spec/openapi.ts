@@ -31,6 +31,7 @@ import { auditOperations } from '../routes/audit.js';
 import { driftOperations } from '../routes/drift.js';
 import { moderationOperations } from '../routes/moderation.js';
 import { eventTimerOperations } from '../routes/event-timers.js';
+import { OFFBOARD_SCHEMAS, offboardOperations } from '../routes/offboard.js';
 import type { JsonSchema } from './schema.js';
 
 /** Every documented operation; test/unit/openapi.test.ts checks these are exactly the app's routes. */
@@ -53,6 +54,7 @@ export function apiOperations(): Operation[] {
     ...driftOperations,
     ...moderationOperations,
     ...eventTimerOperations,
+    ...offboardOperations,
     ...realtimeOperations,
     ...healthOperations,
     ...metricsOperations,
@@ -202,6 +204,6 @@ export function openApiDocument(operations: Operation[] = apiOperations()): Json
     },
     tags: [...new Set(operations.flatMap((o) => o.tags))].map((name) => ({ name })),
     paths,
-    components: { schemas: { ...COMPONENT_SCHEMAS, ...MEDIA_SCHEMAS }, securitySchemes: SECURITY_SCHEMES },
+    components: { schemas: { ...COMPONENT_SCHEMAS, ...MEDIA_SCHEMAS, ...OFFBOARD_SCHEMAS }, securitySchemes: SECURITY_SCHEMES },
   };
 }

@@ -26,6 +26,7 @@ describe('failure type strings', () => {
       UserBindingConflict: 'UserBindingConflict',
       AccountMissing: 'AccountMissing',
       UserNotManaged: 'UserNotManaged',
+      UserOffboarded: 'UserOffboarded',
       RoomAdoptionConflict: 'RoomAdoptionConflict',
       RoomNotAdoptable: 'RoomNotAdoptable',
       InviteUndelivered: 'InviteUndelivered',

@@ -20,6 +20,7 @@ const PARAMS: Record<string, string> = { tenant: 'acme', kind: 'event', slug: 'm
 /** A valid body per operation (the relay's name the user, as a service JWT must). */
 const VALID: Record<string, Json> = {
   provisionUser: { slug: 'alice', displayName: 'Alice', matrixUserId: '@alice:example.org' },
+  offboardUser: { erase: true, reason: 'account deleted on the platform' },
   provisionUsersBatch: { users: [{ slug: 'alice', displayName: 'Alice' }] },
   setMembers: {
     members: [
