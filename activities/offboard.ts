@@ -25,6 +25,8 @@ export interface OffboardDeps {
   store: OffboardingStore;
   accounts: AccountOffboarding;
   db: Db;
+  /** The audit trail's pseudonym key: the user's entries kept under a keyed hash (decision 0060). */
+  auditKey?: Buffer;
 }
 
 export interface OffboardActivityDeps {
@@ -121,7 +123,7 @@ function dataSteps(deps: OffboardActivityDeps) {
 
     /** Everything the service keeps about the user, deleted; the counts go to the record. */
     async offboardPurge(input: Who & { userId: string }): Promise<number> {
-      const counts = await eraseUserData(wired(deps).db, input.tenant, input.slug, input.userId);
+      const counts = await eraseUserData(wired(deps).db, input.tenant, input.slug, input.userId, wired(deps).auditKey);
       return Object.values(counts).reduce((a, b) => a + b, 0);
     },
 

@@ -6,6 +6,7 @@ import { identityFor } from '../adapters/identity/index.js';
 import { createMatrixAliases } from '../adapters/matrix/aliases.js';
 import { createMatrixBot } from '../adapters/matrix/client.js';
 import { createBotNotices } from '../adapters/matrix/bot-notices.js';
+import { auditPseudonymKey } from '../adapters/store/audit.js';
 import { createEventTimeStore } from '../adapters/store/event-times.js';
 import { createDb, migrate, type Db } from '../adapters/store/db.js';
 import { verifyTokenKeys } from '../adapters/store/keys.js';
@@ -87,7 +88,12 @@ export async function createWorkerDependencies(
       mutes: createRoomMuteStore(db),
       eventTimes: createEventTimeStore(db),
       notices: createBotNotices({ homeserverUrl: config.matrix.homeserverUrl, asToken: config.matrix.asToken }),
-      offboard: { store: offboardings, accounts: accountOffboarding(config, admin), db },
+      offboard: {
+        store: offboardings,
+        accounts: accountOffboarding(config, admin),
+        db,
+        auditKey: auditPseudonymKey(config.tokens.keys.find((k) => k.id === config.tokens.activeKeyId)!),
+      },
       offboardingHolds: (tenant, userId) => offboardings.holds(tenant, userId),
     },
     async close() {

@@ -207,6 +207,7 @@ export async function forgetUserInAudit(
   const r = await db.query(
     `UPDATE audit_log SET
        user_slug = CASE WHEN user_slug = $2 THEN $3 ELSE user_slug END,
+       subject = CASE WHEN subject = 'user:' || $2 THEN 'user:' || $3 ELSE subject END,
        room_slug = CASE WHEN room_kind = 'dm' THEN array_to_string(array_replace(string_to_array(room_slug, '~'), $2, $3), '~')
          ELSE room_slug END,
        actions = CASE WHEN $4 = '' THEN actions
@@ -214,7 +215,7 @@ export async function forgetUserInAudit(
        detail = CASE WHEN $4 = '' THEN detail ELSE replace(detail, $4, $3) END,
        pseudonymized = true
      WHERE tenant = $1 AND NOT (operation = ANY($5::text[]))
-       AND (user_slug = $2
+       AND (user_slug = $2 OR subject = 'user:' || $2
          OR (room_kind = 'dm' AND $2 = ANY(string_to_array(room_slug, '~')))
          OR ($4 <> '' AND (strpos(detail, $4) > 0 OR EXISTS (SELECT 1 FROM unnest(actions) a WHERE strpos(a, $4) > 0))))`,
     [who.tenant, who.slug, pseudonym, who.userId ?? '', [...(who.exceptOperations ?? [])]],

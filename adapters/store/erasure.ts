@@ -6,6 +6,7 @@
  * migrations/ is accounted for here; test/integration/offboard.test.ts checks every column of
  * every table afterwards. What stays: the offboarding record, which names no one.
  */
+import { forgetUserInAudit } from './audit.js';
 import type { Db } from './db.js';
 
 /** Rows removed (or rewritten) per table: counts only, for the audit record. */
@@ -14,7 +15,17 @@ export type ErasureCounts = Record<string, number>;
 /** The words a reconciliation report keeps where the erased id was. */
 export const ERASED_USER = '[erased user]';
 
-export async function eraseUserData(db: Db, tenant: string, slug: string, userId: string): Promise<ErasureCounts> {
+/**
+ * `auditKey`: the audit trail's pseudonym key (adapters/store/audit.ts): the user's audit entries
+ * are kept, the user in them replaced by a keyed hash (decision 0060); without it they are deleted.
+ */
+export async function eraseUserData(
+  db: Db,
+  tenant: string,
+  slug: string,
+  userId: string,
+  auditKey?: Buffer,
+): Promise<ErasureCounts> {
   const client = await db.connect();
   const counts: ErasureCounts = {};
   const run = async (table: string, sql: string, params: unknown[]) => {
@@ -45,6 +56,19 @@ export async function eraseUserData(db: Db, tenant: string, slug: string, userId
        WHERE tenant = $1 AND strpos(fixes::text, $2) > 0`,
       [tenant, userId],
     );
+    // Join requests they made; decisions they made keep no name.
+    await run('join_requests', 'DELETE FROM join_requests WHERE tenant = $1 AND user_id = $2', [tenant, userId]);
+    await run(
+      'join_requests',
+      'UPDATE join_requests SET decided_by = NULL WHERE tenant = $1 AND (decided_by = ANY($2) OR decided_by = $3)',
+      [tenant, slugs, userId],
+    );
+    await run('room_mutes', 'DELETE FROM room_mutes WHERE tenant = $1 AND user_slug = ANY($2)', [tenant, slugs]);
+    await run('room_mutes', `UPDATE room_mutes SET actor_slug = '${ERASED_USER}' WHERE tenant = $1 AND actor_slug = ANY($2)`, [tenant, slugs]);
+    for (const s of slugs) {
+      if (auditKey) counts.audit_log = (counts.audit_log ?? 0) + (await forgetUserInAudit(client, auditKey, { tenant, slug: s, userId }));
+      else await run('audit_log', "DELETE FROM audit_log WHERE tenant = $1 AND (user_slug = $2 OR subject = 'user:' || $2)", [tenant, s]);
+    }
     await run('user_renames', 'DELETE FROM user_renames WHERE tenant = $1 AND (new_slug = $2 OR old_slug = ANY($3))', [tenant, slug, slugs]);
     await run('matrix_users', 'DELETE FROM matrix_users WHERE tenant = $1 AND (slug = $2 OR user_id = $3)', [tenant, slug, userId]);
     await client.query('COMMIT');
