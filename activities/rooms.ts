@@ -3,12 +3,14 @@ import { createMemberActivities } from './rooms/members.js';
 import { syncLevels } from './rooms/power-levels.js';
 import { createRoomLevelActivities } from './rooms/room.js';
 import { syncAliases } from './rooms/aliases.js';
+import { createSpaceActivities } from './rooms/spaces.js';
 import type { RoomRef } from '../vocabulary/contract.js';
 import type { AliasSync, PowerLevelChanges, PowerLevelsInput } from './rooms/types.js';
 
 export type { RoomActivityDeps } from './rooms/context.js';
 export { HUSK_AFTER_MS } from './rooms/room.js';
 export type * from './rooms/types.js';
+export type { SpaceSync } from './rooms/spaces.js';
 
 /**
  * Room activities, by concern: the room itself (rooms/room.ts), its members (rooms/members.ts) and
@@ -21,6 +23,7 @@ export function createRoomActivities(deps: RoomActivityDeps) {
   return {
     ...createRoomLevelActivities(ctx),
     ...createMemberActivities(ctx),
+    ...createSpaceActivities(ctx),
     /**
      * Read, merge, write, verify: the managed users' entries of `m.room.power_levels` become
      * exactly the levels their roles give; entries of anyone else are left as they are. Returns

@@ -28,6 +28,7 @@ import { SEARCH_PREFIX, searchRoutes } from './routes/search.js';
 import { docsRoutes } from './routes/docs.js';
 import { isMediaUploadPath, mediaRoutes } from './routes/media.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { groupRoutes } from './routes/groups.js';
 import { openApiDocument } from './spec/openapi.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -97,6 +98,7 @@ export function createApp(deps: AppDeps) {
   app.route(MESSAGES_PREFIX, messageChangesRoutes(deps));
   app.route(SEARCH_PREFIX, searchRoutes(deps));
   app.route('/', webhookRoutes(deps));
+  app.route('/', groupRoutes(deps));
   app.route('/', realtimeRoutes());
   app.route(APPSERVICE_PREFIX, appserviceRoutes(deps));
   app.route(

@@ -14,6 +14,7 @@
  */
 import { transport, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 import { webhookCalls } from './webhooks.js';
+import { groupCalls } from './groups.js';
 import type {
   DeleteMessageInput,
   DmInput,
@@ -54,6 +55,7 @@ import type {
 
 export * from './types.js';
 export * from './webhook-signature.js';
+export type { GroupBanInput, GroupBanOutcome, GroupBans, SpaceSettings, SpaceSettingsInput } from './groups.js';
 export type { WebhookDeliveryPage, WebhookDeliveryQuery, WebhookSubscription, WebhookSubscriptionInput } from './webhooks.js';
 export { MatrixOrchestratorError, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 
@@ -203,6 +205,7 @@ export function createClient(options: ClientOptions) {
     operations,
     /** `GET /healthz`: the process is alive. */
     webhooks: webhookCalls(json),
+    groups: groupCalls(json),
     health: async (opts?: CallOptions) =>
       (await (await send('GET', '/healthz', undefined, opts, { auth: false })).json()) as { status: 'ok' },
     /** `GET /readyz`: database, Temporal and homeserver checks; an unready (503) answer is returned, not thrown. */

@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RoomKind } from './ids.js';
 import type { ListedMember, MemberListOutcome } from './member-list.js';
+import type { SpaceView } from './spaces.js';
 
 export * from './user-contract.js';
 
@@ -33,7 +34,14 @@ export type RoomAdoption = { roomId: string } | { alias: string };
 
 /** One change to a room. Member changes are upserts/deletes: repeating one changes nothing. */
 export type RoomChange =
-  | { type: 'ensure'; settings?: RoomSettings; members?: string[]; adopt?: RoomAdoption }
+  | {
+      type: 'ensure';
+      settings?: RoomSettings;
+      members?: string[];
+      adopt?: RoomAdoption;
+      /** An event's group (its slug), whose space the event's room belongs to; null: no group (decision 0051). */
+      group?: string | null;
+    }
   | {
       type: 'addMember';
       userSlug: string;
@@ -62,7 +70,14 @@ export type RoomChange =
    * The platform user `userSlug` is now `newSlug` (same Matrix account): the desired members follow.
    * Sent by the user rename (the database is already renamed); nothing changes on the homeserver.
    */
-  | { type: 'renameMember'; userSlug: string; newSlug: string };
+  | { type: 'renameMember'; userSlug: string; newSlug: string }
+  /**
+   * The user is banned from the group (sent to the group's room and every event room of the group,
+   * decision 0051): out of the desired members, banned on the homeserver, refused as a member while
+   * the ban holds. `unban` lifts it: they may join again (they are not added back).
+   */
+  | { type: 'ban'; userSlug: string; reason?: string }
+  | { type: 'unban'; userSlug: string };
 
 export type RoomChangeRequest = RoomChange & { requestId?: string };
 
@@ -106,6 +121,12 @@ export interface RoomState extends RoomRef {
   changesApplied: number;
   pendingChanges: number;
   lastError: { type: string; message: string } | null;
+  /** An event's group (its slug as given), or null: none. Absent: not looked at by this run yet. */
+  group?: string | null;
+  /** Where the room stands among spaces (vocabulary/spaces.ts); absent until a run looks. */
+  space?: SpaceView;
+  /** User slugs banned from the room's group (a group's room and its events' rooms). */
+  bans?: string[];
 }
 
 /** Apply one change to the room (creating it first if needed); the caller learns the outcome. */

@@ -5,6 +5,8 @@ import type { ActivityDeps } from '../activities/index.js';
 import { identityFor } from '../adapters/identity/index.js';
 import { createMatrixAliases } from '../adapters/matrix/aliases.js';
 import { createMatrixBot } from '../adapters/matrix/client.js';
+import { createMatrixSpaces } from '../adapters/matrix/spaces.js';
+import { createSpaceStore } from '../adapters/store/spaces.js';
 import { createDb, migrate, type Db } from '../adapters/store/db.js';
 import { verifyTokenKeys } from '../adapters/store/keys.js';
 import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
@@ -74,6 +76,8 @@ export async function createWorkerDependencies(
       slugs: createRoomSlugStore(db),
       oldAliasKeepMs: config.rooms.oldAliasKeepSeconds * 1000,
       webhooks: createWebhookStore(db, cipher),
+      spaces: createMatrixSpaces({ homeserverUrl: config.matrix.homeserverUrl, asToken: config.matrix.asToken }),
+      spaceStore: createSpaceStore(db),
     },
     async close() {
       await closeTemporal();

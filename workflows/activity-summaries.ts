@@ -88,6 +88,8 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
   syncPowerLevels: (a) =>
     `Set the power levels of ${room(a.ref)} from the roles of its ${Object.keys(a.members ?? {}).length} members`,
   archiveRoom: (a) => `Archive ${room(a.ref)}: everyone but the bot leaves`,
+  syncGroupSpace: (a) => `Bring the space of ${room(a.ref)} in line: members, levels, bans, its event rooms as children`,
+  syncEventGroup: (a) => `Place ${room(a.ref)} in its group's space, with its join rule and the group's bans`,
   syncAliases: (a) =>
     `Point the aliases of ${room(a.ref)} at its current slug (old ones kept for a while, then removed)`,
   // messages, typing and receipts as the user (never the message text: it is the user's, not the operator's)

@@ -11,12 +11,13 @@ import type { RoomKind } from '../vocabulary/ids.js';
 import type { RoomAdoption, RoomChangeRequest, RoomState } from '../vocabulary/contract.js';
 import type { MemberListOutcome } from '../vocabulary/member-list.js';
 import { addTarget, foldMemberList, listOutcome, removeTarget, type ListDiff } from './member-list-fold.js';
+import { bannedRefusal, foldBan, foldGroup, withoutBanned, type SpaceFlags } from './space-fold.js';
 
 /** Where a member of the batch is to end up (their last change decides). */
 export type Target = { to: 'join'; displayName?: string } | { to: 'leave' };
 
 /** What a batch asks of the homeserver, once folded. */
-export interface BatchFold {
+export interface BatchFold extends SpaceFlags {
   /** Per change, in batch order: its refusal (the room is archived), or undefined when live. */
   refusals: (ApplicationFailure | undefined)[];
   /** Members to bring in or take out, in the order they were first touched, with the final say. */
@@ -122,7 +123,9 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
       );
       continue;
     }
-    fold.refusals.push(undefined);
+    const banned = bannedRefusal(state, c);
+    fold.refusals.push(banned);
+    if (banned) continue;
     if (c.type !== 'addMember' && c.type !== 'removeMember' && c.type !== 'setMembers') fold.membersOnly = false;
     if (c.type === 'ensure') {
       const s = c.settings ?? {};
@@ -133,6 +136,9 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
       // Matrix cannot turn encryption off again: it is only ever chosen at creation.
       if (s.encrypted !== undefined && state.roomId === null) state.settings.encrypted = s.encrypted;
       if (c.adopt) fold.adopt = c.adopt;
+      foldGroup(state, fold, c.group);
+    } else if (foldBan(state, fold, c)) {
+      continue;
     } else if (c.type === 'addMember' || c.type === 'removeMember') {
       if (c.type === 'addMember') {
         // A roleless add of someone holding a role to keep (the platform re-announcing a host) keeps it.
@@ -143,7 +149,7 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[]): Batch
         removeTarget(state, fold, c.userSlug);
       }
     } else if (c.type === 'setMembers') {
-      fold.lists.set(fold.refusals.length - 1, foldMemberList(state, fold, c.members));
+      fold.lists.set(fold.refusals.length - 1, foldMemberList(state, fold, withoutBanned(state, c.members)));
     } else if (c.type === 'archive') {
       fold.archive = true;
     } else if (c.type === 'rename') {
@@ -185,7 +191,7 @@ function renameMember(state: RoomState, fold: BatchFold, from: string, to: strin
 }
 
 const memberOf = (c: RoomChangeRequest): string | null =>
-  c.type === 'addMember' || c.type === 'removeMember' ? c.userSlug : null;
+  c.type === 'addMember' || c.type === 'removeMember' || c.type === 'ban' || c.type === 'unban' ? c.userSlug : null;
 
 /** The members a change touches: its member, or every member a list changed or checked. */
 const touchedBy = (c: RoomChangeRequest, diff: ListDiff | undefined): string[] => {

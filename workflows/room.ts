@@ -12,6 +12,7 @@ import { FailureType } from '../vocabulary/failures.js';
 import { describeValue } from '../vocabulary/describe.js';
 import { memberChangeProblem, settingsProblem } from '../vocabulary/room-rules.js';
 import { memberListProblem } from '../vocabulary/member-list.js';
+import { spaceChangeProblem } from '../vocabulary/spaces.js';
 import { slugProblem, type RoomKind } from '../vocabulary/ids.js';
 import { EntitySlugsKey } from '../vocabulary/search-attributes.js';
 import {
@@ -30,6 +31,7 @@ import { applyToHomeserver, syncTheAliases } from './room-homeserver.js';
 import { acts, type RoomRun } from './room-acts.js';
 
 export { ALIASES_PATCH, ONE_PASS_PATCH } from './room-homeserver.js';
+export { SPACES_PATCH } from './room-space.js';
 
 const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 /** Changes folded into one pass over the homeserver. */
@@ -62,7 +64,13 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
       const a = c.adopt as Record<string, unknown> | undefined;
       if (a !== undefined && (typeof a !== 'object' || a === null || typeof (a.roomId ?? a.alias) !== 'string'))
         throw invalid('adopt must name the room by roomId or alias');
-      const p = settingsProblem(kind, s);
+      const p = settingsProblem(kind, s) ?? spaceChangeProblem(kind, c);
+      if (p) throw invalid(p);
+      return;
+    }
+    case 'ban':
+    case 'unban': {
+      const p = spaceChangeProblem(kind, c);
       if (p) throw invalid(p);
       return;
     }
@@ -191,6 +199,8 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
       state.settings = stored.settings;
       state.members = stored.members;
       state.archived = stored.status === 'archived';
+      if (stored.bans?.length) state.bans = stored.bans;
+      if (stored.group) state.group = stored.group;
       restoreSlugs(run, stored.renamed);
     }
   }

@@ -10,6 +10,8 @@ import type { MatrixAliases } from '../../adapters/matrix/aliases.js';
 import type { MatrixBot } from '../../adapters/matrix/client.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
 import type { RoomSlugStore } from '../../adapters/store/room-slugs.js';
+import type { MatrixSpaces } from '../../adapters/matrix/spaces.js';
+import type { SpaceStore } from '../../adapters/store/spaces.js';
 import type { RoomStore } from '../../adapters/store/rooms.js';
 import type { UserStore } from '../../adapters/store/users.js';
 
@@ -33,6 +35,9 @@ export interface RoomActivityDeps {
   slugs: RoomSlugStore;
   /** How long an old slug's alias stays an alternative alias (ROOM_OLD_ALIAS_KEEP_SECONDS). */
   oldAliasKeepMs: number;
+  /** Group spaces and bans on the homeserver, and in PostgreSQL (decision 0051). */
+  spaces: MatrixSpaces;
+  spaceStore: SpaceStore;
 }
 
 /** The dependencies plus the naming rules every room activity shares. */

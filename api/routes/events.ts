@@ -9,7 +9,8 @@ import { ApiError } from '../errors.js';
 import { NOT_MAPPED, PLATFORM_EVENTS, type PlatformMapping } from '../platform-events.js';
 import { displayName, role, settingsFields, slug, SLUG_JSON } from '../spec/fields.js';
 import { operation, outcomeAnswers, below } from '../spec/operation.js';
-import { addMemberFrom, dmFrom, DM_BODY, removeMemberFrom, renameFrom, roomRef, settingsFrom } from '../room-input.js';
+import { addMemberFrom, dmFrom, DM_BODY, groupOf, removeMemberFrom, renameFrom, roomRef, settingsFrom } from '../room-input.js';
+import { groupSlugField } from '../space-input.js';
 import { anyObject, object, optional, text, type JsonSchema } from '../spec/schema.js';
 import { readJsonObject, rejectUnknownFields, requireString } from '../spec/validation.js';
 import { memberListJson, MEMBER_LIST_JSON_BOUNDS, memberListBodyLimit, setMembersFrom } from './room-members.js';
@@ -32,7 +33,7 @@ interface Mapping {
 
 /** The data schemas per entity kind (roles differ between events and groups). */
 function mappings(kind: 'event' | 'group'): Record<string, Mapping> {
-  const ensure = object({ slug: slug(), ...settingsFields });
+  const ensure = object({ slug: slug(), ...settingsFields, ...(kind === 'event' ? { groupSlug: optional(groupSlugField) } : {}) });
   const archive = object({ slug: slug() });
   const add = object({
     slug: slug(),
@@ -53,7 +54,10 @@ function mappings(kind: 'event' | 'group'): Record<string, Mapping> {
   };
   const ensureMapping: Mapping = {
     data: ensure,
-    change: (k, d) => ({ type: 'ensure', settings: settingsFrom(k, ensure.parse(d)) }),
+    change: (k, d) => {
+      const p = ensure.parse(d) as Parameters<typeof settingsFrom>[1] & { groupSlug?: string | null };
+      return { type: 'ensure', settings: settingsFrom(k, p), ...groupOf(k, p.groupSlug) };
+    },
   };
   return {
     created: ensureMapping,

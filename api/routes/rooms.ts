@@ -25,6 +25,7 @@ import { createUserLookup } from '../../adapters/store/user-bindings.js';
 import { createRoomSlugStore } from '../../adapters/store/room-slugs.js';
 import { matrixUserId } from '../../vocabulary/ids.js';
 import { entityOf } from '../room-slugs.js';
+import { hierarchyOf } from '../space-view.js';
 
 /** Where api/app.ts mounts this router; its routes are registered below it. */
 export const ROOMS_PREFIX = '/v1/tenants/:tenant';
@@ -184,7 +185,12 @@ export function roomsRoutes(deps: AppDeps) {
         const d = await handle.describe();
         const state =
           d.status.name === 'RUNNING' ? await handle.query(roomStateQuery) : ((await handle.result()) as RoomState);
-        return c.json({ workflowStatus: d.status.name, ...state, ...(await membershipsOf(state)) });
+        return c.json({
+          workflowStatus: d.status.name,
+          ...state,
+          ...(await hierarchyOf(deps.db, r)),
+          ...(await membershipsOf(state)),
+        });
       } catch (err) {
         if (err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowNotFoundError') {
           throw new ApiError('M_NOT_FOUND', `no room for ${r.kind} ${r.slug}`);

@@ -26,6 +26,7 @@ import { usersOperations } from '../routes/users.js';
 import { usersBatchOperations } from '../routes/users-batch.js';
 import { memberListOperations } from '../routes/room-members.js';
 import { webhookOperations } from '../routes/webhooks.js';
+import { groupOperations } from '../routes/groups.js';
 import type { JsonSchema } from './schema.js';
 
 /** Every documented operation; test/unit/openapi.test.ts checks these are exactly the app's routes. */
@@ -43,6 +44,7 @@ export function apiOperations(): Operation[] {
     ...messageChangesOperations,
     ...searchOperations,
     ...webhookOperations,
+    ...groupOperations,
     ...realtimeOperations,
     ...healthOperations,
     ...metricsOperations,

@@ -28,6 +28,8 @@ const VALID: Record<string, Json> = {
     ],
   },
   renameUser: { newSlug: 'alicia' },
+  banFromGroup: { reason: 'spam' },
+  putSpaceSettings: { eventRooms: 'group-members' },
   putWebhook: { url: 'https://platform.example/hooks', secret: 'a-long-enough-secret', eventTypes: ['message.posted'] },
   ensureRoom: {
     name: 'Meetup',

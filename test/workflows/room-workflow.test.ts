@@ -149,7 +149,7 @@ describe('the room workflow, activities stubbed', () => {
         ),
       );
       // Carol, left by the pass: prepared, then joined as herself; the levels the pass could not write, after.
-      expect(stub.types()).toEqual(['loadRoom', 'applyMembers', 'prepareMember', 'joinAsMember', 'syncPowerLevels']);
+      expect(stub.types()).toEqual(['loadRoom', 'applyMembers', 'prepareMember', 'joinAsMember', 'syncPowerLevels', 'syncGroupSpace']);
       expect(stub.inputsOf('prepareMember')).toEqual([
         expect.objectContaining({ userSlug: 'carol', inviteOnly: true }),
       ]);
