@@ -24,6 +24,8 @@ export const APPSERVICE_FILES = [
   'search',
   'webhooks',
   'room-list',
+  'group-spaces',
+  'group-bans',
 ];
 
 export default {
