@@ -8,7 +8,7 @@ import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { emptyEffects, followRenames, type BatchEffects, type BatchFold } from './room-batch.js';
 import { acts, converge, failureOf, type RoomRun } from './room-acts.js';
 import { bringBackListed, onePassMembers } from './room-members.js';
-import { syncSpace } from './room-space.js';
+import { spaceAfterAnswers, spaceStepDue, syncSpace } from './room-space.js';
 import { EntitySlugsKey, MatrixRoomIdKey } from '../vocabulary/search-attributes.js';
 
 /**
@@ -115,7 +115,7 @@ export async function applyToHomeserver(run: RoomRun, fold: BatchFold): Promise<
     const removed = [...fold.targets].filter(([, t]) => t.to === 'leave').map(([slug]) => slug);
     if (onePass && !fold.reconcile) await onePassMembers(run, fold, roomId, removed, effects);
     else await perMemberWay(run, fold, roomId, removed, effects);
-    await syncSpace(run, fold, roomId, effects);
+    if (!spaceAfterAnswers(fold) && spaceStepDue(run, fold)) await syncSpace(run, fold, roomId, effects);
     if (fold.archive) {
       effects.archiveActions.push(...(await acts.archiveRoom({ ref: run.ref, roomId })));
       run.state.archived = true;

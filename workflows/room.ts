@@ -29,6 +29,7 @@ import { distributeOutcomes, emptyEffects, foldBatch } from './room-batch.js';
 import type { SlugsNow } from '../activities/rooms/types.js';
 import { applyToHomeserver, syncTheAliases } from './room-homeserver.js';
 import { acts, type RoomRun } from './room-acts.js';
+import { spaceAfterAnswers, spaceStepDue, syncSpace } from './room-space.js';
 
 export { ALIASES_PATCH, ONE_PASS_PATCH } from './room-homeserver.js';
 export { SPACES_PATCH } from './room-space.js';
@@ -132,6 +133,9 @@ async function applyBatch(run: RoomRun, batch: Pending[]): Promise<void> {
     const { actions, members } = outcome;
     p.resolve({ roomId: state.roomId!, alias: state.alias!, slug: state.slug, actions, ...(members ? { members } : {}) });
   });
+  // A member batch's space follows once its callers have their answers (decision 0051).
+  if (live && spaceAfterAnswers(fold) && state.roomId !== null && !effects.batchError && spaceStepDue(run, fold))
+    await syncSpace(run, fold, state.roomId, effects);
   if (fold.reconcile && effects.perUser.size)
     log.info('reconciled', { fixes: [...effects.perUser.values()].flatMap((v) => v.actions) });
   if (effects.batchError?.type === FailureType.RoomMissing) throw effects.batchError;

@@ -14,6 +14,10 @@ import { prepare, removeMember } from './member-prepare.js';
 import { syncLevels } from './power-levels.js';
 import { applyBans, eventJoinRule, linkChild, unlinkOthers } from './space-links.js';
 import type { RoomContext } from './context.js';
+import { oneAtATime } from '../../lib/one-at-a-time.js';
+
+/** Members brought into a space at once. */
+const PARALLEL = 8;
 
 /** What a space step did, and where the room stands now. */
 export interface SpaceSync {
@@ -91,11 +95,18 @@ async function spaceMembers(
   }
   const ids = await ctx.userIds(ref.tenant, Object.keys(members));
   const wanted = new Set(ids.values());
-  for (const userSlug of touched?.filter((s) => s in members) ?? Object.keys(members)) {
-    const prepared = await prepare(ctx, ref, spaceId, { userSlug, to: 'join' }, true, true, actions);
-    if (prepared.joined) continue;
-    await identity.actAs({ tenant: ref.tenant, slug: userSlug }, (as) => joinAsUser(homeserverUrl, as, spaceId));
-    actions.push(`${prepared.userId} joined space ${spaceId}`);
+  const joining = touched?.filter((s) => s in members) ?? Object.keys(members);
+  // As the member pass does (decision 0039): reads overlap, membership writes go one at a time.
+  const write = oneAtATime();
+  for (let i = 0; i < joining.length; i += PARALLEL) {
+    await Promise.all(
+      joining.slice(i, i + PARALLEL).map(async (userSlug) => {
+        const prepared = await prepare(ctx, ref, spaceId, { userSlug, to: 'join' }, true, true, actions, { write });
+        if (prepared.joined) return;
+        await identity.actAs({ tenant: ref.tenant, slug: userSlug }, (as) => write(() => joinAsUser(homeserverUrl, as, spaceId)));
+        actions.push(`${prepared.userId} joined space ${spaceId}`);
+      }),
+    );
   }
   if (touched) return;
   for (const [userId, m] of Object.entries(await matrixCall(() => bot.memberships(spaceId)))) {
@@ -118,6 +129,9 @@ export async function syncGroupSpace(ctx: RoomContext, input: GroupSpaceInput): 
   await applyBans(ctx, ref.tenant, spaceId, bans, actions);
   await applyBans(ctx, ref.tenant, roomId, bans, actions);
   const members = Object.fromEntries(Object.entries(input.members).filter(([s]) => !banned.includes(s)));
+  // A ban the group's room never heard of (the API died before telling it): its desired members follow now.
+  const stale = banned.filter((s) => s in input.members);
+  if (stale.length) await ctx.deps.rooms.applyMembers(ref.tenant, ref.kind, ref.slug, {}, stale);
   await spaceMembers(ctx, ref, spaceId, members, input.touched, actions);
   const levels = await syncLevels(ctx, { ref, roomId: spaceId, members });
   actions.push(...Object.values(levels.bySlug).flat(), ...levels.other);

@@ -11,6 +11,7 @@ import { authorized, matrixRequest, type RequestAuth } from '../../adapters/matr
 import { MatrixHttpError } from '../../adapters/matrix/errors.js';
 import { DEFAULT_POWER_LEVELS } from '../../vocabulary/roles.js';
 import { asPlatformUser, botView } from '../helpers/matrix.js';
+import { eventually } from '../helpers/env.js';
 import { serviceFixture } from '../helpers/fixture.js';
 
 const fx = serviceFixture('group-spaces', { API_WAIT_MS: '60000' }, 'spaces');
@@ -99,9 +100,10 @@ describe('group spaces', () => {
     for (const roomId of Object.values(events)) expect(Object.keys(await parents(roomId))).toEqual([spaceId]);
     expect((await parents(events.e2!))[spaceId]).toMatchObject({ canonical: true, via: ['localhost'] });
 
-    // The group's members are the space's, at their roles' levels.
+    // The group's members are the space's, at their roles' levels (a member change's space step follows its answer).
+    await eventually(async () => (await bot.joined(spaceId)).includes(uid('bob')), 30_000, 'bob in the space');
     expect(await bot.joined(spaceId)).toEqual(expect.arrayContaining([uid('alice'), uid('bob')]));
-    expect((await bot.powerLevels(spaceId))[uid('bob')]).toBe(DEFAULT_POWER_LEVELS.group.owner);
+    await eventually(async () => (await bot.powerLevels(spaceId))[uid('bob')] === DEFAULT_POWER_LEVELS.group.owner, 30_000, "bob's level in the space");
 
     // The room state shows the hierarchy: the group's children, each event's parent.
     const group = await call('GET', '/rooms/group/hikers');

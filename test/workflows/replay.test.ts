@@ -44,7 +44,8 @@ describe('saved workflow histories', () => {
     // provision-user.json is from before provisionMatrixUser (two activities), room.json from before
     // member changes went in one pass (decision 0019): runs of both kinds replay. room-renamed.json:
     // a rename, the reconcile-aliases patch and the old alias's timer (decision 0031). users-batch.json:
-    // 150 users in two chunks (decision 0035), payloads decoded from the stack's codec.
+    // 150 users in two chunks (decision 0035), payloads decoded from the stack's codec. room-spaces-*.json:
+    // a group's space and an event of it, a ban, a refused add, the unban, reconciliations (decision 0051).
     expect(lines.map((l) => l.file.split('/').pop())).toEqual(
       expect.arrayContaining([
         'provision-user.json',
@@ -52,6 +53,8 @@ describe('saved workflow histories', () => {
         'room.json',
         'room-one-pass.json',
         'room-renamed.json',
+        'room-spaces-event.json',
+        'room-spaces-group.json',
         'users-batch.json',
       ]),
     );
