@@ -3,7 +3,7 @@
 // login off, no admin user; only the appservice's tokens). Between them they cover provisioning,
 // rooms and membership, sends, typing, receipts, history, the relay, message changes, user renames,
 // attachments, encrypted rooms, the room list's unread counts, search, webhooks, the audit trail, join requests
-// (knocks), moderation, the drift report and offboarding; the rest of the suite does
+// (knocks), moderation, the drift report, offboarding, group spaces and bans; the rest of the suite does
 // not depend on the identity mode, or asserts admin-mode specifics (tokens.test.js: token renewal;
 // key-rotation.test.js: stored tokens re-encrypted), and runs once, in admin mode.
 // appservice-mode.test.js runs here only. See docs/decisions/0027-one-identity-adapter.md.
@@ -30,6 +30,8 @@ export const APPSERVICE_FILES = [
   'moderation',
   'drift',
   'offboard',
+  'group-spaces',
+  'group-bans',
 ];
 
 export default {

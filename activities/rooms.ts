@@ -2,16 +2,18 @@ import { roomContext, type RoomActivityDeps } from './rooms/context.js';
 import { createMemberActivities } from './rooms/members.js';
 import { syncLevels } from './rooms/power-levels.js';
 import { createRoomLevelActivities } from './rooms/room.js';
-import { loadRoom, syncAliases } from './rooms/aliases.js';
+import { syncAliases } from './rooms/aliases.js';
 import { createJoinRequestActivities } from './rooms/join-requests.js';
 import { createEventTimeActivities } from './rooms/event-time.js';
 import type { EventSchedule } from '../vocabulary/event-time.js';
+import { createSpaceActivities } from './rooms/spaces.js';
 import type { RoomRef } from '../vocabulary/contract.js';
 import type { AliasSync, PowerLevelChanges, PowerLevelsInput } from './rooms/types.js';
 
 export type { RoomActivityDeps } from './rooms/context.js';
 export { HUSK_AFTER_MS } from './rooms/room.js';
 export type * from './rooms/types.js';
+export type { SpaceSync } from './rooms/spaces.js';
 
 /**
  * Room activities, by concern: the room itself (rooms/room.ts), its members (rooms/members.ts) and
@@ -21,11 +23,13 @@ export type * from './rooms/types.js';
  */
 export function createRoomActivities(deps: RoomActivityDeps) {
   const ctx = roomContext(deps);
+  const roomLevel = createRoomLevelActivities(ctx);
   return {
-    ...createRoomLevelActivities(ctx),
+    ...roomLevel,
     ...createMemberActivities(ctx),
     ...createJoinRequestActivities(ctx),
     ...createEventTimeActivities(ctx),
+    ...createSpaceActivities(ctx),
     /**
      * Read, merge, write, verify: the managed users' entries of `m.room.power_levels` become
      * exactly the levels their roles give; entries of anyone else are left as they are. Returns
@@ -38,15 +42,16 @@ export function createRoomActivities(deps: RoomActivityDeps) {
      */
     syncAliases: (input: { ref: RoomRef; roomId: string }): Promise<AliasSync> => syncAliases(ctx, input),
     /**
-     * The room's record as stored, with its running mutes (slug → end, epoch ms; decision 0058) and,
-     * for an event, its time and timers (decision 0053) when it has them.
+     * The room's record as stored (with its group and the group's bans, decision 0051), its running
+     * mutes (slug → end, epoch ms; decision 0058) and, for an event, its time and timers (decision
+     * 0053) when it has them.
      */
     loadRoom: async (
       ref: RoomRef,
     ): Promise<
-      (NonNullable<Awaited<ReturnType<typeof loadRoom>>> & { mutes?: Record<string, number>; time?: EventSchedule }) | null
+      (NonNullable<Awaited<ReturnType<typeof roomLevel.loadRoom>>> & { mutes?: Record<string, number>; time?: EventSchedule }) | null
     > => {
-      const stored = await loadRoom(ctx, ref);
+      const stored = await roomLevel.loadRoom(ref);
       if (!stored) return null;
       const [mutes, time] = await Promise.all([
         deps.mutes.active(ref.tenant, ref.kind, ref.slug),

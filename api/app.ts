@@ -34,6 +34,7 @@ import { driftRoutes } from './routes/drift.js';
 import { moderationRoutes } from './routes/moderation.js';
 import { eventTimerRoutes } from './routes/event-timers.js';
 import { offboardRoutes } from './routes/offboard.js';
+import { groupRoutes } from './routes/groups.js';
 import { openApiDocument } from './spec/openapi.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -109,6 +110,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', moderationRoutes(deps));
   app.route('/', eventTimerRoutes(deps));
   app.route('/', offboardRoutes(deps));
+  app.route('/', groupRoutes(deps));
   app.route('/', realtimeRoutes());
   app.route(APPSERVICE_PREFIX, appserviceRoutes(deps));
   app.route(

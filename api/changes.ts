@@ -26,6 +26,7 @@ const FAILURE_ERRCODES: Readonly<Record<string, ErrorCode>> = {
   [FailureType.RoomArchived]: 'OM_ROOM_ARCHIVED',
   [FailureType.RoomMissing]: 'OM_ROOM_MISSING',
   [FailureType.UserDeactivated]: 'OM_USER_DEACTIVATED',
+  [FailureType.UserBanned]: 'OM_USER_BANNED',
   [FailureType.UserBindingConflict]: 'OM_USER_BINDING_CONFLICT',
   [FailureType.AccountMissing]: 'M_NOT_FOUND',
   [FailureType.UserNotManaged]: 'OM_USER_NOT_MANAGED',

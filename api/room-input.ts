@@ -18,6 +18,7 @@ import { adoptField, displayName, encrypted, role, settingsFields, slug, SLUG_JS
 import { flag, list, object, optional } from './spec/schema.js';
 import { assertValid, requireString } from './spec/validation.js';
 import { eventTimeFields, timeFrom } from './event-time-input.js';
+import { groupSlugField } from './space-input.js';
 
 /** The room a request names, its tenant in canonical form (decision 0033). */
 export function roomRef(principal: ServicePrincipal, rawTenant: string, kind: string, slug: string): RoomRef {
@@ -67,6 +68,7 @@ export const ROOM_SETTINGS_BODY = object(
         'Reconciliation also removes people in the room who are not desired members (default: only the tenant\'s own managed accounts). For adopted rooms.',
       ),
     ),
+    groupSlug: optional(groupSlugField),
   },
   'The settings the room should have; left-out ones keep their value (or the default at creation).',
 );
@@ -140,7 +142,14 @@ export function ensureFrom(kind: RoomKind, body: Record<string, unknown>): RoomC
   const settings = settingsFrom(kind, input);
   const adopt: RoomAdoption | undefined = input.adopt;
   const time = timeFrom(kind, input);
-  return { type: 'ensure', settings, ...(adopt ? { adopt } : {}), ...(time ? { time } : {}) };
+  return { type: 'ensure', settings, ...(adopt ? { adopt } : {}), ...(time ? { time } : {}), ...groupOf(kind, input.groupSlug) };
+}
+
+/** An ensure's `group` from the request's `groupSlug`: events only. */
+export function groupOf(kind: RoomKind, groupSlug: string | null | undefined): { group?: string | null } {
+  if (groupSlug === undefined) return {};
+  if (kind !== 'event') throw new ApiError('M_INVALID_PARAM', `field "groupSlug": only an event has a group, not a ${kind}`);
+  return { group: groupSlug };
 }
 
 /** `{users: [a, b], encrypted?, name?}` → the DM's ref and settings. */

@@ -18,6 +18,7 @@ import { auditCall } from './audit.js';
 import { joinRequestCalls } from './join-requests.js';
 import { moderationCalls } from './moderation.js';
 import { eventTimerCalls } from './event-timers.js';
+import { groupCalls } from './groups.js';
 import type {
   DeleteMessageInput,
   DmInput,
@@ -64,6 +65,7 @@ export type { AuditPage, AuditQuery } from './audit.js';
 export type { JoinDecisionInput, JoinRequest, JoinRequestList } from './join-requests.js';
 export type { DriftPage, DriftQuery, MuteInput, RoomDrift } from './moderation.js';
 export type { EventTimerPolicy, EventTimerPolicyInput } from './event-timers.js';
+export type { GroupBanInput, GroupBanOutcome, GroupBans, SpaceSettings, SpaceSettingsInput } from './groups.js';
 export type { WebhookDeliveryPage, WebhookDeliveryQuery, WebhookSubscription, WebhookSubscriptionInput } from './webhooks.js';
 export { MatrixOrchestratorError, type CallOptions, type ClientOptions, type WaitOptions } from './http.js';
 
@@ -234,6 +236,7 @@ export function createClient(options: ClientOptions) {
     /** Mutes (`mutes.add`, `mutes.remove`) and the drift report (`drift.tenant`, `drift.room`). */
     ...moderationCalls(json, (method, path, body, opts) => outcome<RoomChangeResult>(method, path, body, opts)),
     eventTimers: eventTimerCalls(json),
+    groups: groupCalls(json),
     health: async (opts?: CallOptions) =>
       (await (await send('GET', '/healthz', undefined, opts, { auth: false })).json()) as { status: 'ok' },
     /** `GET /readyz`: database, Temporal and homeserver checks; an unready (503) answer is returned, not thrown. */

@@ -643,6 +643,65 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants/{tenant}/groups/{slug}/bans/{userSlug}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Ban the user from the group: its space, its room and every event room of the group, also those created later
+     * @description The user leaves the desired members of each room and is banned there by the bot; while the ban holds, adding them to a room of the group answers `409 OM_USER_BANNED`, and reconciliation leaves them out. Repeating it changes nothing (a new `reason` is kept for rooms banned later).
+     */
+    put: operations['banFromGroup'];
+    post?: never;
+    /** Lift the ban: the user may join the rooms of the group again (they are not added back) */
+    delete: operations['unbanFromGroup'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenant}/groups/{slug}/bans': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The group's bans in force */
+    get: operations['listGroupBans'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{tenant}/settings/spaces': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The tenant's space settings */
+    get: operations['getSpaceSettings'];
+    /**
+     * Who may join the private event rooms of the tenant's groups
+     * @description `group-members`: join rule `restricted` to members of the group's space (they join from any client); `invite`: invite only (the default). A room takes it at its next change or reconciliation.
+     */
+    put: operations['putSpaceSettings'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/realtime': {
     parameters: {
       query?: never;
@@ -949,6 +1008,7 @@ export interface components {
         | 'OM_ROOM_RENAMED'
         | 'OM_SLUG_TAKEN'
         | 'OM_USER_DEACTIVATED'
+        | 'OM_USER_BANNED'
         | 'OM_ROOM_ADOPTION_CONFLICT'
         | 'OM_ROOM_NOT_ADOPTABLE'
         | 'OM_USER_BINDING_CONFLICT'
@@ -1221,6 +1281,21 @@ export interface components {
         type: string;
         message: string;
       } | null;
+      /** @description An event's group (its slug), null for none. */
+      group?: string | null;
+      /** @description Where the room stands among spaces as its workflow last brought it: a group's space and its children, an event room's parent and join rule. */
+      space?: {
+        spaceId: string | null;
+        parent: string | null;
+        children: {
+          kind: string;
+          slug: string;
+          roomId: string;
+        }[];
+        joinRule?: string;
+      };
+      /** @description User slugs banned from the room's group. */
+      bans?: string[];
       /** @enum {string} */
       workflowStatus:
         | 'RUNNING'
@@ -1233,6 +1308,16 @@ export interface components {
         | 'PAUSED'
         | 'UNKNOWN'
         | 'UNSPECIFIED';
+      /** @description The hierarchy as recorded now: a group's space and its event rooms; an event's group and that group's space (its parent). Not for DMs. */
+      hierarchy?: {
+        group: string | null;
+        spaceId: string | null;
+        children: {
+          kind: string;
+          slug: string;
+          roomId: string;
+        }[];
+      };
       /** @description Each desired member's membership on the homeserver now: `invite` until their own client accepts (an adopted account the service cannot act as), `none` without one. Left out when the homeserver does not answer. */
       memberships?: {
         [key: string]: 'join' | 'invite' | 'leave' | 'ban' | 'knock' | 'none';
@@ -1291,6 +1376,21 @@ export interface components {
         type: string;
         message: string;
       } | null;
+      /** @description An event's group (its slug), null for none. */
+      group?: string | null;
+      /** @description Where the room stands among spaces as its workflow last brought it: a group's space and its children, an event room's parent and join rule. */
+      space?: {
+        spaceId: string | null;
+        parent: string | null;
+        children: {
+          kind: string;
+          slug: string;
+          roomId: string;
+        }[];
+        joinRule?: string;
+      };
+      /** @description User slugs banned from the room's group. */
+      bans?: string[];
     };
     UserState: {
       tenant: string;
@@ -2012,6 +2112,8 @@ export interface operations {
               };
           /** @description Reconciliation also removes people in the room who are not desired members (default: only the tenant's own managed accounts). For adopted rooms. */
           prune?: boolean;
+          /** @description Events only: the event's group (its slug). The event's room becomes a child of the group's space, and the group's bans hold in it; `null` takes it out of its group. */
+          groupSlug?: string | null;
         };
       };
     };
@@ -3497,6 +3599,8 @@ export interface operations {
                 endsAt?: string;
                 /** @description The event's IANA time zone: the bot's notices write local times in it. */
                 timeZone?: string;
+                /** @description Events only: the event's group (its slug). The event's room becomes a child of the group's space, and the group's bans hold in it; `null` takes it out of its group. */
+                groupSlug?: string | null;
               };
             }
           | {
@@ -3528,6 +3632,8 @@ export interface operations {
                 endsAt?: string;
                 /** @description The event's IANA time zone: the bot's notices write local times in it. */
                 timeZone?: string;
+                /** @description Events only: the event's group (its slug). The event's room becomes a child of the group's space, and the group's bans hold in it; `null` takes it out of its group. */
+                groupSlug?: string | null;
               };
             }
           | {
@@ -6855,6 +6961,494 @@ export interface operations {
       };
       /** @description `OM_OFFBOARD_NOT_CANCELLABLE` */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  banFromGroup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The room's slug; a DM's is its two users' slugs, sorted, joined by "~" (e.g. `ann~bob`). */
+        slug: string;
+        /** @description The member's platform slug. */
+        userSlug: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': {
+          /** @description Why, shown in the ban event on Matrix (default: "banned from the group"). */
+          reason?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Recorded, and what each room did. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            tenant: string;
+            /** @description The group's slug as the request named it. */
+            group: string;
+            userSlug: string;
+            /** @description Whether the ban holds now. */
+            banned: boolean;
+            /** @description The group's room and its event rooms, each told. */
+            rooms: {
+              /** @enum {string} */
+              kind: 'group' | 'event';
+              slug: string;
+              /** @enum {string} */
+              status: 'completed' | 'running' | 'failed';
+              actions?: string[];
+              operation?: string;
+              error?: string;
+            }[];
+          };
+        };
+      };
+      /** @description `M_NOT_JSON`, `M_BAD_JSON`, `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_TOO_LARGE` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  unbanFromGroup: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The room's slug; a DM's is its two users' slugs, sorted, joined by "~" (e.g. `ann~bob`). */
+        slug: string;
+        /** @description The member's platform slug. */
+        userSlug: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Lifted, and what each room did. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            tenant: string;
+            /** @description The group's slug as the request named it. */
+            group: string;
+            userSlug: string;
+            /** @description Whether the ban holds now. */
+            banned: boolean;
+            /** @description The group's room and its event rooms, each told. */
+            rooms: {
+              /** @enum {string} */
+              kind: 'group' | 'event';
+              slug: string;
+              /** @enum {string} */
+              status: 'completed' | 'running' | 'failed';
+              actions?: string[];
+              operation?: string;
+              error?: string;
+            }[];
+          };
+        };
+      };
+      /** @description `M_INVALID_PARAM`, `M_BAD_JSON` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED`, `OM_USER_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listGroupBans: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+        /** @description The room's slug; a DM's is its two users' slugs, sorted, joined by "~" (e.g. `ann~bob`). */
+        slug: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The bans. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            bans: {
+              userSlug: string;
+              reason: string | null;
+            }[];
+          };
+        };
+      };
+      /** @description `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_NOT_FOUND` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_ROOM_RENAMED` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getSpaceSettings: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The settings. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            tenant: string;
+            /** @enum {string} */
+            eventRooms: 'group-members' | 'invite';
+          };
+        };
+      };
+      /** @description `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_UNKNOWN` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `OM_UNAVAILABLE` */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  putSpaceSettings: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */
+        tenant: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          /**
+           * @description Who may join a private event room of a group: `group-members` (join rule restricted to members of the group's space) or `invite` (invite only, the default).
+           * @enum {string}
+           */
+          eventRooms: 'group-members' | 'invite';
+        };
+      };
+    };
+    responses: {
+      /** @description The settings now. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            tenant: string;
+            /** @enum {string} */
+            eventRooms: 'group-members' | 'invite';
+          };
+        };
+      };
+      /** @description `M_NOT_JSON`, `M_BAD_JSON`, `M_INVALID_PARAM` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_MISSING_TOKEN`, `M_UNKNOWN_TOKEN` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_FORBIDDEN` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `M_TOO_LARGE` */
+      413: {
         headers: {
           [name: string]: unknown;
         };

@@ -44,7 +44,7 @@ export type EnsureRoomInput = RequestBody<'ensureRoom'>;
  * `visibility` public: anyone may join, in the directory; private (default): invite only. `encrypted`: DMs only,
  * at creation. `prune`: reconciliation also removes people who are not desired members (adopted rooms).
  */
-export type RoomSettings = Omit<EnsureRoomInput, 'adopt'>;
+export type RoomSettings = Omit<EnsureRoomInput, 'adopt' | 'groupSlug'>;
 
 /** Every error code the API answers with (Matrix-style `{errcode, error}` bodies). */
 export const ERROR_CODES = [
@@ -68,6 +68,7 @@ export const ERROR_CODES = [
   'OM_ROOM_RENAMED',
   'OM_SLUG_TAKEN',
   'OM_USER_DEACTIVATED',
+  'OM_USER_BANNED',
   'OM_ROOM_ADOPTION_CONFLICT',
   'OM_ROOM_NOT_ADOPTABLE',
   'OM_USER_BINDING_CONFLICT',

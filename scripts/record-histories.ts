@@ -5,7 +5,7 @@
  *   source .stack/dev/stack.env && npm start (or a worker) && node dist/scripts/record-histories.js [suffix]
  * With a suffix (e.g. `local-first`), the files are `provision-user-local-first.json` …: the
  * histories of earlier code stay beside them, proving that runs started before a patch still replay.
- * `--only=NAME` records one scenario (`provision-user`, `room`, `room-renamed`, `room-knocks`, `room-muted`); `room-renamed` wants
+ * `--only=NAME` records one scenario (`provision-user`, `room`, `room-renamed`, `room-knocks`, `room-muted`, `room-spaces`); `room-renamed` wants
  * the worker started with ROOM_OLD_ALIAS_KEEP_SECONDS=3, so its timer fires within the run.
  */
 import { connectTemporal } from '../adapters/temporal.js';
@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { createDb } from '../adapters/store/db.js';
 import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
 import { recordJoinRequests } from '../adapters/store/join-requests.js';
+import { createSpaceStore } from '../adapters/store/spaces.js';
 import { EncryptionCodec, ENCRYPTED_ENCODING } from '../lib/codec.js';
 import { loadConfig } from '../lib/config.js';
 
@@ -140,5 +141,33 @@ if (wanted('room-muted')) {
   await change({ type: 'unmute', userSlug: `ann-${stamp}`, actorSlug: 'x' });
   await h.result();
   await save('room-muted', workflowId);
+}
+// Group spaces and bans (decision 0051): a group with members and an event of the group; a ban (the
+// row first, as the API does), an add the ban refuses, the unban, reconciliations, the event leaving its group.
+if (wanted('room-spaces')) {
+  const group = `replay-${stamp}`;
+  const event = `replay-ev-${stamp}`;
+  const db = createDb(config.databaseUrl, 2);
+  const spaces = createSpaceStore(db);
+  const start = (kind: string, slug: string) =>
+    client.workflow.start('roomWorkflow', { taskQueue, workflowId: `room:replay:${kind}:${slug}`, args: [{ tenant: 'replay', kind, slug, idleTimeoutMs: 20000 }] });
+  const [g, e] = [await start('group', group), await start('event', event)];
+  const change = (h: typeof g, c: object) => h.executeUpdate('roomChange', { args: [c] });
+  await change(g, { type: 'ensure', settings: { name: 'Replay group' } });
+  await change(g, { type: 'addMember', userSlug: `ann-${stamp}`, role: 'owner' });
+  await change(g, { type: 'addMember', userSlug: `ben-${stamp}`, role: 'member' });
+  await change(e, { type: 'ensure', settings: { name: 'Replay event' }, group });
+  await change(e, { type: 'addMember', userSlug: `ben-${stamp}`, role: 'participant' });
+  await spaces.ban('replay', group, `ben-${stamp}`, 'replay');
+  await Promise.all([change(g, { type: 'ban', userSlug: `ben-${stamp}` }), change(e, { type: 'ban', userSlug: `ben-${stamp}` })]);
+  await change(e, { type: 'addMember', userSlug: `ben-${stamp}`, role: 'participant' }).catch(() => undefined);
+  await spaces.unban('replay', group, `ben-${stamp}`);
+  await Promise.all([change(g, { type: 'unban', userSlug: `ben-${stamp}` }), change(e, { type: 'unban', userSlug: `ben-${stamp}` })]);
+  await Promise.all([change(g, { type: 'reconcile' }), change(e, { type: 'reconcile' })]);
+  await change(e, { type: 'ensure', group: null });
+  await Promise.all([g.result(), e.result()]);
+  await db.end();
+  await save('room-spaces-group', `room:replay:group:${group}`);
+  await save('room-spaces-event', `room:replay:event:${event}`);
 }
 await closeTemporal();

@@ -10,6 +10,7 @@ import type { JoinDecision, JoinRequest } from './join-requests.js';
 import type { EventSchedule, EventTime } from './event-time.js';
 
 export type { EventTime } from './event-time.js';
+import type { SpaceView } from './spaces.js';
 
 export * from './user-contract.js';
 
@@ -50,6 +51,8 @@ export type RoomChange =
       adopt?: RoomAdoption;
       /** An event's start, end and time zone: its room's timers follow them (decision 0053). */
       time?: EventTime;
+      /** An event's group (its slug), whose space the event's room belongs to; null: no group (decision 0051). */
+      group?: string | null;
     }
   | {
       type: 'addMember';
@@ -97,7 +100,15 @@ export type RoomChange =
    */
   | { type: 'mute'; userSlug: string; durationSeconds: number; actorSlug: string }
   /** Ends the member's mute now (none running: nothing to do). */
-  | { type: 'unmute'; userSlug: string; actorSlug: string };
+  | { type: 'unmute'; userSlug: string; actorSlug: string }
+  /**
+
+   * The user is banned from the group (sent to the group's room and every event room of the group,
+   * decision 0051): out of the desired members, banned on the homeserver, refused as a member while
+   * the ban holds. `unban` lifts it: they may join again (they are not added back).
+   */
+  | { type: 'ban'; userSlug: string; reason?: string }
+  | { type: 'unban'; userSlug: string };
 
 /** `origin`: who asked (decision 0060); a change carrying one is recorded in the audit trail. */
 export type RoomChangeRequest = RoomChange & { requestId?: string; origin?: AuditOrigin };
@@ -148,6 +159,12 @@ export interface RoomState extends RoomRef {
   changesApplied: number;
   pendingChanges: number;
   lastError: { type: string; message: string } | null;
+  /** An event's group (its slug as given), or null: none. Absent: not looked at by this run yet. */
+  group?: string | null;
+  /** Where the room stands among spaces (vocabulary/spaces.ts); absent until a run looks. */
+  space?: SpaceView;
+  /** User slugs banned from the room's group (a group's room and its events' rooms). */
+  bans?: string[];
 }
 
 /** Apply one change to the room (creating it first if needed); the caller learns the outcome. */

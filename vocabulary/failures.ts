@@ -38,6 +38,8 @@ export const FailureType = {
   CredentialUndecryptable: 'CredentialUndecryptable',
   /** A managed room is gone from the homeserver; it is never silently replaced by an empty one. */
   RoomMissing: 'RoomMissing',
+  /** The user is banned from the room's group (decision 0051): not a member while the ban holds. */
+  UserBanned: 'UserBanned',
   /** The room was archived; it takes no more changes. */
   RoomArchived: 'RoomArchived',
   /** A change the room cannot take (e.g. adding a third user to a DM). */

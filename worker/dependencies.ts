@@ -8,6 +8,8 @@ import { createMatrixBot } from '../adapters/matrix/client.js';
 import { createBotNotices } from '../adapters/matrix/bot-notices.js';
 import { auditPseudonymKey } from '../adapters/store/audit.js';
 import { createEventTimeStore } from '../adapters/store/event-times.js';
+import { createMatrixSpaces } from '../adapters/matrix/spaces.js';
+import { createSpaceStore } from '../adapters/store/spaces.js';
 import { createDb, migrate, type Db } from '../adapters/store/db.js';
 import { verifyTokenKeys } from '../adapters/store/keys.js';
 import { createRoomSlugStore } from '../adapters/store/room-slugs.js';
@@ -95,6 +97,8 @@ export async function createWorkerDependencies(
         auditKey: auditPseudonymKey(config.tokens.keys.find((k) => k.id === config.tokens.activeKeyId)!),
       },
       offboardingHolds: (tenant, userId) => offboardings.holds(tenant, userId),
+      spaces: createMatrixSpaces({ homeserverUrl: config.matrix.homeserverUrl, asToken: config.matrix.asToken }),
+      spaceStore: createSpaceStore(db),
     },
     async close() {
       await closeTemporal();

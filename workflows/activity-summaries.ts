@@ -109,6 +109,8 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
   recordEventTime: (a) => `Record the event time and timers of ${room(a.ref)}`,
   postEventNotice: (a) => `Post the ${a.notice ?? '?'} notice (${a.key ?? '?'}) in ${room(a.ref)} as the bot`,
   reopenRoom: (a) => `Mark ${room(a.ref)} active again and read its desired members`,
+  syncGroupSpace: (a) => `Bring the space of ${room(a.ref)} in line: members, levels, bans, its event rooms as children`,
+  syncEventGroup: (a) => `Place ${room(a.ref)} in its group's space, with its join rule and the group's bans`,
   syncAliases: (a) =>
     `Point the aliases of ${room(a.ref)} at its current slug (old ones kept for a while, then removed)`,
   // messages, typing and receipts as the user (never the message text: it is the user's, not the operator's)

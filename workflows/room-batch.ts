@@ -19,12 +19,13 @@ import type { KnockAnswer } from '../activities/rooms/join-requests.js';
 export { followRenames } from './room-renames.js';
 import { foldMute, type MuteChanges } from './mute-fold.js';
 import { reopen } from './room-lifecycle.js';
+import { bannedRefusal, foldBan, foldGroup, withoutBanned, type SpaceFlags } from './space-fold.js';
 
 /** Where a member of the batch is to end up (their last change decides). */
 export type Target = { to: 'join'; displayName?: string } | { to: 'leave' };
 
 /** What a batch asks of the homeserver, once folded. */
-export interface BatchFold {
+export interface BatchFold extends SpaceFlags {
   /** Per change, in batch order: its refusal (the room is archived), or undefined when live. */
   refusals: (ApplicationFailure | undefined)[];
   /** Members to bring in or take out, in the order they were first touched, with the final say. */
@@ -148,7 +149,9 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[], claims
       fold.refusals.push(foldMute(state, fold, c));
       continue;
     }
-    fold.refusals.push(undefined);
+    const banned = bannedRefusal(state, c);
+    fold.refusals.push(banned);
+    if (banned) continue;
     if (c.type === 'decideRequest') {
       const i = fold.refusals.length - 1;
       fold.refusals[i] = foldDecision(state, fold, c, claims?.get(i));
@@ -166,6 +169,9 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[], claims
       if (s.encrypted !== undefined && state.roomId === null) state.settings.encrypted = s.encrypted;
       if (c.adopt) fold.adopt = c.adopt;
       if (c.time) fold.time = c.time;
+      foldGroup(state, fold, c.group);
+    } else if (foldBan(state, fold, c)) {
+      continue;
     } else if (c.type === 'addMember' || c.type === 'removeMember') {
       if (c.type === 'addMember') {
         // A roleless add of someone holding a role to keep (the platform re-announcing a host) keeps it.
@@ -176,7 +182,7 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[], claims
         removeTarget(state, fold, c.userSlug);
       }
     } else if (c.type === 'setMembers') {
-      fold.lists.set(fold.refusals.length - 1, foldMemberList(state, fold, c.members));
+      fold.lists.set(fold.refusals.length - 1, foldMemberList(state, fold, withoutBanned(state, c.members)));
     } else if (c.type === 'archive') {
       fold.archive = true;
     } else if (c.type === 'rename') {
@@ -194,7 +200,7 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[], claims
 
 /** The member slug a change brings in or takes out (an approved request of one of ours is an add). */
 const memberOf = (c: RoomChangeRequest): string | null =>
-  c.type === 'addMember' || c.type === 'removeMember' || c.type === 'mute' || c.type === 'unmute'
+  c.type === 'addMember' || c.type === 'removeMember' || c.type === 'mute' || c.type === 'unmute' || c.type === 'ban' || c.type === 'unban'
     ? c.userSlug
     : c.type === 'decideRequest' && c.approve && c.userSlug
       ? c.userSlug

@@ -28,8 +28,10 @@ import { claimDecisions } from './room-requests.js';
 import { joinRequestSignal, withRequest } from '../vocabulary/join-requests.js';
 import { endDueMutes, hasMutes, nextMuteEnd } from './room-mutes.js';
 import { applyTimeChanges, fireDueTimers, restoreTime, timerWaitMs } from './room-timers.js';
+import { spaceAfterAnswers, spaceStepDue, syncSpace } from './room-space.js';
 
 export { ALIASES_PATCH, ONE_PASS_PATCH } from './room-homeserver.js';
+export { SPACES_PATCH } from './room-space.js';
 
 const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 /** Changes folded into one pass over the homeserver. */
@@ -75,6 +77,9 @@ async function applyBatch(run: RoomRun, batch: Pending[]): Promise<void> {
   });
   const audited = auditBatch(run.ref, state.roomId, changes, outcomes, fold);
   if (audited) await audited;
+  // A member batch's space follows once its callers have their answers (decision 0051).
+  if (live && spaceAfterAnswers(fold) && state.roomId !== null && !effects.batchError && spaceStepDue(run, fold))
+    await syncSpace(run, fold, state.roomId, effects);
   if (fold.reconcile && effects.perUser.size)
     log.info('reconciled', { fixes: [...effects.perUser.values()].flatMap((v) => v.actions) });
   if (effects.batchError?.type === FailureType.RoomMissing) throw effects.batchError;
@@ -159,6 +164,8 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
       state.archived = stored.status === 'archived';
       if (stored.requests) state.requests = stored.requests;
       if (stored.mutes) state.mutes = stored.mutes;
+      if (stored.bans?.length) state.bans = stored.bans;
+      if (stored.group) state.group = stored.group;
       restoreSlugs(run, stored.renamed);
       restoreTime(state, stored.time);
     }

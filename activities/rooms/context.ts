@@ -10,6 +10,8 @@ import type { MatrixAliases } from '../../adapters/matrix/aliases.js';
 import type { MatrixBot } from '../../adapters/matrix/client.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
 import type { RoomSlugStore } from '../../adapters/store/room-slugs.js';
+import type { MatrixSpaces } from '../../adapters/matrix/spaces.js';
+import type { SpaceStore } from '../../adapters/store/spaces.js';
 import type { RoomStore } from '../../adapters/store/rooms.js';
 import type { JoinRequestStore } from '../../adapters/store/join-requests.js';
 import type { RoomMuteStore } from '../../adapters/store/room-mutes.js';
@@ -46,6 +48,9 @@ export interface RoomActivityDeps {
   notices?: BotNotices;
   /** Whether an offboarding holds the account back (decision 0056): it is never brought into a room. */
   offboardingHolds?: (tenant: string, userId: string) => Promise<boolean>;
+  /** Group spaces and bans on the homeserver, and in PostgreSQL (decision 0051). */
+  spaces: MatrixSpaces;
+  spaceStore: SpaceStore;
 }
 
 /** What comparing a room with the homeserver needs, without writing anything: the drift report's (the API's) too. */

@@ -142,7 +142,15 @@ export function createRoomLevelActivities(ctx: RoomContext) {
   const { rooms, gateway } = ctx.deps;
   return {
     /** The room's record and desired membership as stored (and its slugs, once renamed), or null for a new entity. */
-    loadRoom: (ref: RoomRef) => loadRoom(ctx, ref),
+    loadRoom: async (ref: RoomRef) => {
+      const stored = await loadRoom(ctx, ref);
+      if (!stored || ref.kind === 'dm') return stored;
+      // The event's group and the group's bans (decision 0051): a new run refuses the banned from its first batch.
+      const { spaceStore } = ctx.deps;
+      const group = ref.kind === 'group' ? ref.slug : await spaceStore.groupOf(ref.tenant, ref.slug);
+      const bans = group ? (await spaceStore.bansOf(ref.tenant, group)).filter((b) => !b.lifted).map((b) => b.userSlug) : [];
+      return { ...stored, ...(ref.kind === 'event' && group ? { group } : {}), ...(bans.length ? { bans } : {}) };
+    },
     ensureRoom: (input: EnsureRoomInput): Promise<EnsureRoomResult> => ensureRoom(ctx, input),
     applyRoomSettings: (input: { roomId: string; settings: RoomSettings }): Promise<string[]> =>
       applyRoomSettings(ctx, input),

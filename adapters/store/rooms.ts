@@ -13,6 +13,10 @@ export interface RoomRecord {
   members: Record<string, string>;
   /** Taken over (adopted) rather than created by the service. */
   adopted: boolean;
+  /** User slugs banned from the room's group (decision 0051); absent: none, or from before bans. */
+  bans?: string[];
+  /** An event's group (decision 0051), when it has one. */
+  group?: string;
 }
 
 /** Rooms and their desired membership. */

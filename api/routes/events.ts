@@ -9,7 +9,8 @@ import { ApiError } from '../errors.js';
 import { NOT_MAPPED, PLATFORM_EVENTS, type PlatformMapping } from '../platform-events.js';
 import { displayName, role, settingsFields, slug, SLUG_JSON } from '../spec/fields.js';
 import { operation, outcomeAnswers, below } from '../spec/operation.js';
-import { addMemberFrom, dmFrom, DM_BODY, removeMemberFrom, renameFrom, roomRef, settingsFrom } from '../room-input.js';
+import { addMemberFrom, dmFrom, DM_BODY, groupOf, removeMemberFrom, renameFrom, roomRef, settingsFrom } from '../room-input.js';
+import { groupSlugField } from '../space-input.js';
 import { anyObject, object, optional, text, type JsonSchema } from '../spec/schema.js';
 import { eventTimeFields, timeFrom } from '../event-time-input.js';
 import { CANCEL_REASON_MAX } from '../../vocabulary/event-time.js';
@@ -34,7 +35,7 @@ interface Mapping {
 
 /** The data schemas per entity kind (roles differ between events and groups). */
 function mappings(kind: 'event' | 'group'): Record<string, Mapping> {
-  const ensure = object({ slug: slug(), ...settingsFields, ...(kind === 'event' ? eventTimeFields : {}) });
+  const ensure = object({ slug: slug(), ...settingsFields, ...(kind === 'event' ? { ...eventTimeFields, groupSlug: optional(groupSlugField) } : {}) });
   const cancel = object({ slug: slug(), reason: optional(text(CANCEL_REASON_MAX, 'Said in the notice the bot posts.')) });
   const archive = object({ slug: slug() });
   const add = object({
@@ -57,9 +58,9 @@ function mappings(kind: 'event' | 'group'): Record<string, Mapping> {
   const ensureMapping: Mapping = {
     data: ensure,
     change: (k, d) => {
-      const p = ensure.parse(d);
+      const p = ensure.parse(d) as Parameters<typeof settingsFrom>[1] & { groupSlug?: string | null };
       const time = timeFrom(k, p as { startsAt?: string; endsAt?: string; timeZone?: string });
-      return { type: 'ensure', settings: settingsFrom(k, p), ...(time ? { time } : {}) };
+      return { type: 'ensure', settings: settingsFrom(k, p), ...(time ? { time } : {}), ...groupOf(k, p.groupSlug) };
     },
   };
   const lifecycle: Record<string, Mapping> =

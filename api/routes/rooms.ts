@@ -30,6 +30,7 @@ import { createRoomSlugStore } from '../../adapters/store/room-slugs.js';
 import { matrixUserId } from '../../vocabulary/ids.js';
 import { entityOf } from '../room-slugs.js';
 import { createJoinRequestStore } from '../../adapters/store/join-requests.js';
+import { hierarchyOf } from '../space-view.js';
 
 /** Where api/app.ts mounts this router; its routes are registered below it. */
 export const ROOMS_PREFIX = '/v1/tenants/:tenant';
@@ -226,7 +227,13 @@ export function roomsRoutes(deps: AppDeps) {
           d.status.name === 'RUNNING' ? await handle.query(roomStateQuery) : ((await handle.result()) as RoomState);
         // Join requests as PostgreSQL has them now (the workflow's copy may lag a knock by a signal).
         const requests = await joinRequests.list(r);
-        return c.json({ workflowStatus: d.status.name, ...state, ...(requests.length ? { requests } : {}), ...(await membershipsOf(state)) });
+        return c.json({
+          workflowStatus: d.status.name,
+          ...state,
+          ...(requests.length ? { requests } : {}),
+          ...(await hierarchyOf(deps.db, r)),
+          ...(await membershipsOf(state)),
+        });
       } catch (err) {
         if (err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowNotFoundError') {
           throw new ApiError('M_NOT_FOUND', `no room for ${r.kind} ${r.slug}`);

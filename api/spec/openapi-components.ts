@@ -3,6 +3,7 @@
  * own schemas, api/spec/schema.ts). Mirrors vocabulary/contract.ts; client/types.ts is checked
  * against the types generated from these.
  */
+import { HIERARCHY, SPACE_STATE, SPACE_STATE_OPTIONAL } from './openapi-spaces.js';
 import { ROOM_KINDS } from '../../vocabulary/ids.js';
 import { ERROR_STATUS } from '../errors.js';
 import { EVENT_TIME_STATE } from './openapi-event-time.js';
@@ -27,18 +28,7 @@ function obj(properties: Record<string, JsonSchema>, description?: string, optio
   };
 }
 
-const WORKFLOW_STATUSES = [
-  'RUNNING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'TERMINATED',
-  'CONTINUED_AS_NEW',
-  'TIMED_OUT',
-  'PAUSED',
-  'UNKNOWN',
-  'UNSPECIFIED',
-];
+const WORKFLOW_STATUSES = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'CONTINUED_AS_NEW', 'TIMED_OUT', 'PAUSED', 'UNKNOWN', 'UNSPECIFIED'];
 const lastError = nullable(
   obj({ type: str, message: str }, 'Why the latest request failed; cleared by the next success.'),
 );
@@ -79,9 +69,10 @@ const roomState = {
   changesApplied: int,
   pendingChanges: int,
   lastError,
+  ...SPACE_STATE,
 };
-/** Absent from the state of a room never renamed (and of runs from before renames), never knocked on, or with no event time. */
-const ROOM_OPTIONAL = ['slugs', 'aliasRemovalAt', 'requests', 'time'];
+/** Absent from the state of a room never renamed (and of runs from before renames), never knocked on, with no event time, and before spaces. */
+const ROOM_OPTIONAL = ['slugs', 'aliasRemovalAt', 'requests', 'time', ...SPACE_STATE_OPTIONAL];
 const userState = {
   tenant: str,
   slug: str,
@@ -182,6 +173,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
     {
       ...roomState,
       workflowStatus: { type: 'string', enum: WORKFLOW_STATUSES },
+      hierarchy: HIERARCHY,
       memberships: {
         type: 'object',
         additionalProperties: { type: 'string', enum: ['join', 'invite', 'leave', 'ban', 'knock', 'none'] },
@@ -190,7 +182,7 @@ export const COMPONENT_SCHEMAS: Record<string, JsonSchema> = {
       },
     },
     undefined,
-    [...ROOM_OPTIONAL, 'memberships'],
+    [...ROOM_OPTIONAL, 'memberships', 'hierarchy'],
   ),
   RoomState: obj(roomState, undefined, ROOM_OPTIONAL),
   UserState: obj(userState),

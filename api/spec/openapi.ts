@@ -32,6 +32,7 @@ import { driftOperations } from '../routes/drift.js';
 import { moderationOperations } from '../routes/moderation.js';
 import { eventTimerOperations } from '../routes/event-timers.js';
 import { OFFBOARD_SCHEMAS, offboardOperations } from '../routes/offboard.js';
+import { groupOperations } from '../routes/groups.js';
 import type { JsonSchema } from './schema.js';
 
 /** Every documented operation; test/unit/openapi.test.ts checks these are exactly the app's routes. */
@@ -55,6 +56,7 @@ export function apiOperations(): Operation[] {
     ...moderationOperations,
     ...eventTimerOperations,
     ...offboardOperations,
+    ...groupOperations,
     ...realtimeOperations,
     ...healthOperations,
     ...metricsOperations,

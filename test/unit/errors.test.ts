@@ -10,6 +10,7 @@ describe('failure type strings', () => {
       UnknownToken: 'MatrixUnknownToken',
       AppserviceTokenRefused: 'MatrixAppserviceTokenRefused',
       UserDeactivated: 'MatrixUserDeactivated',
+      UserBanned: 'UserBanned',
       Unauthorized: 'MatrixUnauthorized',
       Forbidden: 'MatrixForbidden',
       NotFound: 'MatrixNotFound',

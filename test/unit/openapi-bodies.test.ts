@@ -38,6 +38,8 @@ const VALID: Record<string, Json> = {
     templates: { reminder: '{name} beginnt {start}.', cancelled: '{name} fällt aus.{reason}' },
   },
   cancelEvent: { reason: 'The venue is closed.' },
+  banFromGroup: { reason: 'spam' },
+  putSpaceSettings: { eventRooms: 'group-members' },
   putWebhook: { url: 'https://platform.example/hooks', secret: 'a-long-enough-secret', eventTypes: ['message.posted'] },
   ensureRoom: {
     name: 'Meetup',
@@ -65,7 +67,7 @@ const VALID: Record<string, Json> = {
 /** The platform events, one valid body per type (to cover every variant of the spec's oneOf). */
 const EVENT_DATA: Record<string, Json> = {
   'chat.group.created': { slug: 'g', name: 'G', visibility: 'private' },
-  'chat.event.updated': { slug: 'meetup', topic: 'T' },
+  'chat.event.updated': { slug: 'meetup', topic: 'T', groupSlug: 'hikers' },
   'chat.event.deleted': { slug: 'meetup' },
   'chat.group.member.add': { slug: 'g', userSlug: 'bob', role: 'owner', displayName: 'Bob' },
   'chat.event.member.remove': { slug: 'meetup', userSlug: 'bob' },

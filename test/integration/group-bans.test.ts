@@ -1,0 +1,125 @@
+/**
+ * Group bans on the real stack (issue #21 part 2, decision 0051): one call bans a user from the
+ * group's space, its room and every event room of the group, and from an event room created later;
+ * reconciliation leaves the ban alone; unban restores joining. Synapse's side is read as the bot,
+ * and the user tries to join as themselves.
+ *
+ * Runs in both identity modes (jest.appservice.config.js).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { authorized, matrixRequest, type RequestAuth } from '../../adapters/matrix/http.js';
+import { MatrixHttpError } from '../../adapters/matrix/errors.js';
+import { asPlatformUser, botView } from '../helpers/matrix.js';
+import { eventually } from '../helpers/env.js';
+import { serviceFixture } from '../helpers/fixture.js';
+
+const fx = serviceFixture('group-bans', { API_WAIT_MS: '60000' }, 'bans');
+const { config, tenant } = fx;
+const uid = (slug: string): string => `@om_${tenant}_${slug}:localhost`;
+const bot = botView(config);
+const e = encodeURIComponent;
+
+async function call(method: 'PUT' | 'GET' | 'DELETE' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fx.api.app.request(`/v1/tenants/${tenant}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${fx.api.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function ensure(kind: 'group' | 'event', slug: string, body: Record<string, unknown> = {}): Promise<string> {
+  const res = await call('PUT', `/rooms/${kind}/${slug}`, body);
+  expect(res).toMatchObject({ status: 200 });
+  return res.body.roomId as string;
+}
+
+/** The user's membership in the room as Synapse has it (read as the bot), or null. */
+async function membership(roomId: string, slug: string): Promise<string | null> {
+  try {
+    const m = await matrixRequest<{ membership: string }>(config.matrix.homeserverUrl, {
+      method: 'GET',
+      path: `/_matrix/client/v3/rooms/${e(roomId)}/state/m.room.member/${e(uid(slug))}`,
+      token: config.matrix.asToken,
+    });
+    return m.membership;
+  } catch (err) {
+    if (err instanceof MatrixHttpError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+async function joinAs(auth: RequestAuth, roomId: string): Promise<{ status: number; error?: string }> {
+  try {
+    await matrixRequest(config.matrix.homeserverUrl, authorized(auth, { method: 'POST', path: `/_matrix/client/v3/join/${e(roomId)}`, body: {} }));
+    return { status: 200 };
+  } catch (err) {
+    if (err instanceof MatrixHttpError) return { status: err.status, error: err.message };
+    throw err;
+  }
+}
+
+describe('group bans', () => {
+  it('bans from the space, the group room, every event room and one created later; reconciliation keeps it; unban restores joining', async () => {
+    expect(await call('PUT', '/settings/spaces', { eventRooms: 'group-members' })).toMatchObject({ status: 200 });
+    const groupRoom = await ensure('group', 'runners', { name: 'Runners' });
+    for (const slug of ['dan', 'erin']) expect(await call('PUT', `/rooms/group/runners/members/${slug}`)).toMatchObject({ status: 200 });
+    const events = [
+      await ensure('event', 'run-1', { groupSlug: 'runners' }),
+      await ensure('event', 'run-2', { groupSlug: 'runners' }),
+      await ensure('event', 'run-3', { groupSlug: 'runners' }),
+    ];
+    expect(await call('PUT', '/rooms/event/run-1/members/dan', { role: 'participant' })).toMatchObject({ status: 200 });
+    const spaceId = ((await call('GET', '/rooms/group/runners')).body.hierarchy as { spaceId: string }).spaceId;
+    expect(await membership(spaceId, 'dan')).toBe('join');
+    expect(await membership(events[0]!, 'dan')).toBe('join');
+
+    const ban = await call('PUT', '/groups/runners/bans/dan', { reason: 'spam' });
+    expect(ban.status).toBe(200);
+    const rooms = ban.body.rooms as { kind: string; slug: string; status: string }[];
+    expect(rooms.map((r) => `${r.kind}/${r.slug}:${r.status}`).sort()).toEqual(
+      ['group/runners', 'event/run-1', 'event/run-2', 'event/run-3'].map((r) => `${r}:completed`).sort(),
+    );
+    for (const roomId of [spaceId, groupRoom, ...events]) expect(await membership(roomId, 'dan')).toBe('ban');
+    expect(await membership(spaceId, 'erin')).toBe('join');
+    expect((await call('GET', '/groups/runners/bans')).body).toEqual({ bans: [{ userSlug: 'dan', reason: 'spam' }] });
+    const run1 = (await call('GET', '/rooms/event/run-1')).body;
+    expect(run1.members).not.toHaveProperty('dan');
+    expect(run1.bans).toEqual(['dan']);
+
+    // Reconciliation leaves the banned out, and adding them is refused while the ban holds.
+    expect(await call('POST', '/rooms/event/run-1/reconcile')).toMatchObject({ status: 200 });
+    expect(await call('POST', '/rooms/group/runners/reconcile')).toMatchObject({ status: 200 });
+    expect(await membership(events[0]!, 'dan')).toBe('ban');
+    expect(await membership(spaceId, 'dan')).toBe('ban');
+    expect(await call('PUT', '/rooms/event/run-1/members/dan')).toMatchObject({ status: 409, body: { errcode: 'OM_USER_BANNED' } });
+
+    // A fourth event room, created while the ban holds, refuses the user too: Synapse says banned.
+    const run4 = await ensure('event', 'run-4', { groupSlug: 'runners' });
+    expect(await membership(run4, 'dan')).toBe('ban');
+    const dan = await asPlatformUser(config, fx.db, tenant, 'dan');
+    const refused = await joinAs(dan, run4);
+    expect(refused.status).toBe(403);
+    expect(refused.error).toMatch(/banned/i);
+    const erin = await asPlatformUser(config, fx.db, tenant, 'erin');
+    expect(await joinAs(erin, run4)).toEqual({ status: 200 });
+
+    // Unban: the bans come off; back in the group (the platform adds him again), he joins by himself.
+    const unban = await call('DELETE', '/groups/runners/bans/dan');
+    expect(unban).toMatchObject({ status: 200, body: { banned: false } });
+    for (const roomId of [spaceId, groupRoom, ...events]) expect(await membership(roomId, 'dan')).toBe('leave');
+    expect((await call('GET', '/groups/runners/bans')).body).toEqual({ bans: [] });
+    expect(await call('PUT', '/rooms/group/runners/members/dan')).toMatchObject({ status: 200 });
+    // A member change's space step follows its answer.
+    await eventually(async () => (await membership(spaceId, 'dan')) === 'join', 30_000, 'dan back in the space');
+    expect(await joinAs(dan, run4)).toEqual({ status: 200 });
+    expect(await bot.joined(run4)).toContain(uid('dan'));
+  });
+
+  it('answers 404 for a group without a room or a user not banned, 400 for a bad slug or reason', async () => {
+    expect(await call('PUT', '/groups/nobody-here/bans/dan')).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
+    expect(await call('DELETE', '/groups/runners/bans/zed')).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
+    expect(await call('PUT', '/groups/runners/bans/no%20way')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+    expect(await call('PUT', '/groups/runners/bans/dan', { reason: 'x'.repeat(501) })).toMatchObject({ status: 400 });
+  });
+});
