@@ -19,6 +19,7 @@ import type { KnockAnswer } from '../activities/rooms/join-requests.js';
 export { followRenames } from './room-renames.js';
 import { foldMute, type MuteChanges } from './mute-fold.js';
 import { reopen } from './room-lifecycle.js';
+import { emptyFold, foldEnsure } from './fold-ensure.js';
 import { bannedRefusal, foldBan, foldGroup, withoutBanned, type SpaceFlags } from './space-fold.js';
 
 /** Where a member of the batch is to end up (their last change decides). */
@@ -108,22 +109,7 @@ export function emptyEffects(): BatchEffects {
  * or an archive is folded, every later change is refused with RoomArchived.
  */
 export function foldBatch(state: RoomState, changes: RoomChangeRequest[], claims?: Map<number, JoinClaim>): BatchFold {
-  const fold: BatchFold = {
-    refusals: [],
-    targets: new Map(),
-    previousRoles: {},
-    upserts: {},
-    removals: new Set(),
-    settingsChanged: false,
-    membersOnly: true,
-    archive: false,
-    reconcile: false,
-    aliases: false,
-    onlyRenames: true,
-    lists: new Map(),
-    verify: new Set(),
-    answers: [],
-  };
+  const fold = emptyFold();
   const before = { name: state.settings.name, topic: state.settings.topic, knock: state.settings.knock };
   for (const c of changes) {
     if (c.type === 'renameMember') {
@@ -159,16 +145,7 @@ export function foldBatch(state: RoomState, changes: RoomChangeRequest[], claims
     }
     if (c.type !== 'addMember' && c.type !== 'removeMember' && c.type !== 'setMembers') fold.membersOnly = false;
     if (c.type === 'ensure') {
-      const s = c.settings ?? {};
-      if (s.name !== undefined) state.settings.name = s.name;
-      if (s.topic !== undefined) state.settings.topic = s.topic;
-      if (s.visibility !== undefined) state.settings.visibility = s.visibility;
-      if (s.prune !== undefined) state.settings.prune = s.prune;
-      if (s.knock !== undefined) state.settings.knock = s.knock;
-      // Matrix cannot turn encryption off again: it is only ever chosen at creation.
-      if (s.encrypted !== undefined && state.roomId === null) state.settings.encrypted = s.encrypted;
-      if (c.adopt) fold.adopt = c.adopt;
-      if (c.time) fold.time = c.time;
+      foldEnsure(state, fold, c);
       foldGroup(state, fold, c.group);
     } else if (foldBan(state, fold, c)) {
       continue;

@@ -118,6 +118,22 @@ function waitMs(state: RoomState, idleMs: number): number {
   return due.length === 0 ? idleMs : Math.max(MIN_ALIAS_WAIT_MS, Math.min(...due) - Date.now());
 }
 
+/** A new run's state as the store has it: the room and its members, and what each feature keeps. */
+function restoreStored(run: RoomRun, stored: NonNullable<Awaited<ReturnType<typeof acts.loadRoom>>>): void {
+  const { state } = run;
+  state.roomId = stored.roomId;
+  state.alias = stored.alias;
+  state.settings = stored.settings;
+  state.members = stored.members;
+  state.archived = stored.status === 'archived';
+  if (stored.requests) state.requests = stored.requests;
+  if (stored.mutes) state.mutes = stored.mutes;
+  if (stored.bans?.length) state.bans = stored.bans;
+  if (stored.group) state.group = stored.group;
+  restoreSlugs(run, stored.renamed);
+  restoreTime(state, stored.time);
+}
+
 /**
  * The room entity, id `room:{tenant}:{kind}:{slug}`: exactly one Matrix room per platform entity.
  * Changes arrive as Updates and are folded into the desired state strictly in arrival order; the
@@ -156,19 +172,7 @@ export async function roomWorkflow(input: RoomInput): Promise<RoomState> {
 
   if (!input.carried) {
     const stored = await acts.loadRoom(ref);
-    if (stored) {
-      state.roomId = stored.roomId;
-      state.alias = stored.alias;
-      state.settings = stored.settings;
-      state.members = stored.members;
-      state.archived = stored.status === 'archived';
-      if (stored.requests) state.requests = stored.requests;
-      if (stored.mutes) state.mutes = stored.mutes;
-      if (stored.bans?.length) state.bans = stored.bans;
-      if (stored.group) state.group = stored.group;
-      restoreSlugs(run, stored.renamed);
-      restoreTime(state, stored.time);
-    }
+    if (stored) restoreStored(run, stored);
   }
   if (ref.kind === 'dm') {
     // A DM's two users are its slug; they are always its members.
