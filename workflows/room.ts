@@ -28,7 +28,7 @@ import { distributeOutcomes, emptyEffects, foldBatch } from './room-batch.js';
 import type { SlugsNow } from '../activities/rooms/types.js';
 import { applyToHomeserver, syncTheAliases } from './room-homeserver.js';
 import { acts, type RoomRun } from './room-acts.js';
-import { claimDecisions } from './room-requests.js';
+import { claimDecisions, releaseUnfinished } from './room-requests.js';
 import { joinDecisionProblem, joinRequestSignal, withRequest } from '../vocabulary/join-requests.js';
 
 export { ALIASES_PATCH, ONE_PASS_PATCH } from './room-homeserver.js';
@@ -114,11 +114,13 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
 async function applyBatch(run: RoomRun, batch: Pending[]): Promise<void> {
   const { state } = run;
   const changes = batch.map((p) => p.change);
-  const fold = foldBatch(state, changes, await claimDecisions(run, changes));
+  const claimed = await claimDecisions(run, changes);
+  const fold = foldBatch(state, changes, claimed?.claims);
   // A batch of renames only follows the database: nothing to do on the homeserver.
   const live = fold.refusals.some((r) => r === undefined) && !fold.onlyRenames;
   const effects = live ? await applyToHomeserver(run, fold) : emptyEffects();
   const outcomes = distributeOutcomes(run.ref.kind, changes, fold, effects);
+  await releaseUnfinished(run, claimed, outcomes);
   batch.forEach((p, i) => {
     const outcome = outcomes[i]!;
     state.pendingChanges -= 1;
