@@ -44,6 +44,7 @@ interface Arg {
   readOnly?: boolean;
   step?: string;
   erase?: boolean;
+  decisionIds?: string[];
 }
 
 const room = (r: Arg['ref'] | Arg | undefined): string => `${r?.kind ?? 'room'} ${r?.tenant ?? '?'}/${r?.slug ?? '?'}`;
@@ -102,6 +103,8 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
   archiveRoom: (a) => `Archive ${room(a.ref)}: everyone but the bot leaves`,
   claimJoinRequests: (a) =>
     `Record the platform's decision on ${a.decisions?.length ?? 0} join requests to ${room(a.ref)} (each decided once)`,
+  releaseJoinRequests: (a) =>
+    `Put ${a.decisionIds?.length ?? 0} join requests to ${room(a.ref)} back to pending: their decision was not carried out`,
   answerJoinRequests: (a) =>
     `Answer ${a.answers?.length ?? 0} knocks on ${room(a.ref)}: invite the approved, kick the refused`,
   // an event's time (decision 0053)

@@ -9,11 +9,17 @@ import type { RoomChangeRequest } from '../vocabulary/contract.js';
 import type { JoinClaim, JoinDecision } from '../vocabulary/join-requests.js';
 import { acts, type RoomRun } from './room-acts.js';
 
+/** A batch's claims by the change's index, and the decision ids they were made with. */
+export interface BatchClaims {
+  claims: Map<number, JoinClaim>;
+  ids: Map<number, string>;
+}
+
 /**
  * Claims the batch's decisions that the fold will not refuse for an archive (one before them in
  * the batch, or the room archived already). Returns each claim by the change's index in the batch.
  */
-export async function claimDecisions(run: RoomRun, changes: RoomChangeRequest[]): Promise<Map<number, JoinClaim> | undefined> {
+export async function claimDecisions(run: RoomRun, changes: RoomChangeRequest[]): Promise<BatchClaims | undefined> {
   if (run.state.archived) return undefined;
   const archiveAt = changes.findIndex((c) => c.type === 'archive');
   const decisions: { index: number; decision: JoinDecision & { decisionId: string } }[] = [];
@@ -25,5 +31,22 @@ export async function claimDecisions(run: RoomRun, changes: RoomChangeRequest[])
   if (decisions.length === 0) return undefined;
   const { claims, requests } = await acts.claimJoinRequests({ ref: run.ref, decisions: decisions.map((d) => d.decision) });
   run.state.requests = requests;
-  return new Map(decisions.map((d, i) => [d.index, claims[i]!]));
+  return {
+    claims: new Map(decisions.map((d, i) => [d.index, claims[i]!])),
+    ids: new Map(decisions.map((d) => [d.index, d.decision.decisionId])),
+  };
+}
+
+/**
+ * Claimed decisions the homeserver work failed for go back to pending, so the platform can decide
+ * them again (a refusal the homeserver did not carry out is not recorded as done). Issues an
+ * activity only when a claimed decision failed.
+ */
+export async function releaseUnfinished(run: RoomRun, claimed: BatchClaims | undefined, outcomes: { ok: boolean }[]): Promise<void> {
+  if (!claimed) return;
+  const failed = [...claimed.claims]
+    .filter(([i, claim]) => claim.claimed && outcomes[i]?.ok === false)
+    .map(([i]) => claimed.ids.get(i)!);
+  if (failed.length === 0) return;
+  run.state.requests = await acts.releaseJoinRequests({ ref: run.ref, decisionIds: failed });
 }

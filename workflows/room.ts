@@ -24,7 +24,7 @@ import type { SlugsNow } from '../activities/rooms/types.js';
 import { applyToHomeserver, syncTheAliases } from './room-homeserver.js';
 import { acts, type RoomRun } from './room-acts.js';
 import { auditAliasRemoval, auditBatch } from './room-audit.js';
-import { claimDecisions } from './room-requests.js';
+import { claimDecisions, releaseUnfinished } from './room-requests.js';
 import { joinRequestSignal, withRequest } from '../vocabulary/join-requests.js';
 import { endDueMutes, hasMutes, nextMuteEnd } from './room-mutes.js';
 import { applyTimeChanges, fireDueTimers, restoreTime, timerWaitMs } from './room-timers.js';
@@ -56,12 +56,14 @@ export { validateRoomChange };
 async function applyBatch(run: RoomRun, batch: Pending[]): Promise<void> {
   const { state } = run;
   const changes = batch.map((p) => p.change);
-  const fold = foldBatch(state, changes, await claimDecisions(run, changes));
+  const claimed = await claimDecisions(run, changes);
+  const fold = foldBatch(state, changes, claimed?.claims);
   // A batch of renames only follows the database: nothing to do on the homeserver.
   const live = fold.refusals.some((r) => r === undefined) && !fold.onlyRenames;
   const effects = live ? await applyToHomeserver(run, fold) : emptyEffects();
   if (live) await applyTimeChanges(run, fold, effects);
   const outcomes = distributeOutcomes(run.ref.kind, changes, fold, effects);
+  await releaseUnfinished(run, claimed, outcomes);
   batch.forEach((p, i) => {
     const outcome = outcomes[i]!;
     state.pendingChanges -= 1;

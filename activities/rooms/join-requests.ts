@@ -51,6 +51,12 @@ export function createJoinRequestActivities(ctx: RoomContext) {
       for (const d of input.decisions) claims.push(await store.claim(input.ref, d));
       return { claims, requests: await store.list(input.ref) };
     },
+    /** Claims whose carrying out failed back to pending; the room's requests as they now stand. */
+    releaseJoinRequests: async (input: { ref: RoomRef; decisionIds: string[] }): Promise<JoinRequest[]> => {
+      const store = storeOf(ctx);
+      await store.release(input.ref, input.decisionIds);
+      return store.list(input.ref);
+    },
     /** Invites or kicks the knocks of claimed decisions; per user, what was done. */
     answerJoinRequests: async (input: { ref: RoomRef; roomId: string; answers: KnockAnswer[] }): Promise<Record<string, string[]>> => {
       const out: Record<string, string[]> = {};

@@ -101,6 +101,8 @@ export interface JoinRequestStore {
   get(ref: RoomRef, userId: string): Promise<JoinRequest | null>;
   /** Decides a pending request, once: claimed, or what the request is (null: none). */
   claim(ref: RoomRef, d: JoinDecision & { decisionId: string }): Promise<JoinClaim>;
+  /** Claims whose carrying out failed go back to pending (by the decision ids they were made with). */
+  release(ref: RoomRef, decisionIds: string[]): Promise<void>;
 }
 
 export function createJoinRequestStore(db: Db): JoinRequestStore {
@@ -141,6 +143,13 @@ export function createJoinRequestStore(db: Db): JoinRequestStore {
       );
       if (r.rowCount) return { claimed: true };
       return { claimed: false, found: (await get(ref, d.userId))?.state ?? null };
+    },
+    async release(ref, decisionIds) {
+      await db.query(
+        `UPDATE join_requests SET state = 'pending', decided_by = NULL, decided_at = NULL, decision_reason = NULL, decision_id = NULL
+         WHERE tenant = $1 AND kind = $2 AND slug = $3 AND decision_id = ANY($4)`,
+        [ref.tenant, ref.kind, ref.slug, decisionIds],
+      );
     },
   };
 }

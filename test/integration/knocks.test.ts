@@ -286,5 +286,10 @@ describe('the store on PostgreSQL', () => {
     expect(await store.claim(ref, { ...decision, approve: true, decisionId: randomUUID() })).toEqual({ claimed: false, found: 'refused' });
     expect(await store.get(ref, userId)).toMatchObject({ state: 'refused', decidedBy: 'platform', decisionReason: 'no' });
     expect(await store.claim(ref, { ...decision, userId: '@nobody:elsewhere.test' })).toEqual({ claimed: false, found: null });
+    // A decision not carried out is released by its id: pending again, to decide anew.
+    await store.release(ref, [randomUUID()]);
+    expect((await store.get(ref, userId))?.state).toBe('refused');
+    await store.release(ref, [decision.decisionId]);
+    expect(await store.get(ref, userId)).toMatchObject({ state: 'pending', decidedBy: null, decisionReason: null });
   });
 });

@@ -6,6 +6,7 @@
  * claim, and from the intake's signal).
  */
 import { describe, expect, it } from '@jest/globals';
+import { ApplicationFailure } from '@temporalio/common';
 import { roomStateQuery, type RoomState } from '../../vocabulary/contract.js';
 import { FailureType } from '../../vocabulary/failures.js';
 import { joinRequestSignal, type JoinClaim, type JoinRequest } from '../../vocabulary/join-requests.js';
@@ -75,6 +76,24 @@ describe('join-request decisions in the room workflow, activities stubbed', () =
         ['@eve:other', 'refused'],
         ['@zed:other', 'approved'],
       ]);
+    });
+  });
+
+  it('a claimed decision the homeserver did not carry out goes back to pending (the platform can decide again)', async () => {
+    const stub = stubRoom('event', storedRoom('x', 'event', 'meetup', {}), {
+      claimJoinRequests: async () => ({ claims: [{ claimed: true }], requests: [request('@eve:other', 'refused')] }),
+      answerJoinRequests: async () => {
+        throw ApplicationFailure.create({ type: FailureType.Forbidden, message: 'the bot may not kick', nonRetryable: true });
+      },
+      releaseJoinRequests: async () => [request('@eve:other', 'pending')],
+    });
+    await withRoomWorkflow(stack, stub.activities, { kind: 'event', slug: 'meetup', idleTimeoutMs: 60_000 }, async (handle) => {
+      const refusal = await accepted(handle, { type: 'decideRequest', userId: '@eve:other', userSlug: null, approve: false });
+      await expect(refusal()).rejects.toMatchObject({ cause: { type: FailureType.Forbidden } });
+      expect(stub.types()).toEqual(['loadRoom', 'claimJoinRequests', 'answerJoinRequests', 'releaseJoinRequests']);
+      const [claim] = stub.inputsOf<{ decisions: { decisionId: string }[] }>('claimJoinRequests');
+      expect(stub.inputsOf('releaseJoinRequests')).toMatchObject([{ decisionIds: [claim!.decisions[0]!.decisionId] }]);
+      expect(((await handle.query(roomStateQuery)) as RoomState).requests).toEqual([request('@eve:other', 'pending')]);
     });
   });
 
