@@ -46,43 +46,9 @@ export type EnsureRoomInput = RequestBody<'ensureRoom'>;
  */
 export type RoomSettings = Omit<EnsureRoomInput, 'adopt' | 'groupSlug'>;
 
-/** Every error code the API answers with (Matrix-style `{errcode, error}` bodies). */
-export const ERROR_CODES = [
-  'M_MISSING_TOKEN',
-  'M_UNKNOWN_TOKEN',
-  'M_FORBIDDEN',
-  'M_NOT_FOUND',
-  'M_UNRECOGNIZED',
-  'M_NOT_JSON',
-  'M_BAD_JSON',
-  'M_INVALID_PARAM',
-  'M_TOO_LARGE',
-  'M_UNSUPPORTED_MEDIA_TYPE',
-  'M_UNAUTHORIZED',
-  'M_LIMIT_EXCEEDED',
-  'OM_TXN_CONFLICT',
-  'OM_UPGRADE_REQUIRED',
-  'OM_ROOM_ARCHIVED',
-  'OM_ROOM_ENCRYPTED',
-  'OM_ROOM_MISSING',
-  'OM_ROOM_RENAMED',
-  'OM_SLUG_TAKEN',
-  'OM_USER_DEACTIVATED',
-  'OM_USER_BANNED',
-  'OM_ROOM_ADOPTION_CONFLICT',
-  'OM_ROOM_NOT_ADOPTABLE',
-  'OM_USER_BINDING_CONFLICT',
-  'OM_USER_NOT_MANAGED',
-  'OM_USER_RENAMED',
-  'OM_KNOCK_UNSUPPORTED',
-  'OM_REQUEST_NOT_FOUND',
-  'OM_REQUEST_DECIDED',
-  'OM_USER_OFFBOARDED',
-  'OM_OFFBOARD_NOT_CANCELLABLE',
-  'OM_UPSTREAM_FAILED',
-  'OM_UNAVAILABLE',
-  'M_UNKNOWN',
-] as const;
+import { ERROR_CODES } from './error-codes.js';
+
+export { ERROR_CODES };
 export type KnownErrorCode = Schemas['Error']['errcode'];
 /** A known code, or whatever a newer server (or a proxy in between) answered. */
 export type ErrorCode = KnownErrorCode | (string & {});

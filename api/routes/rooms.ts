@@ -1,11 +1,8 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { Hono } from 'hono';
 import type { BlankSchema } from 'hono/types';
-import { roomWorkflowId } from '../../vocabulary/ids.js';
-import { roomStateQuery, type RoomState } from '../../vocabulary/contract.js';
 import { roomChange } from '../changes.js';
 import type { ApiEnv, AppDeps } from '../context.js';
-import { ApiError, type ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
 import { operation, outcomeAnswers, ref, type Operation, below } from '../spec/operation.js';
 import {
   addMemberFrom,
@@ -24,13 +21,9 @@ import { object, optional, text } from '../spec/schema.js';
 import { CANCEL_REASON_MAX } from '../../vocabulary/event-time.js';
 import { lifecycleProblem } from '../../workflows/room-lifecycle.js';
 import type { RoomChange } from '../../vocabulary/contract.js';
-import { createRelayHomeserver } from '../relay/homeserver.js';
-import { createUserLookup } from '../../adapters/store/user-bindings.js';
 import { createRoomSlugStore } from '../../adapters/store/room-slugs.js';
-import { matrixUserId } from '../../vocabulary/ids.js';
 import { entityOf } from '../room-slugs.js';
-import { createJoinRequestStore } from '../../adapters/store/join-requests.js';
-import { hierarchyOf } from '../space-view.js';
+import { createRoomView } from '../room-view.js';
 
 /** Where api/app.ts mounts this router; its routes are registered below it. */
 export const ROOMS_PREFIX = '/v1/tenants/:tenant';
@@ -169,27 +162,7 @@ export function roomsRoutes(deps: AppDeps) {
   const ref = (c: { req: { param(k: string): string } }, principal: Parameters<typeof roomRef>[0]) =>
     roomRef(principal, c.req.param('tenant'), c.req.param('kind'), c.req.param('slug'));
 
-  const homeserver = deps.relay?.homeserver ?? createRelayHomeserver(deps.config);
-  const users = createUserLookup(deps.db);
-  const joinRequests = createJoinRequestStore(deps.db);
-  /**
-   * Each desired member's membership on the homeserver now (`none` when they have none): `invite`
-   * for one who has not joined yet, e.g. an adopted account the service cannot act as, until their
-   * own client accepts. Left out when the homeserver does not answer: the state is still worth having.
-   */
-  async function membershipsOf(state: RoomState): Promise<{ memberships?: Record<string, string> }> {
-    if (!state.roomId) return {};
-    try {
-      const slugs = Object.keys(state.members);
-      const [all, bound] = await Promise.all([homeserver.memberships(state.roomId), users.many(state.tenant, slugs)]);
-      const { userPrefix, serverName } = deps.config.matrix;
-      const idOf = (s: string) => bound.get(s)?.userId ?? matrixUserId(userPrefix, serverName, state.tenant, s);
-      return { memberships: Object.fromEntries(slugs.map((s) => [s, all[idOf(s)] ?? 'none'])) };
-    } catch (err) {
-      deps.log.warn({ err }, 'room view: memberships not read from the homeserver');
-      return {};
-    }
-  }
+  const view = createRoomView(deps);
 
   return new Hono<ApiEnv, BlankSchema, typeof ROOMS_PREFIX>()
     .put(below(ROOMS_PREFIX, ops.ensure), async (c) => {
@@ -220,28 +193,7 @@ export function roomsRoutes(deps: AppDeps) {
     })
     .get(below(ROOMS_PREFIX, ops.get), async (c) => {
       const r = await entityOf(createRoomSlugStore(deps.db), ref(c, c.get('principal')), { claim: false });
-      const handle = deps.temporal.workflow.getHandle(roomWorkflowId(r.tenant, r.kind, r.slug));
-      try {
-        const d = await handle.describe();
-        const state =
-          d.status.name === 'RUNNING' ? await handle.query(roomStateQuery) : ((await handle.result()) as RoomState);
-        // Join requests as PostgreSQL has them now (the workflow's copy may lag a knock by a signal).
-        const requests = await joinRequests.list(r);
-        return c.json({
-          workflowStatus: d.status.name,
-          ...state,
-          ...(requests.length ? { requests } : {}),
-          ...(await hierarchyOf(deps.db, r)),
-          ...(await membershipsOf(state)),
-        });
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowNotFoundError') {
-          throw new ApiError('M_NOT_FOUND', `no room for ${r.kind} ${r.slug}`);
-        }
-        const cause = (err as { cause?: { message?: string } }).cause;
-        if (cause?.message) throw new ApiError('OM_ROOM_MISSING', cause.message);
-        throw err;
-      }
+      return c.json(await view(r));
     })
     .put(below(ROOMS_PREFIX, ops.setMember), async (c) => {
       const r = ref(c, c.get('principal'));
