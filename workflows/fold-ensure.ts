@@ -1,6 +1,6 @@
 /** Parts of the room batch's fold (room-batch.ts): the empty fold, and an ensure's settings. */
 import type { RoomChangeRequest, RoomState } from '../vocabulary/contract.js';
-import type { BatchFold } from './room-batch.js';
+import type { BatchFold } from './batch-fold.js';
 
 /** A fold with nothing folded yet. */
 export function emptyFold(): BatchFold {

@@ -8,60 +8,21 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PowerLevelChanges } from '../activities/rooms/types.js';
 import { FailureType } from '../vocabulary/failures.js';
 import type { RoomKind } from '../vocabulary/ids.js';
-import type { EventTime, RoomAdoption, RoomChangeRequest, RoomState } from '../vocabulary/contract.js';
+import type { RoomChangeRequest, RoomState } from '../vocabulary/contract.js';
 import type { MemberListOutcome } from '../vocabulary/member-list.js';
 import { addTarget, foldMemberList, listOutcome, removeTarget, type ListDiff } from './member-list-fold.js';
 import { renameMember } from './room-renames.js';
 import { foldDecision } from './join-request-fold.js';
 import type { JoinClaim } from '../vocabulary/join-requests.js';
-import type { KnockAnswer } from '../activities/rooms/join-requests.js';
 
 export { followRenames } from './room-renames.js';
-import { foldMute, type MuteChanges } from './mute-fold.js';
+import { foldMute } from './mute-fold.js';
 import { reopen } from './room-lifecycle.js';
 import { emptyFold, foldEnsure } from './fold-ensure.js';
-import { bannedRefusal, foldBan, foldGroup, withoutBanned, type SpaceFlags } from './space-fold.js';
+import type { BatchFold } from './batch-fold.js';
+import { bannedRefusal, foldBan, foldGroup, withoutBanned } from './space-fold.js';
 
-/** Where a member of the batch is to end up (their last change decides). */
-export type Target = { to: 'join'; displayName?: string } | { to: 'leave' };
-
-/** What a batch asks of the homeserver, once folded. */
-export interface BatchFold extends SpaceFlags {
-  /** Per change, in batch order: its refusal (the room is archived), or undefined when live. */
-  refusals: (ApplicationFailure | undefined)[];
-  /** Members to bring in or take out, in the order they were first touched, with the final say. */
-  targets: Map<string, Target>;
-  /** Each touched member's role before this batch (null: was not a member). */
-  previousRoles: Record<string, string | null>;
-  /** Desired members added or given a role in this batch (slug → role), for PostgreSQL. */
-  upserts: Record<string, string>;
-  /** Desired members removed in this batch, for PostgreSQL. */
-  removals: Set<string>;
-  /** The room's name or topic differs from before the batch. */
-  settingsChanged: boolean;
-  /** Every live change is an addMember or removeMember (the one pass may skip the room's look). */
-  membersOnly: boolean;
-  archive: boolean;
-  reconcile: boolean;
-  /** A rename: the room's aliases follow the entity's slugs (decision 0031). */
-  aliases: boolean;
-  /** The existing room an `ensure` of the batch asks to take over (the last one asked). */
-  adopt?: RoomAdoption;
-  /** Every live change renames a member: the database is already renamed, the homeserver has nothing to do. */
-  onlyRenames: boolean;
-  /** Per `setMembers` change (by its index in the batch): what its list changed in the desired members. */
-  lists: Map<number, ListDiff>;
-  /** Listed members the lists did not change: checked on the homeserver (one read), brought back if missing. */
-  verify: Set<string>;
-  /** Knocks to answer on the homeserver for claimed decisions (decision 0055). */
-  answers: KnockAnswer[];
-  /** Mutes begun or ended in this batch (decision 0058). */
-  mutes?: MuteChanges;
-  /** Decision 0053: the room reopened (room-lifecycle.ts), an ensure's event time (the last), a cancel (an archive too). */
-  unarchive?: boolean;
-  time?: EventTime;
-  cancel?: { reason?: string };
-}
+export type { BatchFold, Target } from './batch-fold.js';
 
 /** What the homeserver work of one batch did; filled in as it goes (a failure keeps what was done). */
 export interface BatchEffects {
