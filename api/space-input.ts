@@ -17,6 +17,9 @@ export const groupSlugField: Field<string | null> = {
 /** `PUT …/groups/{slug}/bans/{userSlug}` (an empty body is `{}`). */
 export const BAN_BODY = object({
   reason: optional(text(BAN_REASON_MAX, 'Why, shown in the ban event on Matrix (default: "banned from the group").')),
+  actorSlug: optional(
+    text(100, "The group's moderator acting; their role in the group is checked (decision 0058). Without it, the platform acts on its own authority."),
+  ),
 });
 
 /** `PUT …/settings/spaces`. */

@@ -18,9 +18,11 @@ export function groupCalls(json: Json) {
     /** `PUT …/groups/{slug}/bans/{userSlug}`: bans the user from the group's space, room and event rooms (also later ones). */
     ban: (tenant: string, group: string, userSlug: string, input: GroupBanInput = {}, opts?: CallOptions) =>
       json<GroupBanOutcome>('PUT', `${bans(tenant, group)}/${seg(userSlug)}`, input, opts),
-    /** `DELETE …/groups/{slug}/bans/{userSlug}`: lifts the ban; the user may join again. */
-    unban: (tenant: string, group: string, userSlug: string, opts?: CallOptions) =>
-      json<GroupBanOutcome>('DELETE', `${bans(tenant, group)}/${seg(userSlug)}`, undefined, opts),
+    /** `DELETE …/groups/{slug}/bans/{userSlug}`: lifts the ban; the user may join again. `actorSlug`: the moderator acting. */
+    unban: (tenant: string, group: string, userSlug: string, opts?: CallOptions & { actorSlug?: string }) => {
+      const by = opts?.actorSlug === undefined ? '' : `?actorSlug=${seg(opts.actorSlug)}`;
+      return json<GroupBanOutcome>('DELETE', `${bans(tenant, group)}/${seg(userSlug)}${by}`, undefined, opts);
+    },
     /** `GET …/groups/{slug}/bans`: the bans in force. */
     bans: (tenant: string, group: string, opts?: CallOptions) => json<GroupBans>('GET', bans(tenant, group), undefined, opts),
     /** `PUT …/settings/spaces`: who may join the private event rooms of the tenant's groups. */

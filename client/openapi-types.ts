@@ -7007,6 +7007,8 @@ export interface operations {
         'application/json': {
           /** @description Why, shown in the ban event on Matrix (default: "banned from the group"). */
           reason?: string;
+          /** @description The group's moderator acting; their role in the group is checked (decision 0058). Without it, the platform acts on its own authority. */
+          actorSlug?: string;
         };
       };
     };
@@ -7114,7 +7116,10 @@ export interface operations {
   };
   unbanFromGroup: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description The group's moderator acting; their role in the group is checked. Without it, the platform acts on its own authority. */
+        actorSlug?: string;
+      };
       header?: never;
       path: {
         /** @description The tenant: 1-32 of a-z 0-9 -, not starting or ending with "-". Upper case is read as lower case: `Acme` and `acme` are one tenant. */

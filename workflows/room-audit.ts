@@ -27,6 +27,12 @@ function detailOf(c: RoomChangeRequest, previous: string | null | undefined): st
       return `to ${c.newSlug}`;
     case 'setMembers':
       return `${c.members.length} listed`;
+    case 'mute':
+      return `for ${c.durationSeconds} s by ${c.actorSlug}`;
+    case 'unmute':
+      return `by ${c.actorSlug}`;
+    case 'decideRequest':
+      return c.approve ? 'approved' : 'refused';
     default:
       return undefined;
   }
@@ -40,6 +46,14 @@ const OPERATIONS: Partial<Record<RoomChangeRequest['type'], string>> = {
   addMember: 'member.add',
   removeMember: 'member.remove',
   setMembers: 'members.set',
+  // The features merged with the trail (decisions 0051, 0053, 0055, 0058).
+  cancel: 'room.cancel',
+  unarchive: 'room.unarchive',
+  mute: 'member.mute',
+  unmute: 'member.unmute',
+  ban: 'member.ban',
+  unban: 'member.unban',
+  decideRequest: 'request.decide',
 };
 
 /** The entries a member list adds beside its own: one per member it added, removed or gave another role. */
@@ -76,7 +90,12 @@ export function roomAuditEntries(
     if (!c.origin || !operation) return;
     // Reconciliation asks every room every interval: only what it repaired, or failed at, is recorded.
     if (c.type === 'reconcile' && o.ok && o.actions.length === 0) return;
-    const userSlug = c.type === 'addMember' || c.type === 'removeMember' ? c.userSlug : undefined;
+    const userSlug =
+      c.type === 'addMember' || c.type === 'removeMember' || c.type === 'mute' || c.type === 'unmute' || c.type === 'ban' || c.type === 'unban'
+        ? c.userSlug
+        : c.type === 'decideRequest'
+          ? (c.userSlug ?? undefined)
+          : undefined;
     const previous = userSlug !== undefined ? fold.previousRoles[userSlug] : undefined;
     const base = { tenant: ref.tenant, origin: c.origin, room: { kind: ref.kind, slug: ref.slug, roomId } };
     const detail = detailOf(c, previous);

@@ -57,7 +57,7 @@ const SETTINGS: JsonSchema = {
 
 const BAN_PATH = '/v1/tenants/:tenant/groups/:slug/bans/:userSlug';
 const base = { tags: ['groups'], security: 'service' } as const;
-const banErrors = ['M_INVALID_PARAM', 'M_BAD_JSON', 'M_NOT_FOUND', 'OM_ROOM_RENAMED', 'OM_USER_RENAMED', 'OM_UNAVAILABLE'] as const;
+const banErrors = ['M_INVALID_PARAM', 'M_BAD_JSON', 'M_FORBIDDEN', 'M_NOT_FOUND', 'OM_ROOM_RENAMED', 'OM_USER_RENAMED', 'OM_UNAVAILABLE'] as const;
 
 export const groupOps = {
   ban: operation({
@@ -78,6 +78,13 @@ export const groupOps = {
     path: BAN_PATH,
     operationId: 'unbanFromGroup',
     summary: 'Lift the ban: the user may join the rooms of the group again (they are not added back)',
+    query: [
+      {
+        name: 'actorSlug',
+        description: "The group's moderator acting; their role in the group is checked. Without it, the platform acts on its own authority.",
+        schema: { type: 'string', maxLength: 100 },
+      },
+    ],
     responses: { 200: { description: 'Lifted, and what each room did.', json: BAN_ANSWER } },
     errors: [...banErrors],
   }),

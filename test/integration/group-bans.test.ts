@@ -64,6 +64,7 @@ describe('group bans', () => {
     expect(await call('PUT', '/settings/spaces', { eventRooms: 'group-members' })).toMatchObject({ status: 200 });
     const groupRoom = await ensure('group', 'runners', { name: 'Runners' });
     for (const slug of ['dan', 'erin']) expect(await call('PUT', `/rooms/group/runners/members/${slug}`)).toMatchObject({ status: 200 });
+    expect(await call('PUT', '/rooms/group/runners/members/fay', { role: 'moderator' })).toMatchObject({ status: 200 });
     const events = [
       await ensure('event', 'run-1', { groupSlug: 'runners' }),
       await ensure('event', 'run-2', { groupSlug: 'runners' }),
@@ -74,7 +75,11 @@ describe('group bans', () => {
     expect(await membership(spaceId, 'dan')).toBe('join');
     expect(await membership(events[0]!, 'dan')).toBe('join');
 
-    const ban = await call('PUT', '/groups/runners/bans/dan', { reason: 'spam' });
+    // A moderator named by the platform acts by the role the group gives them, not by a claim.
+    const refusedBan = await call('PUT', '/groups/runners/bans/dan', { reason: 'spam', actorSlug: 'erin' });
+    expect(refusedBan).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN', error: expect.stringMatching(/moderator/) } });
+    expect(await membership(spaceId, 'dan')).toBe('join');
+    const ban = await call('PUT', '/groups/runners/bans/dan', { reason: 'spam', actorSlug: 'fay' });
     expect(ban.status).toBe(200);
     const rooms = ban.body.rooms as { kind: string; slug: string; status: string }[];
     expect(rooms.map((r) => `${r.kind}/${r.slug}:${r.status}`).sort()).toEqual(
@@ -86,6 +91,14 @@ describe('group bans', () => {
     const run1 = (await call('GET', '/rooms/event/run-1')).body;
     expect(run1.members).not.toHaveProperty('dan');
     expect(run1.bans).toEqual(['dan']);
+    // Each room's part is in the audit trail (written just after the answers), with who asked.
+    const bannedIn = async () =>
+      ((await call('GET', '/audit?user=dan')).body.entries as { operation: string; outcome: string; room: { slug: string } }[])
+        .filter((a) => a.operation === 'member.ban' && a.outcome === 'done')
+        .map((a) => a.room.slug)
+        .sort()
+        .join(' ');
+    await eventually(async () => (await bannedIn()) === 'run-1 run-2 run-3 runners', 30_000, 'the bans in the audit trail');
 
     // Reconciliation leaves the banned out, and adding them is refused while the ban holds.
     expect(await call('POST', '/rooms/event/run-1/reconcile')).toMatchObject({ status: 200 });
@@ -105,7 +118,8 @@ describe('group bans', () => {
     expect(await joinAs(erin, run4)).toEqual({ status: 200 });
 
     // Unban: the bans come off; back in the group (the platform adds him again), he joins by himself.
-    const unban = await call('DELETE', '/groups/runners/bans/dan');
+    expect(await call('DELETE', '/groups/runners/bans/dan?actorSlug=erin')).toMatchObject({ status: 403 });
+    const unban = await call('DELETE', '/groups/runners/bans/dan?actorSlug=fay');
     expect(unban).toMatchObject({ status: 200, body: { banned: false } });
     for (const roomId of [spaceId, groupRoom, ...events]) expect(await membership(roomId, 'dan')).toBe('leave');
     expect((await call('GET', '/groups/runners/bans')).body).toEqual({ bans: [] });

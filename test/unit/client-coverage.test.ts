@@ -54,7 +54,7 @@ const CALLS: Record<string, (om: Om) => Promise<unknown>> = {
   putWebhook: (om) => om.webhooks.put('acme', { url: 'https://platform.test/hooks', secret: 's'.repeat(32) }),
   getWebhook: (om) => om.webhooks.get('acme'),
   banFromGroup: (om) => om.groups.ban('acme', 'hikers', 'alice', { reason: 'spam' }),
-  unbanFromGroup: (om) => om.groups.unban('acme', 'hikers', 'alice'),
+  unbanFromGroup: (om) => om.groups.unban('acme', 'hikers', 'alice', { actorSlug: 'hana' }),
   listGroupBans: (om) => om.groups.bans('acme', 'hikers'),
   putSpaceSettings: (om) => om.groups.putSpaceSettings('acme', { eventRooms: 'group-members' }),
   getSpaceSettings: (om) => om.groups.spaceSettings('acme'),
