@@ -10,6 +10,7 @@ import type { RoomChangeRequest } from '../vocabulary/contract.js';
 import { isAuditOrigin } from '../vocabulary/audit.js';
 import { joinDecisionProblem } from '../vocabulary/join-requests.js';
 import { lifecycleProblem } from './room-lifecycle.js';
+import { spaceChangeProblem } from '../vocabulary/spaces.js';
 
 const NAME_MAX = 255;
 
@@ -33,7 +34,13 @@ export function validateRoomChange(kind: RoomKind, c: RoomChangeRequest): void {
       const a = c.adopt as Record<string, unknown> | undefined;
       if (a !== undefined && (typeof a !== 'object' || a === null || typeof (a.roomId ?? a.alias) !== 'string'))
         throw invalid('adopt must name the room by roomId or alias');
-      const p = settingsProblem(kind, s) ?? lifecycleProblem(kind, c);
+      const p = settingsProblem(kind, s) ?? lifecycleProblem(kind, c) ?? spaceChangeProblem(kind, c);
+      if (p) throw invalid(p);
+      return;
+    }
+    case 'ban':
+    case 'unban': {
+      const p = spaceChangeProblem(kind, c);
       if (p) throw invalid(p);
       return;
     }

@@ -23,16 +23,19 @@ export interface StackWorkflowEnv {
   readonly bundle: WorkflowBundleWithSourceMap;
 }
 
-export function stackWorkflowEnv(): StackWorkflowEnv {
+/**
+ * One environment (made by `create`) and one workflow bundle per test file: made in beforeAll,
+ * torn down in afterAll. Shared by the stack's dev server and the time-skipping server.
+ */
+export function workflowTestEnv(create: () => Promise<TestWorkflowEnvironment>, timeoutMs?: number): StackWorkflowEnv {
   let env: TestWorkflowEnvironment | undefined;
   let bundle: WorkflowBundleWithSourceMap | undefined;
   beforeAll(async () => {
     // The activity and workflow failures these tests cause on purpose are logged at WARN.
     Runtime.install({ logger: new DefaultLogger('ERROR') });
-    if (!process.env.TEMPORAL_ADDRESS) throw new Error('the stack is not up: source .stack/<name>/stack.env first');
-    env = await TestWorkflowEnvironment.createFromExistingServer({ address: process.env.TEMPORAL_ADDRESS });
+    env = await create();
     bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: new DefaultLogger('WARN') });
-  });
+  }, timeoutMs);
   afterAll(async () => {
     await env?.teardown();
   });
@@ -48,6 +51,13 @@ export function stackWorkflowEnv(): StackWorkflowEnv {
       return ready(bundle);
     },
   };
+}
+
+export function stackWorkflowEnv(): StackWorkflowEnv {
+  return workflowTestEnv(async () => {
+    if (!process.env.TEMPORAL_ADDRESS) throw new Error('the stack is not up: source .stack/<name>/stack.env first');
+    return TestWorkflowEnvironment.createFromExistingServer({ address: process.env.TEMPORAL_ADDRESS });
+  });
 }
 
 /**

@@ -5,17 +5,13 @@
  * this hands to `createTimeSkipping` (decision 0054). Shaped like stack-env.ts's StackWorkflowEnv,
  * so withRoomWorkflow runs on it unchanged.
  */
-import { afterAll, beforeAll } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { fileURLToPath } from 'node:url';
 import { ROOT } from '../helpers/env.js';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
 import { SEARCH_ATTRIBUTES } from '../../vocabulary/search-attributes.js';
-import type { StackWorkflowEnv } from './stack-env.js';
+import { workflowTestEnv, type StackWorkflowEnv } from './stack-env.js';
 
-const WORKFLOWS = fileURLToPath(new URL('../../workflows/index.js', import.meta.url));
 /** Written by scripts/ensure-test-server.sh (run by every `npm test` and `npm start`). */
 export const TEST_SERVER = `${ROOT}.stack/test-server/temporal-test-server`;
 
@@ -38,13 +34,10 @@ async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
 }
 
 export function timeSkippingEnv(): StackWorkflowEnv {
-  let env: TestWorkflowEnvironment | undefined;
-  let bundle: WorkflowBundleWithSourceMap | undefined;
-  beforeAll(async () => {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  return workflowTestEnv(async () => {
     if (!existsSync(TEST_SERVER))
       throw new Error(`no time-skipping test server at ${TEST_SERVER}: run bash scripts/ensure-test-server.sh (needs java and mvn)`);
-    env = await startTimeSkipping();
+    const env = await startTimeSkipping();
     // The room workflow sets our search attributes; the test server knows none until told.
     await env.connection.operatorService.addSearchAttributes({
       namespace: 'default',
@@ -52,21 +45,6 @@ export function timeSkippingEnv(): StackWorkflowEnv {
         Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, encodeSearchAttributeIndexedValueType(SDK_TYPE[type])!]),
       ),
     });
-    bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: new DefaultLogger('WARN') });
+    return env;
   }, 120_000);
-  afterAll(async () => {
-    await env?.teardown();
-  });
-  const ready = <T>(v: T | undefined): T => {
-    if (v === undefined) throw new Error('the workflow test environment is only there inside tests');
-    return v;
-  };
-  return {
-    get env() {
-      return ready(env);
-    },
-    get bundle() {
-      return ready(bundle);
-    },
-  };
 }
