@@ -18,6 +18,8 @@ import {
   type OffboardState,
 } from '../../vocabulary/offboard.js';
 import type { offboardUserWorkflow } from '../../workflows/offboard.js';
+import { recordAudit } from '../../adapters/store/audit.js';
+import { originOf } from '../audit-origin.js';
 import { authorizedTenant } from '../auth.js';
 import type { ApiEnv, AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -76,6 +78,19 @@ export function offboardRoutes(deps: AppDeps) {
         requestId: c.get('requestId'),
       });
       const { handle, input } = start;
+      if (start.started)
+        // Who asked, in the audit trail (decision 0060); an erasure later keeps it under the user's pseudonym.
+        await recordAudit(deps.db, [
+          {
+            tenant,
+            origin: originOf(c),
+            operation: 'user.offboard',
+            userSlug: slug,
+            detail: input.erase ? 'begun, erasure after the grace period' : 'begun, without erasure',
+            outcome: 'done',
+            key: `offboard:${input.offboardingId}`,
+          },
+        ]);
       if (start.started) {
         const s: OffboardState = {
           offboardingId: input.offboardingId,
@@ -100,7 +115,13 @@ export function offboardRoutes(deps: AppDeps) {
       const { slug, handle } = target(tenant, c.req.param('userSlug'));
       try {
         const outcome = await waitForResult(deps.temporal, () => handle.executeUpdate(cancelOffboardUpdate), config.api.waitMs);
-        if (outcome.done) return c.json(answer(handle.workflowId, outcome.value, 'RUNNING'), 200);
+        if (outcome.done) {
+          const origin = originOf(c);
+          await recordAudit(deps.db, [
+            { tenant, origin, operation: 'user.offboard.cancel', userSlug: slug, outcome: 'done', key: `offboard-cancel:${outcome.value.offboardingId}` },
+          ]);
+          return c.json(answer(handle.workflowId, outcome.value, 'RUNNING'), 200);
+        }
         return c.json(await read(handle, tenant, slug), 202);
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError)

@@ -168,6 +168,9 @@ describe('offboarding with erasure', () => {
     offboardingId = started.body.offboardingId as string;
     const again = await call('POST', '/users/erin/offboard', { erase: true });
     expect(again.body.offboardingId).toBe(offboardingId);
+    // Who asked is in the audit trail, once however often it is asked.
+    const asked = (await call('GET', '/audit?user=erin')).body.entries as { operation: string; subject: string }[];
+    expect(asked.filter((a) => a.operation === 'user.offboard')).toEqual([expect.objectContaining({ subject: expect.any(String) })]);
 
     const grace = await offboardingUntil('erin', (a) => a.body.phase === 'grace');
     expect(grace.body).toMatchObject({ scope: 'full', roomsRemoved: 3, roomsFailed: 0, status: 'RUNNING' });
@@ -199,6 +202,13 @@ describe('offboarding with erasure', () => {
     expect(await tablesHolding(ERIN)).toEqual([]);
     expect(await tablesHolding(displayName)).toEqual([]);
     for (const b of bodies) expect(await tablesHolding(b)).toEqual([]);
+    // The audit trail keeps the offboarding, under the user's pseudonym.
+    expect((await call('GET', '/audit?user=erin')).body.entries).toEqual([]);
+    const kept = await fx.db.query<{ user_slug: string; pseudonymized: boolean }>(
+      "SELECT user_slug, pseudonymized FROM audit_log WHERE tenant = $1 AND operation = 'user.offboard'",
+      [tenant],
+    );
+    expect(kept.rows.find((r) => r.pseudonymized)?.user_slug).toMatch(/^forgotten-/);
   }, 180_000);
 
   it('hides their messages from a user who joins later', async () => {
@@ -263,6 +273,8 @@ describe('a cancelled offboarding', () => {
 
     const cancelled = await call('DELETE', '/users/cal/offboard');
     expect(cancelled).toMatchObject({ status: 200, body: { phase: 'cancelled', eraseDueAt: null } });
+    const audit = (await call('GET', '/audit?user=cal')).body.entries as { operation: string }[];
+    expect(audit.map((a) => a.operation)).toEqual(expect.arrayContaining(['user.offboard', 'user.offboard.cancel']));
     if (!appservice) expect(await adminView(CAL)).toMatchObject({ deactivated: false, locked: false, displayname: 'Cal' });
     expect(await loginRefusedAsDeactivated(CAL)).toBe(false);
     // The rooms are not rejoined by the service (decision 0056): the platform adds the user back.
