@@ -19,7 +19,7 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   rm -rf "$DIR/lib"
   mkdir -p "$DIR"
   mvn -q -f "$POM" dependency:copy-dependencies -DoutputDirectory="$DIR/lib" >"$DIR/mvn.log" 2>&1 ||
-    { echo "[setup] mvn failed; see $DIR/mvn.log" >&2; exit 1; }
+    { echo "[setup] mvn could not fetch the time-skipping test server (see $DIR/mvn.log); its tests will fail, the rest goes on" >&2; exit 0; }
   echo "$want" >"$stamp"
 fi
 cat >"$DIR/temporal-test-server" <<'SH'
