@@ -9,7 +9,7 @@ import { identityFor } from '../../adapters/identity/index.js';
 import { createEventLog } from '../../adapters/store/events.js';
 import { createUserStore } from '../../adapters/store/users.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
-import { reauthUser } from '../../starters/starters.js';
+import { renewThroughWorkflow } from '../renewing-reads.js';
 import { canonicalTenant, tenantProblem } from '../../vocabulary/ids.js';
 import type { AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -111,13 +111,7 @@ export function searchRoutes(deps: AppDeps) {
   // Only actAs is used: in admin mode that reads the user's stored token, never the Admin API.
   const { identity } = identityFor(deps.config, createUserStore(deps.db, cipher));
   // A refused token (admin mode) is renewed by the user's re-auth workflow, as for sends, then the search asked again.
-  const searcher = createSearchHomeserver(
-    identity,
-    deps.config.matrix.homeserverUrl,
-    async (tenant, slug, staleGeneration) => {
-      await reauthUser(deps.temporal, deps.config, { tenant, slug, staleGeneration });
-    },
-  );
+  const searcher = createSearchHomeserver(identity, deps.config.matrix.homeserverUrl, renewThroughWorkflow(deps.temporal, deps.config));
   const auth = relayAuth(deps.config, directory);
   const limited = userRateLimit(deps.config.relay, () => deps.relay?.limits.refused('http_per_user'));
 

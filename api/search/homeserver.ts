@@ -8,6 +8,7 @@ import { authorized, matrixRequest } from '../../adapters/matrix/http.js';
 import { FailureType } from '../../vocabulary/failures.js';
 import { ApiError } from '../errors.js';
 import type { Match } from './results.js';
+import { renewingReads, type RenewCredential } from '../renewing-reads.js';
 
 /**
  * The most matches one search considers: Synapse ranks at most its 500 best matches (its own
@@ -117,31 +118,11 @@ export function searchRefusal(err: unknown): never {
   }
 }
 
-/**
- * Renews a user's credential the homeserver refused (admin mode: the `user-auth:` workflow, once per
- * token generation however many callers hit it), before the search is asked once more.
- */
-export type RenewCredential = (tenant: string, userSlug: string, staleGeneration: number) => Promise<void>;
-
-/** The token generation a refused-token failure carries (its details, as workflows/as-user.ts reads them). */
-function refusedGeneration(err: unknown): number | null {
-  const f = err as { type?: string; details?: unknown[] } | undefined;
-  if (f?.type !== FailureType.UnknownToken) return null;
-  return (f.details?.[0] as { generation?: number } | undefined)?.generation ?? 0;
-}
-
 export function createSearchHomeserver(identity: Identity, homeserverUrl: string, renew?: RenewCredential) {
-  async function asUser<T>(a: SearchAsk, fn: (as: ActingAs) => Promise<T>): Promise<T> {
-    const run = () => identity.actAs({ tenant: a.tenant, slug: a.userSlug }, fn);
-    try {
-      return await run();
-    } catch (err) {
-      const generation = refusedGeneration(err);
-      if (generation === null || !renew) throw err;
-      await renew(a.tenant, a.userSlug, generation);
-      return run();
-    }
-  }
+  // A refused token (admin mode) is renewed by the user's re-auth workflow, then the search asked again.
+  const reads = renewingReads(identity, renew);
+  const asUser = <T>(a: SearchAsk, fn: (as: ActingAs) => Promise<T>): Promise<T> =>
+    reads.actAs({ tenant: a.tenant, slug: a.userSlug }, fn);
 
   async function ask(a: SearchAsk, orderBy: 'rank' | 'recent', batch?: string) {
     const filter: Record<string, unknown> = { limit: SEARCH_CANDIDATES_MAX };
