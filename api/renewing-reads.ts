@@ -10,6 +10,9 @@ import type { Config } from '../lib/config.js';
 import { reauthUser } from '../starters/starters.js';
 import { FailureType } from '../vocabulary/failures.js';
 
+/** How long a read waits for a refused token's renewal by default. */
+export const RENEW_WAIT_MS = 15_000;
+
 export type RenewCredential = (tenant: string, userSlug: string, staleGeneration: number) => Promise<void>;
 
 /** The token generation a refused-token failure carries (its details); null for any other failure. */
@@ -19,10 +22,30 @@ export function refusedGeneration(err: unknown): number | null {
   return (f.details?.[0] as { generation?: number } | undefined)?.generation ?? 0;
 }
 
-/** Renewal through the user's re-auth workflow. */
-export function renewThroughWorkflow(temporal: Client, config: Config): RenewCredential {
+/**
+ * Renewal through the user's re-auth workflow, waited for at most `timeoutMs` (no worker, a slow
+ * homeserver): then the read fails as `HomeserverUnavailable` (503 to an HTTP caller) and the
+ * renewal goes on in its workflow for the next read. A request never hangs on it.
+ */
+export function renewThroughWorkflow(temporal: Client, config: Config, timeoutMs = RENEW_WAIT_MS): RenewCredential {
   return async (tenant, slug, staleGeneration) => {
-    await reauthUser(temporal, config, { tenant, slug, staleGeneration });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            Object.assign(new Error(`renewing ${slug}'s refused token took longer than ${timeoutMs} ms; retry later`), {
+              type: FailureType.Unavailable,
+            }),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([reauthUser(temporal, config, { tenant, slug, staleGeneration }), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }
 
