@@ -24,7 +24,7 @@ export function refusedGeneration(err: unknown): number | null {
 
 /**
  * Renewal through the user's re-auth workflow, waited for at most `timeoutMs` (no worker, a slow
- * homeserver): then the read fails as `HomeserverUnavailable` (503 to an HTTP caller) and the
+ * homeserver): then the read fails as `MatrixUnavailable` (503 to an HTTP caller) and the
  * renewal goes on in its workflow for the next read. A request never hangs on it.
  */
 export function renewThroughWorkflow(temporal: Client, config: Config, timeoutMs = RENEW_WAIT_MS): RenewCredential {
