@@ -18,6 +18,8 @@ export const SERVICE_SUBJECTS = {
   room: 'service:room',
   /** The room workflow's timer taking a renamed room's old aliases off (decision 0031). */
   aliasTimer: 'service:alias-timer',
+  /** An offboarding taking the user out of the rooms (decision 0056); who asked is its `user.offboard` entry. */
+  offboard: 'service:offboard',
 } as const;
 
 /** The operations recorded so far; other parts add theirs (the column is free text). */

@@ -56,7 +56,9 @@ export function createWorkflowGateway(client: Client, config: Config): WorkflowG
       });
     },
     async removeMember(room, userSlug) {
-      const update = await changeRoom(client, config, room, { type: 'removeMember', userSlug });
+      // Recorded in the audit trail as the offboarding's (its `user.offboard` entry says who asked).
+      const origin = { subject: SERVICE_SUBJECTS.offboard };
+      const update = await changeRoom(client, config, room, { type: 'removeMember', userSlug, origin });
       return update.result();
     },
     async ensureSchedule(tenant) {

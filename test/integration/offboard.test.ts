@@ -174,6 +174,11 @@ describe('offboarding with erasure', () => {
 
     const grace = await offboardingUntil('erin', (a) => a.body.phase === 'grace');
     expect(grace.body).toMatchObject({ scope: 'full', roomsRemoved: 3, roomsFailed: 0, status: 'RUNNING' });
+    // Each removal is in the audit trail as the offboarding's.
+    await until('the removals in the audit trail', async () => {
+      const entries = (await call('GET', '/audit?user=erin')).body.entries as { operation: string; subject: string | null }[];
+      return entries.filter((a) => a.operation === 'member.remove' && a.subject === 'service:offboard').length === 3;
+    });
     for (const [i, r] of ROOMS.entries()) {
       expect(await bot.joined(roomIds[i]!)).not.toContain(ERIN);
       expect((await call('GET', `/rooms/${r.kind}/${r.slug}`)).body.members).toEqual({ wes: r.role });
