@@ -233,7 +233,8 @@ function expectedView(config: Config, plan: BurstPlan): StateView {
     users: sorted.map(uid).sort(),
     displayNames: Object.fromEntries(sorted.map((s) => [uid(s), displayNameOf(s)])),
     credentialRows: Object.fromEntries(sorted.map((s) => [s, 1])),
-    roomsOfTenant: plan.rooms.length,
+    // Each group's room comes with the group's space (decision 0051).
+    roomsOfTenant: plan.rooms.length + plan.rooms.filter((r) => r.kind === 'group').length,
     rooms,
   };
 }
