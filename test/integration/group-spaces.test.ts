@@ -12,6 +12,7 @@ import { MatrixHttpError } from '../../adapters/matrix/errors.js';
 import { DEFAULT_POWER_LEVELS } from '../../vocabulary/roles.js';
 import { asPlatformUser, botView } from '../helpers/matrix.js';
 import { eventually } from '../helpers/env.js';
+import { tenantCaller } from '../helpers/tenant-call.js';
 import { serviceFixture } from '../helpers/fixture.js';
 
 const fx = serviceFixture('group-spaces', { API_WAIT_MS: '60000' }, 'spaces');
@@ -20,14 +21,7 @@ const uid = (slug: string): string => `@om_${tenant}_${slug}:localhost`;
 const bot = botView(config);
 const e = encodeURIComponent;
 
-async function call(method: 'PUT' | 'GET' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fx.api.app.request(`/v1/tenants/${tenant}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${fx.api.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const call = tenantCaller(fx);
 
 async function ensure(kind: 'group' | 'event', slug: string, body: Record<string, unknown> = {}): Promise<string> {
   const res = await call('PUT', `/rooms/${kind}/${slug}`, body);
