@@ -10,6 +10,7 @@ import type { Comparison, Measurement } from './stats.js';
 import { compare, measurement, roomsCheck, runPool } from './stats.js';
 import { provisionDirect, provisionViaApi } from './provisioning.js';
 import { direct, memberSlug, roleFor, roomSlug, verify, type RoomsOptions } from './rooms.js';
+import { describeSynapseCpu, synapseCpu, synapseCpuPerOp } from './synapse-cpu.js';
 
 /** Each room's list through the route; latencies are per room (its PUT until its operation completed). */
 async function viaLists(
@@ -65,11 +66,18 @@ export async function memberListsBench(o: RoomsOptions): Promise<Comparison> {
   if (preDirect.errors) throw new Error(`member-lists: ${preDirect.errors} users could not be provisioned directly`);
 
   o.log(`member-lists: direct, ${o.rooms} rooms × ${o.members} members at concurrency ${o.concurrency}`);
+  const hs = o.config.matrix.homeserverUrl;
+  const s0 = await synapseCpu(hs);
   const { value: d, cores: directCores } = await o.track(() => direct(o, directTenant, tokens));
+  const s1 = await synapseCpu(hs);
   o.log(`  ${d.m.rate.toFixed(1)} memberships/s`);
   o.log(`member-lists: API, ${o.rooms} lists of ${o.members} members, ${o.concurrency} rooms at once`);
   const { value: a, cores: apiCores } = await o.track(() => viaLists(o, apiTenant));
+  const s2 = await synapseCpu(hs);
   o.log(`  ${a.m.rate.toFixed(1)} memberships/s`);
+  const synapse = { direct: synapseCpuPerOp(s0, s1, d.m.ops), ours: synapseCpuPerOp(s1, s2, a.m.ops) };
+  o.log(`  Synapse per membership, ours: ${describeSynapseCpu(synapse.ours)}`);
+  o.log(`  Synapse per membership, direct: ${describeSynapseCpu(synapse.direct)}`);
 
   o.log('member-lists: checking the final state of every room on the homeserver');
   const apiCheck = roomsCheck(o.rooms, o.rooms * o.members, [
@@ -93,7 +101,8 @@ export async function memberListsBench(o: RoomsOptions): Promise<Comparison> {
     },
     notes: [
       `Bulk member lists: one \`PUT …/rooms/event/{slug}\` then one \`PUT …/members\` with the room's complete list per room, ${o.concurrency} rooms at once; latencies are per room (both requests, until the list's operation completed). Direct: the rooms benchmark's script (per membership: bot invite + join with the user's own token; one power-levels read and write per room). Members provisioned beforehand on both sides (untimed). \`m.room.power_levels\` events: ours ${oursLevels.text}; direct ${directLevels.text}.`,
+      `Synapse's CPU per membership by its own metrics — ours: ${describeSynapseCpu(synapse.ours)}; direct: ${describeSynapseCpu(synapse.direct)}.`,
     ],
-    details: { powerLevelsEvents: { ours: oursLevels.perRoom, direct: directLevels.perRoom } },
+    details: { powerLevelsEvents: { ours: oursLevels.perRoom, direct: directLevels.perRoom }, synapse },
   });
 }
