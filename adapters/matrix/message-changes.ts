@@ -4,7 +4,8 @@
  * reason) and reacting (an `m.reaction` annotation). Throws what `identity.actAs` throws.
  */
 import type { Identity } from '../identity/types.js';
-import { authorized, enc, matrixRequest } from './http.js';
+import { enc, matrixRequest } from './http.js';
+import { putEventAs } from './put-as-user.js';
 
 interface AsUser {
   tenant: string;
@@ -15,40 +16,26 @@ interface AsUser {
 }
 
 /** `PUT /rooms/{id}/redact/{eventId}/{txn}` as the user; the redaction's event id. */
-export async function redactAs(
+export function redactAs(
   identity: Identity,
   homeserverUrl: string,
   input: AsUser & { eventId: string; reason?: string },
 ): Promise<{ eventId: string }> {
-  return identity.actAs({ tenant: input.tenant, slug: input.userSlug }, async (as) => {
-    const r = await matrixRequest<{ event_id: string }>(
-      homeserverUrl,
-      authorized(as, {
-        method: 'PUT',
-        path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/redact/${enc(input.eventId)}/${enc(input.txnId)}`,
-        body: input.reason === undefined ? {} : { reason: input.reason },
-      }),
-    );
-    return { eventId: r.event_id };
+  return putEventAs(identity, homeserverUrl, input, {
+    path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/redact/${enc(input.eventId)}/${enc(input.txnId)}`,
+    body: input.reason === undefined ? {} : { reason: input.reason },
   });
 }
 
 /** `PUT /rooms/{id}/send/m.reaction/{txn}` as the user: an `m.annotation` of the event with the key. */
-export async function reactAs(
+export function reactAs(
   identity: Identity,
   homeserverUrl: string,
   input: AsUser & { eventId: string; key: string },
 ): Promise<{ eventId: string }> {
-  return identity.actAs({ tenant: input.tenant, slug: input.userSlug }, async (as) => {
-    const r = await matrixRequest<{ event_id: string }>(
-      homeserverUrl,
-      authorized(as, {
-        method: 'PUT',
-        path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/send/m.reaction/${enc(input.txnId)}`,
-        body: { 'm.relates_to': { rel_type: 'm.annotation', event_id: input.eventId, key: input.key } },
-      }),
-    );
-    return { eventId: r.event_id };
+  return putEventAs(identity, homeserverUrl, input, {
+    path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/send/m.reaction/${enc(input.txnId)}`,
+    body: { 'm.relates_to': { rel_type: 'm.annotation', event_id: input.eventId, key: input.key } },
   });
 }
 

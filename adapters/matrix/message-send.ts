@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../vocabulary/failures.js';
 import type { SendMessageInput } from '../../vocabulary/contract.js';
 import type { Identity } from '../identity/types.js';
-import { authorized, enc, matrixRequest } from './http.js';
+import { enc } from './http.js';
+import { putEventAs } from './put-as-user.js';
 import { messageContent } from './message-content.js';
 
 /**
@@ -31,18 +32,10 @@ export async function sendMessageAs(
   isEncrypted?: (roomId: string) => Promise<boolean>,
 ): Promise<{ eventId: string }> {
   if (isEncrypted && (await isEncrypted(input.roomId))) throw roomEncrypted(input.roomId);
-  const content = messageContent(input);
-  return identity.actAs({ tenant: input.tenant, slug: input.userSlug }, async (as) => {
-    const r = await matrixRequest<{ event_id: string }>(
-      homeserverUrl,
-      authorized(as, {
-        method: 'PUT',
-        path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/send/m.room.message/${enc(matrixTxnId(input.workflowId))}`,
-        body: content,
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      }),
-    );
-    return { eventId: r.event_id };
+  return putEventAs(identity, homeserverUrl, input, {
+    path: `/_matrix/client/v3/rooms/${enc(input.roomId)}/send/m.room.message/${enc(matrixTxnId(input.workflowId))}`,
+    body: messageContent(input),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
   });
 }
 

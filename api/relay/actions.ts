@@ -4,27 +4,20 @@ import type { EventLog } from '../../adapters/store/events.js';
 import type { Config } from '../../lib/config.js';
 import { signalEphemeral, startSendMessage } from '../../starters/starters.js';
 import { sendFailureOf } from '../../starters/send-failure.js';
-import { matrixUserId, type RoomKind } from '../../vocabulary/ids.js';
+import { matrixUserId } from '../../vocabulary/ids.js';
 import type { EphemeralRequest, SendMessageInput, SendMessageResult } from '../../vocabulary/contract.js';
 import type { sendMessageWorkflow } from '../../workflows/send-message.js';
 import { ApiError, type ErrorCode } from '../errors.js';
-import { renamedError } from '../room-slugs.js';
 import type { RelayHomeserver } from './homeserver.js';
-import type { RoomInfo, RoomTarget } from './protocol.js';
 import type { SentWaiters } from './sent.js';
+import { createRoomLookup, type ResolvedRoom, type RoomLookup } from './room-lookup.js';
 import { sendThroughOutbox, type DirectSends, type SendTicket } from './direct-send.js';
 import type { MessageInput } from '../message-input.js';
 import type { AuditOrigin } from '../../vocabulary/audit.js';
 import { checkedRichFields } from './rich-send.js';
 import { createMessageChanges, type Actor, type MessageChanges } from './message-changes.js';
 
-export interface ResolvedRoom extends RoomInfo {
-  tenant: string;
-  /** The entity's first slug, which names its workflows (decision 0031); `slug` is its current one. */
-  entitySlug?: string;
-  /** End-to-end encrypted (`rooms.encrypted`): nothing is sent into it (decision 0046). */
-  encrypted?: boolean;
-}
+export type { ResolvedRoom } from './room-lookup.js';
 
 export type { SendTicket } from './direct-send.js';
 
@@ -36,17 +29,18 @@ export interface Sender {
 }
 
 /** What the socket and the HTTP routes ask of the rest of the system. */
-export interface RelayActions {
-  resolveRoom(tenant: string, target: RoomTarget): Promise<ResolvedRoom>;
-  /** Whether the user is joined to the room now: the event log says so, or else the homeserver does (the log can lag). */
-  isJoined(userId: string, roomId: string): Promise<boolean>;
+export interface RelayActions extends RoomLookup {
   /** A message (rich text, a reply or an edit: checked, its HTML sanitized), durably and once per txnId. */
-  send(sender: Sender, room: ResolvedRoom, message: MessageInput, requestId?: string, origin?: AuditOrigin): Promise<SendTicket>;
+  send(
+    sender: Sender,
+    room: ResolvedRoom,
+    message: MessageInput,
+    requestId?: string,
+    origin?: AuditOrigin,
+  ): Promise<SendTicket>;
   /** Deleting and reacting (api/relay/message-changes.ts). */
   readonly changes: MessageChanges;
   ephemeral(sender: Sender, room: ResolvedRoom, request: EphemeralRequest): Promise<void>;
-  /** The tenant's active rooms among `roomIds`. */
-  roomsInfo(tenant: string, roomIds: readonly string[]): Promise<RoomInfo[]>;
 }
 
 /** A failed send workflow as the sender is told: the Matrix refusal's own code where it has one. */
@@ -54,26 +48,6 @@ export function sendFailure(err: unknown): ApiError {
   const { errcode, message } = sendFailureOf(err);
   return new ApiError(errcode as ErrorCode, message);
 }
-
-interface RoomRow {
-  room_id: string | null;
-  kind: RoomKind;
-  /** The current slug. */
-  slug: string;
-  entity: string;
-  name: string | null;
-  status: string;
-  encrypted: boolean;
-}
-
-/**
- * Rooms with their current slug (a room whose slug was never claimed in room_slugs, e.g. started
- * by hand, keeps its own). `$3` is a room id, or a slug: the entity it leads to, or itself.
- */
-const ROOMS = `SELECT r.room_id, r.kind, COALESCE(c.slug, r.slug) AS slug, r.slug AS entity, r.name, r.status, r.encrypted FROM rooms r
-  LEFT JOIN room_slugs c ON c.tenant = r.tenant AND c.kind = r.kind AND c.entity = r.slug AND c.renamed_at IS NULL`;
-const BY_SLUG = `${ROOMS} WHERE r.tenant = $1 AND r.kind = $2 AND r.slug =
-  COALESCE((SELECT entity FROM room_slugs WHERE tenant = $1 AND kind = $2 AND slug = $3), $3)`;
 
 export function createRelayActions(deps: {
   config: Config;
@@ -94,29 +68,12 @@ export function createRelayActions(deps: {
     userId: s.userId ?? matrixUserId(config.matrix.userPrefix, config.matrix.serverName, s.tenant, s.userSlug),
   });
   const changes = deps.changes ?? createMessageChanges(config, db, temporal);
+  const rooms = createRoomLookup(db, deps.log, deps.homeserver);
   const actions: RelayActions = {
     changes,
-    async resolveRoom(tenant, target) {
-      const r =
-        'roomId' in target
-          ? await db.query<RoomRow>(`${ROOMS} WHERE r.tenant = $1 AND r.room_id = $2`, [tenant, target.roomId])
-          : await db.query<RoomRow>(BY_SLUG, [tenant, target.kind, target.slug]);
-      const row = r.rows[0];
-      const named = 'roomId' in target ? target.roomId : `${target.kind} ${target.slug}`;
-      if (!row?.room_id) throw new ApiError('M_NOT_FOUND', `no room ${named} in tenant ${tenant}`);
-      // Named by an old slug: the client is told the new one, as over HTTP (api/room-slugs.ts).
-      if (!('roomId' in target) && row.slug !== target.slug) throw renamedError(target, row.slug);
-      if (row.status === 'archived') throw new ApiError('OM_ROOM_ARCHIVED', `room ${named} is archived`);
-      const { room_id: roomId, kind, slug, entity: entitySlug, name, encrypted } = row;
-      return { tenant, roomId, kind, slug, entitySlug, name, encrypted };
-    },
-
-    async isJoined(userId, roomId) {
-      if ((await deps.log.latestMembership(userId, roomId)) === 'join') return true;
-      // The log can lag the homeserver (a join not pushed yet, e.g. while Synapse catches up after
-      // this API was down): the homeserver decides before a member is refused.
-      return (await deps.homeserver.membership(roomId, userId)) === 'join';
-    },
+    resolveRoom: rooms.resolveRoom,
+    resolveJoined: rooms.resolveJoined,
+    isJoined: rooms.isJoined,
 
     async send(sender, room, message, requestId, origin) {
       // Before anything is recorded: plaintext never goes into an encrypted room (decision 0046).
@@ -160,14 +117,7 @@ export function createRelayActions(deps: {
       );
     },
 
-    async roomsInfo(tenant, roomIds) {
-      if (roomIds.length === 0) return [];
-      const r = await db.query<RoomRow>(
-        `${ROOMS} WHERE r.tenant = $1 AND r.room_id = ANY($2) AND r.status = 'active' ORDER BY r.kind, slug`,
-        [tenant, [...roomIds]],
-      );
-      return r.rows.map((x) => ({ roomId: x.room_id!, kind: x.kind, slug: x.slug, name: x.name }));
-    },
+    roomsInfo: rooms.roomsInfo,
   };
 
   /** The send workflow (`msg:…`): started, or joined when the id is taken; decision 0018 answers it early. */

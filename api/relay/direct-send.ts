@@ -120,7 +120,13 @@ export async function sendThroughOutbox(
   // a closed socket), outside any caller's abort signal.
   const settled = direct.attempt({ ...message, workflowId }).then(
     async (a): Promise<{ done: SendMessageResult } | { ticket: SendTicket }> => {
-      if (a.kind === 'sent') return { done: result(await direct.outbox.markSent(key, a.eventId)) };
+      if (a.kind === 'sent') {
+        // Answered at once, recorded just after (decision 0036): should this process die in between,
+        // the row is still pending, and the sweeper's resend (the same Matrix transaction id) gets
+        // this same event back from the homeserver.
+        direct.outbox.markSent(key, a.eventId).catch(() => undefined);
+        return { done: result(a.eventId) };
+      }
       if (a.kind === 'refused') {
         const { errcode, message: why } = sendFailureOf(a.error);
         await direct.outbox.markFailed(key, errcode, why);

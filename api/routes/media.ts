@@ -8,7 +8,6 @@ import type { BlankSchema } from 'hono/types';
 import { identityFor } from '../../adapters/identity/index.js';
 import { MatrixHttpError, MatrixUnreachableError } from '../../adapters/matrix/errors.js';
 import { downloadMedia } from '../../adapters/matrix/media.js';
-import { createEventLog } from '../../adapters/store/events.js';
 import { createUserStore } from '../../adapters/store/users.js';
 import { mediaTypeAllowed } from '../../lib/config/media.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
@@ -30,8 +29,7 @@ import { signerFor, withMediaUrls } from '../media/event-media.js';
 import { grantProblem, isMediaPart } from '../media/signed-urls.js';
 import { serveMedia } from '../media/serve.js';
 import { userRateLimit } from '../rate-limit.js';
-import { createRelayActions } from '../relay/actions.js';
-import { createRelayHomeserver } from '../relay/homeserver.js';
+import { relayActionsFor } from '../relay/actions-for.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
 import { createUserDirectory } from '../user-directory.js';
 import { sender } from './room-access.js';
@@ -59,8 +57,7 @@ function filenameOf(raw: string | undefined): string {
 
 export function mediaRoutes(deps: AppDeps) {
   const { config } = deps;
-  const homeserver = deps.relay?.homeserver ?? createRelayHomeserver(config);
-  const actions = deps.relay?.actions ?? createRelayActions({ ...deps, log: createEventLog(deps.db), homeserver });
+  const { actions } = relayActionsFor(deps);
   const directory = createUserDirectory(config, deps.db);
   const cipher = new TokenCipher(config.tokens.keys, config.tokens.activeKeyId);
   const users = createUserStore(deps.db, cipher);
@@ -146,7 +143,13 @@ export function mediaRoutes(deps: AppDeps) {
     const body = c.req.raw.body;
     const send = () =>
       attach(
-        { identity, homeserverUrl: config.matrix.homeserverUrl, maxBytes, log: deps.log, renewToken: renewal(tenant, who.userSlug) },
+        {
+          identity,
+          homeserverUrl: config.matrix.homeserverUrl,
+          maxBytes,
+          log: deps.log,
+          renewToken: renewal(tenant, who.userSlug),
+        },
         who,
         room.roomId,
         { txnId, filename, contentType, contentLength, body },
@@ -161,7 +164,9 @@ export function mediaRoutes(deps: AppDeps) {
       detail: `attachment, txnId ${txnId}`,
     };
     const sent =
-      actor.kind === 'service' ? await audited(deps, entry, send, (s) => [`sent ${s.eventId} (${s.msgtype})`]) : await send();
+      actor.kind === 'service'
+        ? await audited(deps, entry, send, (s) => [`sent ${s.eventId} (${s.msgtype})`])
+        : await send();
     const shown = withMediaUrls(
       { type: 'm.room.message', content: { msgtype: sent.msgtype, url: sent.contentUri, info: sent.info } },
       room.roomId,

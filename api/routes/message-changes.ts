@@ -6,13 +6,11 @@
  */
 import { Hono } from 'hono';
 import type { BlankSchema } from 'hono/types';
-import { createEventLog } from '../../adapters/store/events.js';
 import type { AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
 import { REACTION_BODY, REDACT_BODY } from '../message-input.js';
 import { userRateLimit } from '../rate-limit.js';
-import { createRelayActions } from '../relay/actions.js';
-import { createRelayHomeserver } from '../relay/homeserver.js';
+import { relayActionsFor } from '../relay/actions-for.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
 import { below, operation, ref, type Operation } from '../spec/operation.js';
 import { readJsonObject } from '../spec/validation.js';
@@ -41,7 +39,8 @@ const ops = {
     method: 'delete',
     path: MESSAGE,
     operationId: 'deleteMessage',
-    summary: "Delete a message as the user: their own, or anyone's at the room's redact level; or a moderator removes it",
+    summary:
+      "Delete a message as the user: their own, or anyone's at the room's redact level; or a moderator removes it",
     description:
       "A redaction as the user, with the reason. Refused with `403 M_FORBIDDEN` naming the levels when the user's power level is below the room's `redact` level (someone else's message) or its level for sending redactions. With a service JWT and `actorSlug` (and a `reason`), a moderator removes the message: their role in the room's desired members must moderate (else `403 M_FORBIDDEN` naming the roles); the redaction is theirs where the service can act as them and they have the level, else the bot's (`redactedBy`).",
     body: { schema: REDACT_BODY.json, required: false },
@@ -71,9 +70,7 @@ export const messageChangesOperations: Operation[] = Object.values(ops);
 const EVENT_ID = /^\$[^\s]{1,254}$/;
 
 export function messageChangesRoutes(deps: AppDeps) {
-  const actions =
-    deps.relay?.actions ??
-    createRelayActions({ ...deps, log: createEventLog(deps.db), homeserver: createRelayHomeserver(deps.config) });
+  const { actions } = relayActionsFor(deps);
   const directory = createUserDirectory(deps.config, deps.db);
   const joinedRoom = roomAccess(deps, actions, directory);
   const auth = relayAuth(deps.config, directory);

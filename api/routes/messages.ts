@@ -4,10 +4,7 @@ import { MatrixHttpError, MatrixUnreachableError } from '../../adapters/matrix/e
 import type { AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
 import { userRateLimit } from '../rate-limit.js';
-import { createRelayActions } from '../relay/actions.js';
-import { createEventLog } from '../../adapters/store/events.js';
-import { createRelayHomeserver } from '../relay/homeserver.js';
-import { createDirectSends } from '../relay/direct-send.js';
+import { relayActionsFor } from '../relay/actions-for.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
 import { MESSAGE_BODY, readMessage, RECEIPT_BODY, TYPING_BODY } from '../message-input.js';
 import { emptyAnswer, operation, ref, type Operation, below } from '../spec/operation.js';
@@ -23,7 +20,6 @@ import { actorOrigin } from '../audit-origin.js';
 export const MESSAGES_PREFIX = '/v1/tenants/:tenant/rooms/:kind/:slug';
 
 const PAGE_TOKEN = /^[A-Za-z0-9_~.-]{1,256}$/;
-
 
 const ROOM = '/v1/tenants/:tenant/rooms/:kind/:slug';
 const RELAY_ERRORS = [
@@ -119,15 +115,7 @@ function upstream(err: unknown): never {
  * Authorized by a user JWT or a service JWT (user-auth.ts), and by the user's membership.
  */
 export function messagesRoutes(deps: AppDeps) {
-  const homeserver = deps.relay?.homeserver ?? createRelayHomeserver(deps.config);
-  const actions =
-    deps.relay?.actions ??
-    createRelayActions({
-      ...deps,
-      log: createEventLog(deps.db),
-      homeserver,
-      direct: createDirectSends(deps.config, deps.db),
-    });
+  const { actions, homeserver } = relayActionsFor(deps);
   const directory = createUserDirectory(deps.config, deps.db);
   const media = signerFor(deps.config);
   const joinedRoom = roomAccess(deps, actions, directory);

@@ -8,15 +8,13 @@ import type { BlankSchema } from 'hono/types';
 import { identityFor } from '../../adapters/identity/index.js';
 import { MatrixUnreachableError } from '../../adapters/matrix/errors.js';
 import { roomSummariesAs } from '../../adapters/matrix/room-summaries.js';
-import { createEventLog } from '../../adapters/store/events.js';
 import { createUserStore } from '../../adapters/store/users.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 import { FailureType } from '../../vocabulary/failures.js';
 import { canonicalTenant, slugProblem, tenantProblem } from '../../vocabulary/ids.js';
 import type { AppDeps } from '../context.js';
 import { ApiError, type ErrorCode } from '../errors.js';
-import { createRelayActions } from '../relay/actions.js';
-import { createRelayHomeserver } from '../relay/homeserver.js';
+import { relayActionsFor } from '../relay/actions-for.js';
 import { withSummaries } from '../relay/unread.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
 import { renewingReads, renewThroughWorkflow } from '../renewing-reads.js';
@@ -62,8 +60,7 @@ function upstream(err: unknown): never {
 
 export function myRoomsRoutes(deps: AppDeps) {
   const directory = createUserDirectory(deps.config, deps.db);
-  const homeserver = deps.relay?.homeserver ?? createRelayHomeserver(deps.config);
-  const actions = deps.relay?.actions ?? createRelayActions({ ...deps, log: createEventLog(deps.db), homeserver });
+  const { actions, homeserver } = relayActionsFor(deps);
   const cipher = new TokenCipher(deps.config.tokens.keys, deps.config.tokens.activeKeyId);
   // A refused token (admin mode) is renewed by the user's re-auth workflow and the list read again.
   const identity = renewingReads(

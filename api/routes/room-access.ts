@@ -63,7 +63,7 @@ export function roomTarget(c: Context<RelayEnv>): { kind: RoomKind; slug: string
 /** The room of the request's path and the user, who must be joined to it now. */
 export function roomAccess(
   deps: Pick<AppDeps, 'config'>,
-  actions: Pick<RelayActions, 'resolveRoom' | 'isJoined'>,
+  actions: Pick<RelayActions, 'resolveJoined'>,
   directory: ReturnType<typeof createUserDirectory>,
 ) {
   /**
@@ -91,9 +91,8 @@ export function roomAccess(
         'OM_USER_NOT_MANAGED',
         `the service cannot act as ${user.userId} (${who.userSlug}): only their own Matrix client can send, type or read for them`,
       );
-    const room = await actions.resolveRoom(tenant, { kind, slug });
-    if (!(await actions.isJoined(user.userId, room.roomId)))
-      throw new ApiError('M_FORBIDDEN', `${who.userSlug} is not joined to ${kind} ${slug}`);
+    const { room, joined } = await actions.resolveJoined(tenant, { kind, slug }, user.userId);
+    if (!joined) throw new ApiError('M_FORBIDDEN', `${who.userSlug} is not joined to ${kind} ${slug}`);
     return { who: { ...who, userId: user.userId }, room };
   };
 }

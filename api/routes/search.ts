@@ -6,7 +6,6 @@
 import { Hono, type Context } from 'hono';
 import type { BlankSchema } from 'hono/types';
 import { identityFor } from '../../adapters/identity/index.js';
-import { createEventLog } from '../../adapters/store/events.js';
 import { createUserStore } from '../../adapters/store/users.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
 import { renewThroughWorkflow } from '../renewing-reads.js';
@@ -14,9 +13,7 @@ import { canonicalTenant, tenantProblem } from '../../vocabulary/ids.js';
 import type { AppDeps } from '../context.js';
 import { ApiError } from '../errors.js';
 import { userRateLimit } from '../rate-limit.js';
-import { createRelayActions, type RelayActions } from '../relay/actions.js';
-import { createDirectSends } from '../relay/direct-send.js';
-import { createRelayHomeserver } from '../relay/homeserver.js';
+import { relayActionsFor } from '../relay/actions-for.js';
 import { relayAuth, type RelayEnv } from '../relay/user-auth.js';
 import { createSearchHomeserver } from '../search/homeserver.js';
 import {
@@ -97,21 +94,17 @@ export const searchOperations: Operation[] = [search];
 export const SEARCH_PREFIX = '/v1/tenants/:tenant/me';
 
 export function searchRoutes(deps: AppDeps) {
-  const homeserver = deps.relay?.homeserver ?? createRelayHomeserver(deps.config);
-  const actions: RelayActions =
-    deps.relay?.actions ??
-    createRelayActions({
-      ...deps,
-      log: createEventLog(deps.db),
-      homeserver,
-      direct: createDirectSends(deps.config, deps.db),
-    });
+  const { actions } = relayActionsFor(deps);
   const directory = createUserDirectory(deps.config, deps.db);
   const cipher = new TokenCipher(deps.config.tokens.keys, deps.config.tokens.activeKeyId);
   // Only actAs is used: in admin mode that reads the user's stored token, never the Admin API.
   const { identity } = identityFor(deps.config, createUserStore(deps.db, cipher));
   // A refused token (admin mode) is renewed by the user's re-auth workflow, as for sends, then the search asked again.
-  const searcher = createSearchHomeserver(identity, deps.config.matrix.homeserverUrl, renewThroughWorkflow(deps.temporal, deps.config));
+  const searcher = createSearchHomeserver(
+    identity,
+    deps.config.matrix.homeserverUrl,
+    renewThroughWorkflow(deps.temporal, deps.config),
+  );
   const auth = relayAuth(deps.config, directory);
   const limited = userRateLimit(deps.config.relay, () => deps.relay?.limits.refused('http_per_user'));
 

@@ -114,7 +114,13 @@ describe('a send through the outbox', () => {
     const txnId = randomUUID();
     const first = await send('alice', txnId, 'straight through');
     expect(first).toMatchObject({ status: 200, body: { status: 'sent', workflowId: `msg:${tenant}:alice:${txnId}` } });
-    expect(await row('alice', txnId)).toEqual({ status: 'sent', event_id: first.body.eventId, errcode: null, body: null });
+    // Answered first, recorded just after (decision 0036).
+    const recorded = await eventually(
+      async () => ((await row('alice', txnId))?.status === 'sent' ? row('alice', txnId) : null),
+      5_000,
+      'the row recorded sent',
+    );
+    expect(recorded).toEqual({ status: 'sent', event_id: first.body.eventId, errcode: null, body: null });
     expect(await workflowStatus('alice', txnId)).toBeNull();
 
     const again = await send('alice', txnId, 'straight through');

@@ -11,7 +11,24 @@ import { MINIMAL_ENV } from '../helpers/minimal-env.js';
 
 function actions(logSays: string | null, homeserverSays: string | null) {
   const asked: string[] = [];
+  const queries: { sql: string; params: unknown[] }[] = [];
   const log = { latestMembership: async () => logSays } as unknown as EventLog;
+  // The room's row, with the log's membership when the query asks for it.
+  const row = {
+    room_id: '!r:x',
+    kind: 'event',
+    slug: 'meetup',
+    entity: 'meetup',
+    name: null,
+    status: 'active',
+    encrypted: false,
+  };
+  const db = {
+    query: async (sql: string, params: unknown[]) => {
+      queries.push({ sql, params });
+      return { rows: [sql.includes('relay_memberships') ? { ...row, membership: logSays } : row] };
+    },
+  } as unknown as Db;
   const homeserver = {
     membership: async (roomId: string, userId: string) => {
       asked.push(`${userId} in ${roomId}`);
@@ -20,12 +37,17 @@ function actions(logSays: string | null, homeserverSays: string | null) {
   } as unknown as RelayHomeserver;
   const a = createRelayActions({
     config: loadConfig({ ...MINIMAL_ENV }),
-    db: {} as Db,
+    db,
     temporal: {} as Client,
     log,
     homeserver,
   });
-  return { isJoined: () => a.isJoined('@u:x', '!r:x'), asked };
+  return {
+    isJoined: () => a.isJoined('@u:x', '!r:x'),
+    resolveJoined: () => a.resolveJoined('acme', { kind: 'event', slug: 'meetup' }, '@u:x'),
+    asked,
+    queries,
+  };
 }
 
 describe('whether a user may act in a room', () => {
@@ -40,6 +62,19 @@ describe('whether a user may act in a room', () => {
     expect(await actions(null, 'join').isJoined()).toBe(true);
     expect(await actions('leave', 'leave').isJoined()).toBe(false);
     expect(await actions(null, null).isJoined()).toBe(false);
+  });
+
+  it("reads the room and the log's membership in one query, and asks the homeserver the same way", async () => {
+    const a = actions('join', 'leave');
+    expect(await a.resolveJoined()).toMatchObject({ room: { roomId: '!r:x', slug: 'meetup' }, joined: true });
+    expect(a.queries).toHaveLength(1);
+    expect(a.queries[0]!.params).toEqual(['acme', 'event', 'meetup', '@u:x']);
+    expect(a.asked).toEqual([]);
+    expect((await actions('invite', 'join').resolveJoined()).joined).toBe(true);
+    expect((await actions('leave', 'leave').resolveJoined()).joined).toBe(false);
+    const b = actions(null, null);
+    expect((await b.resolveJoined()).joined).toBe(false);
+    expect(b.asked).toEqual(['@u:x in !r:x']);
   });
 });
 
