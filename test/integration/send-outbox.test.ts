@@ -59,6 +59,17 @@ async function row(user: string, txnId: string): Promise<Row | undefined> {
   return r.rows[0];
 }
 
+/** The row once its event id is recorded: the API answers first and records it just after (decision 0036). */
+const recorded = (user: string, txnId: string): Promise<Row> =>
+  eventually(
+    async () => {
+      const r = await row(user, txnId);
+      return r?.status === 'sent' ? r : null;
+    },
+    5_000,
+    `the row of ${txnId} recorded sent`,
+  );
+
 /**
  * What an API that died leaves behind: the accepted message recorded as pending, `agedMs` ago
  * (the sweeper takes rows pending for 10 s; an aged row spares the test the wait).
@@ -114,13 +125,7 @@ describe('a send through the outbox', () => {
     const txnId = randomUUID();
     const first = await send('alice', txnId, 'straight through');
     expect(first).toMatchObject({ status: 200, body: { status: 'sent', workflowId: `msg:${tenant}:alice:${txnId}` } });
-    // Answered first, recorded just after (decision 0036).
-    const recorded = await eventually(
-      async () => ((await row('alice', txnId))?.status === 'sent' ? row('alice', txnId) : null),
-      5_000,
-      'the row recorded sent',
-    );
-    expect(recorded).toEqual({ status: 'sent', event_id: first.body.eventId, errcode: null, body: null });
+    expect(await recorded('alice', txnId)).toEqual({ status: 'sent', event_id: first.body.eventId, errcode: null, body: null });
     expect(await workflowStatus('alice', txnId)).toBeNull();
 
     const again = await send('alice', txnId, 'straight through');
@@ -195,6 +200,7 @@ describe('a send through the outbox', () => {
   it('settled rows are pruned once old; pending ones never are', async () => {
     const [sent, pending] = [randomUUID(), randomUUID()];
     expect((await send('alice', sent, 'to be pruned')).status).toBe(200);
+    await recorded('alice', sent);
     await leftPending('alice', pending, 'kept until sent', 'talk', 0);
     await api.db.query(
       `UPDATE message_outbox SET updated_at = now() - interval '8 days' WHERE tenant = $1 AND txn_id = ANY($2)`,
