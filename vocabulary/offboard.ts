@@ -52,6 +52,17 @@ export interface OffboardState {
   eraseDueAt: number | null;
 }
 
+/** An offboarding's state before its first step: what the workflow starts from and the API answers for a new one. */
+export const startingOffboardState = (offboardingId: string, erase: boolean): OffboardState => ({
+  offboardingId,
+  phase: 'starting',
+  erase,
+  scope: null,
+  roomsRemoved: 0,
+  roomsFailed: 0,
+  eraseDueAt: null,
+});
+
 /** What the homeserver side of a user's offboarding needs to know, read once at its start. */
 export interface OffboardSubject {
   userId: string;

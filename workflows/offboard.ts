@@ -4,6 +4,7 @@ import type { RoomRef } from '../vocabulary/contract.js';
 import {
   cancelOffboardUpdate,
   offboardStateQuery,
+  startingOffboardState,
   type OffboardInput,
   type OffboardScope,
   type OffboardState,
@@ -88,15 +89,7 @@ async function graceThenErase(
  * deactivation of an erasure waits for the end of the grace period.
  */
 export async function offboardUserWorkflow(input: OffboardInput): Promise<OffboardState> {
-  const state: OffboardState = {
-    offboardingId: input.offboardingId,
-    phase: 'starting',
-    erase: input.erase,
-    scope: null,
-    roomsRemoved: 0,
-    roomsFailed: 0,
-    eraseDueAt: null,
-  };
+  const state: OffboardState = startingOffboardState(input.offboardingId, input.erase);
   let cancelRequested = false;
   setHandler(offboardStateQuery, () => state);
   setHandler(

@@ -15,6 +15,7 @@ import {
   cancelOffboardUpdate,
   offboardStateQuery,
   offboardWorkflowId,
+  startingOffboardState,
   type OffboardState,
 } from '../../vocabulary/offboard.js';
 import type { offboardUserWorkflow } from '../../workflows/offboard.js';
@@ -92,16 +93,7 @@ export function offboardRoutes(deps: AppDeps) {
           },
         ]);
       if (start.started) {
-        const s: OffboardState = {
-          offboardingId: input.offboardingId,
-          phase: 'starting',
-          erase: input.erase,
-          scope: null,
-          roomsRemoved: 0,
-          roomsFailed: 0,
-          eraseDueAt: null,
-        };
-        return c.json(answer(handle.workflowId, s, 'RUNNING'), 202);
+        return c.json(answer(handle.workflowId, startingOffboardState(input.offboardingId, input.erase), 'RUNNING'), 202);
       }
       return c.json(await read(handle, tenant, slug), 202);
     })

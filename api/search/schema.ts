@@ -1,15 +1,6 @@
 /** The shape of a search answer, for the OpenAPI spec (components `SearchPage`, `SearchResult`). */
 import type { JsonSchema } from '../spec/schema.js';
-
-const str: JsonSchema = { type: 'string' };
-const int: JsonSchema = { type: 'integer', minimum: 0 };
-const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: 'null' }] });
-const obj = (properties: Record<string, JsonSchema>, description?: string): JsonSchema => ({
-  type: 'object',
-  ...(description ? { description } : {}),
-  properties,
-  required: Object.keys(properties),
-});
+import { int, nullable, obj, str } from '../spec/json-schema.js';
 
 export const SEARCH_COMPONENTS: Record<string, JsonSchema> = {
   SearchResult: obj({

@@ -8,25 +8,13 @@ import { ROOM_KINDS } from '../../vocabulary/ids.js';
 import { ERROR_STATUS } from '../errors.js';
 import { EVENT_TIME_STATE } from './openapi-event-time.js';
 import type { JsonSchema } from './schema.js';
+import { bool, int, nullable, obj, str } from './json-schema.js';
 import { ref } from './operation.js';
 import { ROOM_LIST } from './openapi-room-list.js';
 import { JOIN_REQUEST_SCHEMAS } from './openapi-join-requests.js';
 import { SEARCH_COMPONENTS } from '../search/schema.js';
-const str: JsonSchema = { type: 'string' };
-const bool: JsonSchema = { type: 'boolean' };
-const int: JsonSchema = { type: 'integer', minimum: 0 };
 const strings: JsonSchema = { type: 'array', items: str };
-const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: 'null' }] });
 
-/** An object whose listed properties are all required (`optional` ones excepted). */
-function obj(properties: Record<string, JsonSchema>, description?: string, optional: string[] = []): JsonSchema {
-  return {
-    type: 'object',
-    ...(description ? { description } : {}),
-    properties,
-    required: Object.keys(properties).filter((k) => !optional.includes(k)),
-  };
-}
 
 const WORKFLOW_STATUSES = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'CONTINUED_AS_NEW', 'TIMED_OUT', 'PAUSED', 'UNKNOWN', 'UNSPECIFIED'];
 const lastError = nullable(

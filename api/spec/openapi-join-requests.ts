@@ -2,21 +2,16 @@
 import { JOIN_REQUEST_STATES, JOIN_REQUESTS_SHOWN } from '../../vocabulary/join-requests.js';
 import { ref } from './operation.js';
 import type { JsonSchema } from './schema.js';
-
-const str: JsonSchema = { type: 'string' };
-const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: 'null' }] });
-const obj = (properties: Record<string, JsonSchema>, description: string): JsonSchema => ({
-  type: 'object',
-  description,
-  properties,
-  required: Object.keys(properties),
-});
+import { nullable, obj, str } from './json-schema.js';
 
 export const JOIN_REQUEST_SCHEMAS: Record<string, JsonSchema> = {
   JoinRequest: obj(
     {
       userId: { ...str, description: 'The knocking Matrix user.' },
-      userSlug: { ...nullable(str), description: "Their platform slug when they are one of the tenant's users, else null." },
+      userSlug: {
+        ...nullable(str),
+        description: "Their platform slug when they are one of the tenant's users, else null.",
+      },
       state: { type: 'string', enum: [...JOIN_REQUEST_STATES] },
       reason: { ...nullable(str), description: "The knocker's own reason." },
       requestedAt: str,

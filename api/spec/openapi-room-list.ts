@@ -1,17 +1,7 @@
 /** The room list (`GET …/me/rooms`, the socket's `hello`): its shape for the OpenAPI spec (decision 0045). */
 import { ROOM_KINDS } from '../../vocabulary/ids.js';
 import type { JsonSchema } from './schema.js';
-
-const str: JsonSchema = { type: 'string' };
-const bool: JsonSchema = { type: 'boolean' };
-const int: JsonSchema = { type: 'integer', minimum: 0 };
-const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: 'null' }] });
-const obj = (properties: Record<string, JsonSchema>, description?: string, optional: string[] = []): JsonSchema => ({
-  type: 'object',
-  ...(description ? { description } : {}),
-  properties,
-  required: Object.keys(properties).filter((k) => !optional.includes(k)),
-});
+import { bool, int, nullable, obj, str } from './json-schema.js';
 
 export const ROOM_LIST: JsonSchema = obj({
   rooms: {

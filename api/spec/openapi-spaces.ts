@@ -1,14 +1,7 @@
 /** The room state's and room view's parts of group spaces and bans (decision 0051), for openapi-components.ts. */
 import type { JsonSchema } from './schema.js';
+import { nullable, obj, str } from './json-schema.js';
 
-const str: JsonSchema = { type: 'string' };
-const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: 'null' }] });
-const obj = (properties: Record<string, JsonSchema>, description?: string, optional: string[] = []): JsonSchema => ({
-  type: 'object',
-  ...(description ? { description } : {}),
-  properties,
-  required: Object.keys(properties).filter((k) => !optional.includes(k)),
-});
 const children: JsonSchema = { type: 'array', items: obj({ kind: str, slug: str, roomId: str }) };
 
 /** Fields of the room workflow's state (absent from runs from before spaces). */
