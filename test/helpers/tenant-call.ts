@@ -2,6 +2,7 @@
  * One call to a tenant's routes of a fixture's in-process API, with the service JWT: its status and
  * JSON body, whatever it is (a change's outcome, a view, an error).
  */
+import { expect } from '@jest/globals';
 import type { ServiceFixture } from './fixture.js';
 
 export interface Answer {
@@ -29,5 +30,14 @@ export function tenantCaller(fx: ServiceFixture): TenantCall {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, body: (await res.json()) as Answer['body'] };
+  };
+}
+
+/** `ensure('group', 'hikers', {...})`: the room made (or updated) through `PUT …/rooms/{kind}/{slug}`, answered 200; its room id. */
+export function roomEnsurer(call: TenantCall) {
+  return async (kind: 'group' | 'event', slug: string, body: Record<string, unknown> = {}): Promise<string> => {
+    const res = await call('PUT', `/rooms/${kind}/${slug}`, body);
+    expect(res).toMatchObject({ status: 200 });
+    return res.body.roomId as string;
   };
 }

@@ -11,7 +11,7 @@ import { authorized, matrixRequest, type RequestAuth } from '../../adapters/matr
 import { MatrixHttpError } from '../../adapters/matrix/errors.js';
 import { asPlatformUser, botView } from '../helpers/matrix.js';
 import { eventually } from '../helpers/env.js';
-import { tenantCaller } from '../helpers/tenant-call.js';
+import { roomEnsurer, tenantCaller } from '../helpers/tenant-call.js';
 import { serviceFixture } from '../helpers/fixture.js';
 
 const fx = serviceFixture('group-bans', { API_WAIT_MS: '60000' }, 'bans');
@@ -22,11 +22,7 @@ const e = encodeURIComponent;
 
 const call = tenantCaller(fx);
 
-async function ensure(kind: 'group' | 'event', slug: string, body: Record<string, unknown> = {}): Promise<string> {
-  const res = await call('PUT', `/rooms/${kind}/${slug}`, body);
-  expect(res).toMatchObject({ status: 200 });
-  return res.body.roomId as string;
-}
+const ensure = roomEnsurer(call);
 
 /** The user's membership in the room as Synapse has it (read as the bot), or null. */
 async function membership(roomId: string, slug: string): Promise<string | null> {

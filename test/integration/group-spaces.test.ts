@@ -12,7 +12,7 @@ import { MatrixHttpError } from '../../adapters/matrix/errors.js';
 import { DEFAULT_POWER_LEVELS } from '../../vocabulary/roles.js';
 import { asPlatformUser, botView } from '../helpers/matrix.js';
 import { eventually } from '../helpers/env.js';
-import { tenantCaller } from '../helpers/tenant-call.js';
+import { roomEnsurer, tenantCaller } from '../helpers/tenant-call.js';
 import { serviceFixture } from '../helpers/fixture.js';
 
 const fx = serviceFixture('group-spaces', { API_WAIT_MS: '60000' }, 'spaces');
@@ -23,11 +23,7 @@ const e = encodeURIComponent;
 
 const call = tenantCaller(fx);
 
-async function ensure(kind: 'group' | 'event', slug: string, body: Record<string, unknown> = {}): Promise<string> {
-  const res = await call('PUT', `/rooms/${kind}/${slug}`, body);
-  expect(res).toMatchObject({ status: 200 });
-  return res.body.roomId as string;
-}
+const ensure = roomEnsurer(call);
 
 const asBot = <T>(method: 'GET', path: string): Promise<T> =>
   matrixRequest<T>(config.matrix.homeserverUrl, { method, path, token: config.matrix.asToken });
