@@ -27,6 +27,10 @@ bash scripts/stack.sh up "${components[@]}"
 # shellcheck disable=SC1090
 source ".stack/$STACK_NAME/stack.env"
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
+# Each tenant's reconcile schedule fires on the clock (every 15 minutes by default): inside a test that
+# makes drift behind the service's back and then reads it, a run would repair it first. Tests trigger
+# reconciliation themselves; in the suite the schedule fires once a week (Thursdays 00:00 UTC).
+export RECONCILE_INTERVAL_MINUTES="${RECONCILE_INTERVAL_MINUTES:-10080}"
 mkdir -p test-artifacts
 results=".stack/$STACK_NAME/jest-results.json"
 appservice_results=".stack/$STACK_NAME/jest-appservice-results.json"
