@@ -40,9 +40,19 @@ export interface OffboardingStore {
   holds(tenant: string, userId: string): Promise<boolean>;
 }
 
-/** The subject key of one token key: HKDF, so the hash never reuses the encryption key itself. */
+const subjectKeys = new WeakMap<EncryptionKey, Buffer>();
+
+/**
+ * The subject key of one token key: HKDF, so the hash never reuses the encryption key itself.
+ * Derived once per key: every membership a room pass brings in asks whether its user is held.
+ */
 function subjectKey(k: EncryptionKey): Buffer {
-  return Buffer.from(hkdfSync('sha256', k.key, Buffer.alloc(0), 'matrix-orchestrator offboarding subject', 32));
+  let derived = subjectKeys.get(k);
+  if (!derived) {
+    derived = Buffer.from(hkdfSync('sha256', k.key, Buffer.alloc(0), 'matrix-orchestrator offboarding subject', 32));
+    subjectKeys.set(k, derived);
+  }
+  return derived;
 }
 
 /** HMAC-SHA256 of (tenant, Matrix id): the same user always gives the same subject under one key. */

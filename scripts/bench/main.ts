@@ -3,7 +3,7 @@
  *   ids: provisioning, rooms, member-lists, relay-latency, fanout, durable-send, sync-clients, users-batch, search (default: all)
  *   sizes: --users --concurrency --rooms --members --messages --interval --sockets --fanout-users
  *          --fanout-messages --sends --sequential-sends --online --room-size --step-seconds --batch-users --batches
- *          --batch-rounds --search-messages --search-rooms --search-queries
+ *          --batch-rounds --list-rounds --search-messages --search-rooms --search-queries
  *
  * Brings up its own stack (`bench`, ports offset by 50000; BENCH_STACK_NAME / BENCH_PORT_OFFSET
  * for another), runs a real worker process and a real
@@ -169,7 +169,7 @@ async function main(): Promise<number> {
     }
     if (args.only.includes('member-lists')) {
       results.push(
-        await memberListsBench({ config, api, direct: directMatrix(config), rooms: args.rooms, members: args.members, concurrency: args.concurrency, runId, log, track }),
+        await memberListsBench({ config, api, direct: directMatrix(config), rooms: args.rooms, members: args.members, concurrency: args.concurrency, rounds: args.listRounds, runId, log, track }),
       );
     }
     if (args.only.includes('relay-latency')) {

@@ -5,18 +5,31 @@
  * the user's own token per membership + one power-levels write per room). Users are provisioned
  * beforehand on both sides, untimed. The final state of every room, on both sides, is checked on
  * the homeserver as the bot, and the `m.room.power_levels` events each room holds are counted.
+ *
+ * Several rounds on fresh tenants, the order of the sides alternating (direct first in the first
+ * round): a side lasts under a minute, and whatever the homeserver does in the background (its
+ * caches, its database's vacuum) or the machine does besides falls on both sides alike.
  */
-import type { Comparison, Measurement } from './stats.js';
-import { compare, measurement, roomsCheck, runPool } from './stats.js';
+import type { Comparison, Round } from './stats.js';
+import { combineRounds, compare, measurement, roomsCheck, runPool } from './stats.js';
 import { provisionDirect, provisionViaApi } from './provisioning.js';
 import { direct, memberSlug, roleFor, roomSlug, verify, type RoomsOptions } from './rooms.js';
-import { describeSynapseCpu, synapseCpu, synapseCpuPerOp } from './synapse-cpu.js';
+import {
+  addSynapseCpu,
+  describeSynapseCpu,
+  NO_SYNAPSE_CPU,
+  synapseCpu,
+  synapseCpuPerOp,
+  synapseSpent,
+  type SynapseCpu,
+} from './synapse-cpu.js';
+
+export interface MemberListsOptions extends RoomsOptions {
+  rounds: number;
+}
 
 /** Each room's list through the route; latencies are per room (its PUT until its operation completed). */
-async function viaLists(
-  o: RoomsOptions,
-  tenant: string,
-): Promise<{ m: Measurement; roomIds: string[]; problems: string[] }> {
+async function viaLists(o: RoomsOptions, tenant: string): Promise<{ round: Omit<Round, 'cores'>; roomIds: string[]; problems: string[] }> {
   const roomIds: string[] = new Array<string>(o.rooms);
   const problems: string[] = [];
   const base = `/v1/tenants/${tenant}/rooms/event`;
@@ -39,70 +52,107 @@ async function viaLists(
   const seconds = (performance.now() - started) / 1000;
   for (const e of rooms.errors.slice(0, 3)) console.error(`  api member-lists error: ${String(e.error)}`);
   const done = (o.rooms - rooms.errors.length) * o.members;
-  return { m: measurement('API', done, seconds, rooms.latenciesMs, rooms.errors.length), roomIds, problems };
+  const m = measurement('API', done, seconds, rooms.latenciesMs, rooms.errors.length);
+  return { round: { m, latenciesMs: rooms.latenciesMs }, roomIds, problems };
 }
 
-/** `m.room.power_levels` events per room: min–max and the total over the rooms. */
-async function levelEvents(o: RoomsOptions, roomIds: readonly string[]): Promise<{ perRoom: number[]; text: string }> {
-  const perRoom = await Promise.all(
-    roomIds.map((id) => (id && id !== 'undefined' ? o.direct.powerLevelsEvents(id) : Promise.resolve(0))),
-  );
+/** `m.room.power_levels` events per room. */
+const levelEvents = (o: RoomsOptions, roomIds: readonly string[]): Promise<number[]> =>
+  Promise.all(roomIds.map((id) => (id && id !== 'undefined' ? o.direct.powerLevelsEvents(id) : Promise.resolve(0))));
+
+/** "2 per room (40 in 20 rooms, the creation's included)". */
+function describeLevels(perRoom: readonly number[]): string {
   const min = Math.min(...perRoom);
   const max = Math.max(...perRoom);
   const total = perRoom.reduce((s, n) => s + n, 0);
-  return {
-    perRoom,
-    text: `${min === max ? min : `${min}–${max}`} per room (${total} in ${roomIds.length} rooms, the creation's included)`,
-  };
+  return `${min === max ? min : `${min}–${max}`} per room (${total} in ${perRoom.length} rooms, the creation's included)`;
 }
 
-export async function memberListsBench(o: RoomsOptions): Promise<Comparison> {
-  const apiTenant = `bl-api-${o.runId}`;
-  const directTenant = `bl-dir-${o.runId}`;
-  o.log(`member-lists: provisioning ${o.members} users on each side first (untimed)`);
-  const pre = await provisionViaApi(o.api, apiTenant, o.members, o.concurrency);
-  if (pre.errors) throw new Error(`member-lists: ${pre.errors} users could not be provisioned through the API`);
-  const { m: preDirect, tokens } = await provisionDirect(o.config, directTenant, o.members, o.concurrency);
-  if (preDirect.errors) throw new Error(`member-lists: ${preDirect.errors} users could not be provisioned directly`);
+/** One side of all rounds: its rounds, Synapse's CPU summed over them, the rooms' checks. */
+interface Side {
+  rounds: Round[];
+  synapse: SynapseCpu;
+  problems: string[];
+  levels: number[];
+}
+const emptySide = (): Side => ({ rounds: [], synapse: NO_SYNAPSE_CPU, problems: [], levels: [] });
 
-  o.log(`member-lists: direct, ${o.rooms} rooms × ${o.members} members at concurrency ${o.concurrency}`);
+/** Runs one side of one round, reading Synapse's counters around it. */
+async function timed(
+  o: RoomsOptions,
+  side: Side,
+  run: () => Promise<{ round: Omit<Round, 'cores'>; roomIds: string[]; problems?: string[] }>,
+): Promise<{ roomIds: string[]; problems: string[] }> {
   const hs = o.config.matrix.homeserverUrl;
-  const s0 = await synapseCpu(hs);
-  const { value: d, cores: directCores } = await o.track(() => direct(o, directTenant, tokens));
-  const s1 = await synapseCpu(hs);
-  o.log(`  ${d.m.rate.toFixed(1)} memberships/s`);
-  o.log(`member-lists: API, ${o.rooms} lists of ${o.members} members, ${o.concurrency} rooms at once`);
-  const { value: a, cores: apiCores } = await o.track(() => viaLists(o, apiTenant));
-  const s2 = await synapseCpu(hs);
-  o.log(`  ${a.m.rate.toFixed(1)} memberships/s`);
-  const synapse = { direct: synapseCpuPerOp(s0, s1, d.m.ops), ours: synapseCpuPerOp(s1, s2, a.m.ops) };
+  const before = await synapseCpu(hs);
+  const { value, cores } = await o.track(run);
+  side.synapse = addSynapseCpu(side.synapse, synapseSpent(before, await synapseCpu(hs)));
+  side.rounds.push({ ...value.round, cores });
+  o.log(`  ${value.round.m.rate.toFixed(1)} memberships/s`);
+  return { roomIds: value.roomIds, problems: value.problems ?? [] };
+}
+
+export async function memberListsBench(o: MemberListsOptions): Promise<Comparison> {
+  const ours = emptySide();
+  const dir = emptySide();
+  for (let k = 0; k < o.rounds; k++) {
+    const apiTenant = `bl${k}-api-${o.runId}`;
+    const directTenant = `bl${k}-dir-${o.runId}`;
+    const tag = `member-lists, round ${k + 1}/${o.rounds}`;
+    o.log(`${tag}: provisioning ${o.members} users on each side first (untimed)`);
+    const pre = await provisionViaApi(o.api, apiTenant, o.members, o.concurrency);
+    if (pre.errors) throw new Error(`member-lists: ${pre.errors} users could not be provisioned through the API`);
+    const { m: preDirect, tokens } = await provisionDirect(o.config, directTenant, o.members, o.concurrency);
+    if (preDirect.errors) throw new Error(`member-lists: ${preDirect.errors} users could not be provisioned directly`);
+
+    const runDirect = async (): Promise<{ roomIds: string[]; problems: string[] }> => {
+      o.log(`${tag}: direct, ${o.rooms} rooms × ${o.members} members at concurrency ${o.concurrency}`);
+      return timed(o, dir, async () => {
+        const d = await direct(o, directTenant, tokens);
+        return { round: { m: d.m, latenciesMs: d.latenciesMs }, roomIds: d.roomIds };
+      });
+    };
+    const runOurs = async (): Promise<{ roomIds: string[]; problems: string[] }> => {
+      o.log(`${tag}: API, ${o.rooms} lists of ${o.members} members, ${o.concurrency} rooms at once`);
+      return timed(o, ours, () => viaLists(o, apiTenant));
+    };
+    const directFirst = k % 2 === 0;
+    const first = await (directFirst ? runDirect() : runOurs());
+    const second = await (directFirst ? runOurs() : runDirect());
+    const [d, a] = directFirst ? [first, second] : [second, first];
+
+    o.log(`${tag}: checking the final state of every room on the homeserver`);
+    ours.problems.push(...a.problems, ...(await verify(o, apiTenant, a.roomIds)));
+    dir.problems.push(...(await verify(o, directTenant, d.roomIds)));
+    ours.levels.push(...(await levelEvents(o, a.roomIds)));
+    dir.levels.push(...(await levelEvents(o, d.roomIds)));
+  }
+  const [a, d] = [combineRounds(ours.rounds), combineRounds(dir.rounds)];
+  const synapse = { ours: synapseCpuPerOp(NO_SYNAPSE_CPU, ours.synapse, a.m.ops), direct: synapseCpuPerOp(NO_SYNAPSE_CPU, dir.synapse, d.m.ops) };
   o.log(`  Synapse per membership, ours: ${describeSynapseCpu(synapse.ours)}`);
   o.log(`  Synapse per membership, direct: ${describeSynapseCpu(synapse.direct)}`);
-
-  o.log('member-lists: checking the final state of every room on the homeserver');
-  const apiCheck = roomsCheck(o.rooms, o.rooms * o.members, [
-    ...a.problems,
-    ...(await verify(o, apiTenant, a.roomIds)),
-  ]);
-  const directCheck = roomsCheck(o.rooms, o.rooms * o.members, await verify(o, directTenant, d.roomIds));
-  const [oursLevels, directLevels] = [await levelEvents(o, a.roomIds), await levelEvents(o, d.roomIds)];
+  const total = o.rooms * o.rounds;
+  const apiCheck = roomsCheck(total, total * o.members, ours.problems);
+  const directCheck = roomsCheck(total, total * o.members, dir.problems);
+  const rates = (s: Side): string => s.rounds.map((r) => r.m.rate.toFixed(1)).join(', ');
+  const ratios = ours.rounds.map((r, k) => `${(r.m.rate / dir.rounds[k]!.m.rate).toFixed(2)}×`).join(', ');
   return compare({
     id: 'member-lists',
     title: 'Bulk member lists, mixed roles (issue 18 #3)',
     unit: 'memberships/s',
-    params: { rooms: o.rooms, members: o.members, concurrency: o.concurrency },
+    params: { rooms: total, members: o.members, concurrency: o.concurrency, rounds: o.rounds },
     ours: a.m,
     baseline: d.m,
     goal: 1.0,
-    cpu: { ours: apiCores, direct: directCores },
+    cpu: { ours: a.cores, direct: d.cores },
     check: {
       ok: apiCheck.ok && directCheck.ok,
       detail: `ours: ${apiCheck.detail}; direct: ${directCheck.detail}`,
     },
     notes: [
-      `Bulk member lists: one \`PUT …/rooms/event/{slug}\` then one \`PUT …/members\` with the room's complete list per room, ${o.concurrency} rooms at once; latencies are per room (both requests, until the list's operation completed). Direct: the rooms benchmark's script (per membership: bot invite + join with the user's own token; one power-levels read and write per room). Members provisioned beforehand on both sides (untimed). \`m.room.power_levels\` events: ours ${oursLevels.text}; direct ${directLevels.text}.`,
+      `Bulk member lists: ${o.rounds} round(s) on fresh tenants, each of ${o.rooms} rooms × ${o.members} members, the order of the sides alternating (direct first in the first round); figures are the rounds together, per round direct ${rates(dir)} and ours ${rates(ours)} memberships/s (ratios ${ratios}). Ours: one \`PUT …/rooms/event/{slug}\` then one \`PUT …/members\` with the room's complete list per room, ${o.concurrency} rooms at once; latencies are per room (both requests, until the list's operation completed). Direct: the rooms benchmark's script (per membership: bot invite + join with the user's own token; one power-levels read and write per room). Members provisioned beforehand on both sides (untimed). \`m.room.power_levels\` events: ours ${describeLevels(ours.levels)}; direct ${describeLevels(dir.levels)}.`,
       `Synapse's CPU per membership by its own metrics — ours: ${describeSynapseCpu(synapse.ours)}; direct: ${describeSynapseCpu(synapse.direct)}.`,
     ],
-    details: { powerLevelsEvents: { ours: oursLevels.perRoom, direct: directLevels.perRoom }, synapse },
+    details: { powerLevelsEvents: { ours: ours.levels, direct: dir.levels }, synapse, rounds: { ours: rates(ours), direct: rates(dir) } },
   });
 }

@@ -67,7 +67,11 @@ async function viaApi(o: RoomsOptions, tenant: string): Promise<{ m: Measurement
 }
 
 /** The direct script (also the member lists benchmark's baseline). */
-export async function direct(o: RoomsOptions, tenant: string, tokens: Map<string, string>): Promise<{ m: Measurement; roomIds: string[] }> {
+export async function direct(
+  o: RoomsOptions,
+  tenant: string,
+  tokens: Map<string, string>,
+): Promise<{ m: Measurement; roomIds: string[]; latenciesMs: number[] }> {
   const { config } = o;
   const uid = (j: number): string => matrixUserId(config.matrix.userPrefix, config.matrix.serverName, tenant, memberSlug(j));
   const roomIds: string[] = new Array<string>(o.rooms);
@@ -99,7 +103,8 @@ export async function direct(o: RoomsOptions, tenant: string, tokens: Map<string
   const seconds = (performance.now() - started) / 1000;
   const all = [...created.errors, ...members.errors, ...levels.errors];
   for (const e of all.slice(0, 3)) console.error(`  direct rooms error: ${String(e.error)}`);
-  return { m: measurement('direct', o.rooms * o.members - members.errors.length, seconds, members.latenciesMs, all.length), roomIds };
+  const m = measurement('direct', o.rooms * o.members - members.errors.length, seconds, members.latenciesMs, all.length);
+  return { m, roomIds, latenciesMs: members.latenciesMs };
 }
 
 /** Every room's joined members and managed power levels, on the homeserver as the bot, against the plan. */

@@ -100,6 +100,28 @@ export function measurement(label: string, ops: number, seconds: number, latenci
   return { label, ops, seconds, rate: seconds > 0 ? ops / seconds : 0, errors, latency: summarize(latenciesMs) };
 }
 
+/** One round of one side: its measurement, raw latencies and CPU by component. */
+export interface Round {
+  m: Measurement;
+  latenciesMs: number[];
+  cores: Record<string, number>;
+}
+
+/** Rounds of one side as one measurement: work and time summed, latencies pooled, CPU weighted by each round's time. */
+export function combineRounds(rounds: readonly Round[]): { m: Measurement; cores: Record<string, number> } {
+  const seconds = rounds.reduce((s, r) => s + r.m.seconds, 0);
+  const cores: Record<string, number> = {};
+  for (const r of rounds) for (const [k, v] of Object.entries(r.cores)) cores[k] = (cores[k] ?? 0) + (v * r.m.seconds) / seconds;
+  const m = measurement(
+    rounds[0]!.m.label,
+    rounds.reduce((s, r) => s + r.m.ops, 0),
+    seconds,
+    rounds.flatMap((r) => r.latenciesMs),
+    rounds.reduce((s, r) => s + r.m.errors, 0),
+  );
+  return { m, cores };
+}
+
 export function compare(
   c: Omit<Comparison, 'ratio' | 'meetsGoal'>,
 ): Comparison {
@@ -326,6 +348,8 @@ export interface BenchArgs {
   batches: number;
   /** users-batch: rounds of direct-then-ours. */
   batchRounds: number;
+  /** member-lists: rounds, the order of the sides alternating (direct first in the first). */
+  listRounds: number;
   /** search: messages seeded in `searchRooms` rooms, and the queries timed on each side. */
   searchMessages: number;
   searchRooms: number;
@@ -372,6 +396,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     batchUsers: quick ? 50 : 1000,
     batches: 1,
     batchRounds: quick ? 1 : 2,
+    listRounds: quick ? 1 : 4,
     searchMessages: quick ? 2000 : 100_000,
     searchRooms: quick ? 20 : 200,
     searchQueries: quick ? 40 : 200,
@@ -402,6 +427,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     else if (a === '--batch-users') out.batchUsers = num();
     else if (a === '--batches') out.batches = num();
     else if (a === '--batch-rounds') out.batchRounds = num();
+    else if (a === '--list-rounds') out.listRounds = num();
     else if (a === '--sequential-sends') out.sequentialSends = num();
     else if (a === '--online') out.online = num();
     else if (a === '--room-size') out.roomSize = num();

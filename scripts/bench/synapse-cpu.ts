@@ -35,6 +35,21 @@ export async function synapseCpu(homeserverUrl: string): Promise<SynapseCpu> {
   return { requests, background: cpu('synapse_background_process', 'name'), calls };
 }
 
+/** What Synapse spent between two readings, as counters: summed over rounds with `addSynapseCpu`. */
+export function synapseSpent(before: SynapseCpu, after: SynapseCpu): SynapseCpu {
+  return {
+    requests: counterDelta(before.requests, after.requests),
+    background: counterDelta(before.background, after.background),
+    calls: counterDelta(before.calls, after.calls),
+  };
+}
+
+export function addSynapseCpu(a: SynapseCpu, b: SynapseCpu): SynapseCpu {
+  return { requests: sum(a.requests, b.requests), background: sum(a.background, b.background), calls: sum(a.calls, b.calls) };
+}
+
+export const NO_SYNAPSE_CPU: SynapseCpu = { requests: {}, background: {}, calls: {} };
+
 /** What Synapse spent between two readings, per operation of the side (e.g. per message). */
 export interface SynapseCpuPerOp {
   requestsMs: number;

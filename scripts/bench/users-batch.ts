@@ -13,7 +13,7 @@ import type { Config } from '../../lib/config.js';
 import { matrixUserId } from '../../vocabulary/ids.js';
 import type { ApiClient } from './clients.js';
 import { provisionDirect, slugs, type Track } from './provisioning.js';
-import { compare, measurement, runPool, type CheckResult, type Comparison, type Measurement } from './stats.js';
+import { combineRounds, compare, measurement, runPool, type CheckResult, type Comparison, type Measurement, type Round } from './stats.js';
 
 export interface UsersBatchOptions {
   config: Config;
@@ -87,27 +87,6 @@ async function finalState(o: UsersBatchOptions, tenant: string, n: number, token
   return { ok: false, detail: `${problems.length} problems: ${problems.slice(0, 5).join('; ')}` };
 }
 
-interface Round {
-  m: Measurement;
-  latenciesMs: number[];
-  cores: Record<string, number>;
-}
-
-/** Rounds of one side as one measurement: work and time summed, latencies pooled, CPU weighted by each round's time. */
-function combine(rounds: readonly Round[]): { m: Measurement; cores: Record<string, number> } {
-  const seconds = rounds.reduce((s, r) => s + r.m.seconds, 0);
-  const cores: Record<string, number> = {};
-  for (const r of rounds) for (const [k, v] of Object.entries(r.cores)) cores[k] = (cores[k] ?? 0) + (v * r.m.seconds) / seconds;
-  const m = measurement(
-    rounds[0]!.m.label,
-    rounds.reduce((s, r) => s + r.m.ops, 0),
-    seconds,
-    rounds.flatMap((r) => r.latenciesMs),
-    rounds.reduce((s, r) => s + r.m.errors, 0),
-  );
-  return { m, cores };
-}
-
 /** CPU milliseconds per user of a side (every tracked process and the rest of the machine left out). */
 const cpuPerUser = (cores: Record<string, number>, m: Measurement): number =>
   (1000 * m.seconds * Object.entries(cores).reduce((s, [k, v]) => (k === 'rest of machine' ? s : s + v), 0)) / Math.max(1, m.ops);
@@ -133,8 +112,8 @@ export async function usersBatchBench(o: UsersBatchOptions): Promise<Comparison>
     ourss.push({ ...ours, cores: apiCores });
     checks.push(await finalState(o, apiTenant, o.users, 'stored'), await finalState(o, dirTenant, o.users, direct.tokens.size));
   }
-  const direct = combine(directs);
-  const ours = combine(ourss);
+  const direct = combineRounds(directs);
+  const ours = combineRounds(ourss);
   const failed = checks.filter((c) => !c.ok);
   const rates = (xs: typeof directs): string => xs.map((x) => x.m.rate.toFixed(1)).join(', ');
   const oursCpu = cpuPerUser(ours.cores, ours.m);
