@@ -24,8 +24,8 @@ import {
   type HistoryPhases,
 } from './relay-stats.js';
 import { matrixSend, matrixTokens, memberSlug, roomWithMembers, userIdOf, userJwt } from './relay-setup.js';
-import { compare, measurement, runPool, type Comparison, type Measurement } from './stats.js';
-import { describeSynapseCpu, synapseCpu, synapseCpuPerOp } from './synapse-cpu.js';
+import { combineRounds, compare, measurement, runPool, type Comparison, type Measurement, type Round } from './stats.js';
+import { addSynapseCpu, describeSynapseCpu, NO_SYNAPSE_CPU, synapseCpu, synapseCpuPerOp, synapseSpent } from './synapse-cpu.js';
 
 export interface DurableSendOptions {
   config: Config;
@@ -34,6 +34,8 @@ export interface DurableSendOptions {
   concurrency: number;
   /** Sends per side one at a time (no queueing), interleaved direct / ours. */
   sequentialSends: number;
+  /** Rounds of `sends` per side under load, the order of the sides alternating (direct first in the first). */
+  rounds: number;
   runId: string;
   log: (msg: string) => void;
   track: Track;
@@ -41,6 +43,7 @@ export interface DurableSendOptions {
 
 interface Side {
   m: Measurement;
+  latenciesMs?: number[];
   eventIds: Set<string>;
   /** Ours: when each request was sent and answered (wall-clock ms, comparable with history event times), by workflow id. */
   workflows?: Map<string, Request>;
@@ -158,7 +161,7 @@ export async function durableSendBench(o: DurableSendOptions): Promise<Compariso
     );
     const seconds = (performance.now() - started) / 1000;
     for (const e of r.errors.slice(0, 3)) console.error(`  direct send error: ${String(e.error)}`);
-    return { m: measurement('direct', n - r.errors.length, seconds, r.latenciesMs, r.errors.length), eventIds };
+    return { m: measurement('direct', n - r.errors.length, seconds, r.latenciesMs, r.errors.length), latenciesMs: r.latenciesMs, eventIds };
   };
   const ours = async (n: number, label: string): Promise<Side> => {
     const eventIds = new Set<string>();
@@ -176,7 +179,7 @@ export async function durableSendBench(o: DurableSendOptions): Promise<Compariso
     );
     const seconds = (performance.now() - started) / 1000;
     for (const e of r.errors.slice(0, 3)) console.error(`  api send error: ${String(e.error)}`);
-    return { m: measurement('API', n - r.errors.length, seconds, r.latenciesMs, r.errors.length), eventIds, workflows };
+    return { m: measurement('API', n - r.errors.length, seconds, r.latenciesMs, r.errors.length), latenciesMs: r.latenciesMs, eventIds, workflows };
   };
   /**
    * One message at a time, alternating a direct send and one through the API, so both sides see
@@ -227,17 +230,40 @@ export async function durableSendBench(o: DurableSendOptions): Promise<Compariso
     `  added p50 ${seqAdded.p50.toFixed(1)} ms (ours p50 ${seq.a.m.latency.p50.toFixed(1)}, direct p50 ${seq.d.m.latency.p50.toFixed(1)})`,
   );
 
-  o.log(`durable-send: direct, ${o.sends} messages at concurrency ${o.concurrency}`);
   const hs = config.matrix.homeserverUrl;
-  const s0 = await synapseCpu(hs);
-  const { value: d, cores: directCores } = await o.track(() => direct(o.sends, 'direct'));
-  const s1 = await synapseCpu(hs);
-  o.log(`  ${d.m.rate.toFixed(1)} messages/s`);
-  o.log(`durable-send: API, ${o.sends} messages at concurrency ${o.concurrency}`);
-  const { value: a, cores: apiCores } = await o.track(() => ours(o.sends, 'api'));
-  const s2 = await synapseCpu(hs);
-  o.log(`  ${a.m.rate.toFixed(1)} messages/s`);
-  const synapse = { direct: synapseCpuPerOp(s0, s1, d.m.ops), ours: synapseCpuPerOp(s1, s2, a.m.ops) };
+  const load = { direct: [] as Round[], ours: [] as Round[], synDirect: NO_SYNAPSE_CPU, synOurs: NO_SYNAPSE_CPU };
+  const joined: { d: Side; a: Side } = {
+    d: { m: seq.d.m, eventIds: new Set() },
+    a: { m: seq.a.m, eventIds: new Set(), workflows: new Map() },
+  };
+  /** One side of one round under load; its events and requests joined to the side's. */
+  const round = async (k: number, which: 'direct' | 'ours'): Promise<void> => {
+    o.log(`durable-send, round ${k + 1}/${o.rounds}: ${which === 'direct' ? 'direct' : 'API'}, ${o.sends} messages at concurrency ${o.concurrency}`);
+    const before = await synapseCpu(hs);
+    const { value, cores } = await o.track(() => (which === 'direct' ? direct : ours)(o.sends, `${which} ${k}`));
+    const spent = synapseSpent(before, await synapseCpu(hs));
+    if (which === 'direct') load.synDirect = addSynapseCpu(load.synDirect, spent);
+    else load.synOurs = addSynapseCpu(load.synOurs, spent);
+    load[which].push({ m: value.m, latenciesMs: value.latenciesMs ?? [], cores });
+    const into = which === 'direct' ? joined.d : joined.a;
+    for (const id of value.eventIds) into.eventIds.add(id);
+    for (const [id, r] of value.workflows ?? []) into.workflows!.set(id, r);
+    o.log(`  ${value.m.rate.toFixed(1)} messages/s`);
+  };
+  for (let k = 0; k < o.rounds; k++) {
+    const order = k % 2 === 0 ? (['direct', 'ours'] as const) : (['ours', 'direct'] as const);
+    for (const which of order) await round(k, which);
+  }
+  const dc = combineRounds(load.direct);
+  const ac = combineRounds(load.ours);
+  const [directCores, apiCores] = [dc.cores, ac.cores];
+  const d: Side = { ...joined.d, m: dc.m };
+  const a: Side = { ...joined.a, m: ac.m };
+  const synapse = {
+    direct: synapseCpuPerOp(NO_SYNAPSE_CPU, load.synDirect, d.m.ops),
+    ours: synapseCpuPerOp(NO_SYNAPSE_CPU, load.synOurs, a.m.ops),
+  };
+  const perRound = (rs: readonly Round[]): string => rs.map((r) => r.m.rate.toFixed(1)).join(', ');
   o.log(`  Synapse per message, ours: ${describeSynapseCpu(synapse.ours)}`);
   o.log(`  Synapse per message, direct: ${describeSynapseCpu(synapse.direct)}`);
 
@@ -271,7 +297,7 @@ export async function durableSendBench(o: DurableSendOptions): Promise<Compariso
     id: 'durable-send',
     title: 'Durable sends under load (issue 7 #6)',
     unit: 'messages/s',
-    params: { messages: o.sends, concurrency: o.concurrency },
+    params: { messages: o.sends * o.rounds, concurrency: o.concurrency, rounds: o.rounds },
     ours: a.m,
     baseline: d.m,
     goal: 30,
@@ -281,7 +307,7 @@ export async function durableSendBench(o: DurableSendOptions): Promise<Compariso
     details: { addedMs: added, phases: sampled, synapse },
   });
   loaded.notes = [
-    `Durable sends under load: one sender and room per side, ${o.sends} messages at concurrency ${o.concurrency}; ours answered 200 "sent" with the event id (recorded in the outbox after the API's own PUT, decision 0036; for a send on the retry path, the worker's notice or the workflow's result, decision 0018). ` +
+    `Durable sends under load: one sender and room per side, ${o.rounds} round(s) of ${o.sends} messages per side at concurrency ${o.concurrency}, the order of the sides alternating (direct first in the first round); figures are the rounds together, per round direct ${perRound(load.direct)} and ours ${perRound(load.ours)} messages/s; ours answered 200 "sent" with the event id (recorded in the outbox after the API's own PUT, decision 0036; for a send on the retry path, the worker's notice or the workflow's result, decision 0018). ` +
       `Synapse is saturated here (the direct side's CPU line), so both sides queue; the added latency (ours − direct): p50 ${added.p50.toFixed(1)} ms, p99 ${added.p99.toFixed(1)} ms ` +
       `is judged against the same 30 ms, for the record, but the goal is decided by the row above. ${whereItGoes(sampled, Math.min(100, a.workflows!.size))}`,
     `Synapse's CPU per message by its own metrics — ours: ${describeSynapseCpu(synapse.ours)}; direct: ${describeSynapseCpu(synapse.direct)}.`,

@@ -3,7 +3,7 @@
  *   ids: provisioning, rooms, member-lists, relay-latency, fanout, durable-send, sync-clients, users-batch, search (default: all)
  *   sizes: --users --concurrency --rooms --members --messages --interval --sockets --fanout-users
  *          --fanout-messages --sends --sequential-sends --online --room-size --step-seconds --batch-users --batches
- *          --batch-rounds --list-rounds --search-messages --search-rooms --search-queries
+ *          --batch-rounds --list-rounds --send-rounds --search-messages --search-rooms --search-queries
  *
  * Brings up its own stack (`bench`, ports offset by 50000; BENCH_STACK_NAME / BENCH_PORT_OFFSET
  * for another), runs a real worker process and a real
@@ -182,7 +182,7 @@ async function main(): Promise<number> {
     }
     if (args.only.includes('durable-send')) {
       results.push(
-        ...(await durableSendBench({ config, api, sends: args.sends, sequentialSends: args.sequentialSends, concurrency: args.concurrency, runId, log, track })),
+        ...(await durableSendBench({ config, api, sends: args.sends, sequentialSends: args.sequentialSends, rounds: args.sendRounds, concurrency: args.concurrency, runId, log, track })),
       );
     }
     if (args.only.includes('sync-clients')) {

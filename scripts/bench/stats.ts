@@ -348,8 +348,9 @@ export interface BenchArgs {
   batches: number;
   /** users-batch: rounds of direct-then-ours. */
   batchRounds: number;
-  /** member-lists: rounds, the order of the sides alternating (direct first in the first). */
+  /** member-lists and durable-send (under load): rounds, the order of the sides alternating (direct first in the first). */
   listRounds: number;
+  sendRounds: number;
   /** search: messages seeded in `searchRooms` rooms, and the queries timed on each side. */
   searchMessages: number;
   searchRooms: number;
@@ -397,6 +398,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     batches: 1,
     batchRounds: quick ? 1 : 2,
     listRounds: quick ? 1 : 4,
+    sendRounds: quick ? 1 : 4,
     searchMessages: quick ? 2000 : 100_000,
     searchRooms: quick ? 20 : 200,
     searchQueries: quick ? 40 : 200,
@@ -428,6 +430,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     else if (a === '--batches') out.batches = num();
     else if (a === '--batch-rounds') out.batchRounds = num();
     else if (a === '--list-rounds') out.listRounds = num();
+    else if (a === '--send-rounds') out.sendRounds = num();
     else if (a === '--sequential-sends') out.sequentialSends = num();
     else if (a === '--online') out.online = num();
     else if (a === '--room-size') out.roomSize = num();

@@ -258,9 +258,9 @@ describe('arguments', () => {
     expect(parseArgs([]).only).toEqual([...BENCH_IDS]);
     expect(BENCH_IDS.slice(0, 2)).toEqual(['provisioning', 'rooms']);
     expect(parseArgs([])).toMatchObject({ batchUsers: 1000, batches: 1, batchRounds: 2 });
-    expect(parseArgs([])).toMatchObject({ listRounds: 4 });
-    expect(parseArgs(['--quick']).listRounds).toBe(1);
-    expect(parseArgs(['--list-rounds', '2']).listRounds).toBe(2);
+    expect(parseArgs([])).toMatchObject({ listRounds: 4, sendRounds: 4 });
+    expect(parseArgs(['--quick'])).toMatchObject({ listRounds: 1, sendRounds: 1 });
+    expect(parseArgs(['--list-rounds', '2', '--send-rounds', '3'])).toMatchObject({ listRounds: 2, sendRounds: 3 });
     expect(parseArgs(['--only', 'users-batch', '--batch-users', '500', '--batches', '2', '--batch-rounds', '3'])).toMatchObject({
       only: ['users-batch'],
       batchUsers: 500,
