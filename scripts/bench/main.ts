@@ -221,7 +221,7 @@ async function main(): Promise<number> {
   writeFileSync(`${ROOT}${resultsFile}`, JSON.stringify({ command, date: started.toISOString(), machine: m, args, results }, null, 2) + '\n');
 
   const notes = [
-    'Each benchmark runs its direct baseline first, then the same work through the API, in the same run on the same stack; ratio = ours / direct.',
+    'Each benchmark runs its direct baseline first, then the same work through the API, in the same run on the same stack (member lists and durable sends under load: rounds with the order of the sides alternating; the users batch: rounds; see their notes); ratio = ours / direct.',
     'Provisioning: "done" is the provisioning operation completed (the API answered 200 with status completed, or its operation reported completed): user created on Synapse, token issued and stored encrypted. Direct: Admin API GET user, PUT user, POST admin login per user, nothing stored.',
     'Rooms: members were provisioned beforehand on both sides (untimed); the rate counts memberships (room creation included in the time); latencies are per membership request. Direct: bot createRoom with alias, invite + join with the user\'s own token per membership, one power-levels read and write per room.',
     args.synapseDb === 'postgres'
