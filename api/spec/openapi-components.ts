@@ -15,7 +15,6 @@ import { JOIN_REQUEST_SCHEMAS } from './openapi-join-requests.js';
 import { SEARCH_COMPONENTS } from '../search/schema.js';
 const strings: JsonSchema = { type: 'array', items: str };
 
-
 const WORKFLOW_STATUSES = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'CONTINUED_AS_NEW', 'TIMED_OUT', 'PAUSED', 'UNKNOWN', 'UNSPECIFIED'];
 const lastError = nullable(
   obj({ type: str, message: str }, 'Why the latest request failed; cleared by the next success.'),

@@ -24,8 +24,9 @@ import {
   type HistoryPhases,
 } from './relay-stats.js';
 import { matrixSend, matrixTokens, memberSlug, roomWithMembers, userIdOf, userJwt } from './relay-setup.js';
-import { combineRounds, compare, measurement, runPool, type Comparison, type Measurement, type Round } from './stats.js';
-import { addSynapseCpu, describeSynapseCpu, NO_SYNAPSE_CPU, synapseCpu, synapseCpuPerOp, synapseSpent } from './synapse-cpu.js';
+import { compare, measurement, runPool, type Comparison, type Measurement } from './stats.js';
+import { noRounds, roundRates, sideOrder, sideTotals, timedRound } from './rounds.js';
+import { describeSynapseCpu } from './synapse-cpu.js';
 
 export interface DurableSendOptions {
   config: Config;
@@ -43,7 +44,6 @@ export interface DurableSendOptions {
 
 interface Side {
   m: Measurement;
-  latenciesMs?: number[];
   eventIds: Set<string>;
   /** Ours: when each request was sent and answered (wall-clock ms, comparable with history event times), by workflow id. */
   workflows?: Map<string, Request>;
@@ -149,7 +149,7 @@ export async function durableSendBench(o: DurableSendOptions): Promise<Compariso
     return { eventId: res.body.eventId, workflowId: String(res.body.workflowId) };
   };
 
-  const direct = async (n: number, label: string): Promise<Side> => {
+  const direct = async (n: number, label: string): Promise<Side & { latenciesMs: number[] }> => {
     const eventIds = new Set<string>();
     const started = performance.now();
     const r = await runPool(
@@ -163,7 +163,7 @@ export async function durableSendBench(o: DurableSendOptions): Promise<Compariso
     for (const e of r.errors.slice(0, 3)) console.error(`  direct send error: ${String(e.error)}`);
     return { m: measurement('direct', n - r.errors.length, seconds, r.latenciesMs, r.errors.length), latenciesMs: r.latenciesMs, eventIds };
   };
-  const ours = async (n: number, label: string): Promise<Side> => {
+  const ours = async (n: number, label: string): Promise<Side & { latenciesMs: number[] }> => {
     const eventIds = new Set<string>();
     const workflows = new Map<string, Request>();
     const started = performance.now();
@@ -231,39 +231,24 @@ export async function durableSendBench(o: DurableSendOptions): Promise<Compariso
   );
 
   const hs = config.matrix.homeserverUrl;
-  const load = { direct: [] as Round[], ours: [] as Round[], synDirect: NO_SYNAPSE_CPU, synOurs: NO_SYNAPSE_CPU };
-  const joined: { d: Side; a: Side } = {
-    d: { m: seq.d.m, eventIds: new Set() },
-    a: { m: seq.a.m, eventIds: new Set(), workflows: new Map() },
-  };
-  /** One side of one round under load; its events and requests joined to the side's. */
-  const round = async (k: number, which: 'direct' | 'ours'): Promise<void> => {
-    o.log(`durable-send, round ${k + 1}/${o.rounds}: ${which === 'direct' ? 'direct' : 'API'}, ${o.sends} messages at concurrency ${o.concurrency}`);
-    const before = await synapseCpu(hs);
-    const { value, cores } = await o.track(() => (which === 'direct' ? direct : ours)(o.sends, `${which} ${k}`));
-    const spent = synapseSpent(before, await synapseCpu(hs));
-    if (which === 'direct') load.synDirect = addSynapseCpu(load.synDirect, spent);
-    else load.synOurs = addSynapseCpu(load.synOurs, spent);
-    load[which].push({ m: value.m, latenciesMs: value.latenciesMs ?? [], cores });
-    const into = which === 'direct' ? joined.d : joined.a;
-    for (const id of value.eventIds) into.eventIds.add(id);
-    for (const [id, r] of value.workflows ?? []) into.workflows!.set(id, r);
-    o.log(`  ${value.m.rate.toFixed(1)} messages/s`);
-  };
+  const load = { direct: noRounds(), ours: noRounds() };
+  const d: Side = { m: seq.d.m, eventIds: new Set() };
+  const a: Side = { m: seq.a.m, eventIds: new Set(), workflows: new Map() };
   for (let k = 0; k < o.rounds; k++) {
-    const order = k % 2 === 0 ? (['direct', 'ours'] as const) : (['ours', 'direct'] as const);
-    for (const which of order) await round(k, which);
+    for (const which of sideOrder(k)) {
+      o.log(`durable-send, round ${k + 1}/${o.rounds}: ${which === 'direct' ? 'direct' : 'API'}, ${o.sends} messages at concurrency ${o.concurrency}`);
+      const value = await timedRound(o.track, hs, load[which], () => (which === 'direct' ? direct : ours)(o.sends, `${which} ${k}`));
+      // The round's events and requests joined to its side's.
+      const into = which === 'direct' ? d : a;
+      for (const id of value.eventIds) into.eventIds.add(id);
+      for (const [id, r] of value.workflows ?? []) into.workflows!.set(id, r);
+      o.log(`  ${value.m.rate.toFixed(1)} messages/s`);
+    }
   }
-  const dc = combineRounds(load.direct);
-  const ac = combineRounds(load.ours);
-  const [directCores, apiCores] = [dc.cores, ac.cores];
-  const d: Side = { ...joined.d, m: dc.m };
-  const a: Side = { ...joined.a, m: ac.m };
-  const synapse = {
-    direct: synapseCpuPerOp(NO_SYNAPSE_CPU, load.synDirect, d.m.ops),
-    ours: synapseCpuPerOp(NO_SYNAPSE_CPU, load.synOurs, a.m.ops),
-  };
-  const perRound = (rs: readonly Round[]): string => rs.map((r) => r.m.rate.toFixed(1)).join(', ');
+  const [dt, at] = [sideTotals(load.direct), sideTotals(load.ours)];
+  [d.m, a.m] = [dt.m, at.m];
+  const [directCores, apiCores] = [dt.cores, at.cores];
+  const synapse = { direct: dt.synapse, ours: at.synapse };
   o.log(`  Synapse per message, ours: ${describeSynapseCpu(synapse.ours)}`);
   o.log(`  Synapse per message, direct: ${describeSynapseCpu(synapse.direct)}`);
 
@@ -307,7 +292,7 @@ export async function durableSendBench(o: DurableSendOptions): Promise<Compariso
     details: { addedMs: added, phases: sampled, synapse },
   });
   loaded.notes = [
-    `Durable sends under load: one sender and room per side, ${o.rounds} round(s) of ${o.sends} messages per side at concurrency ${o.concurrency}, the order of the sides alternating (direct first in the first round); figures are the rounds together, per round direct ${perRound(load.direct)} and ours ${perRound(load.ours)} messages/s; ours answered 200 "sent" with the event id (recorded in the outbox after the API's own PUT, decision 0036; for a send on the retry path, the worker's notice or the workflow's result, decision 0018). ` +
+    `Durable sends under load: one sender and room per side, ${o.rounds} round(s) of ${o.sends} messages per side at concurrency ${o.concurrency}, the order of the sides alternating (direct first in the first round); figures are the rounds together, per round direct ${roundRates(load.direct)} and ours ${roundRates(load.ours)} messages/s; ours answered 200 "sent" with the event id (recorded in the outbox after the API's own PUT, decision 0036; for a send on the retry path, the worker's notice or the workflow's result, decision 0018). ` +
       `Synapse is saturated here (the direct side's CPU line), so both sides queue; the added latency (ours − direct): p50 ${added.p50.toFixed(1)} ms, p99 ${added.p99.toFixed(1)} ms ` +
       `is for the record: this row's goal is issue 18's, the rate ratio (≥ 0.8×), and the latency goal is decided by the row above. ${whereItGoes(sampled, Math.min(100, a.workflows!.size))}`,
     `Synapse's CPU per message by its own metrics — ours: ${describeSynapseCpu(synapse.ours)}; direct: ${describeSynapseCpu(synapse.direct)}.`,

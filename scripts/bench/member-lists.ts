@@ -10,26 +10,22 @@
  * round): a side lasts under a minute, and whatever the homeserver does in the background (its
  * caches, its database's vacuum) or the machine does besides falls on both sides alike.
  */
-import type { Comparison, Round } from './stats.js';
-import { combineRounds, compare, measurement, roomsCheck, runPool } from './stats.js';
+import type { Comparison, Measurement } from './stats.js';
+import { compare, measurement, roomsCheck, runPool } from './stats.js';
 import { provisionDirect, provisionViaApi } from './provisioning.js';
 import { direct, memberSlug, roleFor, roomSlug, verify, type RoomsOptions } from './rooms.js';
-import {
-  addSynapseCpu,
-  describeSynapseCpu,
-  NO_SYNAPSE_CPU,
-  synapseCpu,
-  synapseCpuPerOp,
-  synapseSpent,
-  type SynapseCpu,
-} from './synapse-cpu.js';
+import { noRounds, roundRates, sideOrder, sideTotals, timedRound, type SideRounds, type Which } from './rounds.js';
+import { describeSynapseCpu } from './synapse-cpu.js';
 
 export interface MemberListsOptions extends RoomsOptions {
   rounds: number;
 }
 
 /** Each room's list through the route; latencies are per room (its PUT until its operation completed). */
-async function viaLists(o: RoomsOptions, tenant: string): Promise<{ round: Omit<Round, 'cores'>; roomIds: string[]; problems: string[] }> {
+async function viaLists(
+  o: RoomsOptions,
+  tenant: string,
+): Promise<{ m: Measurement; latenciesMs: number[]; roomIds: string[]; problems: string[] }> {
   const roomIds: string[] = new Array<string>(o.rooms);
   const problems: string[] = [];
   const base = `/v1/tenants/${tenant}/rooms/event`;
@@ -53,7 +49,7 @@ async function viaLists(o: RoomsOptions, tenant: string): Promise<{ round: Omit<
   for (const e of rooms.errors.slice(0, 3)) console.error(`  api member-lists error: ${String(e.error)}`);
   const done = (o.rooms - rooms.errors.length) * o.members;
   const m = measurement('API', done, seconds, rooms.latenciesMs, rooms.errors.length);
-  return { round: { m, latenciesMs: rooms.latenciesMs }, roomIds, problems };
+  return { m, latenciesMs: rooms.latenciesMs, roomIds, problems };
 }
 
 /** `m.room.power_levels` events per room. */
@@ -68,29 +64,12 @@ function describeLevels(perRoom: readonly number[]): string {
   return `${min === max ? min : `${min}–${max}`} per room (${total} in ${perRoom.length} rooms, the creation's included)`;
 }
 
-/** One side of all rounds: its rounds, Synapse's CPU summed over them, the rooms' checks. */
-interface Side {
-  rounds: Round[];
-  synapse: SynapseCpu;
+/** One side of all rounds: its rounds (rounds.ts), and its rooms' checks. */
+interface Side extends SideRounds {
   problems: string[];
   levels: number[];
 }
-const emptySide = (): Side => ({ rounds: [], synapse: NO_SYNAPSE_CPU, problems: [], levels: [] });
-
-/** Runs one side of one round, reading Synapse's counters around it. */
-async function timed(
-  o: RoomsOptions,
-  side: Side,
-  run: () => Promise<{ round: Omit<Round, 'cores'>; roomIds: string[]; problems?: string[] }>,
-): Promise<{ roomIds: string[]; problems: string[] }> {
-  const hs = o.config.matrix.homeserverUrl;
-  const before = await synapseCpu(hs);
-  const { value, cores } = await o.track(run);
-  side.synapse = addSynapseCpu(side.synapse, synapseSpent(before, await synapseCpu(hs)));
-  side.rounds.push({ ...value.round, cores });
-  o.log(`  ${value.round.m.rate.toFixed(1)} memberships/s`);
-  return { roomIds: value.roomIds, problems: value.problems ?? [] };
-}
+const emptySide = (): Side => ({ ...noRounds(), problems: [], levels: [] });
 
 export async function memberListsBench(o: MemberListsOptions): Promise<Comparison> {
   const ours = emptySide();
@@ -105,36 +84,33 @@ export async function memberListsBench(o: MemberListsOptions): Promise<Compariso
     const { m: preDirect, tokens } = await provisionDirect(o.config, directTenant, o.members, o.concurrency);
     if (preDirect.errors) throw new Error(`member-lists: ${preDirect.errors} users could not be provisioned directly`);
 
-    const runDirect = async (): Promise<{ roomIds: string[]; problems: string[] }> => {
-      o.log(`${tag}: direct, ${o.rooms} rooms × ${o.members} members at concurrency ${o.concurrency}`);
-      return timed(o, dir, async () => {
-        const d = await direct(o, directTenant, tokens);
-        return { round: { m: d.m, latenciesMs: d.latenciesMs }, roomIds: d.roomIds };
-      });
-    };
-    const runOurs = async (): Promise<{ roomIds: string[]; problems: string[] }> => {
-      o.log(`${tag}: API, ${o.rooms} lists of ${o.members} members, ${o.concurrency} rooms at once`);
-      return timed(o, ours, () => viaLists(o, apiTenant));
-    };
-    const directFirst = k % 2 === 0;
-    const first = await (directFirst ? runDirect() : runOurs());
-    const second = await (directFirst ? runOurs() : runDirect());
-    const [d, a] = directFirst ? [first, second] : [second, first];
+    const hs = o.config.matrix.homeserverUrl;
+    const rooms: Partial<Record<Which, { roomIds: string[]; problems?: string[] }>> = {};
+    for (const which of sideOrder(k)) {
+      if (which === 'direct') {
+        o.log(`${tag}: direct, ${o.rooms} rooms × ${o.members} members at concurrency ${o.concurrency}`);
+        rooms.direct = await timedRound(o.track, hs, dir, () => direct(o, directTenant, tokens));
+      } else {
+        o.log(`${tag}: API, ${o.rooms} lists of ${o.members} members, ${o.concurrency} rooms at once`);
+        rooms.ours = await timedRound(o.track, hs, ours, () => viaLists(o, apiTenant));
+      }
+      o.log(`  ${(which === 'direct' ? dir : ours).rounds.at(-1)!.m.rate.toFixed(1)} memberships/s`);
+    }
+    const [d, a] = [rooms.direct!, rooms.ours!];
 
     o.log(`${tag}: checking the final state of every room on the homeserver`);
-    ours.problems.push(...a.problems, ...(await verify(o, apiTenant, a.roomIds)));
+    ours.problems.push(...(a.problems ?? []), ...(await verify(o, apiTenant, a.roomIds)));
     dir.problems.push(...(await verify(o, directTenant, d.roomIds)));
     ours.levels.push(...(await levelEvents(o, a.roomIds)));
     dir.levels.push(...(await levelEvents(o, d.roomIds)));
   }
-  const [a, d] = [combineRounds(ours.rounds), combineRounds(dir.rounds)];
-  const synapse = { ours: synapseCpuPerOp(NO_SYNAPSE_CPU, ours.synapse, a.m.ops), direct: synapseCpuPerOp(NO_SYNAPSE_CPU, dir.synapse, d.m.ops) };
+  const [a, d] = [sideTotals(ours), sideTotals(dir)];
+  const synapse = { ours: a.synapse, direct: d.synapse };
   o.log(`  Synapse per membership, ours: ${describeSynapseCpu(synapse.ours)}`);
   o.log(`  Synapse per membership, direct: ${describeSynapseCpu(synapse.direct)}`);
   const total = o.rooms * o.rounds;
   const apiCheck = roomsCheck(total, total * o.members, ours.problems);
   const directCheck = roomsCheck(total, total * o.members, dir.problems);
-  const rates = (s: Side): string => s.rounds.map((r) => r.m.rate.toFixed(1)).join(', ');
   const ratios = ours.rounds.map((r, k) => `${(r.m.rate / dir.rounds[k]!.m.rate).toFixed(2)}×`).join(', ');
   return compare({
     id: 'member-lists',
@@ -150,9 +126,9 @@ export async function memberListsBench(o: MemberListsOptions): Promise<Compariso
       detail: `ours: ${apiCheck.detail}; direct: ${directCheck.detail}`,
     },
     notes: [
-      `Bulk member lists: ${o.rounds} round(s) on fresh tenants, each of ${o.rooms} rooms × ${o.members} members, the order of the sides alternating (direct first in the first round); figures are the rounds together, per round direct ${rates(dir)} and ours ${rates(ours)} memberships/s (ratios ${ratios}). Ours: one \`PUT …/rooms/event/{slug}\` then one \`PUT …/members\` with the room's complete list per room, ${o.concurrency} rooms at once; latencies are per room (both requests, until the list's operation completed). Direct: the rooms benchmark's script (per membership: bot invite + join with the user's own token; one power-levels read and write per room). Members provisioned beforehand on both sides (untimed). \`m.room.power_levels\` events: ours ${describeLevels(ours.levels)}; direct ${describeLevels(dir.levels)}.`,
+      `Bulk member lists: ${o.rounds} round(s) on fresh tenants, each of ${o.rooms} rooms × ${o.members} members, the order of the sides alternating (direct first in the first round); figures are the rounds together, per round direct ${roundRates(dir)} and ours ${roundRates(ours)} memberships/s (ratios ${ratios}). Ours: one \`PUT …/rooms/event/{slug}\` then one \`PUT …/members\` with the room's complete list per room, ${o.concurrency} rooms at once; latencies are per room (both requests, until the list's operation completed). Direct: the rooms benchmark's script (per membership: bot invite + join with the user's own token; one power-levels read and write per room). Members provisioned beforehand on both sides (untimed). \`m.room.power_levels\` events: ours ${describeLevels(ours.levels)}; direct ${describeLevels(dir.levels)}.`,
       `Synapse's CPU per membership by its own metrics — ours: ${describeSynapseCpu(synapse.ours)}; direct: ${describeSynapseCpu(synapse.direct)}.`,
     ],
-    details: { powerLevelsEvents: { ours: ours.levels, direct: dir.levels }, synapse, rounds: { ours: rates(ours), direct: rates(dir) } },
+    details: { powerLevelsEvents: { ours: ours.levels, direct: dir.levels }, synapse, rounds: { ours: roundRates(ours), direct: roundRates(dir) } },
   });
 }

@@ -80,8 +80,9 @@ beforeAll(async () => {
     expect((await call('PUT', `${ROOM}/members/${u}`, { role })).status).toBe(200);
   // zed: an account of the tenant, never a member of this room.
   expect((await call('POST', `/v1/tenants/${tenant}/users`, { slug: 'zed', displayName: 'Zed' })).status).toBe(200);
-  // The tenant's reconcile schedule runs on the quarter hour: paused, so that only this file's own trigger
-  // (a paused schedule still takes one) repairs the drift it makes and then reads.
+  // The tenant's reconcile schedule fires on the clock (every 15 minutes by default, weekly in the suite):
+  // paused, so that only this file's own trigger (a paused schedule still takes one) repairs the drift it
+  // makes and then reads.
   await api.temporal.schedule.getHandle(`reconcile:${tenant}`).pause('drift.test: reconciliation only when triggered');
 }, 240_000);
 afterAll(async () => {

@@ -119,7 +119,7 @@ describe('deliveries', () => {
     // Pending, attempted and failing, visible in the route and in Temporal, while nothing got through.
     const pending = await eventually(
       async () => {
-        // The reconcile schedule (every quarter hour) may repair carol's leave meanwhile: a drift.found besides.
+        // The reconcile schedule (every quarter hour by default) may repair carol's leave meanwhile: a drift.found besides.
         const d = (await deliveries('pending')).filter((x) => x.type !== 'drift.found');
         return d.length === 6 && d.filter((x) => x.attempts >= 2).length >= 2 ? d : null;
       },
