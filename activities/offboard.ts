@@ -114,6 +114,11 @@ function accountSteps(deps: OffboardActivityDeps) {
     async offboardDeactivate(input: { userId: string; erase: boolean }): Promise<void> {
       await wired(deps).accounts.deactivate(input.userId, input.erase);
     },
+
+    /** The files the user uploaded, deleted on the homeserver: how many, or null where the mode cannot. */
+    async offboardDeleteUploads(input: { userId: string }): Promise<number | null> {
+      return wired(deps).accounts.deleteUploads(input.userId);
+    },
   };
 }
 

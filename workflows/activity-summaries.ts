@@ -138,6 +138,7 @@ export const ACTIVITY_SUMMARIES: Readonly<Record<string, (a: Arg) => string>> = 
   offboardListRooms: (a) => `List the managed rooms of ${user(a.tenant, a.slug)}`,
   offboardRemoveFromRoom: (a) => `Ask the workflow of ${room(a.ref)} to remove ${a.userSlug ?? '?'}`,
   offboardDeactivate: (a) => `Deactivate ${a.userId ?? '?'}${a.erase ? ' and erase it' : ''}`,
+  offboardDeleteUploads: (a) => `Delete the files ${a.userId ?? '?'} uploaded to the homeserver`,
   offboardPurge: (a) => `Delete what the service keeps about ${user(a.tenant, a.slug)}`,
   offboardRestore: (a) => `Restore the account of ${user(a.tenant, a.slug)} (offboarding cancelled)`,
   offboardRecord: (a) => `Record offboarding step "${a.step ?? '?'}"`,

@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, log, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, log, patched, setHandler } from '@temporalio/workflow';
 import type { OffboardActivities } from '../activities/offboard.js';
 import type { RoomRef } from '../vocabulary/contract.js';
 import {
@@ -23,6 +23,7 @@ const { offboardRemoveFromRoom } = proxyActivitiesWithSummaries<OffboardActiviti
 });
 
 const PARALLEL_ROOMS = 4;
+const DELETE_UPLOADS = 'offboard-delete-uploads';
 
 type RecordMore = Omit<Parameters<typeof a.offboardRecord>[0], 'offboardingId' | 'step'>;
 
@@ -71,6 +72,12 @@ async function graceThenErase(
   if (who.scope === 'full') {
     await a.offboardDeactivate({ userId: who.userId, erase: true });
     await record('erased on the homeserver');
+    // Histories from before this step skip it (it came with a later version of this workflow).
+    if (patched(DELETE_UPLOADS)) {
+      const uploads = await a.offboardDeleteUploads({ userId: who.userId });
+      if (uploads === null) await record('uploads kept (appservice mode cannot delete them)');
+      else await record('uploads deleted', { count: uploads });
+    }
   }
   const rows = await a.offboardPurge(who);
   await record('purged', { count: rows, finish: 'done' });

@@ -19,6 +19,11 @@ export interface AccountOffboarding {
   deactivate(userId: string, erase: boolean): Promise<void>;
   /** Undoes lock and deactivation (same Matrix id), setting the display name the deactivation cleared. */
   restore(userId: string, displayName: string): Promise<void>;
+  /**
+   * Deletes the files the user uploaded (the erasure leaves them); how many, or null where the mode
+   * has no way to (appservice mode: only the Admin API deletes another user's media).
+   */
+  deleteUploads(userId: string): Promise<number | null>;
 }
 
 /** A logout of a token that is already gone is done. */
@@ -45,6 +50,7 @@ function adminOffboarding(homeserverUrl: string, admin: MatrixAdmin): AccountOff
       const account = await matrixCall(() => admin.getUser(userId));
       await matrixCall(() => admin.upsertUser(userId, { displayName, reactivate: account?.deactivated === true }));
     },
+    deleteUploads: (userId) => matrixCall(() => admin.deleteUploads(userId)),
   };
 }
 
@@ -64,6 +70,7 @@ function appserviceOffboarding(homeserverUrl: string, asToken: string): AccountO
       ),
     // Never deactivated while it could still be cancelled (the workflow defers it): nothing to undo.
     restore: async () => undefined,
+    deleteUploads: async () => null,
   };
 }
 

@@ -37,6 +37,8 @@ export interface MatrixAdmin {
   setLocked(userId: string, locked: boolean): Promise<void>;
   /** Deactivates the account; `erase`: also GDPR-erases it (profile gone, messages hidden from later joiners). */
   deactivate(userId: string, erase: boolean): Promise<void>;
+  /** Deletes every file the user uploaded to this homeserver (and its thumbnails); returns how many. */
+  deleteUploads(userId: string): Promise<number>;
 }
 
 export interface SynapseAdminOptions {
@@ -75,16 +77,30 @@ async function deactivatedUsers(
   return found;
 }
 
+const UPLOADS_PAGE = 500;
+
 /** MatrixAdmin's lock and deactivation (offboarding, decision 0056), through the admin session's `call`. */
 function offboardingCalls(
   call: <T>(req: Omit<MatrixRequest, 'token'>) => Promise<T>,
-): Pick<MatrixAdmin, 'setLocked' | 'deactivate'> {
+): Pick<MatrixAdmin, 'setLocked' | 'deactivate' | 'deleteUploads'> {
   return {
     async setLocked(userId, locked) {
       await call({ method: 'PUT', path: `/_synapse/admin/v2/users/${enc(userId)}`, body: { locked } });
     },
     async deactivate(userId, erase) {
       await call({ method: 'POST', path: `/_synapse/admin/v1/deactivate/${enc(userId)}`, body: { erase } });
+    },
+    async deleteUploads(userId) {
+      // A page at a time from the start (what is deleted leaves the list), until a page deletes nothing.
+      let deleted = 0;
+      for (;;) {
+        const page = await call<{ deleted_media: string[] }>({
+          method: 'DELETE',
+          path: `/_synapse/admin/v1/users/${enc(userId)}/media?limit=${UPLOADS_PAGE}`,
+        });
+        deleted += page.deleted_media.length;
+        if (page.deleted_media.length === 0) return deleted;
+      }
     },
   };
 }

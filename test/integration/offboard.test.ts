@@ -11,6 +11,7 @@ import { MatrixHttpError } from '../../adapters/matrix/errors.js';
 import { matrixRequest, type RequestAuth } from '../../adapters/matrix/http.js';
 import { adminToken, asPlatformUser, botView } from '../helpers/matrix.js';
 import { stackEnv } from '../helpers/env.js';
+import { png } from '../helpers/png.js';
 import { serviceFixture } from '../helpers/fixture.js';
 import type { RunningProcess } from '../helpers/processes.js';
 import { startApi } from '../helpers/relay.js';
@@ -122,6 +123,16 @@ async function profileStatus(userId: string): Promise<number> {
   }
 }
 
+/** The status of a file's download from the content repository (an authenticated client: the appservice). */
+async function mediaStatus(mxc: string): Promise<number> {
+  const [server, mediaId] = mxc.slice('mxc://'.length).split('/');
+  const res = await fetch(`${hs}/_matrix/client/v1/media/download/${server}/${mediaId}`, {
+    headers: { authorization: `Bearer ${config.matrix.asToken}` },
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
 /** The Admin API's view of the account (admin mode's homeserver). */
 async function adminView(userId: string): Promise<{ deactivated: boolean; erased: boolean; locked: boolean; displayname: string | null }> {
   return matrixRequest(hs, {
@@ -142,6 +153,7 @@ describe('offboarding with erasure', () => {
   const displayName = `Erin ${randomBytes(4).toString('hex')}`;
   const bodies = ROOMS.map((r) => `erin's words in ${r.slug} ${randomBytes(6).toString('hex')}`);
   const roomIds: string[] = [];
+  const uploads: string[] = [];
   let offboardingId = '';
 
   it('removes the user from every room through its workflow; reconciliation does not bring them back', async () => {
@@ -153,10 +165,24 @@ describe('offboarding with erasure', () => {
       expect(sent).toMatchObject({ status: 200, body: { status: 'sent' } });
       roomIds.push((await call('GET', `/rooms/${r.kind}/${r.slug}`)).body.roomId as string);
     }
+    // A picture too: its file (and the thumbnail made of it) is erin's upload, which the erasure deletes.
+    const image = png(1200, 900);
+    const uploaded = await fx.api.app.request(
+      `/v1/tenants/${tenant}/rooms/event/e1/media?txnId=pic&filename=erin.png&userSlug=erin`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${fx.api.token}`, 'content-type': 'image/png', 'content-length': String(image.length) },
+        body: image,
+      },
+    );
+    expect(uploaded.status).toBe(200);
+    const sentImage = (await uploaded.json()) as { contentUri: string; info: { thumbnail_url?: string } };
+    uploads.push(sentImage.contentUri, sentImage.info.thumbnail_url!);
+    expect(await Promise.all(uploads.map(mediaStatus))).toEqual([200, 200]);
     // The relay logged what erin wrote: the purge below has rows of theirs to delete.
     await until('the event log to hold the messages', async () => {
       const r = await fx.db.query('SELECT count(*)::int AS n FROM relay_events WHERE sender = $1 AND type = $2', [ERIN, 'm.room.message']);
-      return (r.rows[0] as { n: number }).n === 3;
+      return (r.rows[0] as { n: number }).n === 4;
     });
     await until('webhook deliveries of their messages', async () => (await tablesHolding(bodies[2]!)).includes('webhook_deliveries.payload'));
     expect(await tablesHolding(ERIN)).toEqual(
@@ -200,6 +226,8 @@ describe('offboarding with erasure', () => {
     expect(done.body).toMatchObject({ status: 'COMPLETED', phase: 'done', eraseDueAt: null });
     if (!appservice) {
       expect(await adminView(ERIN)).toMatchObject({ deactivated: true, erased: true, displayname: null });
+      // Their uploads are gone from the content repository; appservice mode has no way to delete them.
+      expect(await Promise.all(uploads.map(mediaStatus))).toEqual([404, 404]);
     } else {
       expect(await loginRefusedAsDeactivated(ERIN)).toBe(true);
       expect(await profileStatus(ERIN)).toBe(404);
@@ -221,10 +249,10 @@ describe('offboarding with erasure', () => {
       expect((await call('PUT', `/rooms/${r.kind}/${r.slug}/members/nina`, { role: r.role, displayName: 'Nina' })).status).toBe(200);
       const seen = await messagesAs(await asPlatformUser(config, fx.db, tenant, 'nina'), roomIds[i]!);
       expect(seen.map((e) => e.content.body)).not.toContain(bodies[i]);
-      // Their event is there, emptied: the room's history is visible to a later joiner, the erased content is not.
+      // Their events are there, emptied (in e1 the picture too): the room's history is visible to a later
+      // joiner, the erased content is not.
       const theirs = seen.filter((e) => e.sender === ERIN);
-      expect(theirs).toHaveLength(1);
-      expect(theirs[0]!.content).toEqual({});
+      expect(theirs.map((e) => e.content)).toEqual(r.slug === 'e1' ? [{}, {}] : [{}]);
       // Wes was there when erin wrote: he still sees it (erasure hides from later joiners only).
       const wes = await messagesAs(await asPlatformUser(config, fx.db, tenant, 'wes'), roomIds[i]!);
       expect(wes.map((e) => e.content.body)).toContain(bodies[i]);
@@ -239,9 +267,11 @@ describe('offboarding with erasure', () => {
       ...(appservice ? ['locked', 'removed from rooms'] : ['locked', 'removed from rooms', 'deactivated']),
       'grace period',
       'erased on the homeserver',
+      appservice ? 'uploads kept (appservice mode cannot delete them)' : 'uploads deleted',
       'purged',
     ]);
     expect(row.steps.find((s) => s.step === 'removed from rooms')?.count).toBe(3);
+    if (!appservice) expect(row.steps.find((s) => s.step === 'uploads deleted')?.count).toBe(2);
     for (const personal of [ERIN, 'erin', displayName, 'deleted on the platform', ...bodies]) expect(row.whole).not.toContain(personal);
     // Still held back: an erased user is not provisioned again under that id.
     expect(await call('POST', '/users', { slug: 'erin', displayName })).toMatchObject({ status: 409, body: { errcode: 'OM_USER_OFFBOARDED' } });

@@ -32,6 +32,8 @@ interface Options {
   failing?: string[];
   /** Rooms whose removal takes 3 s. */
   slow?: string[];
+  /** What deleting the uploads answers (null: the mode cannot). */
+  uploads?: number | null;
 }
 
 /** The activities, recording each call as one line. */
@@ -58,12 +60,17 @@ function stubs(o: Options) {
       return [`removed ${i.userSlug}`];
     },
     offboardDeactivate: async (i) => void calls.push(`deactivate erase=${i.erase}`),
+    offboardDeleteUploads: async () => {
+      calls.push('delete uploads');
+      return o.uploads === undefined ? 2 : o.uploads;
+    },
     offboardPurge: async () => {
       calls.push('purge');
       return 7;
     },
     offboardRestore: async (i) => void calls.push(`restore ${i.scope}`),
-    offboardRecord: async (i) => void calls.push(`record ${i.step}${i.finish ? ` (${i.finish})` : ''}`),
+    offboardRecord: async (i) =>
+      void calls.push(`record ${i.step}${i.count !== undefined ? ` ${i.count}` : ''}${i.finish ? ` (${i.finish})` : ''}`),
   };
   return { calls, activities };
 }
@@ -112,14 +119,16 @@ describe('the offboarding workflow', () => {
         'record locked',
         'remove a',
         'remove c',
-        'record removed from rooms',
+        'record removed from rooms 2',
         'deactivate erase=false',
         'record deactivated',
         'record grace period',
         'deactivate erase=true',
         'record erased on the homeserver',
+        'delete uploads',
+        'record uploads deleted 2',
         'purge',
-        'record purged (done)',
+        'record purged 7 (done)',
       ]);
     });
   }, 60_000);
@@ -129,6 +138,18 @@ describe('the offboarding workflow', () => {
       await h.result();
       expect(calls.filter((c) => c.startsWith('deactivate'))).toEqual(['deactivate erase=true']);
       expect(calls.indexOf('deactivate erase=true')).toBeGreaterThan(calls.indexOf('record grace period'));
+    });
+  }, 60_000);
+
+  it('where the mode cannot delete uploads, records that they were kept', async () => {
+    await run({ rooms: [], deactivateEarly: false, uploads: null }, { erase: true, graceMs: 200 }, async (h, calls) => {
+      await h.result();
+      expect(calls.slice(-4)).toEqual([
+        'delete uploads',
+        'record uploads kept (appservice mode cannot delete them)',
+        'purge',
+        'record purged 7 (done)',
+      ]);
     });
   }, 60_000);
 
@@ -142,6 +163,7 @@ describe('the offboarding workflow', () => {
       expect(calls.slice(-2)).toEqual(['restore full', 'record restored (cancelled)']);
       expect(calls).not.toContain('purge');
       expect(calls).not.toContain('deactivate erase=true');
+      expect(calls).not.toContain('delete uploads');
     });
   }, 60_000);
 
@@ -160,7 +182,7 @@ describe('the offboarding workflow', () => {
   it('only removes an adopted account from the rooms (scope rooms), without erasure ending at once', async () => {
     await run({ rooms: ['a', 'b'], scope: 'rooms' }, { erase: false, graceMs: 600_000 }, async (h, calls) => {
       expect((await h.result()) as OffboardState).toMatchObject({ phase: 'done', scope: 'rooms', roomsRemoved: 2 });
-      expect(calls).toEqual(['begin erase=false', 'remove a', 'remove b', 'record removed from rooms', 'record done (done)']);
+      expect(calls).toEqual(['begin erase=false', 'remove a', 'remove b', 'record removed from rooms 2', 'record done (done)']);
     });
   }, 60_000);
 });

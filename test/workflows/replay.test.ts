@@ -49,6 +49,7 @@ describe('saved workflow histories', () => {
     // room-knocks.json: the knock setting, a join request signalled, claimed and answered, decisions refused (decision 0055).
     // room-muted.json: mutes, one ended by the workflow's timer, a reconcile meanwhile, an early unmute (decision 0058).
     // room-spaces-*.json: a group's space and an event of it, a ban, a refused add, the unban, reconciliations (decision 0051).
+    // offboard-erase.json: an erasure from before its uploads were deleted (stubbed activities, one room failing; decision 0056).
     expect(lines.map((l) => l.file.split('/').pop())).toEqual(
       expect.arrayContaining([
         'provision-user.json',
@@ -62,6 +63,7 @@ describe('saved workflow histories', () => {
         'room-spaces-event.json',
         'room-spaces-group.json',
         'users-batch.json',
+        'offboard-erase.json',
       ]),
     );
     expect(lines.every((l) => l.ok && (l.events ?? 0) > 10)).toBe(true);
