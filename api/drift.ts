@@ -6,6 +6,7 @@
 import { identityFor } from '../adapters/identity/index.js';
 import { createMatrixBot } from '../adapters/matrix/client.js';
 import type { Db } from '../adapters/store/db.js';
+import { createJoinRequestStore } from '../adapters/store/join-requests.js';
 import { createReconcileRunReads, type RoomReconciled } from '../adapters/store/reconcile-runs.js';
 import { createRoomMuteStore } from '../adapters/store/room-mutes.js';
 import { createRoomStore } from '../adapters/store/rooms.js';
@@ -41,6 +42,8 @@ export function createDriftReader(config: Config, db: Db) {
     serverName,
     powerLevels: config.rooms.powerLevels,
     mutes: createRoomMuteStore(db),
+    // Approved join requests keep plain Matrix users out of the prune's drift, as in reconciliation.
+    joinRequests: createJoinRequestStore(db),
   });
   const compare = async (tenant: string, kind: RoomKind, slug: string): Promise<RoomDrift | null> => {
     const record = await rooms.get(tenant, kind, slug);

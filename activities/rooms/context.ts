@@ -54,7 +54,10 @@ export interface RoomActivityDeps {
 }
 
 /** What comparing a room with the homeserver needs, without writing anything: the drift report's (the API's) too. */
-export type ReadDeps = Pick<RoomActivityDeps, 'bot' | 'rooms' | 'users' | 'identity' | 'userPrefix' | 'serverName' | 'powerLevels' | 'mutes'>;
+export type ReadDeps = Pick<
+  RoomActivityDeps,
+  'bot' | 'rooms' | 'users' | 'identity' | 'userPrefix' | 'serverName' | 'powerLevels' | 'mutes' | 'joinRequests'
+>;
 
 /** The dependencies plus the naming rules every room activity shares. */
 export interface RoomContext<D extends ReadDeps = RoomActivityDeps> {

@@ -103,6 +103,8 @@ export interface JoinRequestStore {
   claim(ref: RoomRef, d: JoinDecision & { decisionId: string }): Promise<JoinClaim>;
   /** Claims whose carrying out failed go back to pending (by the decision ids they were made with). */
   release(ref: RoomRef, decisionIds: string[]): Promise<void>;
+  /** Of these Matrix ids, those whose request to join the room stands approved (all of them, unlike `list`). */
+  approvedOf(ref: RoomRef, userIds: string[]): Promise<Set<string>>;
 }
 
 export function createJoinRequestStore(db: Db): JoinRequestStore {
@@ -150,6 +152,15 @@ export function createJoinRequestStore(db: Db): JoinRequestStore {
          WHERE tenant = $1 AND kind = $2 AND slug = $3 AND decision_id = ANY($4)`,
         [ref.tenant, ref.kind, ref.slug, decisionIds],
       );
+    },
+    async approvedOf(ref, userIds) {
+      if (userIds.length === 0) return new Set();
+      const r = await db.query<{ user_id: string }>(
+        `SELECT user_id FROM join_requests
+         WHERE tenant = $1 AND kind = $2 AND slug = $3 AND state = 'approved' AND user_id = ANY($4)`,
+        [ref.tenant, ref.kind, ref.slug, userIds],
+      );
+      return new Set(r.rows.map((row) => row.user_id));
     },
   };
 }

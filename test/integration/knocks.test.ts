@@ -195,6 +195,26 @@ describe('a plain Matrix user knocking', () => {
     const again = await call('POST', `/rooms/event/${ROOM}/requests/${e(plain.userId)}`, { approve: false });
     expect(again).toMatchObject({ status: 409, body: { errcode: 'OM_REQUEST_DECIDED', error: expect.stringMatching(/approved already/) } });
   });
+
+  it('approved, stays in a room with prune: reconciliation removes only those nobody let in', async () => {
+    // An outsider invited straight on the homeserver, without a request: prune removes them.
+    const outsider = await plainMatrixUser();
+    await asUser({ token: fx.config.matrix.asToken }, 'POST', `/_matrix/client/v3/rooms/${e(roomId)}/invite`, { user_id: outsider.userId });
+    await asUser(outsider.auth, 'POST', `/_matrix/client/v3/join/${e(roomId)}`, {});
+    expect(await membership(outsider.userId)).toBe('join');
+    expect((await call('PUT', `/rooms/event/${ROOM}`, { prune: true })).status).toBe(200);
+    try {
+      // The drift report says the same as reconciliation will do.
+      const drift = await call('GET', `/rooms/event/${ROOM}/drift`);
+      expect((drift.body.membersExtra as { userId: string }[]).map((m) => m.userId)).toEqual([outsider.userId]);
+      const reconciled = await call('POST', `/rooms/event/${ROOM}/reconcile`);
+      expect(reconciled.status).toBe(200);
+      expect(await membership(outsider.userId)).toBe('leave');
+      expect(await membership(plain.userId)).toBe('join');
+    } finally {
+      expect((await call('PUT', `/rooms/event/${ROOM}`, { prune: false })).status).toBe(200);
+    }
+  });
 });
 
 describe('one of ours knocking with their own credentials', () => {
