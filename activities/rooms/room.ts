@@ -8,6 +8,7 @@ import { loadRoom } from './aliases.js';
 import { reachableOrFail, type RoomContext } from './context.js';
 import { applyNameAndTopic } from './settings.js';
 import { applyKnock } from './join-rule.js';
+import { unlinkOthers } from './space-links.js';
 import type { EnsureRoomResult } from './types.js';
 
 /**
@@ -121,6 +122,9 @@ async function archiveRoom(ctx: RoomContext, input: { ref: RoomRef; roomId: stri
   const { ref, roomId } = input;
   const { bot, rooms, admin, purgeOnArchive } = ctx.deps;
   const actions: string[] = [];
+  // Out of its group's space first (decision 0051): a space does not list a closed room. A reopen
+  // is a reconciliation, whose space step links it again.
+  if (ref.kind !== 'dm') await unlinkOthers(ctx, roomId, null, actions);
   const all = await matrixCall(() => bot.memberships(roomId));
   for (const [id, m] of Object.entries(all)) {
     if (id === bot.userId || (m !== 'join' && m !== 'invite')) continue;

@@ -121,6 +121,21 @@ describe('group spaces', () => {
     expect(await parents(events.e3!)).toEqual({});
   });
 
+  it('an archived event room leaves the space; reopened, it is a child again', async () => {
+    const hikers = await spaceOf('hikers');
+    expect(await call('DELETE', '/rooms/event/walk-2')).toMatchObject({ status: 200 });
+    expect((await hierarchy(hikers)).children).not.toContain(events.e2);
+    expect(await parents(events.e2!)).toEqual({});
+    // The group's next pass (a member change) does not bring a closed room back.
+    expect(await call('PUT', '/rooms/group/hikers/members/dora', { role: 'member' })).toMatchObject({ status: 200 });
+    expect(await call('POST', '/rooms/group/hikers/reconcile')).toMatchObject({ status: 200 });
+    expect((await hierarchy(hikers)).children).not.toContain(events.e2);
+
+    expect(await call('POST', '/rooms/event/walk-2/unarchive')).toMatchObject({ status: 200 });
+    expect((await hierarchy(hikers)).children).toContain(events.e2);
+    expect(Object.keys(await parents(events.e2!))).toEqual([hikers]);
+  });
+
   it("restricted joins: a member of the group joins an event room from their own client; someone else is refused by Synapse", async () => {
     const alice = await asPlatformUser(config, fx.db, tenant, 'alice');
     expect(await joinAs(alice, events.e1!)).toEqual({ status: 200 });
