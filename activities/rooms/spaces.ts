@@ -158,18 +158,26 @@ export async function syncEventGroup(ctx: RoomContext, input: EventGroupInput): 
   const { spaceStore, slugs, rooms } = ctx.deps;
   const actions: string[] = [];
   let group: string | null;
-  if (input.group === undefined) group = await spaceStore.groupOf(ref.tenant, ref.slug);
+  const recorded = await spaceStore.groupOf(ref.tenant, ref.slug);
+  if (input.group === undefined) group = recorded;
   else {
     // Named by any slug the group has had: recorded as the group's entity (its first slug).
     group = input.group === null ? null : ((await slugs.find(ref.tenant, 'group', input.group))?.entity ?? input.group);
-    await spaceStore.setGroup(ref.tenant, ref.slug, group);
   }
+  const bans = group ? await spaceStore.bansOf(ref.tenant, group) : [];
+  if (recorded && recorded !== group) {
+    // The former group's bans end here (those of the new group stay), before the move is recorded:
+    // a retry of this activity finds the former group still recorded until they are lifted.
+    const still = new Set(bans.filter((b) => !b.lifted).map((b) => b.userSlug));
+    const former = (await spaceStore.bansOf(ref.tenant, recorded)).filter((b) => !b.lifted && !still.has(b.userSlug));
+    await applyBans(ctx, ref.tenant, roomId, former.map((b) => ({ ...b, lifted: true })), actions);
+  }
+  if (group !== recorded) await spaceStore.setGroup(ref.tenant, ref.slug, group);
   const spaceId = group ? await spaceStore.spaceOf(ref.tenant, group) : null;
   await unlinkOthers(ctx, roomId, spaceId, actions);
   if (spaceId) await linkChild(ctx, spaceId, roomId, actions);
   const join = await spaceStore.eventRoomJoin(ref.tenant);
   const joinRule = await eventJoinRule(ctx, roomId, spaceId, join, input.visibility, actions);
-  const bans = group ? await spaceStore.bansOf(ref.tenant, group) : [];
   await applyBans(ctx, ref.tenant, roomId, bans, actions);
   const banned = bans.filter((b) => !b.lifted).map((b) => b.userSlug);
   if (banned.length) await rooms.applyMembers(ref.tenant, ref.kind, ref.slug, {}, banned);

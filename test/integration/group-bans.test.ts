@@ -121,6 +121,28 @@ describe('group bans', () => {
     expect(await bot.joined(run4)).toContain(uid('dan'));
   });
 
+  it("an event that leaves its group leaves that group's bans; the new group's stay", async () => {
+    await ensure('group', 'walkers', { name: 'Walkers' });
+    await ensure('group', 'striders', { name: 'Striders' });
+    for (const slug of ['gus', 'hal']) expect(await call('PUT', `/rooms/group/walkers/members/${slug}`)).toMatchObject({ status: 200 });
+    const walk = await ensure('event', 'walk-a', { groupSlug: 'walkers' });
+    for (const slug of ['gus', 'hal']) expect(await call('PUT', `/groups/walkers/bans/${slug}`, { reason: 'rude' })).toMatchObject({ status: 200 });
+    expect(await call('PUT', '/groups/striders/bans/hal', { reason: 'rude there too' })).toMatchObject({ status: 200 });
+    expect([await membership(walk, 'gus'), await membership(walk, 'hal')]).toEqual(['ban', 'ban']);
+
+    const moved = await call('PUT', '/rooms/event/walk-a', { groupSlug: 'striders' });
+    expect(moved.status).toBe(200);
+    expect([await membership(walk, 'gus'), await membership(walk, 'hal')]).toEqual(['leave', 'ban']);
+    expect((await call('GET', '/rooms/event/walk-a')).body.bans).toEqual(['hal']);
+    // Gus may be added again; hal is refused while striders bans him.
+    expect(await call('PUT', '/rooms/event/walk-a/members/gus')).toMatchObject({ status: 200 });
+    expect(await call('PUT', '/rooms/event/walk-a/members/hal')).toMatchObject({ status: 409, body: { errcode: 'OM_USER_BANNED' } });
+
+    expect(await call('PUT', '/rooms/event/walk-a', { groupSlug: null })).toMatchObject({ status: 200 });
+    expect(await membership(walk, 'hal')).toBe('leave');
+    expect(await membership(walk, 'gus')).toBe('join');
+  });
+
   it('answers 404 for a group without a room or a user not banned, 400 for a bad slug or reason', async () => {
     expect(await call('PUT', '/groups/nobody-here/bans/dan')).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
     expect(await call('DELETE', '/groups/runners/bans/zed')).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
