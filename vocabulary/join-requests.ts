@@ -19,6 +19,8 @@ export const JOIN_REQUEST_REASON_MAX = 500;
 export const JOIN_REQUESTS_SHOWN = 100;
 /** Who decided, when the API is not told: the platform. */
 export const DECIDED_BY_PLATFORM = 'platform';
+/** Why an archive refuses the room's pending requests (and kicks everyone out). */
+export const ROOM_ARCHIVED_REASON = 'the room was archived';
 
 /** One request as the platform sees it. */
 export interface JoinRequest {

@@ -10,6 +10,7 @@ import { acts, converge, failureOf, type RoomRun } from './room-acts.js';
 import { bringBackListed, onePassMembers } from './room-members.js';
 import { recordMutes, writeMutedLevels } from './room-mutes.js';
 import { postCancelNotice } from './room-timers.js';
+import { refusePendingOnArchive } from './room-requests.js';
 import { spaceAfterAnswers, spaceStepDue, syncSpace } from './room-space.js';
 import { EntitySlugsKey, MatrixRoomIdKey } from '../vocabulary/search-attributes.js';
 
@@ -132,6 +133,7 @@ export async function applyToHomeserver(run: RoomRun, fold: BatchFold): Promise<
     if (!spaceAfterAnswers(fold) && spaceStepDue(run, fold)) await syncSpace(run, fold, roomId, effects);
     if (fold.archive) {
       effects.archiveActions.push(...(await acts.archiveRoom({ ref: run.ref, roomId })));
+      refusePendingOnArchive(run);
       run.state.archived = true;
       run.state.members = {};
       if (run.state.mutes) run.state.mutes = {};

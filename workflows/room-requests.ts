@@ -6,7 +6,7 @@
  */
 import { uuid4 } from '@temporalio/workflow';
 import type { RoomChangeRequest } from '../vocabulary/contract.js';
-import type { JoinClaim, JoinDecision } from '../vocabulary/join-requests.js';
+import { DECIDED_BY_PLATFORM, ROOM_ARCHIVED_REASON, type JoinClaim, type JoinDecision } from '../vocabulary/join-requests.js';
 import { acts, type RoomRun } from './room-acts.js';
 
 /** A batch's claims by the change's index, and the decision ids they were made with. */
@@ -49,4 +49,16 @@ export async function releaseUnfinished(run: RoomRun, claimed: BatchClaims | und
     .map(([i]) => claimed.ids.get(i)!);
   if (failed.length === 0) return;
   run.state.requests = await acts.releaseJoinRequests({ ref: run.ref, decisionIds: failed });
+}
+
+/**
+ * The archive refused the room's pending requests in PostgreSQL (archiveRoom): the state says so
+ * too. Workflow state only, no command: histories from before replay unchanged.
+ */
+export function refusePendingOnArchive(run: RoomRun): void {
+  const decidedAt = new Date().toISOString();
+  for (const r of run.state.requests ?? []) {
+    if (r.state !== 'pending') continue;
+    Object.assign(r, { state: 'refused', decidedBy: DECIDED_BY_PLATFORM, decidedAt, decisionReason: ROOM_ARCHIVED_REASON });
+  }
 }

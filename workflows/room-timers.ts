@@ -11,6 +11,7 @@ import type { RoomState } from '../vocabulary/contract.js';
 import { dueNow, nextDue, planTimers, timersMemo, type EventSchedule, type EventTimerPolicy } from '../vocabulary/event-time.js';
 import { acts, failureOf, type RoomRun } from './room-acts.js';
 import type { BatchEffects, BatchFold } from './room-batch.js';
+import { refusePendingOnArchive } from './room-requests.js';
 
 /** Retire as decision 0025 says, once no open room workflow began before it. */
 export const TIMERS_PATCH = 'event-timers';
@@ -107,6 +108,7 @@ async function fire(run: RoomRun, roomId: string, name: string): Promise<string[
   }
   if (name === 'archive') {
     const actions = await acts.archiveRoom({ ref, roomId });
+    refusePendingOnArchive(run);
     state.archived = true;
     state.members = {};
     return actions;

@@ -9,6 +9,7 @@ import { reachableOrFail, type RoomContext } from './context.js';
 import { applyNameAndTopic } from './settings.js';
 import { applyKnock } from './join-rule.js';
 import { unlinkOthers } from './space-links.js';
+import { ROOM_ARCHIVED_REASON } from '../../vocabulary/join-requests.js';
 import type { EnsureRoomResult } from './types.js';
 
 /**
@@ -117,20 +118,26 @@ async function applyRoomSettings(
   return [...(await applyNameAndTopic(ctx, roomId, settings, current)), ...(await applyKnock(ctx, roomId, settings))];
 }
 
-/** Archive: everyone but the bot leaves, the room is marked archived, and purged if configured. */
+/**
+ * Archive: everyone but the bot leaves, pending knocks are rejected and their requests refused, the
+ * room is marked archived, and purged if configured.
+ */
 async function archiveRoom(ctx: RoomContext, input: { ref: RoomRef; roomId: string }): Promise<string[]> {
   const { ref, roomId } = input;
-  const { bot, rooms, admin, purgeOnArchive } = ctx.deps;
+  const { bot, rooms, admin, purgeOnArchive, joinRequests } = ctx.deps;
   const actions: string[] = [];
   // Out of its group's space first (decision 0051): a space does not list a closed room. A reopen
   // is a reconciliation, whose space step links it again.
   if (ref.kind !== 'dm') await unlinkOthers(ctx, roomId, null, actions);
   const all = await matrixCall(() => bot.memberships(roomId));
   for (const [id, m] of Object.entries(all)) {
-    if (id === bot.userId || (m !== 'join' && m !== 'invite')) continue;
-    await matrixCall(() => bot.kick(roomId, id, 'the room was archived'));
-    actions.push(`removed ${id}`);
+    if (id === bot.userId || (m !== 'join' && m !== 'invite' && m !== 'knock')) continue;
+    // A knock kicked is a knock rejected (decision 0055): its request is refused below.
+    await matrixCall(() => bot.kick(roomId, id, ROOM_ARCHIVED_REASON));
+    actions.push(`${m === 'knock' ? 'refused the knock of' : 'removed'} ${id}`);
   }
+  const refused = (await joinRequests?.refusePending(ref, ROOM_ARCHIVED_REASON)) ?? 0;
+  if (refused) actions.push(`refused ${refused} pending join request${refused === 1 ? '' : 's'}`);
   await rooms.archive(ref.tenant, ref.kind, ref.slug);
   actions.push('archived');
   // No Admin API in appservice mode, where lib/config.ts refuses ROOM_PURGE_ON_ARCHIVE at start.

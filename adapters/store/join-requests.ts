@@ -103,6 +103,8 @@ export interface JoinRequestStore {
   claim(ref: RoomRef, d: JoinDecision & { decisionId: string }): Promise<JoinClaim>;
   /** Claims whose carrying out failed go back to pending (by the decision ids they were made with). */
   release(ref: RoomRef, decisionIds: string[]): Promise<void>;
+  /** Every pending request refused by the platform with `reason` (the room closed); how many. */
+  refusePending(ref: RoomRef, reason: string): Promise<number>;
   /** Of these Matrix ids, those whose request to join the room stands approved (all of them, unlike `list`). */
   approvedOf(ref: RoomRef, userIds: string[]): Promise<Set<string>>;
 }
@@ -152,6 +154,14 @@ export function createJoinRequestStore(db: Db): JoinRequestStore {
          WHERE tenant = $1 AND kind = $2 AND slug = $3 AND decision_id = ANY($4)`,
         [ref.tenant, ref.kind, ref.slug, decisionIds],
       );
+    },
+    async refusePending(ref, reason) {
+      const r = await db.query(
+        `UPDATE join_requests SET state = 'refused', decided_by = $4, decided_at = now(), decision_reason = $5
+         WHERE tenant = $1 AND kind = $2 AND slug = $3 AND state = 'pending'`,
+        [ref.tenant, ref.kind, ref.slug, DECIDED_BY_PLATFORM, reason],
+      );
+      return r.rowCount ?? 0;
     },
     async approvedOf(ref, userIds) {
       if (userIds.length === 0) return new Set();

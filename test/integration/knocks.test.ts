@@ -266,6 +266,34 @@ describe('one of ours knocking with their own credentials', () => {
   });
 });
 
+describe('an archived room', () => {
+  it('rejects the knocks pending there and refuses their requests, in PostgreSQL and in the workflow', async () => {
+    const made = await call('PUT', '/rooms/event/last-call', { name: 'Last call', knock: true });
+    expect(made.status).toBe(200);
+    const closing = made.body.roomId!;
+    const late = await plainMatrixUser();
+    await asUser(late.auth, 'POST', `/_matrix/client/v3/knock/${e(closing)}`, { reason: 'too late?' });
+    const pending = async () => ((await call('GET', '/rooms/event/last-call/requests')).body.requests as Request[])[0];
+    await eventually(async () => (await pending())?.state === 'pending', 60_000, 'the late knock recorded');
+
+    const archived = await call('DELETE', '/rooms/event/last-call');
+    expect(archived.status).toBe(200);
+    expect(archived.body.actions).toEqual(
+      expect.arrayContaining([`refused the knock of ${late.userId}`, 'refused 1 pending join request', 'archived']),
+    );
+    const m = await matrixRequest<{ membership: string }>(fx.config.matrix.homeserverUrl, {
+      method: 'GET',
+      path: `/_matrix/client/v3/rooms/${e(closing)}/state/m.room.member/${e(late.userId)}`,
+      token: fx.config.matrix.asToken,
+    });
+    expect(m.membership).toBe('leave');
+    expect(await pending()).toMatchObject({ state: 'refused', decidedBy: 'platform', decisionReason: 'the room was archived' });
+    const handle = fx.api.temporal.workflow.getHandle(roomWorkflowId(fx.tenant, 'event', 'last-call'));
+    const inWorkflow = ((await handle.query(roomStateQuery)) as RoomState).requests?.find((r) => r.userId === late.userId);
+    expect(inWorkflow).toMatchObject({ state: 'refused', decisionReason: 'the room was archived' });
+  });
+});
+
 describe('refusals by name', () => {
   it('no request: 404 OM_REQUEST_NOT_FOUND; a bad body or user: 400 naming it; no room: 404', async () => {
     expect((await call('POST', `/rooms/event/${ROOM}/requests/dave`, { approve: true })).body.errcode).toBe('OM_REQUEST_NOT_FOUND');
