@@ -9,6 +9,7 @@ import type { RoomRef } from '../../vocabulary/contract.js';
 import type { EventSchedule, EventTimerPolicy } from '../../vocabulary/event-time.js';
 import { matrixCall } from '../../adapters/matrix/errors.js';
 import type { RoomContext } from './context.js';
+import { reopenJoinRules } from './archive-join-rules.js';
 
 /** What a notice says: the event's name and time, written in the tenant's language and the event's time zone. */
 export interface EventNoticeInput {
@@ -68,8 +69,10 @@ export function createEventTimeActivities(ctx: RoomContext) {
      */
     async reopenRoom(input: { ref: RoomRef }): Promise<Record<string, string>> {
       const { ref } = input;
+      const record = await ctx.deps.rooms.get(ref.tenant, ref.kind, ref.slug);
+      await reopenJoinRules(ctx, ref, record?.roomId ?? null);
       await store().reopenRoom(ref);
-      return (await ctx.deps.rooms.get(ref.tenant, ref.kind, ref.slug))?.members ?? {};
+      return record?.members ?? {};
     },
   };
 }

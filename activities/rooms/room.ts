@@ -9,6 +9,7 @@ import { reachableOrFail, type RoomContext } from './context.js';
 import { applyNameAndTopic } from './settings.js';
 import { applyKnock } from './join-rule.js';
 import { unlinkOthers } from './space-links.js';
+import { closeJoinRules } from './archive-join-rules.js';
 import { ROOM_ARCHIVED_REASON } from '../../vocabulary/join-requests.js';
 import type { EnsureRoomResult } from './types.js';
 
@@ -119,8 +120,8 @@ async function applyRoomSettings(
 }
 
 /**
- * Archive: everyone but the bot leaves, pending knocks are rejected and their requests refused, the
- * room is marked archived, and purged if configured.
+ * Archive: the room closed to joining, everyone but the bot out, pending knocks rejected and their
+ * requests refused, the room marked archived, and purged if configured.
  */
 async function archiveRoom(ctx: RoomContext, input: { ref: RoomRef; roomId: string }): Promise<string[]> {
   const { ref, roomId } = input;
@@ -129,6 +130,8 @@ async function archiveRoom(ctx: RoomContext, input: { ref: RoomRef; roomId: stri
   // Out of its group's space first (decision 0051): a space does not list a closed room. A reopen
   // is a reconciliation, whose space step links it again.
   if (ref.kind !== 'dm') await unlinkOthers(ctx, roomId, null, actions);
+  // Closed before it is emptied: nobody joins, or knocks, again meanwhile.
+  await closeJoinRules(ctx, ref, roomId, actions);
   const all = await matrixCall(() => bot.memberships(roomId));
   for (const [id, m] of Object.entries(all)) {
     if (id === bot.userId || (m !== 'join' && m !== 'invite' && m !== 'knock')) continue;

@@ -1,4 +1,5 @@
 import type { RoomKind } from '../../vocabulary/ids.js';
+import type { JoinRulesContent } from '../matrix/join-rules.js';
 import type { RoomSettings, Visibility } from '../../vocabulary/contract.js';
 import type { Db } from './db.js';
 
@@ -40,6 +41,9 @@ export interface RoomStore {
     removals: string[],
   ): Promise<MembersApplied>;
   archive(tenant: string, kind: RoomKind, slug: string): Promise<void>;
+  /** The join rules an archive closed, kept for the reopen (null clears them); and read back. */
+  keepJoinRules(tenant: string, kind: RoomKind, slug: string, rules: JoinRulesContent | null): Promise<void>;
+  keptJoinRules(tenant: string, kind: RoomKind, slug: string): Promise<JoinRulesContent | null>;
   listActive(tenant: string): Promise<{ kind: RoomKind; slug: string }[]>;
   recordReconcile(tenant: string, startedAt: Date, rooms: number, fixes: unknown): Promise<void>;
 }
@@ -190,6 +194,21 @@ export function createRoomStore(db: Db): RoomStore {
     applyMembers: (tenant, kind, slug, upserts, removals) => applyMembers(db, tenant, kind, slug, upserts, removals),
     async archive(tenant, kind, slug) {
       await db.query(`UPDATE rooms SET status = 'archived', updated_at = now() WHERE tenant = $1 AND kind = $2 AND slug = $3`, [tenant, kind, slug]);
+    },
+    async keepJoinRules(tenant, kind, slug, rules) {
+      await db.query('UPDATE rooms SET archived_join_rules = $4 WHERE tenant = $1 AND kind = $2 AND slug = $3', [
+        tenant,
+        kind,
+        slug,
+        rules === null ? null : JSON.stringify(rules),
+      ]);
+    },
+    async keptJoinRules(tenant, kind, slug) {
+      const r = await db.query<{ archived_join_rules: JoinRulesContent | null }>(
+        'SELECT archived_join_rules FROM rooms WHERE tenant = $1 AND kind = $2 AND slug = $3',
+        [tenant, kind, slug],
+      );
+      return r.rows[0]?.archived_join_rules ?? null;
     },
     async listActive(tenant) {
       const r = await db.query<{ kind: RoomKind; slug: string }>(

@@ -126,6 +126,9 @@ describe('group spaces', () => {
     expect(await call('DELETE', '/rooms/event/walk-2')).toMatchObject({ status: 200 });
     expect((await hierarchy(hikers)).children).not.toContain(events.e2);
     expect(await parents(events.e2!)).toEqual({});
+    // Closed to joining: a member of the group no longer gets in by the restricted rule.
+    const alice = await asPlatformUser(config, fx.db, tenant, 'alice');
+    expect(await joinAs(alice, events.e2!)).toMatchObject({ status: 403 });
     // The group's next pass (a member change) does not bring a closed room back.
     expect(await call('PUT', '/rooms/group/hikers/members/dora', { role: 'member' })).toMatchObject({ status: 200 });
     expect(await call('POST', '/rooms/group/hikers/reconcile')).toMatchObject({ status: 200 });
@@ -134,6 +137,7 @@ describe('group spaces', () => {
     expect(await call('POST', '/rooms/event/walk-2/unarchive')).toMatchObject({ status: 200 });
     expect((await hierarchy(hikers)).children).toContain(events.e2);
     expect(Object.keys(await parents(events.e2!))).toEqual([hikers]);
+    expect(await joinAs(alice, events.e2!)).toEqual({ status: 200 });
   });
 
   it("restricted joins: a member of the group joins an event room from their own client; someone else is refused by Synapse", async () => {

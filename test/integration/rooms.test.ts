@@ -342,4 +342,41 @@ describe('drift and loss', () => {
     const late = await send('PUT', `/rooms/event/${slug}/members/anna`, { role: 'host' });
     expect(late).toMatchObject({ status: 409, body: { errcode: 'OM_ROOM_ARCHIVED' } });
   });
+
+  it('an archived public room is closed to joining; reopened, it is public again', async () => {
+    const slug = 'open-day';
+    const made = await send('PUT', `/rooms/event/${slug}`, { name: 'Open day', visibility: 'public' });
+    const roomId = made.body.roomId as string;
+    const joinRule = async () =>
+      (
+        await matrixRequest<{ join_rule: string }>(config.matrix.homeserverUrl, {
+          method: 'GET',
+          path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.join_rules/`,
+          token: config.matrix.asToken,
+        })
+      ).join_rule;
+    expect(await joinRule()).toBe('public');
+    expect((await fx.api.post(`/v1/tenants/${tenant}/users`, { slug: 'walt', displayName: 'Walt' })).status).toBe(200);
+    const walt = await asPlatformUser(config, fx.db, tenant, 'walt');
+    const join = () =>
+      matrixRequest(
+        config.matrix.homeserverUrl,
+        authorized(walt, { method: 'POST', path: `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, body: {} }),
+      ).then(
+        () => 200,
+        (err: { status?: number }) => err.status,
+      );
+
+    const archived = await send('DELETE', `/rooms/event/${slug}`);
+    expect(archived.body.actions).toEqual(expect.arrayContaining(['join rule invite (was public)', 'archived']));
+    expect(await joinRule()).toBe('invite');
+    expect(await join()).toBe(403);
+
+    expect((await send('POST', `/rooms/event/${slug}/unarchive`)).status).toBe(200);
+    expect(await joinRule()).toBe('public');
+    expect(await join()).toBe(200);
+    expect((await fx.db.query('SELECT archived_join_rules FROM rooms WHERE tenant = $1 AND slug = $2', [tenant, slug])).rows).toEqual([
+      { archived_join_rules: null },
+    ]);
+  });
 });
