@@ -144,9 +144,12 @@ export async function queryAudit(db: Queryable, q: AuditQuery): Promise<{ entrie
   }
   if (q.userSlug !== undefined) {
     values.push(q.userSlug);
-    // A DM's changes concern both its users: its slug is theirs (`a~b`).
+    // Every slug the user has had (renames: each old slug names the current one), and a DM's
+    // changes, which concern both its users: its slug is theirs (`a~b`).
     const u = `$${values.length}`;
-    where.push(`(user_slug = ${u} OR (room_kind = 'dm' AND ${u} = ANY(string_to_array(room_slug, '~'))))`);
+    const current = `COALESCE((SELECT new_slug FROM user_renames WHERE tenant = $1 AND old_slug = ${u}), ${u})`;
+    const slugs = `ARRAY(SELECT ${current} UNION SELECT old_slug FROM user_renames WHERE tenant = $1 AND new_slug = ${current})`;
+    where.push(`(user_slug = ANY(${slugs}) OR (room_kind = 'dm' AND string_to_array(room_slug, '~') && ${slugs}))`);
   }
   if (q.since) {
     values.push(q.since);

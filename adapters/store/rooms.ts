@@ -127,6 +127,30 @@ async function applyMembers(
   }
 }
 
+/** RoomStore's archive, and its copy of the join rules the archive closed (decision 0062). */
+function archiveRows(db: Db): Pick<RoomStore, 'archive' | 'keepJoinRules' | 'keptJoinRules'> {
+  return {
+    async archive(tenant, kind, slug) {
+      await db.query(`UPDATE rooms SET status = 'archived', updated_at = now() WHERE tenant = $1 AND kind = $2 AND slug = $3`, [tenant, kind, slug]);
+    },
+    async keepJoinRules(tenant, kind, slug, rules) {
+      await db.query('UPDATE rooms SET archived_join_rules = $4 WHERE tenant = $1 AND kind = $2 AND slug = $3', [
+        tenant,
+        kind,
+        slug,
+        rules === null ? null : JSON.stringify(rules),
+      ]);
+    },
+    async keptJoinRules(tenant, kind, slug) {
+      const r = await db.query<{ archived_join_rules: JoinRulesContent | null }>(
+        'SELECT archived_join_rules FROM rooms WHERE tenant = $1 AND kind = $2 AND slug = $3',
+        [tenant, kind, slug],
+      );
+      return r.rows[0]?.archived_join_rules ?? null;
+    },
+  };
+}
+
 export function createRoomStore(db: Db): RoomStore {
   return {
     async get(tenant, kind, slug) {
@@ -192,24 +216,7 @@ export function createRoomStore(db: Db): RoomStore {
       return r.rows[0] ?? null;
     },
     applyMembers: (tenant, kind, slug, upserts, removals) => applyMembers(db, tenant, kind, slug, upserts, removals),
-    async archive(tenant, kind, slug) {
-      await db.query(`UPDATE rooms SET status = 'archived', updated_at = now() WHERE tenant = $1 AND kind = $2 AND slug = $3`, [tenant, kind, slug]);
-    },
-    async keepJoinRules(tenant, kind, slug, rules) {
-      await db.query('UPDATE rooms SET archived_join_rules = $4 WHERE tenant = $1 AND kind = $2 AND slug = $3', [
-        tenant,
-        kind,
-        slug,
-        rules === null ? null : JSON.stringify(rules),
-      ]);
-    },
-    async keptJoinRules(tenant, kind, slug) {
-      const r = await db.query<{ archived_join_rules: JoinRulesContent | null }>(
-        'SELECT archived_join_rules FROM rooms WHERE tenant = $1 AND kind = $2 AND slug = $3',
-        [tenant, kind, slug],
-      );
-      return r.rows[0]?.archived_join_rules ?? null;
-    },
+    ...archiveRows(db),
     async listActive(tenant) {
       const r = await db.query<{ kind: RoomKind; slug: string }>(
         `SELECT kind, slug FROM rooms WHERE tenant = $1 AND status = 'active' AND room_id IS NOT NULL ORDER BY kind, slug`,

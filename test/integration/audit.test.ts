@@ -187,6 +187,21 @@ describe('the audit trail', () => {
     }
   });
 
+  it("a user's audit follows their renames: asked by the new slug or an old one, it has the entries under each", async () => {
+    expect((await call('POST', '/users', { slug: 'erin', displayName: 'Erin' }, 'audit-erin-1')).status).toBe(200);
+    const [provisioned] = (await auditOnce('user=erin', 'audit-erin-1')).filter((e) => e.requestId === 'audit-erin-1');
+    expect((await call('POST', '/users/erin/rename', { newSlug: 'erin-b' })).status).toBe(200);
+    expect((await call('POST', '/users/erin-b/rename', { newSlug: 'erin-c' })).status).toBe(200);
+    expect((await call('POST', '/users', { slug: 'erin-c', displayName: 'Erin C' }, 'audit-erin-2')).status).toBe(200);
+    const [later] = (await auditOnce('user=erin-c', 'audit-erin-2')).filter((e) => e.requestId === 'audit-erin-2');
+    for (const slug of ['erin', 'erin-b', 'erin-c']) {
+      const ids = (await audit(`user=${slug}`)).entries.map((e) => e.id);
+      expect(ids).toEqual(expect.arrayContaining([provisioned!.id, later!.id]));
+    }
+    // Someone else's entries stay out.
+    expect((await audit('user=erin-c')).entries.every((e) => e.userSlug === null || e.userSlug.startsWith('erin'))).toBe(true);
+  });
+
   it('pages newest first, and refuses a bad query with a 400 naming what is wrong', async () => {
     const all = await audit('limit=500');
     expect(all.entries.length).toBeGreaterThanOrEqual(4);
