@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { configuredAdmin, type MatrixAdmin } from '../../adapters/matrix/admin.js';
 import { MatrixHttpError } from '../../adapters/matrix/errors.js';
-import { matrixRequest, type RequestAuth } from '../../adapters/matrix/http.js';
+import { authorized, matrixRequest, type RequestAuth } from '../../adapters/matrix/http.js';
 import { createUserStore } from '../../adapters/store/users.js';
 import type { Config } from '../../lib/config.js';
 import { TokenCipher } from '../../lib/token-cipher.js';
@@ -98,6 +98,24 @@ export async function asPlatformUser(config: Config, db: pg.Pool, tenant: string
   return { token: credential.accessToken };
 }
 
+/**
+ * Joins the room as the user, through the client-server API with their own credentials: `{status:
+ * 200}`, or Synapse's refusal (`errcode`, and `error`, the whole message).
+ */
+export async function joinAs(
+  config: Config,
+  auth: RequestAuth,
+  roomId: string,
+): Promise<{ status: number; errcode?: string; error?: string }> {
+  try {
+    await matrixRequest(config.matrix.homeserverUrl, authorized(auth, { method: 'POST', path: `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, body: {} }));
+    return { status: 200 };
+  } catch (err) {
+    if (err instanceof MatrixHttpError) return { status: err.status, errcode: err.errcode, error: err.message };
+    throw err;
+  }
+}
+
 /** Reads as the service bot (as_token): what the room really looks like on the homeserver. */
 export function botView(config: Config) {
   const get = <T>(path: string) =>
@@ -114,6 +132,8 @@ export function botView(config: Config) {
           `/_matrix/client/v3/rooms/${e(roomId)}/state/m.room.power_levels/`,
         )
       ).users ?? {},
+    joinRule: async (roomId: string): Promise<string> =>
+      (await get<{ join_rule: string }>(`/_matrix/client/v3/rooms/${e(roomId)}/state/m.room.join_rules/`)).join_rule,
     /** Every room the bot is in: it is in each room the service made, so a new room shows up here. */
     joinedRooms: async (): Promise<string[]> =>
       (await get<{ joined_rooms: string[] }>('/_matrix/client/v3/joined_rooms')).joined_rooms,

@@ -7,9 +7,9 @@
  * Runs in both identity modes (jest.appservice.config.js).
  */
 import { describe, expect, it } from '@jest/globals';
-import { authorized, matrixRequest, type RequestAuth } from '../../adapters/matrix/http.js';
+import { matrixRequest } from '../../adapters/matrix/http.js';
 import { MatrixHttpError } from '../../adapters/matrix/errors.js';
-import { asPlatformUser, botView } from '../helpers/matrix.js';
+import { asPlatformUser, botView, joinAs } from '../helpers/matrix.js';
 import { eventually } from '../helpers/env.js';
 import { roomEnsurer, tenantCaller } from '../helpers/tenant-call.js';
 import { serviceFixture } from '../helpers/fixture.js';
@@ -35,16 +35,6 @@ async function membership(roomId: string, slug: string): Promise<string | null> 
     return m.membership;
   } catch (err) {
     if (err instanceof MatrixHttpError && err.status === 404) return null;
-    throw err;
-  }
-}
-
-async function joinAs(auth: RequestAuth, roomId: string): Promise<{ status: number; error?: string }> {
-  try {
-    await matrixRequest(config.matrix.homeserverUrl, authorized(auth, { method: 'POST', path: `/_matrix/client/v3/join/${e(roomId)}`, body: {} }));
-    return { status: 200 };
-  } catch (err) {
-    if (err instanceof MatrixHttpError) return { status: err.status, error: err.message };
     throw err;
   }
 }
@@ -102,11 +92,11 @@ describe('group bans', () => {
     const run4 = await ensure('event', 'run-4', { groupSlug: 'runners' });
     expect(await membership(run4, 'dan')).toBe('ban');
     const dan = await asPlatformUser(config, fx.db, tenant, 'dan');
-    const refused = await joinAs(dan, run4);
+    const refused = await joinAs(config, dan, run4);
     expect(refused.status).toBe(403);
     expect(refused.error).toMatch(/banned/i);
     const erin = await asPlatformUser(config, fx.db, tenant, 'erin');
-    expect(await joinAs(erin, run4)).toEqual({ status: 200 });
+    expect(await joinAs(config, erin, run4)).toEqual({ status: 200 });
 
     // Unban: the bans come off; back in the group (the platform adds him again), he joins by himself.
     expect(await call('DELETE', '/groups/runners/bans/dan?actorSlug=erin')).toMatchObject({ status: 403 });
@@ -117,7 +107,7 @@ describe('group bans', () => {
     expect(await call('PUT', '/rooms/group/runners/members/dan')).toMatchObject({ status: 200 });
     // A member change's space step follows its answer.
     await eventually(async () => (await membership(spaceId, 'dan')) === 'join', 30_000, 'dan back in the space');
-    expect(await joinAs(dan, run4)).toEqual({ status: 200 });
+    expect(await joinAs(config, dan, run4)).toEqual({ status: 200 });
     expect(await bot.joined(run4)).toContain(uid('dan'));
   });
 

@@ -7,10 +7,9 @@
  * Runs in both identity modes (jest.appservice.config.js): the users join as themselves.
  */
 import { describe, expect, it } from '@jest/globals';
-import { authorized, matrixRequest, type RequestAuth } from '../../adapters/matrix/http.js';
-import { MatrixHttpError } from '../../adapters/matrix/errors.js';
+import { matrixRequest } from '../../adapters/matrix/http.js';
 import { DEFAULT_POWER_LEVELS } from '../../vocabulary/roles.js';
-import { asPlatformUser, botView } from '../helpers/matrix.js';
+import { asPlatformUser, botView, joinAs } from '../helpers/matrix.js';
 import { eventually } from '../helpers/env.js';
 import { roomEnsurer, tenantCaller } from '../helpers/tenant-call.js';
 import { serviceFixture } from '../helpers/fixture.js';
@@ -54,20 +53,6 @@ async function spaceOf(group: string): Promise<string> {
   const spaceId = (view.body.hierarchy as { spaceId: string | null }).spaceId;
   expect(spaceId).toMatch(/^!/);
   return spaceId!;
-}
-
-/** Joins as the user, through the client-server API with their own credentials: the status Synapse answers. */
-async function joinAs(auth: RequestAuth, roomId: string): Promise<{ status: number; errcode?: string }> {
-  try {
-    await matrixRequest(
-      config.matrix.homeserverUrl,
-      authorized(auth, { method: 'POST', path: `/_matrix/client/v3/join/${e(roomId)}`, body: {} }),
-    );
-    return { status: 200 };
-  } catch (err) {
-    if (err instanceof MatrixHttpError) return { status: err.status, errcode: err.errcode };
-    throw err;
-  }
 }
 
 describe('group spaces', () => {
@@ -128,7 +113,7 @@ describe('group spaces', () => {
     expect(await parents(events.e2!)).toEqual({});
     // Closed to joining: a member of the group no longer gets in by the restricted rule.
     const alice = await asPlatformUser(config, fx.db, tenant, 'alice');
-    expect(await joinAs(alice, events.e2!)).toMatchObject({ status: 403 });
+    expect(await joinAs(config, alice, events.e2!)).toMatchObject({ status: 403 });
     // The group's next pass (a member change) does not bring a closed room back.
     expect(await call('PUT', '/rooms/group/hikers/members/dora', { role: 'member' })).toMatchObject({ status: 200 });
     expect(await call('POST', '/rooms/group/hikers/reconcile')).toMatchObject({ status: 200 });
@@ -137,18 +122,18 @@ describe('group spaces', () => {
     expect(await call('POST', '/rooms/event/walk-2/unarchive')).toMatchObject({ status: 200 });
     expect((await hierarchy(hikers)).children).toContain(events.e2);
     expect(Object.keys(await parents(events.e2!))).toEqual([hikers]);
-    expect(await joinAs(alice, events.e2!)).toEqual({ status: 200 });
+    expect(await joinAs(config, alice, events.e2!)).toEqual({ status: 200 });
   });
 
   it("restricted joins: a member of the group joins an event room from their own client; someone else is refused by Synapse", async () => {
     const alice = await asPlatformUser(config, fx.db, tenant, 'alice');
-    expect(await joinAs(alice, events.e1!)).toEqual({ status: 200 });
+    expect(await joinAs(config, alice, events.e1!)).toEqual({ status: 200 });
     expect(await bot.joined(events.e1!)).toContain(uid('alice'));
 
     // Carol has an account, and is in no group.
     expect((await fx.api.post(`/v1/tenants/${tenant}/users`, { slug: 'carol', displayName: 'Carol' })).status).toBe(200);
     const carol = await asPlatformUser(config, fx.db, tenant, 'carol');
-    expect(await joinAs(carol, events.e2!)).toMatchObject({ status: 403 });
+    expect(await joinAs(config, carol, events.e2!)).toMatchObject({ status: 403 });
     expect(await bot.joined(events.e2!)).not.toContain(uid('carol'));
   });
 

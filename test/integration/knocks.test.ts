@@ -17,7 +17,7 @@ import { verifyWebhookSignature } from '../../client/webhook-signature.js';
 import { createJoinRequestStore, recordJoinRequests } from '../../adapters/store/join-requests.js';
 import { serviceFixture } from '../helpers/fixture.js';
 import { eventually, stackEnv } from '../helpers/env.js';
-import { adminToken, asPlatformUser } from '../helpers/matrix.js';
+import { adminToken, asPlatformUser, botView } from '../helpers/matrix.js';
 import type { RunningProcess } from '../helpers/processes.js';
 import { startApi } from '../helpers/relay.js';
 import { tenantCaller } from '../helpers/tenant-call.js';
@@ -72,13 +72,14 @@ const asUser = (auth: RequestAuth, method: 'POST' | 'GET', path: string, body?: 
   matrixRequest<Record<string, unknown>>(fx.config.matrix.homeserverUrl, { method, path, body, token: auth.token, query: auth.query });
 const knock = (auth: RequestAuth, reason: string) => asUser(auth, 'POST', `/_matrix/client/v3/knock/${e(roomId)}`, { reason });
 const ours = (slug: string) => asPlatformUser(fx.config, fx.db, fx.tenant, slug);
+const bot = botView(fx.config);
 
-/** What Synapse itself says of the user's membership (read as the bot, a member of the room). */
-async function membership(userId: string): Promise<string | null> {
+/** What Synapse itself says of the user's membership in the room (the knock room by default; read as the bot, a member). */
+async function membership(userId: string, room = roomId): Promise<string | null> {
   try {
     const ev = await matrixRequest<{ membership?: string }>(fx.config.matrix.homeserverUrl, {
       method: 'GET',
-      path: `/_matrix/client/v3/rooms/${e(roomId)}/state/m.room.member/${e(userId)}`,
+      path: `/_matrix/client/v3/rooms/${e(room)}/state/m.room.member/${e(userId)}`,
       token: fx.config.matrix.asToken,
     });
     return ev.membership ?? null;
@@ -127,12 +128,7 @@ afterAll(async () => {
 
 describe('a knockable room', () => {
   it('has join rule knock on the homeserver; the setting shows in the room, and a DM refuses it', async () => {
-    const rules = await matrixRequest<{ join_rule: string }>(fx.config.matrix.homeserverUrl, {
-      method: 'GET',
-      path: `/_matrix/client/v3/rooms/${e(roomId)}/state/m.room.join_rules/`,
-      token: fx.config.matrix.asToken,
-    });
-    expect(rules.join_rule).toBe('knock');
+    expect(await bot.joinRule(roomId)).toBe('knock');
     expect((await call('GET', `/rooms/event/${ROOM}`)).body.settings).toMatchObject({ knock: true });
     const dm = await call('POST', '/dms', { users: ['ann', 'bob'], knock: true });
     expect(dm.status).toBe(400);
@@ -143,14 +139,7 @@ describe('a knockable room', () => {
   it('turns knocking off and on again on an existing room (the join rule follows)', async () => {
     const other = await call('PUT', '/rooms/event/closed-door', { name: 'Closed' });
     expect(other.status).toBe(200);
-    const rule = async () =>
-      (
-        await matrixRequest<{ join_rule: string }>(fx.config.matrix.homeserverUrl, {
-          method: 'GET',
-          path: `/_matrix/client/v3/rooms/${e(other.body.roomId!)}/state/m.room.join_rules/`,
-          token: fx.config.matrix.asToken,
-        })
-      ).join_rule;
+    const rule = () => bot.joinRule(other.body.roomId!);
     expect(await rule()).toBe('invite');
     const on = await call('PUT', '/rooms/event/closed-door', { knock: true });
     expect(on.body.actions).toContain('join rule knock');
@@ -281,12 +270,7 @@ describe('an archived room', () => {
     expect(archived.body.actions).toEqual(
       expect.arrayContaining([`refused the knock of ${late.userId}`, 'refused 1 pending join request', 'archived']),
     );
-    const m = await matrixRequest<{ membership: string }>(fx.config.matrix.homeserverUrl, {
-      method: 'GET',
-      path: `/_matrix/client/v3/rooms/${e(closing)}/state/m.room.member/${e(late.userId)}`,
-      token: fx.config.matrix.asToken,
-    });
-    expect(m.membership).toBe('leave');
+    expect(await membership(late.userId, closing)).toBe('leave');
     expect(await pending()).toMatchObject({ state: 'refused', decidedBy: 'platform', decisionReason: 'the room was archived' });
     const handle = fx.api.temporal.workflow.getHandle(roomWorkflowId(fx.tenant, 'event', 'last-call'));
     const inWorkflow = ((await handle.query(roomStateQuery)) as RoomState).requests?.find((r) => r.userId === late.userId);

@@ -10,7 +10,7 @@ import { describe, expect, it } from '@jest/globals';
 import { authorized, matrixRequest } from '../../adapters/matrix/http.js';
 import { DEFAULT_POWER_LEVELS } from '../../vocabulary/roles.js';
 import { eventually, sleep } from '../helpers/env.js';
-import { adminRoomSearch, adminToken, asPlatformUser, botView } from '../helpers/matrix.js';
+import { adminRoomSearch, adminToken, asPlatformUser, botView, joinAs } from '../helpers/matrix.js';
 import { serviceFixture } from '../helpers/fixture.js';
 
 const fx = serviceFixture('rooms', { API_WAIT_MS: '60000' }, 'rooms');
@@ -347,34 +347,18 @@ describe('drift and loss', () => {
     const slug = 'open-day';
     const made = await send('PUT', `/rooms/event/${slug}`, { name: 'Open day', visibility: 'public' });
     const roomId = made.body.roomId as string;
-    const joinRule = async () =>
-      (
-        await matrixRequest<{ join_rule: string }>(config.matrix.homeserverUrl, {
-          method: 'GET',
-          path: `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.join_rules/`,
-          token: config.matrix.asToken,
-        })
-      ).join_rule;
-    expect(await joinRule()).toBe('public');
+    expect(await bot.joinRule(roomId)).toBe('public');
     expect((await fx.api.post(`/v1/tenants/${tenant}/users`, { slug: 'walt', displayName: 'Walt' })).status).toBe(200);
     const walt = await asPlatformUser(config, fx.db, tenant, 'walt');
-    const join = () =>
-      matrixRequest(
-        config.matrix.homeserverUrl,
-        authorized(walt, { method: 'POST', path: `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, body: {} }),
-      ).then(
-        () => 200,
-        (err: { status?: number }) => err.status,
-      );
 
     const archived = await send('DELETE', `/rooms/event/${slug}`);
     expect(archived.body.actions).toEqual(expect.arrayContaining(['join rule invite (was public)', 'archived']));
-    expect(await joinRule()).toBe('invite');
-    expect(await join()).toBe(403);
+    expect(await bot.joinRule(roomId)).toBe('invite');
+    expect(await joinAs(config, walt, roomId)).toMatchObject({ status: 403 });
 
     expect((await send('POST', `/rooms/event/${slug}/unarchive`)).status).toBe(200);
-    expect(await joinRule()).toBe('public');
-    expect(await join()).toBe(200);
+    expect(await bot.joinRule(roomId)).toBe('public');
+    expect(await joinAs(config, walt, roomId)).toEqual({ status: 200 });
     expect((await fx.db.query('SELECT archived_join_rules FROM rooms WHERE tenant = $1 AND slug = $2', [tenant, slug])).rows).toEqual([
       { archived_join_rules: null },
     ]);
